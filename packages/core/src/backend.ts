@@ -1,0 +1,31 @@
+import { Engine, type RunOptions, type Runnable } from './engine';
+import type { EventBus, EventSource } from './events';
+import type { RunResult } from './result';
+
+/** Where tasks run: the in-process engine (`local`), Temporal, or a plugin's backend. */
+export interface ExecutionBackend {
+  readonly name: string;
+  run<Output>(runnable: Runnable, input?: unknown, options?: RunOptions): Promise<RunResult<Output>>;
+  /** Lifecycle events of the runs it executes, for instrumentation. */
+  readonly events?: EventBus;
+  /** Releases connections or workers. */
+  close?(): Promise<void>;
+}
+
+/** The embedded default backend: runs on an `Engine` in this process. */
+export class LocalBackend implements ExecutionBackend, EventSource {
+  readonly name = 'local';
+  readonly engine: Engine;
+
+  constructor(engine: Engine = new Engine()) {
+    this.engine = engine;
+  }
+
+  get events(): EventBus {
+    return this.engine.events;
+  }
+
+  run<Output>(runnable: Runnable, input?: unknown, options?: RunOptions): Promise<RunResult<Output>> {
+    return this.engine.run(runnable as Runnable & { run: never }, input, options) as Promise<RunResult<Output>>;
+  }
+}

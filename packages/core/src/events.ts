@@ -1,0 +1,144 @@
+import type { RunStatus, StepStatus } from './result';
+
+interface EventBase {
+  runId: string;
+  /** Epoch milliseconds (fractional) when the event happened. */
+  at: number;
+}
+
+export interface RunStartEvent extends EventBase {
+  type: 'run:start';
+  /** Name of the task or flow being run. */
+  task: string;
+  kind: 'task' | 'flow';
+  /** Set when this run is a flow nested as a step of another flow. */
+  parentFlow: string | undefined;
+}
+
+export interface RunEndEvent extends EventBase {
+  type: 'run:end';
+  task: string;
+  kind: 'task' | 'flow';
+  parentFlow: string | undefined;
+  status: RunStatus;
+  durationMs: number;
+  error: Error | undefined;
+}
+
+interface StepEventBase extends EventBase {
+  /** Flow the step belongs to; undefined when a task runs on its own. */
+  flow: string | undefined;
+  /** Step id (the task name when a task runs on its own). */
+  step: string;
+  /** Task behind the step: the task's name, the processor name for `uses`, the step id for `run`. */
+  task: string;
+  attempt: number;
+}
+
+export interface StepStartEvent extends StepEventBase {
+  type: 'step:start';
+}
+export interface StepSuccessEvent extends StepEventBase {
+  type: 'step:success';
+  durationMs: number;
+}
+export interface StepFailureEvent extends StepEventBase {
+  type: 'step:failure';
+  durationMs: number;
+  error: Error;
+  /** `cancelled` when aborted by cancellation or fail-fast, else `failed`. */
+  status: Extract<StepStatus, 'failed' | 'cancelled'>;
+}
+export interface StepRetryEvent extends StepEventBase {
+  type: 'step:retry';
+  durationMs: number;
+  error: Error;
+  /** Wait before the next attempt. */
+  delayMs: number;
+}
+export interface StepSkipEvent extends Omit<StepEventBase, 'attempt'> {
+  type: 'step:skip';
+  reason: 'upstream-failed' | 'trigger-rule' | 'fail-fast';
+}
+
+export type EngineEvent =
+  | RunStartEvent
+  | RunEndEvent
+  | StepStartEvent
+  | StepSuccessEvent
+  | StepFailureEvent
+  | StepRetryEvent
+  | StepSkipEvent;
+
+export type EngineEventType = EngineEvent['type'];
+export type EngineEventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
+export type EngineEventListener<T extends EngineEventType = EngineEventType> = (event: EngineEventOf<T>) => void;
+
+/** Anything instrumentation can subscribe to: an engine, a backend, a scheduler. */
+export interface EventSource {
+  readonly events: EventBus;
+}
+
+/**
+ * Typed lifecycle events. The engine asks `active` before building an event object, so a bus
+ * nobody listens to costs one property read per step. A listener that throws is reported to
+ * `onListenerError` (default: console.error) and never breaks the run.
+ */
+export class EventBus {
+  /** True while at least one listener is attached. */
+  active = false;
+  private readonly byType = new Map<EngineEventType, Set<EngineEventListener<any>>>();
+  private readonly any = new Set<(event: EngineEvent) => void>();
+
+  constructor(private readonly onListenerError: (error: unknown, event: EngineEvent) => void = defaultListenerError) {}
+
+  /** Subscribe to one event type; returns the unsubscribe function. */
+  on<T extends EngineEventType>(type: T, listener: EngineEventListener<T>): () => void {
+    let set = this.byType.get(type);
+    if (set === undefined) this.byType.set(type, (set = new Set()));
+    set.add(listener);
+    this.active = true;
+    return () => {
+      set.delete(listener);
+      this.refresh();
+    };
+  }
+
+  /** Subscribe to every event; returns the unsubscribe function. */
+  onAny(listener: (event: EngineEvent) => void): () => void {
+    this.any.add(listener);
+    this.active = true;
+    return () => {
+      this.any.delete(listener);
+      this.refresh();
+    };
+  }
+
+  emit(event: EngineEvent): void {
+    const set = this.byType.get(event.type);
+    if (set !== undefined) for (const listener of set) this.call(listener, event);
+    for (const listener of this.any) this.call(listener, event);
+  }
+
+  listenerCount(): number {
+    let count = this.any.size;
+    for (const set of this.byType.values()) count += set.size;
+    return count;
+  }
+
+  private call(listener: (event: EngineEvent) => void, event: EngineEvent): void {
+    try {
+      listener(event);
+    } catch (error) {
+      this.onListenerError(error, event);
+    }
+  }
+
+  private refresh(): void {
+    this.active = this.listenerCount() > 0;
+  }
+}
+
+function defaultListenerError(error: unknown, event: EngineEvent): void {
+  console.error(`cascadence: a listener for "${event.type}" threw:`, error);
+}

@@ -1,0 +1,225 @@
+import { CascadenceError, ErrorCode } from './errors';
+import { resolveRetryPolicy, type RetryPolicy } from './retry';
+import { didYouMean } from './suggest';
+import { assertValidName, assertValidTimeout, isTask, type Task, type TaskRunFunction } from './task';
+
+/** When a step runs, given how the steps it `needs` ended. */
+export type TriggerRule = 'all-succeeded' | 'all-done' | 'any-failed';
+
+export const TRIGGER_RULES: readonly TriggerRule[] = ['all-succeeded', 'all-done', 'any-failed'];
+
+/** One node of a flow: exactly one of `task`, `run` or `uses` says what it does. */
+export interface FlowStep {
+  /** A task or flow object, or the name of one known to the engine's registry. */
+  task?: Task<any, any, any> | Flow<any, any> | string;
+  /** An inline function, for steps that are not worth a named task. */
+  run?: TaskRunFunction<any, any, any>;
+  /** Name of a processor (a reusable step type from a plugin); its options go in `with`. */
+  uses?: string;
+  /** Input of the step; when absent the step receives the flow's input. */
+  with?: unknown;
+  /** Step ids whose outputs this step receives through `ctx.results`. */
+  needs?: string[];
+  /** Trigger rule; default `all-succeeded`. */
+  when?: TriggerRule;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  description?: string;
+}
+
+export type FlowSteps = Record<string, FlowStep> | Array<FlowStep & { id: string }>;
+
+export interface FlowDefinition<Input = unknown, Output = Record<string, unknown>> {
+  name: string;
+  description?: string;
+  steps: FlowSteps;
+  /** Builds the flow's output from the step outputs; default: every succeeded step's output by id. */
+  output?: (results: Record<string, unknown>, input: Input) => Output;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  tags?: string[];
+}
+
+/** The checked graph of a flow, with indices the engine walks without lookups. */
+export interface FlowGraph {
+  readonly ids: readonly string[];
+  readonly steps: readonly FlowStep[];
+  /** needs[i]: indices of the steps step i waits for. */
+  readonly needs: readonly (readonly number[])[];
+  /** dependants[i]: indices of the steps waiting for step i. */
+  readonly dependants: readonly (readonly number[])[];
+  /** A topological order of all steps. */
+  readonly order: readonly number[];
+  readonly index: ReadonlyMap<string, number>;
+}
+
+/** A graph of steps; a flow is itself a task, so flows nest. Create with `defineFlow`. */
+export interface Flow<Input = unknown, Output = Record<string, unknown>> {
+  readonly kind: 'flow';
+  readonly name: string;
+  readonly description?: string;
+  readonly steps: Readonly<Record<string, FlowStep>>;
+  readonly graph: FlowGraph;
+  readonly output?: (results: Record<string, unknown>, input: Input) => Output;
+  readonly retry?: RetryPolicy;
+  readonly timeoutMs?: number;
+  readonly tags?: string[];
+}
+
+/** Defines a flow and checks it now: bad names, unknown `needs`, duplicate ids and cycles throw. */
+export function defineFlow<Input = unknown, Output = Record<string, unknown>>(
+  definition: FlowDefinition<Input, Output>,
+): Flow<Input, Output> {
+  assertValidName(definition?.name, 'a flow');
+  const where = `flow "${definition.name}"`;
+  resolveRetryPolicy(definition.retry, where);
+  assertValidTimeout(definition.timeoutMs, where);
+  if (definition.output !== undefined && typeof definition.output !== 'function') {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: output must be a function`);
+  }
+  const steps = normaliseSteps(definition.steps, where);
+  const graph = buildGraph(steps, definition.name);
+  return Object.freeze({
+    ...definition,
+    kind: 'flow' as const,
+    steps: Object.freeze(steps),
+    graph,
+  });
+}
+
+export function isFlow(value: unknown): value is Flow {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Flow).kind === 'flow' &&
+    typeof (value as Flow).name === 'string' &&
+    typeof (value as Flow).graph === 'object'
+  );
+}
+
+function normaliseSteps(input: FlowSteps, where: string): Record<string, FlowStep> {
+  if (input === null || typeof input !== 'object') {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: steps must be an object or an array`);
+  }
+  const steps: Record<string, FlowStep> = Object.create(null);
+  const entries: Array<[unknown, FlowStep]> = Array.isArray(input)
+    ? input.map((step) => [step?.id, step])
+    : Object.entries(input);
+  if (entries.length === 0) {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where} has no steps`);
+  }
+  for (const [id, step] of entries) {
+    assertValidName(id, `a step of ${where}`);
+    if (id in steps) {
+      throw new CascadenceError(ErrorCode.DUPLICATE_STEP, `${where}: duplicate step id "${id}"`, {
+        details: { flow: where, step: id },
+      });
+    }
+    steps[id] = checkStep(step, `${where}, step "${id}"`);
+  }
+  return steps;
+}
+
+function checkStep(step: FlowStep, where: string): FlowStep {
+  if (step === null || typeof step !== 'object') {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: a step must be an object`);
+  }
+  const kinds = (['task', 'run', 'uses'] as const).filter((key) => step[key] !== undefined);
+  if (kinds.length !== 1) {
+    throw new CascadenceError(
+      ErrorCode.INVALID_DEFINITION,
+      kinds.length === 0
+        ? `${where}: needs one of "task", "run" or "uses"`
+        : `${where}: has ${kinds.map((k) => `"${k}"`).join(' and ')}; give exactly one`,
+    );
+  }
+  if (step.task !== undefined && typeof step.task !== 'string' && !isTask(step.task) && !isFlow(step.task)) {
+    throw new CascadenceError(
+      ErrorCode.INVALID_DEFINITION,
+      `${where}: "task" must be a task or flow (from defineTask/defineFlow) or a task name`,
+    );
+  }
+  if (step.run !== undefined && typeof step.run !== 'function') {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "run" must be a function`);
+  }
+  if (step.uses !== undefined && (typeof step.uses !== 'string' || step.uses === '')) {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "uses" must be a processor name`);
+  }
+  if (step.needs !== undefined && (!Array.isArray(step.needs) || step.needs.some((n) => typeof n !== 'string'))) {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "needs" must be a list of step ids`);
+  }
+  if (step.when !== undefined && !TRIGGER_RULES.includes(step.when)) {
+    throw new CascadenceError(
+      ErrorCode.INVALID_DEFINITION,
+      `${where}: "when" must be one of ${TRIGGER_RULES.join(', ')} (got ${JSON.stringify(step.when)})`,
+    );
+  }
+  resolveRetryPolicy(step.retry, where);
+  assertValidTimeout(step.timeoutMs, where);
+  return step;
+}
+
+function buildGraph(steps: Record<string, FlowStep>, flowName: string): FlowGraph {
+  const ids = Object.keys(steps);
+  const index = new Map<string, number>();
+  ids.forEach((id, i) => index.set(id, i));
+  const needs: number[][] = [];
+  const dependants: number[][] = ids.map(() => []);
+  ids.forEach((id, i) => {
+    const own: number[] = [];
+    for (const need of steps[id]?.needs ?? []) {
+      const j = index.get(need);
+      if (j === undefined) {
+        throw new CascadenceError(
+          ErrorCode.UNKNOWN_STEP,
+          `flow "${flowName}": step "${id}" needs unknown step "${need}"${didYouMean(need, ids)}`,
+          { details: { flow: flowName, step: id, need } },
+        );
+      }
+      if (!own.includes(j)) own.push(j);
+    }
+    needs.push(own);
+    for (const j of own) dependants[j]?.push(i);
+  });
+
+  // Kahn's algorithm; whatever is left over sits on or behind a cycle.
+  const remaining = needs.map((n) => n.length);
+  const order: number[] = [];
+  for (let i = 0; i < ids.length; i++) if (remaining[i] === 0) order.push(i);
+  for (let k = 0; k < order.length; k++) {
+    for (const d of dependants[order[k] as number] ?? []) {
+      remaining[d] = (remaining[d] as number) - 1;
+      if (remaining[d] === 0) order.push(d);
+    }
+  }
+  if (order.length !== ids.length) {
+    const cycle = findCycle(needs, remaining).map((i) => ids[i]);
+    throw new CascadenceError(ErrorCode.CYCLE, `flow "${flowName}" has a cycle: ${cycle.join(' -> ')}`, {
+      details: { flow: flowName, cycle },
+    });
+  }
+  return Object.freeze({
+    ids: Object.freeze(ids),
+    steps: Object.freeze(ids.map((id) => steps[id] as FlowStep)),
+    needs: Object.freeze(needs),
+    dependants: Object.freeze(dependants),
+    order: Object.freeze(order),
+    index,
+  });
+}
+
+/** Follows `needs` edges among unresolved steps until one repeats: that loop is a cycle. */
+function findCycle(needs: readonly (readonly number[])[], remaining: readonly number[]): number[] {
+  const start = remaining.findIndex((r) => r > 0);
+  const seenAt = new Map<number, number>();
+  const path: number[] = [];
+  let current = start;
+  while (!seenAt.has(current)) {
+    seenAt.set(current, path.length);
+    path.push(current);
+    // Every unresolved step has at least one unresolved need, so this always finds a next hop.
+    current = (needs[current] ?? []).find((n) => (remaining[n] ?? 0) > 0) as number;
+  }
+  const loop = path.slice(seenAt.get(current));
+  return [...loop, current];
+}

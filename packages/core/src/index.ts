@@ -1,0 +1,55 @@
+export { defineTask, isTask, type Task, type TaskContext, type TaskDefinition, type TaskRunFunction } from './task';
+export {
+  defineFlow,
+  isFlow,
+  TRIGGER_RULES,
+  type Flow,
+  type FlowDefinition,
+  type FlowGraph,
+  type FlowStep,
+  type FlowSteps,
+  type TriggerRule,
+} from './flow';
+export { Engine, type EngineOptions, type RunOptions, type Runnable, type StepResolver } from './engine';
+export type { RunResult, RunStatus, StepResult, StepStatus } from './result';
+export {
+  EventBus,
+  type EngineEvent,
+  type EngineEventListener,
+  type EngineEventOf,
+  type EngineEventType,
+  type EventSource,
+  type RunEndEvent,
+  type RunStartEvent,
+  type StepFailureEvent,
+  type StepRetryEvent,
+  type StepSkipEvent,
+  type StepStartEvent,
+  type StepSuccessEvent,
+} from './events';
+export { Registry, type RegistryEntry, type RegistryOptions } from './registry';
+export { LocalBackend, type ExecutionBackend } from './backend';
+export {
+  defineProcessor,
+  isProcessor,
+  validateOptions,
+  type OptionSpec,
+  type OptionsSchema,
+  type OptionType,
+  type Processor,
+  type ProcessorDefinition,
+} from './processor';
+export { isRetryable, resolveRetryPolicy, retryDelay, type Backoff, type ResolvedRetryPolicy, type RetryPolicy } from './retry';
+export {
+  CancelledError,
+  CascadenceError,
+  ErrorCode,
+  NonErrorThrownError,
+  NonRetryableError,
+  TimeoutError,
+  toError,
+  type CascadenceErrorOptions,
+  type ErrorCodeValue,
+} from './errors';
+export { consoleLogger, silentLogger, type Logger } from './logger';
+export { closestNames, editDistance } from './suggest';

@@ -1,0 +1,23 @@
+/** What `ctx.log` offers a task; any console-like object fits. */
+export interface Logger {
+  debug(message: string, ...args: unknown[]): void;
+  info(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string, ...args: unknown[]): void;
+}
+
+const noop = (): void => {};
+
+/** Discards everything: the default when the engine is given no logger. */
+export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
+
+/** Writes to the console with a `[scope]` prefix. */
+export function consoleLogger(scope?: string): Logger {
+  const prefix = scope === undefined ? [] : [`[${scope}]`];
+  return {
+    debug: (message, ...args) => console.debug(...prefix, message, ...args),
+    info: (message, ...args) => console.info(...prefix, message, ...args),
+    warn: (message, ...args) => console.warn(...prefix, message, ...args),
+    error: (message, ...args) => console.error(...prefix, message, ...args),
+  };
+}

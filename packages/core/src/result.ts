@@ -1,0 +1,31 @@
+export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
+
+/** `pending` only appears while a run is in progress. */
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export interface StepResult<Output = unknown> {
+  status: StepStatus;
+  output: Output | undefined;
+  error: Error | undefined;
+  /** How many times the step was started (0 if it never ran). */
+  attempts: number;
+  /** Epoch milliseconds of the first attempt's start; undefined if it never ran. */
+  startedAt: number | undefined;
+  /** From the first attempt's start to the step's end, retry delays included. */
+  durationMs: number | undefined;
+}
+
+export interface RunResult<Output = unknown> {
+  runId: string;
+  /** Name of the task or flow that was run. */
+  task: string;
+  status: RunStatus;
+  /** The task's output, or the flow's output; undefined when the run did not succeed. */
+  output: Output | undefined;
+  /** The first error that failed the run (for a flow: the first failed step's error). */
+  error: Error | undefined;
+  /** Keyed by step id; a task run on its own has one step named after the task. */
+  steps: Record<string, StepResult>;
+  startedAt: number;
+  durationMs: number;
+}

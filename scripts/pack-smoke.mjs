@@ -1,0 +1,236 @@
+#!/usr/bin/env node
+// Install every publishable package (packages/*, plugins/*; "private": true is skipped)
+// from its tarball into a throwaway project and load it the way a user would.
+//
+//   node scripts/pack-smoke.mjs                    # all publishable packages
+//   node scripts/pack-smoke.mjs @cascadence/core   # only the ones named
+//   CASCADENCE_KEEP_SMOKE_DIR=1 node scripts/pack-smoke.mjs   # keep the temp dir to inspect
+//
+// Run it after `pnpm run build` (`pnpm run ci` does). Steps:
+// 1. `npx -y pnpm@12.4.2 pack` each package (pnpm rewrites `workspace:^` to real ranges;
+//    `npm pack` would leave them, and npm cannot install `workspace:` specs) into a temp dir
+//    under os.tmpdir(), i.e. outside the repo, so nothing resolves through the workspace.
+// 2. `npm install --no-audit --no-fund <all tarballs>` into a fresh project there. Packages
+//    that depend on each other resolve to the local tarballs; third-party dependencies come
+//    from the registry.
+// 3. For each entry point of each package: `import()` it (ESM) and, when the package ships a
+//    CommonJS build for it, `require()` it; each must load and expose at least one named
+//    export (a plugin — a package with a "cascadence" manifest — may instead have only its
+//    default export, the definePlugin() object).
+// 4. For each `bin` entry: the file must start with a `#!` line, be linked in
+//    node_modules/.bin, and `node <bin> --version` must exit 0.
+// Exit code 1 with a summary naming the package and the failed step.
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  binEntries,
+  discoverPackages,
+  entrypoints,
+  hasCjsEntry,
+  indent,
+  notBuiltHint,
+  pnpmPack,
+  run,
+  selectPackages,
+} from './lib/workspace.mjs';
+
+const NODE_TIMEOUT_MS = 60_000;
+const INSTALL_TIMEOUT_MS = 10 * 60_000;
+
+// The child prints one JSON line: export names, whether there is a default export.
+const ESM_PROBE = `
+const spec = process.argv[1];
+const m = await import(spec);
+const names = Object.keys(m).filter((k) => k !== 'default');
+console.log(JSON.stringify({ names, hasDefault: m.default !== undefined }));
+`;
+const CJS_PROBE = `
+const spec = process.argv[1];
+const m = require(spec);
+const names = m !== null && (typeof m === 'object' || typeof m === 'function')
+  ? Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule') : [];
+console.log(JSON.stringify({ names, hasDefault: m != null && m.default !== undefined }));
+`;
+
+/**
+ * The environment for npm and node in the scratch project. When this script runs under
+ * `pnpm run`, pnpm exports npm_package_*, npm_lifecycle_*, npm_config_local_prefix (the
+ * repo!) and other settings meant for the repo's own scripts; drop those. Keep registry,
+ * auth, proxy, TLS and cache settings so mirrors and CI caches keep working.
+ */
+function scratchEnv() {
+  const keep = /^npm_config_(registry|.*:registry|\/\/.*|cache|userconfig|globalconfig|cafile|ca|cert|key|strict_ssl|proxy|https_proxy|http_proxy|noproxy|no_proxy|fetch_.*|prefer_offline|offline|loglevel)$/i;
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(npm_|pnpm_)/i.test(k) && !keep.test(k)) continue;
+    if (k === 'PNPM_SCRIPT_SRC_DIR' || k === 'INIT_CWD') continue;
+    env[k] = v;
+  }
+  return env;
+}
+
+function parseProbe(res) {
+  const line = res.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
+}
+
+function firstLine(file) {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8').split('\n')[0];
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkPackage(p, projectDir, env) {
+  const problems = [];
+  const notes = [];
+  const isPlugin = p.pkg.cascadence !== undefined;
+  const eps = entrypoints(p.pkg);
+  const bins = binEntries(p.pkg);
+  if (eps.length === 0 && bins.length === 0) problems.push('no entry point (no "exports" or "main") and no "bin"');
+
+  for (const ep of eps) {
+    const spec = ep === '.' ? p.name : `${p.name}/${ep.slice(2)}`;
+    const modes = [['esm', ['--input-type=module', '-e', ESM_PROBE, spec]]];
+    if (hasCjsEntry(p.pkg, ep)) modes.push(['cjs', ['-e', CJS_PROBE, spec]]);
+    for (const [mode, args] of modes) {
+      const res = run(process.execPath, args, { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
+      const probe = res.ok ? parseProbe(res) : null;
+      if (!probe) {
+        problems.push(`${mode === 'esm' ? 'import' : 'require'}('${spec}') failed:\n${indent(res.output || `exit ${res.status}`)}`);
+        continue;
+      }
+      if (probe.names.length === 0 && !(isPlugin && probe.hasDefault)) {
+        problems.push(
+          `${mode === 'esm' ? 'import' : 'require'}('${spec}') has no named exports` +
+            (isPlugin ? ' and no default export' : ''),
+        );
+        continue;
+      }
+      notes.push(`${mode}${ep === '.' ? '' : ` ${ep}`}: ${probe.names.length} exports${probe.hasDefault ? ' + default' : ''}`);
+    }
+    if (!hasCjsEntry(p.pkg, ep)) notes.push(`cjs${ep === '.' ? '' : ` ${ep}`}: none (ESM-only)`);
+  }
+
+  const installed = path.join(projectDir, 'node_modules', ...p.name.split('/'));
+  for (const { name, file } of bins) {
+    const binPath = path.join(installed, file);
+    if (!existsSync(binPath)) {
+      problems.push(`bin "${name}": ${file} is not in the tarball`);
+      continue;
+    }
+    if (!firstLine(binPath).startsWith('#!')) {
+      problems.push(`bin "${name}": ${file} has no #! line, so running "${name}" from a shell fails`);
+    }
+    const link = path.join(projectDir, 'node_modules', '.bin', name);
+    try {
+      accessSync(link, constants.X_OK);
+    } catch {
+      problems.push(`bin "${name}": node_modules/.bin/${name} is missing or not executable after npm install`);
+    }
+    const res = run(process.execPath, [binPath, '--version'], { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
+    if (!res.ok) {
+      problems.push(`bin "${name}": node ${file} --version exited ${res.status}:\n${indent(res.output || 'no output')}`);
+    } else {
+      notes.push(`bin ${name} --version: ${res.stdout.trim().split('\n')[0] || '(no output)'}`);
+    }
+  }
+  return { problems, notes };
+}
+
+function main() {
+  const names = process.argv.slice(2);
+  const packages = selectPackages(discoverPackages(), names);
+  if (packages.length === 0) {
+    console.error('pack-smoke: no publishable package found under packages/* or plugins/*');
+    return 1;
+  }
+  const unbuilt = packages.map((p) => [p, notBuiltHint(p)]).filter(([, h]) => h);
+  if (unbuilt.length > 0) {
+    for (const [p, h] of unbuilt) console.error(`pack-smoke: ${p.name}: ${h}`);
+    return 1;
+  }
+
+  const keep = process.env.CASCADENCE_KEEP_SMOKE_DIR === '1';
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'cascadence-pack-smoke-'));
+  const cleanup = () => {
+    if (keep) console.log(`pack-smoke: kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(128 + os.constants.signals[sig]);
+    });
+  }
+
+  try {
+    // 1. pack
+    const tarballs = [];
+    for (const p of packages) {
+      try {
+        tarballs.push(pnpmPack(p, path.join(tmp, 'tarballs', p.name.replace('/', '__'))));
+      } catch (err) {
+        console.error(`pack-smoke: FAIL ${p.name} (${p.rel})\n${indent(err.message, '  ')}`);
+        return 1;
+      }
+    }
+    console.log(`pack-smoke: packed ${tarballs.length} package(s) with pnpm`);
+
+    // 2. install into a scratch project
+    const projectDir = path.join(tmp, 'project');
+    mkdirSync(projectDir);
+    writeFileSync(
+      path.join(projectDir, 'package.json'),
+      `${JSON.stringify({ name: 'cascadence-pack-smoke', version: '0.0.0', private: true, description: 'throwaway' }, null, 2)}\n`,
+    );
+    const env = scratchEnv();
+    const install = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
+      cwd: projectDir,
+      env,
+      timeout: INSTALL_TIMEOUT_MS,
+    });
+    if (!install.ok) {
+      console.error(`pack-smoke: npm install of the tarballs failed (exit ${install.status}):\n${indent(install.output, '  ')}`);
+      return 1;
+    }
+    console.log(`pack-smoke: installed them with npm into a scratch project (${os.tmpdir()})`);
+
+    // 3 + 4. load each package, run its bins
+    const failures = [];
+    const width = Math.max(...packages.map((p) => p.name.length));
+    for (const p of packages) {
+      const { problems, notes } = checkPackage(p, projectDir, env);
+      console.log(`${problems.length ? 'FAIL' : 'ok  '} ${p.name.padEnd(width)}  ${notes.join('; ')}`);
+      if (problems.length) failures.push({ p, problems });
+    }
+    if (failures.length > 0) {
+      console.error(`\npack-smoke: ${failures.length} of ${packages.length} package(s) failed:`);
+      for (const { p, problems } of failures) {
+        console.error(`\n${p.name} (${p.rel})`);
+        for (const pr of problems) console.error(indent(pr, '  '));
+      }
+      return 1;
+    }
+    console.log(`\npack-smoke: ${packages.length} package(s) install and load from their tarballs`);
+    return 0;
+  } finally {
+    cleanup();
+  }
+}
+
+try {
+  process.exitCode = main();
+} catch (err) {
+  console.error(`pack-smoke: ${err.message}`);
+  process.exitCode = 1;
+}
