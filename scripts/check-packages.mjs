@@ -60,7 +60,7 @@ function runPublint(tarball) {
     .filter((l) => !/^(Running publint|Unpacking tarball|Linting\.\.\.)/.test(l))
     .join('\n')
     .trim();
-  return { ok: false, note: 'publint FAILED', detail: `publint:\n${indent(body || `exit ${res.status}`)}` };
+  return { ok: false, note: 'publint FAILED', detail: `publint:\n${indent(body || `exit ${res.status}`, '  ')}` };
 }
 
 function runAttw(tarball, profile, workDir) {
@@ -84,7 +84,7 @@ function runAttw(tarball, profile, workDir) {
     // fall through: reported below with attw's stderr
   }
   if (!result) {
-    return { ok: false, note: 'attw FAILED', detail: `attw (exit ${res.status}):\n${indent(res.output || 'no output')}` };
+    return { ok: false, note: 'attw FAILED', detail: `attw (exit ${res.status}):\n${indent(res.output || 'no output', '  ')}` };
   }
   if (!result.analysis?.types) {
     return { ok: false, note: 'attw FAILED', detail: 'attw: the package ships no type declarations (.d.ts)' };
@@ -99,7 +99,7 @@ function runAttw(tarball, profile, workDir) {
       ` (https://github.com/arethetypeswrong/arethetypeswrong.github.io/blob/main/docs/problems/${p.kind}.md)`,
   );
   if (lines.length === 0) lines.push(`exit ${res.status}${res.stderr ? `: ${res.stderr.trim()}` : ''}`);
-  return { ok: false, note: `attw FAILED (${profile})`, detail: `attw --profile ${profile}:\n${indent(lines.join('\n'))}` };
+  return { ok: false, note: `attw FAILED (${profile})`, detail: `attw --profile ${profile}:\n${indent(lines.join('\n'), '  ')}` };
 }
 
 function main() {

@@ -116,7 +116,8 @@ function checkPackage(p, projectDir, env) {
         );
         continue;
       }
-      notes.push(`${mode}${ep === '.' ? '' : ` ${ep}`}: ${probe.names.length} exports${probe.hasDefault ? ' + default' : ''}`);
+      const n = probe.names.length;
+      notes.push(`${mode}${ep === '.' ? '' : ` ${ep}`}: ${n} named export${n === 1 ? '' : 's'}${probe.hasDefault ? ' + default' : ''}`);
     }
     if (!hasCjsEntry(p.pkg, ep)) notes.push(`cjs${ep === '.' ? '' : ` ${ep}`}: none (ESM-only)`);
   }

@@ -61,7 +61,40 @@ export interface StepSkipEvent extends Omit<StepEventBase, 'attempt'> {
   reason: 'upstream-failed' | 'trigger-rule' | 'fail-fast';
 }
 
+interface ScheduleEventBase {
+  /** Task the schedule fires. */
+  task: string;
+  /** Epoch milliseconds the fire was due. */
+  scheduledAt: number;
+  /** Epoch milliseconds when the event happened. */
+  at: number;
+}
+
+/** A schedule fired its task; `lagMs` is how late after the due time. */
+export interface ScheduleFireEvent extends ScheduleEventBase {
+  type: 'schedule:fire';
+  lagMs: number;
+}
+
+/** A due fire was not run: the previous run still going (overlap), the task disabled, or paused. */
+export interface ScheduleSkipEvent extends ScheduleEventBase {
+  type: 'schedule:skip';
+  reason: 'overlap' | 'disabled' | 'paused';
+}
+
+/** Fires that were due while nothing was running them (downtime) and are not caught up. */
+export interface ScheduleMissEvent extends ScheduleEventBase {
+  type: 'schedule:miss';
+  /** How many due fires were missed; `scheduledAt` is the latest of them. */
+  count: number;
+}
+
+export type ScheduleEvent = ScheduleFireEvent | ScheduleSkipEvent | ScheduleMissEvent;
+
 export type EngineEvent =
+  | ScheduleFireEvent
+  | ScheduleSkipEvent
+  | ScheduleMissEvent
   | RunStartEvent
   | RunEndEvent
   | StepStartEvent

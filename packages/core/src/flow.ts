@@ -154,6 +154,12 @@ function checkStep(step: FlowStep, where: string): FlowStep {
       `${where}: "when" must be one of ${TRIGGER_RULES.join(', ')} (got ${JSON.stringify(step.when)})`,
     );
   }
+  if (step.when === 'any-failed' && (step.needs === undefined || step.needs.length === 0)) {
+    throw new CascadenceError(
+      ErrorCode.INVALID_DEFINITION,
+      `${where}: when "any-failed" needs at least one step in "needs" (it runs only if one of them fails)`,
+    );
+  }
   resolveRetryPolicy(step.retry, where);
   assertValidTimeout(step.timeoutMs, where);
   return step;
