@@ -32,7 +32,9 @@ describe('Engine.run — ordering and data flow', () => {
     expect(result.status).toBe('succeeded');
     expect(log).toEqual(['scale', 'fetch', 'combine']);
     expect(result.steps.combine?.output).toBe(20);
-    expect(result.output).toEqual({ fetch: 2, scale: 10, combine: 20 });
+    // By default a flow's output is the output of its final steps (every step's is in result.steps).
+    expect(result.output).toEqual({ combine: 20 });
+    expect(result.steps.fetch?.output).toBe(2);
   });
 
   it('ctx.results holds only the outputs of the steps listed in needs', async () => {

@@ -255,10 +255,13 @@ class Execution {
   /** Steps skipped because something upstream failed (any-failed handlers still fire for them). */
   private readonly upstreamFailed: Uint8Array;
   private readonly remaining: Int32Array;
+  /** Per step: how many of its needs ended other than succeeded, and how many of those count as failed. */
+  private readonly notSucceeded: Int32Array;
+  private readonly failedNeeds: Int32Array;
   private readonly attempts: Int32Array;
   private readonly startedAt: Float64Array;
   private readonly endedAt: Float64Array;
-  private readonly outputs: unknown[];
+  readonly outputs: unknown[];
   private readonly errors: Array<Error | undefined>;
   private readonly contexts: Array<StepContext | undefined>;
   private readonly retryTimers = new Map<number, ReturnType<typeof setTimeout>>();
@@ -277,7 +280,6 @@ class Execution {
   private readonly onAbort = (): void => this.abortRun(new CancelledError(this.what, this.signal?.reason), 'cancelled', this.signal?.reason);
   private readonly runStartedAt: number;
   readonly flowName: string | undefined;
-  readonly results: Record<string, unknown>;
   private readonly what: string;
 
   constructor(
@@ -298,13 +300,14 @@ class Execution {
     this.upstreamFailed = new Uint8Array(n);
     this.remaining = new Int32Array(n);
     for (let i = 0; i < n; i++) this.remaining[i] = (prepared.graph.needs[i] as readonly number[]).length;
+    this.notSucceeded = new Int32Array(n);
+    this.failedNeeds = new Int32Array(n);
     this.attempts = new Int32Array(n);
     this.startedAt = new Float64Array(n);
     this.endedAt = new Float64Array(n);
     this.outputs = new Array(n);
     this.errors = new Array(n);
     this.contexts = new Array(n);
-    this.results = Object.create(null);
     this.flowName = isFlow(runnable) ? runnable.name : undefined;
     this.what = `${this.flowName === undefined ? 'task' : 'flow'} "${runnable.name}"`;
     this.runStartedAt = now();
@@ -453,7 +456,6 @@ class Execution {
     const t = now();
     this.status[i] = SUCCEEDED;
     this.outputs[i] = output;
-    this.results[plan.id] = output;
     this.endedAt[i] = t;
     this.settled++;
     if (this.engine.events.active) {
@@ -553,24 +555,26 @@ class Execution {
 
   /** Step i has ended: decide, in one pass without recursion, what its dependants do. */
   private release(from: number): void {
-    const { dependants, needs } = this.prepared.graph;
+    const dependants = this.prepared.graph.dependants;
     const plans = this.prepared.plans;
     const stack = [from];
     while (stack.length > 0) {
       const j = stack.pop() as number;
+      const state = this.status[j];
+      const notOk = state !== SUCCEEDED;
+      const failed = state === FAILED || state === CANCELLED || (state === SKIPPED && this.upstreamFailed[j] === 1);
       const deps = dependants[j] as readonly number[];
       for (let k = 0; k < deps.length; k++) {
         const d = deps[k] as number;
+        if (notOk) {
+          this.notSucceeded[d]!++;
+          if (failed) this.failedNeeds[d]!++;
+        }
         if (--this.remaining[d]! !== 0 || this.status[d] !== PENDING) continue;
         const rule = (plans[d] as StepPlan).rule;
-        let allSucceeded = true;
-        let anyFailed = false;
-        for (const need of needs[d] as readonly number[]) {
-          const s = this.status[need];
-          if (s !== SUCCEEDED) allSucceeded = false;
-          if (s === FAILED || s === CANCELLED || (s === SKIPPED && this.upstreamFailed[need] === 1)) anyFailed = true;
-        }
-        const runIt = rule === RULE_ALL_DONE || (rule === RULE_ALL_SUCCEEDED ? allSucceeded : anyFailed);
+        const anyFailed = this.failedNeeds[d]! > 0;
+        const runIt =
+          rule === RULE_ALL_SUCCEEDED ? this.notSucceeded[d] === 0 : rule === RULE_ALL_DONE || anyFailed;
         if (runIt) {
           this.ready.push(d);
         } else {
@@ -599,6 +603,7 @@ class Execution {
     this.signal?.removeEventListener('abort', this.onAbort);
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
+    this.contexts.length = 0;
 
     const t = now();
     let status: RunStatus = this.abortStatus ?? (this.firstError === undefined ? 'succeeded' : 'failed');
@@ -612,7 +617,35 @@ class Execution {
         error = toError(thrown);
       }
     }
-    const steps: Record<string, StepResult> = Object.create(null);
+    const result = {
+      runId: this.runId,
+      task: this.runnable.name,
+      status,
+      output,
+      error,
+      steps: undefined as unknown as Record<string, StepResult>,
+      startedAt: timeOrigin + this.runStartedAt,
+      durationMs: t - this.runStartedAt,
+    } satisfies RunResult;
+    // The per-step record is built on first read: most callers only look at status and output.
+    Object.defineProperty(result, 'steps', {
+      enumerable: true,
+      configurable: true,
+      get: () => {
+        const steps = this.stepResults();
+        Object.defineProperty(result, 'steps', { value: steps, enumerable: true, writable: true, configurable: true });
+        return steps;
+      },
+    });
+    this.result = result;
+    if (this.engine.events.active) {
+      this.emit({ type: 'run:end', runId: this.runId, at: timeOrigin + t, task: this.runnable.name, kind: this.runnable.kind, parentFlow: this.parent?.flowName, status, durationMs: result.durationMs, error });
+    }
+    this.resolvePromise?.(result);
+  }
+
+  private stepResults(): Record<string, StepResult> {
+    const steps: Record<string, StepResult> = {};
     const { ids } = this.prepared.graph;
     for (let i = 0; i < this.n; i++) {
       const attempts = this.attempts[i] as number;
@@ -626,26 +659,24 @@ class Execution {
         durationMs: attempts > 0 && ended > 0 ? ended - (this.startedAt[i] as number) : undefined,
       };
     }
-    const result: RunResult = {
-      runId: this.runId,
-      task: this.runnable.name,
-      status,
-      output,
-      error,
-      steps,
-      startedAt: timeOrigin + this.runStartedAt,
-      durationMs: t - this.runStartedAt,
-    };
-    this.result = result;
-    if (this.engine.events.active) {
-      this.emit({ type: 'run:end', runId: this.runId, at: timeOrigin + t, task: this.runnable.name, kind: this.runnable.kind, parentFlow: this.parent?.flowName, status, durationMs: result.durationMs, error });
-    }
-    this.resolvePromise?.(result);
+    return steps;
   }
 
+  /** A lone task's output; for a flow, `output(results)` or else the outputs of its final steps. */
   private computeOutput(): unknown {
     if (!isFlow(this.runnable)) return this.outputs[0];
-    return this.runnable.output === undefined ? { ...this.results } : this.runnable.output({ ...this.results }, this.input);
+    const { ids, dependants } = this.prepared.graph;
+    const results: Record<string, unknown> = {};
+    const custom = this.runnable.output;
+    for (let i = 0; i < this.n; i++) {
+      if (this.status[i] !== SUCCEEDED) continue;
+      if (custom !== undefined || (dependants[i] as readonly number[]).length === 0) results[ids[i] as string] = this.outputs[i];
+    }
+    return custom === undefined ? results : custom(results, this.input);
+  }
+
+  isSucceeded(i: number): boolean {
+    return this.status[i] === SUCCEEDED;
   }
 
   stepWhere(stepId: string): string {
@@ -709,11 +740,9 @@ class StepContext implements TaskContext {
   get results(): Record<string, unknown> {
     if (this.cachedResults === undefined) {
       const { ids, needs } = this.execution.prepared.graph;
-      const all = this.execution.results;
       const own: Record<string, unknown> = {};
       for (const need of needs[this.index] as readonly number[]) {
-        const id = ids[need] as string;
-        if (id in all) own[id] = all[id];
+        if (this.execution.isSucceeded(need)) own[ids[need] as string] = this.execution.outputs[need];
       }
       this.cachedResults = own;
     }

@@ -33,7 +33,10 @@ export interface FlowDefinition<Input = unknown, Output = Record<string, unknown
   name: string;
   description?: string;
   steps: FlowSteps;
-  /** Builds the flow's output from the step outputs; default: every succeeded step's output by id. */
+  /**
+   * Builds the flow's output from every succeeded step's output (by step id). Default: the outputs
+   * of the final steps (those nothing needs), by step id; every output is in `RunResult.steps`.
+   */
   output?: (results: Record<string, unknown>, input: Input) => Output;
   retry?: RetryPolicy;
   timeoutMs?: number;
