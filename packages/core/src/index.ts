@@ -57,3 +57,27 @@ export {
 } from './errors';
 export { consoleLogger, silentLogger, type Logger } from './logger';
 export { closestNames, editDistance } from './suggest';
+export {
+  definePlugin,
+  isPlugin,
+  pluginShapeProblem,
+  PLUGIN_API_VERSION,
+  PLUGIN_CAPABILITIES,
+  SUPPORTED_PLUGIN_API_VERSIONS,
+  type Instrumentation,
+  type Plugin,
+  type PluginCapability,
+  type PluginDefinition,
+  type PluginHost,
+  type PluginManifest,
+  type SchedulerFactory,
+} from './plugin';
+export { isPluginPackageName, normalizePluginName } from './plugin-name';
+export {
+  loadPlugins,
+  type LoadedPlugin,
+  type LoadPluginsOptions,
+  type PluginLoadResult,
+  type PluginProblem,
+  type SkippedPlugin,
+} from './plugin-loader';

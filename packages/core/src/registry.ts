@@ -36,6 +36,8 @@ export class Registry implements StepResolver {
   private readonly backendMap = new Map<string, Registered<ExecutionBackend>>();
   /** Names whose provider failed to load: using them raises the provider's error. */
   private readonly unavailable = new Map<string, CascadenceError>();
+  /** Plugins that failed to load, with the kinds their manifest said they provide. */
+  private readonly brokenProviders: Array<{ plugin: string; provides: readonly string[]; error: CascadenceError }> = [];
   private readonly disabled: Set<string>;
 
   constructor(options: RegistryOptions = {}) {
@@ -62,6 +64,18 @@ export class Registry implements StepResolver {
   markUnavailable(kind: 'task' | 'processor' | 'backend', name: string, error: CascadenceError): void {
     this.unavailable.set(`${kind}:${name}`, error);
     this.version++;
+  }
+
+  /** A plugin that failed to load: unknown names of the kinds it provides mention its error. */
+  markBrokenProvider(plugin: string, provides: readonly string[], error: CascadenceError): void {
+    this.brokenProviders.push({ plugin, provides, error });
+    this.version++;
+  }
+
+  /** Two providers claim `name`: neither keeps it, and using it raises `error`. */
+  markConflict(kind: 'task' | 'processor' | 'backend', name: string, error: CascadenceError): void {
+    (kind === 'task' ? this.runnables : kind === 'processor' ? this.processorMap : this.backendMap).delete(name);
+    this.markUnavailable(kind, name, error);
   }
 
   has(name: string): boolean {
@@ -171,6 +185,16 @@ export class Registry implements StepResolver {
     if (broken !== undefined) return broken;
     const suggestions = closestNames(name, known);
     const hint = suggestions.length > 0 ? ` (did you mean "${suggestions[0]}"?)` : '';
+    const capability = kind === 'task' ? 'task' : kind;
+    const suspects = this.brokenProviders.filter((b) => b.provides.length === 0 || b.provides.includes(capability));
+    if (suspects.length > 0 && suggestions.length === 0) {
+      const [first] = suspects as [(typeof suspects)[number]];
+      return new CascadenceError(
+        code,
+        `unknown ${kind} "${name}"; it may come from a plugin that failed to load: ${suspects.map((s) => s.error.message).join('; ')}`,
+        { cause: first.error, suggestions: first.error.suggestions, details: { [kind]: name, plugins: suspects.map((s) => s.plugin) } },
+      );
+    }
     return new CascadenceError(code, `unknown ${kind} "${name}"${hint}`, {
       suggestions,
       details: { [kind]: name, known },

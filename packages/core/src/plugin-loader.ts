@@ -1,0 +1,335 @@
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CascadenceError, ErrorCode } from './errors';
+import { silentLogger, type Logger } from './logger';
+import {
+  isPlugin,
+  pluginShapeProblem,
+  SUPPORTED_PLUGIN_API_VERSIONS,
+  type Instrumentation,
+  type Plugin,
+  type PluginManifest,
+  type SchedulerFactory,
+} from './plugin';
+import { isPluginPackageName, normalizePluginName } from './plugin-name';
+import { Registry } from './registry';
+
+export interface LoadPluginsOptions {
+  /** The project folder: its package.json is read and its node_modules searched. */
+  projectDir: string;
+  /** Plugins listed in the config: package names, shorthands, project-relative paths or plugin objects. */
+  plugins?: Array<string | Plugin>;
+  /** Package names or shorthands never to load, even when listed or installed. */
+  deny?: string[];
+  /** Take plugins from the project's dependencies by name. Default true. */
+  discover?: boolean;
+  /** Ignore devDependencies. Default: NODE_ENV === 'production'. */
+  production?: boolean;
+  /** Registry to fill; default a new one. */
+  registry?: Registry;
+  /** Debug messages (e.g. a matching package without a manifest). */
+  log?: Logger;
+  /** Called once per plugin that failed; default: one console.warn line each. */
+  onProblem?: (problem: PluginProblem) => void;
+}
+
+export interface LoadedPlugin {
+  /** Package name (or the path / object name for config-listed local plugins). */
+  name: string;
+  version: string | undefined;
+  /** Real path of the package folder or file; undefined for plugin objects. */
+  path: string | undefined;
+  origin: 'dependency' | 'config';
+  plugin: Plugin;
+}
+
+export interface PluginProblem {
+  plugin: string;
+  path: string | undefined;
+  error: CascadenceError;
+}
+
+export interface SkippedPlugin {
+  plugin: string;
+  path: string | undefined;
+  reason: string;
+}
+
+export interface PluginLoadResult {
+  registry: Registry;
+  loaded: LoadedPlugin[];
+  failed: PluginProblem[];
+  skipped: SkippedPlugin[];
+  schedulers: Array<SchedulerFactory & { plugin: string }>;
+  instrumentation: Array<Instrumentation & { plugin: string }>;
+}
+
+interface Candidate {
+  name: string;
+  origin: 'dependency' | 'config';
+  object?: Plugin;
+}
+
+interface Located {
+  candidate: Candidate;
+  path: string | undefined;
+  manifest: PluginManifest | undefined;
+  version: string | undefined;
+  /** Why the manifest rules this plugin out (checked before any of its code is imported). */
+  manifestProblem?: string;
+}
+
+// A native import() the CommonJS build keeps as is (bundlers rewrite `import()` into require()).
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
+
+/**
+ * Finds, checks and loads plugins: the project's dependencies named like plugins plus those the
+ * config lists. A plugin that fails is reported once and the rest still load; what it would have
+ * provided raises its error only when used. Plugins are trusted code running in this process.
+ */
+export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLoadResult> {
+  const projectDir = resolve(options.projectDir);
+  const registry = options.registry ?? new Registry();
+  const log = options.log ?? silentLogger;
+  const report = options.onProblem ?? warnOnce;
+  const result: PluginLoadResult = { registry, loaded: [], failed: [], skipped: [], schedulers: [], instrumentation: [] };
+  const fail = (plugin: string, path: string | undefined, error: CascadenceError, manifest?: PluginManifest): void => {
+    const problem = { plugin, path, error };
+    result.failed.push(problem);
+    registry.markBrokenProvider(plugin, manifest?.provides ?? [], error);
+    for (const name of manifest?.tasks ?? []) registry.markUnavailable('task', name, error);
+    for (const name of manifest?.processors ?? []) registry.markUnavailable('processor', name, error);
+    for (const name of manifest?.backends ?? []) registry.markUnavailable('backend', name, error);
+    report(problem);
+  };
+
+  const denied = new Set((options.deny ?? []).map(normalizePluginName));
+  const candidates = collectCandidates(projectDir, options, denied, result.skipped);
+  if (candidates.length === 0) return result;
+
+  // Locate and import concurrently; register in a fixed order so conflicts are reported the same way every time.
+  const imported = await Promise.all(
+    candidates.map(async (candidate) => {
+      if (candidate.object !== undefined) {
+        return { located: { candidate, path: undefined, manifest: undefined, version: undefined }, plugin: candidate.object };
+      }
+      let located: Located | undefined;
+      try {
+        located = locate(projectDir, candidate);
+        if (located === undefined) return undefined;
+        if (located.path !== undefined && located.manifest === undefined && statSync(located.path).isDirectory()) {
+          log.debug(`cascadence: ${candidate.name} matches the plugin name pattern but has no "cascadence" manifest; skipped`);
+          result.skipped.push({ plugin: candidate.name, path: located.path, reason: 'no "cascadence" manifest in package.json' });
+          return undefined;
+        }
+        if (located.manifestProblem !== undefined) throw new CascadenceError(ErrorCode.PLUGIN_LOAD, located.manifestProblem);
+        return { located, plugin: await importPlugin(located) };
+      } catch (thrown) {
+        fail(candidate.name, located?.path, asLoadError(candidate.name, located?.path, thrown), located?.manifest);
+        return undefined;
+      }
+    }),
+  );
+
+  for (const entry of imported) {
+    if (entry === undefined) continue;
+    const { located, plugin } = entry;
+    const name = located.candidate.name;
+    try {
+      const conflict = register(registry, plugin, name);
+      if (conflict !== undefined) {
+        result.failed.push({ plugin: name, path: located.path, error: conflict });
+        report({ plugin: name, path: located.path, error: conflict });
+      }
+      if (plugin.setup !== undefined) await plugin.setup({ registry, projectDir, log });
+    } catch (thrown) {
+      fail(name, located.path, asLoadError(name, located.path, thrown), located.manifest);
+      continue;
+    }
+    for (const scheduler of plugin.schedulers ?? []) result.schedulers.push({ ...scheduler, plugin: name });
+    for (const instrumentation of plugin.instrumentation ?? []) result.instrumentation.push({ ...instrumentation, plugin: name });
+    result.loaded.push({ name, version: located.version, path: located.path, origin: located.candidate.origin, plugin });
+  }
+  return result;
+}
+
+function collectCandidates(projectDir: string, options: LoadPluginsOptions, denied: Set<string>, skipped: SkippedPlugin[]): Candidate[] {
+  const byName = new Map<string, Candidate>();
+  const deny = (name: string): boolean => {
+    if (!denied.has(name)) return false;
+    skipped.push({ plugin: name, path: undefined, reason: 'denied by the config' });
+    return true;
+  };
+  if (options.discover !== false) {
+    const pkg = readProjectPackage(projectDir);
+    const production = options.production ?? process.env.NODE_ENV === 'production';
+    const fields = ['dependencies', 'optionalDependencies', ...(production ? [] : ['devDependencies'])];
+    for (const field of fields) {
+      const deps = pkg?.[field];
+      if (deps === null || typeof deps !== 'object') continue;
+      for (const name of Object.keys(deps)) {
+        if (isPluginPackageName(name) && !byName.has(name) && !deny(name)) byName.set(name, { name, origin: 'dependency' });
+      }
+    }
+  }
+  for (const entry of options.plugins ?? []) {
+    if (typeof entry === 'string') {
+      const name = normalizePluginName(entry);
+      if (!deny(name)) byName.set(name, { name, origin: 'config' });
+    } else if (isPlugin(entry)) {
+      if (!deny(entry.name)) byName.set(entry.name, { name: entry.name, origin: 'config', object: entry });
+    } else {
+      throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `a plugin listed in the config is not a name or plugin object: ${pluginShapeProblem(entry)}`);
+    }
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function readProjectPackage(projectDir: string): Record<string, unknown> | undefined {
+  const file = join(projectDir, 'package.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Finds the package the way Node does (node_modules here, then in each parent folder), or the listed path. */
+function locate(projectDir: string, candidate: Candidate): Located {
+  const { name } = candidate;
+  if (name.startsWith('.') || isAbsolute(name)) {
+    const path = resolve(projectDir, name);
+    const inside = relative(projectDir, path);
+    if (inside.startsWith('..') || isAbsolute(inside)) {
+      throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `plugin path ${name} is outside the project ${projectDir}; only plugins inside the project are loaded`);
+    }
+    if (!existsSync(path)) throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `plugin path ${path} does not exist`);
+    if (statSync(path).isFile()) return { candidate, path: realpathSync(path), manifest: undefined, version: undefined };
+    return withManifest(candidate, realpathSync(path));
+  }
+  for (let dir = projectDir; ; dir = dirname(dir)) {
+    const packageDir = join(dir, 'node_modules', ...name.split('/'));
+    if (existsSync(join(packageDir, 'package.json'))) return withManifest(candidate, realpathSync(packageDir));
+    if (dirname(dir) === dir) break;
+  }
+  const install = `npm install ${name}`;
+  throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `plugin ${name} is not installed in ${projectDir} (run: ${install})`, {
+    suggestions: [install],
+    details: { plugin: name, missing: true },
+  });
+}
+
+function withManifest(candidate: Candidate, path: string): Located {
+  const pkg = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const raw = pkg.cascadence;
+  const version = typeof pkg.version === 'string' ? pkg.version : undefined;
+  if (raw === undefined) return { candidate, path, manifest: undefined, version };
+  const manifest = raw as PluginManifest;
+  if (raw === null || typeof raw !== 'object' || typeof manifest.apiVersion !== 'number') {
+    return { candidate, path, manifest: { apiVersion: NaN, provides: [] }, version, manifestProblem: 'its "cascadence" manifest has no numeric apiVersion' };
+  }
+  const checked = { ...manifest, provides: Array.isArray(manifest.provides) ? manifest.provides : [] };
+  if (!SUPPORTED_PLUGIN_API_VERSIONS.includes(manifest.apiVersion)) {
+    const supported = SUPPORTED_PLUGIN_API_VERSIONS.join(', ');
+    return { candidate, path, manifest: checked, version, manifestProblem: `it declares plugin apiVersion ${manifest.apiVersion}, but this @cascadence/core supports ${supported}` };
+  }
+  return { candidate, path, manifest: checked, version };
+}
+
+async function importPlugin(located: Located): Promise<Plugin> {
+  const path = located.path as string;
+  const file = statSync(path).isFile() ? path : packageEntry(path);
+  const mod = await importModule(pathToFileURL(file).href);
+  // ESM default export, CJS module.exports, or CJS transpiled from ESM (exports.default).
+  let plugin: unknown = mod.default ?? mod;
+  if (!isPlugin(plugin) && plugin !== null && typeof plugin === 'object' && 'default' in plugin) {
+    plugin = (plugin as { default: unknown }).default;
+  }
+  const problem = pluginShapeProblem(plugin);
+  if (problem !== undefined) {
+    throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `its default export is not a plugin: ${problem}`);
+  }
+  return plugin as Plugin;
+}
+
+/** The file `import(packageName)` would load, from `exports` (conditions node/import/default) or `main`. */
+function packageEntry(dir: string): string {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports?: unknown; main?: string };
+  let target: string | undefined;
+  if (pkg.exports !== undefined) {
+    const exp = pkg.exports;
+    const root =
+      typeof exp === 'object' && exp !== null && !Array.isArray(exp) && Object.keys(exp).some((k) => k.startsWith('.'))
+        ? (exp as Record<string, unknown>)['.']
+        : exp;
+    target = pickExport(root, ['node', 'import', 'default']) ?? pickExport(root, ['require']);
+    if (target === undefined) throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `its package.json "exports" has no "." entry for import`);
+  }
+  const base = join(dir, target ?? pkg.main ?? 'index.js');
+  for (const file of [base, `${base}.js`, `${base}.mjs`, `${base}.cjs`, join(base, 'index.js')]) {
+    if (existsSync(file) && statSync(file).isFile()) return file;
+  }
+  throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `its entry file ${base} does not exist (is the package built?)`);
+}
+
+function pickExport(value: unknown, conditions: string[]): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = pickExport(item, conditions);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, nested] of Object.entries(value)) {
+    if (conditions.includes(key) || key === 'default') {
+      const found = pickExport(nested, conditions);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Registers what the plugin provides. A name another plugin already provides is taken from both
+ * (using it raises the conflict error, which names both packages); the rest still registers.
+ */
+function register(registry: Registry, plugin: Plugin, source: string): CascadenceError | undefined {
+  const conflicts: Array<{ kind: 'task' | 'processor' | 'backend'; name: string; other: string }> = [];
+  const claim = (kind: 'task' | 'processor' | 'backend', name: string, add: () => void): void => {
+    const other = registry.sourceOf(kind, name);
+    if (other !== undefined && other !== source) conflicts.push({ kind, name, other });
+    else add();
+  };
+  for (const task of [...(plugin.tasks ?? []), ...(plugin.flows ?? [])]) claim('task', task.name, () => registry.add(task, source));
+  for (const processor of plugin.processors ?? []) claim('processor', processor.name, () => registry.addProcessor(processor, source));
+  for (const backend of plugin.backends ?? []) claim('backend', backend.name, () => registry.addBackend(backend, source));
+  if (conflicts.length === 0) return undefined;
+  const error = new CascadenceError(
+    ErrorCode.PLUGIN_CONFLICT,
+    conflicts.map((c) => `${c.kind} "${c.name}" is provided by both ${c.other} and ${source}`).join('; '),
+    { suggestions: ['deny one of the two plugins in the config (plugins.deny)'], details: { conflicts } },
+  );
+  for (const c of conflicts) registry.markConflict(c.kind, c.name, error);
+  return error;
+}
+
+function asLoadError(plugin: string, path: string | undefined, thrown: unknown): CascadenceError {
+  if (CascadenceError.isInstance(thrown, ErrorCode.PLUGIN_CONFLICT)) return thrown;
+  const cause = thrown instanceof Error ? thrown.message : String(thrown);
+  const already = CascadenceError.isInstance(thrown, ErrorCode.PLUGIN_LOAD) && cause.startsWith(`plugin ${plugin} `);
+  const where = path === undefined ? '' : ` (${path})`;
+  return new CascadenceError(ErrorCode.PLUGIN_LOAD, already ? cause : `plugin ${plugin}${where} failed to load: ${cause}`, {
+    cause: thrown,
+    suggestions: CascadenceError.isInstance(thrown) ? thrown.suggestions : [],
+    details: { plugin, path },
+  });
+}
+
+function warnOnce(problem: PluginProblem): void {
+  console.warn(`cascadence: warning: ${problem.error.message}`);
+}
+

@@ -1,0 +1,38 @@
+/**
+ * Plugin package names. Third-party: `cascadence-plugin-<x>`, `@scope/cascadence-plugin-<x>`,
+ * `@scope/cascadence-plugin`; first-party: `@cascadence/plugin-<x>`.
+ */
+const PREFIX = 'cascadence-plugin';
+const FIRST_PARTY_SCOPE = '@cascadence';
+
+/**
+ * Expands a shorthand the way users write it in a config file:
+ * `acme` → `cascadence-plugin-acme`, `@acme/s3` → `@acme/cascadence-plugin-s3`,
+ * `@acme` → `@acme/cascadence-plugin`, `@cascadence/shell` → `@cascadence/plugin-shell`.
+ * Full names, and paths (starting with `.` or `/`), come back unchanged.
+ */
+export function normalizePluginName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed === '' || trimmed.startsWith('.') || trimmed.startsWith('/')) return trimmed;
+  if (trimmed.startsWith('@')) {
+    const slash = trimmed.indexOf('/');
+    if (slash === -1) return `${trimmed}/${PREFIX}`;
+    const scope = trimmed.slice(0, slash);
+    const rest = trimmed.slice(slash + 1);
+    if (scope === FIRST_PARTY_SCOPE) return rest.startsWith('plugin-') ? trimmed : `${scope}/plugin-${rest}`;
+    if (rest === PREFIX || rest.startsWith(`${PREFIX}-`)) return trimmed;
+    return `${scope}/${PREFIX}-${rest}`;
+  }
+  if (trimmed === PREFIX || trimmed.startsWith(`${PREFIX}-`)) return trimmed;
+  return `${PREFIX}-${trimmed}`;
+}
+
+/** Whether a dependency name follows the plugin naming convention (so discovery considers it). */
+export function isPluginPackageName(name: string): boolean {
+  if (name.startsWith(`${FIRST_PARTY_SCOPE}/plugin-`)) return name.length > `${FIRST_PARTY_SCOPE}/plugin-`.length;
+  if (name.startsWith('@')) {
+    const rest = name.slice(name.indexOf('/') + 1);
+    return name.includes('/') && (rest === PREFIX || (rest.startsWith(`${PREFIX}-`) && rest.length > PREFIX.length + 1));
+  }
+  return name.startsWith(`${PREFIX}-`) && name.length > PREFIX.length + 1;
+}
