@@ -10,6 +10,7 @@ export {
   type FlowSteps,
   type TriggerRule,
 } from './flow';
+export { flowFromSpec, type FlowSpec, type StepSpec } from './flow-spec';
 export { Engine, type EngineOptions, type RunOptions, type Runnable, type StepResolver } from './engine';
 export type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 export {
