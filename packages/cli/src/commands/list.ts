@@ -1,0 +1,34 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command';
+import { toJson } from '../output';
+
+export default class List extends BaseCommand {
+  static override summary = 'List the tasks and flows this project knows';
+  static override description =
+    'Tasks and flows from the config, YAML flow files, plugins and the built-in `example`, with enabled/disabled state.';
+  static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --json'];
+  static override flags = {
+    json: Flags.boolean({ description: 'Print an array of { name, kind, enabled, description, source }' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(List);
+    const project = await this.project(flags.cwd);
+    const entries = project.registry.list().map(({ name, kind, enabled, description, source }) => ({
+      name,
+      kind,
+      enabled,
+      description: description ?? null,
+      source,
+    }));
+    if (flags.json) {
+      this.out(toJson(entries));
+      return;
+    }
+    const width = Math.max(4, ...entries.map((e) => e.name.length));
+    for (const e of entries) {
+      const state = e.enabled ? 'enabled ' : 'disabled';
+      this.out(`${e.name.padEnd(width)}  ${e.kind.padEnd(4)}  ${state}  ${e.description ?? ''}`.trimEnd());
+    }
+  }
+}

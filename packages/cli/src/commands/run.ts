@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { EngineEvent, RunResult, StepStatus } from '@cascadence/core';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command';
+import { CliError, CliErrorCode } from '../errors';
+import { formatDuration, formatRunResult, stepLine, toJson } from '../output';
+
+/** Larger inputs belong in files the task reads itself, not in a workflow payload. */
+export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
+
+export default class Run extends BaseCommand {
+  static override summary = 'Run a task or flow and print its result';
+  static override description =
+    'Runs on the chosen backend (default: the configured one, else local). Exit 0 on success, 1 when the task fails, 2 on usage errors.';
+  static override examples = [
+    '<%= config.bin %> run example',
+    `<%= config.bin %> run example --input '{"name": "Ada"}'`,
+    '<%= config.bin %> run deploy --input-file input.json --json',
+  ];
+  static override args = { name: Args.string({ description: 'Task or flow name', required: true }) };
+  static override flags = {
+    input: Flags.string({ description: 'Input as JSON', exclusive: ['input-file'] }),
+    'input-file': Flags.string({ description: 'Read the input JSON from this file', exclusive: ['input'] }),
+    backend: Flags.string({ description: 'Backend to run on (local, temporal, or one from a plugin)' }),
+    json: Flags.boolean({ description: 'Print the whole RunResult as JSON' }),
+    'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics on this port while the run lasts', min: 0, max: 65535 }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Run);
+    const project = await this.project(flags.cwd);
+    const runnable = project.registry.getRunnable(args.name);
+    const input = readInput(flags.input, flags['input-file'], flags.cwd ?? process.cwd());
+    const backend = await project.backend(flags.backend);
+    project.engine.prepare(runnable); // unknown processors, bad options: fail before anything runs
+
+    const metricsPort = flags['metrics-port'] ?? undefined;
+    const metrics = metricsPort === undefined ? undefined : await startMetrics(metricsPort, backend);
+
+    const runId = randomUUID();
+    const progress = !flags.json && runnable.kind === 'flow' && backend.events !== undefined ? new Progress(runnable.name, runId) : undefined;
+    const detach = progress === undefined ? undefined : backend.events?.onAny((event) => progress.on(event));
+    const controller = new AbortController();
+    const onSignal = () => controller.abort(new Error('interrupted'));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let result: RunResult;
+    try {
+      result = await backend.run(runnable, input, { signal: controller.signal, runId });
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      detach?.();
+      progress?.done();
+      await metrics?.close();
+    }
+
+    if (flags.json) this.out(toJson(result));
+    else this.out(formatRunResult(result, progress === undefined ? runnable.kind : 'task'));
+    if (result.status !== 'succeeded') {
+      const why = result.error?.message ?? result.status;
+      throw new CliError(CliErrorCode.TASK_FAILED, `${runnable.kind} "${runnable.name}" ${result.status}: ${why}`);
+    }
+  }
+}
+
+function readInput(inline: string | undefined, file: string | undefined, cwd: string): unknown {
+  let text = inline;
+  let from = '--input';
+  if (file !== undefined) {
+    const path = resolve(cwd, file);
+    from = `--input-file ${file}`;
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      throw new CliError(CliErrorCode.INPUT, `${from}: no such file ${path}`);
+    }
+    if (size > MAX_INPUT_BYTES) {
+      throw new CliError(CliErrorCode.INPUT, `${from} is ${size} bytes; the limit is ${MAX_INPUT_BYTES} bytes (10 MiB): pass a path to the data instead`);
+    }
+    text = readFileSync(path, 'utf8');
+  }
+  if (text === undefined) return undefined;
+  if (Buffer.byteLength(text) > MAX_INPUT_BYTES) throw new CliError(CliErrorCode.INPUT, `${from} is larger than 10 MiB`);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(CliErrorCode.INPUT, `${from} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function startMetrics(port: number, backend: { events?: unknown }): Promise<{ close(): Promise<void> }> {
+  const { startMetricsServer, instrument } = await import('@cascadence/metrics');
+  const server = await startMetricsServer({ port });
+  const detach = backend.events === undefined ? () => {} : instrument(backend as Parameters<typeof instrument>[0]);
+  process.stderr.write(`metrics: ${server.url}\n`);
+  return {
+    close: async () => {
+      detach();
+      await server.close();
+    },
+  };
+}
+
+/** Step progress of one flow: a live status line on a terminal, one plain line per step otherwise. */
+class Progress {
+  private readonly tty = process.stdout.isTTY === true;
+  private readonly running = new Set<string>();
+  private readonly attempts = new Map<string, number>();
+  private drawn = false;
+
+  constructor(
+    private readonly flow: string,
+    private readonly runId: string,
+  ) {}
+
+  on(event: EngineEvent): void {
+    if (!('runId' in event) || event.runId !== this.runId || !('flow' in event) || event.flow !== this.flow) return;
+    switch (event.type) {
+      case 'step:start':
+        this.running.add(event.step);
+        this.attempts.set(event.step, event.attempt);
+        break;
+      case 'step:success':
+        this.finish(event.step, 'succeeded', event.durationMs, undefined);
+        break;
+      case 'step:failure':
+        this.finish(event.step, event.status, event.durationMs, event.error);
+        break;
+      case 'step:retry':
+        this.running.delete(event.step);
+        this.print(`  ↻ ${event.step} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${event.error.message}`);
+        break;
+      case 'step:skip':
+        this.print(stepLine(event.step, { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0 }) + ` (${event.reason})`);
+        break;
+      default:
+        return;
+    }
+    this.redraw();
+  }
+
+  done(): void {
+    if (this.tty && this.drawn) process.stdout.write('\r\x1b[K');
+  }
+
+  private finish(step: string, status: StepStatus, durationMs: number, error: Error | undefined): void {
+    this.running.delete(step);
+    this.print(stepLine(step, { status, durationMs, error, attempts: this.attempts.get(step) ?? 1 }));
+  }
+
+  private print(line: string): void {
+    if (this.tty && this.drawn) process.stdout.write('\r\x1b[K');
+    process.stdout.write(`${line}\n`);
+    this.drawn = false;
+  }
+
+  private redraw(): void {
+    if (!this.tty || this.running.size === 0) return;
+    const names = [...this.running];
+    const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ` +${names.length - 5}` : '');
+    process.stdout.write(`\r\x1b[K  … running: ${shown}`);
+    this.drawn = true;
+  }
+}

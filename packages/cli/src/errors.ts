@@ -1,0 +1,47 @@
+import { CascadenceError } from '@cascadence/core';
+
+/** Exit codes of the `task` binary: 1 for a failed task or bad input, 2 for usage errors. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const CliErrorCode = {
+  USAGE: 'CASCADENCE_USAGE',
+  TASK_FAILED: 'CASCADENCE_TASK_FAILED',
+  CONFIG: 'CASCADENCE_CONFIG',
+  STATE: 'CASCADENCE_STATE',
+  INPUT: 'CASCADENCE_INPUT',
+} as const;
+
+/** An error the CLI reports as one `error: ...` line with a chosen exit code. */
+export class CliError extends CascadenceError {
+  readonly exitCode: number;
+  constructor(code: string, message: string, exitCode = EXIT_FAILURE, options: ConstructorParameters<typeof CascadenceError>[2] = {}) {
+    super(code, message, options);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+export function usageError(message: string, suggestions: string[] = []): CliError {
+  return new CliError(CliErrorCode.USAGE, message, EXIT_USAGE, { suggestions });
+}
+
+/** The exit code an error deserves: its own, 2 for oclif's argument/flag parsing errors, else 1. */
+export function exitCodeOf(error: unknown): number {
+  if (typeof error === 'object' && error !== null) {
+    const own = (error as { exitCode?: unknown }).exitCode;
+    if (typeof own === 'number') return own;
+    if ('parse' in error) return EXIT_USAGE; // oclif CLIParseError and subclasses
+    const oclif = (error as { oclif?: { exit?: unknown } }).oclif;
+    if (typeof oclif?.exit === 'number') return oclif.exit;
+  }
+  return EXIT_FAILURE;
+}
+
+/** One line for stderr. */
+export function errorLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // oclif prefixes some messages and spreads parse errors over several lines; keep the first.
+  const first = message.replace(/^Error: /, '').split('\n').find((line) => line.trim() !== '') ?? 'unknown error';
+  return `error: ${first.trim()}`;
+}

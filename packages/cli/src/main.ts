@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import { closestNames } from '@cascadence/core';
+import { Config, run } from '@oclif/core';
+import { errorLine, exitCodeOf, usageError } from './errors';
+
+const packageRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Runs the `task` CLI in this process with `args` (default: none, which prints help). Never reads
+ * process.argv and never calls process.exit: it resolves when the command succeeds and rejects
+ * with the error otherwise (`exitCodeOf(error)` gives the exit code the binary would use).
+ */
+export async function main(args: string[] = []): Promise<void> {
+  const config = await Config.load({ root: packageRoot });
+  const [first] = args;
+  if (first !== undefined && !first.startsWith('-') && first !== 'help') {
+    const known = config.findCommand(first) ?? config.findTopic(first);
+    if (known === undefined) {
+      const [best] = closestNames(first, config.commandIDs, 1);
+      throw usageError(`unknown command "${first}"${best ? ` (did you mean "${best}"?)` : ''}; run "task --help" for the list`, best ? [best] : []);
+    }
+  }
+  await run(args, config);
+}
+
+/** What the `task` binary does: run `main`, print one `error:` line, and return the exit code. */
+export async function runBinary(args: string[]): Promise<number> {
+  try {
+    await main(args);
+    return 0;
+  } catch (error) {
+    const code = exitCodeOf(error);
+    // oclif signals a clean early exit (e.g. `this.exit(0)`) with an ExitError of code 0.
+    if (code === 0) return 0;
+    process.stderr.write(`${errorLine(error)}\n`);
+    if (process.env.CASCADENCE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return code;
+  }
+}

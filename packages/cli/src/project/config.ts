@@ -1,0 +1,165 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { closestNames } from '@cascadence/core';
+import { CliError, CliErrorCode } from '../errors';
+import { importFile } from './import-file';
+import { parseYaml } from './yaml';
+
+/** What `cascadence.config.*` may say. Paths are relative to the config file's folder. */
+export interface CascadenceConfig {
+  /** Modules whose exported tasks and flows join the project (a `*` in the file name part is allowed). */
+  tasks?: string[];
+  /** YAML or JSON flow files; `flows/*.yml`, `flows/*.yaml` and `flows/*.json` are always read too. */
+  flows?: string[];
+  /** Plugins: a list to load, or `{ use, deny, discover, production }`. */
+  plugins?: string[] | PluginsConfig;
+  /** Backend `task run` and the scheduler use by default: `local` (default) or `temporal`. */
+  backend?: string;
+  temporal?: { address?: string; namespace?: string; taskQueue?: string; apiKey?: string };
+  metrics?: { port?: number; host?: string };
+  /** Schedules file; default `schedules.yml` beside the config. */
+  schedules?: string;
+  /** Default time zone of schedules; default UTC. */
+  timezone?: string;
+  /** Steps of one flow running at once on the local engine. */
+  concurrency?: number;
+}
+
+export interface PluginsConfig {
+  use?: string[];
+  deny?: string[];
+  discover?: boolean;
+  production?: boolean;
+}
+
+export const CONFIG_FILE_NAMES = [
+  'cascadence.config.ts',
+  'cascadence.config.mjs',
+  'cascadence.config.js',
+  'cascadence.config.cjs',
+  'cascadence.config.json',
+  'cascadence.config.yaml',
+  'cascadence.config.yml',
+];
+
+const KEYS: Record<string, string> = {
+  tasks: 'list of paths',
+  flows: 'list of paths',
+  plugins: 'list of plugin names or { use, deny, discover, production }',
+  backend: 'string',
+  temporal: 'mapping',
+  metrics: 'mapping',
+  schedules: 'string',
+  timezone: 'string',
+  concurrency: 'positive integer',
+};
+
+export interface LoadedConfig {
+  /** The config file, or undefined when the project has none. */
+  file: string | undefined;
+  /** Project root: the config file's folder, or the working directory. */
+  dir: string;
+  config: CascadenceConfig;
+}
+
+/** Walks up from `cwd` to the first folder holding a config file. */
+export function findConfigFile(cwd: string): string | undefined {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const file = join(dir, name);
+      if (existsSync(file)) return file;
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Finds, reads and checks the config; environment variables override what it says. */
+export async function loadConfig(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const file = findConfigFile(cwd);
+  const dir = file === undefined ? resolve(cwd) : dirname(file);
+  const raw = file === undefined ? {} : await readConfigFile(file, dir);
+  const config = checkConfig(raw, file ?? 'config');
+  return { file, dir, config: applyEnv(config, env) };
+}
+
+async function readConfigFile(file: string, dir: string): Promise<unknown> {
+  const name = basename(file);
+  try {
+    if (name.endsWith('.json')) {
+      const text = readFileSync(file, 'utf8');
+      try {
+        return JSON.parse(text);
+      } catch (error) {
+        throw new CliError(CliErrorCode.CONFIG, `${file}: invalid JSON: ${(error as Error).message}`);
+      }
+    }
+    if (name.endsWith('.yaml') || name.endsWith('.yml')) return parseYaml(readFileSync(file, 'utf8'), file).toJS();
+    const mod = await importFile(file, dir);
+    return mod.default ?? mod;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(CliErrorCode.CONFIG, `${file} could not be loaded: ${(error as Error).message ?? String(error)}`, undefined, { cause: error });
+  }
+}
+
+function checkConfig(raw: unknown, file: string): CascadenceConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new CliError(CliErrorCode.CONFIG, `${file}: the config must be an object (export default { ... })`);
+  }
+  const config = raw as Record<string, unknown>;
+  const bad = (key: string, got: unknown): never => {
+    throw new CliError(CliErrorCode.CONFIG, `${file}: "${key}" must be a ${KEYS[key]} (got ${JSON.stringify(got)})`);
+  };
+  for (const key of Object.keys(config)) {
+    if (!(key in KEYS)) {
+      const [best] = closestNames(key, Object.keys(KEYS), 1);
+      throw new CliError(
+        CliErrorCode.CONFIG,
+        `${file}: unknown setting "${key}"${best ? ` (did you mean "${best}"?)` : ''}; known: ${Object.keys(KEYS).join(', ')}`,
+      );
+    }
+  }
+  const stringList = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (config.tasks !== undefined && !stringList(config.tasks)) bad('tasks', config.tasks);
+  if (config.flows !== undefined && !stringList(config.flows)) bad('flows', config.flows);
+  const plugins = config.plugins;
+  if (plugins !== undefined && !stringList(plugins)) {
+    const p = plugins as PluginsConfig;
+    const ok =
+      typeof plugins === 'object' &&
+      plugins !== null &&
+      !Array.isArray(plugins) &&
+      Object.keys(plugins).every((k) => ['use', 'deny', 'discover', 'production'].includes(k)) &&
+      (p.use === undefined || stringList(p.use)) &&
+      (p.deny === undefined || stringList(p.deny)) &&
+      (p.discover === undefined || typeof p.discover === 'boolean') &&
+      (p.production === undefined || typeof p.production === 'boolean');
+    if (!ok) bad('plugins', plugins);
+  }
+  for (const key of ['backend', 'schedules', 'timezone']) {
+    if (config[key] !== undefined && typeof config[key] !== 'string') bad(key, config[key]);
+  }
+  for (const key of ['temporal', 'metrics']) {
+    if (config[key] !== undefined && (typeof config[key] !== 'object' || config[key] === null || Array.isArray(config[key]))) bad(key, config[key]);
+  }
+  if (config.concurrency !== undefined && !(Number.isInteger(config.concurrency) && (config.concurrency as number) > 0)) bad('concurrency', config.concurrency);
+  return config as CascadenceConfig;
+}
+
+/** CASCADENCE_BACKEND, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, CASCADENCE_METRICS_PORT win over the file. */
+function applyEnv(config: CascadenceConfig, env: NodeJS.ProcessEnv): CascadenceConfig {
+  const out: CascadenceConfig = { ...config, temporal: { ...config.temporal }, metrics: { ...config.metrics } };
+  if (env.CASCADENCE_BACKEND) out.backend = env.CASCADENCE_BACKEND;
+  if (env.TEMPORAL_ADDRESS) out.temporal!.address = env.TEMPORAL_ADDRESS;
+  if (env.TEMPORAL_NAMESPACE) out.temporal!.namespace = env.TEMPORAL_NAMESPACE;
+  if (env.TEMPORAL_TASK_QUEUE) out.temporal!.taskQueue = env.TEMPORAL_TASK_QUEUE;
+  if (env.TEMPORAL_API_KEY) out.temporal!.apiKey = env.TEMPORAL_API_KEY;
+  if (env.CASCADENCE_METRICS_PORT) {
+    const port = Number(env.CASCADENCE_METRICS_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new CliError(CliErrorCode.CONFIG, `CASCADENCE_METRICS_PORT must be a port number (got ${JSON.stringify(env.CASCADENCE_METRICS_PORT)})`);
+    }
+    out.metrics!.port = port;
+  }
+  return out;
+}

@@ -1,0 +1,193 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import {
+  CascadenceError,
+  Engine,
+  flowFromSpec,
+  isFlow,
+  isTask,
+  LocalBackend,
+  loadPlugins,
+  Registry,
+  type ExecutionBackend,
+  type Logger,
+  type PluginLoadResult,
+  type Runnable,
+} from '@cascadence/core';
+import { exampleTask } from '../example-task';
+import { CliError, CliErrorCode } from '../errors';
+import { loadConfig, type CascadenceConfig, type PluginsConfig } from './config';
+import { importFile } from './import-file';
+import { readTaskState, taskStatePath } from './task-state';
+import { parseYaml } from './yaml';
+
+export interface Project {
+  /** Project root: the config file's folder, or the working directory when there is none. */
+  dir: string;
+  configFile: string | undefined;
+  config: CascadenceConfig;
+  registry: Registry;
+  plugins: PluginLoadResult;
+  /** `.cascadence/` beside the config: disabled tasks, schedule state, caches. */
+  stateDir: string;
+  taskStateFile: string;
+  schedulesPath: string;
+  engine: Engine;
+  /** The backend called `name` (default: the configured one, else `local`). */
+  backend(name?: string): Promise<ExecutionBackend>;
+}
+
+export interface LoadProjectOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** One line per problem that does not stop the command (a broken plugin, say). */
+  warn?: (line: string) => void;
+}
+
+/** Everything a command needs to know about the project in `cwd`. */
+export async function loadProject(options: LoadProjectOptions): Promise<Project> {
+  const env = options.env ?? process.env;
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { file, dir, config } = await loadConfig(options.cwd, env);
+  const stateDir = join(dir, '.cascadence');
+  const taskStateFile = taskStatePath(stateDir);
+  const registry = new Registry({ disabled: readTaskState(taskStateFile).disabled });
+
+  const pluginConfig: PluginsConfig = Array.isArray(config.plugins) ? { use: config.plugins } : (config.plugins ?? {});
+  const plugins = await loadPlugins({
+    projectDir: dir,
+    plugins: pluginConfig.use,
+    deny: pluginConfig.deny,
+    discover: pluginConfig.discover,
+    production: pluginConfig.production,
+    registry,
+    onProblem: (problem) => warn(`warning: ${problem.error.message}`),
+  });
+
+  for (const pattern of config.tasks ?? []) {
+    for (const path of expand(pattern, dir, 'tasks')) {
+      const mod = await importFile(path, dir).catch((error: unknown) => {
+        throw new CliError(CliErrorCode.CONFIG, `${relative(dir, path)} (listed in "tasks") failed to load: ${(error as Error).message}`, undefined, { cause: error });
+      });
+      const found = runnablesIn(mod);
+      if (found.length === 0) warn(`warning: ${relative(dir, path)} (listed in "tasks") exports no task or flow`);
+      for (const runnable of found) addOrExplain(registry, runnable, relative(dir, path));
+    }
+  }
+
+  for (const path of flowFiles(config, dir)) {
+    addOrExplain(registry, readFlowFile(path, dir), relative(dir, path));
+  }
+
+  // The built-in example yields its name to anything the project defines.
+  if (!registry.has(exampleTask.name)) registry.add(exampleTask, 'builtin');
+
+  const engine = new Engine({ resolver: registry, concurrency: config.concurrency, logger: stderrLogger });
+  registry.addBackend(new LocalBackend(engine), 'builtin');
+
+  return {
+    dir,
+    configFile: file,
+    config,
+    registry,
+    plugins,
+    stateDir,
+    taskStateFile,
+    schedulesPath: resolve(dir, config.schedules ?? 'schedules.yml'),
+    engine,
+    backend: async (name) => registry.getBackend(name ?? config.backend ?? 'local'),
+  };
+}
+
+const stderrLogger: Logger = {
+  debug: (message, ...args) => {
+    if (process.env.CASCADENCE_DEBUG) console.error(message, ...args);
+  },
+  info: (message, ...args) => console.error(message, ...args),
+  warn: (message, ...args) => console.error(message, ...args),
+  error: (message, ...args) => console.error(message, ...args),
+};
+
+function runnablesIn(mod: Record<string, unknown>): Runnable[] {
+  const out = new Set<Runnable>();
+  const visit = (value: unknown): void => {
+    if (isTask(value) || isFlow(value)) out.add(value as Runnable);
+    else if (Array.isArray(value)) value.forEach(visit);
+  };
+  for (const value of Object.values(mod)) visit(value);
+  return [...out];
+}
+
+function addOrExplain(registry: Registry, runnable: Runnable, source: string): void {
+  try {
+    registry.add(runnable, source);
+  } catch (error) {
+    if (CascadenceError.isInstance(error)) throw new CliError(error.code, error.message);
+    throw error;
+  }
+}
+
+/** A path, or a `*` pattern in the file-name part (`tasks/*.mjs`), relative to the project. */
+function expand(pattern: string, dir: string, key: string): string[] {
+  const full = resolve(dir, pattern);
+  if (!basename(full).includes('*')) {
+    if (!existsSync(full)) throw new CliError(CliErrorCode.CONFIG, `"${key}" lists ${pattern}, which does not exist in ${dir}`);
+    return [full];
+  }
+  if (dirname(full).includes('*')) {
+    throw new CliError(CliErrorCode.CONFIG, `"${key}": only the file name may contain * (got ${pattern})`);
+  }
+  const matcher = new RegExp(`^${basename(full).split('*').map(escapeRegExp).join('[^/]*')}$`);
+  const folder = dirname(full);
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((name) => matcher.test(name))
+    .sort()
+    .map((name) => join(folder, name));
+}
+
+function flowFiles(config: CascadenceConfig, dir: string): string[] {
+  const files = new Set<string>();
+  for (const pattern of config.flows ?? []) for (const path of expand(pattern, dir, 'flows')) files.add(path);
+  const folder = join(dir, 'flows');
+  if (existsSync(folder)) {
+    for (const name of readdirSync(folder).sort()) {
+      if (/\.(ya?ml|json)$/.test(name)) files.add(join(folder, name));
+    }
+  }
+  return [...files];
+}
+
+/** A YAML or JSON flow file; every error names the file, and for YAML the line and column. */
+export function readFlowFile(path: string, dir: string): Runnable {
+  const shown = relative(dir, path) || path;
+  const text = readFileSync(path, 'utf8');
+  if (path.endsWith('.json')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw new CliError(CliErrorCode.CONFIG, `${shown}: invalid JSON: ${(error as Error).message}`);
+    }
+    return wrapSpecErrors(() => flowFromSpec(data, shown), () => '');
+  }
+  const parsed = parseYaml(text, shown);
+  const data = parsed.toJS();
+  return wrapSpecErrors(
+    () => flowFromSpec(data, shown),
+    (error) => parsed.positionOf((error.details.path as Array<string | number> | undefined) ?? []),
+  );
+}
+
+function wrapSpecErrors(build: () => Runnable, position: (error: CascadenceError) => string): Runnable {
+  try {
+    return build();
+  } catch (error) {
+    if (!CascadenceError.isInstance(error)) throw error;
+    throw new CliError(error.code, `${error.message}${position(error)}`, undefined, { details: error.details });
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}
