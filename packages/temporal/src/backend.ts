@@ -1,0 +1,485 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CascadenceError,
+  ErrorCode,
+  EventBus,
+  isFlow,
+  isTask,
+  type EventSource,
+  type ExecutionBackend,
+  type RunOptions,
+  type RunResult,
+  type Runnable,
+  type StepResolver,
+} from '@cascadence/core';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  Client,
+  TerminatedFailure,
+  TimeoutFailure,
+  WorkflowFailedError,
+  type Connection,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { compileGraph } from './compile';
+import { openClientConnection, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
+import { TemporalErrorCode, temporalError } from './errors';
+import { syntheticSummary, toRunResult } from './result';
+import {
+  CANCEL_REASON_SIGNAL,
+  RUN_FAILED_TYPE,
+  SPEC_VERSION,
+  STATE_QUERY,
+  WORKFLOW_TYPE,
+  formatBytes,
+  jsonSize,
+  stepWhere,
+  type RunSpec,
+  type RunSummary,
+  type WireError,
+  type WireGraph,
+  type WireRunOptions,
+} from './wire';
+
+/** How steps run on Temporal; shared by TemporalBackend and TemporalScheduler. */
+export interface TemporalRunSettings {
+  /** Steps of one flow running at once (each nested flow has its own limit). Default 16. */
+  concurrency?: number;
+  /** Abort running steps and start no new ones once a step has failed. Default false. */
+  failFast?: boolean;
+  /** startToCloseTimeout of steps without timeoutMs. Default 24 h. */
+  defaultStepTimeoutMs?: number;
+  /** A step whose worker sends no heartbeat for this long is considered lost. Default 30 s. */
+  heartbeatTimeoutMs?: number;
+  /** Times a step lost with its worker is re-run without using up its retries. Default 3. */
+  workerLossRetries?: number;
+  /** Largest JSON payload sent through Temporal (step input + results, output, run result). Default 2 000 000 bytes. */
+  maxPayloadBytes?: number;
+}
+
+export interface TemporalBackendOptions extends TemporalConnectionOptions, TemporalRunSettings {
+  /** Task queue the workers poll. */
+  taskQueue: string;
+  /** An existing connection (client or worker one); the backend then never closes it. */
+  connection?: Connection | NativeConnection;
+  /** An existing client; wins over `connection`. */
+  client?: Client;
+  /** Resolves task names used in flows (`task: 'name'`, processors); enforces disabled tasks. */
+  registry?: StepResolver;
+  /** Share a bus with other sources; default: a new one (`backend.events`). */
+  events?: EventBus;
+  /** Prefix of generated workflow ids. Default `cascadence-`. */
+  workflowIdPrefix?: string;
+}
+
+export interface TemporalRunOptions extends RunOptions {
+  /** Workflow id to use; default `<prefix><task name>-<run id>`. */
+  workflowId?: string;
+  /** Memo attached to the workflow execution. */
+  memo?: Record<string, unknown>;
+}
+
+/** A started Cascadence run on Temporal. */
+export interface TemporalRunHandle<Output = unknown> {
+  readonly workflowId: string;
+  /** The Cascadence run id (`ctx.runId`, RunResult.runId). */
+  readonly runId: string;
+  /** Temporal's run id of the first execution. */
+  readonly temporalRunId: string | undefined;
+  /** Resolves to the RunResult once the workflow ends (a failed run resolves too). */
+  result(): Promise<RunResult<Output>>;
+  /**
+   * Requests cancellation: running steps are aborted, no new ones start. A reason (an Error or
+   * any value, like AbortSignal.reason) ends up in the cancellation errors, as with the local engine.
+   */
+  cancel(reason?: unknown): Promise<void>;
+  /** Temporal's description of the execution, plus live step states while it runs. */
+  describe(): Promise<TemporalRunDescription>;
+}
+
+export interface TemporalRunDescription {
+  workflowId: string;
+  temporalRunId: string;
+  /** Temporal's execution status: RUNNING, COMPLETED, FAILED, CANCELLED, TERMINATED, TIMED_OUT, ... */
+  status: string;
+  taskQueue: string;
+  startTime: Date;
+  closeTime: Date | undefined;
+  historyLength: number;
+  /** Step states from the workflow (undefined if no worker answered the query in time). */
+  progress: RunSummary | undefined;
+  raw: WorkflowExecutionDescription;
+}
+
+const DEFAULTS = {
+  concurrency: 16,
+  failFast: false,
+  defaultStepTimeoutMs: 24 * 60 * 60 * 1000,
+  heartbeatTimeoutMs: 30_000,
+  workerLossRetries: 3,
+  maxPayloadBytes: 2_000_000,
+};
+
+/** Checks run settings and fills in defaults. */
+export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pick<RunOptions, 'concurrency' | 'failFast'> = {}): WireRunOptions {
+  const out: WireRunOptions = {
+    concurrency: overrides.concurrency ?? settings.concurrency ?? DEFAULTS.concurrency,
+    failFast: overrides.failFast ?? settings.failFast ?? DEFAULTS.failFast,
+    defaultStepTimeoutMs: settings.defaultStepTimeoutMs ?? DEFAULTS.defaultStepTimeoutMs,
+    heartbeatTimeoutMs: settings.heartbeatTimeoutMs ?? DEFAULTS.heartbeatTimeoutMs,
+    workerLossRetries: settings.workerLossRetries ?? DEFAULTS.workerLossRetries,
+    maxPayloadBytes: settings.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
+  };
+  const positive = (name: keyof WireRunOptions, allowZero = false): void => {
+    const value = out[name] as number;
+    const ok = name === 'concurrency' ? value === Infinity || (Number.isInteger(value) && value >= 1) : Number.isFinite(value) && (allowZero ? value >= 0 : value > 0);
+    if (!ok) throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number (got ${String(value)})`);
+  };
+  positive('concurrency');
+  positive('defaultStepTimeoutMs');
+  positive('heartbeatTimeoutMs');
+  positive('workerLossRetries', true);
+  positive('maxPayloadBytes');
+  // JSON has no Infinity: the workflow treats a huge number the same.
+  if (out.concurrency === Infinity) out.concurrency = Number.MAX_SAFE_INTEGER;
+  return out;
+}
+
+/** Builds the workflow argument for a task or flow. */
+export function buildRunSpec(runnable: Runnable, input: unknown, runId: string, settings: WireRunOptions, resolver: StepResolver | undefined): RunSpec {
+  const graph = compileGraph(runnable, resolver);
+  const size = jsonSize(input);
+  if (size > settings.maxPayloadBytes) {
+    throw temporalError(
+      TemporalErrorCode.PAYLOAD_TOO_LARGE,
+      `the input of ${runnable.kind} "${runnable.name}" is ${formatBytes(size)}, over the ${formatBytes(settings.maxPayloadBytes)} Temporal payload limit (maxPayloadBytes)`,
+      { details: { size, limit: settings.maxPayloadBytes }, suggestions: ['pass a reference (a path, a URL, an object key) instead of the data'] },
+    );
+  }
+  return { version: SPEC_VERSION, runId, root: runnable.name, graph, input, options: settings };
+}
+
+/**
+ * Runs Cascadence tasks and flows as Temporal workflows: each step becomes an activity of the
+ * generic `cascadenceFlow` workflow, executed by workers made with `createWorker`.
+ */
+export class TemporalBackend implements ExecutionBackend, EventSource {
+  readonly name = 'temporal';
+  readonly events: EventBus;
+  readonly taskQueue: string;
+  readonly address: string;
+  readonly namespace: string;
+  private readonly options: TemporalBackendOptions;
+  private readonly connectionOptions: ResolvedConnectionOptions;
+  private clientPromise: Promise<Client> | undefined;
+  private ownConnection: Connection | undefined;
+
+  constructor(options: TemporalBackendOptions) {
+    if (typeof options?.taskQueue !== 'string' || options.taskQueue === '') {
+      throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'TemporalBackend needs a taskQueue (the queue your workers poll)');
+    }
+    this.options = options;
+    this.connectionOptions = resolveConnectionOptions(options);
+    this.taskQueue = options.taskQueue;
+    this.address = this.connectionOptions.address;
+    this.namespace = options.client?.options.namespace ?? this.connectionOptions.namespace;
+    this.events = options.events ?? new EventBus();
+    resolveRunSettings(options);
+  }
+
+  /** The Temporal client, connecting on first use (fails fast with CASCADENCE_TEMPORAL_CONNECT). */
+  client(): Promise<Client> {
+    if (this.clientPromise === undefined) {
+      this.clientPromise = this.createClient();
+      this.clientPromise.catch(() => {
+        this.clientPromise = undefined;
+      });
+    }
+    return this.clientPromise;
+  }
+
+  /** Connects now (instead of on the first run) and checks the namespace. */
+  async connect(): Promise<void> {
+    await this.client();
+  }
+
+  private async createClient(): Promise<Client> {
+    if (this.options.client !== undefined) return this.options.client;
+    let connection = this.options.connection;
+    if (connection === undefined) {
+      this.ownConnection = await openClientConnection(this.connectionOptions);
+      connection = this.ownConnection;
+    }
+    return new Client({ connection, namespace: this.connectionOptions.namespace });
+  }
+
+  /** Runs a task or flow on Temporal and resolves to its RunResult (failed runs resolve too). */
+  async run<Output>(runnable: Runnable, input?: unknown, options: TemporalRunOptions = {}): Promise<RunResult<Output>> {
+    const signal = options.signal;
+    if (signal?.aborted) return this.cancelledBeforeStart<Output>(runnable, options, signal.reason);
+    const handle = await this.start<Output>(runnable, input, options);
+    const onAbort = (): void => {
+      handle.cancel(signal?.reason).catch(() => undefined);
+    };
+    if (signal !== undefined) {
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
+    try {
+      return await handle.result();
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Like the engine with an already aborted signal: nothing runs, every step is cancelled. */
+  private cancelledBeforeStart<Output>(runnable: Runnable, options: TemporalRunOptions, reason: unknown): RunResult<Output> {
+    if (!isTask(runnable) && !isFlow(runnable)) {
+      throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'TemporalBackend.run expects a task or flow made with defineTask or defineFlow');
+    }
+    const runId = options.runId ?? randomUUID();
+    const graph = compileGraph(runnable, this.options.registry);
+    const text = cancelReasonText(reason);
+    const suffix = text === '' ? '' : `: ${text}`;
+    const now = Date.now();
+    const summary: RunSummary = {
+      runId,
+      task: runnable.name,
+      status: 'cancelled',
+      error: { name: 'CancelledError', code: ErrorCode.CANCELLED, message: `${graph.kind} "${runnable.name}" was cancelled${suffix}` },
+      steps: {},
+      startedAt: now,
+      durationMs: 0,
+    };
+    for (const step of graph.steps) {
+      summary.steps[step.id] = {
+        status: 'cancelled',
+        attempts: 0,
+        error: { name: 'CancelledError', code: ErrorCode.CANCELLED, message: `${stepWhere(graph.kind, graph.name, step.id)} was cancelled${suffix}` },
+      };
+    }
+    const result = toRunResult<Output>(summary);
+    if (this.events.active) {
+      this.events.emit({ type: 'run:start', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined });
+      this.events.emit({ type: 'run:end', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, status: 'cancelled', durationMs: 0, error: result.error });
+    }
+    return result;
+  }
+
+  /** Starts a task or flow and returns a handle without waiting for it. */
+  async start<Output = unknown>(runnable: Runnable, input?: unknown, options: TemporalRunOptions = {}): Promise<TemporalRunHandle<Output>> {
+    if (!isTask(runnable) && !isFlow(runnable)) {
+      throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'TemporalBackend.run expects a task or flow made with defineTask or defineFlow');
+    }
+    const registry = this.options.registry;
+    if (registry?.isEnabled !== undefined && !registry.isEnabled(runnable.name)) {
+      throw new CascadenceError(ErrorCode.TASK_DISABLED, `task "${runnable.name}" is disabled`, {
+        suggestions: [`enable it with: task enable ${runnable.name}`],
+        details: { task: runnable.name },
+      });
+    }
+    const runId = options.runId ?? randomUUID();
+    const spec = buildRunSpec(runnable, input, runId, resolveRunSettings(this.options, options), registry);
+    const workflowId = options.workflowId ?? `${this.options.workflowIdPrefix ?? 'cascadence-'}${runnable.name}-${runId}`;
+    const client = await this.client();
+    const startedAt = Date.now();
+    const handle = await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () =>
+      client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [spec],
+        memo: { cascadenceTask: runnable.name, cascadenceRunId: runId, ...options.memo },
+        staticSummary: `${runnable.kind} ${runnable.name}`,
+      }),
+    ).catch((error: unknown) => {
+      throw this.rpcError(error, `start ${runnable.kind} "${runnable.name}" on task queue "${this.taskQueue}"`);
+    });
+    if (this.events.active) {
+      this.events.emit({ type: 'run:start', runId, at: startedAt, task: runnable.name, kind: runnable.kind, parentFlow: undefined });
+    }
+    return new RunHandle<Output>(this, client, handle, runId, spec.graph, runnable.kind, startedAt, true);
+  }
+
+  /** A handle on a run started earlier (by this process or any other), by workflow id. */
+  async getHandle<Output = unknown>(workflowId: string): Promise<TemporalRunHandle<Output>> {
+    const client = await this.client();
+    const handle = client.workflow.getHandle(workflowId);
+    return new RunHandle<Output>(this, client, handle, '', undefined, 'flow', Date.now(), false);
+  }
+
+  /** Closes the connection the backend opened itself. */
+  async close(): Promise<void> {
+    const own = this.ownConnection;
+    this.ownConnection = undefined;
+    this.clientPromise = undefined;
+    await own?.close();
+  }
+
+  /** @internal */
+  rpcError(error: unknown, what: string): Error {
+    if (CascadenceError.isInstance(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return temporalError(TemporalErrorCode.CONNECT, `could not ${what} at Temporal ${this.address} (namespace "${this.namespace}"): ${message}`, {
+      details: { address: this.address, namespace: this.namespace },
+    });
+  }
+
+  /** @internal */
+  get rpcTimeoutMs(): number {
+    return this.connectionOptions.connectTimeoutMs;
+  }
+}
+
+/** The words core's CancelledError adds after "was cancelled: " for a given abort reason. */
+export function cancelReasonText(reason: unknown): string {
+  if (reason === undefined || reason === null) return '';
+  if (CascadenceError.isInstance(reason)) return reason.message;
+  if (typeof reason === 'object' && typeof (reason as Error).message === 'string' && typeof (reason as Error).name === 'string') {
+    // AbortController.abort() with no argument gives a DOMException named AbortError.
+    return (reason as Error).name === 'AbortError' ? '' : (reason as Error).message;
+  }
+  if (typeof reason === 'string') return JSON.stringify(reason.length > 200 ? `${reason.slice(0, 200)}…` : reason);
+  if (typeof reason !== 'object') return String(reason);
+  try {
+    const json = JSON.stringify(reason);
+    return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+  } catch {
+    return Object.prototype.toString.call(reason);
+  }
+}
+
+function withRpcDeadline<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
+  return client.connection.withDeadline(Date.now() + Math.max(ms, 1000) * 2, fn);
+}
+
+class RunHandle<Output> implements TemporalRunHandle<Output> {
+  private resultPromise: Promise<RunResult<Output>> | undefined;
+
+  constructor(
+    private readonly backend: TemporalBackend,
+    private readonly client: Client,
+    private readonly handle: WorkflowHandle,
+    private knownRunId: string,
+    private readonly graph: WireGraph | undefined,
+    private readonly kind: 'task' | 'flow',
+    private readonly startedAt: number,
+    private readonly emitEvents: boolean,
+  ) {}
+
+  get workflowId(): string {
+    return this.handle.workflowId;
+  }
+
+  get runId(): string {
+    return this.knownRunId;
+  }
+
+  get temporalRunId(): string | undefined {
+    return (this.handle as { firstExecutionRunId?: string }).firstExecutionRunId;
+  }
+
+  result(): Promise<RunResult<Output>> {
+    this.resultPromise ??= this.waitForResult();
+    return this.resultPromise;
+  }
+
+  private async waitForResult(): Promise<RunResult<Output>> {
+    let summary: RunSummary;
+    try {
+      summary = (await this.handle.result()) as RunSummary;
+    } catch (error) {
+      if (!(error instanceof WorkflowFailedError)) throw this.backend.rpcError(error, `get the result of workflow "${this.workflowId}"`);
+      summary = await this.summaryOfFailure(error);
+    }
+    this.knownRunId ||= summary.runId;
+    const result = toRunResult<Output>(summary);
+    const events = this.backend.events;
+    if (this.emitEvents && events.active) {
+      events.emit({
+        type: 'run:end',
+        runId: result.runId,
+        at: Date.now(),
+        task: result.task,
+        kind: this.kind,
+        parentFlow: undefined,
+        status: result.status,
+        durationMs: result.durationMs,
+        error: result.error,
+      });
+    }
+    return result;
+  }
+
+  private async summaryOfFailure(error: WorkflowFailedError): Promise<RunSummary> {
+    const cause = error.cause;
+    if (cause instanceof ApplicationFailure && cause.type === RUN_FAILED_TYPE && cause.details?.[0] !== undefined) {
+      return cause.details[0] as RunSummary;
+    }
+    const task = this.graph?.name ?? this.workflowId;
+    const elapsed = Date.now() - this.startedAt;
+    if (cause instanceof CancelledFailure) {
+      // The workflow keeps its final summary behind the state query (cancellation carries no details).
+      const state = await this.query();
+      if (state !== undefined && state.status !== 'running') return state;
+      const what = `${this.graph?.kind ?? this.kind} "${task}"`;
+      return syntheticSummary(this.knownRunId, task, this.graph, 'cancelled', { name: 'CancelledError', code: ErrorCode.CANCELLED, message: `${what} was cancelled` }, this.startedAt, elapsed);
+    }
+    let wire: WireError;
+    if (cause instanceof TerminatedFailure) {
+      wire = { name: 'CascadenceError', code: TemporalErrorCode.WORKFLOW, message: `workflow "${this.workflowId}" was terminated${cause.message ? `: ${cause.message}` : ''}` };
+    } else if (cause instanceof TimeoutFailure) {
+      wire = { name: 'CascadenceError', code: TemporalErrorCode.WORKFLOW, message: `workflow "${this.workflowId}" timed out (${cause.timeoutType ?? 'execution timeout'})` };
+    } else if (cause instanceof ApplicationFailure) {
+      const code = cause.type !== undefined && cause.type !== null && cause.type.startsWith('CASCADENCE_') ? cause.type : TemporalErrorCode.WORKFLOW;
+      wire = { name: 'CascadenceError', code, message: cause.message };
+    } else {
+      wire = { name: 'CascadenceError', code: TemporalErrorCode.WORKFLOW, message: `workflow "${this.workflowId}" failed: ${cause?.message ?? error.message}` };
+    }
+    return syntheticSummary(this.knownRunId, task, this.graph, 'failed', wire, this.startedAt, elapsed);
+  }
+
+  private async query(): Promise<RunSummary | undefined> {
+    try {
+      return await this.client.connection.withDeadline(Date.now() + Math.max(this.backend.rpcTimeoutMs, 5000), () =>
+        this.handle.query<RunSummary>(STATE_QUERY),
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  async cancel(reason?: unknown): Promise<void> {
+    try {
+      const text = cancelReasonText(reason);
+      if (text !== '') {
+        await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.signal(CANCEL_REASON_SIGNAL, text)).catch(() => undefined);
+      }
+      await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.cancel());
+    } catch (error) {
+      throw this.backend.rpcError(error, `cancel workflow "${this.workflowId}"`);
+    }
+  }
+
+  async describe(): Promise<TemporalRunDescription> {
+    let raw: WorkflowExecutionDescription;
+    try {
+      raw = await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.describe());
+    } catch (error) {
+      throw this.backend.rpcError(error, `describe workflow "${this.workflowId}"`);
+    }
+    return {
+      workflowId: raw.workflowId,
+      temporalRunId: raw.runId,
+      status: raw.status.name,
+      taskQueue: raw.taskQueue,
+      startTime: raw.startTime,
+      closeTime: raw.closeTime,
+      historyLength: raw.historyLength,
+      progress: await this.query(),
+      raw,
+    };
+  }
+}

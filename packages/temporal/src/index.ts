@@ -1,0 +1,46 @@
+export {
+  TemporalBackend,
+  buildRunSpec,
+  resolveRunSettings,
+  type TemporalBackendOptions,
+  type TemporalRunDescription,
+  type TemporalRunHandle,
+  type TemporalRunOptions,
+  type TemporalRunSettings,
+} from './backend';
+export { createWorker, bundleCascadenceWorkflow, workflowsPath, type CascadenceWorker, type CreateWorkerOptions } from './worker';
+export { createStepActivities, type StepActivityOptions, type StepSource } from './activity';
+export { replay, formatReplayReport, type ReplayDivergence, type ReplayOptions, type ReplayReport } from './replay';
+export {
+  TemporalScheduler,
+  toTemporalCron,
+  type TemporalOverlapPolicy,
+  type TemporalScheduleJob,
+  type TemporalScheduleOptions,
+  type TemporalSchedulerOptions,
+} from './scheduler';
+export {
+  DEFAULT_ADDRESS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_NAMESPACE,
+  openClientConnection,
+  openNativeConnection,
+  resolveConnectionOptions,
+  type ResolvedConnectionOptions,
+  type TemporalConnectionOptions,
+} from './connection';
+export { compileGraph } from './compile';
+export { fromWireError, toRunResult } from './result';
+export { startDevServer, findTemporalBinary, freePort, HOW_TO_GET_A_SERVER, type DevServer, type DevServerOptions } from './devserver';
+export { TemporalErrorCode } from './errors';
+export {
+  WORKFLOW_TYPE,
+  STEP_ACTIVITY,
+  OUTPUT_ACTIVITY,
+  STATE_QUERY,
+  type RunSpec,
+  type RunSummary,
+  type StepCall,
+  type WireGraph,
+  type WireStep,
+} from './wire';

@@ -1,0 +1,191 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { Client, type Connection } from '@temporalio/client';
+import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils.js';
+import { ReplayError, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { openClientConnection, resolveConnectionOptions, type TemporalConnectionOptions } from './connection';
+import { TemporalErrorCode, temporalError } from './errors';
+import { bundleCascadenceWorkflow } from './worker';
+
+export interface ReplayOptions extends TemporalConnectionOptions {
+  /** Workflow code to replay against; default: this package's built DAG workflow. */
+  workflowsPath?: string;
+  workflowBundle?: WorkflowBundleOption;
+  /** For fetching a history by workflow id: an existing connection (never closed here). */
+  connection?: Connection | NativeConnection;
+  /** Run id when fetching by workflow id; default the latest run. */
+  runId?: string;
+  /** Workflow id given to the replayed workflow (histories do not carry it). */
+  workflowId?: string;
+}
+
+export interface ReplayDivergence {
+  kind: 'nondeterminism' | 'replay-error';
+  message: string;
+  /** Id of the history event where the code and the history diverged, when Temporal names it. */
+  eventId: number | undefined;
+  /** Type of that event (e.g. ActivityTaskScheduled), when known. */
+  eventType: string | undefined;
+}
+
+export interface ReplayReport {
+  ok: boolean;
+  /** File path, workflow id, or `history object`. */
+  source: string;
+  workflowId: string | undefined;
+  workflowType: string | undefined;
+  /** Number of events in the history. */
+  events: number;
+  error: ReplayDivergence | undefined;
+}
+
+type HistorySource = string | History | { events: unknown[] };
+
+function readHistoryFile(file: string): History {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw temporalError(TemporalErrorCode.HISTORY, `cannot read history file ${file}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const position = /position (\d+)/.exec(message);
+    let where = '';
+    if (position !== null) {
+      const offset = Number(position[1]);
+      const before = text.slice(0, offset).split('\n');
+      where = ` at line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}`;
+    }
+    throw temporalError(TemporalErrorCode.HISTORY, `history file ${file} is not valid JSON${where}: ${message}`, { details: { file } });
+  }
+  return toHistory(json, file);
+}
+
+function toHistory(json: unknown, what: string): History {
+  const events = (json as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events) || events.length === 0) {
+    throw temporalError(TemporalErrorCode.HISTORY, `${what} is not a Temporal workflow history: expected { "events": [...] } as printed by \`temporal workflow show --output json\``, {
+      details: { source: what },
+    });
+  }
+  const first = events[0] as { eventType?: unknown };
+  // JSON exports name event types with strings; decoded histories (fetchHistory) use enum numbers.
+  if (typeof first.eventType === 'string') {
+    try {
+      return historyFromJSON(json);
+    } catch (error) {
+      throw temporalError(TemporalErrorCode.HISTORY, `${what} is not a readable Temporal history: ${(error as Error).message}`, { details: { source: what } });
+    }
+  }
+  return json as History;
+}
+
+async function fetchHistory(workflowId: string, options: ReplayOptions): Promise<History> {
+  const resolved = resolveConnectionOptions(options);
+  const own = options.connection === undefined ? await openClientConnection(resolved) : undefined;
+  try {
+    const client = new Client({ connection: (options.connection ?? own) as Connection, namespace: resolved.namespace });
+    return await client.workflow.getHandle(workflowId, options.runId).fetchHistory();
+  } catch (error) {
+    if (CascadenceErrorLike(error)) throw error;
+    throw temporalError(TemporalErrorCode.HISTORY, `cannot fetch the history of workflow "${workflowId}" from ${resolved.address} (namespace "${resolved.namespace}"): ${(error as Error).message}`, {
+      details: { workflowId, address: resolved.address, namespace: resolved.namespace },
+    });
+  } finally {
+    await own?.close().catch(() => undefined);
+  }
+}
+
+function CascadenceErrorLike(error: unknown): boolean {
+  return typeof (error as { code?: unknown })?.code === 'string' && String((error as { code: string }).code).startsWith('CASCADENCE_');
+}
+
+const EVENT_NAMES: Record<number, string> = {
+  1: 'WorkflowExecutionStarted',
+  2: 'WorkflowExecutionCompleted',
+  3: 'WorkflowExecutionFailed',
+  4: 'WorkflowExecutionTimedOut',
+  5: 'WorkflowTaskScheduled',
+  6: 'WorkflowTaskStarted',
+  7: 'WorkflowTaskCompleted',
+  8: 'WorkflowTaskTimedOut',
+  9: 'WorkflowTaskFailed',
+  10: 'ActivityTaskScheduled',
+  11: 'ActivityTaskStarted',
+  12: 'ActivityTaskCompleted',
+  13: 'ActivityTaskFailed',
+  14: 'ActivityTaskTimedOut',
+  15: 'ActivityTaskCancelRequested',
+  16: 'ActivityTaskCanceled',
+  17: 'TimerStarted',
+  18: 'TimerFired',
+  19: 'TimerCanceled',
+  20: 'WorkflowExecutionCancelRequested',
+  21: 'WorkflowExecutionCanceled',
+  26: 'WorkflowExecutionSignaled',
+  27: 'WorkflowExecutionTerminated',
+  28: 'MarkerRecorded',
+};
+
+function eventTypeName(history: History, eventId: number): string | undefined {
+  const event = history.events?.find((e) => Number(e.eventId) === eventId);
+  if (event?.eventType === undefined || event.eventType === null) return undefined;
+  return EVENT_NAMES[event.eventType as number] ?? String(event.eventType);
+}
+
+function divergence(error: Error, history: History): ReplayDivergence {
+  const message = error.message;
+  const kind = error instanceof ReplayError || error.name === 'ReplayError' ? 'replay-error' : 'nondeterminism';
+  const match = /(?:event[_ ]?id|HistoryEvent\(id|id)[:=\s]+(\d+)/i.exec(message);
+  const eventId = match === null ? undefined : Number(match[1]);
+  return { kind, message, eventId, eventType: eventId === undefined ? undefined : eventTypeName(history, eventId) };
+}
+
+/**
+ * Replays a workflow history against the current workflow code (no server needed for files and
+ * objects) and reports whether it is still deterministic, or where it diverged.
+ * `source`: a history JSON file (`temporal workflow show --output json`), a history object, or a
+ * workflow id to fetch from the server.
+ */
+export async function replay(source: HistorySource, options: ReplayOptions = {}): Promise<ReplayReport> {
+  let history: History;
+  let label: string;
+  let fetchedId: string | undefined;
+  if (typeof source === 'string') {
+    if (existsSync(source) || /\.json$/i.test(source)) {
+      history = readHistoryFile(source);
+      label = source;
+    } else {
+      history = await fetchHistory(source, options);
+      label = `workflow ${source}`;
+      fetchedId = source;
+    }
+  } else {
+    history = toHistory(source, 'the history object');
+    label = 'history object';
+  }
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const workflowType = started?.workflowType?.name ?? undefined;
+  const workflowId = options.workflowId ?? fetchedId;
+  const bundle = options.workflowBundle ?? (await bundleCascadenceWorkflow(...(options.workflowsPath === undefined ? [] : [options.workflowsPath])));
+  const report: ReplayReport = { ok: true, source: label, workflowId, workflowType, events: history.events?.length ?? 0, error: undefined };
+  try {
+    await Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'cascadence-replay' }, history, workflowId);
+  } catch (error) {
+    report.ok = false;
+    report.error = divergence(error instanceof Error ? error : new Error(String(error)), history);
+  }
+  return report;
+}
+
+/** One line per fact, for the CLI: `replay ok: ...` or `replay FAILED: ...`. */
+export function formatReplayReport(report: ReplayReport): string {
+  const head = `${report.source}${report.workflowType === undefined ? '' : ` (${report.workflowType})`}, ${report.events} events`;
+  if (report.ok) return `replay ok: ${head} replayed deterministically against the current workflow code`;
+  const error = report.error as ReplayDivergence;
+  const at = error.eventId === undefined ? '' : ` at event ${error.eventId}${error.eventType === undefined ? '' : ` (${error.eventType})`}`;
+  return `replay FAILED: ${head}: ${error.kind === 'nondeterminism' ? 'nondeterminism' : 'replay error'}${at}: ${error.message}`;
+}

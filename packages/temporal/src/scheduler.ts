@@ -1,0 +1,314 @@
+import {
+  CascadenceError,
+  ErrorCode,
+  isFlow,
+  isTask,
+  type Runnable,
+  type StepResolver,
+} from '@cascadence/core';
+import {
+  Client,
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  type Connection,
+  type ScheduleDescription,
+  type ScheduleOptions,
+  type ScheduleOverlapPolicy,
+  type ScheduleUpdateOptions,
+} from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { buildRunSpec, resolveRunSettings, type TemporalRunSettings } from './backend';
+import { openClientConnection, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
+import { TemporalErrorCode, temporalError } from './errors';
+import { WORKFLOW_TYPE } from './wire';
+
+/** What happens when a fire is due while the previous run still goes. Default `skip`. */
+export type TemporalOverlapPolicy = 'skip' | 'buffer-one' | 'buffer-all' | 'cancel-other' | 'terminate-other' | 'allow-all';
+
+const OVERLAP: Record<TemporalOverlapPolicy, ScheduleOverlapPolicy> = {
+  skip: 'SKIP',
+  'buffer-one': 'BUFFER_ONE',
+  'buffer-all': 'BUFFER_ALL',
+  'cancel-other': 'CANCEL_OTHER',
+  'terminate-other': 'TERMINATE_OTHER',
+  'allow-all': 'ALLOW_ALL',
+};
+
+export interface TemporalScheduleOptions {
+  /** IANA zone the expression is read in; default the scheduler's timezone. */
+  timezone?: string;
+  overlap?: TemporalOverlapPolicy;
+  /** Fires missed during an outage are still run if no older than this (Temporal minimum 10 s). Default: Temporal's (1 year). */
+  catchupWindowMs?: number;
+  /** Each fire is delayed by a random amount up to this. */
+  jitterMs?: number;
+  /** Create the schedule paused. */
+  paused?: boolean;
+  /** Pause the schedule when a run fails. */
+  pauseOnFailure?: boolean;
+  /** Input of every run. */
+  input?: unknown;
+  /** Free text shown by Temporal next to the schedule state. */
+  note?: string;
+}
+
+export interface TemporalScheduleJob {
+  task: string;
+  cron: string;
+  timezone: string;
+  nextRun: Date | undefined;
+  paused: boolean;
+  overlap: TemporalOverlapPolicy;
+  scheduleId: string;
+  note: string | undefined;
+  /** Runs started so far by this schedule. */
+  runs: number;
+}
+
+export interface TemporalSchedulerOptions extends TemporalConnectionOptions, TemporalRunSettings {
+  /** Task queue of the workers that run the scheduled tasks. */
+  taskQueue: string;
+  /** Tasks and flows that may be scheduled by name. */
+  tasks?: Runnable[];
+  /** Or a Registry: resolves names (also inside flows) and refuses disabled tasks. */
+  registry?: StepResolver & { get?(name: string): Runnable };
+  /** Default timezone of expressions; default the process's (Intl) timezone. */
+  timezone?: string;
+  connection?: Connection | NativeConnection;
+  client?: Client;
+  /** Schedule ids are `<prefix><task name>`. Default `cascadence-`. */
+  schedulePrefix?: string;
+}
+
+/** Cascadence crontab (5 fields, or 6 with seconds first) to a Temporal cron string. */
+export function toTemporalCron(expression: string, task: string): string {
+  const text = typeof expression === 'string' ? expression.trim() : '';
+  if (text.startsWith('@')) return text;
+  const fields = text === '' ? [] : text.split(/\s+/);
+  if (fields.length === 5) return fields.join(' ');
+  // Cascadence's 6-field form puts seconds first; Temporal's 7-field form is seconds ... year.
+  if (fields.length === 6) return `${fields.join(' ')} *`;
+  throw temporalError(
+    TemporalErrorCode.SCHEDULE,
+    `invalid cron expression ${JSON.stringify(expression)} for task "${task}": expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first`,
+    { details: { task, cron: expression } },
+  );
+}
+
+/**
+ * Schedules on Temporal: same shape as the cron scheduler (schedule, unschedule, jobs, pause,
+ * resume), but each job is a Temporal Schedule, so firing survives the loss of any machine.
+ */
+export class TemporalScheduler {
+  readonly taskQueue: string;
+  readonly timezone: string;
+  private readonly options: TemporalSchedulerOptions;
+  private readonly connectionOptions: ResolvedConnectionOptions;
+  private readonly prefix: string;
+  private readonly known = new Map<string, Runnable>();
+  private clientPromise: Promise<Client> | undefined;
+  private ownConnection: Connection | undefined;
+
+  constructor(options: TemporalSchedulerOptions) {
+    if (typeof options?.taskQueue !== 'string' || options.taskQueue === '') {
+      throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'TemporalScheduler needs a taskQueue (the one your workers poll)');
+    }
+    this.options = options;
+    this.taskQueue = options.taskQueue;
+    this.connectionOptions = resolveConnectionOptions(options);
+    this.timezone = options.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+    this.prefix = options.schedulePrefix ?? 'cascadence-';
+    for (const task of options.tasks ?? []) this.known.set(task.name, task);
+    resolveRunSettings(options);
+  }
+
+  /** Connects and checks the namespace (schedules live on the server; there is no local timer). */
+  async start(): Promise<void> {
+    await this.client();
+  }
+
+  /** Closes the connection the scheduler opened; the schedules keep firing on Temporal. */
+  async stop(): Promise<void> {
+    const own = this.ownConnection;
+    this.ownConnection = undefined;
+    this.clientPromise = undefined;
+    await own?.close();
+  }
+
+  scheduleId(task: string): string {
+    return `${this.prefix}${task}`;
+  }
+
+  /** Creates or updates (never duplicates) the Temporal Schedule of `task`. */
+  async schedule(task: Runnable | string, cron: string, options: TemporalScheduleOptions = {}): Promise<TemporalScheduleJob> {
+    const runnable = this.resolve(task);
+    const expression = toTemporalCron(cron, runnable.name);
+    const overlap = options.overlap ?? 'skip';
+    if (!(overlap in OVERLAP)) {
+      throw temporalError(TemporalErrorCode.SCHEDULE, `schedule of "${runnable.name}": overlap must be one of ${Object.keys(OVERLAP).join(', ')} (got ${JSON.stringify(overlap)})`);
+    }
+    const timezone = options.timezone ?? this.timezone;
+    // An empty run id makes every fire use its own Temporal run id as the Cascadence run id.
+    const spec = buildRunSpec(runnable, options.input, '', resolveRunSettings(this.options), this.options.registry);
+    const scheduleId = this.scheduleId(runnable.name);
+    const action: ScheduleOptions['action'] = {
+      type: 'startWorkflow',
+      workflowType: WORKFLOW_TYPE,
+      taskQueue: this.taskQueue,
+      workflowId: `${scheduleId}-run`,
+      args: [spec],
+      memo: { cascadenceTask: runnable.name, cascadenceCron: cron },
+    };
+    const body = {
+      spec: { cronExpressions: [expression], timezone, ...(options.jitterMs === undefined ? {} : { jitter: options.jitterMs }) },
+      action,
+      policies: {
+        overlap: OVERLAP[overlap],
+        pauseOnFailure: options.pauseOnFailure ?? false,
+        ...(options.catchupWindowMs === undefined ? {} : { catchupWindow: options.catchupWindowMs }),
+      },
+      state: { paused: options.paused ?? false, ...(options.note === undefined ? {} : { note: options.note }) },
+    };
+    const client = await this.client();
+    try {
+      await client.schedule.create({ scheduleId, memo: { cascadenceTask: runnable.name }, ...body });
+    } catch (error) {
+      if (!(error instanceof ScheduleAlreadyRunning)) throw this.scheduleError(error, runnable.name, cron);
+      try {
+        await client.schedule.getHandle(scheduleId).update(() => body as ScheduleUpdateOptions);
+      } catch (updateError) {
+        throw this.scheduleError(updateError, runnable.name, cron);
+      }
+    }
+    return (await this.job(runnable.name)) as TemporalScheduleJob;
+  }
+
+  /** Deletes the schedule of `task`; false if there was none. Running runs are not touched. */
+  async unschedule(task: string): Promise<boolean> {
+    const client = await this.client();
+    try {
+      await client.schedule.getHandle(this.scheduleId(task)).delete();
+      return true;
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) return false;
+      throw this.scheduleError(error, task, undefined);
+    }
+  }
+
+  /** The schedule of one task, or undefined. */
+  async job(task: string): Promise<TemporalScheduleJob | undefined> {
+    const client = await this.client();
+    try {
+      return this.toJob(task, await client.schedule.getHandle(this.scheduleId(task)).describe());
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) return undefined;
+      throw this.scheduleError(error, task, undefined);
+    }
+  }
+
+  /**
+   * Every Cascadence schedule in the namespace (ids starting with the prefix), sorted by task.
+   * Listing goes through Temporal's visibility store, which can lag a second behind changes.
+   */
+  async jobs(): Promise<TemporalScheduleJob[]> {
+    const client = await this.client();
+    const tasks: string[] = [];
+    for await (const summary of client.schedule.list()) {
+      if (!summary.scheduleId.startsWith(this.prefix)) continue;
+      tasks.push(summary.scheduleId.slice(this.prefix.length));
+    }
+    const jobs = await Promise.all(tasks.map((task) => this.job(task)));
+    return jobs.filter((job): job is TemporalScheduleJob => job !== undefined).sort((a, b) => a.task.localeCompare(b.task));
+  }
+
+  async pause(task: string, note = 'paused by Cascadence'): Promise<void> {
+    await this.withHandle(task, (handle) => handle.pause(note));
+  }
+
+  async resume(task: string, note = 'resumed by Cascadence'): Promise<void> {
+    await this.withHandle(task, (handle) => handle.unpause(note));
+  }
+
+  /** Fires the task now (the overlap policy still applies). */
+  async trigger(task: string): Promise<void> {
+    await this.withHandle(task, (handle) => handle.trigger());
+  }
+
+  private async withHandle(task: string, fn: (handle: ReturnType<Client['schedule']['getHandle']>) => Promise<void>): Promise<void> {
+    const client = await this.client();
+    try {
+      await fn(client.schedule.getHandle(this.scheduleId(task)));
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) {
+        throw temporalError(TemporalErrorCode.SCHEDULE, `task "${task}" has no Temporal schedule (id "${this.scheduleId(task)}")`, { details: { task } });
+      }
+      throw this.scheduleError(error, task, undefined);
+    }
+  }
+
+  private toJob(task: string, description: ScheduleDescription): TemporalScheduleJob {
+    const memo = (description.action as { memo?: Record<string, unknown> }).memo ?? {};
+    const overlapName = Object.entries(OVERLAP).find(([, value]) => value === description.policies.overlap)?.[0] ?? 'skip';
+    return {
+      task: typeof memo.cascadenceTask === 'string' ? memo.cascadenceTask : task,
+      cron: typeof memo.cascadenceCron === 'string' ? memo.cascadenceCron : '',
+      timezone: description.spec.timezone ?? 'UTC',
+      nextRun: description.info.nextActionTimes[0],
+      paused: description.state.paused,
+      overlap: overlapName as TemporalOverlapPolicy,
+      scheduleId: description.scheduleId,
+      note: description.state.note,
+      runs: description.info.numActionsTaken,
+    };
+  }
+
+  private resolve(task: Runnable | string): Runnable {
+    let runnable: Runnable;
+    if (typeof task === 'string') {
+      const known = this.known.get(task);
+      if (known !== undefined) runnable = known;
+      else if (this.options.registry !== undefined) runnable = this.options.registry.get?.(task) ?? this.options.registry.resolveTask(task);
+      else {
+        throw new CascadenceError(ErrorCode.UNKNOWN_TASK, `unknown task "${task}": give the scheduler { tasks } or { registry }, or pass the task object`, {
+          details: { task },
+        });
+      }
+    } else if (isTask(task) || isFlow(task)) {
+      runnable = task;
+    } else {
+      throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'TemporalScheduler.schedule expects a task, a flow or a task name');
+    }
+    if (this.options.registry?.isEnabled !== undefined && !this.options.registry.isEnabled(runnable.name)) {
+      throw new CascadenceError(ErrorCode.TASK_DISABLED, `task "${runnable.name}" is disabled; a disabled task is never scheduled`, {
+        suggestions: [`enable it with: task enable ${runnable.name}`],
+      });
+    }
+    this.known.set(runnable.name, runnable);
+    return runnable;
+  }
+
+  private scheduleError(error: unknown, task: string, cron: string | undefined): Error {
+    if (CascadenceError.isInstance(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    const what = cron === undefined ? `schedule of task "${task}"` : `schedule ${JSON.stringify(cron)} of task "${task}"`;
+    return temporalError(TemporalErrorCode.SCHEDULE, `${what} on Temporal ${this.connectionOptions.address}: ${message}`, { details: { task, cron } });
+  }
+
+  private client(): Promise<Client> {
+    if (this.clientPromise === undefined) {
+      this.clientPromise = (async () => {
+        if (this.options.client !== undefined) return this.options.client;
+        let connection = this.options.connection;
+        if (connection === undefined) {
+          this.ownConnection = await openClientConnection(this.connectionOptions);
+          connection = this.ownConnection;
+        }
+        return new Client({ connection, namespace: this.connectionOptions.namespace });
+      })();
+      this.clientPromise.catch(() => {
+        this.clientPromise = undefined;
+      });
+    }
+    return this.clientPromise;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The data that travels between the client, the workflow and the worker. Plain JSON only: the
+ * workflow sandbox imports this file, so it must not import Node modules or @cascadence/core.
+ */
+
+/** Workflow type of the generic DAG interpreter. */
+export const WORKFLOW_TYPE = 'cascadenceFlow';
+/** The one activity that runs any step. */
+export const STEP_ACTIVITY = 'cascadenceStep';
+/** Computes a flow's `output(results, input)` on the worker (flows with an output function only). */
+export const OUTPUT_ACTIVITY = 'cascadenceOutput';
+/** Query returning the run's current (or final) summary. */
+export const STATE_QUERY = 'cascadence.state';
+/** Signal carrying the reason of a cancellation, sent just before the cancel request. */
+export const CANCEL_REASON_SIGNAL = 'cascadence.cancelReason';
+/** ApplicationFailure type of a workflow whose flow failed; details[0] is the RunSummary. */
+export const RUN_FAILED_TYPE = 'CascadenceRunFailed';
+/** Version of the RunSpec format. */
+export const SPEC_VERSION = 1;
+
+export type WireRule = 'all-succeeded' | 'all-done' | 'any-failed';
+
+export interface WireRetry {
+  /** Total tries including the first. */
+  attempts: number;
+  backoff: 'fixed' | 'exponential';
+  delayMs: number;
+  maxDelayMs: number;
+  /** Kept for nested-flow retries done in the workflow; Temporal's RetryPolicy has no jitter. */
+  jitter: number;
+  /** Error names / codes that stop retrying (classes are sent by name). */
+  nonRetryable: string[];
+}
+
+export interface WireStep {
+  id: string;
+  /** Task name, processor name, or the step id for inline `run:` steps. */
+  label: string;
+  kind: 'task' | 'processor' | 'inline' | 'flow';
+  /** Indices (into the graph's steps) of the steps this one waits for. */
+  needs: number[];
+  when: WireRule;
+  /** The step's `with`; absent means the step receives its flow's input. */
+  with?: unknown;
+  useFlowInput: boolean;
+  retry: WireRetry;
+  timeoutMs?: number;
+  /** For `kind: 'flow'`: the nested flow, interpreted inline by the same workflow. */
+  flow?: WireGraph;
+}
+
+export interface WireGraph {
+  /** Flow name, or the task name for a lone task. */
+  name: string;
+  kind: 'task' | 'flow';
+  steps: WireStep[];
+  /** The flow has an `output(results, input)` function: the worker computes it. */
+  hasOutput: boolean;
+  /** Whole-run deadline of a top-level flow. */
+  timeoutMs?: number;
+}
+
+export interface WireRunOptions {
+  concurrency: number;
+  failFast: boolean;
+  /** Steps without timeoutMs still need a Temporal startToCloseTimeout. */
+  defaultStepTimeoutMs: number;
+  /** A step attempt whose worker stops heartbeating this long is considered lost. */
+  heartbeatTimeoutMs: number;
+  /** Times a step lost with its worker (heartbeat timeout) is re-scheduled beyond its retries. */
+  workerLossRetries: number;
+  /** Largest JSON payload (step input + results, step output, run result) accepted. */
+  maxPayloadBytes: number;
+}
+
+/** The workflow's single argument. */
+export interface RunSpec {
+  version: number;
+  /** Cascadence run id (`ctx.runId`). */
+  runId: string;
+  /** Name of the task or flow run; the worker resolves every step from it. */
+  root: string;
+  graph: WireGraph;
+  input: unknown;
+  options: WireRunOptions;
+}
+
+/** Argument of the step activity. */
+export interface StepCall {
+  runId: string;
+  root: string;
+  /** Step ids from the root flow down to this step (nested flows add one id per level). */
+  path: string[];
+  /** Name of the flow the step belongs to; absent for a lone task. */
+  flow?: string;
+  label: string;
+  input: unknown;
+  /** Outputs of the step's `needs`, keyed by step id. */
+  results: Record<string, unknown>;
+  /** Attempts consumed by earlier activities of this step (lost workers); added to Temporal's attempt. */
+  attemptOffset: number;
+  maxPayloadBytes: number;
+}
+
+/** What the step activity returns. */
+export interface StepReport {
+  output: unknown;
+  attempt: number;
+}
+
+/** Argument of the output activity. */
+export interface OutputCall {
+  root: string;
+  /** Path of the nested-flow step; empty for the root flow. */
+  path: string[];
+  results: Record<string, unknown>;
+  input: unknown;
+  maxPayloadBytes: number;
+}
+
+/** Details attached to a failed step activity (ApplicationFailure.details[0]). */
+export interface StepFailureDetails {
+  attempt: number;
+  name: string;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+/** Heartbeat payload of a running step attempt. */
+export interface StepHeartbeat {
+  attempt: number;
+}
+
+/** An error as JSON. */
+export interface WireError {
+  name: string;
+  message: string;
+  code?: string;
+  details?: Record<string, unknown>;
+  stack?: string;
+  /** For a failed nested flow: the inner error. */
+  cause?: WireError;
+}
+
+export type WireStepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export interface WireStepResult {
+  status: WireStepStatus;
+  output?: unknown;
+  error?: WireError;
+  attempts: number;
+  startedAt?: number;
+  durationMs?: number;
+}
+
+/** The workflow's result (also the details of its failure, and the state query's answer). */
+export interface RunSummary {
+  runId: string;
+  task: string;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  output?: unknown;
+  error?: WireError;
+  steps: Record<string, WireStepResult>;
+  startedAt: number;
+  durationMs: number;
+}
+
+/** UTF-8 length of a string without TextEncoder (the workflow sandbox may lack it). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** Size in bytes of `value` as JSON (what Temporal's default converter sends); undefined is 0. */
+export function jsonSize(value: unknown): number {
+  const text = JSON.stringify(value);
+  return text === undefined ? 0 : utf8Length(text);
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+/** Where a step sits, worded like the local engine: `step "b" of flow "f"` or `task "t"`. */
+export function stepWhere(flowKind: 'task' | 'flow', flowName: string, stepId: string): string {
+  return flowKind === 'task' ? `task "${stepId}"` : `step "${stepId}" of flow "${flowName}"`;
+}
+
+/** Same arithmetic as core's retryDelay (kept here because the workflow cannot import core). */
+export function wireRetryDelay(policy: WireRetry, attempt: number, random: () => number): number {
+  const base =
+    policy.backoff === 'fixed'
+      ? policy.delayMs
+      : Math.min(policy.maxDelayMs, policy.delayMs * 2 ** Math.min(attempt - 1, 52));
+  return policy.jitter === 0 ? base : Math.round(base * (1 - policy.jitter * random()));
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunResult } from '@cascadence/core';
+import { createWorker, type CascadenceWorker, type CreateWorkerOptions } from '../src';
+
+export const address = process.env.CASCADENCE_TEMPORAL_TEST_ADDRESS;
+export const bundlePath = process.env.CASCADENCE_TEMPORAL_TEST_BUNDLE;
+export const temporalBinary = process.env.CASCADENCE_TEMPORAL_TEST_BINARY;
+
+/** `describe` when a dev server runs, `describe.skip` otherwise (global setup said why). */
+export const describeTemporal: jest.Describe = address === undefined ? describe.skip : describe;
+
+export function serverAddress(): string {
+  if (address === undefined) throw new Error('no Temporal test server');
+  return address;
+}
+
+export function uniqueQueue(name: string): string {
+  return `${name}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function startWorker(options: Omit<CreateWorkerOptions, 'address' | 'workflowBundle'>): Promise<CascadenceWorker> {
+  const worker = await createWorker({
+    address: serverAddress(),
+    workflowBundle: { codePath: bundlePath as string },
+    stickyQueueScheduleToStartTimeoutMs: 1000,
+    ...options,
+  });
+  worker.start();
+  return worker;
+}
+
+export function tempDir(prefix: string): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Records one execution of `step` as a file (so counts survive process deaths). */
+export function mark(dir: string, step: string): void {
+  writeFileSync(path.join(dir, `${step}.${randomUUID()}`), '');
+}
+
+export function count(dir: string, step: string): number {
+  return readdirSync(dir).filter((f) => f.startsWith(`${step}.`)).length;
+}
+
+export interface Comparable {
+  status: string;
+  output: unknown;
+  error: { name: string; message: string; code: unknown } | undefined;
+  steps: Record<string, { status: string; output: unknown; attempts: number; error: { name: string; message: string; code: unknown } | undefined }>;
+}
+
+function errorView(error: Error | undefined): Comparable['error'] {
+  return error === undefined ? undefined : { name: error.name, message: error.message, code: (error as { code?: unknown }).code };
+}
+
+/** What must be equal between a local and a Temporal run (timings and run ids differ). */
+export function comparable(result: RunResult): Comparable {
+  const steps: Comparable['steps'] = {};
+  for (const [id, step] of Object.entries(result.steps)) {
+    steps[id] = { status: step.status, output: step.output, attempts: step.attempts, error: errorView(step.error) };
+  }
+  return { status: result.status, output: result.output, error: errorView(result.error), steps };
+}
