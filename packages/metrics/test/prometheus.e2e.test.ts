@@ -3,7 +3,7 @@
 // installs one); without it the test is skipped with a reason, except under CI=true where a
 // missing binary fails.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineTask, Engine, silentLogger } from '@cascadence/core';
@@ -157,6 +157,36 @@ if (prometheus === undefined && ci) {
       expect(count.map((r) => Number(r.value[1]))).toEqual([target.expectedSuccesses]);
       const failures = await query(`task_failure_total{task="${target.task}"}`);
       expect(failures.map((r) => [r.metric.status, Number(r.value[1])])).toEqual([['failed', 0]]);
+    }, 60_000);
+
+    test('every query of the Grafana dashboard (examples/grafana) is valid PromQL with data where runs happened', async () => {
+      await target.settled;
+      const dashboard = JSON.parse(readFileSync(join(__dirname, '../../../examples/grafana/cascadence-dashboard.json'), 'utf8')) as {
+        panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+        templating: { list: Array<{ name: string; definition?: string }> };
+      };
+      const substitute = (expr: string): string =>
+        expr
+          .replaceAll('${prefix}', '')
+          .replaceAll('$task', '.*')
+          .replaceAll('$flow', '.*')
+          .replaceAll('$__rate_interval', '10s')
+          .replaceAll('$__range', '5m');
+      const queries = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((t) => ({ panel: panel.title, expr: substitute(t.expr) })));
+      expect(queries.length).toBeGreaterThan(10);
+      for (const { panel, expr } of queries) {
+        const response = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        const body = (await response.json()) as { status: string; error?: string };
+        if (body.status !== 'success') throw new Error(`panel "${panel}": ${expr}: ${body.error}`);
+      }
+      // Panels about task successes show the heartbeat task once two scrapes saw its runs.
+      const successes = queries.find((q) => q.panel === 'Successes / s by task');
+      await waitFor(async () => (await query(successes!.expr)).some((r) => r.metric.task === target.task), 20_000, 'the successes panel to show data');
+      // The task variable's label_values() query, through the label values API.
+      const taskVariable = dashboard.templating.list.find((v) => v.name === 'task');
+      const metric = /label_values\(([^,]+),/.exec(substitute(taskVariable!.definition!))![1]!;
+      const labels = (await (await fetch(`${api}/api/v1/label/task/values?match[]=${encodeURIComponent(metric)}`)).json()) as { data: string[] };
+      expect(labels.data).toContain(target.task);
     }, 60_000);
   });
 }
