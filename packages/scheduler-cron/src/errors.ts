@@ -1,0 +1,31 @@
+import { CascadenceError, closestNames } from '@cascadence/core';
+
+/** Error codes this package adds to core's `ErrorCode` (stable, part of the public contract). */
+export const ScheduleErrorCode = {
+  /** A cron expression is malformed: wrong field count, value out of range, unknown macro. */
+  INVALID_CRON: 'CASCADENCE_INVALID_CRON',
+  /** A time zone is not a known IANA zone. */
+  INVALID_TIMEZONE: 'CASCADENCE_INVALID_TIMEZONE',
+  /** The schedules file is not valid YAML; details carry path, line and column. */
+  SCHEDULES_PARSE: 'CASCADENCE_SCHEDULES_PARSE',
+  /** The schedules file parses but an entry (or the whole file) has the wrong shape. */
+  SCHEDULES_INVALID: 'CASCADENCE_SCHEDULES_INVALID',
+  /** The schedules (or state) file stayed locked by another process past the retry budget. */
+  SCHEDULES_LOCKED: 'CASCADENCE_SCHEDULES_LOCKED',
+  /** `unschedule`/`pause`/`resume` named a task that has no schedule. */
+  UNKNOWN_SCHEDULE: 'CASCADENCE_UNKNOWN_SCHEDULE',
+  /** A bad option given to `schedule()` or `new CronScheduler()`. */
+  INVALID_SCHEDULE_OPTIONS: 'CASCADENCE_INVALID_SCHEDULE_OPTIONS',
+} as const;
+
+export type ScheduleErrorCodeValue = (typeof ScheduleErrorCode)[keyof typeof ScheduleErrorCode];
+
+/** " (did you mean "x"?)" or "". */
+export function didYouMean(name: string, known: Iterable<string>): { hint: string; suggestions: string[] } {
+  const suggestions = closestNames(name, known);
+  return { hint: suggestions.length > 0 ? ` (did you mean "${suggestions[0]}"?)` : '', suggestions };
+}
+
+export function optionError(message: string, details: Record<string, unknown> = {}, suggestions: string[] = []): CascadenceError {
+  return new CascadenceError(ScheduleErrorCode.INVALID_SCHEDULE_OPTIONS, message, { details, suggestions });
+}

@@ -1,0 +1,41 @@
+export {
+  CronScheduler,
+  type CronSchedulerOptions,
+  type FireInfo,
+  type ScheduledJob,
+  type SchedulerErrorContext,
+  type StopOptions,
+  type StopResult,
+} from './scheduler';
+export {
+  CRON_MACROS,
+  CronSchedule,
+  parseCronExpression,
+  timeZoneOffsetMinutes,
+  validateCron,
+  validateTimeZone,
+  type ValidatedCron,
+} from './cron';
+export {
+  inspectSchedules,
+  OVERLAP_POLICIES,
+  parseSchedules,
+  readSchedules,
+  removeSchedule,
+  setSchedulePaused,
+  upsertSchedule,
+  upsertSchedules,
+  type CatchUpOptions,
+  type OverlapPolicy,
+  type ParsedSchedules,
+  type ScheduleEntry,
+  type ScheduleEntryOptions,
+  type ScheduleOptions,
+  type UpdateResult,
+  type UpsertRequest,
+} from './schedule-file';
+export { readScheduleState, statePathFor, writeScheduleState, type ScheduleRunState } from './state';
+export { parseDuration } from './duration';
+export { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';
+export { writeFileAtomic, withFileLock, type FileSignature, type LockOptions } from './files';
+export { ScheduleErrorCode, type ScheduleErrorCodeValue } from './errors';

@@ -1,0 +1,478 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CascadenceError } from '@cascadence/core';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, YAMLMap, type Node, type Pair } from 'yaml';
+import { validateCron, validateTimeZone } from './cron';
+import { parseDuration } from './duration';
+import { didYouMean, optionError, ScheduleErrorCode } from './errors';
+import { readTextIfExists, withFileLock, writeFileAtomic, type FileSignature, type LockOptions } from './files';
+
+/** What happens when a fire is due while the previous run of the same task is still going. */
+export type OverlapPolicy = 'skip' | 'buffer-one' | 'allow';
+export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'buffer-one', 'allow'];
+
+export interface CatchUpOptions {
+  /** A fire missed during downtime runs once at start-up if it was due at most this long ago. */
+  window: number | string;
+}
+
+/** Options of one schedule (the long form of an entry). Absent means the default. */
+export interface ScheduleEntryOptions {
+  /** IANA zone the expression is read in; default: the scheduler's `timezone` (UTC). */
+  timezone?: string;
+  /** Default `skip`. */
+  overlap?: OverlapPolicy;
+  /** Off by default. */
+  catchUp?: CatchUpOptions;
+  /** Each fire waits a random 0..jitterMs ms after its due time. Default 0. */
+  jitterMs?: number;
+  /** A paused schedule keeps its entry but does not fire. Default false. */
+  paused?: boolean;
+}
+
+/**
+ * Options given to `schedule()`: a value sets the option, `null` removes it (back to the
+ * default), leaving it out keeps what the file already has.
+ */
+export type ScheduleOptions = {
+  [K in keyof ScheduleEntryOptions]?: ScheduleEntryOptions[K] | null;
+};
+
+/** One entry of the schedules file. */
+export interface ScheduleEntry extends ScheduleEntryOptions {
+  task: string;
+  cron: string;
+  /** 1-based position of the entry's key in the file (0 when not read from a file). */
+  line: number;
+  column: number;
+}
+
+export const ENTRY_KEYS = ['cron', 'timezone', 'overlap', 'catchUp', 'jitterMs', 'paused'] as const;
+const OPTION_KEYS = ['timezone', 'overlap', 'catchUp', 'jitterMs', 'paused'] as const;
+
+/** Result of parsing the file's text: the YAML document (to edit) and its entries. */
+export interface ParsedSchedules {
+  path: string;
+  doc: Document;
+  entries: ScheduleEntry[];
+  /** Entries that are malformed (each error names path:line:column); they are not in `entries`. */
+  problems: CascadenceError[];
+}
+
+const STRINGIFY = { lineWidth: 0 } as const;
+
+/**
+ * Parses the schedules file's text. YAML syntax errors, and a top level that is not a mapping,
+ * throw (`CASCADENCE_SCHEDULES_PARSE` / `CASCADENCE_SCHEDULES_INVALID`, naming path, line and
+ * column); a malformed entry is collected in `problems` and left out of `entries`.
+ */
+export function parseSchedules(text: string, path: string): ParsedSchedules {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const where = (offset: number | undefined): { line: number; column: number } => {
+    if (offset === undefined) return { line: 0, column: 0 };
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  const [syntax] = doc.errors;
+  if (syntax !== undefined) {
+    const pos = syntax.linePos?.[0] ?? where(syntax.pos[0]);
+    const line = 'line' in pos ? pos.line : 0;
+    const column = 'col' in pos ? pos.col : (pos as { column: number }).column;
+    const reason = syntax.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'syntax error';
+    throw new CascadenceError(
+      ScheduleErrorCode.SCHEDULES_PARSE,
+      `${path}:${line}:${column}: cannot parse the schedules file: ${reason} (the file was not changed; fix it by hand)`,
+      { details: { path, line, column, reason, yamlCode: syntax.code } },
+    );
+  }
+  const entries: ScheduleEntry[] = [];
+  const problems: CascadenceError[] = [];
+  const contents = doc.contents;
+  if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
+    return { path, doc, entries, problems };
+  }
+  if (!isMap(contents)) {
+    const { line, column } = where(contents.range?.[0]);
+    const found = isSeq(contents) ? 'a list' : 'a single value';
+    throw new CascadenceError(
+      ScheduleErrorCode.SCHEDULES_INVALID,
+      `${path}:${line}:${column}: the schedules file must be a mapping from task name to cron expression (e.g. example: "0 12 * * *"), found ${found}`,
+      { details: { path, line, column } },
+    );
+  }
+  for (const pair of contents.items as Array<Pair<unknown, unknown>>) {
+    const keyNode = pair.key as Node | null;
+    const { line, column } = where(keyNode?.range?.[0]);
+    const task = isScalar(keyNode) ? keyNode.value : undefined;
+    const fail = (problem: string, extra: Record<string, unknown> = {}, suggestions: string[] = [], at = { line, column }): void => {
+      const label = typeof task === 'string' ? `schedule "${task}"` : 'entry';
+      problems.push(
+        new CascadenceError(ScheduleErrorCode.SCHEDULES_INVALID, `${path}:${at.line}:${at.column}: ${label}: ${problem}`, {
+          details: { path, line: at.line, column: at.column, task, ...extra },
+          suggestions,
+        }),
+      );
+    };
+    if (typeof task !== 'string' || task === '') {
+      fail('the key must be a task name');
+      continue;
+    }
+    let valueNode = pair.value as Node | null;
+    if (isAlias(valueNode)) valueNode = (valueNode.resolve(doc) ?? null) as Node | null;
+    const valueAt = valueNode?.range ? where(valueNode.range[0]) : { line, column };
+    try {
+      if (isScalar(valueNode) && typeof valueNode.value === 'string') {
+        validateCron(valueNode.value);
+        entries.push({ task, cron: valueNode.value.trim(), line, column });
+      } else if (isMap(valueNode)) {
+        const raw = valueNode.toJSON() as Record<string, unknown>;
+        entries.push({ task, ...checkEntryOptions(raw), line, column });
+      } else {
+        fail('expected a cron expression string (e.g. "0 12 * * *") or a mapping { cron, timezone, overlap, catchUp, jitterMs, paused }', {}, [], valueAt);
+      }
+    } catch (error) {
+      if (!CascadenceError.isInstance(error)) throw error;
+      fail(error.message, { code: error.code, ...error.details }, error.suggestions, valueAt);
+    }
+  }
+  return { path, doc, entries, problems };
+}
+
+/** Validates a long-form entry; throws (a CascadenceError) on the first problem. */
+function checkEntryOptions(raw: Record<string, unknown>): { cron: string } & ScheduleEntryOptions {
+  for (const key of Object.keys(raw)) {
+    if (!(ENTRY_KEYS as readonly string[]).includes(key)) {
+      const { hint, suggestions } = didYouMean(key, ENTRY_KEYS);
+      throw optionError(`unknown option "${key}"${hint}; known: ${ENTRY_KEYS.join(', ')}`, { option: key }, suggestions);
+    }
+  }
+  if (typeof raw.cron !== 'string') throw optionError('"cron" is required and must be a string such as "0 12 * * *"', { option: 'cron' });
+  const cron = validateCron(raw.cron).expression;
+  const options = normalizeOptions(raw as ScheduleOptions);
+  return { cron, ...options };
+}
+
+/**
+ * Validates options and drops the ones equal to their default (so an entry with only defaults
+ * is written in the short form). `null` and `undefined` both mean "not set".
+ */
+export function normalizeOptions(options: ScheduleOptions): ScheduleEntryOptions {
+  const out: ScheduleEntryOptions = {};
+  if (options.timezone !== undefined && options.timezone !== null) out.timezone = validateTimeZone(options.timezone);
+  if (options.overlap !== undefined && options.overlap !== null) {
+    if (!OVERLAP_POLICIES.includes(options.overlap)) {
+      const { hint, suggestions } = didYouMean(String(options.overlap), OVERLAP_POLICIES);
+      throw optionError(`overlap must be one of ${OVERLAP_POLICIES.join(', ')} (got ${JSON.stringify(options.overlap)})${hint}`, { option: 'overlap' }, suggestions);
+    }
+    if (options.overlap !== 'skip') out.overlap = options.overlap;
+  }
+  const catchUp = options.catchUp as unknown;
+  if (catchUp !== undefined && catchUp !== null && catchUp !== false) {
+    if (typeof catchUp !== 'object' || !('window' in (catchUp as object))) {
+      throw optionError(`catchUp must be { window: "1h" } (a duration) or false (got ${JSON.stringify(catchUp)})`, { option: 'catchUp' });
+    }
+    const window = (catchUp as CatchUpOptions).window;
+    parseDuration(window, 'catchUp.window');
+    out.catchUp = { window };
+  }
+  if (options.jitterMs !== undefined && options.jitterMs !== null) {
+    const jitter = options.jitterMs;
+    if (typeof jitter !== 'number' || !Number.isInteger(jitter) || jitter < 0) {
+      throw optionError(`jitterMs must be a non-negative integer number of milliseconds (got ${JSON.stringify(jitter)})`, { option: 'jitterMs' });
+    }
+    if (jitter > 0) out.jitterMs = jitter;
+  }
+  if (options.paused !== undefined && options.paused !== null) {
+    if (typeof options.paused !== 'boolean') throw optionError(`paused must be true or false (got ${JSON.stringify(options.paused)})`, { option: 'paused' });
+    if (options.paused) out.paused = true;
+  }
+  return out;
+}
+
+/** Checks the option names given to `schedule()` (typos would otherwise be silently ignored). */
+export function checkOptionNames(options: object): void {
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
+      const { hint, suggestions } = didYouMean(key, OPTION_KEYS);
+      throw optionError(`unknown schedule option "${key}"${hint}; known: ${OPTION_KEYS.join(', ')}`, { option: key }, suggestions);
+    }
+  }
+}
+
+/** Reads and validates a schedules file; a missing file has no entries. Throws on any problem. */
+export function readSchedules(path = './schedules.yml'): ScheduleEntry[] {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const parsed = parseSchedules(text, absolute);
+  if (parsed.problems[0] !== undefined) throw parsed.problems[0];
+  return parsed.entries;
+}
+
+/**
+ * Like `readSchedules` but lenient about entries: malformed ones are returned in `problems`
+ * (each naming path:line:column) instead of thrown. YAML syntax errors still throw.
+ */
+export function inspectSchedules(path = './schedules.yml'): { path: string; exists: boolean; entries: ScheduleEntry[]; problems: CascadenceError[] } {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: absolute, exists: false, entries: [], problems: [] };
+    throw error;
+  }
+  const { entries, problems } = parseSchedules(text, absolute);
+  return { path: absolute, exists: true, entries, problems };
+}
+
+/**
+ * A change to apply to the parsed file under the lock: it edits `parsed.doc` (or throws) and
+ * returns false when nothing needed to change (then nothing is written).
+ */
+export type ScheduleMutation = (parsed: ParsedSchedules) => boolean;
+
+export interface UpdateResult {
+  /** False when the change was a no-op: nothing was written. */
+  written: boolean;
+  /** Entries of the file after the change. */
+  entries: ScheduleEntry[];
+  problems: CascadenceError[];
+  /** Signature of the file after the write (or as read). */
+  signature: FileSignature | undefined;
+}
+
+/**
+ * Read-modify-write of the schedules file under its lock: read the current text (whatever
+ * other processes wrote), parse it (a file that does not parse is never overwritten), apply
+ * `mutate`, write atomically when the text changed.
+ */
+export async function updateSchedulesFile(path: string, mutate: ScheduleMutation, lockOptions: LockOptions = {}): Promise<UpdateResult> {
+  const absolute = resolve(path);
+  return withFileLock(
+    absolute,
+    async (assertHeld) => {
+      const before = (await readTextIfExists(absolute)) ?? '';
+      const parsed = parseSchedules(before, absolute);
+      const changed = mutate(parsed);
+      const after = !changed || parsed.doc.contents === null ? before : parsed.doc.toString(STRINGIFY);
+      if (after === before) {
+        return { written: false, entries: parsed.entries, problems: parsed.problems, signature: undefined };
+      }
+      const reparsed = parseSchedules(after, absolute);
+      assertHeld();
+      const signature = await writeFileAtomic(absolute, after);
+      return { written: true, entries: reparsed.entries, problems: reparsed.problems, signature };
+    },
+    lockOptions,
+  );
+}
+
+function quoted(value: string): Scalar<string> {
+  const scalar = new Scalar(value);
+  scalar.type = 'QUOTE_DOUBLE';
+  return scalar;
+}
+
+function optionNode(key: (typeof OPTION_KEYS)[number], value: unknown): Node {
+  if (key === 'timezone') return quoted(value as string);
+  if (key === 'catchUp') {
+    const map = new YAMLMap();
+    map.flow = true;
+    const window = (value as CatchUpOptions).window;
+    map.set(new Scalar('window'), typeof window === 'string' ? quoted(window) : new Scalar(window));
+    return map;
+  }
+  return new Scalar(value);
+}
+
+function findPair(doc: Document, task: string): Pair<Scalar, Node | null> | undefined {
+  const contents = doc.contents;
+  if (!isMap(contents)) return undefined;
+  return (contents.items as Array<Pair<unknown, unknown>>).find((pair) => isScalar(pair.key) && pair.key.value === task) as
+    | Pair<Scalar, Node | null>
+    | undefined;
+}
+
+/**
+ * Sets the entry of `task` in the document: the short form when no option is set, else the
+ * long form. An existing entry is edited in place (its key position, comments and quoting
+ * survive); a new one is appended.
+ */
+export function setEntry(doc: Document, task: string, cron: string, options: ScheduleEntryOptions): void {
+  if (!isMap(doc.contents)) {
+    const map = new YAMLMap();
+    doc.contents = map as unknown as Document['contents'];
+  }
+  const map = doc.contents as unknown as YAMLMap;
+  const pair = findPair(doc, task);
+  const hasOptions = OPTION_KEYS.some((key) => options[key] !== undefined);
+  const current = pair?.value ?? null;
+  let replacement: Node;
+  if (!hasOptions) {
+    if (isScalar(current) && typeof current.value === 'string') {
+      if (current.value !== cron) current.value = cron;
+      return;
+    }
+    replacement = quoted(cron);
+  } else if (isMap(current)) {
+    setScalarIn(current, 'cron', cron, true);
+    for (const key of OPTION_KEYS) {
+      const value = options[key];
+      if (value === undefined) {
+        current.delete(key);
+      } else if (key === 'catchUp') {
+        const existing = current.get(key, true) as Node | undefined;
+        const same = isMap(existing) && JSON.stringify(existing.toJSON()) === JSON.stringify(value);
+        if (!same) current.set(new Scalar(key), optionNode(key, value));
+      } else {
+        setScalarIn(current, key, value, key === 'timezone');
+      }
+    }
+    return;
+  } else {
+    const long = new YAMLMap();
+    long.flow = true;
+    long.set(new Scalar('cron'), quoted(cron));
+    for (const key of OPTION_KEYS) {
+      if (options[key] !== undefined) long.set(new Scalar(key), optionNode(key, options[key]));
+    }
+    replacement = long;
+  }
+  if (pair !== undefined) {
+    if (current !== null && typeof (current as Scalar).comment === 'string') (replacement as Scalar).comment = (current as Scalar).comment;
+    pair.value = replacement;
+  } else {
+    map.items.push(doc.createPair(new Scalar(task), replacement) as Pair<unknown, unknown>);
+  }
+}
+
+function setScalarIn(map: YAMLMap, key: string, value: unknown, quote: boolean): void {
+  const existing = map.get(key, true) as Node | undefined;
+  if (isScalar(existing)) {
+    if (existing.value !== value) existing.value = value;
+    return;
+  }
+  map.set(new Scalar(key), quote ? quoted(value as string) : new Scalar(value));
+}
+
+/** Removes the entry of `task`; returns false when there was none. */
+export function deleteEntry(doc: Document, task: string): boolean {
+  const contents = doc.contents;
+  if (!isMap(contents)) return false;
+  const index = (contents.items as Array<Pair<unknown, unknown>>).findIndex((pair) => isScalar(pair.key) && pair.key.value === task);
+  if (index < 0) return false;
+  contents.items.splice(index, 1);
+  return true;
+}
+
+/** The options of `entry` merged with `changes` (`null` clears, `undefined` keeps), normalized. */
+export function mergeOptions(entry: ScheduleEntryOptions | undefined, changes: ScheduleOptions): ScheduleEntryOptions {
+  const merged: ScheduleOptions = {};
+  for (const key of OPTION_KEYS) {
+    const change = changes[key];
+    (merged as Record<string, unknown>)[key] = change === undefined ? entry?.[key] : change;
+  }
+  return normalizeOptions(merged);
+}
+
+export function unknownScheduleError(path: string, task: string, known: string[]): CascadenceError {
+  const { hint, suggestions } = didYouMean(task, known);
+  return new CascadenceError(ScheduleErrorCode.UNKNOWN_SCHEDULE, `no schedule for task "${task}" in ${path}${hint}`, {
+    details: { task, path, known },
+    suggestions,
+  });
+}
+
+function sameOptions(a: ScheduleEntryOptions, b: ScheduleEntryOptions): boolean {
+  return OPTION_KEYS.every((key) => JSON.stringify(a[key]) === JSON.stringify(b[key]));
+}
+
+/** Options of an entry, without its task, cron and position. */
+export function optionsOf(entry: ScheduleEntry): ScheduleEntryOptions {
+  const out: ScheduleEntryOptions = {};
+  for (const key of OPTION_KEYS) if (entry[key] !== undefined) (out as Record<string, unknown>)[key] = entry[key];
+  return out;
+}
+
+export interface UpsertRequest {
+  task: string;
+  cron: string;
+  options?: ScheduleOptions;
+}
+
+/**
+ * Adds or edits schedules in the file in one locked read-modify-write (for the CLI's
+ * `task schedule NAME "CRON"`, without a running scheduler). Everything is validated before
+ * the file is touched: an invalid expression leaves it byte-for-byte unchanged.
+ */
+export async function upsertSchedules(path: string, requests: UpsertRequest[], lockOptions: LockOptions = {}): Promise<UpdateResult> {
+  const checked = requests.map((request) => {
+    checkOptionNames(request.options ?? {});
+    const cron = validateCron(request.cron).expression;
+    // Validate the given options now; merging with the file's happens under the lock.
+    normalizeOptions(request.options ?? {});
+    return { ...request, cron };
+  });
+  return updateSchedulesFile(
+    path,
+    (parsed) => {
+      const byTask = new Map(parsed.entries.map((entry) => [entry.task, entry]));
+      let changed = false;
+      for (const request of checked) {
+        const existing = byTask.get(request.task);
+        const options = mergeOptions(existing, request.options ?? {});
+        if (existing !== undefined && existing.cron === request.cron && sameOptions(optionsOf(existing), options)) continue;
+        setEntry(parsed.doc, request.task, request.cron, options);
+        changed = true;
+      }
+      return changed;
+    },
+    lockOptions,
+  );
+}
+
+/** Adds or edits one schedule in the file; see `upsertSchedules`. */
+export function upsertSchedule(path: string, task: string, cron: string, options: ScheduleOptions = {}, lockOptions: LockOptions = {}): Promise<UpdateResult> {
+  return upsertSchedules(path, [{ task, cron, options }], lockOptions);
+}
+
+/** Removes the schedule of `task` from the file; an unknown name throws `CASCADENCE_UNKNOWN_SCHEDULE`. */
+export async function removeSchedule(path: string, task: string, lockOptions: LockOptions = {}): Promise<UpdateResult> {
+  const absolute = resolve(path);
+  return updateSchedulesFile(
+    absolute,
+    (parsed) => {
+      if (!deleteEntry(parsed.doc, task)) throw unknownScheduleError(absolute, task, parsed.entries.map((entry) => entry.task));
+      return true;
+    },
+    lockOptions,
+  );
+}
+
+/** Sets or clears `paused` on the schedule of `task` (keeping everything else). */
+export async function setSchedulePaused(path: string, task: string, paused: boolean, lockOptions: LockOptions = {}): Promise<UpdateResult> {
+  const absolute = resolve(path);
+  return updateSchedulesFile(
+    absolute,
+    (parsed) => {
+      const entry = parsed.entries.find((candidate) => candidate.task === task);
+      if (entry === undefined) {
+        const broken = parsed.problems.find((problem) => problem.details.task === task);
+        if (broken !== undefined) throw broken;
+        throw unknownScheduleError(absolute, task, parsed.entries.map((candidate) => candidate.task));
+      }
+      const options = mergeOptions(entry, { paused });
+      if (sameOptions(optionsOf(entry), options)) return false;
+      setEntry(parsed.doc, task, entry.cron, options);
+      return true;
+    },
+    lockOptions,
+  );
+}
