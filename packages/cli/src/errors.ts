@@ -41,7 +41,13 @@ export function exitCodeOf(error: unknown): number {
 /** One line for stderr. */
 export function errorLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  // oclif prefixes some messages and spreads parse errors over several lines; keep the first.
-  const first = message.replace(/^Error: /, '').split('\n').find((line) => line.trim() !== '') ?? 'unknown error';
-  return `error: ${first.trim()}`;
+  // oclif spreads parse errors over several lines ("...occurred:\n  --a cannot ...\nSee more help"): fold them into one.
+  const lines = message
+    .replace(/^Error: /, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('See more help with'));
+  const [first = 'unknown error', ...rest] = lines;
+  const text = first.endsWith(':') && rest.length > 0 ? `${first} ${rest.join('; ')}` : first;
+  return `error: ${text.replace(/\s{2,}/g, ' ')}`;
 }

@@ -14,7 +14,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const [first] = doc.errors;
   if (first !== undefined) {
-    const pos = first.linePos?.[0];
+    const pos = first.linePos?.[0] ?? (first.pos?.[0] === undefined ? undefined : lineCounter.linePos(first.pos[0]));
     const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
     throw new CliError(CliErrorCode.CONFIG, `${file}: invalid YAML${where}: ${first.message.split('\n')[0]}`);
   }
