@@ -1,7 +1,11 @@
 import Graph from './commands/graph';
 import List from './commands/list';
 import Run from './commands/run';
+import Schedule from './commands/schedule';
+import Scheduler from './commands/scheduler';
+import Schedules from './commands/schedules';
 import { Disable, Enable } from './commands/toggle';
+import Unschedule from './commands/unschedule';
 
 /** Every `task` command, found by oclif through the explicit discovery strategy (package.json "oclif"). */
 export const COMMANDS = {
@@ -10,4 +14,8 @@ export const COMMANDS = {
   enable: Enable,
   disable: Disable,
   graph: Graph,
+  schedule: Schedule,
+  unschedule: Unschedule,
+  schedules: Schedules,
+  scheduler: Scheduler,
 };

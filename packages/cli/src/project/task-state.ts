@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, CliErrorCode } from '../errors';
-import { withLock, writeFileAtomic } from './atomic-file';
+import { withFileLock, writeFileAtomic } from '@cascadence/scheduler-cron';
 
 /** `.cascadence/tasks.json`: which tasks are disabled. Shared by every CLI process and the scheduler. */
 export interface TaskState {
@@ -36,9 +36,10 @@ export function readTaskState(path: string): TaskState {
 
 /** Read-modify-write under a lock; the file is only replaced atomically, and only if it parsed. */
 export async function updateTaskState(path: string, change: (state: TaskState) => TaskState): Promise<TaskState> {
-  return withLock(path, async () => {
+  return withFileLock(path, async (assertHeld) => {
     const next = change(readTaskState(path));
     const normalised = { disabled: [...new Set(next.disabled)].sort() };
+    assertHeld();
     await writeFileAtomic(path, `${JSON.stringify(normalised, null, 2)}\n`);
     return normalised;
   });

@@ -1,0 +1,52 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command';
+import { toJson } from '../output';
+
+export default class Schedules extends BaseCommand {
+  static override summary = 'List the schedules in schedules.yml with their next and last runs';
+  static override examples = ['<%= config.bin %> schedules', '<%= config.bin %> schedules --json'];
+  static override flags = {
+    json: Flags.boolean({ description: 'Print an array of { task, cron, timezone, nextRun, lastRun, paused, known, enabled }' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Schedules);
+    const project = await this.project(flags.cwd);
+    const { inspectSchedules, parseCronExpression, readScheduleState } = await import('@cascadence/scheduler-cron');
+    const { entries, problems } = inspectSchedules(project.schedulesPath);
+    const state = readScheduleState(project.schedulesPath);
+    const now = Date.now();
+    const rows = entries.map((entry) => {
+      const timezone = entry.timezone ?? project.config.timezone ?? 'UTC';
+      const next = entry.paused ? null : parseCronExpression(entry.cron, timezone).next(now);
+      const lastRun = state.get(entry.task)?.lastRun;
+      return {
+        task: entry.task,
+        cron: entry.cron,
+        timezone,
+        nextRun: next?.toISOString() ?? null,
+        lastRun: lastRun === undefined || lastRun === null ? null : new Date(lastRun).toISOString(),
+        paused: entry.paused === true,
+        known: project.registry.has(entry.task),
+        enabled: project.registry.isEnabled(entry.task),
+      };
+    });
+    for (const problem of problems) process.stderr.write(`warning: ${problem.message}\n`);
+    if (flags.json) {
+      this.out(toJson(rows));
+      return;
+    }
+    if (rows.length === 0) {
+      this.out(`no schedules in ${project.schedulesPath}`);
+      return;
+    }
+    const width = Math.max(...rows.map((r) => r.task.length));
+    const cronWidth = Math.max(...rows.map((r) => r.cron.length + 2));
+    for (const r of rows) {
+      const notes = [r.paused ? 'paused' : '', r.known ? '' : 'unknown task', r.enabled ? '' : 'disabled'].filter(Boolean).join(', ');
+      this.out(
+        `${r.task.padEnd(width)}  ${`"${r.cron}"`.padEnd(cronWidth)}  ${r.timezone}  next ${r.nextRun ?? '-'}  last ${r.lastRun ?? '-'}${notes ? `  (${notes})` : ''}`,
+      );
+    }
+  }
+}
