@@ -3,7 +3,7 @@ import { metricsText, type MetricsFormat } from './format';
 import { checkBuckets, checkPrefix, instrument, type Detach, type InstrumentTarget } from './instrument';
 import { pushMetrics, type PushOptions } from './push';
 import { startMetricsServer, type MetricsServer, type MetricsServerOptions } from './server';
-import { storeFor } from './store';
+import { storeFor } from './collector';
 import type { MetricsRegistry } from './registry';
 
 export interface CreateMetricsOptions {

@@ -14,9 +14,9 @@ import {
   STATUS_CANCELLED,
   STATUS_FAILED,
   STATUS_SUCCEEDED,
-  storeFor,
   type MetricsStore,
 } from './store';
+import { storeFor } from './collector';
 import type { MetricsRegistry } from './registry';
 
 /** Anything with a Cascadence event bus: an Engine, an ExecutionBackend, a scheduler. */

@@ -118,6 +118,12 @@ describe('metrics of real engine runs, scraped over HTTP', () => {
     expect(valueOf(samples, 'task_latency_seconds_sum', slowLabels)).toBeGreaterThan(0.025);
   });
 
+  test('nothing is left in progress once the runs are over (retries included)', () => {
+    const inProgress = samplesOf(samples, 'tasks_in_progress');
+    expect(inProgress.length).toBeGreaterThanOrEqual(11);
+    for (const s of inProgress) expect(s.value).toBe(0);
+  });
+
   test('no run ids or other unbounded labels', () => {
     const labelNames = new Set(samples.flatMap((s) => Object.keys(s.labels)));
     expect([...labelNames].sort()).toEqual(['flow', 'le', 'reason', 'status', 'step', 'task']);
