@@ -20,7 +20,10 @@ export interface ReplayOptions extends TemporalConnectionOptions {
 
 export interface ReplayDivergence {
   kind: 'nondeterminism' | 'replay-error';
+  /** The essential message (Temporal's core error when there is one). */
   message: string;
+  /** Everything Temporal said. */
+  raw: string;
   /** Id of the history event where the code and the history diverged, when Temporal names it. */
   eventId: number | undefined;
   /** Type of that event (e.g. ActivityTaskScheduled), when known. */
@@ -52,16 +55,100 @@ function readHistoryFile(file: string): History {
     json = JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
+    const offset = jsonErrorOffset(text);
     let where = '';
-    if (position !== null) {
-      const offset = Number(position[1]);
+    if (offset !== undefined) {
       const before = text.slice(0, offset).split('\n');
       where = ` at line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}`;
     }
     throw temporalError(TemporalErrorCode.HISTORY, `history file ${file} is not valid JSON${where}: ${message}`, { details: { file } });
   }
   return toHistory(json, file);
+}
+
+/** Offset of the first JSON syntax error in `text` (JSON.parse does not always say where). */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string): void => {
+    if (text.startsWith(word, i)) i += word.length;
+    else fail();
+  };
+  const string = (): void => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if ((text.charCodeAt(i) ?? 0) < 0x20) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const number = (): void => {
+    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (match === null) fail();
+    i += (match as RegExpExecArray)[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') {
+          i++;
+          return;
+        } else fail();
+      }
+    } else if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) number();
+    else fail();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : undefined;
+  } catch (offset) {
+    return typeof offset === 'number' ? offset : undefined;
+  }
 }
 
 function toHistory(json: unknown, what: string): History {
@@ -137,11 +224,13 @@ function eventTypeName(history: History, eventId: number): string | undefined {
 }
 
 function divergence(error: Error, history: History): ReplayDivergence {
-  const message = error.message;
+  const raw = error.message;
+  const inner = /message: "((?:[^"\\]|\\.)*)"/.exec(raw);
+  const message = inner === null ? raw : (inner[1] as string).replace(/\\"/g, '"');
   const kind = error instanceof ReplayError || error.name === 'ReplayError' ? 'replay-error' : 'nondeterminism';
-  const match = /(?:event[_ ]?id|HistoryEvent\(id|id)[:=\s]+(\d+)/i.exec(message);
+  const match = /(?:event[_ ]?id|HistoryEvent\(id|id)[:=\s]+(\d+)/i.exec(raw);
   const eventId = match === null ? undefined : Number(match[1]);
-  return { kind, message, eventId, eventType: eventId === undefined ? undefined : eventTypeName(history, eventId) };
+  return { kind, message, raw, eventId, eventType: eventId === undefined ? undefined : eventTypeName(history, eventId) };
 }
 
 /**
@@ -187,5 +276,9 @@ export function formatReplayReport(report: ReplayReport): string {
   if (report.ok) return `replay ok: ${head} replayed deterministically against the current workflow code`;
   const error = report.error as ReplayDivergence;
   const at = error.eventId === undefined ? '' : ` at event ${error.eventId}${error.eventType === undefined ? '' : ` (${error.eventType})`}`;
-  return `replay FAILED: ${head}: ${error.kind === 'nondeterminism' ? 'nondeterminism' : 'replay error'}${at}: ${error.message}`;
+  const hint =
+    error.kind === 'nondeterminism'
+      ? ' — the current workflow code no longer makes the same decisions as the code that recorded this history (keep the old @cascadence/temporal version for running workflows, or let them finish before upgrading)'
+      : '';
+  return `replay FAILED: ${head}: ${error.kind === 'nondeterminism' ? 'nondeterminism' : 'replay error'}${at}: ${error.message}${hint}`;
 }

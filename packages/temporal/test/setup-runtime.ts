@@ -1,8 +1,13 @@
-// Quiet Temporal's native runtime in tests (worker state changes and every failed activity attempt would be logged).
+// Quiet Temporal's runtime in tests: worker state changes, every failed activity attempt and the
+// core's own warnings (e.g. the deliberate nondeterminism of replay.test.ts) would be logged.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 
 try {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    shutdownSignals: [],
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
 } catch {
   // Already installed in this process.
 }

@@ -1,0 +1,94 @@
+/** TemporalScheduler keeps schedules as Temporal Schedules; a real schedule fires a real task. */
+import { CascadenceError, Registry, defineTask, silentLogger } from '@cascadence/core';
+import { TemporalScheduler, toTemporalCron, type CascadenceWorker } from '../src';
+import { describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
+
+const runIds: string[] = [];
+const tick = defineTask({ name: 'tick', run: (ctx, input: { label: string }) => { runIds.push(ctx.runId); return input.label; } });
+const other = defineTask({ name: 'other-task', run: () => 'other' });
+
+async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (ok(value)) return value;
+    if (Date.now() > until) throw new Error(`condition not met in time; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('toTemporalCron', () => {
+  it('keeps 5 fields, turns the 6-field seconds-first form into Temporal 7 fields, rejects the rest', () => {
+    expect(toTemporalCron('0 12 * * *', 't')).toBe('0 12 * * *');
+    expect(toTemporalCron(' */2  * * * * * ', 't')).toBe('*/2 * * * * * *');
+    expect(toTemporalCron('@daily', 't')).toBe('@daily');
+    expect(() => toTemporalCron('* *', 'nightly')).toThrow(/invalid cron expression "\* \*" for task "nightly"/);
+  });
+});
+
+describeTemporal('TemporalScheduler', () => {
+  const taskQueue = uniqueQueue('sched');
+  const prefix = `${taskQueue}-`;
+  let worker: CascadenceWorker;
+  let scheduler: TemporalScheduler;
+
+  beforeAll(async () => {
+    worker = await startWorker({ taskQueue, tasks: [tick, other], logger: silentLogger });
+    scheduler = new TemporalScheduler({ address: serverAddress(), taskQueue, tasks: [tick, other], timezone: 'Europe/Paris', schedulePrefix: prefix });
+    await scheduler.start();
+  });
+  afterAll(async () => {
+    await scheduler?.unschedule('tick').catch(() => undefined);
+    await scheduler?.unschedule('other-task').catch(() => undefined);
+    await scheduler?.stop();
+    await worker?.shutdown();
+  });
+
+  it('a schedule fires the task on the worker, each fire with its own run id', async () => {
+    const job = await scheduler.schedule(tick, '*/1 * * * * *', { input: { label: 'fired' }, overlap: 'skip', catchupWindowMs: 60_000, jitterMs: 0 });
+    expect(job).toMatchObject({ task: 'tick', cron: '*/1 * * * * *', timezone: 'Europe/Paris', paused: false, overlap: 'skip', scheduleId: `${prefix}tick` });
+    expect(job.nextRun).toBeInstanceOf(Date);
+    await eventually(async () => runIds.length, (n) => n >= 2);
+    expect(new Set(runIds).size).toBe(runIds.length);
+    expect(runIds.every((id) => id.length > 0)).toBe(true);
+    const after = await scheduler.job('tick');
+    expect(after?.runs).toBeGreaterThanOrEqual(2);
+  });
+
+  it('pause, resume, upsert without duplicates, list, unschedule', async () => {
+    await scheduler.pause('tick');
+    expect((await scheduler.job('tick'))?.paused).toBe(true);
+    const firedWhilePaused = runIds.length;
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // At most one run that was already starting when the pause arrived.
+    expect(runIds.length - firedWhilePaused).toBeLessThanOrEqual(1);
+    await scheduler.resume('tick');
+    expect((await scheduler.job('tick'))?.paused).toBe(false);
+
+    const updated = await scheduler.schedule('tick', '0 3 * * *', { timezone: 'UTC', overlap: 'buffer-one', paused: true });
+    expect(updated).toMatchObject({ task: 'tick', cron: '0 3 * * *', timezone: 'UTC', overlap: 'buffer-one', paused: true });
+    await scheduler.schedule(other, '30 2 * * 1-5');
+    const jobs = await eventually(() => scheduler.jobs(), (list) => list.length === 2);
+    expect(jobs.map((j) => [j.task, j.cron])).toEqual([
+      ['other-task', '30 2 * * 1-5'],
+      ['tick', '0 3 * * *'],
+    ]);
+
+    expect(await scheduler.unschedule('tick')).toBe(true);
+    expect(await scheduler.unschedule('tick')).toBe(false);
+    expect(await scheduler.job('tick')).toBeUndefined();
+    await expect(scheduler.pause('tick')).rejects.toThrow(`task "tick" has no Temporal schedule (id "${prefix}tick")`);
+  });
+
+  it('rejects bad expressions naming the task, unknown names and disabled tasks', async () => {
+    const bad = await scheduler.schedule(tick, '99 * * * *').catch((e: unknown) => e);
+    expect(CascadenceError.isInstance(bad, 'CASCADENCE_TEMPORAL_SCHEDULE')).toBe(true);
+    expect((bad as Error).message).toContain('schedule "99 * * * *" of task "tick"');
+    await expect(scheduler.schedule('nope', '* * * * *')).rejects.toMatchObject({ code: 'CASCADENCE_UNKNOWN_TASK' });
+    const registry = new Registry().add(tick);
+    registry.disable('tick');
+    const guarded = new TemporalScheduler({ address: serverAddress(), taskQueue, registry, schedulePrefix: prefix });
+    await expect(guarded.schedule('tick', '* * * * *')).rejects.toMatchObject({ code: 'CASCADENCE_TASK_DISABLED' });
+    await guarded.stop();
+  });
+});

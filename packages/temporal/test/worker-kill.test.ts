@@ -1,0 +1,73 @@
+/**
+ * A worker process is SIGKILLed in the middle of a flow and a new one takes over: the flow
+ * finishes, and steps that had completed are not executed again (executions counted in files).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { TemporalBackend } from '../src';
+import { bundlePath, count, describeTemporal, serverAddress, tempDir, uniqueQueue } from './helpers';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createKillFlow } = require('./fixtures/kill-flow.cjs') as { createKillFlow(dir: string): import('@cascadence/core').Flow };
+
+function startChildWorker(taskQueue: string, dir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'kill-worker.mjs'), serverAddress(), taskQueue, dir, bundlePath as string], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready')) resolve(child);
+    });
+    child.once('exit', (code, signal) => reject(new Error(`child worker exited early (code ${String(code)}, signal ${String(signal)})`)));
+  });
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describeTemporal('a worker killed mid-flow', () => {
+  const { dir, cleanup } = tempDir('cascadence-kill-');
+  const children: ChildProcess[] = [];
+  let backend: TemporalBackend | undefined;
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await backend?.close();
+    cleanup();
+  });
+
+  it('is replaced by a new worker; the flow finishes and completed steps do not run again', async () => {
+    const taskQueue = uniqueQueue('kill');
+    const flow = createKillFlow(dir);
+    const first = await startChildWorker(taskQueue, dir);
+    children.push(first);
+    backend = new TemporalBackend({ address: serverAddress(), taskQueue, heartbeatTimeoutMs: 2000 });
+    const handle = await backend.start(flow);
+
+    await waitFor(() => count(dir, 'b') === 1);
+    const exited = new Promise((resolve) => first.once('exit', resolve));
+    first.kill('SIGKILL');
+    await exited;
+    expect(first.signalCode).toBe('SIGKILL');
+
+    children.push(await startChildWorker(taskQueue, dir));
+    const result = await handle.result();
+
+    expect(result.status).toBe('succeeded');
+    expect(result.output).toEqual({ c: 30 });
+    // Completed before the kill: never executed again.
+    expect(count(dir, 'a1')).toBe(1);
+    expect(count(dir, 'a2')).toBe(1);
+    // In flight at the kill: run again on the new worker (at-least-once), counted as a second attempt.
+    expect(count(dir, 'b')).toBe(2);
+    expect(result.steps.b).toMatchObject({ status: 'succeeded', attempts: 2, output: 3 });
+    expect(count(dir, 'c')).toBe(1);
+    expect(result.steps.a1?.attempts).toBe(1);
+  });
+});
