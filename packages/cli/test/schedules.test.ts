@@ -1,0 +1,186 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bin, Project } from './cli-harness';
+
+/** A `task scheduler` child process whose output is collected as it arrives. */
+function startScheduler(project: Project, args: string[] = []): { child: ChildProcess; output: () => string; waitFor: (pattern: RegExp, ms?: number) => Promise<string> } {
+  const child = spawn(process.execPath, [bin, 'scheduler', ...args], { cwd: project.dir, env: { ...process.env, NO_COLOR: '1' } });
+  let text = '';
+  child.stdout.on('data', (chunk) => (text += chunk));
+  child.stderr.on('data', (chunk) => (text += chunk));
+  const waitFor = (pattern: RegExp, ms = 15_000) =>
+    new Promise<string>((resolve, reject) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        const match = text.match(pattern);
+        if (match) {
+          clearInterval(poll);
+          resolve(match[0]);
+        } else if (Date.now() - started > ms || child.exitCode !== null) {
+          clearInterval(poll);
+          reject(new Error(`timed out waiting for ${pattern}; output so far:\n${text}`));
+        }
+      }, 25);
+    });
+  return { child, output: () => text, waitFor };
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+
+function countingProject(): Project {
+  return new Project({
+    'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };`,
+    'tasks.mjs': `
+      import { appendFileSync } from 'node:fs';
+      export const tick = { kind: 'task', name: 'tick', run: () => { appendFileSync(new URL('./ticks.log', import.meta.url), Date.now() + '\\n'); return 'tick'; } };
+      export const tock = { kind: 'task', name: 'tock', run: () => 'tock' };
+    `,
+  });
+}
+
+const ticks = (project: Project) => {
+  try {
+    return readFileSync(join(project.dir, 'ticks.log'), 'utf8').trim().split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+};
+
+describe('task schedule / unschedule / schedules', () => {
+  it('writes schedules.yml, keeps the short form and comments, upserts without duplicates', () => {
+    const project = countingProject();
+    try {
+      project.write('schedules.yml', '# nightly things\ntock: "0 3 * * *" # keep me\n');
+      expect(project.task(['schedule', 'tick', '*/5 * * * *']).stdout).toMatch(/^tick scheduled "\*\/5 \* \* \* \*" \(UTC\); next run \d{4}-/);
+      expect(project.task(['schedule', 'tick', '0 12 * * *', '--timezone', 'Europe/Paris']).code).toBe(0);
+      const file = readFileSync(join(project.dir, 'schedules.yml'), 'utf8');
+      expect(file).toContain('# nightly things\ntock: "0 3 * * *" # keep me\n');
+      expect(file.match(/^tick:/gm)).toHaveLength(1);
+      expect(file).toBe('# nightly things\ntock: "0 3 * * *" # keep me\ntick: { cron: "0 12 * * *", timezone: "Europe/Paris" }\n');
+      const list = JSON.parse(project.task(['schedules', '--json']).stdout);
+      expect(list).toEqual([
+        expect.objectContaining({ task: 'tock', cron: '0 3 * * *', timezone: 'UTC', paused: false, known: true, enabled: true }),
+        expect.objectContaining({ task: 'tick', cron: '0 12 * * *', timezone: 'Europe/Paris' }),
+      ]);
+      expect(project.task(['unschedule', 'tick'])).toMatchObject({ code: 0, stdout: 'tick unscheduled\n' });
+      expect(readFileSync(join(project.dir, 'schedules.yml'), 'utf8')).toBe('# nightly things\ntock: "0 3 * * *" # keep me\n');
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('bad expressions, unknown tasks and corrupt files are refused and the file stays byte-for-byte the same', () => {
+    const project = countingProject();
+    try {
+      const original = 'tock: "0 3 * * *"\n';
+      project.write('schedules.yml', original);
+      const cases: Array<[string[], RegExp]> = [
+        [['schedule', 'tick', '61 * * * *'], /^error: invalid cron expression "61 \* \* \* \*": minute field "61" is out of range \(0-59\)\n$/],
+        [['schedule', 'tick', '* * *'], /^error: invalid cron expression "\* \* \*"/],
+        [['schedule', 'tick', 'every day'], /^error: invalid cron expression "every day"/],
+        [['schedule', 'tick', '0 1 * * *', '--timezone', 'Mars/Olympus'], /^error: .*Mars\/Olympus/],
+        [['schedule', 'tik', '0 1 * * *'], /^error: unknown task "tik" \(did you mean "tick"\?\)\n$/],
+        [['unschedule', 'tick'], /^error: no schedule for task "tick" in .*schedules\.yml/],
+      ];
+      for (const [args, message] of cases) {
+        const { code, stderr } = project.task(args);
+        expect({ args, code }).toEqual({ args, code: 1 });
+        expect(stderr).toMatch(message);
+        expect(readFileSync(join(project.dir, 'schedules.yml'), 'utf8')).toBe(original);
+      }
+      const corrupt = 'tock: "0 3 * * *"\nbad: [unclosed\n';
+      project.write('schedules.yml', corrupt);
+      const { code, stderr } = project.task(['schedule', 'tick', '0 1 * * *']);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^error: .*schedules\.yml:3:1: cannot parse the schedules file: .*\(the file was not changed; fix it by hand\)\n$/);
+      expect(readFileSync(join(project.dir, 'schedules.yml'), 'utf8')).toBe(corrupt);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('20 task schedule processes started at once all end up in the file', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `job${i}`);
+    const project = new Project({
+      'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };`,
+      'tasks.mjs': names.map((n) => `export const ${n} = { kind: 'task', name: '${n}', run: () => 1 };`).join('\n'),
+    });
+    try {
+      const codes = await Promise.all(
+        names.map(
+          (name, i) =>
+            new Promise<number | null>((resolve) => {
+              const child = spawn(process.execPath, [bin, 'schedule', name, `${i} * * * *`], { cwd: project.dir, stdio: 'ignore' });
+              child.on('exit', resolve);
+            }),
+        ),
+      );
+      expect(codes).toEqual(names.map(() => 0));
+      const list = JSON.parse(project.task(['schedules', '--json']).stdout) as Array<{ task: string; cron: string }>;
+      expect(list.map((s) => s.task).sort()).toEqual([...names].sort());
+      for (const [i, name] of names.entries()) expect(list.find((s) => s.task === name)?.cron).toBe(`${i} * * * *`);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('task scheduler', () => {
+  jest.setTimeout(60_000);
+
+  it('fires schedules, picks up edits and disables without a restart, survives a restart, and stops cleanly on SIGTERM', async () => {
+    const project = countingProject();
+    try {
+      expect(project.task(['schedule', 'tick', '* * * * * *']).code).toBe(0);
+      const first = startScheduler(project);
+      await first.waitFor(/scheduler started with 1 schedule/);
+      await first.waitFor(/tick succeeded[\s\S]*tick succeeded/);
+      expect(ticks(project)).toBeGreaterThanOrEqual(2);
+
+      // Disabled from another process: firing stops without a restart.
+      expect(project.task(['disable', 'tick']).code).toBe(0);
+      await new Promise((r) => setTimeout(r, 1500));
+      const whileDisabled = ticks(project);
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(ticks(project)).toBe(whileDisabled);
+      expect(project.task(['enable', 'tick']).code).toBe(0);
+
+      // A schedule added from another process is picked up.
+      expect(project.task(['schedule', 'tock', '* * * * * *']).code).toBe(0);
+      await first.waitFor(/tock succeeded/);
+      first.child.kill('SIGTERM');
+      expect(await exited(first.child)).toBe(0);
+      expect(first.output()).toMatch(/SIGTERM received: stopping\n.*stopped cleanly\n/);
+
+      // A new scheduler process restores the schedules from the file.
+      const before = ticks(project);
+      const second = startScheduler(project);
+      await second.waitFor(/scheduler started with 2 schedules/);
+      await second.waitFor(/tick succeeded/);
+      expect(ticks(project)).toBeGreaterThan(before);
+      second.child.kill('SIGINT');
+      expect(await exited(second.child)).toBe(0);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('serves Prometheus metrics while it runs', async () => {
+    const project = countingProject();
+    try {
+      expect(project.task(['schedule', 'tick', '* * * * * *']).code).toBe(0);
+      const scheduler = startScheduler(project, ['--metrics-port', '0']);
+      const url = (await scheduler.waitFor(/metrics at http:\/\/[^\s]+/)).replace('metrics at ', '');
+      await scheduler.waitFor(/tick succeeded[\s\S]*tick succeeded/);
+      const text = await (await fetch(url)).text();
+      expect(text).toMatch(/^task_success_total\{[^}]*task="tick"[^}]*\} [2-9]\d*$|^task_success_total\{[^}]*task="tick"[^}]*\} \d{2,}$/m);
+      expect(text).toMatch(/^schedule_fires_total\{[^}]*task="tick"[^}]*\} \d+$/m);
+      scheduler.child.kill('SIGTERM');
+      expect(await exited(scheduler.child)).toBe(0);
+      await expect(fetch(url)).rejects.toThrow();
+    } finally {
+      project.remove();
+    }
+  });
+});
