@@ -140,8 +140,8 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     const info = context.info;
     const attempt = call.attemptOffset + info.attempt;
     const stepId = call.path[call.path.length - 1] as string;
+    // No heartbeat up front (one RPC per step saved): short steps never need one; long ones beat below.
     const beat: StepHeartbeat = { attempt: info.attempt };
-    context.heartbeat(beat);
     if (source.isEnabled !== undefined && !source.isEnabled(call.root)) {
       throw ApplicationFailure.create({
         message: `task "${call.root}" is disabled`,

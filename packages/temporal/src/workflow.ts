@@ -38,7 +38,6 @@ import {
   type RunSummary,
   type StepCall,
   type StepFailureDetails,
-  type StepHeartbeat,
   type StepReport,
   type WireError,
   type WireGraph,
@@ -121,8 +120,8 @@ function isRetryable(retry: WireRetry, error: WireError): boolean {
 function activityError(err: unknown, where: string, timeoutMs: number, attemptOffset: number, maxAttempts: number): StepFailed {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof TimeoutFailure) {
-    const beat = cause.lastHeartbeatDetails as StepHeartbeat | undefined;
-    const attempts = attemptOffset + (typeof beat?.attempt === 'number' ? beat.attempt : maxAttempts);
+    // Timeouts are retryable, so an activity that ends in one has used all its attempts.
+    const attempts = attemptOffset + maxAttempts;
     if (cause.timeoutType === 'HEARTBEAT') {
       return new StepFailed(
         cascadenceError('CascadenceError', 'CASCADENCE_TEMPORAL_WORKER_LOST', `${where} stopped heartbeating (its worker was lost or its event loop blocked)`),
