@@ -1,11 +1,13 @@
 import Graph from './commands/graph';
 import List from './commands/list';
+import Replay from './commands/replay';
 import Run from './commands/run';
 import Schedule from './commands/schedule';
 import Scheduler from './commands/scheduler';
 import Schedules from './commands/schedules';
 import { Disable, Enable } from './commands/toggle';
 import Unschedule from './commands/unschedule';
+import Worker from './commands/worker';
 
 /** Every `task` command, found by oclif through the explicit discovery strategy (package.json "oclif"). */
 export const COMMANDS = {
@@ -18,4 +20,6 @@ export const COMMANDS = {
   unschedule: Unschedule,
   schedules: Schedules,
   scheduler: Scheduler,
+  worker: Worker,
+  replay: Replay,
 };

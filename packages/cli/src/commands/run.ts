@@ -55,6 +55,7 @@ export default class Run extends BaseCommand {
       detach?.();
       progress?.done();
       await metrics?.close();
+      await backend.close?.();
     }
 
     if (flags.json) this.out(toJson(result));

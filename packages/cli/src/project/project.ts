@@ -95,8 +95,29 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     taskStateFile,
     schedulesPath: resolve(dir, config.schedules ?? 'schedules.yml'),
     engine,
-    backend: async (name) => registry.getBackend(name ?? config.backend ?? 'local'),
+    backend: async (name) => {
+      const wanted = name ?? config.backend ?? 'local';
+      if (wanted === 'temporal' && registry.sourceOf('backend', 'temporal') === undefined) {
+        registry.addBackend(await temporalBackend(config, registry), '@cascadence/temporal');
+      }
+      return registry.getBackend(wanted);
+    },
   };
+}
+
+/** Default task queue of the `temporal` backend and `task worker`. */
+export const DEFAULT_TASK_QUEUE = 'cascadence';
+
+async function temporalBackend(config: CascadenceConfig, registry: Registry): Promise<ExecutionBackend> {
+  const { TemporalBackend } = await import('@cascadence/temporal');
+  const temporal = config.temporal ?? {};
+  return new TemporalBackend({
+    ...(temporal.address !== undefined ? { address: temporal.address } : {}),
+    ...(temporal.namespace !== undefined ? { namespace: temporal.namespace } : {}),
+    ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
+    taskQueue: temporal.taskQueue ?? DEFAULT_TASK_QUEUE,
+    registry,
+  });
 }
 
 const stderrLogger: Logger = {

@@ -1,0 +1,31 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command';
+import { DEFAULT_TASK_QUEUE } from '../project/project';
+
+export default class Worker extends BaseCommand {
+  static override summary = "Run a Temporal worker for this project's tasks and flows until SIGINT or SIGTERM";
+  static override description =
+    'Polls the task queue that `task run --backend temporal` uses and runs each step of the project\'s tasks, flows and processors. Address, namespace and queue come from the config (temporal: { address, namespace, taskQueue }) or TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE.';
+  static override examples = ['<%= config.bin %> worker', 'TEMPORAL_ADDRESS=temporal.internal:7233 <%= config.bin %> worker --task-queue reports'];
+  static override flags = {
+    'task-queue': Flags.string({ description: `Task queue to poll (default: the config's, else "${DEFAULT_TASK_QUEUE}")` }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Worker);
+    const project = await this.project(flags.cwd);
+    const { createWorker } = await import('@cascadence/temporal');
+    const temporal = project.config.temporal ?? {};
+    const taskQueue = flags['task-queue'] ?? temporal.taskQueue ?? DEFAULT_TASK_QUEUE;
+    const worker = await createWorker({
+      registry: project.registry,
+      taskQueue,
+      ...(temporal.address !== undefined ? { address: temporal.address } : {}),
+      ...(temporal.namespace !== undefined ? { namespace: temporal.namespace } : {}),
+      ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
+    });
+    this.out(`worker polling task queue "${taskQueue}" with ${project.registry.list().length} tasks and flows (Ctrl-C to stop)`);
+    await worker.run();
+    this.out('worker stopped');
+  }
+}
