@@ -39,7 +39,6 @@ export const slugifyProcessor: Processor<SlugifyProcessorOptions, string> = defi
         details: { text: options.text },
       });
     }
-    ctx.log.debug(`slug: ${slug}`);
     return slug;
   },
 });
