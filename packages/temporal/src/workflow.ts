@@ -358,7 +358,12 @@ class GraphRun {
         failure = err instanceof StepFailed ? err : new StepFailed({ name: 'Error', message: String(err) }, attempt);
       }
       if (attempt < step.retry.attempts && this.abortStatus === undefined && !this.failFastTriggered && isRetryable(step.retry, failure.error)) {
-        await sleep(wireRetryDelay(step.retry, attempt, Math.random));
+        try {
+          await sleep(wireRetryDelay(step.retry, attempt, Math.random));
+        } catch (err) {
+          if (isCancellation(err)) throw new StepCancelled();
+          throw err;
+        }
         continue;
       }
       throw new StepFailed(failure.error, attempt);
@@ -420,7 +425,7 @@ class GraphRun {
 
   private stepFailed(i: number, token: number, thrown: unknown): void {
     if (this.tokens[i] !== token || this.status[i] !== RUNNING) return;
-    if (thrown instanceof StepCancelled) {
+    if (thrown instanceof StepCancelled || (isCancellation(thrown) && this.stepScopes[i]?.consideredCancelled === true)) {
       // Only an outside cancellation gets here (our own cancellations mark the step first).
       const reason = cancelReason(this.context);
       this.abortRun(cancelledError(this.what, reason), 'cancelled', reason);

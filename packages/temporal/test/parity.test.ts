@@ -166,6 +166,9 @@ const outer = defineFlow({
 const innerBad = defineFlow({ name: 'inner-bad', steps: { z: { run: () => { throw new Error('deep'); } } } });
 const outerBad = defineFlow({ name: 'outer-bad', steps: { sub: { task: innerBad }, after: { needs: ['sub'], when: 'any-failed', run: () => 'handled' } } });
 
+const innerFlaky = defineFlow({ name: 'inner-flaky', steps: { z: { run: (ctx) => { const n = callNo(ctx); if (n === 1) throw new Error('first inner try'); return n; } } } });
+const outerRetry = defineFlow({ name: 'outer-retry', steps: { sub: { task: innerFlaky, retry: { attempts: 3, backoff: 'fixed', delayMs: 20 } } } });
+
 const named = defineFlow({
   name: 'named',
   steps: {
@@ -209,7 +212,7 @@ const deadline = defineFlow({
 const registry = new Registry().add(double).addProcessor(shout);
 const everything: Runnable[] = [
   diamond, branches, rulesFail, rulesOk, flaky, hopeless, nonRetryable, slowpoke, slowThenFast, cancellable,
-  outer, outerBad, named, weird, ff, deadline, double,
+  outer, outerBad, outerRetry, named, weird, ff, deadline, double,
 ];
 for (const runnable of everything) if (!registry.has(runnable.name)) registry.add(runnable);
 
@@ -318,6 +321,11 @@ describeTemporal('TemporalBackend gives the same RunResult as the local engine',
     const bad = await both(outerBad);
     expect(bad.remote.steps.sub?.error?.message).toBe('flow "inner-bad" failed (failed steps: z): deep');
     expect(((bad.remote.steps.sub?.error as Error & { cause?: Error }).cause as Error).message).toBe('deep');
+  });
+
+  it('a nested flow step is retried as a whole by its step retry policy', async () => {
+    const { remote } = await both(outerRetry);
+    expect(remote.steps.sub).toMatchObject({ status: 'succeeded', attempts: 2, output: { z: 2 } });
   });
 
   it('named tasks, processors (validated options) and a custom output function', async () => {
