@@ -196,6 +196,7 @@ export class Engine implements EventSource {
       const processor = this.resolveProcessor(step.uses, where);
       label = processor.name;
       input = validateOptions(processor.options, step.with, where);
+      if (processor.validate !== undefined) runValidate(processor, input, where);
       useFlowInput = false;
       run = processor.run as StepPlan['run'];
     } else {
@@ -756,6 +757,15 @@ class StepContext implements TaskContext {
   finish(): void {
     this.done = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+}
+
+function runValidate(processor: Processor<any, any>, options: unknown, where: string): void {
+  try {
+    processor.validate?.(options, where);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CascadenceError(ErrorCode.INVALID_OPTIONS, message.startsWith(where) ? message : `${where}: ${message}`, { cause: error });
   }
 }
 

@@ -116,9 +116,10 @@ export function toError(value: unknown): Error {
 function describeReason(reason: unknown): string {
   if (reason === undefined) return '';
   if (CascadenceError.isInstance(reason)) return `: ${reason.message}`;
-  if (reason instanceof Error) {
+  // Duck-typed, not instanceof: reasons may come from another realm (vm, jest, workers).
+  if (typeof reason === 'object' && reason !== null && typeof (reason as Error).message === 'string') {
     // AbortController.abort() with no argument gives a DOMException named AbortError.
-    return reason.name === 'AbortError' ? '' : `: ${reason.message}`;
+    return (reason as Error).name === 'AbortError' ? '' : `: ${(reason as Error).message}`;
   }
   return `: ${preview(reason)}`;
 }

@@ -20,6 +20,12 @@ export interface ProcessorDefinition<Options = Record<string, unknown>, Output =
   description?: string;
   /** The options it accepts; anything else in `with` is an error. */
   options: OptionsSchema;
+  /**
+   * Checks beyond the schema (options that exclude each other, ranges), run when a flow using it
+   * is prepared, before anything starts. Throw to reject; the error is reported as
+   * CASCADENCE_INVALID_OPTIONS naming the flow and step (`where`).
+   */
+  validate?(options: Options, where: string): void;
   run(ctx: TaskContext, options: Options): Output | Promise<Output>;
 }
 
@@ -36,6 +42,9 @@ export function defineProcessor<Options = Record<string, unknown>, Output = unkn
   const where = `processor "${definition.name}"`;
   if (typeof definition.run !== 'function') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: run must be a function`);
+  }
+  if (definition.validate !== undefined && typeof definition.validate !== 'function') {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: validate must be a function`);
   }
   if (definition.options === null || typeof definition.options !== 'object') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: options must describe the accepted options`);

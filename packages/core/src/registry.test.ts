@@ -68,6 +68,19 @@ describe('Registry', () => {
     await expect(engine.run(bad)).rejects.toThrow(
       'flow "bad-options", step "say": unknown option "colour" (accepted: text, times); option "text" must be a string (got number 3)',
     );
+    const picky = defineProcessor({
+      name: 'picky',
+      options: { a: { type: 'string' }, b: { type: 'string' } },
+      validate: (options: { a?: string; b?: string }) => {
+        if ((options.a === undefined) === (options.b === undefined)) throw new Error('give exactly one of "a" and "b"');
+      },
+      run: () => 'ran',
+    });
+    registry.addProcessor(picky);
+    let ran = false;
+    const both = defineFlow({ name: 'both', steps: { first: { run: () => { ran = true; } }, p: { uses: 'picky', with: { a: 'x', b: 'y' }, needs: ['first'] } } });
+    await expect(engine.run(both)).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTIONS, message: 'flow "both", step "p": give exactly one of "a" and "b"' });
+    expect(ran).toBe(false);
     const unknown = defineFlow({ name: 'unknown-proc', steps: { say: { uses: 'ecko' } } });
     await expect(engine.run(unknown)).rejects.toThrow('flow "unknown-proc", step "say": unknown processor "ecko" (did you mean "echo"?)');
   });

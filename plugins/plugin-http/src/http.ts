@@ -135,5 +135,8 @@ export const http: Processor<HttpOptions, HttpResult> = defineProcessor<HttpOpti
   name: 'http',
   description: 'Makes an HTTP request with fetch; fails on an unexpected status; returns { status, headers, body }',
   options: httpOptionsSchema,
+  validate: (options, where) => {
+    checkHttpOptions(options, where);
+  },
   run: runHttp,
 });

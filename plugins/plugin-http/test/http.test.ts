@@ -240,13 +240,12 @@ describe('http processor: options', () => {
     [{ url: 'http://127.0.0.1/', headers: { 'bad header': 'x' } }, 'option "headers": "bad header" is not a valid header name'],
     [{ url: 'http://127.0.0.1/', headers: { 'x-list': ['a'] } }, 'option "headers": header "x-list" must be a string, number or boolean (got a list)'],
     [{ url: 'http://127.0.0.1/', timeoutMs: -5 }, 'option "timeoutMs" must be a positive number of milliseconds (got -5)'],
-  ])('rejects %j without sending anything and without retrying', async (withOptions, problem) => {
+  ])('rejects %j before the run starts (processor validate), so nothing is sent', async (withOptions, problem) => {
     const run = engine();
-    const result = await run({ bad: { uses: 'http', with: withOptions, retry: { attempts: 3, delayMs: 1 } } });
-    const error = errorOf(result, 'bad');
-    expect(error.code).toBe('CASCADENCE_NON_RETRYABLE');
-    expect(error.message).toBe(`flow "api", step "bad": ${problem}`);
-    expect(result.steps.bad?.attempts).toBe(1);
+    await expect(run({ bad: { uses: 'http', with: withOptions, retry: { attempts: 3, delayMs: 1 } } })).rejects.toMatchObject({
+      code: 'CASCADENCE_INVALID_OPTIONS',
+      message: `flow "api", step "bad": ${problem}`,
+    });
   });
 
   it('missing url, unknown options and bad enums are refused by the engine before the run starts', async () => {

@@ -246,5 +246,8 @@ export const shell: Processor<ShellOptions, ShellResult> = defineProcessor<Shell
   name: 'shell',
   description: 'Runs a command line through /bin/sh -c, or an argv with no shell; returns { exitCode, stdout, stderr }',
   options: shellOptionsSchema,
+  validate: (options, where) => {
+    checkShellOptions(options, where);
+  },
   run: runShell,
 });

@@ -229,13 +229,17 @@ describe('shell processor: options', () => {
     [{ command: 'true', timeoutMs: 0 }, 'option "timeoutMs" must be a positive number of milliseconds (got 0)'],
     [{ command: 'true', maxOutputBytes: -1 }, 'option "maxOutputBytes" must be an integer >= 0 (got -1)'],
     [{ command: 'true', env: { OK: 'x', BAD: { nested: true } } }, 'option "env": variable "BAD" must be a string, number, boolean or null (got object)'],
-  ])('rejects %j without running anything and without retrying', async (withOptions, problem) => {
+  ])('rejects %j before the run starts (processor validate), so nothing runs', async (withOptions, problem) => {
     const { run } = shellEngine();
-    const result = await run({ bad: { uses: 'shell', with: withOptions, retry: { attempts: 3, delayMs: 1 } } });
-    const error = result.steps.bad?.error as CascadenceError;
-    expect(error.code).toBe('CASCADENCE_NON_RETRYABLE');
-    expect(error.message).toBe(`flow "test-flow", step "bad": ${problem}`);
-    expect(result.steps.bad?.attempts).toBe(1);
+    await expect(run({ bad: { uses: 'shell', with: withOptions, retry: { attempts: 3, delayMs: 1 } } })).rejects.toMatchObject({
+      code: 'CASCADENCE_INVALID_OPTIONS',
+      message: `flow "test-flow", step "bad": ${problem}`,
+    });
+    // Called directly (outside an engine), the same check fails without retrying.
+    const ctx: TaskContext = { runId: 'r', task: 'shell', stepId: 'bad', flow: 'test-flow', attempt: 1, signal: new AbortController().signal, log: silentLogger, results: {} };
+    const direct = await runShell(ctx, withOptions as never).then(() => undefined, (error: CascadenceError) => error);
+    expect(direct?.code).toBe('CASCADENCE_NON_RETRYABLE');
+    expect(direct?.message).toContain(problem);
   });
 
   it('unknown and mistyped options are refused by the engine before the run starts', async () => {
