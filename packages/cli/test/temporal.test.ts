@@ -1,0 +1,135 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findTemporalBinary, HOW_TO_GET_A_SERVER, startDevServer, type DevServer } from '@cascadence/temporal';
+import { bin, Project } from './cli-harness';
+
+jest.setTimeout(120_000);
+
+// A real Temporal dev server (scripts/ensure-temporal.sh builds one). Without one the tests say how
+// to get it and are skipped — except under CI=true, where a missing server fails the run.
+const binary = process.env.TEMPORAL_BIN ?? findTemporalBinary();
+if (binary === undefined) {
+  const message = `[cli temporal tests] no temporal binary: ${HOW_TO_GET_A_SERVER}`;
+  if (process.env.CI === 'true') throw new Error(`${message} (CI=true: a missing server fails the run)`);
+  console.warn(`${message}\nskipping.`);
+}
+const describeWithServer = binary === undefined ? describe.skip : describe;
+
+function flowProject(address: string, taskQueue: string): Project {
+  return new Project({
+    'package.json': JSON.stringify({ name: 'temporal-cli-test', private: true, type: 'module' }),
+    'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'], temporal: { address: ${JSON.stringify(address)}, taskQueue: ${JSON.stringify(taskQueue)} } };`,
+    'tasks.mjs': `
+      import { defineFlow, defineTask } from '@cascadence/core';
+      export const double = defineTask({ name: 'double', run: (_ctx, n) => n * 2 });
+      export const diamond = defineFlow({
+        name: 'diamond',
+        steps: {
+          a: { run: () => 1 },
+          b: { needs: ['a'], run: (ctx) => ctx.results.a + 10 },
+          c: { needs: ['a'], run: async (ctx) => ctx.results.a + 100 },
+          d: { needs: ['b', 'c'], run: (ctx) => ctx.results.b + ctx.results.c },
+          bad: { run: () => { throw new Error('bad step'); } },
+          skipped: { needs: ['bad'], run: () => 'never' },
+          cleanup: { needs: ['bad'], when: 'all-done', run: () => 'cleaned' },
+        },
+      });
+    `,
+  });
+}
+
+function startWorker(project: Project, env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<void>; output: () => string } {
+  const child = spawn(process.execPath, [bin, 'worker'], { cwd: project.dir, env: { ...process.env, ...env } });
+  let text = '';
+  child.stdout.on('data', (c) => (text += c));
+  child.stderr.on('data', (c) => (text += c));
+  const ready = new Promise<void>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (/worker polling task queue/.test(text)) {
+        clearInterval(poll);
+        resolve();
+      } else if (child.exitCode !== null) {
+        clearInterval(poll);
+        reject(new Error(`worker exited: ${text}`));
+      }
+    }, 50);
+  });
+  return { child, ready, output: () => text };
+}
+
+describeWithServer('task CLI on a real Temporal dev server', () => {
+  let server: DevServer;
+  let project: Project;
+  let worker: ReturnType<typeof startWorker>;
+
+  beforeAll(async () => {
+    server = await startDevServer({ binary });
+    project = flowProject(server.address, `cli-${process.pid}`);
+    project.linkCore();
+    worker = startWorker(project, {});
+    await worker.ready;
+  });
+
+  afterAll(async () => {
+    worker?.child.kill('SIGTERM');
+    project?.remove();
+    await server?.stop();
+  });
+
+  it('task run --backend temporal gives the same result as the local backend', () => {
+    const local = project.task(['run', 'diamond', '--json']);
+    const remote = project.task(['run', 'diamond', '--json', '--backend', 'temporal']);
+    expect(local.code).toBe(1);
+    expect(remote.code).toBe(1);
+    expect(remote.stderr).toBe('error: flow "diamond" failed: bad step\n');
+    const shape = (stdout: string) => {
+      const result = JSON.parse(stdout);
+      return {
+        status: result.status,
+        steps: Object.fromEntries(
+          Object.entries(result.steps as Record<string, { status: string; output: unknown; attempts: number; error?: { message: string } }>).map(([id, s]) => [
+            id,
+            { status: s.status, output: s.output, attempts: s.attempts, error: s.error?.message },
+          ]),
+        ),
+      };
+    };
+    expect(shape(remote.stdout)).toEqual(shape(local.stdout));
+    expect(shape(remote.stdout).steps.d).toEqual({ status: 'succeeded', output: 112, attempts: 1, error: undefined });
+
+    const task = project.task(['run', 'double', '--input', '21', '--backend', 'temporal', '--json']);
+    expect(task.code).toBe(0);
+    expect(JSON.parse(task.stdout).output).toBe(42);
+  });
+
+  it('a history exported with the temporal CLI replays cleanly with task replay', () => {
+    const run = JSON.parse(project.task(['run', 'double', '--input', '2', '--backend', 'temporal', '--json']).stdout);
+    const workflowId = `cascadence-double-${run.runId}`;
+    const show = spawnSync(binary as string, ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'], { encoding: 'utf8' });
+    expect(show.status).toBe(0);
+    writeFileSync(join(project.dir, 'history.json'), show.stdout);
+    const replay = project.task(['replay', 'history.json']);
+    expect(replay.stderr).not.toMatch(/error/i);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/^replay ok: /);
+    expect(project.task(['replay', 'nope.json'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: no such history file: .*nope\.json\n$/) });
+  });
+
+  it('a server that is down fails fast with an error naming the address', () => {
+    const started = Date.now();
+    const { code, stderr } = project.task(['run', 'double', '--input', '1', '--backend', 'temporal'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^error: cannot connect to Temporal at 127\.0\.0\.1:1 /);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('task worker stops cleanly on SIGTERM', async () => {
+    const second = startWorker(project, {});
+    await second.ready;
+    second.child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => second.child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(second.output()).toContain('worker stopped');
+  });
+});
