@@ -122,6 +122,8 @@ export class EventBus {
   active = false;
   private readonly byType = new Map<EngineEventType, Set<EngineEventListener<any>>>();
   private readonly any = new Set<(event: EngineEvent) => void>();
+  /** Per type, typed and catch-all listeners merged into one array: emit is one lookup and a loop. */
+  private dispatch: Partial<Record<EngineEventType, Array<(event: EngineEvent) => void>>> = {};
 
   constructor(private readonly onListenerError: (error: unknown, event: EngineEvent) => void = defaultListenerError) {}
 
@@ -130,27 +132,33 @@ export class EventBus {
     let set = this.byType.get(type);
     if (set === undefined) this.byType.set(type, (set = new Set()));
     set.add(listener);
-    this.active = true;
+    this.rebuild();
     return () => {
       set.delete(listener);
-      this.refresh();
+      this.rebuild();
     };
   }
 
   /** Subscribe to every event; returns the unsubscribe function. */
   onAny(listener: (event: EngineEvent) => void): () => void {
     this.any.add(listener);
-    this.active = true;
+    this.rebuild();
     return () => {
       this.any.delete(listener);
-      this.refresh();
+      this.rebuild();
     };
   }
 
   emit(event: EngineEvent): void {
-    const set = this.byType.get(event.type);
-    if (set !== undefined) for (const listener of set) this.call(listener, event);
-    for (const listener of this.any) this.call(listener, event);
+    const listeners = this.dispatch[event.type];
+    if (listeners === undefined) return;
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        (listeners[i] as (event: EngineEvent) => void)(event);
+      } catch (error) {
+        this.onListenerError(error, event);
+      }
+    }
   }
 
   listenerCount(): number {
@@ -159,18 +167,33 @@ export class EventBus {
     return count;
   }
 
-  private call(listener: (event: EngineEvent) => void, event: EngineEvent): void {
-    try {
-      listener(event);
-    } catch (error) {
-      this.onListenerError(error, event);
+  private rebuild(): void {
+    const dispatch: typeof this.dispatch = {};
+    const types = new Set<EngineEventType>(this.byType.keys());
+    if (this.any.size > 0) for (const type of EVENT_TYPES) types.add(type);
+    for (const type of types) {
+      const list = [...(this.byType.get(type) ?? []), ...this.any] as Array<(event: EngineEvent) => void>;
+      if (list.length > 0) dispatch[type] = list;
     }
-  }
-
-  private refresh(): void {
+    // Swapped whole, so an emit in progress keeps iterating the list it started with.
+    this.dispatch = dispatch;
     this.active = this.listenerCount() > 0;
   }
 }
+
+/** Every event type the engine and schedulers emit. */
+export const EVENT_TYPES: readonly EngineEventType[] = [
+  'run:start',
+  'run:end',
+  'step:start',
+  'step:success',
+  'step:failure',
+  'step:retry',
+  'step:skip',
+  'schedule:fire',
+  'schedule:skip',
+  'schedule:miss',
+];
 
 function defaultListenerError(error: unknown, event: EngineEvent): void {
   console.error(`cascadence: a listener for "${event.type}" threw:`, error);

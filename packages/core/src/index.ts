@@ -15,6 +15,7 @@ export { Engine, type EngineOptions, type RunOptions, type Runnable, type StepRe
 export type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 export {
   EventBus,
+  EVENT_TYPES,
   type EngineEvent,
   type EngineEventListener,
   type EngineEventOf,
