@@ -45,6 +45,20 @@ function cronError(expression: unknown, problem: string, details: Record<string,
  * `CASCADENCE_INVALID_CRON` naming the expression, the field and the problem.
  */
 export function validateCron(expression: unknown): ValidatedCron {
+  if (typeof expression === 'string') {
+    const known = validated.get(expression);
+    if (known !== undefined) return known;
+  }
+  const result = Object.freeze(validateUncached(expression));
+  if (validated.size >= 10_000) validated.clear();
+  validated.set(expression as string, result);
+  return result;
+}
+
+/** Expressions already validated (most files repeat a few expressions many times). */
+const validated = new Map<string, ValidatedCron>();
+
+function validateUncached(expression: unknown): ValidatedCron {
   if (typeof expression !== 'string' || expression.trim() === '') {
     throw cronError(expression, 'expected a non-empty string such as "0 12 * * *"');
   }

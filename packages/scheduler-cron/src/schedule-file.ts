@@ -68,7 +68,8 @@ const STRINGIFY = { lineWidth: 0 } as const;
  */
 export function parseSchedules(text: string, path: string): ParsedSchedules {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // Duplicate keys are checked below in O(n): yaml's own check compares every pair of keys.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
   const where = (offset: number | undefined): { line: number; column: number } => {
     if (offset === undefined) return { line: 0, column: 0 };
     const pos = lineCounter.linePos(offset);
@@ -101,6 +102,7 @@ export function parseSchedules(text: string, path: string): ParsedSchedules {
       { details: { path, line, column } },
     );
   }
+  assertUniqueKeys(contents, path, where);
   for (const pair of contents.items as Array<Pair<unknown, unknown>>) {
     const keyNode = pair.key as Node | null;
     const { line, column } = where(keyNode?.range?.[0]);
@@ -137,6 +139,30 @@ export function parseSchedules(text: string, path: string): ParsedSchedules {
     }
   }
   return { path, doc, entries, problems };
+}
+
+/** Duplicate keys (in the file or in one long-form entry) are a parse error at the second one. */
+function assertUniqueKeys(map: YAMLMap, path: string, where: (offset: number | undefined) => { line: number; column: number }): void {
+  const check = (items: Array<Pair<unknown, unknown>>): void => {
+    const seen = new Map<unknown, Node>();
+    for (const pair of items) {
+      const key = pair.key as Node | null;
+      const value = isScalar(key) ? key.value : key;
+      const first = seen.get(value);
+      if (first !== undefined) {
+        const { line, column } = where(key?.range?.[0]);
+        const before = where(first.range?.[0]);
+        throw new CascadenceError(
+          ScheduleErrorCode.SCHEDULES_PARSE,
+          `${path}:${line}:${column}: cannot parse the schedules file: duplicate key ${JSON.stringify(value)} (first at line ${before.line}) (the file was not changed; fix it by hand)`,
+          { details: { path, line, column, reason: 'duplicate key', yamlCode: 'DUPLICATE_KEY' } },
+        );
+      }
+      if (key !== null) seen.set(value, key);
+      if (isMap(pair.value)) check(pair.value.items as Array<Pair<unknown, unknown>>);
+    }
+  };
+  check(map.items as Array<Pair<unknown, unknown>>);
 }
 
 /** Validates a long-form entry; throws (a CascadenceError) on the first problem. */

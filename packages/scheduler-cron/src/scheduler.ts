@@ -36,7 +36,7 @@ import {
   type ScheduleOptions,
   type UpdateResult,
 } from './schedule-file';
-import { readScheduleState, statePathFor, writeScheduleState, type ScheduleRunState } from './state';
+import { readScheduleState, statePathFor, writeScheduleState, type ScheduleRunState, type StateWriteCache } from './state';
 
 /** Which fire a hook is about. */
 export interface FireInfo {
@@ -205,6 +205,8 @@ export class CronScheduler implements EventSource {
   private stateBroken = false;
   private readonly removedStates = new Set<string>();
   private flushTimer: unknown;
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private readonly stateCache: StateWriteCache = {};
   private flushing: Promise<void> | undefined;
 
   constructor(options: CronSchedulerOptions = {}) {
@@ -509,11 +511,10 @@ export class CronScheduler implements EventSource {
   }
 
   private acquireSeries(cron: string, timezone: string): CronSchedule {
-    const schedule = new CronSchedule(cron, timezone);
-    const key = seriesKey(schedule.normalized, timezone);
+    const key = seriesKey(validateCron(cron).normalized, timezone);
     let shared = this.series.get(key);
     if (shared === undefined) {
-      shared = { schedule, users: 0 };
+      shared = { schedule: new CronSchedule(cron, timezone), users: 0 };
       this.series.set(key, shared);
     }
     shared.users++;
@@ -883,12 +884,17 @@ export class CronScheduler implements EventSource {
     this.scheduleFlush();
   }
 
+  /**
+   * At most one write per `stateFlushMs`, started right after the fires that dirtied the state
+   * (so its parsing and serialising never sits on the next fire time of periodic jobs).
+   */
   private scheduleFlush(): void {
     if (!this.started || !this.persistState || this.flushTimer !== undefined) return;
+    const delay = Math.max(0, this.lastFlushAt + this.stateFlushMs - this.clock.now());
     this.flushTimer = this.clock.setTimeout(() => {
       this.flushTimer = undefined;
       void this.flushState();
-    }, this.stateFlushMs);
+    }, delay);
   }
 
   /** Writes lastRun/lastSlot of every job now (merged under the state file's lock). */
@@ -897,19 +903,19 @@ export class CronScheduler implements EventSource {
       this.stateDirty = false;
       return;
     }
-    if (this.flushing !== undefined) {
-      await this.flushing;
-      if (!this.stateDirty && this.removedStates.size === 0) return;
-    }
+    // Wait for every write in flight (another caller may start one while we wait).
+    while (this.flushing !== undefined) await this.flushing;
     if (!this.stateDirty && this.removedStates.size === 0) return;
     this.stateDirty = false;
-    const updates = new Map<string, ScheduleRunState>();
+    this.lastFlushAt = this.clock.now();
+    // Copy now: the merge runs later, and the write must not see half-updated states.
+    const updates: Array<readonly [string, ScheduleRunState]> = [];
     for (const job of this.jobMap.values()) {
       const { lastRun, lastSlot } = job.state;
-      if (lastRun !== undefined || lastSlot !== undefined) updates.set(job.task, { lastRun, lastSlot });
+      if (lastRun !== undefined || lastSlot !== undefined) updates.push([job.task, { lastRun, lastSlot }]);
     }
     const removed = [...this.removedStates];
-    const run = writeScheduleState(this.storagePath, updates, removed, this.lockOptions).then(
+    const run = writeScheduleState(this.storagePath, updates, removed, this.lockOptions, this.stateCache).then(
       () => {
         for (const task of removed) this.removedStates.delete(task);
       },
