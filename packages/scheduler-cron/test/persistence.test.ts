@@ -6,6 +6,7 @@ import {
   CronScheduler,
   inspectSchedules,
   readSchedules,
+  readScheduleState,
   removeSchedule,
   ScheduleErrorCode,
   statePathFor,
@@ -149,6 +150,22 @@ describe('file format and round trips', () => {
     expect(scheduler.jobs()).toEqual([]);
   });
 
+  it('scheduleMany() writes many entries in one locked write', async () => {
+    const { path } = setup('# header\n');
+    const scheduler = make(path);
+    const jobs = await scheduler.scheduleMany([
+      { task: 'a', cron: '@hourly' },
+      { task: 'b', cron: '0 0 * * *', options: { timezone: 'Asia/Tokyo' } },
+    ]);
+    expect(jobs.map((j) => [j.task, j.timezone])).toEqual([
+      ['a', 'UTC'],
+      ['b', 'Asia/Tokyo'],
+    ]);
+    expect(readFileSync(path, 'utf8')).toBe('# header\n\na: "@hourly"\nb: { cron: "0 0 * * *", timezone: "Asia/Tokyo" }\n');
+    await expect(scheduler.scheduleMany([{ task: 'c', cron: '@daily' }, { task: 'd', cron: 'bad' }])).rejects.toMatchObject({ code: ScheduleErrorCode.INVALID_CRON });
+    expect(readSchedules(path).map((e) => e.task)).toEqual(['a', 'b']);
+  });
+
   it('unschedule() of an entry for an unknown task removes it from the file', async () => {
     const { path } = setup('ghost: "0 0 * * *"\na: "0 1 * * *"\n');
     const scheduler = make(path);
@@ -230,6 +247,7 @@ describe('state folder', () => {
     expect(state.schedules.a.lastRun).toBe(first.job('a')?.lastRun?.toISOString());
     const second = make(path);
     expect(second.job('a')?.lastRun).toEqual(first.job('a')?.lastRun);
+    expect(readScheduleState(path).get('a')?.lastRun).toBe(first.job('a')?.lastRun?.getTime());
   });
 
   it('a corrupt state file is reported and never overwritten', async () => {
