@@ -43,6 +43,8 @@ export interface RunOptions {
 }
 
 const DEFAULT_CONCURRENCY = 16;
+/** Up to this many steps, RunResult.steps is built at once (cheaper than a lazy property). */
+const EAGER_STEP_RESULTS = 64;
 
 // Step states as small integers: the hot loop compares these instead of strings.
 const PENDING = 0;
@@ -252,20 +254,22 @@ class Execution {
 
   private resolvePromise: ((result: RunResult) => void) | undefined;
   private readonly n: number;
-  private readonly status: Uint8Array;
+  // Plain arrays, not typed ones: a typed array's off-heap buffer makes short runs GC-heavy.
+  private readonly status: number[];
   /** Steps skipped because something upstream failed (any-failed handlers still fire for them). */
-  private readonly upstreamFailed: Uint8Array;
-  private readonly remaining: Int32Array;
+  private readonly upstreamFailed: number[];
+  private readonly remaining: number[];
   /** Per step: how many of its needs ended other than succeeded, and how many of those count as failed. */
-  private readonly notSucceeded: Int32Array;
-  private readonly failedNeeds: Int32Array;
-  private readonly attempts: Int32Array;
-  private readonly startedAt: Float64Array;
-  private readonly endedAt: Float64Array;
+  private readonly notSucceeded: number[];
+  private readonly failedNeeds: number[];
+  private readonly attempts: number[];
+  private readonly startedAt: number[];
+  private readonly endedAt: number[];
   readonly outputs: unknown[];
   private readonly errors: Array<Error | undefined>;
   private readonly contexts: Array<StepContext | undefined>;
-  private readonly retryTimers = new Map<number, ReturnType<typeof setTimeout>>();
+  /** Created on the first retry: most runs never wait for one. */
+  private retryTimersMap: Map<number, ReturnType<typeof setTimeout>> | undefined;
   private readonly ready: number[] = [];
   private readyHead = 0;
   private running = 0;
@@ -278,10 +282,10 @@ class Execution {
   private abortReason: Error | undefined;
   private abortStatus: RunStatus | undefined;
   private deadline: ReturnType<typeof setTimeout> | undefined;
-  private readonly onAbort = (): void => this.abortRun(new CancelledError(this.what, this.signal?.reason), 'cancelled', this.signal?.reason);
+  private onAbort: (() => void) | undefined;
   private readonly runStartedAt: number;
   readonly flowName: string | undefined;
-  private readonly what: string;
+
 
   constructor(
     readonly engine: Engine,
@@ -297,20 +301,18 @@ class Execution {
   ) {
     const n = prepared.plans.length;
     this.n = n;
-    this.status = new Uint8Array(n);
-    this.upstreamFailed = new Uint8Array(n);
-    this.remaining = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.remaining[i] = (prepared.graph.needs[i] as readonly number[]).length;
-    this.notSucceeded = new Int32Array(n);
-    this.failedNeeds = new Int32Array(n);
-    this.attempts = new Int32Array(n);
-    this.startedAt = new Float64Array(n);
-    this.endedAt = new Float64Array(n);
+    this.status = new Array<number>(n).fill(PENDING);
+    this.upstreamFailed = new Array<number>(n).fill(0);
+    this.remaining = prepared.graph.needs.map((needs) => needs.length);
+    this.notSucceeded = new Array<number>(n).fill(0);
+    this.failedNeeds = new Array<number>(n).fill(0);
+    this.attempts = new Array<number>(n).fill(0);
+    this.startedAt = new Array<number>(n).fill(0);
+    this.endedAt = new Array<number>(n).fill(0);
     this.outputs = new Array(n);
     this.errors = new Array(n);
     this.contexts = new Array(n);
     this.flowName = isFlow(runnable) ? runnable.name : undefined;
-    this.what = `${this.flowName === undefined ? 'task' : 'flow'} "${runnable.name}"`;
     this.runStartedAt = now();
     if (!sync) {
       this.promise = new Promise<RunResult>((resolve) => {
@@ -336,7 +338,11 @@ class Execution {
         this.abortRun(new CancelledError(this.what, this.signal.reason), 'cancelled', this.signal.reason);
         return;
       }
-      if (!this.sync) this.signal.addEventListener('abort', this.onAbort, { once: true });
+      if (!this.sync) {
+        const signal = this.signal;
+        this.onAbort = () => this.abortRun(new CancelledError(this.what, signal.reason), 'cancelled', signal.reason);
+        signal.addEventListener('abort', this.onAbort, { once: true });
+      }
     }
     // A flow's own timeoutMs bounds the whole run when it is run directly (as a step, the parent enforces it).
     if (this.parent === undefined && isFlow(this.runnable) && this.runnable.timeoutMs !== undefined && !this.sync) {
@@ -363,6 +369,8 @@ class Execution {
           break;
         }
         const i = this.ready[this.readyHead++] as number;
+        // A step queued for its retry may have been cancelled (fail-fast) while it waited here.
+        if (this.status[i] !== PENDING) continue;
         if (this.failFastTriggered && (this.prepared.plans[i] as StepPlan).rule === RULE_ALL_SUCCEEDED) {
           this.skip(i, 'fail-fast', true);
           continue;
@@ -520,7 +528,8 @@ class Execution {
     const t = now();
     for (let i = 0; i < this.n; i++) {
       const state = this.status[i];
-      const waitingRetry = state === PENDING && this.retryTimers.has(i);
+      // Waiting for a retry: on its backoff timer, or already queued in `ready` (attempted before).
+      const waitingRetry = state === PENDING && (this.retryTimers.has(i) || (this.attempts[i] as number) > 0);
       if (state !== RUNNING && !waitingRetry && !(stopAll && state === PENDING)) continue;
       const plan = this.prepared.plans[i] as StepPlan;
       const ctx = this.contexts[i];
@@ -530,7 +539,7 @@ class Execution {
         ctx.abort(error);
         this.running--;
       }
-      if (waitingRetry) {
+      if (waitingRetry && this.retryTimers.has(i)) {
         clearTimeout(this.retryTimers.get(i));
         this.retryTimers.delete(i);
       }
@@ -601,9 +610,11 @@ class Execution {
     if (this.finished) return;
     this.finished = true;
     if (this.deadline !== undefined) clearTimeout(this.deadline);
-    this.signal?.removeEventListener('abort', this.onAbort);
-    for (const timer of this.retryTimers.values()) clearTimeout(timer);
-    this.retryTimers.clear();
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+    if (this.retryTimersMap !== undefined) {
+      for (const timer of this.retryTimersMap.values()) clearTimeout(timer);
+      this.retryTimersMap.clear();
+    }
     this.contexts.length = 0;
 
     const t = now();
@@ -628,8 +639,9 @@ class Execution {
       startedAt: timeOrigin + this.runStartedAt,
       durationMs: t - this.runStartedAt,
     } satisfies RunResult;
-    // The per-step record is built on first read: most callers only look at status and output.
-    Object.defineProperty(result, 'steps', {
+    // Large flows build the per-step record on first read: most callers only look at status and output.
+    if (this.n <= EAGER_STEP_RESULTS) result.steps = this.stepResults();
+    else Object.defineProperty(result, 'steps', {
       enumerable: true,
       configurable: true,
       get: () => {
@@ -678,6 +690,15 @@ class Execution {
 
   isSucceeded(i: number): boolean {
     return this.status[i] === SUCCEEDED;
+  }
+
+  /** `flow "x"` or `task "x"`, for messages. */
+  private get what(): string {
+    return `${this.flowName === undefined ? 'task' : 'flow'} "${this.runnable.name}"`;
+  }
+
+  private get retryTimers(): Map<number, ReturnType<typeof setTimeout>> {
+    return (this.retryTimersMap ??= new Map());
   }
 
   stepWhere(stepId: string): string {
