@@ -43,13 +43,13 @@ export function percentile(values, p) {
 
 /**
  * Times each contender `reps` times, interleaved (A B C A B C ...) so drift in machine load hits
- * all of them alike; returns the median milliseconds per contender.
+ * all of them alike; returns the median milliseconds per contender. No forced gc() between runs:
+ * a full collection shrinks the young generation and taxes whichever contender runs next.
  */
-export async function interleaved(contenders, { warmup = 2, reps = 7 } = {}) {
+export async function interleaved(contenders, { warmup = 3, reps = 11 } = {}) {
   const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   for (let round = 0; round < warmup + reps; round++) {
     for (const [name, fn] of Object.entries(contenders)) {
-      globalThis.gc?.();
       const t0 = performance.now();
       await fn();
       const ms = performance.now() - t0;
