@@ -93,7 +93,7 @@ async function readConfigFile(file: string, dir: string): Promise<unknown> {
         throw new CliError(CliErrorCode.CONFIG, `${file}: invalid JSON: ${(error as Error).message}`);
       }
     }
-    if (name.endsWith('.yaml') || name.endsWith('.yml')) return parseYaml(readFileSync(file, 'utf8'), file).toJS();
+    if (name.endsWith('.yaml') || name.endsWith('.yml')) return (await parseYaml(readFileSync(file, 'utf8'), file)).toJS();
     const mod = await importFile(file, dir);
     return mod.default ?? mod;
   } catch (error) {

@@ -76,7 +76,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
   }
 
   for (const path of flowFiles(config, dir)) {
-    addOrExplain(registry, readFlowFile(path, dir), relative(dir, path));
+    addOrExplain(registry, await readFlowFile(path, dir), relative(dir, path));
   }
 
   // The built-in example yields its name to anything the project defines.
@@ -180,7 +180,7 @@ function flowFiles(config: CascadenceConfig, dir: string): string[] {
 }
 
 /** A YAML or JSON flow file; every error names the file, and for YAML the line and column. */
-export function readFlowFile(path: string, dir: string): Runnable {
+export async function readFlowFile(path: string, dir: string): Promise<Runnable> {
   const shown = relative(dir, path) || path;
   const text = readFileSync(path, 'utf8');
   if (path.endsWith('.json')) {
@@ -192,7 +192,7 @@ export function readFlowFile(path: string, dir: string): Runnable {
     }
     return wrapSpecErrors(() => flowFromSpec(data, shown), () => '');
   }
-  const parsed = parseYaml(text, shown);
+  const parsed = await parseYaml(text, shown);
   const data = parsed.toJS();
   return wrapSpecErrors(
     () => flowFromSpec(data, shown),

@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, CliErrorCode } from '../errors';
-import { withFileLock, writeFileAtomic } from '@cascadence/scheduler-cron';
 
 /** `.cascadence/tasks.json`: which tasks are disabled. Shared by every CLI process and the scheduler. */
 export interface TaskState {
@@ -36,6 +35,8 @@ export function readTaskState(path: string): TaskState {
 
 /** Read-modify-write under a lock; the file is only replaced atomically, and only if it parsed. */
 export async function updateTaskState(path: string, change: (state: TaskState) => TaskState): Promise<TaskState> {
+  // Loaded here, not at start-up: only enable/disable write this file.
+  const { withFileLock, writeFileAtomic } = await import('@cascadence/scheduler-cron');
   return withFileLock(path, async (assertHeld) => {
     const next = change(readTaskState(path));
     const normalised = { disabled: [...new Set(next.disabled)].sort() };

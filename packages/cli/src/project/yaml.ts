@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import { CliError, CliErrorCode } from '../errors';
 
 export interface ParsedYaml {
@@ -8,8 +8,12 @@ export interface ParsedYaml {
   toJS(): unknown;
 }
 
-/** Parses YAML; syntax errors name the file, line and column. Alias expansion is capped (alias bombs). */
-export function parseYaml(text: string, file: string): ParsedYaml {
+/**
+ * Parses YAML; syntax errors name the file, line and column. Alias expansion is capped (alias
+ * bombs). The `yaml` package is loaded on first use: commands that read no YAML start faster.
+ */
+export async function parseYaml(text: string, file: string): Promise<ParsedYaml> {
+  const { LineCounter, parseDocument } = await import('yaml');
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const [first] = doc.errors;
