@@ -1,13 +1,9 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.base';
 
 export default defineConfig([
   {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    target: 'node20',
+    ...libraryBuild,
     // __dirname in ESM output (used to find the workflow file next to the entry).
     shims: true,
   },
