@@ -297,6 +297,32 @@ describe('Engine.run — timeouts and cancellation', () => {
     expect(nextStarted).toBe(false);
   });
 
+  it('fail-fast cancels a step queued for its retry (not marked skipped, its attempt and error kept)', async () => {
+    // concurrency 1: "flaky" fails, its retry is due at once but must wait in the queue behind "slow",
+    // which then fails and triggers fail-fast.
+    const starts: string[] = [];
+    const flow = defineFlow({
+      name: 'queued-retry',
+      steps: {
+        flaky: { retry: { attempts: 3, backoff: 'fixed', delayMs: 0 }, run: async (ctx) => { starts.push(`flaky#${ctx.attempt}`); throw new Error('flaky failed'); } },
+        slow: { run: async () => { starts.push('slow'); await sleep(20); throw new Error('slow failed'); } },
+      },
+    });
+    const events: string[] = [];
+    const e = engine({ concurrency: 1, failFast: true });
+    e.events.onAny((event) => {
+      if ('step' in event && event.step === 'flaky') events.push(event.type === 'step:failure' ? `failure:${event.status}` : event.type);
+    });
+    const result = await e.run(flow);
+    expect(starts).toEqual(['flaky#1', 'slow']);
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toBe('slow failed');
+    expect(result.steps.flaky?.status).toBe('cancelled');
+    expect(result.steps.flaky?.attempts).toBe(1);
+    expect(CascadenceError.isInstance(result.steps.flaky?.error, ErrorCode.CANCELLED)).toBe(true);
+    expect(events).toEqual(['step:start', 'step:retry', 'failure:cancelled']);
+  });
+
   it('an already aborted signal runs nothing', async () => {
     let ran = false;
     const flow = defineFlow({ name: 'never', steps: { a: { run: () => { ran = true; } } } });
@@ -341,6 +367,43 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
     expect((result.steps.s?.error as unknown as { value: unknown }).value).toEqual({ code: 42 });
     expect(CascadenceError.isInstance(result.steps.t?.error, ErrorCode.NON_ERROR_THROWN)).toBe(true);
     expect(result.steps.t?.error?.message).toContain('"nope"');
+  });
+
+  it('keeps thrown values that throw when inspected (revoked Proxy, hostile getters): the run still resolves', async () => {
+    const revoked = () => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      return proxy;
+    };
+    const hostile = new Proxy({}, { get() { throw new Error('hostile getter'); }, getPrototypeOf() { throw new Error('hostile prototype'); } });
+    const thrown = [revoked(), revoked(), hostile];
+    const flow = defineFlow({
+      name: 'hostile',
+      steps: {
+        sync: { run: () => { throw thrown[0]; } },
+        async: { run: () => Promise.reject(thrown[1]) },
+        getter: { run: async () => { throw thrown[2]; } },
+        after: { needs: ['sync'], when: 'all-done', run: () => 'ran' },
+      },
+    });
+    const result = await engine().run(flow);
+    expect(result.status).toBe('failed');
+    expect(result.steps.after?.output).toBe('ran');
+    for (const [id, value] of [['sync', thrown[0]], ['async', thrown[1]], ['getter', thrown[2]]] as const) {
+      const error = result.steps[id]?.error as Error & { value: unknown };
+      expect(CascadenceError.isInstance(error, ErrorCode.NON_ERROR_THROWN)).toBe(true);
+      expect(error.value).toBe(value);
+      expect(error.message).toMatch(/^a non-Error value was thrown: /);
+    }
+    expect(engine().runSync(defineFlow({ name: 'hostile-sync', steps: { s: { run: () => { throw revoked(); } } } })).steps.s?.status).toBe('failed');
+
+    // Cancelled with such a reason: cancelled, not crashed.
+    const controller = new AbortController();
+    const pending = engine().run(defineFlow({ name: 'cancel-hostile', steps: { wait: { run: (ctx) => sleep(10_000, ctx.signal) } } }), undefined, { signal: controller.signal });
+    controller.abort(revoked());
+    const cancelled = await pending;
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.error?.message).toMatch(/was cancelled/);
   });
 
   it('run accepts sync and async steps mixed', async () => {

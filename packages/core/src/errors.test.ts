@@ -44,4 +44,16 @@ describe('CascadenceError', () => {
     circular.self = circular;
     expect(toError(circular).message).toContain('[object Object]');
   });
+  it('never throws on values that throw when inspected (revoked Proxy, hostile traps)', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const hostile = new Proxy({}, { get() { throw new Error('get'); }, getPrototypeOf() { throw new Error('proto'); }, ownKeys() { throw new Error('keys'); } });
+    for (const value of [proxy, hostile]) {
+      expect(CascadenceError.isInstance(value)).toBe(false);
+      const wrapped = toError(value) as NonErrorThrownError;
+      expect(wrapped).toBeInstanceOf(NonErrorThrownError);
+      expect(wrapped.value).toBe(value);
+      expect(typeof wrapped.message).toBe('string');
+    }
+  });
 });

@@ -51,12 +51,17 @@ export class CascadenceError extends Error {
 
   /** True for errors from any copy of @cascadence/core, optionally with the given code. */
   static isInstance(value: unknown, code?: string): value is CascadenceError {
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[CASCADENCE_ERROR] === true &&
-      (code === undefined || (value as CascadenceError).code === code)
-    );
+    try {
+      return (
+        typeof value === 'object' &&
+        value !== null &&
+        (value as Record<symbol, unknown>)[CASCADENCE_ERROR] === true &&
+        (code === undefined || (value as CascadenceError).code === code)
+      );
+    } catch {
+      // A value that throws when looked at (a revoked Proxy, a hostile getter) is not ours.
+      return false;
+    }
   }
 }
 
@@ -100,15 +105,19 @@ export class NonErrorThrownError extends CascadenceError {
 
 /** Every thrown value becomes an Error without losing what was thrown. */
 export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  // Errors from another realm (vm, worker) fail instanceof but still look like errors.
-  if (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Error).message === 'string' &&
-    typeof (value as Error).stack === 'string'
-  ) {
-    return value as Error;
+  try {
+    if (value instanceof Error) return value;
+    // Errors from another realm (vm, worker) fail instanceof but still look like errors.
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Error).message === 'string' &&
+      typeof (value as Error).stack === 'string'
+    ) {
+      return value as Error;
+    }
+  } catch {
+    // Inspecting it threw (a revoked Proxy, a hostile getter): wrap it like any other non-Error.
   }
   return new NonErrorThrownError(value);
 }
@@ -116,21 +125,30 @@ export function toError(value: unknown): Error {
 function describeReason(reason: unknown): string {
   if (reason === undefined) return '';
   if (CascadenceError.isInstance(reason)) return `: ${reason.message}`;
-  // Duck-typed, not instanceof: reasons may come from another realm (vm, jest, workers).
-  if (typeof reason === 'object' && reason !== null && typeof (reason as Error).message === 'string') {
-    // AbortController.abort() with no argument gives a DOMException named AbortError.
-    return (reason as Error).name === 'AbortError' ? '' : `: ${(reason as Error).message}`;
+  try {
+    // Duck-typed, not instanceof: reasons may come from another realm (vm, jest, workers).
+    if (typeof reason === 'object' && reason !== null && typeof (reason as Error).message === 'string') {
+      // AbortController.abort() with no argument gives a DOMException named AbortError.
+      return (reason as Error).name === 'AbortError' ? '' : `: ${(reason as Error).message}`;
+    }
+  } catch {
+    // a reason that throws when inspected: described by preview()
   }
   return `: ${preview(reason)}`;
 }
 
+/** A short printable form of any value; never throws (not even for a revoked Proxy). */
 function preview(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
-  if (value === undefined || value === null || typeof value !== 'object') return String(value);
   try {
-    const json = JSON.stringify(value);
-    return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+    if (typeof value === 'string') return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
+    if (value === undefined || value === null || typeof value !== 'object') return String(value);
+    try {
+      const json = JSON.stringify(value);
+      return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
   } catch {
-    return Object.prototype.toString.call(value);
+    return '(a value that throws when inspected)';
   }
 }

@@ -119,6 +119,10 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
         located = locate(projectDir, candidate);
         if (located === undefined) return undefined;
         if (located.path !== undefined && located.manifest === undefined && statSync(located.path).isDirectory()) {
+          // Named in the config: the user asked for it, so a missing manifest is an error, not a skip.
+          if (candidate.origin === 'config') {
+            throw new CascadenceError(ErrorCode.PLUGIN_LOAD, 'its package.json has no "cascadence" manifest, so it is not a Cascadence plugin (nothing of it was imported)');
+          }
           log.debug(`cascadence: ${candidate.name} matches the plugin name pattern but has no "cascadence" manifest; skipped`);
           result.skipped.push({ plugin: candidate.name, path: located.path, reason: 'no "cascadence" manifest in package.json' });
           return undefined;

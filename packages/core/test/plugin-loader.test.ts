@@ -147,6 +147,19 @@ describe('loadPlugins with real packages in a temp project', () => {
     expect(out.every((line) => line.startsWith('cascadence: warning: plugin cascadence-plugin-'))).toBe(true);
   });
 
+  it('a plugin named in the config without a manifest is reported (not silently skipped) and never imported', async () => {
+    const out = await project.run<{ loaded: string[]; skipped: string[]; problems: Problem[]; hasTask: boolean }>(`
+      const result = await core.loadPlugins({ projectDir, discover: false, plugins: ['nomanifest', 'alpha'], onProblem });
+      return { loaded: result.loaded.map((p) => p.name), skipped: result.skipped.map((s) => s.plugin), problems, hasTask: result.registry.has('never-task') };
+    `);
+    expect(out.loaded).toEqual(['cascadence-plugin-alpha']);
+    expect(out.skipped).toEqual([]);
+    expect(out.hasTask).toBe(false);
+    expect(out.problems).toHaveLength(1);
+    expect(out.problems[0]).toMatchObject({ plugin: 'cascadence-plugin-nomanifest', code: 'CASCADENCE_PLUGIN_LOAD' });
+    expect(out.problems[0]?.message).toMatch(/^plugin cascadence-plugin-nomanifest \(.*node_modules\/cascadence-plugin-nomanifest\) failed to load: its package\.json has no "cascadence" manifest/);
+  });
+
   it('production mode skips devDependencies; deny and discover:false are honoured', async () => {
     const out = await project.run<Record<string, string[]>>(`
       const names = (r) => r.loaded.map((p) => p.name);
