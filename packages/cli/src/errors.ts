@@ -32,6 +32,8 @@ export function exitCodeOf(error: unknown): number {
     const own = (error as { exitCode?: unknown }).exitCode;
     if (typeof own === 'number') return own;
     if ('parse' in error) return EXIT_USAGE; // oclif CLIParseError and subclasses
+    // A flag value its parser refused (e.g. --cwd to a missing folder): oclif rethrows the parser's own error.
+    if (error instanceof Error && /^Parsing --\S+ *\n/.test(error.message)) return EXIT_USAGE;
     const oclif = (error as { oclif?: { exit?: unknown } }).oclif;
     if (typeof oclif?.exit === 'number') return oclif.exit;
   }
@@ -48,6 +50,7 @@ export function errorLine(error: unknown): string {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('See more help with'));
   const [first = 'unknown error', ...rest] = lines;
-  const text = first.endsWith(':') && rest.length > 0 ? `${first} ${rest.join('; ')}` : first;
+  // "Parsing --flag" is followed by the reason on the next line: keep it ("Parsing --jitter: Expected an integer ...").
+  const text = rest.length === 0 ? first : first.endsWith(':') ? `${first} ${rest.join('; ')}` : /^Parsing --\S+$/.test(first) ? `${first}: ${rest.join('; ')}` : first;
   return `error: ${text.replace(/\s{2,}/g, ' ')}`;
 }

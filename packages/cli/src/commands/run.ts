@@ -75,8 +75,11 @@ function readInput(inline: string | undefined, file: string | undefined, cwd: st
     from = `--input-file ${file}`;
     let size: number;
     try {
-      size = statSync(path).size;
-    } catch {
+      const stat = statSync(path);
+      if (!stat.isFile()) throw new CliError(CliErrorCode.INPUT, `${from}: ${path} is not a file`);
+      size = stat.size;
+    } catch (error) {
+      if (error instanceof CliError) throw error;
       throw new CliError(CliErrorCode.INPUT, `${from}: no such file ${path}`);
     }
     if (size > MAX_INPUT_BYTES) {

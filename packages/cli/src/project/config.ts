@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { closestNames } from '@cascadence/core';
 import { CliError, CliErrorCode } from '../errors';
 import { importFile } from './import-file';
+import { parseJsonStrict } from './json';
 import { parseYaml } from './yaml';
 
 /** What `cascadence.config.*` may say. Paths are relative to the config file's folder. */
@@ -85,14 +86,7 @@ export async function loadConfig(cwd: string, env: NodeJS.ProcessEnv = process.e
 async function readConfigFile(file: string, dir: string): Promise<unknown> {
   const name = basename(file);
   try {
-    if (name.endsWith('.json')) {
-      const text = readFileSync(file, 'utf8');
-      try {
-        return JSON.parse(text);
-      } catch (error) {
-        throw new CliError(CliErrorCode.CONFIG, `${file}: invalid JSON: ${(error as Error).message}`);
-      }
-    }
+    if (name.endsWith('.json')) return parseJsonStrict(readFileSync(file, 'utf8'), file);
     if (name.endsWith('.yaml') || name.endsWith('.yml')) return (await parseYaml(readFileSync(file, 'utf8'), file)).toJS();
     const mod = await importFile(file, dir);
     return mod.default ?? mod;

@@ -18,6 +18,7 @@ import { exampleTask } from '../example-task';
 import { CliError, CliErrorCode } from '../errors';
 import { loadConfig, type CascadenceConfig, type PluginsConfig } from './config';
 import { importFile } from './import-file';
+import { parseJsonStrict } from './json';
 import { readTaskState, taskStatePath } from './task-state';
 import { parseYaml } from './yaml';
 
@@ -184,12 +185,7 @@ export async function readFlowFile(path: string, dir: string): Promise<Runnable>
   const shown = relative(dir, path) || path;
   const text = readFileSync(path, 'utf8');
   if (path.endsWith('.json')) {
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw new CliError(CliErrorCode.CONFIG, `${shown}: invalid JSON: ${(error as Error).message}`);
-    }
+    const data = parseJsonStrict(text, shown);
     return wrapSpecErrors(() => flowFromSpec(data, shown), () => '');
   }
   const parsed = await parseYaml(text, shown);
