@@ -57,7 +57,9 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
   }
   const registry = options.registry ?? globalRegistry;
 
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+  // Node enforces these timeouts only when it sweeps its connections (every 30 s by default), so a
+  // slowloris client could hold a socket for up to 40 s: sweep every second to cut it at 10 s.
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
     handle(req, res, registry, path).catch((error: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });

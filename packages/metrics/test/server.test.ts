@@ -118,6 +118,26 @@ describe('startMetricsServer', () => {
     expect(response.status).toBe(200);
   });
 
+  test('a slowloris client (headers dripped one line a second) is cut off at the 10 s headers timeout; scrapes go on meanwhile', async () => {
+    // Found by the reliability suite: Node sweeps for timed-out connections only every 30 s by default.
+    const started = Date.now();
+    const socket = connect(server.port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => {});
+    socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+    const drip = setInterval(() => {
+      if (!socket.destroyed) socket.write(`X-Drip-${Date.now()}: 1\r\n`);
+    }, 1000);
+    const closedAfter = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now() - started)));
+    expect((await fetch(server.url)).status).toBe(200);
+    const ms = await closedAfter;
+    clearInterval(drip);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(ms).toBeGreaterThanOrEqual(9_000);
+    expect(ms).toBeLessThan(14_000);
+  }, 30_000);
+
   test('absolute-form request targets are routed by their path', async () => {
     const answer = await rawRequest(server.port, `GET http://127.0.0.1:${server.port}/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
