@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } from './errors';
 import { EventBus, type EngineEvent, type EventSource } from './events';
 import { isFlow, type Flow, type FlowGraph, type FlowStep, type TriggerRule } from './flow';
-import { consoleLogger, type Logger } from './logger';
+import { consoleLogger, scopedLogger, type Logger } from './logger';
 import { validateOptions, type Processor } from './processor';
 import type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 import { isRetryable, NO_RETRY, resolveRetryPolicy, retryDelay, type ResolvedRetryPolicy } from './retry';
@@ -820,15 +820,6 @@ function sleepSync(ms: number): void {
   if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
 }
 
-function scopedLogger(base: Logger, scope: string): Logger {
-  const prefix = `[${scope}]`;
-  return {
-    debug: (message, ...args) => base.debug(`${prefix} ${message}`, ...args),
-    info: (message, ...args) => base.info(`${prefix} ${message}`, ...args),
-    warn: (message, ...args) => base.warn(`${prefix} ${message}`, ...args),
-    error: (message, ...args) => base.error(`${prefix} ${message}`, ...args),
-  };
-}
 
 function prefixed(error: unknown, where: string): unknown {
   if (!CascadenceError.isInstance(error)) return error;

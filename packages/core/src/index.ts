@@ -57,7 +57,7 @@ export {
   type CascadenceErrorOptions,
   type ErrorCodeValue,
 } from './errors';
-export { consoleLogger, silentLogger, type Logger } from './logger';
+export { consoleLogger, scopedLogger, silentLogger, type Logger } from './logger';
 export { closestNames, editDistance } from './suggest';
 export {
   definePlugin,

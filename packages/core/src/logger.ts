@@ -21,3 +21,14 @@ export function consoleLogger(scope?: string): Logger {
     error: (message, ...args) => console.error(...prefix, message, ...args),
   };
 }
+
+/** `base` with every message prefixed by `[scope]` (e.g. `[flow/step]`). */
+export function scopedLogger(base: Logger, scope: string): Logger {
+  const prefix = `[${scope}]`;
+  return {
+    debug: (message, ...args) => base.debug(`${prefix} ${message}`, ...args),
+    info: (message, ...args) => base.info(`${prefix} ${message}`, ...args),
+    warn: (message, ...args) => base.warn(`${prefix} ${message}`, ...args),
+    error: (message, ...args) => base.error(`${prefix} ${message}`, ...args),
+  };
+}

@@ -9,6 +9,7 @@ import {
   isRetryable,
   resolveRetryPolicy,
   retryDelay,
+  scopedLogger,
   toError,
   validateOptions,
   type Flow,
@@ -116,15 +117,6 @@ function resolveStep(source: StepSource, root: string, path: readonly string[]):
   return { run: target.run as ResolvedStep['run'], retry: resolveRetryPolicy(step.retry ?? target.retry, where), where };
 }
 
-function scoped(base: Logger, scope: string): Logger {
-  const prefix = `[${scope}]`;
-  return {
-    debug: (message, ...args) => base.debug(`${prefix} ${message}`, ...args),
-    info: (message, ...args) => base.info(`${prefix} ${message}`, ...args),
-    warn: (message, ...args) => base.warn(`${prefix} ${message}`, ...args),
-    error: (message, ...args) => base.error(`${prefix} ${message}`, ...args),
-  };
-}
 
 /**
  * The activities a Cascadence worker registers: one that runs any step (resolved by root name and
@@ -186,7 +178,7 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       attempt,
       signal: controller.signal,
       get log() {
-        return (log ??= scoped(baseLogger, call.flow === undefined ? stepId : `${call.flow}/${stepId}`));
+        return (log ??= scopedLogger(baseLogger, call.flow === undefined ? stepId : `${call.flow}/${stepId}`));
       },
       results: call.results,
     };
