@@ -396,8 +396,12 @@ class Execution {
     this.running++;
     const ctx = new StepContext(this, i, attempt, plan);
     this.contexts[i] = ctx;
-    if (this.engine.events.active) {
-      this.emit({ type: 'step:start', runId: this.runId, at: timeOrigin + t0, flow: this.flowName, step: plan.id, task: plan.label, attempt });
+    const events = this.engine.events;
+    if (events.active) {
+      if (events.wantsStepStart) {
+        this.emit({ type: 'step:start', runId: this.runId, at: timeOrigin + t0, flow: this.flowName, step: plan.id, task: plan.label, attempt });
+      }
+      if (events.observers.length > 0) events.notifyStepStart(this.runId, this.flowName, plan.id, plan.label, attempt);
     }
     const input = plan.useFlowInput ? this.input : plan.input;
     let value: unknown;
@@ -467,8 +471,13 @@ class Execution {
     this.outputs[i] = output;
     this.endedAt[i] = t;
     this.settled++;
-    if (this.engine.events.active) {
-      this.emit({ type: 'step:success', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number) });
+    const events = this.engine.events;
+    if (events.active) {
+      const durationMs = t - (this.startedAt[i] as number);
+      if (events.wantsStepSuccess) {
+        this.emit({ type: 'step:success', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs });
+      }
+      if (events.observers.length > 0) events.notifyStepSuccess(this.runId, this.flowName, plan.id, plan.label, ctx.attempt, durationMs);
     }
     this.release(i);
     this.pump();

@@ -65,4 +65,38 @@ describe('engine events', () => {
     engine.runSync(defineFlow({ name: 'quiet', steps: { a: { run: () => 1 }, b: { needs: ['a'], run: () => 2 } } }));
     expect(emit).not.toHaveBeenCalled();
   });
+
+  it('step observers get start/success as arguments, with no event objects built for them', () => {
+    const engine = new Engine({ logger: silentLogger });
+    const calls: string[] = [];
+    const off = engine.events.observe({
+      stepStart: (flow, step, task, attempt) => calls.push(`start ${flow}/${step} ${task} #${attempt}`),
+      stepSuccess: (flow, step, _task, attempt, durationMs) => calls.push(`success ${flow}/${step} #${attempt} ${durationMs >= 0}`),
+    });
+    const emit = jest.spyOn(engine.events, 'emit');
+    let tries = 0;
+    engine.runSync(
+      defineFlow({
+        name: 'observed',
+        steps: { a: { run: () => 1 }, b: { needs: ['a'], retry: { attempts: 2, delayMs: 0 }, run: () => { if (++tries === 1) throw new Error('once'); return 2; } } },
+      }),
+    );
+    expect(calls).toEqual(['start observed/a a #1', 'success observed/a #1 true', 'start observed/b b #1', 'start observed/b b #2', 'success observed/b #2 true']);
+    // The per-step events are never built as objects for observers (rarer ones still are, and find no listener).
+    const emitted = emit.mock.calls.map(([event]) => event.type);
+    expect(emitted).not.toContain('step:start');
+    expect(emitted).not.toContain('step:success');
+    off();
+    expect(engine.events.active).toBe(false);
+  });
+
+  it('a throwing observer is reported and the run goes on', () => {
+    const errors: unknown[] = [];
+    const bus = new EventBus((error) => errors.push(error));
+    bus.observe({ stepStart: () => { throw new Error('observer bug'); }, stepSuccess: () => {} });
+    const result = new Engine({ logger: silentLogger, events: bus }).runSync(defineFlow({ name: 'f', steps: { a: { run: () => 1 } } }));
+    expect(result.status).toBe('succeeded');
+    expect(errors).toHaveLength(1);
+  });
 });
+

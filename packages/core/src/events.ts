@@ -113,13 +113,27 @@ export interface EventSource {
 }
 
 /**
+ * Allocation-free hooks for the two events every step emits, for instrumentation on hot paths
+ * (metrics). They get the same facts as `step:start` / `step:success`, as arguments.
+ */
+export interface StepObserver {
+  stepStart(flow: string | undefined, step: string, task: string, attempt: number): void;
+  stepSuccess(flow: string | undefined, step: string, task: string, attempt: number, durationMs: number): void;
+}
+
+/**
  * Typed lifecycle events. The engine asks `active` before building an event object, so a bus
  * nobody listens to costs one property read per step. A listener that throws is reported to
  * `onListenerError` (default: console.error) and never breaks the run.
  */
 export class EventBus {
-  /** True while at least one listener is attached. */
+  /** True while at least one listener or observer is attached. */
   active = false;
+  /** Whether anyone listens to `step:start` / `step:success` objects (observers aside). */
+  wantsStepStart = false;
+  wantsStepSuccess = false;
+  /** Attached step observers; swapped whole on change, like the listener lists. */
+  observers: readonly StepObserver[] = [];
   private readonly byType = new Map<EngineEventType, Set<EngineEventListener<any>>>();
   private readonly any = new Set<(event: EngineEvent) => void>();
   /** Per type, typed and catch-all listeners merged into one array: emit is one lookup and a loop. */
@@ -147,6 +161,39 @@ export class EventBus {
       this.any.delete(listener);
       this.rebuild();
     };
+  }
+
+  /** Attach a step observer; returns the function that detaches it. */
+  observe(observer: StepObserver): () => void {
+    this.observers = [...this.observers, observer];
+    this.rebuild();
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
+      this.rebuild();
+    };
+  }
+
+  /** Calls every observer's `stepStart`; a throwing observer is reported like a listener. */
+  notifyStepStart(runId: string, flow: string | undefined, step: string, task: string, attempt: number): void {
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) {
+      try {
+        (observers[i] as StepObserver).stepStart(flow, step, task, attempt);
+      } catch (error) {
+        this.onListenerError(error, { type: 'step:start', runId, at: Date.now(), flow, step, task, attempt });
+      }
+    }
+  }
+
+  notifyStepSuccess(runId: string, flow: string | undefined, step: string, task: string, attempt: number, durationMs: number): void {
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) {
+      try {
+        (observers[i] as StepObserver).stepSuccess(flow, step, task, attempt, durationMs);
+      } catch (error) {
+        this.onListenerError(error, { type: 'step:success', runId, at: Date.now(), flow, step, task, attempt, durationMs });
+      }
+    }
   }
 
   emit(event: EngineEvent): void {
@@ -177,7 +224,9 @@ export class EventBus {
     }
     // Swapped whole, so an emit in progress keeps iterating the list it started with.
     this.dispatch = dispatch;
-    this.active = this.listenerCount() > 0;
+    this.wantsStepStart = dispatch['step:start'] !== undefined;
+    this.wantsStepSuccess = dispatch['step:success'] !== undefined;
+    this.active = this.listenerCount() > 0 || this.observers.length > 0;
   }
 }
 

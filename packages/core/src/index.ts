@@ -30,6 +30,7 @@ export {
   type StepFailureEvent,
   type StepRetryEvent,
   type StepSkipEvent,
+  type StepObserver,
   type StepStartEvent,
   type StepSuccessEvent,
 } from './events';

@@ -136,9 +136,17 @@ class Attachment {
     private readonly store: MetricsStore,
     events: EventBus,
   ) {
+    // The two events every step emits come through the bus's allocation-free observer hooks when
+    // this core has them (no event object is built for them then), else as event objects.
+    const hot =
+      typeof events.observe === 'function'
+        ? [events.observe({ stepStart: this.stepStart, stepSuccess: this.stepSuccess })]
+        : [
+            events.on('step:start', (e) => this.stepStart(e.flow, e.step, e.task, e.attempt)),
+            events.on('step:success', (e) => this.stepSuccess(e.flow, e.step, e.task, e.attempt, e.durationMs)),
+          ];
     this.offs = [
-      events.on('step:start', this.onStepStart),
-      events.on('step:success', this.onStepSuccess),
+      ...hot,
       events.on('step:failure', this.onStepFailure),
       events.on('step:retry', this.onStepRetry),
       events.on('step:skip', this.onStepSkip),
@@ -219,16 +227,16 @@ class Attachment {
     }
   }
 
-  private readonly onStepStart = (e: EngineEventOf<'step:start'>): void => {
+  private readonly stepStart = (flow: string | undefined, step: string, task: string, attempt: number): void => {
     // Later attempts of a step are still the same in-progress execution.
-    if (e.attempt === 1) this.begin(this.startSlot(e.flow, e.step, e.task));
+    if (attempt === 1) this.begin(this.startSlot(flow, step, task));
   };
 
-  private readonly onStepSuccess = (e: EngineEventOf<'step:success'>): void => {
-    const i = this.slot(e.flow, e.step, e.task);
+  private readonly stepSuccess = (flow: string | undefined, step: string, task: string, _attempt: number, durationMs: number): void => {
+    const i = this.slot(flow, step, task);
     this.end(i);
     this.store.data[i * this.store.stride + F_SUCCESS]!++;
-    this.store.observe(i, STATUS_SUCCEEDED, e.durationMs / 1000);
+    this.store.observe(i, STATUS_SUCCEEDED, durationMs / 1000);
   };
 
   private readonly onStepFailure = (e: EngineEventOf<'step:failure'>): void => {
