@@ -109,8 +109,9 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
   if (candidates.length === 0) return result;
 
   // Locate and import concurrently; register in a fixed order so conflicts are reported the same way every time.
+  type Imported = { located: Located; plugin: Plugin } | { failure: { candidate: Candidate; located: Located | undefined; thrown: unknown } } | undefined;
   const imported = await Promise.all(
-    candidates.map(async (candidate) => {
+    candidates.map(async (candidate): Promise<Imported> => {
       if (candidate.object !== undefined) {
         return { located: { candidate, path: undefined, manifest: undefined, version: undefined }, plugin: candidate.object };
       }
@@ -130,14 +131,21 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
         if (located.manifestProblem !== undefined) throw new CascadenceError(ErrorCode.PLUGIN_LOAD, located.manifestProblem);
         return { located, plugin: await importPlugin(located) };
       } catch (thrown) {
-        fail(candidate.name, located?.path, asLoadError(candidate.name, located?.path, thrown), located?.manifest);
-        return undefined;
+        return { failure: { candidate, located, thrown } };
       }
     }),
   );
 
+  // Failures are reported after all imports settled, in name order, so reports do not depend on
+  // which import happened to finish first.
   for (const entry of imported) {
-    if (entry === undefined) continue;
+    if (entry === undefined || !('failure' in entry)) continue;
+    const { candidate, located, thrown } = entry.failure;
+    fail(candidate.name, located?.path, asLoadError(candidate.name, located?.path, thrown), located?.manifest);
+  }
+
+  for (const entry of imported) {
+    if (entry === undefined || 'failure' in entry) continue;
     const { located, plugin } = entry;
     const name = located.candidate.name;
     try {
