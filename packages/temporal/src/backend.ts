@@ -25,7 +25,7 @@ import {
 } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { compileGraph } from './compile';
-import { openClientConnection, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
+import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
 import { syntheticSummary, toRunResult } from './result';
 import {
@@ -174,8 +174,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   readonly namespace: string;
   private readonly options: TemporalBackendOptions;
   private readonly connectionOptions: ResolvedConnectionOptions;
-  private clientPromise: Promise<Client> | undefined;
-  private ownConnection: Connection | undefined;
+  private readonly lazyClient: LazyClient;
 
   constructor(options: TemporalBackendOptions) {
     if (typeof options?.taskQueue !== 'string' || options.taskQueue === '') {
@@ -183,6 +182,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     }
     this.options = options;
     this.connectionOptions = resolveConnectionOptions(options);
+    this.lazyClient = new LazyClient(options, this.connectionOptions);
     this.taskQueue = options.taskQueue;
     this.address = this.connectionOptions.address;
     this.namespace = options.client?.options.namespace ?? this.connectionOptions.namespace;
@@ -192,28 +192,12 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
 
   /** The Temporal client, connecting on first use (fails fast with CASCADENCE_TEMPORAL_CONNECT). */
   client(): Promise<Client> {
-    if (this.clientPromise === undefined) {
-      this.clientPromise = this.createClient();
-      this.clientPromise.catch(() => {
-        this.clientPromise = undefined;
-      });
-    }
-    return this.clientPromise;
+    return this.lazyClient.get();
   }
 
   /** Connects now (instead of on the first run) and checks the namespace. */
   async connect(): Promise<void> {
     await this.client();
-  }
-
-  private async createClient(): Promise<Client> {
-    if (this.options.client !== undefined) return this.options.client;
-    let connection = this.options.connection;
-    if (connection === undefined) {
-      this.ownConnection = await openClientConnection(this.connectionOptions);
-      connection = this.ownConnection;
-    }
-    return new Client({ connection, namespace: this.connectionOptions.namespace });
   }
 
   /** Runs a task or flow on Temporal and resolves to its RunResult (failed runs resolve too). */
@@ -312,10 +296,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
 
   /** Closes the connection the backend opened itself. */
   async close(): Promise<void> {
-    const own = this.ownConnection;
-    this.ownConnection = undefined;
-    this.clientPromise = undefined;
-    await own?.close();
+    await this.lazyClient.close();
   }
 
   /** @internal */

@@ -1,4 +1,4 @@
-import { Connection, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalErrorCode, redact, sanitizedCause, temporalError } from './errors';
 
@@ -156,4 +156,46 @@ export async function openNativeConnection(options: ResolvedConnectionOptions): 
     throw error;
   }
   return connection;
+}
+
+/**
+ * A Temporal client made on first use: the one given, or one over the given connection, or over
+ * a connection of its own (which `close()` closes). A failed connect is retried on the next use.
+ */
+export class LazyClient {
+  private promise: Promise<Client> | undefined;
+  private own: Connection | undefined;
+
+  constructor(
+    private readonly given: { client?: Client; connection?: Connection | NativeConnection },
+    private readonly resolved: ResolvedConnectionOptions,
+  ) {}
+
+  get(): Promise<Client> {
+    if (this.promise === undefined) {
+      this.promise = this.create();
+      this.promise.catch(() => {
+        this.promise = undefined;
+      });
+    }
+    return this.promise;
+  }
+
+  /** Closes the connection this opened itself; a given client or connection is left alone. */
+  async close(): Promise<void> {
+    const own = this.own;
+    this.own = undefined;
+    this.promise = undefined;
+    await own?.close();
+  }
+
+  private async create(): Promise<Client> {
+    if (this.given.client !== undefined) return this.given.client;
+    let connection = this.given.connection;
+    if (connection === undefined) {
+      this.own = await openClientConnection(this.resolved);
+      connection = this.own;
+    }
+    return new Client({ connection, namespace: this.resolved.namespace });
+  }
 }

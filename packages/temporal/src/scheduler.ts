@@ -18,7 +18,7 @@ import {
 } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { buildRunSpec, resolveRunSettings, type TemporalRunSettings } from './backend';
-import { openClientConnection, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
+import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
 import { WORKFLOW_TYPE } from './wire';
 
@@ -106,8 +106,7 @@ export class TemporalScheduler {
   private readonly connectionOptions: ResolvedConnectionOptions;
   private readonly prefix: string;
   private readonly known = new Map<string, Runnable>();
-  private clientPromise: Promise<Client> | undefined;
-  private ownConnection: Connection | undefined;
+  private readonly lazyClient: LazyClient;
 
   constructor(options: TemporalSchedulerOptions) {
     if (typeof options?.taskQueue !== 'string' || options.taskQueue === '') {
@@ -116,6 +115,7 @@ export class TemporalScheduler {
     this.options = options;
     this.taskQueue = options.taskQueue;
     this.connectionOptions = resolveConnectionOptions(options);
+    this.lazyClient = new LazyClient(options, this.connectionOptions);
     this.timezone = options.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
     this.prefix = options.schedulePrefix ?? 'cascadence-';
     for (const task of options.tasks ?? []) this.known.set(task.name, task);
@@ -129,10 +129,7 @@ export class TemporalScheduler {
 
   /** Closes the connection the scheduler opened; the schedules keep firing on Temporal. */
   async stop(): Promise<void> {
-    const own = this.ownConnection;
-    this.ownConnection = undefined;
-    this.clientPromise = undefined;
-    await own?.close();
+    await this.lazyClient.close();
   }
 
   scheduleId(task: string): string {
@@ -295,20 +292,6 @@ export class TemporalScheduler {
   }
 
   private client(): Promise<Client> {
-    if (this.clientPromise === undefined) {
-      this.clientPromise = (async () => {
-        if (this.options.client !== undefined) return this.options.client;
-        let connection = this.options.connection;
-        if (connection === undefined) {
-          this.ownConnection = await openClientConnection(this.connectionOptions);
-          connection = this.ownConnection;
-        }
-        return new Client({ connection, namespace: this.connectionOptions.namespace });
-      })();
-      this.clientPromise.catch(() => {
-        this.clientPromise = undefined;
-      });
-    }
-    return this.clientPromise;
+    return this.lazyClient.get();
   }
 }
