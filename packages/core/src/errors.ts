@@ -1,3 +1,5 @@
+import { cancelledMessage, timeoutMessage } from './dag/messages';
+
 /** Brand shared by every copy of @cascadence/core loaded in one process (`instanceof` is not). */
 const CASCADENCE_ERROR = Symbol.for('cascadence.error');
 
@@ -68,7 +70,7 @@ export class CascadenceError extends Error {
 /** A step exceeded its `timeoutMs`. */
 export class TimeoutError extends CascadenceError {
   constructor(what: string, timeoutMs: number) {
-    super(ErrorCode.TIMEOUT, `${what} timed out after ${timeoutMs} ms`, { details: { timeoutMs } });
+    super(ErrorCode.TIMEOUT, timeoutMessage(what, timeoutMs), { details: { timeoutMs } });
     this.name = 'TimeoutError';
   }
 }
@@ -76,7 +78,7 @@ export class TimeoutError extends CascadenceError {
 /** The run was cancelled (outer AbortSignal, or fail-fast after another step failed). */
 export class CancelledError extends CascadenceError {
   constructor(what: string, reason?: unknown) {
-    super(ErrorCode.CANCELLED, `${what} was cancelled${describeReason(reason)}`, {
+    super(ErrorCode.CANCELLED, cancelledMessage(what, describeReason(reason)), {
       cause: reason,
     });
     this.name = 'CancelledError';
@@ -122,19 +124,20 @@ export function toError(value: unknown): Error {
   return new NonErrorThrownError(value);
 }
 
+/** A cancellation reason in words; empty when there is none worth saying. */
 function describeReason(reason: unknown): string {
   if (reason === undefined) return '';
-  if (CascadenceError.isInstance(reason)) return `: ${reason.message}`;
+  if (CascadenceError.isInstance(reason)) return reason.message;
   try {
     // Duck-typed, not instanceof: reasons may come from another realm (vm, jest, workers).
     if (typeof reason === 'object' && reason !== null && typeof (reason as Error).message === 'string') {
       // AbortController.abort() with no argument gives a DOMException named AbortError.
-      return (reason as Error).name === 'AbortError' ? '' : `: ${(reason as Error).message}`;
+      return (reason as Error).name === 'AbortError' ? '' : (reason as Error).message;
     }
   } catch {
     // a reason that throws when inspected: described by preview()
   }
-  return `: ${preview(reason)}`;
+  return preview(reason);
 }
 
 /** A short printable form of any value; never throws (not even for a revoked Proxy). */

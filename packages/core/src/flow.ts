@@ -104,6 +104,16 @@ function normaliseSteps(input: FlowSteps, where: string): Record<string, FlowSte
   if (input === null || typeof input !== 'object') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: steps must be an object or an array`);
   }
+  if (!Array.isArray(input)) {
+    const proto: unknown = Object.getPrototypeOf(input);
+    if (proto !== Object.prototype && proto !== null) {
+      // `{ __proto__: {...} }` in an object literal sets the prototype instead of adding a step.
+      throw new CascadenceError(
+        ErrorCode.INVALID_NAME,
+        `${where}: steps must be a plain object (a step named "__proto__" is reserved and would vanish; choose another name)`,
+      );
+    }
+  }
   const steps: Record<string, FlowStep> = Object.create(null);
   const entries: Array<[unknown, FlowStep]> = Array.isArray(input)
     ? input.map((step) => [step?.id, step])
@@ -174,6 +184,8 @@ function buildGraph(steps: Record<string, FlowStep>, flowName: string): FlowGrap
   ids.forEach((id, i) => index.set(id, i));
   const needs: number[][] = [];
   const dependants: number[][] = ids.map(() => []);
+  // seenBy[j] === i + 1 when step i already listed j: a repeated need costs O(1), not a scan.
+  const seenBy = new Array<number>(ids.length).fill(0);
   ids.forEach((id, i) => {
     const own: number[] = [];
     for (const need of steps[id]?.needs ?? []) {
@@ -185,7 +197,10 @@ function buildGraph(steps: Record<string, FlowStep>, flowName: string): FlowGrap
           { details: { flow: flowName, step: id, need } },
         );
       }
-      if (!own.includes(j)) own.push(j);
+      if (seenBy[j] !== i + 1) {
+        seenBy[j] = i + 1;
+        own.push(j);
+      }
     }
     needs.push(own);
     for (const j of own) dependants[j]?.push(i);

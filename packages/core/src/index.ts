@@ -11,7 +11,17 @@ export {
   type TriggerRule,
 } from './flow';
 export { flowFromSpec, type FlowSpec, type StepSpec } from './flow-spec';
-export { Engine, type EngineOptions, type RunOptions, type Runnable, type StepResolver } from './engine';
+export { Engine, type EngineOptions, type RunOptions } from './engine';
+export {
+  planRunnable,
+  planStep,
+  validateProcessorOptions,
+  type PlanOptions,
+  type Runnable,
+  type RunnablePlan,
+  type StepPlan,
+  type StepResolver,
+} from './step-plan';
 export type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 export {
   EventBus,
@@ -46,7 +56,7 @@ export {
   type Processor,
   type ProcessorDefinition,
 } from './processor';
-export { isRetryable, resolveRetryPolicy, retryDelay, type Backoff, type ResolvedRetryPolicy, type RetryPolicy } from './retry';
+export { decideRetry, isRetryable, resolveRetryPolicy, retryDelay, type Backoff, type ResolvedRetryPolicy, type RetryableError, type RetryPolicy, type RetryTiming } from './retry';
 export {
   CancelledError,
   CascadenceError,

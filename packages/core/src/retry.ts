@@ -59,8 +59,11 @@ export function resolveRetryPolicy(policy: RetryPolicy | undefined, where: strin
   return { attempts: policy.attempts, backoff, delayMs, maxDelayMs, jitter, nonRetryable: policy.nonRetryable ?? [] };
 }
 
+/** The part of a policy that sets delays (a resolved policy, or one that travelled as JSON). */
+export type RetryTiming = Pick<ResolvedRetryPolicy, 'backoff' | 'delayMs' | 'maxDelayMs' | 'jitter'>;
+
 /** Milliseconds to wait after failed attempt number `attempt` (1-based). */
-export function retryDelay(policy: ResolvedRetryPolicy, attempt: number, random: () => number = Math.random): number {
+export function retryDelay(policy: RetryTiming, attempt: number, random: () => number = Math.random): number {
   const base =
     policy.backoff === 'fixed'
       ? policy.delayMs
@@ -68,15 +71,40 @@ export function retryDelay(policy: ResolvedRetryPolicy, attempt: number, random:
   return policy.jitter === 0 ? base : Math.round(base * (1 - policy.jitter * random()));
 }
 
-/** Whether `error` may be retried under `policy`. */
-export function isRetryable(policy: ResolvedRetryPolicy, error: Error): boolean {
-  if (CascadenceError.isInstance(error, ErrorCode.NON_RETRYABLE)) return false;
+/** An error as retry rules see it: an Error, or one that travelled as JSON (`{ name, code }`). */
+export interface RetryableError {
+  name: string;
+  code?: unknown;
+}
+
+/**
+ * Whether `error` may be retried under `policy`: not if its code is CASCADENCE_NON_RETRYABLE,
+ * nor if a `nonRetryable` rule names its name or code (or, for Errors, is a class it belongs to).
+ */
+export function isRetryable(policy: { readonly nonRetryable: ReadonlyArray<string | (abstract new (...args: never[]) => Error)> }, error: RetryableError): boolean {
+  const code = error.code;
+  if (code === ErrorCode.NON_RETRYABLE) return false;
   for (const rule of policy.nonRetryable) {
     if (typeof rule === 'string') {
-      if (error.name === rule || (error as { code?: unknown }).code === rule) return false;
+      if (error.name === rule || code === rule) return false;
     } else if (error instanceof rule) {
       return false;
     }
   }
   return true;
+}
+
+/**
+ * After failed attempt `attempt`: the delay before the next one, or -1 when the step has failed
+ * for good (attempts used up, error not retryable, or the run no longer allows retries).
+ */
+export function decideRetry(
+  policy: RetryTiming & { readonly attempts: number; readonly nonRetryable: Parameters<typeof isRetryable>[0]['nonRetryable'] },
+  attempt: number,
+  error: RetryableError,
+  mayRetry: boolean,
+  random: () => number = Math.random,
+): number {
+  if (!mayRetry || attempt >= policy.attempts || !isRetryable(policy, error)) return -1;
+  return retryDelay(policy, attempt, random);
 }

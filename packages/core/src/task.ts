@@ -52,6 +52,10 @@ export function assertValidName(name: unknown, what: string): asserts name is st
   if (typeof name !== 'string' || name.length === 0) {
     throw new CascadenceError(ErrorCode.INVALID_NAME, `${what} needs a non-empty name (got ${JSON.stringify(name)})`);
   }
+  if (name === '__proto__') {
+    // Names become object keys (RunResult.steps, ctx.results, registries): this one would vanish.
+    throw new CascadenceError(ErrorCode.INVALID_NAME, `${what} name "__proto__" is reserved: choose another name`);
+  }
   if (!NAME_PATTERN.test(name)) {
     throw new CascadenceError(
       ErrorCode.INVALID_NAME,

@@ -1,0 +1,302 @@
+/**
+ * The run state machine of one flow (or lone task): step statuses, dependency counters, the
+ * ready queue, trigger rules and skip propagation, fail-fast, cancellation bookkeeping, the final
+ * status, the run-level error and the default output. It runs nothing and knows no clock: a
+ * driver (the local engine, the Temporal workflow, a simulator in tests) starts the steps it
+ * hands out and reports how they ended. Every backend drives this one class, so a flow means the
+ * same thing wherever it runs.
+ *
+ * Pure and sandbox-safe: no Node built-ins, no timers, no globals read at load.
+ */
+import type { RunStatus } from '../result';
+import {
+  CANCELLED,
+  FAILED,
+  PENDING,
+  RULE_ALL_DONE,
+  RULE_ALL_SUCCEEDED,
+  RUNNING,
+  SKIPPED,
+  SUCCEEDED,
+  type SkipReason,
+} from './status';
+
+/** The graph as the state machine sees it: indices only. */
+export interface DagShape {
+  /** needs[i]: indices of the steps step i waits for. */
+  readonly needs: readonly (readonly number[])[];
+  /** dependants[i]: indices of the steps waiting for step i. */
+  readonly dependants: readonly (readonly number[])[];
+  /** Trigger rule code (RULE_*) of each step. */
+  readonly rules: ArrayLike<number>;
+}
+
+/** Builds a DagShape from `needs` lists and rule codes (dependants are derived). */
+export function dagShape(needs: readonly (readonly number[])[], rules: ArrayLike<number>): DagShape {
+  const dependants: number[][] = needs.map(() => []);
+  for (let i = 0; i < needs.length; i++) {
+    for (const need of needs[i] as readonly number[]) (dependants[need] as number[]).push(i);
+  }
+  return { needs, dependants, rules };
+}
+
+/** What the state machine tells its driver while it decides. */
+export interface RunStateObserver {
+  /** Step `step` will not run; called in the order the decisions are made. */
+  stepSkipped?(step: number, reason: SkipReason): void;
+}
+
+/** How a step was caught by a cancellation: running, waiting for its retry, or never started. */
+export type CancelledWhile = 'running' | 'retry-wait' | 'pending';
+
+/** A driver's handler for one cancelled step: stop what runs, and give the step's error. */
+export type CancelStep<E> = (step: number, while_: CancelledWhile) => E;
+
+export class RunState<E> {
+  readonly n: number;
+  /** Step status codes (PENDING, RUNNING, ...). */
+  readonly status: number[];
+  /** Attempts started per step (drivers whose attempts are counted elsewhere may overwrite). */
+  readonly attempts: number[];
+  readonly outputs: unknown[];
+  readonly errors: Array<E | undefined>;
+  /** Steps started and not yet ended. */
+  running = 0;
+  /** Steps in a final state. */
+  settled = 0;
+
+  // Plain arrays, not typed ones: a typed array's off-heap buffer makes short runs GC-heavy.
+  /** 1 for steps skipped because something upstream failed (any-failed handlers still fire for them). */
+  private readonly upstreamFailed: number[];
+  private readonly remaining: number[];
+  /** Per step: how many of its needs ended other than succeeded, and how many of those count as failed. */
+  private readonly notSucceeded: number[];
+  private readonly failedNeeds: number[];
+  private ready: number[] = [];
+  private readyHead = 0;
+  private failedSteps = 0;
+  private failFastTriggered = false;
+  private abortStatus: RunStatus | undefined;
+  private abortError: E | undefined;
+
+  constructor(
+    private readonly shape: DagShape,
+    private readonly failFast: boolean,
+    private readonly observer?: RunStateObserver,
+  ) {
+    const n = shape.needs.length;
+    this.n = n;
+    this.status = new Array<number>(n).fill(PENDING);
+    this.attempts = new Array<number>(n).fill(0);
+    this.outputs = new Array(n);
+    this.errors = new Array(n);
+    this.upstreamFailed = new Array<number>(n).fill(0);
+    this.remaining = shape.needs.map((needs) => needs.length);
+    this.notSucceeded = new Array<number>(n).fill(0);
+    this.failedNeeds = new Array<number>(n).fill(0);
+  }
+
+  /** Queues the steps that need nothing, in declaration order. */
+  seed(): void {
+    const needs = this.shape.needs;
+    for (let i = 0; i < this.n; i++) if ((needs[i] as readonly number[]).length === 0) this.ready.push(i);
+  }
+
+  /**
+   * The next step to start, or -1 when none may start now (nothing ready, `limit` steps already
+   * running, or the run was stopped). Steps queued behind a fail-fast are skipped here.
+   */
+  next(limit: number): number {
+    while (this.readyHead < this.ready.length && this.running < limit && this.abortStatus === undefined) {
+      const i = this.ready[this.readyHead++] as number;
+      // A step queued for its retry may have been cancelled (fail-fast) while it waited here.
+      if (this.status[i] !== PENDING) continue;
+      if (this.failFastTriggered && this.shape.rules[i] === RULE_ALL_SUCCEEDED) {
+        this.skip(i, 'fail-fast');
+        this.release(i);
+        continue;
+      }
+      return i;
+    }
+    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
+      this.ready.splice(0, this.readyHead);
+      this.readyHead = 0;
+    }
+    return -1;
+  }
+
+  /** Step i starts an attempt; returns the attempt number (1 for the first). */
+  start(i: number): number {
+    this.status[i] = RUNNING;
+    this.running++;
+    return ++this.attempts[i]!;
+  }
+
+  /** Step i succeeded: record it and decide what its dependants do. */
+  succeed(i: number, output: unknown): void {
+    this.running--;
+    this.status[i] = SUCCEEDED;
+    this.outputs[i] = output;
+    this.settled++;
+    this.release(i);
+  }
+
+  /** Whether a failed attempt may be retried at all (its policy decides the rest). */
+  get mayRetry(): boolean {
+    return this.abortStatus === undefined && !this.failFastTriggered;
+  }
+
+  /** Step i's attempt failed and it will be tried again: pending until `requeue`. */
+  awaitRetry(i: number): void {
+    this.running--;
+    this.status[i] = PENDING;
+  }
+
+  /** Step i's retry delay is over: it may start again. */
+  requeue(i: number): void {
+    if (this.status[i] === PENDING) this.ready.push(i);
+  }
+
+  /**
+   * Step i failed for good. Returns true when this failure starts fail-fast: the driver then calls
+   * `cancelInFlight(false, ...)`. Either way the driver calls `release(i)` next.
+   */
+  fail(i: number, error: E): boolean {
+    this.running--;
+    this.status[i] = FAILED;
+    this.errors[i] = error;
+    this.settled++;
+    this.failedSteps++;
+    if (this.failFast && !this.failFastTriggered) {
+      this.failFastTriggered = true;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Marks running and retry-waiting steps cancelled (with `stopAll`, never-started ones too),
+   * asking `cancel` for each one's error. Without `stopAll` (fail-fast) their dependants are then
+   * decided by the trigger rules.
+   */
+  cancelInFlight(stopAll: boolean, cancel: CancelStep<E>): void {
+    for (let i = 0; i < this.n; i++) {
+      const state = this.status[i];
+      const waitingRetry = state === PENDING && (this.attempts[i] as number) > 0;
+      if (state !== RUNNING && !waitingRetry && !(stopAll && state === PENDING)) continue;
+      const error = cancel(i, state === RUNNING ? 'running' : waitingRetry ? 'retry-wait' : 'pending');
+      if (state === RUNNING) this.running--;
+      this.status[i] = CANCELLED;
+      this.errors[i] = error;
+      this.settled++;
+      if (!stopAll) this.release(i);
+    }
+  }
+
+  /**
+   * Stops the whole run now (cancelled from outside, or the flow's deadline): nothing new starts
+   * and every unfinished step is cancelled. Returns false if the run was already stopped.
+   */
+  abort(status: RunStatus, error: E, cancel: CancelStep<E>): boolean {
+    if (this.abortStatus !== undefined) return false;
+    this.abortStatus = status;
+    this.abortError = error;
+    this.cancelInFlight(true, cancel);
+    return true;
+  }
+
+  /** True once the run was stopped as a whole (cancelled or timed out). */
+  get stopped(): boolean {
+    return this.abortStatus !== undefined;
+  }
+
+  /** The error the run was stopped with. */
+  get stopReason(): E | undefined {
+    return this.abortError;
+  }
+
+  /** Every step has ended and the run was not stopped: time to finish. */
+  get complete(): boolean {
+    return this.settled === this.n && this.abortStatus === undefined;
+  }
+
+  isSucceeded(i: number): boolean {
+    return this.status[i] === SUCCEEDED;
+  }
+
+  /**
+   * The run's status and error. The error is the stop reason, or else the error of the first
+   * failed step in declaration order — the same on every backend, whatever order steps ended in.
+   */
+  outcome(): { status: RunStatus; error: E | undefined } {
+    if (this.abortStatus !== undefined) return { status: this.abortStatus, error: this.abortError };
+    if (this.failedSteps === 0) return { status: 'succeeded', error: undefined };
+    for (let i = 0; i < this.n; i++) {
+      if (this.status[i] === FAILED) return { status: 'failed', error: this.errors[i] };
+    }
+    return { status: 'failed', error: undefined };
+  }
+
+  /** Outputs of step i's succeeded needs, keyed by step id: what `ctx.results` holds. */
+  neededResults(i: number, ids: readonly string[]): Record<string, unknown> {
+    const needs = this.shape.needs[i] as readonly number[];
+    const results: Record<string, unknown> = {};
+    for (let k = 0; k < needs.length; k++) {
+      const need = needs[k] as number;
+      if (this.status[need] === SUCCEEDED) results[ids[need] as string] = this.outputs[need];
+    }
+    return results;
+  }
+
+  /**
+   * Outputs of succeeded steps by id: every one (`all`, what a flow's `output()` receives) or only
+   * the final ones, those nothing needs (a flow's default output).
+   */
+  succeededOutputs(ids: readonly string[], all: boolean): Record<string, unknown> {
+    const results: Record<string, unknown> = {};
+    const dependants = this.shape.dependants;
+    for (let i = 0; i < this.n; i++) {
+      if (this.status[i] !== SUCCEEDED) continue;
+      if (all || (dependants[i] as readonly number[]).length === 0) results[ids[i] as string] = this.outputs[i];
+    }
+    return results;
+  }
+
+  /** Step j has ended: decide, in one pass without recursion, what its dependants do. */
+  release(from: number): void {
+    const dependants = this.shape.dependants;
+    const rules = this.shape.rules;
+    const stack = [from];
+    while (stack.length > 0) {
+      const j = stack.pop() as number;
+      const state = this.status[j];
+      const notOk = state !== SUCCEEDED;
+      const failed = state === FAILED || state === CANCELLED || (state === SKIPPED && this.upstreamFailed[j] === 1);
+      const deps = dependants[j] as readonly number[];
+      for (let k = 0; k < deps.length; k++) {
+        const d = deps[k] as number;
+        if (notOk) {
+          this.notSucceeded[d]!++;
+          if (failed) this.failedNeeds[d]!++;
+        }
+        if (--this.remaining[d]! !== 0 || this.status[d] !== PENDING) continue;
+        const rule = rules[d];
+        const anyFailed = this.failedNeeds[d]! > 0;
+        const runIt = rule === RULE_ALL_SUCCEEDED ? this.notSucceeded[d] === 0 : rule === RULE_ALL_DONE || anyFailed;
+        if (runIt) {
+          this.ready.push(d);
+        } else {
+          this.skip(d, anyFailed ? 'upstream-failed' : 'trigger-rule');
+          stack.push(d);
+        }
+      }
+    }
+  }
+
+  private skip(i: number, reason: SkipReason): void {
+    this.status[i] = SKIPPED;
+    if (reason !== 'trigger-rule') this.upstreamFailed[i] = 1;
+    this.settled++;
+    this.observer?.stepSkipped?.(i, reason);
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Step states and trigger rules as small integers: the run state machine compares these in its
+ * hot loop instead of strings. Names are what RunResult shows.
+ */
+import type { StepStatus } from '../result';
+
+export const PENDING = 0;
+export const RUNNING = 1;
+export const SUCCEEDED = 2;
+export const FAILED = 3;
+export const SKIPPED = 4;
+export const CANCELLED = 5;
+
+export const STEP_STATUS_NAMES: readonly StepStatus[] = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
+
+export const RULE_ALL_SUCCEEDED = 0;
+export const RULE_ALL_DONE = 1;
+export const RULE_ANY_FAILED = 2;
+
+/** Trigger rule name → code; the names are FlowStep's `when`. */
+export const RULE_CODES = Object.freeze({ 'all-succeeded': RULE_ALL_SUCCEEDED, 'all-done': RULE_ALL_DONE, 'any-failed': RULE_ANY_FAILED });
+
+/** Why a step did not run. */
+export type SkipReason = 'upstream-failed' | 'trigger-rule' | 'fail-fast';

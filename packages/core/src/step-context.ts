@@ -1,0 +1,59 @@
+import type { Execution } from './execution';
+import type { Logger } from './logger';
+import type { StepPlan } from './step-plan';
+import type { TaskContext } from './task';
+
+/** `ctx` of one attempt of one step. Signal, logger and results are built only when read. */
+export class StepContext implements TaskContext {
+  done = false;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  private controller: AbortController | undefined;
+  private cachedResults: Record<string, unknown> | undefined;
+  private cachedLog: Logger | undefined;
+
+  constructor(
+    private readonly execution: Execution,
+    private readonly index: number,
+    readonly attempt: number,
+    private readonly plan: StepPlan,
+  ) {}
+
+  get runId(): string {
+    return this.execution.runId;
+  }
+  get task(): string {
+    return this.plan.label;
+  }
+  get stepId(): string {
+    return this.plan.id;
+  }
+  get flow(): string | undefined {
+    return this.execution.flowName;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      const state = this.execution.state;
+      if (state.stopped) this.controller.abort(state.stopReason);
+    }
+    return this.controller.signal;
+  }
+
+  get log(): Logger {
+    return (this.cachedLog ??= this.execution.engine.loggerFor(this.execution.flowName, this.plan.id));
+  }
+
+  get results(): Record<string, unknown> {
+    return (this.cachedResults ??= this.execution.state.neededResults(this.index, this.execution.plan.graph.ids));
+  }
+
+  abort(reason: Error): void {
+    this.controller?.abort(reason);
+  }
+
+  finish(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+}
