@@ -1,0 +1,54 @@
+/**
+ * Replay safety across releases: histories recorded on a real dev server by earlier releases
+ * (test/fixtures/histories/*.json, exported with `temporal workflow show --output json`) must
+ * replay against today's workflow code. Re-record (only when the old ones still replay, to add
+ * new ones) with CASCADENCE_RECORD_HISTORIES=1.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { silentLogger } from '@cascadence/core';
+import { TemporalBackend, formatReplayReport, replay } from '../src';
+import { historyFlows } from './fixtures/histories/flows';
+import { address, serverAddress, startWorker, temporalBinary, uniqueQueue } from './helpers';
+
+const dir = path.join(__dirname, 'fixtures', 'histories');
+const recording = process.env.CASCADENCE_RECORD_HISTORIES === '1';
+
+(recording && address !== undefined ? describe : describe.skip)('recording histories', () => {
+  it('records one history per fixture flow', async () => {
+    const taskQueue = uniqueQueue('histories');
+    const worker = await startWorker({ taskQueue, tasks: Object.values(historyFlows), logger: silentLogger });
+    const backend = new TemporalBackend({ address: serverAddress(), taskQueue });
+    try {
+      for (const [name, flow] of Object.entries(historyFlows)) {
+        const handle = await backend.start(flow);
+        if (name === 'cancel') {
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+          await handle.cancel(new Error('operator said stop'));
+        }
+        await handle.result();
+        const shown = spawnSync(temporalBinary as string, ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', serverAddress(), '--namespace', 'default', '--output', 'json'], { encoding: 'utf8' });
+        expect(shown.status).toBe(0);
+        writeFileSync(path.join(dir, `${name}.json`), shown.stdout);
+      }
+    } finally {
+      await backend.close();
+      await worker.shutdown();
+    }
+  });
+});
+
+describe('histories recorded by earlier releases replay against the current workflow', () => {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+  it('has the committed fixtures', () => {
+    expect(files).toEqual(['cancel.json', 'diamond.json', 'nested.json', 'retry.json', 'skipCascade.json', 'withOutput.json']);
+  });
+
+  it.each(files)('%s replays without nondeterminism', async (file) => {
+    const report = await replay(path.join(dir, file));
+    if (!report.ok) throw new Error(formatReplayReport(report));
+    expect(report.events).toBeGreaterThan(5);
+  });
+});
