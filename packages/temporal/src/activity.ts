@@ -7,19 +7,21 @@ import {
   consoleLogger,
   isFlow,
   isRetryable,
-  resolveRetryPolicy,
+  planStep,
   retryDelay,
   scopedLogger,
   toError,
-  validateOptions,
+  validateProcessorOptions,
   type Flow,
   type FlowStep,
   type Logger,
   type ResolvedRetryPolicy,
   type Runnable,
+  type StepPlan,
   type StepResolver,
   type TaskContext,
 } from '@cascadence/core';
+import { stepDefinitionWhere, stepWhere } from '@cascadence/core/dag';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { TemporalErrorCode } from './errors';
 import { toWireError } from './result';
@@ -65,19 +67,29 @@ function lookup(source: StepSource, name: string): Runnable {
   return source.get !== undefined ? source.get(name) : source.resolveTask(name);
 }
 
-/** Finds the flow at `path` (step ids of nested-flow steps) below the root. */
-function flowAt(source: StepSource, root: string, path: readonly string[]): Flow {
-  let runnable: Runnable;
+function rootOf(source: StepSource, root: string): Runnable {
   try {
-    runnable = lookup(source, root);
+    return lookup(source, root);
   } catch (error) {
     throw notFound(`this worker does not know task or flow "${root}": ${toError(error).message}`);
   }
+}
+
+/** Plans one step with core's step resolver, as the client planned it before the run started. */
+function planOn(source: StepSource, flow: Flow, id: string): StepPlan {
+  const step: FlowStep | undefined = flow.steps[id];
+  if (step === undefined) throw notFound(`the worker's flow "${flow.name}" has no step "${id}"`);
+  return planStep(step, id, flow.name, { resolver: source, owner: 'worker' });
+}
+
+/** Finds the flow at `path` (step ids of nested-flow steps) below the root. */
+function flowAt(source: StepSource, root: string, path: readonly string[]): Flow {
+  let runnable = rootOf(source, root);
   for (const id of path) {
     if (!isFlow(runnable)) throw notFound(`"${runnable.name}" is a task, not a flow with a step "${id}"`);
-    const step = runnable.steps[id];
-    if (step?.task === undefined) throw notFound(`the worker's flow "${runnable.name}" has no nested-flow step "${id}"`);
-    runnable = typeof step.task === 'string' ? source.resolveTask(step.task) : step.task;
+    const plan = planOn(source, runnable, id);
+    if (plan.nested === undefined) throw notFound(`the worker's flow "${runnable.name}" has no nested-flow step "${id}"`);
+    runnable = plan.nested;
   }
   if (!isFlow(runnable)) throw notFound(`"${runnable.name}" is not a flow`);
   return runnable;
@@ -86,37 +98,25 @@ function flowAt(source: StepSource, root: string, path: readonly string[]): Flow
 function resolveStep(source: StepSource, root: string, path: readonly string[]): ResolvedStep {
   const last = path[path.length - 1] as string;
   if (path.length === 1) {
-    let runnable: Runnable;
-    try {
-      runnable = lookup(source, root);
-    } catch (error) {
-      throw notFound(`this worker does not know task or flow "${root}": ${toError(error).message}`);
-    }
+    const runnable = rootOf(source, root);
     if (runnable.kind === 'task') {
       if (last !== runnable.name) throw notFound(`task "${root}" has no step "${last}"`);
-      const where = `task "${runnable.name}"`;
-      return { run: runnable.run as ResolvedStep['run'], retry: resolveRetryPolicy(runnable.retry, where), where };
+      const plan = planStep({ task: runnable }, last, undefined, { resolver: source, owner: 'worker' });
+      return { run: plan.run as ResolvedStep['run'], retry: plan.retry, where: stepWhere(undefined, last) };
     }
   }
   const flow = flowAt(source, root, path.slice(0, -1));
-  const step: FlowStep | undefined = flow.steps[last];
-  if (step === undefined) throw notFound(`the worker's flow "${flow.name}" has no step "${last}"`);
-  const where = `step "${last}" of flow "${flow.name}"`;
-  if (step.run !== undefined) return { run: step.run as ResolvedStep['run'], retry: resolveRetryPolicy(step.retry, where), where };
-  if (step.uses !== undefined) {
-    const processor = source.resolveProcessor(step.uses);
-    const optionsWhere = `flow "${flow.name}", step "${last}"`;
-    return {
-      run: (ctx, input) => processor.run(ctx, validateOptions(processor.options, input, optionsWhere)),
-      retry: resolveRetryPolicy(step.retry, where),
-      where,
-    };
+  const plan = planOn(source, flow, last);
+  const where = stepWhere(flow.name, last);
+  if (plan.nested !== undefined) throw notFound(`${where} is a nested flow; the workflow runs those itself`);
+  const processor = plan.processor;
+  if (processor !== undefined) {
+    // The options travelled from the client; checked again here, by the same function.
+    const optionsWhere = stepDefinitionWhere(flow.name, last);
+    return { run: (ctx, input) => processor.run(ctx, validateProcessorOptions(processor, input, optionsWhere)), retry: plan.retry, where };
   }
-  const target = typeof step.task === 'string' ? source.resolveTask(step.task) : (step.task as Runnable);
-  if (target.kind === 'flow') throw notFound(`${where} is a nested flow; the workflow runs those itself`);
-  return { run: target.run as ResolvedStep['run'], retry: resolveRetryPolicy(step.retry ?? target.retry, where), where };
+  return { run: plan.run as ResolvedStep['run'], retry: plan.retry, where };
 }
-
 
 /**
  * The activities a Cascadence worker registers: one that runs any step (resolved by root name and

@@ -24,6 +24,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
+import { cancelledMessage, runWhat, stepWhere } from '@cascadence/core/dag';
 import { compileGraph } from './compile';
 import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
@@ -36,7 +37,6 @@ import {
   WORKFLOW_TYPE,
   formatBytes,
   jsonSize,
-  stepWhere,
   type RunSpec,
   type RunSummary,
   type WireError,
@@ -227,13 +227,12 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     const runId = options.runId ?? randomUUID();
     const graph = compileGraph(runnable, this.options.registry);
     const text = cancelReasonText(reason);
-    const suffix = text === '' ? '' : `: ${text}`;
     const now = Date.now();
     const summary: RunSummary = {
       runId,
       task: runnable.name,
       status: 'cancelled',
-      error: { name: 'CancelledError', code: ErrorCode.CANCELLED, message: `${graph.kind} "${runnable.name}" was cancelled${suffix}` },
+      error: { name: 'CancelledError', code: ErrorCode.CANCELLED, message: cancelledMessage(runWhat(graph.kind, runnable.name), text) },
       steps: {},
       startedAt: now,
       durationMs: 0,
@@ -242,7 +241,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
       summary.steps[step.id] = {
         status: 'cancelled',
         attempts: 0,
-        error: { name: 'CancelledError', code: ErrorCode.CANCELLED, message: `${stepWhere(graph.kind, graph.name, step.id)} was cancelled${suffix}` },
+        error: { name: 'CancelledError', code: ErrorCode.CANCELLED, message: cancelledMessage(stepWhere(graph.kind === 'flow' ? graph.name : undefined, step.id), text) },
       };
     }
     const result = toRunResult<Output>(summary);

@@ -1,28 +1,6 @@
 import { CascadenceError, type CascadenceErrorOptions } from '@cascadence/core';
 
-/** Error codes of @cascadence/temporal (stable, documented in the README). */
-export const TemporalErrorCode = {
-  /** The server cannot be reached (down, wrong address, TLS mismatch, bad credentials). */
-  CONNECT: 'CASCADENCE_TEMPORAL_CONNECT',
-  /** The namespace does not exist on the server. */
-  NAMESPACE: 'CASCADENCE_TEMPORAL_NAMESPACE',
-  /** A payload (step input/results, output, run result) is over maxPayloadBytes. */
-  PAYLOAD_TOO_LARGE: 'CASCADENCE_TEMPORAL_PAYLOAD_TOO_LARGE',
-  /** A step attempt stopped heartbeating more often than workerLossRetries allows. */
-  WORKER_LOST: 'CASCADENCE_TEMPORAL_WORKER_LOST',
-  /** The worker does not know the flow or step a workflow asked it to run. */
-  STEP_NOT_FOUND: 'CASCADENCE_TEMPORAL_STEP_NOT_FOUND',
-  /** Something cannot be sent to Temporal (a nested flow that contains itself, bad options). */
-  UNSUPPORTED: 'CASCADENCE_TEMPORAL_UNSUPPORTED',
-  /** A history given to replay() cannot be read. */
-  HISTORY: 'CASCADENCE_TEMPORAL_HISTORY',
-  /** A schedule cannot be created or found. */
-  SCHEDULE: 'CASCADENCE_TEMPORAL_SCHEDULE',
-  /** No `temporal` binary to start a dev server with. */
-  NO_SERVER: 'CASCADENCE_TEMPORAL_NO_SERVER',
-  /** The workflow ended in a way that carries no Cascadence result (terminated, timed out, ...). */
-  WORKFLOW: 'CASCADENCE_TEMPORAL_WORKFLOW',
-} as const;
+export { TemporalErrorCode } from './error-codes';
 
 export function temporalError(code: string, message: string, options?: CascadenceErrorOptions): CascadenceError {
   return new CascadenceError(code, message, options);

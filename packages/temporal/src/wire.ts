@@ -1,6 +1,6 @@
 /**
  * The data that travels between the client, the workflow and the worker. Plain JSON only: the
- * workflow sandbox imports this file, so it must not import Node modules or @cascadence/core.
+ * workflow sandbox imports this file, so it imports nothing.
  */
 
 /** Workflow type of the generic DAG interpreter. */
@@ -190,18 +190,4 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
-}
-
-/** Where a step sits, worded like the local engine: `step "b" of flow "f"` or `task "t"`. */
-export function stepWhere(flowKind: 'task' | 'flow', flowName: string, stepId: string): string {
-  return flowKind === 'task' ? `task "${stepId}"` : `step "${stepId}" of flow "${flowName}"`;
-}
-
-/** Same arithmetic as core's retryDelay (kept here because the workflow cannot import core). */
-export function wireRetryDelay(policy: WireRetry, attempt: number, random: () => number): number {
-  const base =
-    policy.backoff === 'fixed'
-      ? policy.delayMs
-      : Math.min(policy.maxDelayMs, policy.delayMs * 2 ** Math.min(attempt - 1, 52));
-  return policy.jitter === 0 ? base : Math.round(base * (1 - policy.jitter * random()));
 }

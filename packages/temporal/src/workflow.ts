@@ -2,10 +2,14 @@
  * The generic DAG interpreter workflow. It receives a flow's graph as data (never code) and
  * runs every step as an activity that the worker resolves by (root task/flow, step path).
  *
- * This file is bundled into Temporal's deterministic workflow sandbox: it may import only
- * `@temporalio/workflow` and `./wire` (no Node modules, no @cascadence/core). The scheduling
- * rules mirror @cascadence/core's Engine exactly (trigger rules, skip propagation, fail-fast,
- * cancellation, flow deadlines), so a flow gives the same RunResult locally and on Temporal.
+ * What a flow means — which step runs next, trigger rules and skips, fail-fast, the final status,
+ * the run-level error, the default output, retry decisions and the wording of errors — comes from
+ * `@cascadence/core/dag`, the same state machine the local engine drives. This file keeps only
+ * what is Temporal's: activities, timers, cancellation scopes, the signal and query, and mapping
+ * retry policies onto activity options.
+ *
+ * Bundled into Temporal's deterministic sandbox: it may import only `@temporalio/workflow`,
+ * `@cascadence/core/dag` (sandbox-safe by contract and by test) and the plain-data files beside it.
  */
 import {
   ActivityFailure,
@@ -23,6 +27,24 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import {
+  ErrorCode,
+  RULE_CODES,
+  RUNNING,
+  RunState,
+  STEP_STATUS_NAMES,
+  SUCCEEDED,
+  cancelledMessage,
+  dagShape,
+  decideRetry,
+  failFastMessage,
+  nestedFlowFailedMessage,
+  runWhat,
+  stepWhere,
+  timeoutMessage,
+  type CancelledWhile,
+} from '@cascadence/core/dag';
+import { TemporalErrorCode } from './error-codes';
+import {
   OUTPUT_ACTIVITY,
   RUN_FAILED_TYPE,
   SPEC_VERSION,
@@ -31,8 +53,6 @@ import {
   STEP_ACTIVITY,
   formatBytes,
   jsonSize,
-  stepWhere,
-  wireRetryDelay,
   type OutputCall,
   type RunSpec,
   type RunSummary,
@@ -41,20 +61,10 @@ import {
   type StepReport,
   type WireError,
   type WireGraph,
-  type WireRetry,
   type WireStepResult,
-  type WireStepStatus,
 } from './wire';
 
 export { WORKFLOW_TYPE } from './wire';
-
-const PENDING = 0;
-const RUNNING = 1;
-const SUCCEEDED = 2;
-const FAILED = 3;
-const SKIPPED = 4;
-const CANCELLED = 5;
-const STATUS_NAMES: readonly WireStepStatus[] = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
 
 const stateQuery = defineQuery<RunSummary>(STATE_QUERY);
 const cancelReasonSignal = defineSignal<[string]>(CANCEL_REASON_SIGNAL);
@@ -93,27 +103,22 @@ function cascadenceError(name: string, code: string, message: string, details?: 
 }
 
 function timeoutError(what: string, ms: number): WireError {
-  return cascadenceError('TimeoutError', 'CASCADENCE_TIMEOUT', `${what} timed out after ${ms} ms`, { timeoutMs: ms });
+  return cascadenceError('TimeoutError', ErrorCode.TIMEOUT, timeoutMessage(what, ms), { timeoutMs: ms });
 }
 
-/** Same wording as core's CancelledError(what, reason). */
+/** Worded like core's CancelledError(what, reason). */
 function cancelledError(what: string, reason: WireError | undefined): WireError {
-  return cascadenceError('CancelledError', 'CASCADENCE_CANCELLED', `${what} was cancelled${reason === undefined ? '' : `: ${reason.message}`}`);
+  return cascadenceError('CancelledError', ErrorCode.CANCELLED, cancelledMessage(what, reason?.message ?? ''));
 }
 
 function payloadTooLarge(what: string, size: number, limit: number): WireError {
   return cascadenceError(
     'CascadenceError',
-    'CASCADENCE_TEMPORAL_PAYLOAD_TOO_LARGE',
+    TemporalErrorCode.PAYLOAD_TOO_LARGE,
     `${what} is ${formatBytes(size)}, over the ${formatBytes(limit)} Temporal payload limit (maxPayloadBytes); ` +
       'keep large data outside the workflow (a file, an object store) and pass a reference',
     { size, limit },
   );
-}
-
-function isRetryable(retry: WireRetry, error: WireError): boolean {
-  if (error.code === 'CASCADENCE_NON_RETRYABLE') return false;
-  return !retry.nonRetryable.some((rule) => rule === error.name || rule === error.code);
 }
 
 /** Translates an activity failure into the step's error and attempt count. */
@@ -124,7 +129,7 @@ function activityError(err: unknown, where: string, timeoutMs: number, attemptOf
     const attempts = attemptOffset + maxAttempts;
     if (cause.timeoutType === 'HEARTBEAT') {
       return new StepFailed(
-        cascadenceError('CascadenceError', 'CASCADENCE_TEMPORAL_WORKER_LOST', `${where} stopped heartbeating (its worker was lost or its event loop blocked)`),
+        cascadenceError('CascadenceError', TemporalErrorCode.WORKER_LOST, `${where} stopped heartbeating (its worker was lost or its event loop blocked)`),
         attempts,
       );
     }
@@ -142,31 +147,20 @@ function activityError(err: unknown, where: string, timeoutMs: number, attemptOf
   return new StepFailed({ name: cause instanceof Error ? cause.name : 'Error', message }, attemptOffset + maxAttempts);
 }
 
-/** One run of one graph (the root flow, or a nested flow inlined as a step). */
+/**
+ * One run of one graph (the root flow, or a nested flow inlined as a step): drives core's
+ * RunState with activities, timers and cancellation scopes.
+ */
 class GraphRun {
-  private readonly n: number;
-  private readonly status: number[];
-  private readonly upstreamFailed: boolean[];
-  private readonly remaining: number[];
-  private readonly attempts: number[];
+  private readonly state: RunState<WireError>;
+  private readonly ids: string[];
   private readonly startedAt: Array<number | undefined>;
   private readonly endedAt: Array<number | undefined>;
-  private readonly outputs: unknown[];
-  private readonly errors: Array<WireError | undefined>;
   private readonly stepScopes: Array<CancellationScope | undefined>;
+  /** Bumped per start of a step: a late answer of an attempt that was cancelled is ignored. */
   private readonly tokens: number[];
-  private readonly dependants: number[][];
-  readonly results: Record<string, unknown> = {};
-  private readonly ready: number[] = [];
-  private readyHead = 0;
-  private running = 0;
-  private settled = 0;
   private pumping = false;
   private finished = false;
-  private failFastTriggered = false;
-  private firstError: WireError | undefined;
-  private abortStatus: 'failed' | 'cancelled' | undefined;
-  private abortReason: WireError | undefined;
   private timerScope: CancellationScope | undefined;
   private resolveDone!: (outcome: Outcome) => void;
   readonly done: Promise<Outcome>;
@@ -183,22 +177,19 @@ class GraphRun {
     private readonly context: RunContext,
   ) {
     const n = graph.steps.length;
-    this.dependants = graph.steps.map(() => []);
-    graph.steps.forEach((step, i) => {
-      for (const need of step.needs) this.dependants[need]!.push(i);
-    });
-    this.n = n;
-    this.status = new Array<number>(n).fill(PENDING);
-    this.upstreamFailed = new Array<boolean>(n).fill(false);
-    this.remaining = graph.steps.map((step) => step.needs.length);
-    this.attempts = new Array<number>(n).fill(0);
+    this.ids = graph.steps.map((step) => step.id);
+    this.state = new RunState<WireError>(
+      dagShape(
+        graph.steps.map((step) => step.needs),
+        graph.steps.map((step) => RULE_CODES[step.when]),
+      ),
+      spec.options.failFast,
+    );
     this.startedAt = new Array(n).fill(undefined);
     this.endedAt = new Array(n).fill(undefined);
-    this.outputs = new Array(n).fill(undefined);
-    this.errors = new Array(n).fill(undefined);
     this.stepScopes = new Array(n).fill(undefined);
     this.tokens = new Array<number>(n).fill(0);
-    this.what = `${graph.kind} "${graph.name}"`;
+    this.what = runWhat(graph.kind, graph.name);
     this.done = new Promise<Outcome>((resolve) => {
       this.resolveDone = resolve;
     });
@@ -207,7 +198,7 @@ class GraphRun {
   run(): Promise<Outcome> {
     // Cancellation of the workflow (or of the parent step) reaches us through our scope.
     this.scope.cancelRequested.catch(() => {
-      if (!this.finished && this.abortStatus === undefined) {
+      if (!this.finished && !this.state.stopped) {
         const reason = cancelReason(this.context);
         this.abortRun(cancelledError(this.what, reason), 'cancelled', reason);
       }
@@ -226,40 +217,31 @@ class GraphRun {
           () => undefined,
         );
     }
-    this.graph.steps.forEach((step, i) => {
-      if (step.needs.length === 0) this.ready.push(i);
-    });
+    this.state.seed();
     this.pump();
     return this.done;
   }
 
   private where(i: number): string {
-    return stepWhere(this.graph.kind, this.graph.name, this.graph.steps[i]!.id);
+    return stepWhere(this.graph.kind === 'flow' ? this.graph.name : undefined, this.ids[i]!);
   }
 
   private pump(): void {
     if (this.pumping || this.finished) return;
     this.pumping = true;
     try {
-      while (this.readyHead < this.ready.length && this.running < this.spec.options.concurrency) {
-        if (this.abortStatus !== undefined) break;
-        const i = this.ready[this.readyHead++]!;
-        if (this.failFastTriggered && this.graph.steps[i]!.when === 'all-succeeded') {
-          this.skip(i, true, true);
-          continue;
-        }
+      for (let i = this.state.next(this.spec.options.concurrency); i >= 0; i = this.state.next(this.spec.options.concurrency)) {
         this.startStep(i);
       }
     } finally {
       this.pumping = false;
     }
-    if (this.settled === this.n && this.abortStatus === undefined) this.finish();
+    if (this.state.complete) this.finish();
   }
 
   private startStep(i: number): void {
     const step = this.graph.steps[i]!;
-    this.status[i] = RUNNING;
-    this.running++;
+    this.state.start(i);
     this.startedAt[i] ??= Date.now();
     const token = ++this.tokens[i]!;
     const stepScope = new CancellationScope({ cancellable: true, parent: this.scope });
@@ -276,15 +258,6 @@ class GraphRun {
     return step.useFlowInput ? this.input : step.with;
   }
 
-  private neededResults(i: number): Record<string, unknown> {
-    const own: Record<string, unknown> = {};
-    for (const need of this.graph.steps[i]!.needs) {
-      const id = this.graph.steps[need]!.id;
-      if (id in this.results) own[id] = this.results[id];
-    }
-    return own;
-  }
-
   /** Runs an activity step; Temporal retries it, and re-schedules it when its worker is lost. */
   private async runActivityStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
     const step = this.graph.steps[i]!;
@@ -296,7 +269,7 @@ class GraphRun {
       path: [...this.path, step.id],
       label: step.label,
       input: this.stepInput(i),
-      results: this.neededResults(i),
+      results: this.state.neededResults(i, this.ids),
       attemptOffset: 0,
       maxPayloadBytes: options.maxPayloadBytes,
     };
@@ -310,6 +283,7 @@ class GraphRun {
     for (;;) {
       const used = call.attemptOffset - losses;
       const maximumAttempts = Math.max(1, step.retry.attempts - used);
+      // The step's retry policy, as Temporal's activity retry policy (which has no jitter).
       const activityOptions: ActivityOptions = {
         activityId: `${++this.context.activitySeq}:${call.path.join('/')}`,
         summary: call.path.join(' / '),
@@ -324,7 +298,7 @@ class GraphRun {
           nonRetryableErrorTypes: step.retry.nonRetryable,
         },
       };
-      this.attempts[i] = call.attemptOffset + 1;
+      this.state.attempts[i] = call.attemptOffset + 1;
       try {
         const report = await scheduleActivity<StepReport>(STEP_ACTIVITY, [call], activityOptions);
         return { output: report.output, attempt: call.attemptOffset + report.attempt };
@@ -332,7 +306,7 @@ class GraphRun {
         if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
         const failed = activityError(err, where, timeoutMs, call.attemptOffset, maximumAttempts);
         const lost = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'HEARTBEAT';
-        if (lost && losses < options.workerLossRetries && this.abortStatus === undefined) {
+        if (lost && losses < options.workerLossRetries && !this.state.stopped) {
           // The attempt died with its worker: run it again on another worker, without charging the retry budget.
           losses++;
           call.attemptOffset = failed.attempts;
@@ -343,13 +317,13 @@ class GraphRun {
     }
   }
 
-  /** Runs a nested flow inline, with the step's retry policy and timeout applied by the workflow. */
+  /** Runs a nested flow inline; its retries are decided by core's decideRetry and waited with a workflow timer. */
   private async runNestedStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
     const step = this.graph.steps[i]!;
     const flow = step.flow!;
     const where = this.where(i);
     for (let attempt = 1; ; attempt++) {
-      this.attempts[i] = attempt;
+      this.state.attempts[i] = attempt;
       let failure: StepFailed;
       try {
         return { output: await this.runNestedOnce(i, stepScope, flow, where), attempt };
@@ -357,16 +331,14 @@ class GraphRun {
         if (err instanceof StepCancelled || (isCancellation(err) && stepScope.consideredCancelled)) throw new StepCancelled();
         failure = err instanceof StepFailed ? err : new StepFailed({ name: 'Error', message: String(err) }, attempt);
       }
-      if (attempt < step.retry.attempts && this.abortStatus === undefined && !this.failFastTriggered && isRetryable(step.retry, failure.error)) {
-        try {
-          await sleep(wireRetryDelay(step.retry, attempt, Math.random));
-        } catch (err) {
-          if (isCancellation(err)) throw new StepCancelled();
-          throw err;
-        }
-        continue;
+      const delayMs = decideRetry(step.retry, attempt, failure.error, this.state.mayRetry);
+      if (delayMs < 0) throw new StepFailed(failure.error, attempt);
+      try {
+        await sleep(delayMs);
+      } catch (err) {
+        if (isCancellation(err)) throw new StepCancelled();
+        throw err;
       }
-      throw new StepFailed(failure.error, attempt);
     }
   }
 
@@ -395,36 +367,27 @@ class GraphRun {
       outcome = first;
     }
     if (outcome.status === 'succeeded') return outcome.output;
-    if (outcome.status === 'cancelled' && this.abortStatus !== undefined) throw new StepCancelled();
+    if (outcome.status === 'cancelled' && this.state.stopped) throw new StepCancelled();
     const failedSteps = Object.entries(outcome.steps)
       .filter(([, s]) => s.status === 'failed')
       .map(([id]) => id);
-    const error = cascadenceError(
-      'CascadenceError',
-      'CASCADENCE_FLOW_FAILED',
-      `flow "${flow.name}" ${outcome.status}${failedSteps.length > 0 ? ` (failed steps: ${failedSteps.join(', ')})` : ''}${outcome.error ? `: ${outcome.error.message}` : ''}`,
-      { flow: flow.name },
-    );
+    const error = cascadenceError('CascadenceError', ErrorCode.FLOW_FAILED, nestedFlowFailedMessage(flow.name, outcome.status, failedSteps, outcome.error?.message), {
+      flow: flow.name,
+    });
     if (outcome.error !== undefined) error.cause = outcome.error;
     throw new StepFailed(error, 0);
   }
 
   private stepSucceeded(i: number, token: number, report: StepReport): void {
-    if (this.tokens[i] !== token || this.status[i] !== RUNNING) return;
-    this.running--;
-    const step = this.graph.steps[i]!;
-    this.status[i] = SUCCEEDED;
-    this.attempts[i] = report.attempt;
-    this.outputs[i] = report.output;
-    this.results[step.id] = report.output;
+    if (this.tokens[i] !== token || !this.isRunning(i)) return;
+    this.state.attempts[i] = report.attempt;
     this.endedAt[i] = Date.now();
-    this.settled++;
-    this.release(i);
+    this.state.succeed(i, report.output);
     this.pump();
   }
 
   private stepFailed(i: number, token: number, thrown: unknown): void {
-    if (this.tokens[i] !== token || this.status[i] !== RUNNING) return;
+    if (this.tokens[i] !== token || !this.isRunning(i)) return;
     if (thrown instanceof StepCancelled || (isCancellation(thrown) && this.stepScopes[i]?.consideredCancelled === true)) {
       // Only an outside cancellation gets here (our own cancellations mark the step first).
       const reason = cancelReason(this.context);
@@ -434,79 +397,32 @@ class GraphRun {
     const failed =
       thrown instanceof StepFailed
         ? thrown
-        : new StepFailed({ name: 'Error', message: thrown instanceof Error ? thrown.message : String(thrown) }, Math.max(1, this.attempts[i]!));
-    this.running--;
-    this.status[i] = FAILED;
-    this.attempts[i] = failed.attempts;
-    this.errors[i] = failed.error;
+        : new StepFailed({ name: 'Error', message: thrown instanceof Error ? thrown.message : String(thrown) }, Math.max(1, this.state.attempts[i]!));
     this.endedAt[i] = Date.now();
-    this.settled++;
-    this.firstError ??= failed.error;
-    if (this.spec.options.failFast && !this.failFastTriggered) {
-      this.failFastTriggered = true;
-      this.cancelInFlight({ name: 'Error', message: `fail-fast after ${this.where(i)} failed` }, false);
+    const startsFailFast = this.state.fail(i, failed.error);
+    this.state.attempts[i] = failed.attempts;
+    if (startsFailFast) {
+      const reason: WireError = { name: 'Error', message: failFastMessage(this.where(i)) };
+      this.state.cancelInFlight(false, (j, while_) => this.cancelStep(j, while_, reason));
     }
-    this.release(i);
+    this.state.release(i);
     this.pump();
   }
 
-  private cancelInFlight(reason: WireError | undefined, stopAll: boolean): void {
-    const t = Date.now();
-    for (let i = 0; i < this.n; i++) {
-      const state = this.status[i];
-      if (state !== RUNNING && !(stopAll && state === PENDING)) continue;
-      if (state === RUNNING) {
-        this.stepScopes[i]?.cancel();
-        this.running--;
-      }
-      this.status[i] = CANCELLED;
-      this.errors[i] = cancelledError(this.where(i), reason);
-      this.endedAt[i] = t;
-      this.settled++;
-      if (!stopAll) this.release(i);
-    }
+  private isRunning(i: number): boolean {
+    return this.state.status[i] === RUNNING;
+  }
+
+  /** One step caught by a cancellation: cancel its scope, and give its error. */
+  private cancelStep(i: number, while_: CancelledWhile, reason: WireError | undefined): WireError {
+    if (while_ === 'running') this.stepScopes[i]?.cancel();
+    this.endedAt[i] = Date.now();
+    return cancelledError(this.where(i), reason);
   }
 
   private abortRun(runError: WireError, status: 'failed' | 'cancelled', stepReason: WireError | undefined): void {
-    if (this.finished || this.abortStatus !== undefined) return;
-    this.abortStatus = status;
-    this.abortReason = runError;
-    this.cancelInFlight(stepReason, true);
-    this.finish();
-  }
-
-  private release(from: number): void {
-    const steps = this.graph.steps;
-    const stack = [from];
-    while (stack.length > 0) {
-      const j = stack.pop()!;
-      for (const d of this.dependants[j]!) {
-        this.remaining[d]!--;
-        if (this.remaining[d] !== 0 || this.status[d] !== PENDING) continue;
-        const rule = steps[d]!.when;
-        let allSucceeded = true;
-        let anyFailed = false;
-        for (const need of steps[d]!.needs) {
-          const s = this.status[need];
-          if (s !== SUCCEEDED) allSucceeded = false;
-          if (s === FAILED || s === CANCELLED || (s === SKIPPED && this.upstreamFailed[need])) anyFailed = true;
-        }
-        const runIt = rule === 'all-done' || (rule === 'all-succeeded' ? allSucceeded : anyFailed);
-        if (runIt) {
-          this.ready.push(d);
-        } else {
-          this.skip(d, anyFailed, false);
-          stack.push(d);
-        }
-      }
-    }
-  }
-
-  private skip(i: number, upstreamFailed: boolean, release: boolean): void {
-    this.status[i] = SKIPPED;
-    if (upstreamFailed) this.upstreamFailed[i] = true;
-    this.settled++;
-    if (release) this.release(i);
+    if (this.finished) return;
+    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.finish();
   }
 
   private finish(): void {
@@ -517,8 +433,7 @@ class GraphRun {
   }
 
   private async complete(): Promise<void> {
-    let status: Outcome['status'] = this.abortStatus ?? (this.firstError === undefined ? 'succeeded' : 'failed');
-    let error = this.abortReason ?? this.firstError;
+    let { status, error } = this.state.outcome();
     let output: unknown;
     if (status === 'succeeded') {
       try {
@@ -535,13 +450,9 @@ class GraphRun {
   }
 
   private async computeOutput(): Promise<unknown> {
-    if (this.graph.kind === 'task') return this.outputs[0];
-    // Like the engine: by default the outputs of the final steps; output() sees every succeeded step.
-    const results: Record<string, unknown> = {};
-    for (let i = 0; i < this.n; i++) {
-      if (this.status[i] !== SUCCEEDED) continue;
-      if (this.graph.hasOutput || this.dependants[i]!.length === 0) results[this.graph.steps[i]!.id] = this.outputs[i];
-    }
+    if (this.graph.kind === 'task') return this.state.outputs[0];
+    // By default the outputs of the final steps; output() (run on a worker) sees every succeeded step.
+    const results = this.state.succeededOutputs(this.ids, this.graph.hasOutput);
     if (!this.graph.hasOutput) return results;
     const call: OutputCall = {
       root: this.spec.root,
@@ -567,19 +478,21 @@ class GraphRun {
 
   stepResults(): Record<string, WireStepResult> {
     const steps: Record<string, WireStepResult> = {};
-    for (let i = 0; i < this.n; i++) {
-      const attempts = this.attempts[i]!;
+    const { status, attempts, outputs, errors } = this.state;
+    for (let i = 0; i < this.state.n; i++) {
+      const tries = attempts[i]!;
       const started = this.startedAt[i];
       const ended = this.endedAt[i];
-      const result: WireStepResult = { status: STATUS_NAMES[this.status[i]!]!, attempts };
-      if (this.status[i] === SUCCEEDED) result.output = this.outputs[i];
-      const error = this.errors[i];
+      const code = status[i]!;
+      const result: WireStepResult = { status: STEP_STATUS_NAMES[code]!, attempts: tries };
+      if (code === SUCCEEDED) result.output = outputs[i];
+      const error = errors[i];
       if (error !== undefined) result.error = error;
-      if (started !== undefined && (attempts > 0 || this.status[i] !== PENDING)) {
+      if (started !== undefined && (tries > 0 || result.status !== 'pending')) {
         result.startedAt = started;
         if (ended !== undefined) result.durationMs = ended - started;
       }
-      steps[this.graph.steps[i]!.id] = result;
+      steps[this.ids[i]!] = result;
     }
     return steps;
   }
@@ -595,7 +508,7 @@ export async function cascadenceFlow(input: RunSpec): Promise<RunSummary> {
   if (input?.version !== SPEC_VERSION) {
     throw ApplicationFailure.nonRetryable(
       `cascadenceFlow expects a RunSpec of version ${SPEC_VERSION} (got ${String(input?.version)}); client and worker run different @cascadence/temporal versions`,
-      'CASCADENCE_TEMPORAL_SPEC_VERSION',
+      TemporalErrorCode.SPEC_VERSION,
     );
   }
   // Scheduled runs carry no run id: each fire uses its Temporal run id.
