@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a `prometheus` binary available for the @cascadence/metrics end-to-end test
-# (packages/metrics/test/prometheus.e2e.test.ts).
+# (packages/metrics/test/prometheus.e2e.test.ts), and Debian's `prometheus-pushgateway` for the
+# real Pushgateway test (packages/metrics/test/push.test.ts) when it can be installed.
 #
 #   scripts/ensure-prometheus.sh      # prints the binary's path on the last line
 #
@@ -12,6 +13,15 @@
 set -euo pipefail
 
 say() { printf 'ensure-prometheus: %s\n' "$*" >&2; }
+
+# The Pushgateway: best effort here (push.test.ts fails under CI=true without it).
+if ! command -v prometheus-pushgateway >/dev/null 2>&1 && [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  say "prometheus-pushgateway is not on PATH; installing Debian's package"
+  if ! apt-get install -y --no-install-recommends prometheus-pushgateway >&2; then
+    apt-get update >&2 && apt-get install -y --no-install-recommends prometheus-pushgateway >&2 || say "could not install prometheus-pushgateway"
+  fi
+fi
 
 if [[ -n "${PROMETHEUS_BIN:-}" && -x "${PROMETHEUS_BIN}" ]]; then
   say "using PROMETHEUS_BIN=${PROMETHEUS_BIN}"
@@ -29,10 +39,10 @@ fi
 if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   say "prometheus is not on PATH; running: apt-get update"
-  apt-get update
+  apt-get update >&2
   say "running: apt-get install -y --no-install-recommends prometheus"
   # The package's postinst may try to start a service; policy-rc.d forbids that where none runs.
-  apt-get install -y --no-install-recommends prometheus
+  apt-get install -y --no-install-recommends prometheus >&2
   if command -v prometheus >/dev/null 2>&1; then
     bin="$(command -v prometheus)"
     say "installed ${bin} ($("${bin}" --version 2>&1 | head -n 1))"

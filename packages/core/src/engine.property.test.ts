@@ -111,7 +111,7 @@ describe('engine properties over random DAGs with random failures', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 120_000);
 
   it('runSync agrees with the same model for synchronous graphs', () => {
     fc.assert(
