@@ -137,8 +137,9 @@ function checkStep(step: FlowStep, where: string): FlowStep {
   if (step === null || typeof step !== 'object') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: a step must be an object`);
   }
-  const kinds = (['task', 'run', 'uses'] as const).filter((key) => step[key] !== undefined);
-  if (kinds.length !== 1) {
+  const count = (step.task === undefined ? 0 : 1) + (step.run === undefined ? 0 : 1) + (step.uses === undefined ? 0 : 1);
+  if (count !== 1) {
+    const kinds = (['task', 'run', 'uses'] as const).filter((key) => step[key] !== undefined);
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
       kinds.length === 0
@@ -161,7 +162,7 @@ function checkStep(step: FlowStep, where: string): FlowStep {
   if (step.needs !== undefined && (!Array.isArray(step.needs) || step.needs.some((n) => typeof n !== 'string'))) {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "needs" must be a list of step ids`);
   }
-  if (step.when !== undefined && !TRIGGER_RULES.includes(step.when)) {
+  if (step.when !== undefined && step.when !== 'all-succeeded' && step.when !== 'all-done' && step.when !== 'any-failed') {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
       `${where}: "when" must be one of ${TRIGGER_RULES.join(', ')} (got ${JSON.stringify(step.when)})`,

@@ -17,7 +17,7 @@ export interface TaskContext<Results extends Record<string, unknown> = Record<st
   /** Aborted on timeout, cancellation of the run, or fail-fast. */
   readonly signal: AbortSignal;
   readonly log: Logger;
-  /** Outputs of the steps listed in `needs`, keyed by step id. */
+  /** Outputs of the steps listed in `needs`, keyed by step id (an object without prototype: use `Object.hasOwn`, not `.hasOwnProperty`). */
   readonly results: Results;
 }
 

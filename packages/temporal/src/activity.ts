@@ -180,7 +180,8 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       get log() {
         return (log ??= scopedLogger(baseLogger, call.flow === undefined ? stepId : `${call.flow}/${stepId}`));
       },
-      results: call.results,
+      // Prototype-less, as the local engine gives it.
+      results: Object.assign(Object.create(null) as Record<string, unknown>, call.results),
     };
     const t0 = performance.now();
     const started = Date.now();

@@ -12,7 +12,7 @@ export const TemporalErrorCode = {
   WORKER_LOST: 'CASCADENCE_TEMPORAL_WORKER_LOST',
   /** The worker does not know the flow or step a workflow asked it to run. */
   STEP_NOT_FOUND: 'CASCADENCE_TEMPORAL_STEP_NOT_FOUND',
-  /** Something cannot be sent to Temporal (a nested flow that contains itself, bad options). */
+  /** Something cannot be sent to Temporal (bad settings). */
   UNSUPPORTED: 'CASCADENCE_TEMPORAL_UNSUPPORTED',
   /** A history given to replay() cannot be read. */
   HISTORY: 'CASCADENCE_TEMPORAL_HISTORY',

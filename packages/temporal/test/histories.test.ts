@@ -15,32 +15,37 @@ import { address, serverAddress, startWorker, temporalBinary, uniqueQueue } from
 const dir = path.join(__dirname, 'fixtures', 'histories');
 const recording = process.env.CASCADENCE_RECORD_HISTORIES === '1';
 
-(recording && address !== undefined ? describe : describe.skip)('recording histories', () => {
-  it('records one history per fixture flow', async () => {
-    const taskQueue = uniqueQueue('histories');
-    const worker = await startWorker({ taskQueue, tasks: Object.values(historyFlows), logger: silentLogger });
-    const backend = new TemporalBackend({ address: serverAddress(), taskQueue });
-    try {
-      for (const [name, flow] of Object.entries(historyFlows)) {
-        const handle = await backend.start(flow);
-        if (name === 'cancel') {
-          await new Promise((resolve) => setTimeout(resolve, 1500));
-          await handle.cancel(new Error('operator said stop'));
-        }
-        await handle.result();
-        const shown = spawnSync(temporalBinary as string, ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', serverAddress(), '--namespace', 'default', '--output', 'json'], { encoding: 'utf8' });
-        expect(shown.status).toBe(0);
-        writeFileSync(path.join(dir, `${name}.json`), shown.stdout);
+/** Runs each fixture flow on the dev server and exports its history as a user would, with the Temporal CLI. */
+async function record(): Promise<void> {
+  const taskQueue = uniqueQueue('histories');
+  const worker = await startWorker({ taskQueue, tasks: Object.values(historyFlows), logger: silentLogger });
+  const backend = new TemporalBackend({ address: serverAddress(), taskQueue });
+  try {
+    for (const [name, flow] of Object.entries(historyFlows)) {
+      const handle = await backend.start(flow);
+      if (name === 'cancel') {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await handle.cancel(new Error('operator said stop'));
       }
-    } finally {
-      await backend.close();
-      await worker.shutdown();
+      await handle.result();
+      const shown = spawnSync(temporalBinary as string, ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', serverAddress(), '--namespace', 'default', '--output', 'json'], { encoding: 'utf8' });
+      if (shown.status !== 0) throw new Error(`temporal workflow show failed: ${shown.stderr}`);
+      writeFileSync(path.join(dir, `${name}.json`), shown.stdout);
     }
-  });
-});
+  } finally {
+    await backend.close();
+    await worker.shutdown();
+  }
+}
 
 describe('histories recorded by earlier releases replay against the current workflow', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+
+  beforeAll(async () => {
+    if (!recording) return;
+    if (address === undefined) throw new Error('CASCADENCE_RECORD_HISTORIES=1 needs the Temporal dev server');
+    await record();
+  }, 120_000);
 
   it('has the committed fixtures', () => {
     expect(files).toEqual(['cancel.json', 'diamond.json', 'nested.json', 'retry.json', 'skipCascade.json', 'withOutput.json']);
