@@ -59,11 +59,7 @@ export class Execution {
   ) {
     const n = plan.plans.length;
     this.runId = settings.runId;
-    this.state = new RunState<Error>(
-      { needs: plan.graph.needs, dependants: plan.graph.dependants, rules: plan.rules },
-      settings.failFast,
-      this,
-    );
+    this.state = new RunState<Error>(plan.shape, settings.failFast, this);
     this.startedAt = new Array<number>(n).fill(0);
     this.endedAt = new Array<number>(n).fill(0);
     this.contexts = new Array(n);

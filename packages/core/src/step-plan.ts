@@ -5,6 +5,7 @@
  * engine runs the plans; the Temporal backend compiles them into its workflow input and its
  * worker resolves the step it must run with the same function.
  */
+import { dagShape, type DagShape } from './dag/run-state';
 import { RULE_CODES } from './dag/status';
 import { flowContainsItselfMessage, stepDefinitionWhere } from './dag/messages';
 import { CascadenceError, ErrorCode } from './errors';
@@ -54,6 +55,8 @@ export interface RunnablePlan {
   plans: StepPlan[];
   /** Trigger rule codes by step index (the dag state machine's `rules`). */
   rules: number[];
+  /** The graph as the dag state machine sees it, shared by every run of this plan. */
+  shape: DagShape;
 }
 
 export interface PlanOptions {
@@ -92,7 +95,7 @@ export function planRunnable(runnable: Runnable, options: PlanOptions = {}, pare
     plans[i] = plan;
     rules[i] = plan.rule;
   }
-  const result: RunnablePlan = { runnable, graph, plans, rules };
+  const result: RunnablePlan = { runnable, graph, plans, rules, shape: dagShape(graph.needs, rules, graph.dependants) };
   options.planned?.set(runnable, result);
   return result;
 }

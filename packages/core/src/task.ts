@@ -17,7 +17,7 @@ export interface TaskContext<Results extends Record<string, unknown> = Record<st
   /** Aborted on timeout, cancellation of the run, or fail-fast. */
   readonly signal: AbortSignal;
   readonly log: Logger;
-  /** Outputs of the steps listed in `needs`, keyed by step id (an object without prototype: use `Object.hasOwn`, not `.hasOwnProperty`). */
+  /** Outputs of the steps listed in `needs` that succeeded, keyed by step id (an object without a prototype: use `Object.hasOwn(ctx.results, id)` or `id in ctx.results`). */
   readonly results: Results;
 }
 

@@ -17,6 +17,7 @@ export {
   RULE_CODES,
   RUNNING,
   SKIPPED,
+  SKIPPED_UPSTREAM,
   STEP_STATUS_NAMES,
   SUCCEEDED,
   type SkipReason,

@@ -17,11 +17,18 @@ import {
   RULE_ALL_SUCCEEDED,
   RUNNING,
   SKIPPED,
+  SKIPPED_UPSTREAM,
   SUCCEEDED,
   type SkipReason,
 } from './status';
 
-/** The graph as the state machine sees it: indices only. */
+/** A failed need counts this much in a step's `ended` counter; not-succeeded needs count 1 each. */
+const FAILED_NEED = 2 ** 26;
+
+/**
+ * The graph as the state machine sees it: indices only. Build it once per flow (`dagShape`) and
+ * share it between runs: it also caches what every run of the flow would otherwise rebuild.
+ */
 export interface DagShape {
   /** needs[i]: indices of the steps step i waits for. */
   readonly needs: readonly (readonly number[])[];
@@ -29,15 +36,26 @@ export interface DagShape {
   readonly dependants: readonly (readonly number[])[];
   /** Trigger rule code (RULE_*) of each step. */
   readonly rules: ArrayLike<number>;
+  /** needs[i].length for every step (copied per run as the countdown to "ready"). */
+  readonly needCounts: readonly number[];
+  /** Steps that need nothing, in declaration order. */
+  readonly roots: readonly number[];
 }
 
-/** Builds a DagShape from `needs` lists and rule codes (dependants are derived). */
-export function dagShape(needs: readonly (readonly number[])[], rules: ArrayLike<number>): DagShape {
-  const dependants: number[][] = needs.map(() => []);
-  for (let i = 0; i < needs.length; i++) {
-    for (const need of needs[i] as readonly number[]) (dependants[need] as number[]).push(i);
+/** Builds a DagShape from `needs` lists and rule codes (dependants are derived, or given). */
+export function dagShape(needs: readonly (readonly number[])[], rules: ArrayLike<number>, dependants?: readonly (readonly number[])[]): DagShape {
+  let deps = dependants;
+  if (deps === undefined) {
+    const built: number[][] = needs.map(() => []);
+    for (let i = 0; i < needs.length; i++) {
+      for (const need of needs[i] as readonly number[]) (built[need] as number[]).push(i);
+    }
+    deps = built;
   }
-  return { needs, dependants, rules };
+  const needCounts = needs.map((own) => own.length);
+  const roots: number[] = [];
+  for (let i = 0; i < needs.length; i++) if (needCounts[i] === 0) roots.push(i);
+  return { needs, dependants: deps, rules, needCounts, roots };
 }
 
 /** What the state machine tells its driver while it decides. */
@@ -66,13 +84,14 @@ export class RunState<E> {
   settled = 0;
 
   // Plain arrays, not typed ones: a typed array's off-heap buffer makes short runs GC-heavy.
-  /** 1 for steps skipped because something upstream failed (any-failed handlers still fire for them). */
-  private readonly upstreamFailed: number[];
+  /** Per step: needs not yet ended. */
   private readonly remaining: number[];
-  /** Per step: how many of its needs ended other than succeeded, and how many of those count as failed. */
-  private readonly notSucceeded: number[];
-  private readonly failedNeeds: number[];
-  private ready: number[] = [];
+  /**
+   * Per step, two counters in one number (one array per run instead of two): needs that ended
+   * other than succeeded, plus FAILED_NEED for each of those that counts as failed.
+   */
+  private readonly ended: number[];
+  private ready: number[] | undefined;
   private readyHead = 0;
   private failedSteps = 0;
   private failFastTriggered = false;
@@ -90,16 +109,13 @@ export class RunState<E> {
     this.attempts = new Array<number>(n).fill(0);
     this.outputs = new Array(n);
     this.errors = new Array(n);
-    this.upstreamFailed = new Array<number>(n).fill(0);
-    this.remaining = shape.needs.map((needs) => needs.length);
-    this.notSucceeded = new Array<number>(n).fill(0);
-    this.failedNeeds = new Array<number>(n).fill(0);
+    this.remaining = shape.needCounts.slice();
+    this.ended = new Array<number>(n).fill(0);
   }
 
   /** Queues the steps that need nothing, in declaration order. */
   seed(): void {
-    const needs = this.shape.needs;
-    for (let i = 0; i < this.n; i++) if ((needs[i] as readonly number[]).length === 0) this.ready.push(i);
+    this.ready = this.shape.roots.slice();
   }
 
   /**
@@ -107,8 +123,10 @@ export class RunState<E> {
    * running, or the run was stopped). Steps queued behind a fail-fast are skipped here.
    */
   next(limit: number): number {
-    while (this.readyHead < this.ready.length && this.running < limit && this.abortStatus === undefined) {
-      const i = this.ready[this.readyHead++] as number;
+    const ready = this.ready;
+    if (ready === undefined) return -1;
+    while (this.readyHead < ready.length && this.running < limit && this.abortStatus === undefined) {
+      const i = ready[this.readyHead++] as number;
       // A step queued for its retry may have been cancelled (fail-fast) while it waited here.
       if (this.status[i] !== PENDING) continue;
       if (this.failFastTriggered && this.shape.rules[i] === RULE_ALL_SUCCEEDED) {
@@ -118,8 +136,8 @@ export class RunState<E> {
       }
       return i;
     }
-    if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
-      this.ready.splice(0, this.readyHead);
+    if (this.readyHead > 1024 && this.readyHead * 2 > ready.length) {
+      ready.splice(0, this.readyHead);
       this.readyHead = 0;
     }
     return -1;
@@ -154,7 +172,12 @@ export class RunState<E> {
 
   /** Step i's retry delay is over: it may start again. */
   requeue(i: number): void {
-    if (this.status[i] === PENDING) this.ready.push(i);
+    if (this.status[i] === PENDING) this.queue(i);
+  }
+
+  private queue(i: number): void {
+    if (this.ready === undefined) this.ready = [i];
+    else this.ready.push(i);
   }
 
   /**
@@ -239,8 +262,8 @@ export class RunState<E> {
 
   /**
    * Outputs of step i's succeeded needs, keyed by step id: what `ctx.results` holds. A
-   * prototype-less object: every step of a flow has other keys, and a literal `{}` would make the
-   * VM build one hidden class per step id (a 100k-step chain paid ~4x per step for reading it).
+   * prototype-less object: each step of a flow has other keys, and filling a literal `{}` made the
+   * VM build one hidden class per step id (reading results cost a 100k-step chain ~4x per step).
    */
   neededResults(i: number, ids: readonly string[]): Record<string, unknown> {
     const needs = this.shape.needs[i] as readonly number[];
@@ -274,21 +297,20 @@ export class RunState<E> {
     while (stack.length > 0) {
       const j = stack.pop() as number;
       const state = this.status[j];
-      const notOk = state !== SUCCEEDED;
-      const failed = state === FAILED || state === CANCELLED || (state === SKIPPED && this.upstreamFailed[j] === 1);
+      // What j's end adds to each dependant's counters: needs not succeeded (units) and, of those,
+      // failed ones (FAILED_NEED each) — one number per step instead of two arrays.
+      const add = state === SUCCEEDED ? 0 : state === FAILED || state === CANCELLED || state === SKIPPED_UPSTREAM ? 1 + FAILED_NEED : 1;
       const deps = dependants[j] as readonly number[];
       for (let k = 0; k < deps.length; k++) {
         const d = deps[k] as number;
-        if (notOk) {
-          this.notSucceeded[d]!++;
-          if (failed) this.failedNeeds[d]!++;
-        }
+        const ended = (this.ended[d] as number) + add;
+        this.ended[d] = ended;
         if (--this.remaining[d]! !== 0 || this.status[d] !== PENDING) continue;
         const rule = rules[d];
-        const anyFailed = this.failedNeeds[d]! > 0;
-        const runIt = rule === RULE_ALL_SUCCEEDED ? this.notSucceeded[d] === 0 : rule === RULE_ALL_DONE || anyFailed;
+        const anyFailed = ended >= FAILED_NEED;
+        const runIt = rule === RULE_ALL_SUCCEEDED ? ended === 0 : rule === RULE_ALL_DONE || anyFailed;
         if (runIt) {
-          this.ready.push(d);
+          this.queue(d);
         } else {
           this.skip(d, anyFailed ? 'upstream-failed' : 'trigger-rule');
           stack.push(d);
@@ -298,8 +320,8 @@ export class RunState<E> {
   }
 
   private skip(i: number, reason: SkipReason): void {
-    this.status[i] = SKIPPED;
-    if (reason !== 'trigger-rule') this.upstreamFailed[i] = 1;
+    // Skipped because something upstream failed counts as failed for any-failed handlers downstream.
+    this.status[i] = reason === 'trigger-rule' ? SKIPPED : SKIPPED_UPSTREAM;
     this.settled++;
     this.observer?.stepSkipped?.(i, reason);
   }

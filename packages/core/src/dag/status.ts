@@ -10,8 +10,10 @@ export const SUCCEEDED = 2;
 export const FAILED = 3;
 export const SKIPPED = 4;
 export const CANCELLED = 5;
+/** Skipped because something upstream failed (shown as `skipped`; any-failed handlers still fire). */
+export const SKIPPED_UPSTREAM = 6;
 
-export const STEP_STATUS_NAMES: readonly StepStatus[] = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
+export const STEP_STATUS_NAMES: readonly StepStatus[] = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'skipped'];
 
 export const RULE_ALL_SUCCEEDED = 0;
 export const RULE_ALL_DONE = 1;
