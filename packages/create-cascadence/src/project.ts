@@ -348,7 +348,7 @@ function renderTest({ language, parts, name }: ProjectOptions): string {
       '  await engine.run(stats);',
       '  const text = await metrics.text();',
       '  assert.match(text, /^task_success_total\\{task="summarize",flow="stats",step="summary"\\} 1$/m);',
-      '  assert.match(text, /^task_failure_total\\{task="load-numbers",flow="stats",step="numbers"\\} 0$/m);',
+      '  assert.match(text, /^task_failure_total\\{task="load-numbers",flow="stats",step="numbers",status="failed"\\} 0$/m);',
       '});',
     );
   }

@@ -1,0 +1,297 @@
+#!/usr/bin/env node
+// Generate projects and plugins with create-cascadence, install them with npm from this
+// repository's packed tarballs, and run their own commands and tests — what a user does after
+// `npm create cascadence@latest`.
+//
+//   node scripts/create-smoke.mjs                  # every variant
+//   node scripts/create-smoke.mjs ts-all plugin    # only the ones named
+//   CASCADENCE_KEEP_SMOKE_DIR=1 node scripts/create-smoke.mjs   # keep the temp dir to inspect
+//
+// Run it after `pnpm run build` (`pnpm run ci` does). Steps:
+// 1. Pack every publishable package once (scripts/lib/pack.mjs, as check:pack does), into a
+//    temp dir outside the repository.
+// 2. For each variant, run the generator the way `npm create cascadence@latest DIR` does
+//    (`npm exec --package=<create-cascadence tarball> -- create-cascadence DIR ...`); one variant
+//    answers the questions in a real pseudo-terminal (util-linux `script`).
+// 3. Check the generated package.json (its @cascadence/* ranges are this repository's versions),
+//    then `npm install` the project with the @cascadence/* tarballs (the registry is never asked
+//    for them; package.json is put back as generated afterwards). npm's cache is shared by all.
+// 4. Run the project's own commands: `npx task run report`, `npx task run stats`, `npm test`
+//    (node's test runner; the number of passed and skipped tests is checked), and for
+//    TypeScript `npm run typecheck`; for the plugin: build, typecheck, test (jest), lint:package.
+//
+// Variants (each optional part is on in one variant and off in another, per language):
+//   ts-all    TypeScript, every part (schedules, metrics, temporal, shell, http)
+//   ts-none   TypeScript, no part
+//   js-flags  JavaScript from flags: temporal + http
+//   js-pty    JavaScript from answers typed into a terminal: schedules + metrics + shell
+//   plugin    a plugin package (TypeScript), --yes
+// The Temporal test of a generated project needs a server and runs only with TEMPORAL_ADDRESS;
+// it is removed from the environment here, so that test must be reported as skipped.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { discoverPackages, indent, notBuiltHint, run } from './lib/workspace.mjs';
+import { npmInstall, packAll, scratchEnv } from './lib/pack.mjs';
+
+const STEP_TIMEOUT_MS = 5 * 60_000;
+const PARTS = ['schedules', 'metrics', 'temporal', 'shell', 'http'];
+const none = Object.fromEntries(PARTS.map((p) => [p, false]));
+
+const VARIANTS = [
+  { id: 'ts-all', kind: 'project', language: 'ts', args: ['--ts', '--all', '--yes'], parts: Object.fromEntries(PARTS.map((p) => [p, true])) },
+  { id: 'ts-none', kind: 'project', language: 'ts', args: ['--ts', '--none', '--yes'], parts: none },
+  { id: 'js-flags', kind: 'project', language: 'js', args: ['--js', '--none', '--temporal', '--http'], parts: { ...none, temporal: true, http: true } },
+  {
+    id: 'js-pty',
+    kind: 'project',
+    language: 'js',
+    args: [],
+    parts: { ...none, schedules: true, metrics: true, shell: true },
+    // [what the generator asks, what is typed]
+    answers: [
+      [/Language: TypeScript or JavaScript\? \[ts\/js\] \(ts\) $/, 'js'],
+      [/Include cron schedules .*\? \(Y\/n\) $/, ''],
+      [/Include Prometheus metrics .*\? \(y\/N\) $/, 'y'],
+      [/Include Temporal.*\? \(y\/N\) $/, 'n'],
+      [/Include shell steps .*\? \(y\/N\) $/, 'yes'],
+      [/Include HTTP request steps .*\? \(y\/N\) $/, ''],
+    ],
+  },
+  { id: 'plugin', kind: 'plugin', args: ['--plugin', '--yes'], dir: 'greet', name: 'cascadence-plugin-greet' },
+];
+
+/** Tests in a generated project's test file, by part: [passed, skipped]. */
+function expectedTests(parts) {
+  let pass = 4;
+  let skip = 0;
+  if (parts.schedules) pass += 1;
+  if (parts.metrics) pass += 1;
+  if (parts.temporal) {
+    pass += 1;
+    skip += 1;
+  }
+  if (parts.http) pass += 2;
+  return { pass, skip };
+}
+
+class StepError extends Error {}
+
+function must(res, what) {
+  if (!res.ok) throw new StepError(`${what} exited ${res.status}:\n${indent(res.output || 'no output', '  ')}`);
+  return res;
+}
+
+/** Runs the generator in a pseudo-terminal, answering each question when it is asked. */
+function runInTerminal(command, cwd, env, answers, timeoutMs = 120_000) {
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    let transcript = '';
+    let pending = transcript.length; // answers match only output printed after the previous answer
+    let next = 0;
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+      resolve({ ok: false, status: -1, output: `${transcript}\ntimed out waiting for: ${answers[next]?.[0] ?? 'exit'}` });
+    }, timeoutMs);
+    const onData = (chunk) => {
+      transcript += chunk.toString('utf8');
+      const answer = answers[next];
+      if (answer && answer[0].test(transcript.slice(pending).replace(/\r/g, ''))) {
+        next += 1;
+        pending = transcript.length;
+        child.stdin.write(`${answer[1]}\r`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      const unanswered = answers.slice(next).map((a) => String(a[0]));
+      const ok = status === 0 && unanswered.length === 0;
+      resolve({ ok, status, output: transcript + (unanswered.length ? `\nnever asked: ${unanswered.join(', ')}` : '') });
+    });
+  });
+}
+
+function workspaceDeps(pkg, byName) {
+  return Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies }).filter((d) => byName.has(d));
+}
+
+async function checkVariant(v, ctx) {
+  const { tmp, tarballs, byName, env } = ctx;
+  const dirName = v.dir ?? `app-${v.id}`;
+  const dir = path.join(tmp, dirName);
+  const generator = `npm exec --yes --package=${tarballs.get('create-cascadence')} -- create-cascadence`;
+  const timings = [];
+  const timed = async (label, fn) => {
+    const t0 = Date.now();
+    const r = await fn();
+    timings.push(`${label} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    return r;
+  };
+
+  // 2. generate
+  await timed('create', async () => {
+    if (v.answers) {
+      must(await runInTerminal(`${generator} ${dirName}`, tmp, env, v.answers), 'create-cascadence in a terminal');
+    } else {
+      must(run('sh', ['-c', `${generator} ${dirName} ${v.args.join(' ')} </dev/null`], { cwd: tmp, env, timeout: STEP_TIMEOUT_MS }), 'create-cascadence');
+    }
+  });
+
+  // 3. package.json as generated, then install
+  const pkgFile = path.join(dir, 'package.json');
+  const generated = readFileSync(pkgFile, 'utf8');
+  const pkg = JSON.parse(generated);
+  const expectedName = v.name ?? dirName;
+  if (pkg.name !== expectedName) throw new StepError(`package.json name is ${pkg.name}, expected ${expectedName}`);
+  const deps = { ...pkg.dependencies, ...pkg.devDependencies };
+  const cascadence = Object.keys(deps).filter((d) => d.startsWith('@cascadence/'));
+  for (const d of cascadence) {
+    const want = `^${byName.get(d).pkg.version}`;
+    if (deps[d] !== want) throw new StepError(`package.json: ${d} is ${deps[d]}, expected ${want} (this repository's version)`);
+  }
+  if (v.kind === 'project') {
+    const want = ['@cascadence/cli', '@cascadence/core'];
+    if (v.parts.metrics) want.push('@cascadence/metrics');
+    if (v.parts.temporal) want.push('@cascadence/temporal');
+    if (v.parts.shell) want.push('@cascadence/plugin-shell');
+    if (v.parts.http) want.push('@cascadence/plugin-http');
+    if (cascadence.sort().join() !== want.sort().join()) {
+      throw new StepError(`package.json depends on ${cascadence.join(', ')}; expected ${want.join(', ')}`);
+    }
+    const files = ['schedules.yml', `flows/ping.yml`];
+    if (existsSync(path.join(dir, 'schedules.yml')) !== v.parts.schedules) throw new StepError(`schedules.yml ${v.parts.schedules ? 'missing' : 'written without the part'}`);
+    if (existsSync(path.join(dir, 'flows', 'ping.yml')) !== v.parts.http) throw new StepError(`flows/ping.yml ${v.parts.http ? 'missing' : 'written without the part'}`);
+    void files;
+    const config = `cascadence.config.${v.language}`;
+    if (!existsSync(path.join(dir, config))) throw new StepError(`${config} missing`);
+  }
+  // Every @cascadence package the project needs, and theirs, from the tarballs.
+  const closure = new Set();
+  const visit = (name) => {
+    if (closure.has(name)) return;
+    closure.add(name);
+    for (const d of workspaceDeps(byName.get(name).pkg, byName)) visit(d);
+  };
+  cascadence.forEach(visit);
+  await timed('npm install', () => {
+    const res = npmInstall(dir, [...(v.kind === 'plugin' ? ['--save-dev'] : []), ...[...closure].sort().map((n) => tarballs.get(n))], env);
+    writeFileSync(pkgFile, generated); // as generated: the tarballs were only this test's registry
+    must(res, 'npm install');
+  });
+
+  // 4. the project's own commands
+  const sh = (label, command, check) =>
+    timed(label, () => {
+      const res = must(run('sh', ['-c', command], { cwd: dir, env, timeout: STEP_TIMEOUT_MS }), command);
+      if (check) check(res);
+    });
+  if (v.kind === 'project') {
+    await sh('task run report', 'npx task run report', (r) => {
+      if (!/report succeeded/.test(r.stdout)) throw new StepError(`npx task run report did not say "report succeeded":\n${indent(r.output, '  ')}`);
+    });
+    await sh('task run stats', 'npx task run stats --json', (r) => {
+      const out = JSON.parse(r.stdout);
+      if (out.status !== 'succeeded' || JSON.stringify(out.steps.summary.output) !== '{"count":5,"total":15,"mean":3}') {
+        throw new StepError(`npx task run stats: unexpected result ${r.stdout}`);
+      }
+    });
+    if (v.language === 'ts') await sh('typecheck', 'npm run typecheck');
+    const { pass, skip } = expectedTests(v.parts);
+    await sh('npm test', 'npm test', (r) => {
+      const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(r.stdout)?.[1] ?? NaN);
+      if (count('pass') !== pass || count('skipped') !== skip || count('fail') !== 0) {
+        throw new StepError(`npm test: expected ${pass} passed and ${skip} skipped, got:\n${indent(r.output, '  ')}`);
+      }
+    });
+  } else {
+    await sh('build', 'npm run build');
+    await sh('typecheck', 'npm run typecheck');
+    await sh('npm test', 'npm test', (r) => {
+      const m = /^Tests:\s+(\d+) passed, (\d+) total$/m.exec(r.stderr);
+      if (!m || m[1] !== m[2] || Number(m[1]) < 8) throw new StepError(`npm test: expected every test to pass:\n${indent(r.output, '  ')}`);
+    });
+    await sh('lint:package', 'npm run lint:package');
+  }
+  return timings;
+}
+
+async function main() {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !VARIANTS.some((v) => v.id === n));
+  if (unknown.length) {
+    console.error(`create-smoke: unknown variant(s) ${unknown.join(', ')} (known: ${VARIANTS.map((v) => v.id).join(', ')})`);
+    return 1;
+  }
+  const variants = names.length ? VARIANTS.filter((v) => names.includes(v.id)) : VARIANTS;
+  const packages = discoverPackages();
+  const unbuilt = packages.map((p) => [p, notBuiltHint(p)]).filter(([, h]) => h);
+  if (unbuilt.length > 0) {
+    for (const [p, h] of unbuilt) console.error(`create-smoke: ${p.name}: ${h}`);
+    return 1;
+  }
+  const byName = new Map(packages.map((p) => [p.name, p]));
+  if (!byName.has('create-cascadence')) {
+    console.error('create-smoke: packages/create-cascadence not found');
+    return 1;
+  }
+  const keep = process.env.CASCADENCE_KEEP_SMOKE_DIR === '1';
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'cascadence-create-smoke-'));
+  const cleanup = () => {
+    if (keep) console.log(`create-smoke: kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(128 + os.constants.signals[sig]);
+    });
+  }
+  const started = Date.now();
+  try {
+    let tarballs;
+    try {
+      tarballs = packAll(packages, path.join(tmp, 'tarballs'));
+    } catch (err) {
+      console.error(`create-smoke: pack failed: ${err.message}`);
+      return 1;
+    }
+    console.log(`create-smoke: packed ${tarballs.size} package(s) (${((Date.now() - started) / 1000).toFixed(0)}s)`);
+    const env = scratchEnv({ NO_COLOR: '1', CI: 'true' });
+    delete env.TEMPORAL_ADDRESS; // see the header: the Temporal test must skip
+    const failures = [];
+    for (const v of variants) {
+      const t0 = Date.now();
+      try {
+        const timings = await checkVariant(v, { tmp, tarballs, byName, env });
+        console.log(`ok   ${v.id.padEnd(9)} ${((Date.now() - t0) / 1000).toFixed(0)}s (${timings.join(', ')})`);
+      } catch (err) {
+        console.log(`FAIL ${v.id.padEnd(9)} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+        failures.push([v.id, err instanceof StepError ? err.message : err.stack]);
+      }
+    }
+    if (failures.length > 0) {
+      console.error(`\ncreate-smoke: ${failures.length} of ${variants.length} variant(s) failed:`);
+      for (const [id, message] of failures) console.error(`\n${id}\n${indent(message, '  ')}`);
+      return 1;
+    }
+    console.log(`\ncreate-smoke: ${variants.length} generated variant(s) install and pass their own tests (${((Date.now() - started) / 1000).toFixed(0)}s)`);
+    return 0;
+  } finally {
+    cleanup();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(`create-smoke: ${err.stack ?? err}`);
+    process.exitCode = 1;
+  },
+);
