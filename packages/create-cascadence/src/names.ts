@@ -32,7 +32,8 @@ export function toPackageName(folder: string): string {
     .toLowerCase()
     .replace(/\s+/g, '-')
     .replace(/^[._]+/, '')
-    .replace(/[^a-z0-9~.\-_@/]+/g, '-');
+    .replace(/[^a-z0-9~.\-_@/]+/g, '-')
+    .replace(/-+$/, '');
 }
 
 /** The plugin naming convention the Cascadence loader discovers (first-party @cascadence/plugin-x excluded). */

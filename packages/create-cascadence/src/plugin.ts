@@ -221,7 +221,7 @@ describe(\`\${pkg.name} installed in a project\`, () => {
       const problems = [];
       const { registry, loaded } = await loadPlugins({ projectDir: process.cwd(), onProblem: (p) => problems.push(p.error.message) });
       const engine = new Engine({ resolver: registry, logger: silentLogger });
-      const run = await engine.run(defineFlow({ name: 'check', steps: { step: { uses: ${JSON.stringify(processor)}, with: ${withJs} } } }));
+      const run = await engine.run(defineFlow({ name: 'check', steps: { step: { uses: ${quote(processor)}, with: ${withJs} } } }));
       console.log(JSON.stringify({ loaded: loaded.map((p) => p.name), problems, status: run.status, output: run.steps.step.output }));
     \`);
     expect(out).toEqual({ loaded: [pkg.name], problems: [], status: 'succeeded', output: ${outputJs} });
@@ -231,7 +231,7 @@ describe(\`\${pkg.name} installed in a project\`, () => {
     const out = await runNode(project, \`
       import { createRequire } from 'node:module';
       import { loadPlugins } from '@cascadence/core';
-      const { loaded, registry } = await loadPlugins({ projectDir: process.cwd(), discover: false, plugins: [${JSON.stringify(shorthand)}] });
+      const { loaded, registry } = await loadPlugins({ projectDir: process.cwd(), discover: false, plugins: [${quote(shorthand)}] });
       const cjs = createRequire(import.meta.url)(\${JSON.stringify(pkg.name)});
       console.log(JSON.stringify({
         loaded: loaded.map((p) => [p.name, p.origin]),
