@@ -32,10 +32,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { discoverPackages, indent, notBuiltHint, run } from './lib/workspace.mjs';
-import { npmInstall, packAll, scratchEnv } from './lib/pack.mjs';
+import { discoverPackages, indent, notBuiltHint } from './lib/workspace.mjs';
+import { INSTALL_TIMEOUT_MS, NPM_INSTALL, packAll, scratchEnv } from './lib/pack.mjs';
 
 const STEP_TIMEOUT_MS = 5 * 60_000;
+const CONCURRENCY = Number(process.env.CASCADENCE_CREATE_SMOKE_CONCURRENCY ?? 2);
 const PARTS = ['schedules', 'metrics', 'temporal', 'shell', 'http'];
 const none = Object.fromEntries(PARTS.map((p) => [p, false]));
 
@@ -78,6 +79,35 @@ function expectedTests(parts) {
 
 class StepError extends Error {}
 
+/** Like workspace.mjs's run(), without blocking: variants run side by side. */
+function run(cmd, args, { cwd, env, timeout }) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    }, timeout);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      const output = [stdout, stderr].filter(Boolean).join('\n').trim();
+      resolve({
+        ok: status === 0,
+        status: status ?? -1,
+        stdout,
+        stderr,
+        output: timedOut ? `${output}\ntimed out after ${timeout / 1000}s` : signal ? `${output}\nkilled by ${signal}` : output,
+      });
+    });
+  });
+}
+
 function must(res, what) {
   if (!res.ok) throw new StepError(`${what} exited ${res.status}:\n${indent(res.output || 'no output', '  ')}`);
   return res;
@@ -99,7 +129,9 @@ function runInTerminal(command, cwd, env, answers, timeoutMs = 120_000) {
     const onData = (chunk) => {
       transcript += chunk.toString('utf8');
       const answer = answers[next];
-      if (answer && answer[0].test(transcript.slice(pending).replace(/\r/g, ''))) {
+      // readline moves the cursor with escape sequences after each question: match without them
+      const shown = transcript.slice(pending).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+      if (answer && answer[0].test(shown)) {
         next += 1;
         pending = transcript.length;
         child.stdin.write(`${answer[1]}\r`);
@@ -138,7 +170,7 @@ async function checkVariant(v, ctx) {
     if (v.answers) {
       must(await runInTerminal(`${generator} ${dirName}`, tmp, env, v.answers), 'create-cascadence in a terminal');
     } else {
-      must(run('sh', ['-c', `${generator} ${dirName} ${v.args.join(' ')} </dev/null`], { cwd: tmp, env, timeout: STEP_TIMEOUT_MS }), 'create-cascadence');
+      must(await run('sh', ['-c', `${generator} ${dirName} ${v.args.join(' ')} </dev/null`], { cwd: tmp, env, timeout: STEP_TIMEOUT_MS }), 'create-cascadence');
     }
   });
 
@@ -178,16 +210,18 @@ async function checkVariant(v, ctx) {
     for (const d of workspaceDeps(byName.get(name).pkg, byName)) visit(d);
   };
   cascadence.forEach(visit);
-  await timed('npm install', () => {
-    const res = npmInstall(dir, [...(v.kind === 'plugin' ? ['--save-dev'] : []), ...[...closure].sort().map((n) => tarballs.get(n))], env);
+  await timed('npm install', async () => {
+    // --prefer-offline: what is in npm's cache is not revalidated with the registry (speed).
+    const packages = [...closure].sort().map((n) => tarballs.get(n));
+    const res = await run('npm', [...NPM_INSTALL, '--prefer-offline', ...(v.kind === 'plugin' ? ['--save-dev'] : []), ...packages], { cwd: dir, env, timeout: INSTALL_TIMEOUT_MS });
     writeFileSync(pkgFile, generated); // as generated: the tarballs were only this test's registry
     must(res, 'npm install');
   });
 
   // 4. the project's own commands
   const sh = (label, command, check) =>
-    timed(label, () => {
-      const res = must(run('sh', ['-c', command], { cwd: dir, env, timeout: STEP_TIMEOUT_MS }), command);
+    timed(label, async () => {
+      const res = must(await run('sh', ['-c', command], { cwd: dir, env, timeout: STEP_TIMEOUT_MS }), command);
       if (check) check(res);
     });
   if (v.kind === 'project') {
@@ -263,17 +297,22 @@ async function main() {
     console.log(`create-smoke: packed ${tarballs.size} package(s) (${((Date.now() - started) / 1000).toFixed(0)}s)`);
     const env = scratchEnv({ NO_COLOR: '1', CI: 'true' });
     delete env.TEMPORAL_ADDRESS; // see the header: the Temporal test must skip
+    // Two variants at a time: most of a variant is npm install, waiting on disk and network.
     const failures = [];
-    for (const v of variants) {
-      const t0 = Date.now();
-      try {
-        const timings = await checkVariant(v, { tmp, tarballs, byName, env });
-        console.log(`ok   ${v.id.padEnd(9)} ${((Date.now() - t0) / 1000).toFixed(0)}s (${timings.join(', ')})`);
-      } catch (err) {
-        console.log(`FAIL ${v.id.padEnd(9)} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
-        failures.push([v.id, err instanceof StepError ? err.message : err.stack]);
+    const queue = [...variants];
+    const worker = async () => {
+      for (let v = queue.shift(); v !== undefined; v = queue.shift()) {
+        const t0 = Date.now();
+        try {
+          const timings = await checkVariant(v, { tmp, tarballs, byName, env });
+          console.log(`ok   ${v.id.padEnd(9)} ${((Date.now() - t0) / 1000).toFixed(0)}s (${timings.join(', ')})`);
+        } catch (err) {
+          console.log(`FAIL ${v.id.padEnd(9)} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+          failures.push([v.id, err instanceof StepError ? err.message : err.stack]);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, variants.length) }, worker));
     if (failures.length > 0) {
       console.error(`\ncreate-smoke: ${failures.length} of ${variants.length} variant(s) failed:`);
       for (const [id, message] of failures) console.error(`\n${id}\n${indent(message, '  ')}`);

@@ -45,8 +45,11 @@ export function packAll(packages, dir) {
  * Tarballs given here win over the registry for every package that depends on them.
  */
 export function npmInstall(projectDir, args, env, { timeout = INSTALL_TIMEOUT_MS } = {}) {
-  return run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...args], { cwd: projectDir, env, timeout });
+  return run('npm', [...NPM_INSTALL, ...args], { cwd: projectDir, env, timeout });
 }
+
+/** The npm install command line both scripts use, before the packages. */
+export const NPM_INSTALL = ['install', '--no-audit', '--no-fund', '--loglevel=error'];
 
 /** A throwaway package.json in a new folder. */
 export function scratchProject(projectDir, name) {
