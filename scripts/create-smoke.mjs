@@ -29,11 +29,11 @@
 // The Temporal test of a generated project needs a server and runs only with TEMPORAL_ADDRESS;
 // it is removed from the environment here, so that test must be reported as skipped.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { discoverPackages, indent, notBuiltHint } from './lib/workspace.mjs';
-import { INSTALL_TIMEOUT_MS, NPM_INSTALL, packAll, scratchEnv } from './lib/pack.mjs';
+import { INSTALL_TIMEOUT_MS, NPM_INSTALL, packAll, removeTree, scratchEnv } from './lib/pack.mjs';
 
 const STEP_TIMEOUT_MS = 5 * 60_000;
 const CONCURRENCY = Number(process.env.CASCADENCE_CREATE_SMOKE_CONCURRENCY ?? 2);
@@ -277,7 +277,7 @@ async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cascadence-create-smoke-'));
   const cleanup = () => {
     if (keep) console.log(`create-smoke: kept ${tmp}`);
-    else rmSync(tmp, { recursive: true, force: true });
+    else removeTree(tmp);
   };
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, () => {

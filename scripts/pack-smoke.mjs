@@ -20,7 +20,7 @@
 // 4. For each `bin` entry: the file must start with a `#!` line, be linked in
 //    node_modules/.bin, and `node <bin> --version` must exit 0.
 // Exit code 1 with a summary naming the package and the failed step.
-import { accessSync, constants, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, openSync, readSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -33,7 +33,7 @@ import {
   run,
   selectPackages,
 } from './lib/workspace.mjs';
-import { npmInstall, packAll, scratchEnv, scratchProject } from './lib/pack.mjs';
+import { npmInstall, packAll, removeTree, scratchEnv, scratchProject } from './lib/pack.mjs';
 
 const NODE_TIMEOUT_MS = 60_000;
 
@@ -147,7 +147,7 @@ function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cascadence-pack-smoke-'));
   const cleanup = () => {
     if (keep) console.log(`pack-smoke: kept ${tmp}`);
-    else rmSync(tmp, { recursive: true, force: true });
+    else removeTree(tmp);
   };
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, () => {

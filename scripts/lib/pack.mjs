@@ -1,6 +1,6 @@
 // Packing and installing this repository's packages the way users get them, shared by
 // scripts/pack-smoke.mjs (check:pack) and scripts/create-smoke.mjs (check:create).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { indent, pnpmPack, run } from './workspace.mjs';
 
@@ -61,3 +61,12 @@ export function scratchProject(projectDir, name) {
 }
 
 export { indent };
+
+/**
+ * Removes a scratch folder. `rm -rf` first: on trees of installed node_modules it is about ten
+ * times faster than fs.rmSync; rmSync is the fallback (and what runs where there is no rm).
+ */
+export function removeTree(dir) {
+  const res = run('rm', ['-rf', dir]);
+  if (!res.ok) rmSync(dir, { recursive: true, force: true });
+}
