@@ -24,7 +24,8 @@
 //   ts-all    TypeScript, every part (schedules, metrics, temporal, shell, http)
 //   ts-none   TypeScript, no part
 //   js-flags  JavaScript from flags: temporal + http
-//   js-pty    JavaScript from answers typed into a terminal: schedules + metrics + shell
+//   js-pty    JavaScript from answers typed into a terminal (folder, language, each part):
+//             schedules + metrics + shell
 //   plugin    a plugin package (TypeScript), --yes
 // The Temporal test of a generated project needs a server and runs only with TEMPORAL_ADDRESS;
 // it is removed from the environment here, so that test must be reported as skipped.
@@ -52,6 +53,7 @@ const VARIANTS = [
     parts: { ...none, schedules: true, metrics: true, shell: true },
     // [what the generator asks, what is typed]
     answers: [
+      [/Folder: \(cascadence-app\) $/, 'app-js-pty'],
       [/Language: TypeScript or JavaScript\? \[ts\/js\] \(ts\) $/, 'js'],
       [/Include cron schedules .*\? \(Y\/n\) $/, ''],
       [/Include Prometheus metrics .*\? \(y\/N\) $/, 'y'],
@@ -168,7 +170,7 @@ async function checkVariant(v, ctx) {
   // 2. generate
   await timed('create', async () => {
     if (v.answers) {
-      must(await runInTerminal(`${generator} ${dirName}`, tmp, env, v.answers), 'create-cascadence in a terminal');
+      must(await runInTerminal(generator, tmp, env, v.answers), 'create-cascadence in a terminal');
     } else {
       must(await run('sh', ['-c', `${generator} ${dirName} ${v.args.join(' ')} </dev/null`], { cwd: tmp, env, timeout: STEP_TIMEOUT_MS }), 'create-cascadence');
     }
@@ -277,7 +279,11 @@ async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cascadence-create-smoke-'));
   const cleanup = () => {
     if (keep) console.log(`create-smoke: kept ${tmp}`);
-    else removeTree(tmp);
+    else {
+      const t0 = Date.now();
+      removeTree(tmp);
+      console.log(`create-smoke: removed the scratch folder (${((Date.now() - t0) / 1000).toFixed(0)}s)`);
+    }
   };
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, () => {
