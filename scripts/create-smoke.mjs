@@ -27,9 +27,13 @@
 //   js-pty    JavaScript from answers typed into a terminal (folder, language, each part):
 //             schedules + metrics + shell
 //   plugin    a plugin package (TypeScript), --yes
-// The Temporal test of a generated project needs a server and runs only with TEMPORAL_ADDRESS;
-// it is removed from the environment here, so that test must be reported as skipped.
+// The Temporal test of a generated project needs a server and runs only with TEMPORAL_ADDRESS.
+// TEMPORAL_ADDRESS is removed from the environment here, so in js-flags that test must be
+// reported as skipped (what a user without a server sees). In ts-all it runs against a real
+// Temporal dev server when a `temporal` binary is found ($TEMPORAL_BIN, as .ci/run exports, or
+// PATH), and must pass; without a binary it must be skipped there too.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,7 +46,7 @@ const PARTS = ['schedules', 'metrics', 'temporal', 'shell', 'http'];
 const none = Object.fromEntries(PARTS.map((p) => [p, false]));
 
 const VARIANTS = [
-  { id: 'ts-all', kind: 'project', language: 'ts', args: ['--ts', '--all', '--yes'], parts: Object.fromEntries(PARTS.map((p) => [p, true])) },
+  { id: 'ts-all', kind: 'project', language: 'ts', args: ['--ts', '--all', '--yes'], parts: Object.fromEntries(PARTS.map((p) => [p, true])), temporalServer: true },
   { id: 'ts-none', kind: 'project', language: 'ts', args: ['--ts', '--none', '--yes'], parts: none },
   { id: 'js-flags', kind: 'project', language: 'js', args: ['--js', '--none', '--temporal', '--http'], parts: { ...none, temporal: true, http: true } },
   {
@@ -66,20 +70,70 @@ const VARIANTS = [
 ];
 
 /** Tests in a generated project's test file, by part: [passed, skipped]. */
-function expectedTests(parts) {
+function expectedTests(parts, temporalServer) {
   let pass = 4;
   let skip = 0;
   if (parts.schedules) pass += 1;
   if (parts.metrics) pass += 1;
   if (parts.temporal) {
-    pass += 1;
-    skip += 1;
+    pass += temporalServer ? 2 : 1;
+    skip += temporalServer ? 0 : 1;
   }
   if (parts.http) pass += 2;
   return { pass, skip };
 }
 
 class StepError extends Error {}
+
+/** The Temporal CLI, if there is one: $TEMPORAL_BIN or `temporal` on PATH. */
+function temporalBinary() {
+  if (process.env.TEMPORAL_BIN && existsSync(process.env.TEMPORAL_BIN)) return process.env.TEMPORAL_BIN;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && existsSync(path.join(dir, 'temporal'))) return path.join(dir, 'temporal');
+  }
+  return undefined;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** `temporal server start-dev` on free loopback ports, in memory; resolves once it accepts connections. */
+async function startTemporal(binary) {
+  const [port, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--metrics-port', String(metricsPort), '--log-level', 'error'];
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const stop = () => {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {}
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const up = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) return { address: `127.0.0.1:${port}`, stop };
+    if (child.exitCode !== null || Date.now() > deadline) {
+      stop();
+      throw new StepError(`temporal server start-dev did not start:\n${indent(stderr || `exit ${child.exitCode}`, '  ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 /** Like workspace.mjs's run(), without blocking: variants run side by side. */
 function run(cmd, args, { cwd, env, timeout }) {
@@ -237,13 +291,19 @@ async function checkVariant(v, ctx) {
       }
     });
     if (v.language === 'ts') await sh('typecheck', 'npm run typecheck');
-    const { pass, skip } = expectedTests(v.parts);
-    await sh('npm test', 'npm test', (r) => {
-      const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(r.stdout)?.[1] ?? NaN);
-      if (count('pass') !== pass || count('skipped') !== skip || count('fail') !== 0) {
-        throw new StepError(`npm test: expected ${pass} passed and ${skip} skipped, got:\n${indent(r.output, '  ')}`);
-      }
-    });
+    const binary = v.temporalServer && v.parts.temporal ? temporalBinary() : undefined;
+    const { pass, skip } = expectedTests(v.parts, binary !== undefined);
+    const server = binary ? await timed('temporal dev server', () => startTemporal(binary)) : undefined;
+    try {
+      await sh(server ? 'npm test (with Temporal)' : 'npm test', server ? `TEMPORAL_ADDRESS=${server.address} npm test` : 'npm test', (r) => {
+        const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(r.stdout)?.[1] ?? NaN);
+        if (count('pass') !== pass || count('skipped') !== skip || count('fail') !== 0) {
+          throw new StepError(`npm test: expected ${pass} passed and ${skip} skipped, got:\n${indent(r.output, '  ')}`);
+        }
+      });
+    } finally {
+      server?.stop();
+    }
   } else {
     await sh('build', 'npm run build');
     await sh('typecheck', 'npm run typecheck');
