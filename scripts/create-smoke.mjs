@@ -366,6 +366,7 @@ async function main() {
     // Two variants at a time: most of a variant is npm install, waiting on disk and network.
     const failures = [];
     const queue = [...variants];
+    const removals = [];
     const worker = async () => {
       for (let v = queue.shift(); v !== undefined; v = queue.shift()) {
         const t0 = Date.now();
@@ -376,9 +377,12 @@ async function main() {
           console.log(`FAIL ${v.id.padEnd(9)} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
           failures.push([v.id, err instanceof StepError ? err.message : err.stack]);
         }
+        // Done with it: delete its node_modules (hundreds of MB) while the next variant works.
+        if (!keep) removals.push(run('rm', ['-rf', path.join(tmp, v.dir ?? `app-${v.id}`)], { cwd: tmp, env, timeout: STEP_TIMEOUT_MS }));
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, variants.length) }, worker));
+    await Promise.all(removals);
     if (failures.length > 0) {
       console.error(`\ncreate-smoke: ${failures.length} of ${variants.length} variant(s) failed:`);
       for (const [id, message] of failures) console.error(`\n${id}\n${indent(message, '  ')}`);
