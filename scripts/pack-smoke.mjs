@@ -20,7 +20,7 @@
 // 4. For each `bin` entry: the file must start with a `#!` line, be linked in
 //    node_modules/.bin, and `node <bin> --version` must exit 0.
 // Exit code 1 with a summary naming the package and the failed step.
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, openSync, readSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -30,13 +30,12 @@ import {
   hasCjsEntry,
   indent,
   notBuiltHint,
-  pnpmPack,
   run,
   selectPackages,
 } from './lib/workspace.mjs';
+import { npmInstall, packAll, removeTree, scratchEnv, scratchProject } from './lib/pack.mjs';
 
 const NODE_TIMEOUT_MS = 60_000;
-const INSTALL_TIMEOUT_MS = 10 * 60_000;
 
 // The child prints one JSON line: export names, whether there is a default export.
 const ESM_PROBE = `
@@ -52,23 +51,6 @@ const names = m !== null && (typeof m === 'object' || typeof m === 'function')
   ? Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule') : [];
 console.log(JSON.stringify({ names, hasDefault: m != null && m.default !== undefined }));
 `;
-
-/**
- * The environment for npm and node in the scratch project. When this script runs under
- * `pnpm run`, pnpm exports npm_package_*, npm_lifecycle_*, npm_config_local_prefix (the
- * repo!) and other settings meant for the repo's own scripts; drop those. Keep registry,
- * auth, proxy, TLS and cache settings so mirrors and CI caches keep working.
- */
-function scratchEnv() {
-  const keep = /^npm_config_(registry|.*:registry|\/\/.*|cache|userconfig|globalconfig|cafile|ca|cert|key|strict_ssl|proxy|https_proxy|http_proxy|noproxy|no_proxy|fetch_.*|prefer_offline|offline|loglevel)$/i;
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(npm_|pnpm_)/i.test(k) && !keep.test(k)) continue;
-    if (k === 'PNPM_SCRIPT_SRC_DIR' || k === 'INIT_CWD') continue;
-    env[k] = v;
-  }
-  return env;
-}
 
 function parseProbe(res) {
   const line = res.stdout.trim().split('\n').pop() ?? '';
@@ -165,7 +147,7 @@ function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cascadence-pack-smoke-'));
   const cleanup = () => {
     if (keep) console.log(`pack-smoke: kept ${tmp}`);
-    else rmSync(tmp, { recursive: true, force: true });
+    else removeTree(tmp);
   };
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, () => {
@@ -176,30 +158,20 @@ function main() {
 
   try {
     // 1. pack
-    const tarballs = [];
-    for (const p of packages) {
-      try {
-        tarballs.push(pnpmPack(p, path.join(tmp, 'tarballs', p.name.replace('/', '__'))));
-      } catch (err) {
-        console.error(`pack-smoke: FAIL ${p.name} (${p.rel})\n${indent(err.message, '  ')}`);
-        return 1;
-      }
+    let tarballs;
+    try {
+      tarballs = [...packAll(packages, path.join(tmp, 'tarballs')).values()];
+    } catch (err) {
+      console.error(`pack-smoke: FAIL ${indent(err.message, '  ').trimStart()}`);
+      return 1;
     }
     console.log(`pack-smoke: packed ${tarballs.length} package(s) with pnpm`);
 
     // 2. install into a scratch project
     const projectDir = path.join(tmp, 'project');
-    mkdirSync(projectDir);
-    writeFileSync(
-      path.join(projectDir, 'package.json'),
-      `${JSON.stringify({ name: 'cascadence-pack-smoke', version: '0.0.0', private: true, description: 'throwaway' }, null, 2)}\n`,
-    );
+    scratchProject(projectDir, 'cascadence-pack-smoke');
     const env = scratchEnv();
-    const install = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], {
-      cwd: projectDir,
-      env,
-      timeout: INSTALL_TIMEOUT_MS,
-    });
+    const install = npmInstall(projectDir, tarballs, env);
     if (!install.ok) {
       console.error(`pack-smoke: npm install of the tarballs failed (exit ${install.status}):\n${indent(install.output, '  ')}`);
       return 1;

@@ -5,11 +5,12 @@
  * process and reports back as JSON. Run `npm run build` first.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 const packageDir = resolve(__dirname, '..');
+const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
 const coreDir = dirname(require.resolve('@cascadence/core/package.json'));
 
 function runNode(cwd: string, source: string): Promise<any> {
@@ -23,14 +24,14 @@ function runNode(cwd: string, source: string): Promise<any> {
   });
 }
 
-describe('cascadence-plugin-slugify installed in a project', () => {
+describe(`${pkg.name} installed in a project`, () => {
   let project: string;
 
   beforeAll(() => {
     if (!existsSync(join(packageDir, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-    project = mkdtempSync(join(tmpdir(), 'slugify-plugin-user-'));
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'blog', private: true, type: 'module', dependencies: { 'cascadence-plugin-slugify': '^0.1.0' } }));
-    for (const [name, target] of [['@cascadence/core', coreDir], ['cascadence-plugin-slugify', packageDir]] as const) {
+    project = mkdtempSync(join(tmpdir(), 'cascadence-plugin-user-'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user', private: true, type: 'module', dependencies: { [pkg.name]: `^${pkg.version}` } }));
+    for (const [name, target] of [['@cascadence/core', coreDir], [pkg.name, packageDir]] as const) {
       const at = join(project, 'node_modules', name);
       mkdirSync(dirname(at), { recursive: true });
       symlinkSync(target, at, 'dir');
@@ -44,10 +45,10 @@ describe('cascadence-plugin-slugify installed in a project', () => {
       const problems = [];
       const { registry, loaded } = await loadPlugins({ projectDir: process.cwd(), onProblem: (p) => problems.push(p.error.message) });
       const engine = new Engine({ resolver: registry, logger: silentLogger });
-      const run = await engine.run(defineFlow({ name: 'post', steps: { slug: { uses: 'slugify', with: { text: 'My First Post!' } } } }));
-      console.log(JSON.stringify({ loaded: loaded.map((p) => p.name), problems, status: run.status, slug: run.steps.slug.output }));
+      const run = await engine.run(defineFlow({ name: 'check', steps: { step: { uses: 'slugify', with: { text: 'My First Post!' } } } }));
+      console.log(JSON.stringify({ loaded: loaded.map((p) => p.name), problems, status: run.status, output: run.steps.step.output }));
     `);
-    expect(out).toEqual({ loaded: ['cascadence-plugin-slugify'], problems: [], status: 'succeeded', slug: 'my-first-post' });
+    expect(out).toEqual({ loaded: [pkg.name], problems: [], status: 'succeeded', output: 'my-first-post' });
   });
 
   it('loads by its shorthand from a config list, and from CommonJS too', async () => {
@@ -55,13 +56,13 @@ describe('cascadence-plugin-slugify installed in a project', () => {
       import { createRequire } from 'node:module';
       import { loadPlugins } from '@cascadence/core';
       const { loaded, registry } = await loadPlugins({ projectDir: process.cwd(), discover: false, plugins: ['slugify'] });
-      const cjs = createRequire(import.meta.url)('cascadence-plugin-slugify');
+      const cjs = createRequire(import.meta.url)(${JSON.stringify(pkg.name)});
       console.log(JSON.stringify({
         loaded: loaded.map((p) => [p.name, p.origin]),
         processors: registry.processors().map((p) => p.name),
-        cjs: [cjs.default.name, cjs.slugify('CommonJS works')],
+        cjs: [cjs.default.name, cjs.default.processors.map((p) => p.name)],
       }));
     `);
-    expect(out).toEqual({ loaded: [['cascadence-plugin-slugify', 'config']], processors: ['slugify'], cjs: ['cascadence-plugin-slugify', 'commonjs-works'] });
+    expect(out).toEqual({ loaded: [[pkg.name, 'config']], processors: pkg.cascadence.processors, cjs: [pkg.name, pkg.cascadence.processors] });
   });
 });

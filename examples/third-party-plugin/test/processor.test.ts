@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CascadenceError, defineFlow, Engine, Registry, silentLogger } from '@cascadence/core';
-import plugin, { SLUGIFY_EMPTY, slugifyProcessor } from '../src';
+import { SLUGIFY_EMPTY, slugifyProcessor } from '../src';
 
 // Test the processor the way users run it: a real engine resolving `uses: slugify` through a registry.
 function run(steps: Parameters<typeof defineFlow>[0]['steps']) {
@@ -45,25 +43,5 @@ describe('the slugify processor', () => {
     await expect(run({ s: { uses: 'slugify', with: { text: 42 } } })).rejects.toMatchObject({
       message: expect.stringContaining('option "text" must be a string (got number 42)'),
     });
-  });
-});
-
-describe('the plugin object and the manifest', () => {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
-
-  it('the default export is a plugin named like the package, with the manifest apiVersion', () => {
-    expect(plugin).toMatchObject({ kind: 'plugin', name: pkg.name, apiVersion: pkg.cascadence.apiVersion });
-  });
-
-  it('the manifest lists exactly what the plugin provides', () => {
-    expect(pkg.cascadence.provides).toEqual(['processor']);
-    expect(plugin.processors?.map((p) => p.name)).toEqual(pkg.cascadence.processors);
-    expect(plugin.tasks ?? []).toEqual([]);
-  });
-
-  it('the package name follows the plugin naming convention, core is a peer dependency', () => {
-    expect(pkg.name).toMatch(/^(@[^/]+\/)?cascadence-plugin(-[a-z0-9-]+)?$/);
-    expect(Object.keys(pkg.peerDependencies)).toEqual(['@cascadence/core']);
-    expect(pkg.dependencies?.['@cascadence/core']).toBeUndefined();
   });
 });

@@ -1,0 +1,429 @@
+import type { FileMap } from './project';
+import { cascadenceRange, toolVersion, type TemplateVersions } from './versions';
+
+export interface PluginOptions {
+  /** npm package name, following the plugin convention (cascadence-plugin-<x>, @scope/cascadence-plugin[-<x>]). */
+  name: string;
+  /** Name of the processor the plugin starts with. */
+  processor: string;
+}
+
+/**
+ * What test/installed.test.ts runs through the installed package: a step using the processor
+ * with these options, and the output it must produce. The generated plugin's own processor and
+ * examples/third-party-plugin (checked against this template) fill these in.
+ */
+export interface InstalledCheck {
+  with: Record<string, unknown>;
+  output: unknown;
+}
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+const sortKeys = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+
+/** The name a user may write in `plugins: [...]`: cascadence-plugin-x → x, @a/cascadence-plugin-x → @a/x, @a/cascadence-plugin → @a. */
+export function pluginShorthand(name: string): string {
+  const scoped = /^(@[^/]+)\/cascadence-plugin(?:-(.+))?$/.exec(name);
+  if (scoped) return scoped[2] === undefined ? scoped[1]! : `${scoped[1]}/${scoped[2]}`;
+  return name.replace(/^cascadence-plugin-/, '');
+}
+
+/** `word-count` → `wordCount`. */
+function camel(name: string): string {
+  const id = name.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''));
+  return /^[A-Za-z_]/.test(id) ? id : `p${id}`;
+}
+
+/** The plugin package's files that do not depend on what its processor does (checked against examples/third-party-plugin). */
+export function renderPluginScaffold(options: PluginOptions, versions: TemplateVersions, installed: InstalledCheck): FileMap {
+  return {
+    'package.json': renderPackageJson(options, versions),
+    '.gitignore': 'node_modules/\ndist/\n*.tgz\n',
+    'tsconfig.json': TSCONFIG,
+    'tsup.config.ts': TSUP_CONFIG,
+    'jest.config.cjs': JEST_CONFIG,
+    'test/manifest.test.ts': MANIFEST_TEST,
+    'test/installed.test.ts': renderInstalledTest(options, installed),
+  };
+}
+
+export function renderPlugin(options: PluginOptions, versions: TemplateVersions): FileMap {
+  const sample: InstalledCheck = { with: { text: 'Hello', repeat: 2 }, output: 'Hello Hello' };
+  return {
+    ...renderPluginScaffold(options, versions, sample),
+    'src/index.ts': renderIndex(options),
+    'src/processor.ts': renderProcessor(options),
+    'test/processor.test.ts': renderProcessorTest(options),
+    'README.md': renderReadme(options),
+  };
+}
+
+/** The package.json fields a plugin package has; examples/third-party-plugin adds private, keywords and a description of its own. */
+function renderPackageJson({ name, processor }: PluginOptions, versions: TemplateVersions): string {
+  const core = cascadenceRange(versions, '@cascadence/core');
+  const devDependencies: Record<string, string> = { '@cascadence/core': core };
+  for (const tool of ['@arethetypeswrong/cli', '@swc/core', '@swc/jest', '@types/jest', '@types/node', 'jest', 'publint', 'tsup', 'typescript']) {
+    devDependencies[tool] = toolVersion(versions, tool);
+  }
+  return json({
+    name,
+    version: '0.1.0',
+    description: `A Cascadence plugin: the \`${processor}\` processor`,
+    license: 'MIT',
+    type: 'module',
+    sideEffects: false,
+    main: './dist/index.cjs',
+    module: './dist/index.js',
+    types: './dist/index.d.ts',
+    exports: {
+      '.': {
+        import: { types: './dist/index.d.ts', default: './dist/index.js' },
+        require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
+      },
+      './package.json': './package.json',
+    },
+    files: ['dist'],
+    engines: { node: '>=20' },
+    keywords: ['cascadence', 'cascadence-plugin'],
+    cascadence: { apiVersion: 1, provides: ['processor'], processors: [processor] },
+    scripts: {
+      build: 'tsup',
+      typecheck: 'tsc --noEmit',
+      test: 'jest',
+      'lint:package': 'publint --strict --pack npm && attw --pack .',
+      prepublishOnly: 'npm run build && npm test',
+    },
+    peerDependencies: { '@cascadence/core': core },
+    devDependencies: sortKeys(devDependencies),
+  });
+}
+
+const TSCONFIG = `{
+  "compilerOptions": {
+    "target": "ES2022",
+    "lib": ["ES2022"],
+    "module": "ESNext",
+    "moduleResolution": "Bundler",
+    "strict": true,
+    "noUncheckedIndexedAccess": true,
+    "esModuleInterop": true,
+    "skipLibCheck": true,
+    "isolatedModules": true,
+    "declaration": true,
+    "resolveJsonModule": true,
+    "types": ["node", "jest"]
+  },
+  "include": ["src", "test", "tsup.config.ts"]
+}
+`;
+
+const TSUP_CONFIG = `import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+});
+`;
+
+const JEST_CONFIG = `// Generated by create-cascadence (npm create cascadence -- --plugin). TypeScript tests run
+// through @swc/jest as CommonJS.
+module.exports = {
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  transform: {
+    '^.+\\\\.(t|j)sx?$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
+  },
+};
+`;
+
+const MANIFEST_TEST = `import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import plugin from '../src';
+
+// What the loader reads before importing anything (package.json's "cascadence" manifest) must
+// agree with what the code registers.
+describe('the plugin object and the manifest', () => {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+
+  it('the default export is a plugin named like the package, with the manifest apiVersion', () => {
+    expect(plugin).toMatchObject({ kind: 'plugin', name: pkg.name, apiVersion: pkg.cascadence.apiVersion });
+  });
+
+  it('the manifest lists exactly what the plugin provides', () => {
+    expect(pkg.cascadence.provides).toEqual(['processor']);
+    expect(plugin.processors?.map((p) => p.name)).toEqual(pkg.cascadence.processors);
+    expect(plugin.tasks ?? []).toEqual([]);
+  });
+
+  it('the package name follows the plugin naming convention, core is a peer dependency', () => {
+    expect(pkg.name).toMatch(/^(@[^/]+\\/)?cascadence-plugin(-[a-z0-9-]+)?$/);
+    expect(Object.keys(pkg.peerDependencies)).toEqual(['@cascadence/core']);
+    expect(pkg.dependencies?.['@cascadence/core']).toBeUndefined();
+  });
+});
+`;
+
+function renderInstalledTest({ name, processor }: PluginOptions, installed: InstalledCheck): string {
+  const shorthand = pluginShorthand(name);
+  const withJs = jsLiteral(installed.with);
+  const outputJs = jsLiteral(installed.output);
+  return `/**
+ * The package as users get it: the built dist/ linked into a throwaway project's node_modules,
+ * found by @cascadence/core's loader the way the \`task\` CLI finds it. The loader \`import()\`s
+ * plugins, which jest (running tests as CommonJS) cannot do, so the check runs in a child node
+ * process and reports back as JSON. Run \`npm run build\` first.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+
+const packageDir = resolve(__dirname, '..');
+const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
+const coreDir = dirname(require.resolve('@cascadence/core/package.json'));
+
+function runNode(cwd: string, source: string): Promise<any> {
+  const file = join(cwd, 'check.mjs');
+  writeFileSync(file, source);
+  return new Promise((resolvePromise, reject) => {
+    execFile(process.execPath, [file], { cwd, timeout: 20_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(\`\${error.message}\\n\${stderr}\`));
+      else resolvePromise(JSON.parse(stdout));
+    });
+  });
+}
+
+describe(\`\${pkg.name} installed in a project\`, () => {
+  let project: string;
+
+  beforeAll(() => {
+    if (!existsSync(join(packageDir, 'dist', 'index.js'))) throw new Error('dist/ is missing: run \`npm run build\` first');
+    project = mkdtempSync(join(tmpdir(), 'cascadence-plugin-user-'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user', private: true, type: 'module', dependencies: { [pkg.name]: \`^\${pkg.version}\` } }));
+    for (const [name, target] of [['@cascadence/core', coreDir], [pkg.name, packageDir]] as const) {
+      const at = join(project, 'node_modules', name);
+      mkdirSync(dirname(at), { recursive: true });
+      symlinkSync(target, at, 'dir');
+    }
+  });
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  it('is discovered from the dependencies and its processor runs in a flow', async () => {
+    const out = await runNode(project, \`
+      import { defineFlow, Engine, loadPlugins, silentLogger } from '@cascadence/core';
+      const problems = [];
+      const { registry, loaded } = await loadPlugins({ projectDir: process.cwd(), onProblem: (p) => problems.push(p.error.message) });
+      const engine = new Engine({ resolver: registry, logger: silentLogger });
+      const run = await engine.run(defineFlow({ name: 'check', steps: { step: { uses: ${quote(processor)}, with: ${withJs} } } }));
+      console.log(JSON.stringify({ loaded: loaded.map((p) => p.name), problems, status: run.status, output: run.steps.step.output }));
+    \`);
+    expect(out).toEqual({ loaded: [pkg.name], problems: [], status: 'succeeded', output: ${outputJs} });
+  });
+
+  it('loads by its shorthand from a config list, and from CommonJS too', async () => {
+    const out = await runNode(project, \`
+      import { createRequire } from 'node:module';
+      import { loadPlugins } from '@cascadence/core';
+      const { loaded, registry } = await loadPlugins({ projectDir: process.cwd(), discover: false, plugins: [${quote(shorthand)}] });
+      const cjs = createRequire(import.meta.url)(\${JSON.stringify(pkg.name)});
+      console.log(JSON.stringify({
+        loaded: loaded.map((p) => [p.name, p.origin]),
+        processors: registry.processors().map((p) => p.name),
+        cjs: [cjs.default.name, cjs.default.processors.map((p) => p.name)],
+      }));
+    \`);
+    expect(out).toEqual({ loaded: [[pkg.name, 'config']], processors: pkg.cascadence.processors, cjs: [pkg.name, pkg.cascadence.processors] });
+  });
+});
+`;
+}
+
+/** A JSON value as a JavaScript literal with unquoted simple keys: { text: 'Hello', repeat: 2 }. */
+function jsLiteral(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(jsLiteral).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${jsLiteral(v)}`);
+    return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
+  }
+  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return JSON.stringify(value);
+}
+
+function renderIndex({ name, processor }: PluginOptions): string {
+  const id = `${camel(processor)}Processor`;
+  return `import { definePlugin, type Plugin } from '@cascadence/core';
+import { ${id} } from './processor';
+
+export { ${id}, type ${pascal(processor)}Options } from './processor';
+
+/**
+ * The default export is what Cascadence loads. \`name\` is the package name; \`apiVersion\` must
+ * match \`cascadence.apiVersion\` in package.json (the loader checks the manifest first, before
+ * importing any code, and definePlugin checks this object when the module is imported).
+ */
+const plugin: Plugin = definePlugin({
+  name: ${quote(name)},
+  apiVersion: 1,
+  processors: [${id}],
+});
+
+export default plugin;
+`;
+}
+
+function pascal(name: string): string {
+  const c = camel(name);
+  return c[0]!.toUpperCase() + c.slice(1);
+}
+
+const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+function renderProcessor({ processor }: PluginOptions): string {
+  const id = `${camel(processor)}Processor`;
+  const type = `${pascal(processor)}Options`;
+  return `import { defineProcessor, NonRetryableError, type Processor, type TaskContext } from '@cascadence/core';
+
+export interface ${type} {
+  text: string;
+  repeat?: number;
+  case?: 'keep' | 'upper' | 'lower';
+}
+
+/**
+ * \`{ uses: ${processor}, with: { text: "Hello", repeat: 2 } }\` → "Hello Hello". Replace the body of
+ * \`run\` with what your step does; keep the option schema in step with the ${type} type.
+ * The engine checks \`with\` against \`options\` before the run starts: unknown keys, wrong types and
+ * missing required options never reach \`run\`, and defaults are filled in.
+ */
+export const ${id}: Processor<${type}, string> = defineProcessor<${type}, string>({
+  name: ${quote(processor)},
+  description: 'Repeats a text, optionally changing its case',
+  options: {
+    text: { type: 'string', required: true, description: 'the text' },
+    repeat: { type: 'integer', default: 1, description: 'how many times, joined by spaces (1 to 100)' },
+    case: { type: 'string', enum: ['keep', 'upper', 'lower'], default: 'keep', description: 'change the case' },
+  },
+  run(ctx, options) {
+    const repeat = options.repeat ?? 1;
+    // What the schema cannot say (ranges, combinations) is checked here. Retrying cannot fix it: NonRetryableError.
+    if (repeat < 1 || repeat > 100) {
+      throw new NonRetryableError(\`\${stepWhere(ctx)}: option "repeat" must be between 1 and 100 (got \${repeat})\`);
+    }
+    const text = options.case === 'upper' ? options.text.toUpperCase() : options.case === 'lower' ? options.text.toLowerCase() : options.text;
+    return Array.from({ length: repeat }, () => text).join(' ');
+  },
+});
+
+/** Errors name the flow and step, like the engine's own: \`flow "publish", step "greet": ...\`. */
+function stepWhere(ctx: TaskContext): string {
+  return ctx.flow === undefined ? \`step "\${ctx.stepId}"\` : \`flow "\${ctx.flow}", step "\${ctx.stepId}"\`;
+}
+`;
+}
+
+function renderProcessorTest({ name, processor }: PluginOptions): string {
+  const id = `${camel(processor)}Processor`;
+  const p = JSON.stringify(processor);
+  return `import { defineFlow, Engine, Registry, silentLogger } from '@cascadence/core';
+import { ${id} } from '../src';
+
+// Test the processor the way users run it: a real engine resolving \`uses: ${processor}\` through a registry.
+function run(steps: Parameters<typeof defineFlow>[0]['steps']) {
+  const registry = new Registry().addProcessor(${id}, ${quote(name)});
+  const engine = new Engine({ resolver: registry, logger: silentLogger });
+  return engine.run(defineFlow({ name: 'posts', steps }));
+}
+
+describe('the ${processor} processor', () => {
+  it('runs as a flow step, with defaults from its option schema', async () => {
+    const result = await run({
+      plain: { uses: ${p}, with: { text: 'Hello' } },
+      loud: { uses: ${p}, with: { text: 'Hello', repeat: 3, case: 'upper' } },
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.steps.plain?.output).toBe('Hello');
+    expect(result.steps.loud?.output).toBe('HELLO HELLO HELLO');
+  });
+
+  it('a repeat out of range fails without retrying, naming flow and step', async () => {
+    const result = await run({ many: { uses: ${p}, with: { text: 'x', repeat: 0 }, retry: { attempts: 3, delayMs: 1 } } });
+    expect(result.steps.many?.error).toMatchObject({ code: 'CASCADENCE_NON_RETRYABLE', message: 'flow "posts", step "many": option "repeat" must be between 1 and 100 (got 0)' });
+    expect(result.steps.many?.attempts).toBe(1);
+  });
+
+  it('the engine refuses missing, unknown and mistyped options before anything runs', async () => {
+    await expect(run({ s: { uses: ${p}, with: {} } })).rejects.toMatchObject({
+      code: 'CASCADENCE_INVALID_OPTIONS',
+      message: 'flow "posts", step "s": option "text" is required (string)',
+    });
+    await expect(run({ s: { uses: ${p}, with: { text: 'a', times: 2 } } })).rejects.toMatchObject({
+      message: expect.stringContaining('unknown option "times" (accepted: text, repeat, case)'),
+    });
+    await expect(run({ s: { uses: ${p}, with: { text: 'a', case: 'title' } } })).rejects.toMatchObject({
+      message: expect.stringContaining('option "case" must be one of "keep", "upper", "lower" (got "title")'),
+    });
+  });
+});
+`;
+}
+
+function renderReadme({ name, processor }: PluginOptions): string {
+  const shorthand = pluginShorthand(name);
+  return `# ${name}
+
+A [Cascadence](https://www.npmjs.com/package/@cascadence/core) plugin: the \`${processor}\` processor,
+a reusable step type for flows.
+
+\`\`\`yaml
+# flows/hello.yml in a project that has ${name} in its dependencies
+name: hello
+steps:
+  greet:
+    uses: ${processor}
+    with: { text: "Hello", repeat: 2 }    # → "Hello Hello"
+\`\`\`
+
+| option | type | default | |
+|---|---|---|---|
+| \`text\` | string | required | the text |
+| \`repeat\` | integer | \`1\` | how many times, joined by spaces (1 to 100) |
+| \`case\` | \`keep\` \\| \`upper\` \\| \`lower\` | \`keep\` | change the case |
+
+Projects find the plugin in their \`package.json\` dependencies (its name follows the convention
+\`cascadence-plugin-<x>\`), or list it in their config as \`${shorthand}\`.
+
+> **Plugins are trusted code.** A plugin is imported into the same process as the user's tasks,
+> with all of its rights. Do nothing at import time beyond defining the plugin.
+
+## Develop
+
+\`\`\`sh
+npm install
+npm run build && npm test    # test/installed.test.ts needs the build
+npm run typecheck
+npm run lint:package         # publint and @arethetypeswrong/cli on the packed package
+\`\`\`
+
+- \`src/processor.ts\` — the processor: an option schema the engine checks before a run starts,
+  and \`run(ctx, options)\`. \`ctx.signal\` aborts on timeouts and cancellation: pass it on.
+- \`src/index.ts\` — the default export, \`definePlugin({ name, apiVersion: 1, processors })\`.
+- \`package.json\` — the \`cascadence\` manifest (read before any code is imported: keep
+  \`processors\` in step with the code), \`@cascadence/core\` as a peer dependency, ESM + CommonJS.
+- \`test/\` — the processor through a real engine, the manifest against the code, and the built
+  package installed in a throwaway project and found by the loader.
+
+## Publish
+
+\`\`\`sh
+npm run build && npm test && npm run lint:package
+npm publish                  # prepublishOnly builds and tests again
+\`\`\`
+`;
+}
