@@ -8,8 +8,8 @@ export default defineConfig([
     shims: true,
   },
   {
-    // The workflow runs in Temporal's sandbox: a separate, self-contained file that the worker
-    // bundles. It must not import Node modules or @cascadence/core.
+    // The workflow runs in Temporal's sandbox: a separate file that the worker bundles. It imports
+    // only @temporalio/workflow and @cascadence/core/dag (left external, resolved at bundle time).
     entry: { workflow: 'src/workflow.ts' },
     format: ['esm'],
     dts: false,

@@ -1,0 +1,393 @@
+/**
+ * One run of one graph inside the workflow — the root flow, or a nested flow inlined as a step.
+ * It drives core's dag RunState (what runs next, skips, fail-fast, final status and error) with
+ * Temporal's means: activities, timers and cancellation scopes. Sandbox-safe: bundled with
+ * workflow.ts.
+ */
+import { ActivityFailure, CancellationScope, TimeoutFailure, isCancellation, scheduleActivity, sleep, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ErrorCode,
+  RULE_CODES,
+  RUNNING,
+  RunState,
+  STEP_STATUS_NAMES,
+  SUCCEEDED,
+  dagShape,
+  decideRetry,
+  failFastMessage,
+  nestedFlowFailedMessage,
+  runWhat,
+  stepWhere,
+  type CancelledWhile,
+} from '@cascadence/core/dag';
+import { OUTPUT_ACTIVITY, STEP_ACTIVITY, jsonSize, type OutputCall, type RunSpec, type StepCall, type StepReport, type WireError, type WireGraph, type WireStepResult } from './wire';
+import { StepCancelled, StepFailed, activityError, cancelledError, cascadenceError, payloadTooLarge, timeoutError } from './workflow-failures';
+
+export interface Outcome {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  output?: unknown;
+  error?: WireError;
+  steps: Record<string, WireStepResult>;
+}
+
+/** State shared by the graphs of one workflow run (module state would be shared between runs). */
+export interface RunContext {
+  activitySeq: number;
+  /** Why the run was cancelled, when the canceller said (sent as a signal just before the cancel). */
+  cancelReason: string | undefined;
+}
+
+export function cancelReason(context: RunContext): WireError | undefined {
+  return context.cancelReason === undefined || context.cancelReason === '' ? undefined : { name: 'Error', message: context.cancelReason };
+}
+
+/**
+ * One run of one graph (the root flow, or a nested flow inlined as a step): drives core's
+ * RunState with activities, timers and cancellation scopes.
+ */
+export class GraphRun {
+  private readonly state: RunState<WireError>;
+  private readonly ids: string[];
+  private readonly startedAt: Array<number | undefined>;
+  private readonly endedAt: Array<number | undefined>;
+  private readonly stepScopes: Array<CancellationScope | undefined>;
+  /** Bumped per start of a step: a late answer of an attempt that was cancelled is ignored. */
+  private readonly tokens: number[];
+  private pumping = false;
+  private finished = false;
+  private timerScope: CancellationScope | undefined;
+  private resolveDone!: (outcome: Outcome) => void;
+  readonly done: Promise<Outcome>;
+  private readonly what: string;
+
+  constructor(
+    private readonly spec: RunSpec,
+    readonly graph: WireGraph,
+    private readonly input: unknown,
+    /** Step ids leading to this graph (empty for the root). */
+    private readonly path: string[],
+    private readonly scope: CancellationScope,
+    private readonly isRoot: boolean,
+    private readonly context: RunContext,
+  ) {
+    const n = graph.steps.length;
+    this.ids = graph.steps.map((step) => step.id);
+    this.state = new RunState<WireError>(
+      dagShape(
+        graph.steps.map((step) => step.needs),
+        graph.steps.map((step) => RULE_CODES[step.when]),
+      ),
+      spec.options.failFast,
+    );
+    this.startedAt = new Array(n).fill(undefined);
+    this.endedAt = new Array(n).fill(undefined);
+    this.stepScopes = new Array(n).fill(undefined);
+    this.tokens = new Array<number>(n).fill(0);
+    this.what = runWhat(graph.kind, graph.name);
+    this.done = new Promise<Outcome>((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  run(): Promise<Outcome> {
+    // Cancellation of the workflow (or of the parent step) reaches us through our scope.
+    this.scope.cancelRequested.catch(() => {
+      if (!this.finished && !this.state.stopped) {
+        const reason = cancelReason(this.context);
+        this.abortRun(cancelledError(this.what, reason), 'cancelled', reason);
+      }
+    });
+    if (this.isRoot && this.graph.timeoutMs !== undefined) {
+      const ms = this.graph.timeoutMs;
+      const timerScope = new CancellationScope({ cancellable: true, parent: this.scope });
+      this.timerScope = timerScope;
+      timerScope
+        .run(() => sleep(ms))
+        .then(
+          () => {
+            const error = timeoutError(this.what, ms);
+            this.abortRun(error, 'failed', error);
+          },
+          () => undefined,
+        );
+    }
+    this.state.seed();
+    this.pump();
+    return this.done;
+  }
+
+  private where(i: number): string {
+    return stepWhere(this.graph.kind === 'flow' ? this.graph.name : undefined, this.ids[i]!);
+  }
+
+  private pump(): void {
+    if (this.pumping || this.finished) return;
+    this.pumping = true;
+    try {
+      for (let i = this.state.next(this.spec.options.concurrency); i >= 0; i = this.state.next(this.spec.options.concurrency)) {
+        this.startStep(i);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    if (this.state.complete) this.finish();
+  }
+
+  private startStep(i: number): void {
+    const step = this.graph.steps[i]!;
+    this.state.start(i);
+    this.startedAt[i] ??= Date.now();
+    const token = ++this.tokens[i]!;
+    const stepScope = new CancellationScope({ cancellable: true, parent: this.scope });
+    this.stepScopes[i] = stepScope;
+    const runner = step.kind === 'flow' ? () => this.runNestedStep(i, stepScope) : () => this.runActivityStep(i, stepScope);
+    stepScope.run(runner).then(
+      (report) => this.stepSucceeded(i, token, report),
+      (error: unknown) => this.stepFailed(i, token, error),
+    );
+  }
+
+  private stepInput(i: number): unknown {
+    const step = this.graph.steps[i]!;
+    return step.useFlowInput ? this.input : step.with;
+  }
+
+  /** Runs an activity step; Temporal retries it, and re-schedules it when its worker is lost. */
+  private async runActivityStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
+    const step = this.graph.steps[i]!;
+    const where = this.where(i);
+    const options = this.spec.options;
+    const call: StepCall = {
+      runId: this.spec.runId,
+      root: this.spec.root,
+      path: [...this.path, step.id],
+      label: step.label,
+      input: this.stepInput(i),
+      results: this.state.neededResults(i, this.ids),
+      attemptOffset: 0,
+      maxPayloadBytes: options.maxPayloadBytes,
+    };
+    if (this.graph.kind === 'flow') call.flow = this.graph.name;
+    const size = jsonSize(call.input) + jsonSize(call.results);
+    if (size > options.maxPayloadBytes) {
+      throw new StepFailed(payloadTooLarge(`the input and needed results of ${where}`, size, options.maxPayloadBytes), 0);
+    }
+    const timeoutMs = step.timeoutMs ?? options.defaultStepTimeoutMs;
+    let losses = 0;
+    for (;;) {
+      const used = call.attemptOffset - losses;
+      const maximumAttempts = Math.max(1, step.retry.attempts - used);
+      // The step's retry policy, as Temporal's activity retry policy (which has no jitter).
+      const activityOptions: ActivityOptions = {
+        activityId: `${++this.context.activitySeq}:${call.path.join('/')}`,
+        summary: call.path.join(' / '),
+        startToCloseTimeout: timeoutMs,
+        heartbeatTimeout: options.heartbeatTimeoutMs,
+        cancellationType: 'TRY_CANCEL',
+        retry: {
+          maximumAttempts,
+          initialInterval: Math.max(1, step.retry.delayMs),
+          backoffCoefficient: step.retry.backoff === 'fixed' ? 1 : 2,
+          maximumInterval: Math.max(1, step.retry.backoff === 'fixed' ? step.retry.delayMs : step.retry.maxDelayMs),
+          nonRetryableErrorTypes: step.retry.nonRetryable,
+        },
+      };
+      this.state.attempts[i] = call.attemptOffset + 1;
+      try {
+        const report = await scheduleActivity<StepReport>(STEP_ACTIVITY, [call], activityOptions);
+        return { output: report.output, attempt: call.attemptOffset + report.attempt };
+      } catch (err) {
+        if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
+        const failed = activityError(err, where, timeoutMs, call.attemptOffset, maximumAttempts);
+        const lost = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'HEARTBEAT';
+        if (lost && losses < options.workerLossRetries && !this.state.stopped) {
+          // The attempt died with its worker: run it again on another worker, without charging the retry budget.
+          losses++;
+          call.attemptOffset = failed.attempts;
+          continue;
+        }
+        throw failed;
+      }
+    }
+  }
+
+  /** Runs a nested flow inline; its retries are decided by core's decideRetry and waited with a workflow timer. */
+  private async runNestedStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
+    const step = this.graph.steps[i]!;
+    const flow = step.flow!;
+    const where = this.where(i);
+    for (let attempt = 1; ; attempt++) {
+      this.state.attempts[i] = attempt;
+      let failure: StepFailed;
+      try {
+        return { output: await this.runNestedOnce(i, stepScope, flow, where), attempt };
+      } catch (err) {
+        if (err instanceof StepCancelled || (isCancellation(err) && stepScope.consideredCancelled)) throw new StepCancelled();
+        failure = err instanceof StepFailed ? err : new StepFailed({ name: 'Error', message: String(err) }, attempt);
+      }
+      const delayMs = decideRetry(step.retry, attempt, failure.error, this.state.mayRetry);
+      if (delayMs < 0) throw new StepFailed(failure.error, attempt);
+      try {
+        await sleep(delayMs);
+      } catch (err) {
+        if (isCancellation(err)) throw new StepCancelled();
+        throw err;
+      }
+    }
+  }
+
+  private async runNestedOnce(i: number, stepScope: CancellationScope, flow: WireGraph, where: string): Promise<unknown> {
+    const step = this.graph.steps[i]!;
+    const childScope = new CancellationScope({ cancellable: true, parent: stepScope });
+    const child = new GraphRun(this.spec, flow, this.stepInput(i), [...this.path, step.id], childScope, false, this.context);
+    const outcomePromise = childScope.run(() => child.run());
+    let outcome: Outcome;
+    if (step.timeoutMs === undefined) {
+      outcome = await outcomePromise;
+    } else {
+      const ms = step.timeoutMs;
+      const timerScope = new CancellationScope({ cancellable: true, parent: stepScope });
+      const timedOut = timerScope.run(() => sleep(ms)).then(
+        () => 'timeout' as const,
+        () => 'cancelled' as const,
+      );
+      const first = await Promise.race([outcomePromise, timedOut]);
+      if (first === 'timeout') {
+        childScope.cancel();
+        throw new StepFailed(timeoutError(where, ms), 0);
+      }
+      if (first === 'cancelled') throw new StepCancelled();
+      timerScope.cancel();
+      outcome = first;
+    }
+    if (outcome.status === 'succeeded') return outcome.output;
+    if (outcome.status === 'cancelled' && this.state.stopped) throw new StepCancelled();
+    const failedSteps = Object.entries(outcome.steps)
+      .filter(([, s]) => s.status === 'failed')
+      .map(([id]) => id);
+    const error = cascadenceError('CascadenceError', ErrorCode.FLOW_FAILED, nestedFlowFailedMessage(flow.name, outcome.status, failedSteps, outcome.error?.message), {
+      flow: flow.name,
+    });
+    if (outcome.error !== undefined) error.cause = outcome.error;
+    throw new StepFailed(error, 0);
+  }
+
+  private stepSucceeded(i: number, token: number, report: StepReport): void {
+    if (this.tokens[i] !== token || !this.isRunning(i)) return;
+    this.state.attempts[i] = report.attempt;
+    this.endedAt[i] = Date.now();
+    this.state.succeed(i, report.output);
+    this.pump();
+  }
+
+  private stepFailed(i: number, token: number, thrown: unknown): void {
+    if (this.tokens[i] !== token || !this.isRunning(i)) return;
+    if (thrown instanceof StepCancelled || (isCancellation(thrown) && this.stepScopes[i]?.consideredCancelled === true)) {
+      // Only an outside cancellation gets here (our own cancellations mark the step first).
+      const reason = cancelReason(this.context);
+      this.abortRun(cancelledError(this.what, reason), 'cancelled', reason);
+      return;
+    }
+    const failed =
+      thrown instanceof StepFailed
+        ? thrown
+        : new StepFailed({ name: 'Error', message: thrown instanceof Error ? thrown.message : String(thrown) }, Math.max(1, this.state.attempts[i]!));
+    this.endedAt[i] = Date.now();
+    const startsFailFast = this.state.fail(i, failed.error);
+    this.state.attempts[i] = failed.attempts;
+    if (startsFailFast) {
+      const reason: WireError = { name: 'Error', message: failFastMessage(this.where(i)) };
+      this.state.cancelInFlight(false, (j, while_) => this.cancelStep(j, while_, reason));
+    }
+    this.state.release(i);
+    this.pump();
+  }
+
+  private isRunning(i: number): boolean {
+    return this.state.status[i] === RUNNING;
+  }
+
+  /** One step caught by a cancellation: cancel its scope, and give its error. */
+  private cancelStep(i: number, while_: CancelledWhile, reason: WireError | undefined): WireError {
+    if (while_ === 'running') this.stepScopes[i]?.cancel();
+    this.endedAt[i] = Date.now();
+    return cancelledError(this.where(i), reason);
+  }
+
+  private abortRun(runError: WireError, status: 'failed' | 'cancelled', stepReason: WireError | undefined): void {
+    if (this.finished) return;
+    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.timerScope?.cancel();
+    void this.complete();
+  }
+
+  private async complete(): Promise<void> {
+    let { status, error } = this.state.outcome();
+    let output: unknown;
+    if (status === 'succeeded') {
+      try {
+        output = await this.computeOutput();
+      } catch (thrown) {
+        status = 'failed';
+        error = thrown instanceof StepFailed ? thrown.error : { name: 'Error', message: String(thrown) };
+      }
+    }
+    const outcome: Outcome = { status, steps: this.stepResults() };
+    if (status === 'succeeded') outcome.output = output;
+    if (error !== undefined) outcome.error = error;
+    this.resolveDone(outcome);
+  }
+
+  private async computeOutput(): Promise<unknown> {
+    if (this.graph.kind === 'task') return this.state.outputs[0];
+    // By default the outputs of the final steps; output() (run on a worker) sees every succeeded step.
+    const results = this.state.succeededOutputs(this.ids, this.graph.hasOutput);
+    if (!this.graph.hasOutput) return results;
+    const call: OutputCall = {
+      root: this.spec.root,
+      path: this.path,
+      results,
+      input: this.input,
+      maxPayloadBytes: this.spec.options.maxPayloadBytes,
+    };
+    try {
+      return await CancellationScope.nonCancellable(() =>
+        scheduleActivity(OUTPUT_ACTIVITY, [call], {
+          activityId: `${++this.context.activitySeq}:output:${this.graph.name}`,
+          summary: `output of flow ${this.graph.name}`,
+          startToCloseTimeout: this.spec.options.defaultStepTimeoutMs,
+          heartbeatTimeout: this.spec.options.heartbeatTimeoutMs,
+          retry: { maximumAttempts: 1 },
+        }),
+      );
+    } catch (err) {
+      throw activityError(err, `output of flow "${this.graph.name}"`, this.spec.options.defaultStepTimeoutMs, 0, 1);
+    }
+  }
+
+  stepResults(): Record<string, WireStepResult> {
+    const steps: Record<string, WireStepResult> = {};
+    const { status, attempts, outputs, errors } = this.state;
+    for (let i = 0; i < this.state.n; i++) {
+      const tries = attempts[i]!;
+      const started = this.startedAt[i];
+      const ended = this.endedAt[i];
+      const code = status[i]!;
+      const result: WireStepResult = { status: STEP_STATUS_NAMES[code]!, attempts: tries };
+      if (code === SUCCEEDED) result.output = outputs[i];
+      const error = errors[i];
+      if (error !== undefined) result.error = error;
+      if (started !== undefined && (tries > 0 || result.status !== 'pending')) {
+        result.startedAt = started;
+        if (ended !== undefined) result.durationMs = ended - started;
+      }
+      steps[this.ids[i]!] = result;
+    }
+    return steps;
+  }
+}
