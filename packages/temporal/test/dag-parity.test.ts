@@ -19,7 +19,7 @@ import {
   type TriggerRule,
 } from '@cascadence/core';
 import fc from 'fast-check';
-import { TemporalBackend, type CascadenceWorker } from '../src';
+import { TemporalBackend, TemporalErrorCode, WORKFLOW_TYPE, type CascadenceWorker } from '../src';
 import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
 
 interface RandomStep {
@@ -138,5 +138,16 @@ describeTemporal('random DAGs: the same RunResult on the local engine and on Tem
       expect((error as Error).message).toBe('flow "bad-range", step "r": "from" (5) must not be after "to" (1)');
     }
     expect(ranWithBadOptions).toEqual([]);
+  });
+
+  it('a workflow started with another RunSpec version fails with the documented code', async () => {
+    const client = await backend.client();
+    const handle = await client.workflow.start(WORKFLOW_TYPE, { taskQueue, workflowId: `spec-version-${Date.now()}`, args: [{ version: 0 }] });
+    const failure = await handle.result().then(
+      () => undefined,
+      (error: { cause?: { type?: string; message?: string } }) => error.cause,
+    );
+    expect(failure?.type).toBe(TemporalErrorCode.SPEC_VERSION);
+    expect(failure?.message).toMatch(/expects a RunSpec of version \d+ \(got 0\)/);
   });
 });
