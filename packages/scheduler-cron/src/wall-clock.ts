@@ -54,7 +54,7 @@ export class WallClockCron {
   matchesDay(y: number, m: number, d: number): boolean {
     const length = daysInMonth(y, m);
     const dom = this.domDays[d] === true || (this.domLast && d === length);
-    const weekday = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+    const weekday = weekdayOf(y, m, d);
     const dow =
       (this.dowDays[weekday] === true && (this.dowNth <= 0 || Math.ceil(d / 7) === this.dowNth)) ||
       (this.dowLast[weekday] === true && d + 7 > length);
@@ -147,8 +147,18 @@ export class WallClockCron {
   }
 }
 
+const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(y: number, m: number): number {
-  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (m === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return 29;
+  return MONTH_DAYS[m] as number;
+}
+
+/** 0 = Sunday (Sakamoto's method). */
+function weekdayOf(y: number, m: number, d: number): number {
+  const t = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+  const yy = m < 3 ? y - 1 : y;
+  return (yy + Math.floor(yy / 4) - Math.floor(yy / 100) + Math.floor(yy / 400) + (t[m - 1] as number) + d) % 7;
 }
 
 function flags(values: number[], size: number): boolean[] {
