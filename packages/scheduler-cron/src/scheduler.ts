@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import {
@@ -20,12 +20,14 @@ import { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';
 import { CronSchedule, validateCron, validateTimeZone } from './cron';
 import { parseDuration } from './duration';
 import { didYouMean, optionError } from './errors';
-import { readTextIfExists, sameSignature, signatureOf, type FileSignature, type LockOptions } from './files';
+import { fileError, resolveWriteTargetSync, sameSignature, signatureOf, type FileSignature, type LockOptions } from './files';
 import { MinHeap } from './heap';
 import {
   checkOptionNames,
   normalizeOptions,
   parseSchedules,
+  readScheduleSource,
+  readScheduleSourceSync,
   removeSchedule,
   setSchedulePaused,
   upsertSchedules,
@@ -196,7 +198,7 @@ export class CronScheduler implements EventSource {
   private idleWaiters: Array<() => void> = [];
 
   private fileSignature: FileSignature | undefined;
-  private watcher: FSWatcher | undefined;
+  private watchers: FSWatcher[] = [];
   private reloadTimer: unknown;
   private reloading: Promise<void> | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -285,8 +287,8 @@ export class CronScheduler implements EventSource {
     const wasStarted = this.started;
     this.started = false;
     this.clearTimer();
-    this.watcher?.close();
-    this.watcher = undefined;
+    for (const watcher of this.watchers) watcher.close();
+    this.watchers = [];
     if (this.reloadTimer !== undefined) this.clock.clearTimeout(this.reloadTimer);
     this.reloadTimer = undefined;
     if (this.flushTimer !== undefined) this.clock.clearTimeout(this.flushTimer);
@@ -384,16 +386,13 @@ export class CronScheduler implements EventSource {
   // ---------------------------------------------------------------- file and reconcile
 
   private readFileSync(): ParsedSchedules {
-    let text = '';
     try {
-      const info = statSync(this.storagePath);
-      this.fileSignature = signatureOf(info);
-      text = readFileSync(this.storagePath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.fileSignature = signatureOf(statSync(this.storagePath));
+    } catch {
       this.fileSignature = undefined;
     }
-    return parseSchedules(text, this.storagePath);
+    const source = readScheduleSourceSync(this.storagePath);
+    return parseSchedules(source?.text ?? '', this.storagePath);
   }
 
   private async reloadNow(): Promise<void> {
@@ -401,12 +400,15 @@ export class CronScheduler implements EventSource {
     try {
       signature = signatureOf(await stat(this.storagePath));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.reportError(fileError(this.storagePath, error, 'read', 'schedules file'), { phase: 'reload' });
+        return;
+      }
     }
     let parsed: ParsedSchedules;
     try {
-      const text = (await readTextIfExists(this.storagePath)) ?? '';
-      parsed = parseSchedules(text, this.storagePath);
+      const source = await readScheduleSource(this.storagePath);
+      parsed = parseSchedules(source?.text ?? '', this.storagePath);
     } catch (error) {
       this.fileSignature = signature;
       this.reportError(toError(error), { phase: 'reload' });
@@ -422,7 +424,7 @@ export class CronScheduler implements EventSource {
 
   private applyUpdate(result: UpdateResult): void {
     if (result.signature !== undefined) this.fileSignature = result.signature;
-    this.reconcile({ path: this.storagePath, doc: undefined as never, entries: result.entries, problems: result.problems });
+    this.reconcile({ path: this.storagePath, doc: undefined as never, text: '', position: () => ({ line: 0, column: 0 }), entries: result.entries, problems: result.problems });
   }
 
   /** Makes the jobs match the file's entries: unchanged jobs keep their timers. */
@@ -559,23 +561,34 @@ export class CronScheduler implements EventSource {
 
   // ---------------------------------------------------------------- watching
 
+  /**
+   * Watches the file's folder and, when the file is a symlink, its target's folder too (edits
+   * made to the target must be noticed; the link itself may also be re-pointed).
+   */
   private startWatching(): void {
     if (!this.watchEnabled) return;
-    const dir = dirname(this.storagePath);
-    const name = basename(this.storagePath);
+    const places = new Map<string, string>([[dirname(this.storagePath), basename(this.storagePath)]]);
     try {
-      if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-      const watcher = watch(dir, { persistent: false }, (_event, filename) => {
-        if (filename === null || filename === name) this.scheduleReload();
-      });
-      watcher.on('error', (error) => {
-        this.logger.warn(`stopped watching ${dir} (${error.message}); changes are still noticed at each timer`);
-        watcher.close();
-        if (this.watcher === watcher) this.watcher = undefined;
-      });
-      this.watcher = watcher;
-    } catch (error) {
-      this.logger.warn(`cannot watch ${dir} (${toError(error).message}); changes are still noticed at each timer`);
+      const target = resolveWriteTargetSync(this.storagePath);
+      if (target !== this.storagePath) places.set(dirname(target), basename(target));
+    } catch {
+      // an unreadable link: the per-wake-up stat still notices changes
+    }
+    for (const [dir, name] of places) {
+      try {
+        if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+        const watcher = watch(dir, { persistent: false }, (_event, filename) => {
+          if (filename === null || filename === name || [...places.values()].includes(filename)) this.scheduleReload();
+        });
+        watcher.on('error', (error) => {
+          this.logger.warn(`stopped watching ${dir} (${error.message}); changes are still noticed at each timer`);
+          watcher.close();
+          this.watchers = this.watchers.filter((w) => w !== watcher);
+        });
+        this.watchers.push(watcher);
+      } catch (error) {
+        this.logger.warn(`cannot watch ${dir} (${toError(error).message}); changes are still noticed at each timer`);
+      }
     }
   }
 
