@@ -264,7 +264,12 @@ export class CronSchedule {
   /** Epoch ms of the first fire strictly after `after`, or NaN when there is none. */
   nextAfter(after: number): number {
     if (after === this.memoAfter) return this.memoNext;
-    const next = nextFireAfter(this.wall, this.offsets, after);
+    let next: number;
+    try {
+      next = nextFireAfter(this.wall, this.offsets, after);
+    } catch {
+      next = Number.NaN; // e.g. an instant beyond what Intl can format: reported as "no next fire"
+    }
     this.memoAfter = after;
     this.memoNext = next;
     return next;

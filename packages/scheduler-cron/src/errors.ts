@@ -14,6 +14,8 @@ export const ScheduleErrorCode = {
   SCHEDULES_LOCKED: 'CASCADENCE_SCHEDULES_LOCKED',
   /** `unschedule`/`pause`/`resume` named a task that has no schedule. */
   UNKNOWN_SCHEDULE: 'CASCADENCE_UNKNOWN_SCHEDULE',
+  /** A schedule has no next fire time (reported through `onError` phase `schedule` and the log). */
+  NO_NEXT_FIRE: 'CASCADENCE_NO_NEXT_FIRE',
   /** A bad option given to `schedule()` or `new CronScheduler()`. */
   INVALID_SCHEDULE_OPTIONS: 'CASCADENCE_INVALID_SCHEDULE_OPTIONS',
 } as const;

@@ -19,7 +19,7 @@ import {
 import { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';
 import { CronSchedule, validateCron, validateTimeZone } from './cron';
 import { parseDuration } from './duration';
-import { didYouMean, optionError } from './errors';
+import { didYouMean, optionError, ScheduleErrorCode, shown, shownList } from './errors';
 import { fileError, resolveWriteTargetSync, sameSignature, signatureOf, type FileSignature, type LockOptions } from './files';
 import { MinHeap } from './heap';
 import {
@@ -51,8 +51,11 @@ export interface FireInfo {
 
 /** Where an error reported to `onError` came from. */
 export interface SchedulerErrorContext {
-  /** `run`: a fired run failed; `reload`: the schedules file could not be applied; `state`: lastRun could not be saved. */
-  phase: 'run' | 'reload' | 'state';
+  /**
+   * `run`: a fired run failed; `reload`: the schedules file could not be applied; `state`:
+   * lastRun could not be saved; `schedule`: a schedule has no next fire time and stopped firing.
+   */
+  phase: 'run' | 'reload' | 'state' | 'schedule';
   task?: string;
   scheduledAt?: Date;
   /** The failed run's result, when the backend returned one. */
@@ -148,6 +151,8 @@ interface Job {
   /** Time of the bucket holding this job; NaN when not queued. */
   bucketTs: number;
   removed: boolean;
+  /** Reported as having no next fire (once). */
+  stalled: boolean;
 }
 
 /** A slot count walked through at most, when counting missed fires. */
@@ -456,7 +461,7 @@ export class CronScheduler implements EventSource {
     this.unknown = unknown.sort();
     if (unknown.length > 0 && this.unknown.join('\n') !== before) {
       this.logger.warn(
-        `${this.storagePath} schedules tasks this scheduler does not know: ${unknown.join(', ')} (their entries are left in the file untouched)`,
+        `${this.storagePath} schedules ${unknown.length} task${unknown.length === 1 ? '' : 's'} this scheduler does not know: ${shownList(unknown)} (their entries are left in the file untouched)`,
       );
     }
     this.rearm();
@@ -485,6 +490,7 @@ export class CronScheduler implements EventSource {
       slot: Number.NaN,
       bucketTs: Number.NaN,
       removed: false,
+      stalled: false,
     };
     if (existing !== undefined) this.retire(existing);
     this.jobMap.set(entry.task, job);
@@ -495,6 +501,7 @@ export class CronScheduler implements EventSource {
         this.markDirty();
       }
       job.slot = job.schedule.nextAfter(now);
+      this.checkStalled(job, now);
       this.enqueue(job);
     }
   }
@@ -726,6 +733,7 @@ export class CronScheduler implements EventSource {
     }
     this.handleSlot(job, slot, now);
     job.slot = next;
+    this.checkStalled(job, slot);
     this.enqueue(job);
   }
 
@@ -863,7 +871,24 @@ export class CronScheduler implements EventSource {
       }
     }
     job.slot = job.schedule.nextAfter(now);
+    this.checkStalled(job, now);
     this.enqueue(job);
+  }
+
+  /**
+   * A job without a next fire time would stop firing without a word: report it (once per job)
+   * through the log and `onError` (phase `schedule`); `jobs()` shows it with `nextRun: null`.
+   */
+  private checkStalled(job: Job, after: number): void {
+    if (!Number.isNaN(job.slot) || job.stalled) return;
+    job.stalled = true;
+    const error = new CascadenceError(
+      ScheduleErrorCode.NO_NEXT_FIRE,
+      `schedule "${job.task}" (${shown(job.entry.cron)} in ${job.timezone}) has no fire time after ${new Date(after).toISOString()}: it will not fire again until its entry or the clock changes`,
+      { details: { task: job.task, cron: job.entry.cron, timezone: job.timezone, after } },
+    );
+    if (this.onErrorHook !== undefined) this.logger.error(`scheduler task "${job.task}" (schedule): ${error.message}`);
+    this.reportError(error, { phase: 'schedule', task: job.task });
   }
 
   // ---------------------------------------------------------------- events and errors
