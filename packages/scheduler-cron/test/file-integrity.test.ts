@@ -89,7 +89,7 @@ describe('symlinks (item 1)', () => {
     const deadline = Date.now() + 10_000;
     while (scheduler.job('b') === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(scheduler.job('b')?.cron).toBe('0 2 * * *');
-  });
+  }, 20_000);
 });
 
 describe('permissions (item 2)', () => {
