@@ -64,9 +64,9 @@ function validateUncached(expression: unknown): ValidatedCron {
     throw cronError(expression, 'expected a non-empty string such as "0 12 * * *"');
   }
   const trimmed = expression.trim();
-  const control = /[\u0000-\u0008\u000a-\u001f\u007f\u0085\u2028\u2029]/.exec(trimmed);
+  const control = /[\u0000-\u0008\u000a-\u001f\u007f\u0085\u2028\u2029]/.exec(expression);
   if (control !== null) {
-    const before = trimmed.slice(0, control.index).trim();
+    const before = expression.slice(0, control.index).trim();
     const count = before === '' ? 0 : before.split(/\s+/).length;
     const name = JSON.stringify(control[0]).slice(1, -1);
     const where = count === 0 ? 'before the first field' : `after field ${count}`;

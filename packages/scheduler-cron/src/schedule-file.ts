@@ -400,7 +400,9 @@ export async function upsertSchedules(path: string, requests: UpsertRequest[], l
       const byTask = new Map(parsed.entries.map((entry) => [entry.task, entry]));
       const edits: TextEdit[] = [];
       const expected = new Map<string, { cron: string; options: ScheduleEntryOptions }>();
-      for (const request of checked) {
+      // One edit per task: when a task is requested twice, the last request wins.
+      const last = new Map(checked.map((request) => [request.task, request]));
+      for (const request of last.values()) {
         const existing = byTask.get(request.task);
         const options = mergeOptions(existing, request.options ?? {});
         expected.set(request.task, { cron: request.cron, options });

@@ -158,7 +158,9 @@ export function setEntryEdits(ctx: EditContext, task: string, cron: string, opti
   const pair = findEntry(ctx.doc, task);
   if (pair === undefined) return appendEntry(ctx, `${keyText(task)}: ${present.length === 0 ? quotedText(cron) : longText()}`);
   assertNoSharedAnchor(ctx, pair, task, 'edit');
-  const value = pair.value as Node | null;
+  let value = pair.value as Node | null;
+  // `name:` with nothing after it: an empty scalar (its range is where the next line starts).
+  if (isScalar(value) && value.range !== undefined && value.range !== null && value.range[0] === value.range[1]) value = null;
   const key = pair.key as Node;
   const afterKey = (): TextEdit => {
     // Replace everything from just after "key:" to the end of the value.
@@ -192,7 +194,8 @@ export function setEntryEdits(ctx: EditContext, task: string, cron: string, opti
       if (item !== undefined) removals.push(item);
       continue;
     }
-    const node = item?.value as Node | null | undefined;
+    let node = item?.value as Node | null | undefined;
+    if (isScalar(node) && node.range !== undefined && node.range !== null && node.range[0] === node.range[1]) node = null;
     if (item === undefined) {
       additions.push(`${name}: ${name === 'cron' ? quotedText(cron) : optionText(name, wanted)}`);
       continue;

@@ -269,3 +269,31 @@ describe('messages (item 7)', () => {
     expect(problem.message.length).toBeLessThan(1_000);
   });
 });
+
+describe('more layouts', () => {
+  it('edits inside a flow-style top-level mapping, and one task requested twice in one write', async () => {
+    const path = join(folder(), 'schedules.yml');
+    writeFileSync(path, '{ a: "0 1 * * *", b: "0 2 * * *" } # all on one line\n');
+    const { upsertSchedules } = await import('../src');
+    await upsertSchedules(path, [
+      { task: 'c', cron: '0 3 * * *' },
+      { task: 'a', cron: '0 4 * * *' },
+      { task: 'c', cron: '0 5 * * *' },
+    ]);
+    expect(readFileSync(path, 'utf8')).toBe('{ a: "0 4 * * *", b: "0 2 * * *", c: "0 5 * * *" } # all on one line\n');
+    await removeSchedule(path, 'b');
+    await removeSchedule(path, 'a');
+    expect(readFileSync(path, 'utf8')).toBe('{ c: "0 5 * * *" } # all on one line\n');
+  });
+
+  it('short <-> long form of a block entry; a quoted key; an entry with a null value', async () => {
+    const path = join(folder(), 'schedules.yml');
+    writeFileSync(path, '"my task": "0 1 * * *" # q\nempty:\nz: "@daily"\n');
+    await upsertSchedule(path, 'my task', '0 1 * * *', { timezone: 'Asia/Tokyo' });
+    expect(readFileSync(path, 'utf8')).toBe('"my task": { cron: "0 1 * * *", timezone: "Asia/Tokyo" } # q\nempty:\nz: "@daily"\n');
+    await upsertSchedule(path, 'my task', '0 1 * * *', { timezone: null });
+    expect(readFileSync(path, 'utf8')).toBe('"my task": "0 1 * * *" # q\nempty:\nz: "@daily"\n');
+    await upsertSchedule(path, 'empty', '@hourly');
+    expect(readFileSync(path, 'utf8')).toBe('"my task": "0 1 * * *" # q\nempty: "@hourly"\nz: "@daily"\n');
+  });
+});
