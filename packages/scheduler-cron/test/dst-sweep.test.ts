@@ -16,6 +16,8 @@
  * Transitions are found by sampling each zone's offset every 7 days (Intl, not the code under
  * test) and bisecting to the second; the sweep also checks that no zone changes offset twice
  * within 26 hours of a change (the brute force below relies on one change per window).
+ *
+ * DST_SWEEP_ZONES=<n> limits the sweep to the first n zones (for a quick local look).
  */
 import { CronSchedule } from '../src';
 
@@ -235,6 +237,6 @@ describe('DST sweep: every zone, every change 2020-2035', () => {
       `DST sweep${FULL ? ' (full)' : ''}: ${zones.length} zones, ${zonesWithChanges.size} with changes, ${changes} changes, ${series} series, ${fires} fires checked, ${restarts} restarts, ${seconds} s\n`,
     );
     expect(failures.slice(0, 20)).toEqual([]);
-    expect(changes).toBeGreaterThan(1000);
+    if (!Number.isFinite(ZONE_LIMIT)) expect(changes).toBeGreaterThan(1000);
   });
 });
