@@ -132,6 +132,11 @@ export const INVALID_CRONS: Array<[string, RegExp]> = [
   ['０ * * * *', /minute field "０"/],
   ['* * * * *\n* * * * *', /has 10 fields|newline|"\* \* \* \* \*\\n/],
   [`${'1,'.repeat(3000)}1 * * * *`, /minute field/],
+  // accepted (and stored) before issue 14: steps beyond their range, line breaks
+  ['*/60 * * * * *', /second field "\*\/60" has a step of 60, larger than the range 0-59/],
+  ['0 0-23/25 * * *', /hour field "0-23\/25" has a step of 25, larger than the range 0-23/],
+  ['0 12 * * *\n', /contains a line break or control character \(\\n\) after field 5/],
+  ['0 12\r\n* * *', /contains a line break or control character \(\\r\) after field 2/],
 ];
 
 export const CLI_CASES: CliCase[] = [
@@ -152,6 +157,17 @@ export const CLI_CASES: CliCase[] = [
     { cls: S, name: `${name} (task schedule)`, files: { 'schedules.yml': content }, args: ['schedule', 'tick', '0 1 * * *'], exit: 1, error },
     { cls: S, name: `${name} (task scheduler)`, files: { 'schedules.yml': content }, args: ['scheduler'], exit: 1, error },
   ]),
+  // schedules.yml is a folder: the error names the path (it was a bare EISDIR)
+  ...[['schedule', 'tick', '0 1 * * *'], ['schedules'], ['unschedule', 'tock'], ['scheduler']].map(
+    (args): CliCase => ({
+      cls: S,
+      name: `schedules.yml is a folder (task ${args[0]})`,
+      files: { 'schedules.yml': null, 'schedules.yml/.keep': '' },
+      args,
+      exit: 1,
+      error: /schedules\.yml: cannot read the schedules file: it is a directory, not a file$/,
+    }),
+  ),
   ...(
     [
       ['entry is a list', 'tock: [1, 2]\n', /schedules\.yml:1:7: schedule "tock": expected a cron expression string/],

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, Project } from './cli-harness';
 
@@ -179,6 +179,81 @@ describe('task scheduler', () => {
       scheduler.child.kill('SIGTERM');
       expect(await exited(scheduler.child)).toBe(0);
       await expect(fetch(url)).rejects.toThrow();
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('schedules.yml integrity through the CLI (issue 14)', () => {
+  it('prints the entry\'s own zone and real next run; follows symlinks; keeps BOM, CRLF and comments', () => {
+    const project = countingProject();
+    try {
+      project.write('schedules.yml', 'tick: { cron: "0 10 1 1 *", timezone: "America/New_York" }\n');
+      const out = project.task(['schedule', 'tick', '0 10 1 1 *']);
+      expect(out.code).toBe(0);
+      // 10:00 in New York on 1 January is 15:00Z (not 10:00Z in UTC).
+      expect(out.stdout).toMatch(/^tick scheduled "0 10 1 1 \*" \(America\/New_York\); next run \d{4}-01-01T15:00:00\.000Z\n$/);
+
+      // A symlinked schedules.yml (dotfile manager): written at the target, the link stays.
+      mkdirSync(join(project.dir, 'dotfiles'));
+      const target = join(project.dir, 'dotfiles', 'schedules.yml');
+      writeFileSync(target, Buffer.from('\uFEFF# managed elsewhere\r\ntock: "0 3 * * *"\r\n', 'utf8'));
+      rmSync(join(project.dir, 'schedules.yml'));
+      symlinkSync('dotfiles/schedules.yml', join(project.dir, 'schedules.yml'));
+      expect(project.task(['schedule', 'tick', '*/5 * * * *']).code).toBe(0);
+      expect(lstatSync(join(project.dir, 'schedules.yml')).isSymbolicLink()).toBe(true);
+      expect(readFileSync(target, 'utf8')).toBe('\uFEFF# managed elsewhere\r\ntock: "0 3 * * *"\r\ntick: "*/5 * * * *"\r\n');
+      expect(project.task(['unschedule', 'tick']).code).toBe(0);
+      expect(readFileSync(target, 'utf8')).toBe('\uFEFF# managed elsewhere\r\ntock: "0 3 * * *"\r\n');
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('refuses read-only files, folders, shared anchors and bad steps with one error line naming the problem; nothing changes', () => {
+    const project = countingProject();
+    try {
+      const path = join(project.dir, 'schedules.yml');
+      project.write('schedules.yml', 'tock: "0 3 * * *"\n');
+      chmodSync(path, 0o444);
+      let result = project.task(['schedule', 'tick', '0 1 * * *']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`error: ${path} is read-only (mode 0444); nothing was written. Make it writable (chmod u+w) to let Cascadence edit it\n`);
+      expect(readFileSync(path, 'utf8')).toBe('tock: "0 3 * * *"\n');
+      chmodSync(path, 0o644);
+
+      const anchored = 'tick: &base { cron: "0 1 * * *" }\ntock: *base\n';
+      project.write('schedules.yml', anchored);
+      result = project.task(['unschedule', 'tick']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^error: .*schedules\.yml:1:1: cannot remove schedule "tick": its value carries the anchor &base, which "tock" uses through the alias \*base \(line 2\)/);
+      result = project.task(['schedule', 'tick', '*/60 * * * * *']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^error: invalid cron expression "\*\/60 \* \* \* \* \*": second field "\*\/60" has a step of 60/);
+      expect(readFileSync(path, 'utf8')).toBe(anchored);
+
+      rmSync(path);
+      mkdirSync(path);
+      for (const args of [['schedule', 'tick', '0 1 * * *'], ['schedules'], ['unschedule', 'tick']]) {
+        result = project.task(args);
+        expect({ args, code: result.code }).toEqual({ args, code: 1 });
+        expect(result.stderr).toBe(`error: ${path}: cannot read the schedules file: it is a directory, not a file\n`);
+      }
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('task schedules warns about a corrupt state file and still lists the schedules (like task scheduler)', () => {
+    const project = countingProject();
+    try {
+      project.write('schedules.yml', 'tock: "0 3 * * *"\n');
+      project.write('.cascadence/schedules.state.json', '{ "version": 1, "schedules": { oops');
+      const result = project.task(['schedules', '--json']);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toMatch(/^warning: .*schedules\.state\.json:1:\d+: cannot parse the schedule state file: .*; last runs are not shown\n$/);
+      expect(JSON.parse(result.stdout)).toEqual([expect.objectContaining({ task: 'tock', cron: '0 3 * * *', lastRun: null })]);
     } finally {
       project.remove();
     }

@@ -1,6 +1,8 @@
 import { CascadenceError } from '@cascadence/core';
-import { CronExpressionParser, type CronExpression } from 'cron-parser';
-import { didYouMean, ScheduleErrorCode } from './errors';
+import { CronExpressionParser } from 'cron-parser';
+import { nextFireAfter, zoneOffsets, type ZoneOffsets } from './next-fire';
+import { WallClockCron } from './wall-clock';
+import { didYouMean, ScheduleErrorCode, shown } from './errors';
 
 /** Macros accepted in place of a crontab line, and the 5- or 6-field line each stands for. */
 export const CRON_MACROS: Readonly<Record<string, string>> = Object.freeze({
@@ -32,8 +34,7 @@ export interface ValidatedCron {
 }
 
 function cronError(expression: unknown, problem: string, details: Record<string, unknown> = {}, suggestions: string[] = []): CascadenceError {
-  const shown = typeof expression === 'string' ? JSON.stringify(expression) : String(expression);
-  return new CascadenceError(ScheduleErrorCode.INVALID_CRON, `invalid cron expression ${shown}: ${problem}`, {
+  return new CascadenceError(ScheduleErrorCode.INVALID_CRON, `invalid cron expression ${shown(expression)}: ${problem}`, {
     details: { expression, problem, ...details },
     suggestions,
   });
@@ -63,6 +64,17 @@ function validateUncached(expression: unknown): ValidatedCron {
     throw cronError(expression, 'expected a non-empty string such as "0 12 * * *"');
   }
   const trimmed = expression.trim();
+  const control = /[\u0000-\u0008\u000a-\u001f\u007f\u0085\u2028\u2029]/.exec(expression);
+  if (control !== null) {
+    const before = expression.slice(0, control.index).trim();
+    const count = before === '' ? 0 : before.split(/\s+/).length;
+    const name = JSON.stringify(control[0]).slice(1, -1);
+    const where = count === 0 ? 'before the first field' : `after field ${count}`;
+    throw cronError(trimmed, `contains a line break or control character (${name}) ${where}; an expression is one line of fields separated by spaces`, {
+      field: count === 0 ? undefined : count,
+      position: control.index,
+    });
+  }
   let fields: string[];
   if (trimmed.startsWith('@')) {
     const macro = CRON_MACROS[trimmed.toLowerCase()];
@@ -86,6 +98,7 @@ function validateUncached(expression: unknown): ValidatedCron {
   }
   const hasSeconds = fields.length === 6;
   const six = hasSeconds ? fields : ['0', ...fields];
+  checkSteps(trimmed, six, hasSeconds);
   const normalized = six.join(' ');
   try {
     const parsed = CronExpressionParser.parse(normalized, { tz: 'UTC', currentDate: VALIDATION_DATE });
@@ -94,6 +107,45 @@ function validateUncached(expression: unknown): ValidatedCron {
     throw explain(trimmed, six, hasSeconds, error);
   }
   return { expression: trimmed, normalized, hasSeconds };
+}
+
+const FIELD_LIMITS: ReadonlyArray<readonly [number, number]> = [
+  [0, 59],
+  [0, 59],
+  [0, 23],
+  [1, 31],
+  [1, 12],
+  [0, 6],
+];
+
+/**
+ * A step larger than the range it walks (`*\/60` in seconds, `0-23/25`) matches only the range's
+ * start: almost certainly not what was meant, so it is refused naming the field.
+ */
+function checkSteps(expression: string, six: string[], hasSeconds: boolean): void {
+  for (let i = 0; i < 6; i++) {
+    const value = six[i] as string;
+    const [min, max] = FIELD_LIMITS[i] as readonly [number, number];
+    for (const part of value.split(',')) {
+      const match = /^(\*|\d+(?:-(\d+))?)\/(\d+)$/.exec(part);
+      if (match === null) continue;
+      const step = Number(match[3]);
+      let lo = min;
+      let hi = max;
+      if (match[1] !== '*') {
+        lo = Number.parseInt(match[1] as string, 10);
+        hi = match[2] === undefined ? max : Number(match[2]);
+      }
+      if (step > 0 && hi >= lo && step > hi - lo) {
+        const name = FIELD_NAMES[i] as string;
+        throw cronError(
+          expression,
+          `${name} field ${shown(value)} has a step of ${step}, larger than the range ${lo}-${hi} it steps through (it would only ever match ${lo}); use ${lo} or a smaller step`,
+          { field: name, position: hasSeconds ? i + 1 : i, value },
+        );
+      }
+    }
+  }
 }
 
 /** Finds which field is wrong by parsing each one alone, and words the parser's complaint. */
@@ -109,8 +161,8 @@ function explain(expression: string, six: string[], hasSeconds: boolean, error: 
       const message = fieldError instanceof Error ? fieldError.message : String(fieldError);
       const range = /expected range (\d+)-(\d+)/.exec(message);
       const problem = range
-        ? `${name} field "${value}" is out of range (${FIELD_RANGES[i]})`
-        : `${name} field "${value}" is invalid (${tidy(message)}; allowed: ${FIELD_RANGES[i]})`;
+        ? `${name} field ${shown(value)} is out of range (${FIELD_RANGES[i]})`
+        : `${name} field ${shown(value)} is invalid (${tidy(message)}; allowed: ${FIELD_RANGES[i]})`;
       return cronError(expression, problem, { field: name, position: hasSeconds ? i + 1 : i, value, cause: message });
     }
   }
@@ -124,7 +176,7 @@ function tidy(message: string): string {
     .replace(/\.$/, '');
   if (/day of month/i.test(text)) return 'that day never occurs in the given month(s)';
   if (/loop limit exceeded/i.test(text)) return 'it never matches a real date';
-  return text;
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 let knownZones: string[] | undefined;
@@ -178,23 +230,23 @@ export function timeZoneOffsetMinutes(timezone: string, at: number): number {
   return Math.round((local - Math.floor(at / 1000) * 1000) / 60_000);
 }
 
-/** A DST transition repeats or skips at most this much wall-clock time (2 h historically). */
-const DST_LOOKBEHIND_MS = 3 * 60 * 60 * 1000;
-
 /**
- * A cron expression bound to a time zone, answering "when is the next fire after t?".
- * Consecutive questions (t = the previous answer) walk one iterator; other questions start a
- * fresh walk from shortly before a nearby DST change, so a wall-clock time that occurs twice
- * (fall back) fires once and one that is skipped (spring forward) fires once, shifted — the
- * same answers whether the scheduler ran through the change or started in the middle of it.
+ * A cron expression bound to a time zone, answering "when is the next fire after t?" with the
+ * DST rules of `next-fire.ts`: a wall-clock time skipped by a forward shift fires once, shifted;
+ * one that occurs twice fires once (at its first occurrence) unless the hour field is `*`; the
+ * answer depends only on t, so it is the same whether the scheduler ran through a change or
+ * (re)started in the middle of it. It never gives up in a zone with odd transitions (such as
+ * Australia/Lord_Howe's 30-minute shift).
  */
 export class CronSchedule {
   readonly expression: string;
   readonly timezone: string;
   readonly normalized: string;
   readonly hasSeconds: boolean;
-  private iterator: CronExpression | undefined;
-  private iteratorLast = Number.NaN;
+  /** True when the hour field is `*`: repeated wall times (fall back) fire at both occurrences. */
+  readonly interval: boolean;
+  private readonly wall: WallClockCron;
+  private readonly offsets: ZoneOffsets;
   private memoAfter = Number.NaN;
   private memoNext = Number.NaN;
 
@@ -204,22 +256,19 @@ export class CronSchedule {
     this.normalized = valid.normalized;
     this.hasSeconds = valid.hasSeconds;
     this.timezone = validateTimeZone(timezone);
+    this.wall = wallClockCron(this.normalized);
+    this.interval = this.wall.everyHour;
+    this.offsets = zoneOffsets(this.timezone);
   }
 
   /** Epoch ms of the first fire strictly after `after`, or NaN when there is none. */
   nextAfter(after: number): number {
     if (after === this.memoAfter) return this.memoNext;
     let next: number;
-    if (this.iterator !== undefined && after === this.iteratorLast) {
-      next = this.step();
-    } else {
-      const changes = timeZoneOffsetMinutes(this.timezone, after - DST_LOOKBEHIND_MS) !== timeZoneOffsetMinutes(this.timezone, after);
-      this.iterator = CronExpressionParser.parse(this.normalized, {
-        tz: this.timezone,
-        currentDate: changes ? after - DST_LOOKBEHIND_MS : after,
-      });
-      next = this.step();
-      while (next <= after) next = this.step();
+    try {
+      next = nextFireAfter(this.wall, this.offsets, after);
+    } catch {
+      next = Number.NaN; // e.g. an instant beyond what Intl can format: reported as "no next fire"
     }
     this.memoAfter = after;
     this.memoNext = next;
@@ -243,18 +292,19 @@ export class CronSchedule {
     }
     return out;
   }
+}
 
-  private step(): number {
-    try {
-      const value = (this.iterator as CronExpression).next().getTime();
-      this.iteratorLast = value;
-      return value;
-    } catch {
-      this.iterator = undefined;
-      this.iteratorLast = Number.NaN;
-      return Number.NaN;
-    }
+const wallClocks = new Map<string, WallClockCron>();
+
+/** Parsed fields are immutable: one per distinct normalized expression. */
+function wallClockCron(normalized: string): WallClockCron {
+  let found = wallClocks.get(normalized);
+  if (found === undefined) {
+    if (wallClocks.size >= 10_000) wallClocks.clear();
+    found = new WallClockCron(normalized);
+    wallClocks.set(normalized, found);
   }
+  return found;
 }
 
 /**

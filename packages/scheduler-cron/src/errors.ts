@@ -14,6 +14,8 @@ export const ScheduleErrorCode = {
   SCHEDULES_LOCKED: 'CASCADENCE_SCHEDULES_LOCKED',
   /** `unschedule`/`pause`/`resume` named a task that has no schedule. */
   UNKNOWN_SCHEDULE: 'CASCADENCE_UNKNOWN_SCHEDULE',
+  /** A schedule has no next fire time (reported through `onError` phase `schedule` and the log). */
+  NO_NEXT_FIRE: 'CASCADENCE_NO_NEXT_FIRE',
   /** A bad option given to `schedule()` or `new CronScheduler()`. */
   INVALID_SCHEDULE_OPTIONS: 'CASCADENCE_INVALID_SCHEDULE_OPTIONS',
 } as const;
@@ -28,4 +30,20 @@ export function didYouMean(name: string, known: Iterable<string>): { hint: strin
 
 export function optionError(message: string, details: Record<string, unknown> = {}, suggestions: string[] = []): CascadenceError {
   return new CascadenceError(ScheduleErrorCode.INVALID_SCHEDULE_OPTIONS, message, { details, suggestions });
+}
+
+/** Longest value quoted in full in a message; longer ones are cut (a 1 MB entry must not make a 2 MB error line). */
+export const MAX_SHOWN_CHARS = 80;
+
+/** `JSON.stringify(value)`, cut to MAX_SHOWN_CHARS with the full length noted: `"0 0 * * * 1,2,…" (1048576 chars)`. */
+export function shown(value: unknown, max = MAX_SHOWN_CHARS): string {
+  if (typeof value !== 'string') return String(value);
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(`${value.slice(0, max)}…`)} (${value.length} chars)`;
+}
+
+/** A list of names for a message: the first `max`, then "and N more". */
+export function shownList(names: readonly string[], max = 20): string {
+  const head = names.slice(0, max).map((name) => (name.length > MAX_SHOWN_CHARS ? shown(name) : name));
+  return names.length > max ? `${head.join(', ')} and ${names.length - max} more` : head.join(', ');
 }

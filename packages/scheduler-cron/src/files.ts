@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, constants as fsConstants } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { promises as fsp, constants as fsConstants, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CascadenceError } from '@cascadence/core';
 import { lock } from 'proper-lockfile';
 import { ScheduleErrorCode } from './errors';
@@ -26,6 +26,69 @@ export function sameSignature(a: FileSignature | undefined, b: FileSignature | u
 
 export function signatureOf(stat: { mtimeMs: number; size: number; ino: number }): FileSignature {
   return { mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino };
+}
+
+/** An error about `path` that names it (EISDIR and friends carry no path of their own). */
+export function fileError(path: string, error: unknown, action: string, what: string): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    code === 'EISDIR'
+      ? 'it is a directory, not a file'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ELOOP'
+          ? 'too many levels of symbolic links'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is not a directory'
+            : (error as Error | undefined)?.message ?? String(error);
+  return new CascadenceError(ScheduleErrorCode.SCHEDULES_INVALID, `${path}: cannot ${action} the ${what}: ${reason}`, {
+    details: { path, errno: code },
+    cause: error,
+  });
+}
+
+/** Reads a file's bytes; a missing file is `undefined`; other errors name the path. */
+export async function readBytesIfExists(path: string, what = 'file'): Promise<Buffer | undefined> {
+  try {
+    return await fsp.readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fileError(path, error, 'read', what);
+  }
+}
+
+export function readBytesIfExistsSync(path: string, what = 'file'): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fileError(path, error, 'read', what);
+  }
+}
+
+/**
+ * Where a write to `path` must go: `path` itself, or, when it is a symlink (a dotfile manager's
+ * link, say), its final target — so the link stays a link and the target sees the change. A
+ * dangling link resolves to its (missing) target, which the write creates.
+ */
+export async function resolveWriteTarget(path: string): Promise<string> {
+  return resolveWriteTargetSync(path);
+}
+
+export function resolveWriteTargetSync(path: string): string {
+  let current = resolve(path);
+  for (let hops = 0; hops < 40; hops++) {
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(current).isSymbolicLink();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return current;
+      throw fileError(path, error, 'read', 'file');
+    }
+    if (!isLink) return current;
+    current = resolve(dirname(current), readlinkSync(current));
+  }
+  throw fileError(path, Object.assign(new Error('ELOOP'), { code: 'ELOOP' }), 'follow', 'symbolic link');
 }
 
 /** Reads a text file; a missing file is `undefined`. */
@@ -103,20 +166,45 @@ function tempPrefix(path: string): string {
  * folder. Call it while holding the file's lock: leftover temp files of writers that died are
  * removed first (no live writer can own them then). Returns the new file's signature.
  */
-export async function writeFileAtomic(path: string, data: string): Promise<FileSignature> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { shownPath?: string } = {}): Promise<FileSignature> {
   const dir = dirname(path);
-  await fsp.mkdir(dir, { recursive: true });
-  await removeStaleTemps(path);
+  const shownPath = options.shownPath ?? path;
   let mode = 0o644;
+  let owner: { uid: number; gid: number } | undefined;
   try {
-    mode = (await fsp.stat(path)).mode & 0o777;
-  } catch {
+    const info = await fsp.stat(path);
+    if (info.isDirectory()) throw fileError(shownPath, Object.assign(new Error('EISDIR'), { code: 'EISDIR' }), 'write', 'file');
+    mode = info.mode & 0o7777;
+    owner = { uid: info.uid, gid: info.gid };
+    // Replacing the file by rename would ignore its mode: a read-only file is the user's "do not touch".
+    let writable = (mode & 0o222) !== 0;
+    if (writable) writable = await fsp.access(path, fsConstants.W_OK).then(() => true, () => false);
+    if (!writable) {
+      throw new CascadenceError(
+        ScheduleErrorCode.SCHEDULES_INVALID,
+        `${shownPath}${shownPath === path ? '' : ` (-> ${path})`} is read-only (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); nothing was written. Make it writable (chmod u+w) to let Cascadence edit it`,
+        { details: { path: shownPath, target: path, mode: mode & 0o777 } },
+      );
+    }
+  } catch (error) {
+    if (CascadenceError.isInstance(error)) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(shownPath, error, 'write', 'file');
     // new file: default mode
   }
+  await fsp.mkdir(dir, { recursive: true });
+  await removeStaleTemps(path);
   const temp = join(dir, `${tempPrefix(path)}${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fsp.open(temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, mode);
+  let handle: fsp.FileHandle;
   try {
-    await handle.writeFile(data, 'utf8');
+    handle = await fsp.open(temp, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY, mode & 0o777);
+  } catch (error) {
+    throw fileError(shownPath, error, 'write', 'file (its temp file)');
+  }
+  try {
+    // Keep the file's owner when a privileged process rewrites it (best effort).
+    if (owner !== undefined && process.getuid?.() === 0) await handle.chown(owner.uid, owner.gid).catch(() => undefined);
+    if ((mode & 0o7000) !== 0) await handle.chmod(mode).catch(() => undefined);
+    await handle.writeFile(data);
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => undefined);

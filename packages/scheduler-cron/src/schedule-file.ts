@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CascadenceError } from '@cascadence/core';
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, YAMLMap, type Node, type Pair } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { validateCron, validateTimeZone } from './cron';
 import { parseDuration } from './duration';
-import { didYouMean, optionError, ScheduleErrorCode } from './errors';
-import { readTextIfExists, withFileLock, writeFileAtomic, type FileSignature, type LockOptions } from './files';
+import { didYouMean, optionError, ScheduleErrorCode, shown } from './errors';
+import { readBytesIfExists, readBytesIfExistsSync, resolveWriteTarget, withFileLock, writeFileAtomic, type FileSignature, type LockOptions } from './files';
+import { decodeSource, encodeSource, type SourceText } from './source-text';
+import { applyEdits, deleteEntryEdits, setEntryEdits, type EditContext, type TextEdit } from './yaml-edit';
 
 /** What happens when a fire is due while the previous run of the same task is still going. */
 export type OverlapPolicy = 'skip' | 'buffer-one' | 'allow';
@@ -54,12 +55,14 @@ const OPTION_KEYS = ['timezone', 'overlap', 'catchUp', 'jitterMs', 'paused'] as 
 export interface ParsedSchedules {
   path: string;
   doc: Document;
+  /** The text parsed (the file without its BOM; undecodable bytes as U+DC80..U+DCFF). */
+  text: string;
+  /** 1-based line and column of an offset of `text`. */
+  position: (offset: number) => { line: number; column: number };
   entries: ScheduleEntry[];
   /** Entries that are malformed (each error names path:line:column); they are not in `entries`. */
   problems: CascadenceError[];
 }
-
-const STRINGIFY = { lineWidth: 0 } as const;
 
 /**
  * Parses the schedules file's text. YAML syntax errors, and a top level that is not a mapping,
@@ -75,6 +78,7 @@ export function parseSchedules(text: string, path: string): ParsedSchedules {
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
+  const position = (offset: number): { line: number; column: number } => where(offset);
   const [syntax] = doc.errors;
   if (syntax !== undefined) {
     const pos = syntax.linePos?.[0] ?? where(syntax.pos[0]);
@@ -91,7 +95,7 @@ export function parseSchedules(text: string, path: string): ParsedSchedules {
   const problems: CascadenceError[] = [];
   const contents = doc.contents;
   if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
-    return { path, doc, entries, problems };
+    return { path, doc, text, position, entries, problems };
   }
   if (!isMap(contents)) {
     const { line, column } = where(contents.range?.[0]);
@@ -108,7 +112,7 @@ export function parseSchedules(text: string, path: string): ParsedSchedules {
     const { line, column } = where(keyNode?.range?.[0]);
     const task = isScalar(keyNode) ? keyNode.value : undefined;
     const fail = (problem: string, extra: Record<string, unknown> = {}, suggestions: string[] = [], at = { line, column }): void => {
-      const label = typeof task === 'string' ? `schedule "${task}"` : 'entry';
+      const label = typeof task === 'string' ? `schedule ${shown(task, 60)}` : 'entry';
       problems.push(
         new CascadenceError(ScheduleErrorCode.SCHEDULES_INVALID, `${path}:${at.line}:${at.column}: ${label}: ${problem}`, {
           details: { path, line: at.line, column: at.column, task, ...extra },
@@ -138,7 +142,7 @@ export function parseSchedules(text: string, path: string): ParsedSchedules {
       fail(error.message, { code: error.code, ...error.details }, error.suggestions, valueAt);
     }
   }
-  return { path, doc, entries, problems };
+  return { path, doc, text, position, entries, problems };
 }
 
 /** Duplicate keys (in the file or in one long-form entry) are a parse error at the second one. */
@@ -154,7 +158,7 @@ function assertUniqueKeys(map: YAMLMap, path: string, where: (offset: number | u
         const before = where(first.range?.[0]);
         throw new CascadenceError(
           ScheduleErrorCode.SCHEDULES_PARSE,
-          `${path}:${line}:${column}: cannot parse the schedules file: duplicate key ${JSON.stringify(value)} (first at line ${before.line}) (the file was not changed; fix it by hand)`,
+          `${path}:${line}:${column}: cannot parse the schedules file: duplicate key ${shown(value, 60)} (first at line ${before.line}) (the file was not changed; fix it by hand)`,
           { details: { path, line, column, reason: 'duplicate key', yamlCode: 'DUPLICATE_KEY' } },
         );
       }
@@ -229,14 +233,9 @@ export function checkOptionNames(options: object): void {
 /** Reads and validates a schedules file; a missing file has no entries. Throws on any problem. */
 export function readSchedules(path = './schedules.yml'): ScheduleEntry[] {
   const absolute = resolve(path);
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const parsed = parseSchedules(text, absolute);
+  const bytes = readBytesIfExistsSync(absolute, 'schedules file');
+  if (bytes === undefined) return [];
+  const parsed = parseSchedules(decodeSource(bytes, absolute).text, absolute);
   if (parsed.problems[0] !== undefined) throw parsed.problems[0];
   return parsed.entries;
 }
@@ -247,22 +246,17 @@ export function readSchedules(path = './schedules.yml'): ScheduleEntry[] {
  */
 export function inspectSchedules(path = './schedules.yml'): { path: string; exists: boolean; entries: ScheduleEntry[]; problems: CascadenceError[] } {
   const absolute = resolve(path);
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: absolute, exists: false, entries: [], problems: [] };
-    throw error;
-  }
-  const { entries, problems } = parseSchedules(text, absolute);
+  const bytes = readBytesIfExistsSync(absolute, 'schedules file');
+  if (bytes === undefined) return { path: absolute, exists: false, entries: [], problems: [] };
+  const { entries, problems } = parseSchedules(decodeSource(bytes, absolute).text, absolute);
   return { path: absolute, exists: true, entries, problems };
 }
 
 /**
- * A change to apply to the parsed file under the lock: it edits `parsed.doc` (or throws) and
- * returns false when nothing needed to change (then nothing is written).
+ * A change to apply to the parsed file under the lock: returns the text edits (or throws), and
+ * what each touched task must look like afterwards (`null`: removed). No edits: nothing is written.
  */
-export type ScheduleMutation = (parsed: ParsedSchedules) => boolean;
+export type ScheduleMutation = (parsed: ParsedSchedules, ctx: EditContext) => { edits: TextEdit[]; expected: Map<string, { cron: string; options: ScheduleEntryOptions } | null> };
 
 export interface UpdateResult {
   /** False when the change was a no-op: nothing was written. */
@@ -274,128 +268,82 @@ export interface UpdateResult {
   signature: FileSignature | undefined;
 }
 
+/** Reads the schedules file as `SourceText` (undefined when it does not exist); errors name the path. */
+export function readScheduleSourceSync(path: string): SourceText | undefined {
+  const bytes = readBytesIfExistsSync(path, 'schedules file');
+  return bytes === undefined ? undefined : decodeSource(bytes, path);
+}
+
+export async function readScheduleSource(path: string): Promise<SourceText | undefined> {
+  const bytes = await readBytesIfExists(path, 'schedules file');
+  return bytes === undefined ? undefined : decodeSource(bytes, path);
+}
+
 /**
- * Read-modify-write of the schedules file under its lock: read the current text (whatever
- * other processes wrote), parse it (a file that does not parse is never overwritten), apply
- * `mutate`, write atomically when the text changed.
+ * Read-modify-write of the schedules file under its lock: read the current bytes (whatever
+ * other processes wrote), parse them (a file that does not parse is never overwritten), turn
+ * the change into edits of the text (everything else stays byte for byte), check that the
+ * result parses and that no other entry changed, write atomically. A symlink is followed: the
+ * lock, the temp file and the write are at its target.
  */
 export async function updateSchedulesFile(path: string, mutate: ScheduleMutation, lockOptions: LockOptions = {}): Promise<UpdateResult> {
   const absolute = resolve(path);
+  const target = await resolveWriteTarget(absolute);
   return withFileLock(
-    absolute,
+    target,
     async (assertHeld) => {
-      const before = (await readTextIfExists(absolute)) ?? '';
-      const parsed = parseSchedules(before, absolute);
-      const changed = mutate(parsed);
-      const after = !changed || parsed.doc.contents === null ? before : parsed.doc.toString(STRINGIFY);
-      if (after === before) {
+      const source = (await readScheduleSource(target)) ?? { text: '', bom: false, eol: '\n' as const };
+      const parsed = parseSchedules(source.text, absolute);
+      const ctx: EditContext = { path: absolute, text: source.text, doc: parsed.doc, eol: source.eol, position: parsed.position };
+      const { edits, expected } = mutate(parsed, ctx);
+      const after = edits.length === 0 ? source.text : applyEdits(source.text, edits);
+      if (after === source.text) {
         return { written: false, entries: parsed.entries, problems: parsed.problems, signature: undefined };
       }
       const reparsed = parseSchedules(after, absolute);
+      checkRoundTrip(absolute, parsed, reparsed, expected);
       assertHeld();
-      const signature = await writeFileAtomic(absolute, after);
+      const signature = await writeFileAtomic(target, encodeSource(source, after), { shownPath: absolute });
       return { written: true, entries: reparsed.entries, problems: reparsed.problems, signature };
     },
     lockOptions,
   );
 }
 
-function quoted(value: string): Scalar<string> {
-  const scalar = new Scalar(value);
-  scalar.type = 'QUOTE_DOUBLE';
-  return scalar;
-}
-
-function optionNode(key: (typeof OPTION_KEYS)[number], value: unknown): Node {
-  if (key === 'timezone') return quoted(value as string);
-  if (key === 'catchUp') {
-    const map = new YAMLMap();
-    map.flow = true;
-    const window = (value as CatchUpOptions).window;
-    map.set(new Scalar('window'), typeof window === 'string' ? quoted(window) : new Scalar(window));
-    return map;
+/** The edit must change exactly the touched entries: anything else is refused, nothing written. */
+function checkRoundTrip(
+  path: string,
+  before: ParsedSchedules,
+  after: ParsedSchedules,
+  expected: Map<string, { cron: string; options: ScheduleEntryOptions } | null>,
+): void {
+  const strip = (entry: ScheduleEntry): string => JSON.stringify({ ...entry, line: 0, column: 0 });
+  const old = new Map(before.entries.map((entry) => [entry.task, strip(entry)]));
+  const now = new Map(after.entries.map((entry) => [entry.task, entry]));
+  const problem = (what: string): CascadenceError =>
+    new CascadenceError(ScheduleErrorCode.SCHEDULES_INVALID, `${path}: cannot edit the schedules file without changing more than asked (${what}); the file was not changed`, {
+      details: { path },
+    });
+  for (const [task, entry] of old) {
+    if (expected.has(task)) continue;
+    const current = now.get(task);
+    if (current === undefined || strip(current) !== entry) throw problem(`schedule ${shown(task, 60)} would change`);
   }
-  return new Scalar(value);
-}
-
-function findPair(doc: Document, task: string): Pair<Scalar, Node | null> | undefined {
-  const contents = doc.contents;
-  if (!isMap(contents)) return undefined;
-  return (contents.items as Array<Pair<unknown, unknown>>).find((pair) => isScalar(pair.key) && pair.key.value === task) as
-    | Pair<Scalar, Node | null>
-    | undefined;
-}
-
-/**
- * Sets the entry of `task` in the document: the short form when no option is set, else the
- * long form. An existing entry is edited in place (its key position, comments and quoting
- * survive); a new one is appended.
- */
-export function setEntry(doc: Document, task: string, cron: string, options: ScheduleEntryOptions): void {
-  if (!isMap(doc.contents)) {
-    const map = new YAMLMap();
-    doc.contents = map as unknown as Document['contents'];
-  }
-  const map = doc.contents as unknown as YAMLMap;
-  const pair = findPair(doc, task);
-  const hasOptions = OPTION_KEYS.some((key) => options[key] !== undefined);
-  const current = pair?.value ?? null;
-  let replacement: Node;
-  if (!hasOptions) {
-    if (isScalar(current) && typeof current.value === 'string') {
-      if (current.value !== cron) current.value = cron;
-      return;
+  for (const task of now.keys()) if (!old.has(task) && !expected.has(task)) throw problem(`schedule ${shown(task, 60)} would appear`);
+  const problemKey = (p: CascadenceError): string => `${String(p.details.task)}\n${p.code}`;
+  const oldProblems = new Set(before.problems.filter((p) => !expected.has(p.details.task as string)).map(problemKey));
+  const newProblems = new Set(after.problems.filter((p) => !expected.has(p.details.task as string)).map(problemKey));
+  if ([...oldProblems].some((p) => !newProblems.has(p)) || [...newProblems].some((p) => !oldProblems.has(p))) throw problem('a malformed entry would change');
+  for (const [task, want] of expected) {
+    const current = now.get(task);
+    if (want === null) {
+      if (current !== undefined) throw problem(`schedule ${shown(task, 60)} would still be there`);
+      continue;
     }
-    replacement = quoted(cron);
-  } else if (isMap(current)) {
-    setScalarIn(current, 'cron', cron, true);
-    for (const key of OPTION_KEYS) {
-      const value = options[key];
-      if (value === undefined) {
-        current.delete(key);
-      } else if (key === 'catchUp') {
-        const existing = current.get(key, true) as Node | undefined;
-        const same = isMap(existing) && JSON.stringify(existing.toJSON()) === JSON.stringify(value);
-        if (!same) current.set(new Scalar(key), optionNode(key, value));
-      } else {
-        setScalarIn(current, key, value, key === 'timezone');
-      }
+    if (current === undefined || current.cron !== want.cron || !sameOptions(optionsOf(current), want.options)) {
+      throw problem(`schedule ${shown(task, 60)} would not read back as written`);
     }
-    return;
-  } else {
-    const long = new YAMLMap();
-    long.flow = true;
-    long.set(new Scalar('cron'), quoted(cron));
-    for (const key of OPTION_KEYS) {
-      if (options[key] !== undefined) long.set(new Scalar(key), optionNode(key, options[key]));
-    }
-    replacement = long;
   }
-  if (pair !== undefined) {
-    if (current !== null && typeof (current as Scalar).comment === 'string') (replacement as Scalar).comment = (current as Scalar).comment;
-    pair.value = replacement;
-  } else {
-    map.items.push(doc.createPair(new Scalar(task), replacement) as Pair<unknown, unknown>);
-  }
-}
-
-function setScalarIn(map: YAMLMap, key: string, value: unknown, quote: boolean): void {
-  const existing = map.get(key, true) as Node | undefined;
-  if (isScalar(existing)) {
-    if (existing.value !== value) existing.value = value;
-    return;
-  }
-  map.set(new Scalar(key), quote ? quoted(value as string) : new Scalar(value));
-}
-
-/** Removes the entry of `task`; returns false when there was none. */
-export function deleteEntry(doc: Document, task: string): boolean {
-  const contents = doc.contents;
-  if (!isMap(contents)) return false;
-  const index = (contents.items as Array<Pair<unknown, unknown>>).findIndex((pair) => isScalar(pair.key) && pair.key.value === task);
-  if (index < 0) return false;
-  contents.items.splice(index, 1);
-  return true;
 }
 
 /** The options of `entry` merged with `changes` (`null` clears, `undefined` keeps), normalized. */
@@ -448,17 +396,20 @@ export async function upsertSchedules(path: string, requests: UpsertRequest[], l
   });
   return updateSchedulesFile(
     path,
-    (parsed) => {
+    (parsed, ctx) => {
       const byTask = new Map(parsed.entries.map((entry) => [entry.task, entry]));
-      let changed = false;
-      for (const request of checked) {
+      const edits: TextEdit[] = [];
+      const expected = new Map<string, { cron: string; options: ScheduleEntryOptions }>();
+      // One edit per task: when a task is requested twice, the last request wins.
+      const last = new Map(checked.map((request) => [request.task, request]));
+      for (const request of last.values()) {
         const existing = byTask.get(request.task);
         const options = mergeOptions(existing, request.options ?? {});
+        expected.set(request.task, { cron: request.cron, options });
         if (existing !== undefined && existing.cron === request.cron && sameOptions(optionsOf(existing), options)) continue;
-        setEntry(parsed.doc, request.task, request.cron, options);
-        changed = true;
+        edits.push(...setEntryEdits(ctx, request.task, request.cron, options as Record<string, unknown>, OPTION_KEYS));
       }
-      return changed;
+      return { edits, expected };
     },
     lockOptions,
   );
@@ -474,9 +425,10 @@ export async function removeSchedule(path: string, task: string, lockOptions: Lo
   const absolute = resolve(path);
   return updateSchedulesFile(
     absolute,
-    (parsed) => {
-      if (!deleteEntry(parsed.doc, task)) throw unknownScheduleError(absolute, task, parsed.entries.map((entry) => entry.task));
-      return true;
+    (parsed, ctx) => {
+      const edits = deleteEntryEdits(ctx, task);
+      if (edits === undefined) throw unknownScheduleError(absolute, task, parsed.entries.map((entry) => entry.task));
+      return { edits, expected: new Map([[task, null]]) };
     },
     lockOptions,
   );
@@ -487,7 +439,7 @@ export async function setSchedulePaused(path: string, task: string, paused: bool
   const absolute = resolve(path);
   return updateSchedulesFile(
     absolute,
-    (parsed) => {
+    (parsed, ctx) => {
       const entry = parsed.entries.find((candidate) => candidate.task === task);
       if (entry === undefined) {
         const broken = parsed.problems.find((problem) => problem.details.task === task);
@@ -495,9 +447,9 @@ export async function setSchedulePaused(path: string, task: string, paused: bool
         throw unknownScheduleError(absolute, task, parsed.entries.map((candidate) => candidate.task));
       }
       const options = mergeOptions(entry, { paused });
-      if (sameOptions(optionsOf(entry), options)) return false;
-      setEntry(parsed.doc, task, entry.cron, options);
-      return true;
+      const expected = new Map([[task, { cron: entry.cron, options }]]);
+      if (sameOptions(optionsOf(entry), options)) return { edits: [], expected };
+      return { edits: setEntryEdits(ctx, task, entry.cron, options as Record<string, unknown>, OPTION_KEYS), expected };
     },
     lockOptions,
   );

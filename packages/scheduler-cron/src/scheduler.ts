@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import {
@@ -19,13 +19,15 @@ import {
 import { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';
 import { CronSchedule, validateCron, validateTimeZone } from './cron';
 import { parseDuration } from './duration';
-import { didYouMean, optionError } from './errors';
-import { readTextIfExists, sameSignature, signatureOf, type FileSignature, type LockOptions } from './files';
+import { didYouMean, optionError, ScheduleErrorCode, shown, shownList } from './errors';
+import { fileError, resolveWriteTargetSync, sameSignature, signatureOf, type FileSignature, type LockOptions } from './files';
 import { MinHeap } from './heap';
 import {
   checkOptionNames,
   normalizeOptions,
   parseSchedules,
+  readScheduleSource,
+  readScheduleSourceSync,
   removeSchedule,
   setSchedulePaused,
   upsertSchedules,
@@ -49,8 +51,11 @@ export interface FireInfo {
 
 /** Where an error reported to `onError` came from. */
 export interface SchedulerErrorContext {
-  /** `run`: a fired run failed; `reload`: the schedules file could not be applied; `state`: lastRun could not be saved. */
-  phase: 'run' | 'reload' | 'state';
+  /**
+   * `run`: a fired run failed; `reload`: the schedules file could not be applied; `state`:
+   * lastRun could not be saved; `schedule`: a schedule has no next fire time and stopped firing.
+   */
+  phase: 'run' | 'reload' | 'state' | 'schedule';
   task?: string;
   scheduledAt?: Date;
   /** The failed run's result, when the backend returned one. */
@@ -146,6 +151,8 @@ interface Job {
   /** Time of the bucket holding this job; NaN when not queued. */
   bucketTs: number;
   removed: boolean;
+  /** Reported as having no next fire (once). */
+  stalled: boolean;
 }
 
 /** A slot count walked through at most, when counting missed fires. */
@@ -196,7 +203,7 @@ export class CronScheduler implements EventSource {
   private idleWaiters: Array<() => void> = [];
 
   private fileSignature: FileSignature | undefined;
-  private watcher: FSWatcher | undefined;
+  private watchers: FSWatcher[] = [];
   private reloadTimer: unknown;
   private reloading: Promise<void> | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -285,8 +292,8 @@ export class CronScheduler implements EventSource {
     const wasStarted = this.started;
     this.started = false;
     this.clearTimer();
-    this.watcher?.close();
-    this.watcher = undefined;
+    for (const watcher of this.watchers) watcher.close();
+    this.watchers = [];
     if (this.reloadTimer !== undefined) this.clock.clearTimeout(this.reloadTimer);
     this.reloadTimer = undefined;
     if (this.flushTimer !== undefined) this.clock.clearTimeout(this.flushTimer);
@@ -384,16 +391,13 @@ export class CronScheduler implements EventSource {
   // ---------------------------------------------------------------- file and reconcile
 
   private readFileSync(): ParsedSchedules {
-    let text = '';
     try {
-      const info = statSync(this.storagePath);
-      this.fileSignature = signatureOf(info);
-      text = readFileSync(this.storagePath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.fileSignature = signatureOf(statSync(this.storagePath));
+    } catch {
       this.fileSignature = undefined;
     }
-    return parseSchedules(text, this.storagePath);
+    const source = readScheduleSourceSync(this.storagePath);
+    return parseSchedules(source?.text ?? '', this.storagePath);
   }
 
   private async reloadNow(): Promise<void> {
@@ -401,12 +405,15 @@ export class CronScheduler implements EventSource {
     try {
       signature = signatureOf(await stat(this.storagePath));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.reportError(fileError(this.storagePath, error, 'read', 'schedules file'), { phase: 'reload' });
+        return;
+      }
     }
     let parsed: ParsedSchedules;
     try {
-      const text = (await readTextIfExists(this.storagePath)) ?? '';
-      parsed = parseSchedules(text, this.storagePath);
+      const source = await readScheduleSource(this.storagePath);
+      parsed = parseSchedules(source?.text ?? '', this.storagePath);
     } catch (error) {
       this.fileSignature = signature;
       this.reportError(toError(error), { phase: 'reload' });
@@ -422,7 +429,7 @@ export class CronScheduler implements EventSource {
 
   private applyUpdate(result: UpdateResult): void {
     if (result.signature !== undefined) this.fileSignature = result.signature;
-    this.reconcile({ path: this.storagePath, doc: undefined as never, entries: result.entries, problems: result.problems });
+    this.reconcile({ path: this.storagePath, doc: undefined as never, text: '', position: () => ({ line: 0, column: 0 }), entries: result.entries, problems: result.problems });
   }
 
   /** Makes the jobs match the file's entries: unchanged jobs keep their timers. */
@@ -454,7 +461,7 @@ export class CronScheduler implements EventSource {
     this.unknown = unknown.sort();
     if (unknown.length > 0 && this.unknown.join('\n') !== before) {
       this.logger.warn(
-        `${this.storagePath} schedules tasks this scheduler does not know: ${unknown.join(', ')} (their entries are left in the file untouched)`,
+        `${this.storagePath} schedules ${unknown.length} task${unknown.length === 1 ? '' : 's'} this scheduler does not know: ${shownList(unknown)} (their entries are left in the file untouched)`,
       );
     }
     this.rearm();
@@ -483,6 +490,7 @@ export class CronScheduler implements EventSource {
       slot: Number.NaN,
       bucketTs: Number.NaN,
       removed: false,
+      stalled: false,
     };
     if (existing !== undefined) this.retire(existing);
     this.jobMap.set(entry.task, job);
@@ -493,6 +501,7 @@ export class CronScheduler implements EventSource {
         this.markDirty();
       }
       job.slot = job.schedule.nextAfter(now);
+      this.checkStalled(job, now);
       this.enqueue(job);
     }
   }
@@ -559,23 +568,34 @@ export class CronScheduler implements EventSource {
 
   // ---------------------------------------------------------------- watching
 
+  /**
+   * Watches the file's folder and, when the file is a symlink, its target's folder too (edits
+   * made to the target must be noticed; the link itself may also be re-pointed).
+   */
   private startWatching(): void {
     if (!this.watchEnabled) return;
-    const dir = dirname(this.storagePath);
-    const name = basename(this.storagePath);
+    const places = new Map<string, string>([[dirname(this.storagePath), basename(this.storagePath)]]);
     try {
-      if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-      const watcher = watch(dir, { persistent: false }, (_event, filename) => {
-        if (filename === null || filename === name) this.scheduleReload();
-      });
-      watcher.on('error', (error) => {
-        this.logger.warn(`stopped watching ${dir} (${error.message}); changes are still noticed at each timer`);
-        watcher.close();
-        if (this.watcher === watcher) this.watcher = undefined;
-      });
-      this.watcher = watcher;
-    } catch (error) {
-      this.logger.warn(`cannot watch ${dir} (${toError(error).message}); changes are still noticed at each timer`);
+      const target = resolveWriteTargetSync(this.storagePath);
+      if (target !== this.storagePath) places.set(dirname(target), basename(target));
+    } catch {
+      // an unreadable link: the per-wake-up stat still notices changes
+    }
+    for (const [dir, name] of places) {
+      try {
+        if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+        const watcher = watch(dir, { persistent: false }, (_event, filename) => {
+          if (filename === null || filename === name || [...places.values()].includes(filename)) this.scheduleReload();
+        });
+        watcher.on('error', (error) => {
+          this.logger.warn(`stopped watching ${dir} (${error.message}); changes are still noticed at each timer`);
+          watcher.close();
+          this.watchers = this.watchers.filter((w) => w !== watcher);
+        });
+        this.watchers.push(watcher);
+      } catch (error) {
+        this.logger.warn(`cannot watch ${dir} (${toError(error).message}); changes are still noticed at each timer`);
+      }
     }
   }
 
@@ -713,6 +733,7 @@ export class CronScheduler implements EventSource {
     }
     this.handleSlot(job, slot, now);
     job.slot = next;
+    this.checkStalled(job, slot);
     this.enqueue(job);
   }
 
@@ -850,7 +871,24 @@ export class CronScheduler implements EventSource {
       }
     }
     job.slot = job.schedule.nextAfter(now);
+    this.checkStalled(job, now);
     this.enqueue(job);
+  }
+
+  /**
+   * A job without a next fire time would stop firing without a word: report it (once per job)
+   * through the log and `onError` (phase `schedule`); `jobs()` shows it with `nextRun: null`.
+   */
+  private checkStalled(job: Job, after: number): void {
+    if (!Number.isNaN(job.slot) || job.stalled) return;
+    job.stalled = true;
+    const error = new CascadenceError(
+      ScheduleErrorCode.NO_NEXT_FIRE,
+      `schedule "${job.task}" (${shown(job.entry.cron)} in ${job.timezone}) has no fire time after ${new Date(after).toISOString()}: it will not fire again until its entry or the clock changes`,
+      { details: { task: job.task, cron: job.entry.cron, timezone: job.timezone, after } },
+    );
+    if (this.onErrorHook !== undefined) this.logger.error(`scheduler task "${job.task}" (schedule): ${error.message}`);
+    this.reportError(error, { phase: 'schedule', task: job.task });
   }
 
   // ---------------------------------------------------------------- events and errors

@@ -61,6 +61,37 @@ describe('validateCron', () => {
   });
 });
 
+describe('validateCron refuses what would silently mean something else (issue 14, item 8)', () => {
+  it('a step larger than the range it walks, naming the field', () => {
+    const seconds = thrown(() => validateCron('*/60 * * * * *'));
+    expect(seconds.message).toBe('invalid cron expression "*/60 * * * * *": second field "*/60" has a step of 60, larger than the range 0-59 it steps through (it would only ever match 0); use 0 or a smaller step');
+    expect(seconds.details).toMatchObject({ field: 'second', value: '*/60' });
+    expect(thrown(() => validateCron('0 0-23/25 * * *')).message).toContain('hour field "0-23/25" has a step of 25, larger than the range 0-23');
+    expect(thrown(() => validateCron('*/61 * * * *')).details).toMatchObject({ field: 'minute' });
+    expect(thrown(() => validateCron('0 0 1-31/40 * *')).details).toMatchObject({ field: 'day-of-month' });
+    // Steps within the range stay valid.
+    expect(validateCron('*/59 * * * *').normalized).toBe('0 */59 * * * *');
+    expect(validateCron('0 0-23/23 * * *').expression).toBe('0 0-23/23 * * *');
+  });
+
+  it('a line break or control character anywhere in the expression', () => {
+    expect(thrown(() => validateCron('0 12\n* * *')).message).toBe(
+      'invalid cron expression "0 12\\n* * *": contains a line break or control character (\\n) after field 2; an expression is one line of fields separated by spaces',
+    );
+    expect(thrown(() => validateCron('0 12 * * *\n')).code).toBe(ScheduleErrorCode.INVALID_CRON);
+    expect(thrown(() => validateCron('0 12 * * *\r\nrm -rf /')).code).toBe(ScheduleErrorCode.INVALID_CRON);
+    expect(thrown(() => validateCron('\u20280 12 * * *')).message).toContain('before the first field');
+    expect(validateCron('0\t12 * * *').normalized).toBe('0 0 12 * * *');
+  });
+
+  it('a huge expression is shortened in the message, not echoed twice in full', () => {
+    const huge = `0 0 * * ${'1,'.repeat(300_000)}x`;
+    const error = thrown(() => validateCron(huge));
+    expect(error.message.length).toBeLessThan(600);
+    expect(error.message).toContain(`(${huge.length} chars)`);
+  });
+});
+
 describe('validateTimeZone', () => {
   it('accepts IANA zones and rejects unknown ones clearly', () => {
     expect(validateTimeZone('Europe/Berlin')).toBe('Europe/Berlin');
@@ -125,6 +156,83 @@ describe('CronSchedule across DST', () => {
       '2025-11-02T06:00:00.000Z', // 01:00 EST
       '2025-11-02T07:00:00.000Z', // 02:00 EST
     ]);
+  });
+});
+
+describe('Australia/Lord_Howe: 30-minute DST shift (issue 14, item 9)', () => {
+  const LH = 'Australia/Lord_Howe';
+  it('April (02:00 LHDT -> 01:30 LHST): hourly and daily jobs keep firing; restarts anywhere agree', () => {
+    const hourly = fires('0 * * * *', LH, '2025-04-05T12:30:00Z', '2025-04-05T17:00:00Z');
+    expect(hourly).toEqual([
+      '2025-04-05T13:00:00.000Z', // 00:00 LHDT
+      '2025-04-05T14:00:00.000Z', // 01:00 LHDT
+      '2025-04-05T15:30:00.000Z', // 02:00 LHST (01:30-02:00 repeated; no :00 in it)
+      '2025-04-05T16:30:00.000Z', // 03:00 LHST
+    ]);
+    expect(fires('0 2 * * *', LH, '2025-04-04T00:00:00Z', '2025-04-07T00:00:00Z')).toEqual([
+      '2025-04-04T15:00:00.000Z',
+      '2025-04-05T15:30:00.000Z',
+      '2025-04-06T15:30:00.000Z',
+    ]);
+    expect(fires('45 1 * * *', LH, '2025-04-05T12:00:00Z', '2025-04-06T18:00:00Z')).toEqual([
+      '2025-04-05T14:45:00.000Z', // 01:45 LHDT; the repeated 01:45 LHST does not fire
+      '2025-04-06T15:15:00.000Z',
+    ]);
+    for (const expr of ['0 * * * *', '0 2 * * *', '*/30 * * * *']) {
+      const ran = fires(expr, LH, '2025-04-05T10:00:00Z', '2025-04-07T00:00:00Z').map((d) => Date.parse(d));
+      for (let t = Date.parse('2025-04-05T12:00:00Z'); t < Date.parse('2025-04-05T19:00:00Z'); t += 60_000) {
+        const restarted = new CronSchedule(expr, LH).nextAfter(t);
+        expect([expr, new Date(t).toISOString(), new Date(restarted).toISOString()]).toEqual([expr, new Date(t).toISOString(), new Date(ran.find((f) => f > t) as number).toISOString()]);
+      }
+    }
+  });
+
+  it('October (02:00 LHST -> 02:30 LHDT): 0 2 fires once, shifted to 02:30; 30 2 fires at 02:30, ran through or restarted', () => {
+    expect(fires('0 2 * * *', LH, '2025-10-03T12:00:00Z', '2025-10-06T00:00:00Z')).toEqual([
+      '2025-10-03T15:30:00.000Z', // 02:00 LHST
+      '2025-10-04T15:30:00.000Z', // 02:00 does not exist: 02:30 LHDT
+      '2025-10-05T15:00:00.000Z', // 02:00 LHDT
+    ]);
+    expect(fires('30 2 * * *', LH, '2025-10-03T12:00:00Z', '2025-10-06T00:00:00Z')).toEqual([
+      '2025-10-03T16:00:00.000Z',
+      '2025-10-04T15:30:00.000Z', // 02:30 LHDT, not 03:30
+      '2025-10-05T15:30:00.000Z',
+    ]);
+    for (const restart of ['2025-10-04T15:00:00Z', '2025-10-04T15:29:00Z', '2025-10-04T15:29:59Z']) {
+      expect(new Date(new CronSchedule('30 2 * * *', LH).nextAfter(Date.parse(restart))).toISOString()).toBe('2025-10-04T15:30:00.000Z');
+      expect(new Date(new CronSchedule('0 2 * * *', LH).nextAfter(Date.parse(restart))).toISOString()).toBe('2025-10-04T15:30:00.000Z');
+    }
+  });
+});
+
+describe('wall-clock matcher agrees with cron-parser (UTC, no DST)', () => {
+  it('for random expressions and instants', () => {
+    const { CronExpressionParser } = require('cron-parser') as typeof import('cron-parser');
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = (options: string[]): string => options[random(options.length)] as string;
+    for (let i = 0; i < 250; i++) {
+      const expr = [
+        pick(['0', '*/15', '5,35', '*']),
+        pick(['0', '*/7', '10-20', '*', '59']),
+        pick(['*', '0', '2', '*/5', '9-17']),
+        pick(['*', '1', '15', 'L', '29', '31', '1,15']),
+        pick(['*', '2', '1-6', '*/3', '12']),
+        pick(['*', '1', 'mon-fri', '0,6', '5L', '2#3', '7']),
+      ].join(' ');
+      const schedule = new CronSchedule(expr, 'UTC');
+      const from = Date.UTC(2020, 0, 1) + random(15 * 365) * 86_400_000 + random(86_400) * 1000;
+      const reference = CronExpressionParser.parse(expr, { tz: 'UTC', currentDate: from });
+      let at = from;
+      for (let k = 0; k < 5; k++) {
+        const want = reference.next().getTime();
+        at = schedule.nextAfter(at);
+        expect([expr, new Date(at).toISOString()]).toEqual([expr, new Date(want).toISOString()]);
+      }
+    }
   });
 });
 

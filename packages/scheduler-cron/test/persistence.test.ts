@@ -115,7 +115,7 @@ describe('file format and round trips', () => {
         '',
         '# runs at noon',
         'a: "0 13 * * *" # noon UTC',
-        'ghost: "5 4 * * *" # a task this process does not know',
+        'ghost: "5 4 * * *"   # a task this process does not know',
         'b:',
         '  cron: "15 * * * *" # hourly',
         '  timezone: "Europe/Berlin"',
@@ -133,7 +133,7 @@ describe('file format and round trips', () => {
     const { path, dir } = setup('# nothing scheduled yet\n');
     const scheduler = make(path);
     await scheduler.schedule('a', '* * * * *');
-    expect(readFileSync(path, 'utf8')).toBe('# nothing scheduled yet\n\na: "* * * * *"\n');
+    expect(readFileSync(path, 'utf8')).toBe('# nothing scheduled yet\na: "* * * * *"\n');
     const nested = join(dir, 'deeper', 'schedules.yml');
     await make(nested).schedule('b', '@hourly');
     expect(readFileSync(nested, 'utf8')).toBe('b: "@hourly"\n');
@@ -161,7 +161,7 @@ describe('file format and round trips', () => {
       ['a', 'UTC'],
       ['b', 'Asia/Tokyo'],
     ]);
-    expect(readFileSync(path, 'utf8')).toBe('# header\n\na: "@hourly"\nb: { cron: "0 0 * * *", timezone: "Asia/Tokyo" }\n');
+    expect(readFileSync(path, 'utf8')).toBe('# header\na: "@hourly"\nb: { cron: "0 0 * * *", timezone: "Asia/Tokyo" }\n');
     await expect(scheduler.scheduleMany([{ task: 'c', cron: '@daily' }, { task: 'd', cron: 'bad' }])).rejects.toMatchObject({ code: ScheduleErrorCode.INVALID_CRON });
     expect(readSchedules(path).map((e) => e.task)).toEqual(['a', 'b']);
   });

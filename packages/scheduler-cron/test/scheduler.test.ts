@@ -447,3 +447,52 @@ describe('construction', () => {
     expect(() => new CronScheduler({ backend: 'temporal', tasks: [], storagePath: '/nonexistent/x.yml', watch: false })).toThrow(/no registry/);
   });
 });
+
+describe('never stops firing silently (issue 14, item 9)', () => {
+  it('runs hourly and daily Australia/Lord_Howe jobs through the April change (cron-parser gave up there)', async () => {
+    const errors: Array<[string, string]> = [];
+    const h = harness({
+      file: 'a: { cron: "0 * * * *", timezone: "Australia/Lord_Howe" }\nb: { cron: "0 2 * * *", timezone: "Australia/Lord_Howe" }\n',
+      start: Date.parse('2025-04-05T12:10:00Z'),
+      extra: { persistState: false, onError: (error, context) => errors.push([context.phase, error.message]) },
+    });
+    h.scheduler.start();
+    await h.clock.advanceTo(Date.parse('2025-04-06T16:00:00Z'));
+    const at = (task: string): string[] => h.runs.filter((r) => r.task === task).map((r) => iso(r.at));
+    expect(at('b')).toEqual(['2025-04-05T15:30:00.000Z', '2025-04-06T15:30:00.000Z']);
+    const hourly = at('a');
+    expect(hourly.slice(0, 4)).toEqual(['2025-04-05T13:00:00.000Z', '2025-04-05T14:00:00.000Z', '2025-04-05T15:30:00.000Z', '2025-04-05T16:30:00.000Z']);
+    expect(hourly).toHaveLength(27);
+    expect(errors).toEqual([]);
+    expect(h.scheduler.job('a')?.nextRun?.toISOString()).toBe('2025-04-06T16:30:00.000Z');
+  });
+
+  it('a schedule with no next fire is reported through onError (phase schedule) and the log, and shows nextRun null', async () => {
+    const errors: Array<{ phase: string; task?: string; code: unknown; message: string }> = [];
+    const logged: string[] = [];
+    const h = harness({
+      file: 'a: "0 0 1 1 *"\nb: "* * * * *"\n',
+      // A few days before the largest instant a Date can hold: no 1 January follows.
+      start: 8.64e15 - 5 * 86_400_000,
+      extra: {
+        persistState: false,
+        logger: { ...silent, error: (message: string) => void logged.push(message) },
+        onError: (error, context) => errors.push({ phase: context.phase, task: context.task, code: (error as CascadenceError).code, message: error.message }),
+      },
+    });
+    h.scheduler.start();
+    expect(errors).toEqual([
+      {
+        phase: 'schedule',
+        task: 'a',
+        code: ScheduleErrorCode.NO_NEXT_FIRE,
+        message: expect.stringContaining('schedule "a" ("0 0 1 1 *" in UTC) has no fire time after +275760-09-08T00:00:00.000Z: it will not fire again'),
+      },
+    ]);
+    expect(logged.join('\n')).toContain('schedule "a"');
+    expect(h.scheduler.job('a')?.nextRun).toBeNull();
+    expect(h.scheduler.job('b')?.nextRun).not.toBeNull();
+    await h.clock.advance(120_000);
+    expect(errors).toHaveLength(1); // reported once, not at every wake-up
+  });
+});

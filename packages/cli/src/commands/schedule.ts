@@ -34,8 +34,13 @@ export default class Schedule extends BaseCommand {
       ...(flags.jitter !== undefined ? { jitterMs: flags.jitter } : {}),
       ...(flags.paused ? { paused: true } : {}),
     };
-    const next = parseCronExpression(args.cron, timezone ?? 'UTC').next();
-    await upsertSchedule(project.schedulesPath, args.name, args.cron, options);
-    this.out(`${args.name} scheduled "${args.cron}" (${timezone ?? 'UTC'}); next run ${next === null ? 'never' : next.toISOString()}`);
+    const result = await upsertSchedule(project.schedulesPath, args.name, args.cron, options);
+    // The entry as written: options left out keep the file's values (its own zone, say).
+    const entry = result.entries.find((candidate) => candidate.task === args.name);
+    const zone = entry?.timezone ?? project.config.timezone ?? 'UTC';
+    const next = entry?.paused ? null : parseCronExpression(entry?.cron ?? args.cron, zone).next();
+    const cron = entry?.cron ?? args.cron.trim();
+    const shownCron = cron.length > 80 ? `${cron.slice(0, 80)}…` : cron;
+    this.out(`${args.name} scheduled "${shownCron}" (${zone}); next run ${entry?.paused ? 'none (paused)' : next === null ? 'never' : next.toISOString()}`);
   }
 }

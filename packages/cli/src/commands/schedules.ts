@@ -14,7 +14,13 @@ export default class Schedules extends BaseCommand {
     const project = await this.project(flags.cwd);
     const { inspectSchedules, parseCronExpression, readScheduleState } = await import('@cascadence/scheduler-cron');
     const { entries, problems } = inspectSchedules(project.schedulesPath);
-    const state = readScheduleState(project.schedulesPath);
+    // Like `task scheduler`: a corrupt state file is a warning; the schedules are still listed.
+    let state: ReturnType<typeof readScheduleState> = new Map();
+    try {
+      state = readScheduleState(project.schedulesPath);
+    } catch (error) {
+      process.stderr.write(`warning: ${(error as Error).message}; last runs are not shown\n`);
+    }
     const now = Date.now();
     const rows = entries.map((entry) => {
       const timezone = entry.timezone ?? project.config.timezone ?? 'UTC';
@@ -32,6 +38,9 @@ export default class Schedules extends BaseCommand {
       };
     });
     for (const problem of problems) process.stderr.write(`warning: ${problem.message}\n`);
+    for (const row of rows) {
+      if (!row.paused && row.nextRun === null) process.stderr.write(`warning: schedule "${row.task}" has no next fire time in ${row.timezone}: it will not fire\n`);
+    }
     if (flags.json) {
       this.out(toJson(rows));
       return;
