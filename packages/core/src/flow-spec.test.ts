@@ -64,4 +64,10 @@ describe('flowFromSpec', () => {
       expect((error as CascadenceError).details.path).toEqual(['steps', 'a']);
     }
   });
+
+  it('refuses a step named __proto__ instead of silently dropping it', () => {
+    // JSON.parse (and YAML) give an own property named __proto__; an object literal would not.
+    const data = JSON.parse('{"name":"proto","steps":{"__proto__":{"uses":"shell"},"other":{"uses":"shell"}}}');
+    expect(() => flowFromSpec(data, 'flows/proto.json')).toThrow('flows/proto.json: step id "__proto__" is reserved');
+  });
 });

@@ -50,6 +50,8 @@ export function flowFromSpec(data: unknown, source = 'flow definition'): Flow {
   const steps: Record<string, FlowStep> = {};
   for (const [id, raw] of Object.entries(spec.steps as Record<string, unknown>)) {
     const path = ['steps', id];
+    // As a key of the steps object it would set the prototype and silently vanish.
+    if (id === '__proto__') fail('step id "__proto__" is reserved: choose another id', path);
     if (!isRecord(raw)) fail(`step "${id}" must be a mapping (with "uses" or "task")`, path);
     const step = raw as Record<string, unknown>;
     checkKeys(step, STEP_KEYS, `step "${id}"`, path, fail);

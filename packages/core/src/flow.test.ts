@@ -96,4 +96,12 @@ describe('defineFlow validation', () => {
     steps.s0 = { needs: ['s99999'], run: noop };
     expect(codeOf(() => defineFlow({ name: 'ring', steps }))).toBe(ErrorCode.CYCLE);
   });
+
+  it('refuses __proto__ as a step id, however it is written, instead of losing the step', () => {
+    const run = () => 1;
+    expect(() => defineFlow({ name: 'p1', steps: { ['__proto__']: { run }, b: { run } } })).toThrow('"__proto__" is reserved');
+    expect(() => defineFlow({ name: 'p2', steps: { __proto__: { run }, b: { run } } as never })).toThrow('"__proto__" is reserved');
+    expect(() => defineFlow({ name: 'p3', steps: [{ id: '__proto__', run }] })).toThrow('"__proto__" is reserved');
+    expect(() => defineTask({ name: '__proto__', run })).toThrow('"__proto__" is reserved');
+  });
 });
