@@ -89,12 +89,24 @@ export interface ScheduleMissEvent extends ScheduleEventBase {
   count: number;
 }
 
-export type ScheduleEvent = ScheduleFireEvent | ScheduleSkipEvent | ScheduleMissEvent;
+/**
+ * A schedule has no next fire time (its expression never matches again in its zone): it will not
+ * fire until its entry or the clock changes. Emitted once when that is found; `scheduledAt` is
+ * the instant after which no fire exists.
+ */
+export interface ScheduleStallEvent extends ScheduleEventBase {
+  type: 'schedule:stall';
+  cron: string;
+  timezone: string;
+}
+
+export type ScheduleEvent = ScheduleFireEvent | ScheduleSkipEvent | ScheduleMissEvent | ScheduleStallEvent;
 
 export type EngineEvent =
   | ScheduleFireEvent
   | ScheduleSkipEvent
   | ScheduleMissEvent
+  | ScheduleStallEvent
   | RunStartEvent
   | RunEndEvent
   | StepStartEvent
@@ -242,6 +254,7 @@ export const EVENT_TYPES: readonly EngineEventType[] = [
   'schedule:fire',
   'schedule:skip',
   'schedule:miss',
+  'schedule:stall',
 ];
 
 function defaultListenerError(error: unknown, event: EngineEvent): void {

@@ -37,6 +37,7 @@ export {
   type ScheduleFireEvent,
   type ScheduleMissEvent,
   type ScheduleSkipEvent,
+  type ScheduleStallEvent,
   type StepFailureEvent,
   type StepRetryEvent,
   type StepSkipEvent,

@@ -887,6 +887,9 @@ export class CronScheduler implements EventSource {
       `schedule "${job.task}" (${shown(job.entry.cron)} in ${job.timezone}) has no fire time after ${new Date(after).toISOString()}: it will not fire again until its entry or the clock changes`,
       { details: { task: job.task, cron: job.entry.cron, timezone: job.timezone, after } },
     );
+    if (this.events.active) {
+      this.events.emit({ type: 'schedule:stall', task: job.task, scheduledAt: after, at: Date.now(), cron: job.entry.cron, timezone: job.timezone });
+    }
     if (this.onErrorHook !== undefined) this.logger.error(`scheduler task "${job.task}" (schedule): ${error.message}`);
     this.reportError(error, { phase: 'schedule', task: job.task });
   }

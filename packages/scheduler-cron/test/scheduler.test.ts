@@ -490,9 +490,12 @@ describe('never stops firing silently (issue 14, item 9)', () => {
       },
     ]);
     expect(logged.join('\n')).toContain('schedule "a"');
+    // ...and as a schedule:stall event, which @cascadence/metrics turns into schedule_stalled{task} 1.
+    expect(h.events.filter((e) => e.type === 'schedule:stall')).toEqual([expect.objectContaining({ task: 'a', cron: '0 0 1 1 *', timezone: 'UTC' })]);
     expect(h.scheduler.job('a')?.nextRun).toBeNull();
     expect(h.scheduler.job('b')?.nextRun).not.toBeNull();
     await h.clock.advance(120_000);
     expect(errors).toHaveLength(1); // reported once, not at every wake-up
+    expect(h.events.filter((e) => e.type === 'schedule:stall')).toHaveLength(1);
   });
 });
