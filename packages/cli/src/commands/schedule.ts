@@ -1,3 +1,4 @@
+import { sanitizeForTerminal } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 
@@ -36,6 +37,6 @@ export default class Schedule extends BaseCommand {
     };
     const next = parseCronExpression(args.cron, timezone ?? 'UTC').next();
     await upsertSchedule(project.schedulesPath, args.name, args.cron, options);
-    this.out(`${args.name} scheduled "${args.cron}" (${timezone ?? 'UTC'}); next run ${next === null ? 'never' : next.toISOString()}`);
+    this.out(`${sanitizeForTerminal(args.name)} scheduled "${args.cron}" (${timezone ?? 'UTC'}); next run ${next === null ? 'never' : next.toISOString()}`);
   }
 }
