@@ -227,12 +227,15 @@ describe('task scheduler while its metrics endpoint is abused (item 6)', () => {
       const pipelinedClosed = new Promise<void>((resolve) => pipelined.once('close', () => resolve()));
       let closedFlag = false;
       void pipelinedClosed.then(() => (closedFlag = true));
-      // The server closes the connection; a paused client only notices once it reads, so read now and then.
+      // The server closes the connection. A client that never reads notices only when it writes
+      // again (the peer answers with a reset), so keep adding a request now and then, never reading.
+      const guard = Date.now() + 90_000;
       while (!closedFlag) {
         rssMax = Math.max(rssMax, vmRssMb(child.pid!));
-        pipelined.resume();
         await sleep(100);
+        if (!pipelined.destroyed) pipelined.write('GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n');
         if (child.exitCode !== null) throw new Error(`scheduler died: ${err}`);
+        if (Date.now() > guard) throw new Error(`the server never closed the pipelining connection (${pipelined.bytesRead} bytes answered)`);
       }
 
       // Idle connections that never send a byte.
@@ -242,6 +245,7 @@ describe('task scheduler while its metrics endpoint is abused (item 6)', () => {
         const socket = connect(port, '127.0.0.1');
         socket.on('error', () => {});
         socket.on('close', () => closedAt.push(performance.now() - idleStart));
+        socket.resume(); // reads (nothing ever comes) so that the server's close is noticed at once; sends nothing
         sockets.push(socket);
       }
       const firesBefore = (out.match(/tick succeeded/g) ?? []).length;
@@ -291,6 +295,8 @@ describe('terminal output (item 9)', () => {
       'package.json': JSON.stringify({ name: 'p', private: true, type: 'module', dependencies: { '@cascadence/plugin-http': 'workspace:*' } }),
       'flows/evil.json': JSON.stringify({ name: 'evil', description, steps: { call: { uses: 'http', with: { url: `http://127.0.0.1:${port}/` } } } }),
       'schedules.yml': `"tick${ESC}[31m\\nforged": "* * * * *"\n`,
+      'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };\n`,
+      'tasks.mjs': `export const noisy = { kind: 'task', name: 'noisy', run: (ctx) => { ctx.log.warn('remote said: %s', ${JSON.stringify(`ok${ESC}[2J${ESC}]0;t\u0007`)}); return 1; } };\n`,
     });
     project.link('@cascadence/core');
     project.link('@cascadence/plugin-http');
@@ -311,6 +317,11 @@ describe('terminal output (item 9)', () => {
       expect(run.code).toBe(1);
       expect(run.stdout + run.stderr).not.toContain(ESC);
       expect(run.stderr).toMatch(/^error: .*returned 500 Internal Server Error .*boom\\e\]0;pwned\\e\\\\e\[2J/m);
+
+      const noisy = await project.run(['run', 'noisy']);
+      expect(noisy.code).toBe(0);
+      expect(noisy.stdout + noisy.stderr).not.toContain(ESC);
+      expect(noisy.stderr).toContain('remote said: ok\\e[2J\\e]0;t\\x07');
 
       const unknown = await project.run(['run', `x${ESC}[2J`]);
       expect(unknown.code).toBe(1);

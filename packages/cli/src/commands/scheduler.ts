@@ -1,7 +1,8 @@
-import { sanitizeForTerminal, sanitizeLinesForTerminal } from '@cascadence/core';
+import { sanitizeForTerminal, sanitizeLinesForTerminal, scopedLogger } from '@cascadence/core';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { formatDuration } from '../output';
+import { stderrLogger } from '../project/project';
 import { watchDisabled } from '../project/task-state';
 
 export default class Scheduler extends BaseCommand {
@@ -25,6 +26,7 @@ export default class Scheduler extends BaseCommand {
     const safe = sanitizeForTerminal;
     const scheduler = new CronScheduler({
       storagePath: project.schedulesPath,
+      logger: scopedLogger(stderrLogger, 'cascadence:scheduler'),
       registry: project.registry,
       backend,
       timezone: project.config.timezone,

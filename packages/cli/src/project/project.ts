@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { format } from 'node:util';
 import {
   CascadenceError,
   Engine,
@@ -10,6 +11,7 @@ import {
   loadPlugins,
   Registry,
   sanitizeForTerminal,
+  sanitizeLinesForTerminal,
   type ExecutionBackend,
   type Logger,
   type PluginLoadResult,
@@ -137,13 +139,18 @@ async function temporalBackend(config: CascadenceConfig, registry: Registry): Pr
   });
 }
 
-const stderrLogger: Logger = {
+/** Log lines of tasks, the engine and the scheduler, on stderr with control characters escaped (newlines kept). */
+const toStderr = (message: unknown, args: unknown[]): void => {
+  process.stderr.write(`${sanitizeLinesForTerminal(format(message, ...args))}\n`);
+};
+
+export const stderrLogger: Logger = {
   debug: (message, ...args) => {
-    if (process.env.CASCADENCE_DEBUG) console.error(message, ...args);
+    if (process.env.CASCADENCE_DEBUG) toStderr(message, args);
   },
-  info: (message, ...args) => console.error(message, ...args),
-  warn: (message, ...args) => console.error(message, ...args),
-  error: (message, ...args) => console.error(message, ...args),
+  info: (message, ...args) => toStderr(message, args),
+  warn: (message, ...args) => toStderr(message, args),
+  error: (message, ...args) => toStderr(message, args),
 };
 
 function runnablesIn(mod: Record<string, unknown>): Runnable[] {
