@@ -1,4 +1,4 @@
-import { CascadenceError } from '@cascadence/core';
+import { CascadenceError, sanitizeLinesForTerminal } from '@cascadence/core';
 import { Command, Flags } from '@oclif/core';
 import { CliError } from './errors';
 import { loadProject, type Project } from './project/project';
@@ -11,14 +11,32 @@ export abstract class BaseCommand extends Command {
       helpGroup: 'GLOBAL',
       exists: true,
     }),
+    config: Flags.string({
+      description: 'Use this config file (no search; runs it even where the search would refuse to, e.g. in a shared folder)',
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected async project(cwd: string | undefined): Promise<Project> {
-    return loadProject({ cwd: cwd ?? process.cwd(), warn: (line) => process.stderr.write(`${line}\n`) });
+    const { flags } = await this.parse(this.constructor as typeof BaseCommand);
+    const configFile = (flags as { config?: string }).config;
+    return loadProject({
+      cwd: cwd ?? process.cwd(),
+      warn: (line) => process.stderr.write(`${line}\n`),
+      ...(configFile !== undefined ? { configFile } : {}),
+    });
   }
 
-  /** Print a line to stdout. */
+  /**
+   * Print text to stdout for a person: control characters other than newline and tab are escaped
+   * (the lines are the program's own; untrusted fields in them are sanitised where they are formatted).
+   */
   protected out(text: string): void {
+    process.stdout.write(`${sanitizeLinesForTerminal(text)}\n`);
+  }
+
+  /** Print machine-readable output (JSON) exactly as it is. */
+  protected outRaw(text: string): void {
     process.stdout.write(`${text}\n`);
   }
 

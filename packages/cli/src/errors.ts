@@ -1,4 +1,4 @@
-import { CascadenceError } from '@cascadence/core';
+import { CascadenceError, sanitizeForTerminal } from '@cascadence/core';
 
 /** Exit codes of the `task` binary: 1 for a failed task or bad input, 2 for usage errors. */
 export const EXIT_FAILURE = 1;
@@ -42,7 +42,12 @@ export function exitCodeOf(error: unknown): number {
 
 /** One line for stderr. */
 export function errorLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  let message: string;
+  try {
+    message = error instanceof Error ? error.message : String(error);
+  } catch {
+    message = 'unknown error';
+  }
   // oclif spreads parse errors over several lines ("...occurred:\n  --a cannot ...\nSee more help"): fold them into one.
   const lines = message
     .replace(/^Error: /, '')
@@ -52,5 +57,6 @@ export function errorLine(error: unknown): string {
   const [first = 'unknown error', ...rest] = lines;
   // "Parsing --flag" is followed by the reason on the next line: keep it ("Parsing --jitter: Expected an integer ...").
   const text = rest.length === 0 ? first : first.endsWith(':') ? `${first} ${rest.join('; ')}` : /^Parsing --\S+$/.test(first) ? `${first}: ${rest.join('; ')}` : first;
-  return `error: ${text.replace(/\s{2,}/g, ' ')}`;
+  // Messages quote untrusted text (names from flow files, a server's error body): escape control characters.
+  return `error: ${sanitizeForTerminal(text.replace(/\s{2,}/g, ' '))}`;
 }

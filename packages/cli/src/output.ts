@@ -1,4 +1,4 @@
-import type { RunResult, StepResult } from '@cascadence/core';
+import { sanitizeForTerminal, type RunResult, type StepResult } from '@cascadence/core';
 
 /** JSON for --json: errors become { name, message, code } instead of `{}`. */
 export function toJson(value: unknown): string {
@@ -38,14 +38,14 @@ export function stepLine(id: string, step: Pick<StepResult, 'status' | 'duration
     step.status === 'succeeded'
       ? `(${formatDuration(step.durationMs)}${tries})`
       : step.status === 'failed' || step.status === 'cancelled'
-        ? `${step.status}${tries}: ${step.error?.message ?? ''}`
+        ? `${step.status}${tries}: ${sanitizeForTerminal(step.error?.message ?? '')}`
         : step.status;
-  return `  ${MARKS[step.status]} ${id} ${detail}`.trimEnd();
+  return `  ${MARKS[step.status]} ${sanitizeForTerminal(id)} ${detail}`.trimEnd();
 }
 
 /** The summary `task run` prints: a header line, the steps of a flow, then the output. */
 export function formatRunResult(result: RunResult, kind: 'task' | 'flow'): string {
-  const lines = [`${result.task} ${result.status} in ${formatDuration(result.durationMs)} (run ${result.runId})`];
+  const lines = [`${sanitizeForTerminal(result.task)} ${result.status} in ${formatDuration(result.durationMs)} (run ${result.runId})`];
   if (kind === 'flow') for (const [id, step] of Object.entries(result.steps)) lines.push(stepLine(id, step));
   if (result.status === 'succeeded' && result.output !== undefined) lines.push(toJson(result.output));
   return lines.join('\n');

@@ -86,8 +86,10 @@ export {
   type PluginManifest,
   type SchedulerFactory,
 } from './plugin';
-export { isPluginPackageName, normalizePluginName } from './plugin-name';
+export { isPluginPackageName, isValidPackageName, normalizePluginName } from './plugin-name';
+export { pathTrustProblem } from './path-trust';
 export {
+  DEFAULT_PLUGIN_LOAD_TIMEOUT_MS,
   loadPlugins,
   type LoadedPlugin,
   type LoadPluginsOptions,
@@ -95,3 +97,4 @@ export {
   type PluginProblem,
   type SkippedPlugin,
 } from './plugin-loader';
+export { sanitizeForTerminal, sanitizeLinesForTerminal } from './terminal';

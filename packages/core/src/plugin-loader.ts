@@ -1,7 +1,10 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CascadenceError, ErrorCode } from './errors';
+import { CascadenceError, ErrorCode, toError } from './errors';
+import { pathTrustProblem } from './path-trust';
+import { sanitizeForTerminal } from './terminal';
+import { startLoadWatchdog, type LoadWatchdog } from './plugin-watchdog';
 import { silentLogger, type Logger } from './logger';
 import {
   isPlugin,
@@ -12,7 +15,7 @@ import {
   type PluginManifest,
   type SchedulerFactory,
 } from './plugin';
-import { isPluginPackageName, normalizePluginName } from './plugin-name';
+import { isPluginPackageName, isValidPackageName, looksLikePluginPackageName, normalizePluginName } from './plugin-name';
 import { Registry } from './registry';
 
 export interface LoadPluginsOptions {
@@ -32,7 +35,22 @@ export interface LoadPluginsOptions {
   log?: Logger;
   /** Called once per plugin that failed; default: one console.warn line each. */
   onProblem?: (problem: PluginProblem) => void;
+  /**
+   * How long one plugin may take to load (its import plus its `setup()`), in milliseconds; after
+   * that it is reported as failed and the rest go on. Default 10000 (`DEFAULT_PLUGIN_LOAD_TIMEOUT_MS`);
+   * 0 waits forever. A plugin that blocks the thread (a busy loop) cannot be stopped by this.
+   */
+  loadTimeoutMs?: number;
+  /**
+   * Warn on stderr, from a watchdog thread, when one plugin keeps the process blocked this long
+   * (a busy loop, which nothing in-process can interrupt), naming it. Default 2000; 0 turns the
+   * watchdog off.
+   */
+  blockedWarningMs?: number;
 }
+
+/** Default of `loadTimeoutMs`. */
+export const DEFAULT_PLUGIN_LOAD_TIMEOUT_MS = 10_000;
 
 export interface LoadedPlugin {
   /** Package name (or the path / object name for config-listed local plugins). */
@@ -69,6 +87,8 @@ interface Candidate {
   name: string;
   origin: 'dependency' | 'config';
   object?: Plugin;
+  /** Why the entry is refused before anything is looked up (e.g. not a valid package name). */
+  invalid?: string;
 }
 
 interface Located {
@@ -108,60 +128,77 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
   const candidates = collectCandidates(projectDir, options, denied, result.skipped);
   if (candidates.length === 0) return result;
 
-  // Locate and import concurrently; register in a fixed order so conflicts are reported the same way every time.
-  type Imported = { located: Located; plugin: Plugin } | { failure: { candidate: Candidate; located: Located | undefined; thrown: unknown } } | undefined;
-  const imported = await Promise.all(
-    candidates.map(async (candidate): Promise<Imported> => {
-      if (candidate.object !== undefined) {
-        return { located: { candidate, path: undefined, manifest: undefined, version: undefined }, plugin: candidate.object };
+  const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_PLUGIN_LOAD_TIMEOUT_MS;
+  if (!(typeof loadTimeoutMs === 'number' && Number.isFinite(loadTimeoutMs) && loadTimeoutMs >= 0)) {
+    throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `option "loadTimeoutMs" must be a number of milliseconds >= 0 (0: no limit), got ${String(loadTimeoutMs)}`);
+  }
+  const blockedWarningMs = options.blockedWarningMs ?? 2_000;
+  let packageJson: Record<string, unknown> | undefined;
+  try {
+    packageJson = readProjectPackage(projectDir);
+  } catch {
+    packageJson = undefined;
+  }
+  let watchdog: LoadWatchdog | undefined;
+
+  // One plugin at a time, in name order: a plugin that hangs or blocks is then the one named, and
+  // reports and registrations come out the same way every time.
+  try {
+    for (const candidate of candidates) {
+      if (candidate.invalid !== undefined) {
+        fail(candidate.name, undefined, new CascadenceError(ErrorCode.PLUGIN_LOAD, candidate.invalid, { details: { plugin: candidate.name } }));
+        continue;
       }
       let located: Located | undefined;
+      let plugin: Plugin;
       try {
-        located = locate(projectDir, candidate);
-        if (located === undefined) return undefined;
-        if (located.path !== undefined && located.manifest === undefined && statSync(located.path).isDirectory()) {
-          // Named in the config: the user asked for it, so a missing manifest is an error, not a skip.
-          if (candidate.origin === 'config') {
-            throw new CascadenceError(ErrorCode.PLUGIN_LOAD, 'its package.json has no "cascadence" manifest, so it is not a Cascadence plugin (nothing of it was imported)');
+        if (candidate.object !== undefined) {
+          located = { candidate, path: undefined, manifest: undefined, version: undefined };
+          plugin = candidate.object;
+        } else {
+          located = locate(projectDir, candidate, packageJson);
+          if (located.path !== undefined && located.manifest === undefined && statSync(located.path).isDirectory()) {
+            // Named in the config: the user asked for it, so a missing manifest is an error, not a skip.
+            if (candidate.origin === 'config') {
+              throw new CascadenceError(ErrorCode.PLUGIN_LOAD, 'its package.json has no "cascadence" manifest, so it is not a Cascadence plugin (nothing of it was imported)');
+            }
+            log.debug(`cascadence: ${candidate.name} matches the plugin name pattern but has no "cascadence" manifest; skipped`);
+            result.skipped.push({ plugin: candidate.name, path: located.path, reason: 'no "cascadence" manifest in package.json' });
+            continue;
           }
-          log.debug(`cascadence: ${candidate.name} matches the plugin name pattern but has no "cascadence" manifest; skipped`);
-          result.skipped.push({ plugin: candidate.name, path: located.path, reason: 'no "cascadence" manifest in package.json' });
-          return undefined;
+          if (located.manifestProblem !== undefined) throw new CascadenceError(ErrorCode.PLUGIN_LOAD, located.manifestProblem);
+          log.debug(`cascadence: loading plugin ${candidate.name} from ${located.path}`);
+          if (blockedWarningMs > 0) watchdog ??= startLoadWatchdog(blockedWarningMs);
+          const at = located;
+          plugin = await withDeadline(() => importPlugin(at), loadTimeoutMs, candidate.name, 'import', watchdog, located.path);
         }
-        if (located.manifestProblem !== undefined) throw new CascadenceError(ErrorCode.PLUGIN_LOAD, located.manifestProblem);
-        return { located, plugin: await importPlugin(located) };
       } catch (thrown) {
-        return { failure: { candidate, located, thrown } };
+        fail(candidate.name, located?.path, asLoadError(candidate.name, located?.path, thrown), located?.manifest);
+        continue;
       }
-    }),
-  );
 
-  // Failures are reported after all imports settled, in name order, so reports do not depend on
-  // which import happened to finish first.
-  for (const entry of imported) {
-    if (entry === undefined || !('failure' in entry)) continue;
-    const { candidate, located, thrown } = entry.failure;
-    fail(candidate.name, located?.path, asLoadError(candidate.name, located?.path, thrown), located?.manifest);
-  }
-
-  for (const entry of imported) {
-    if (entry === undefined || 'failure' in entry) continue;
-    const { located, plugin } = entry;
-    const name = located.candidate.name;
-    try {
-      const conflict = register(registry, plugin, name);
-      if (conflict !== undefined) {
-        result.failed.push({ plugin: name, path: located.path, error: conflict });
-        report({ plugin: name, path: located.path, error: conflict });
+      const name = candidate.name;
+      try {
+        const conflict = register(registry, plugin, name);
+        if (conflict !== undefined) {
+          result.failed.push({ plugin: name, path: located.path, error: conflict });
+          report({ plugin: name, path: located.path, error: conflict });
+        }
+        const setup = plugin.setup;
+        if (setup !== undefined) {
+          const host = { registry, projectDir, log };
+          await withDeadline(async () => setup.call(plugin, host), loadTimeoutMs, name, 'setup()', watchdog, located.path);
+        }
+      } catch (thrown) {
+        fail(name, located.path, asLoadError(name, located.path, thrown), located.manifest);
+        continue;
       }
-      if (plugin.setup !== undefined) await plugin.setup({ registry, projectDir, log });
-    } catch (thrown) {
-      fail(name, located.path, asLoadError(name, located.path, thrown), located.manifest);
-      continue;
+      for (const scheduler of plugin.schedulers ?? []) result.schedulers.push({ ...scheduler, plugin: name });
+      for (const instrumentation of plugin.instrumentation ?? []) result.instrumentation.push({ ...instrumentation, plugin: name });
+      result.loaded.push({ name, version: located.version, path: located.path, origin: candidate.origin, plugin });
     }
-    for (const scheduler of plugin.schedulers ?? []) result.schedulers.push({ ...scheduler, plugin: name });
-    for (const instrumentation of plugin.instrumentation ?? []) result.instrumentation.push({ ...instrumentation, plugin: name });
-    result.loaded.push({ name, version: located.version, path: located.path, origin: located.candidate.origin, plugin });
+  } finally {
+    watchdog?.stop();
   }
   return result;
 }
@@ -181,14 +218,26 @@ function collectCandidates(projectDir: string, options: LoadPluginsOptions, deni
       const deps = pkg?.[field];
       if (deps === null || typeof deps !== 'object') continue;
       for (const name of Object.keys(deps)) {
-        if (isPluginPackageName(name) && !byName.has(name) && !deny(name)) byName.set(name, { name, origin: 'dependency' });
+        if (byName.has(name) || deny(name)) continue;
+        if (isPluginPackageName(name)) byName.set(name, { name, origin: 'dependency' });
+        else if (looksLikePluginPackageName(name)) {
+          byName.set(name, { name, origin: 'dependency', invalid: `the ${field} entry ${JSON.stringify(name)} in ${join(projectDir, 'package.json')} is not a valid npm package name; refused, nothing was imported` });
+        }
       }
     }
   }
   for (const entry of options.plugins ?? []) {
     if (typeof entry === 'string') {
       const name = normalizePluginName(entry);
-      if (!deny(name)) byName.set(name, { name, origin: 'config' });
+      if (deny(name)) continue;
+      const isPath = name.startsWith('.') || isAbsolute(name);
+      byName.set(name, {
+        name,
+        origin: 'config',
+        ...(isPath || isValidPackageName(name)
+          ? {}
+          : { invalid: `the config's plugin entry ${JSON.stringify(entry)} is neither a valid npm package name nor a path starting with "./"; refused, nothing was imported` }),
+      });
     } else if (isPlugin(entry)) {
       if (!deny(entry.name)) byName.set(entry.name, { name: entry.name, origin: 'config', object: entry });
     } else {
@@ -208,22 +257,77 @@ function readProjectPackage(projectDir: string): Record<string, unknown> | undef
   }
 }
 
-/** Finds the package the way Node does (node_modules here, then in each parent folder), or the listed path. */
-function locate(projectDir: string, candidate: Candidate): Located {
+/** The specs package managers use for a dependency that lives at a local path (a symlink is expected). */
+const LOCAL_SPEC = /^(file|link|workspace|portal):/;
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function declaredSpec(pkg: Record<string, unknown> | undefined, name: string): string | undefined {
+  for (const field of ['dependencies', 'optionalDependencies', 'devDependencies']) {
+    const deps = pkg?.[field];
+    if (deps !== null && typeof deps === 'object' && typeof (deps as Record<string, unknown>)[name] === 'string') return (deps as Record<string, string>)[name];
+  }
+  return undefined;
+}
+
+/**
+ * Finds the package the way Node does (node_modules here, then in each parent folder), or the
+ * listed path. Its real path (symlinks followed) must stay inside the project, or inside the
+ * node_modules folder it was found in; a package manager's link elsewhere (`file:`, `link:`,
+ * `workspace:` dependencies, npm/pnpm workspaces) is accepted only when the target belongs to
+ * this user (or root) and sits in no world-writable folder.
+ */
+function locate(projectDir: string, candidate: Candidate, pkg: Record<string, unknown> | undefined): Located {
   const { name } = candidate;
+  const realProject = realOrSelf(projectDir);
   if (name.startsWith('.') || isAbsolute(name)) {
     const path = resolve(projectDir, name);
-    const inside = relative(projectDir, path);
-    if (inside.startsWith('..') || isAbsolute(inside)) {
+    if (!isInside(path, projectDir)) {
       throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `plugin path ${name} is outside the project ${projectDir}; only plugins inside the project are loaded`);
     }
     if (!existsSync(path)) throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `plugin path ${path} does not exist`);
-    if (statSync(path).isFile()) return { candidate, path: realpathSync(path), manifest: undefined, version: undefined };
-    return withManifest(candidate, realpathSync(path));
+    const real = realpathSync(path);
+    if (!isInside(real, realProject)) {
+      throw new CascadenceError(
+        ErrorCode.PLUGIN_LOAD,
+        `plugin path ${name} resolves (through a symbolic link) to ${real}, outside the project ${projectDir}; only plugins inside the project are loaded`,
+      );
+    }
+    if (statSync(real).isFile()) return { candidate, path: real, manifest: undefined, version: undefined };
+    return withManifest(candidate, real);
+  }
+  if (!isValidPackageName(name)) {
+    throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `${JSON.stringify(name)} is not a valid npm package name; refused`);
   }
   for (let dir = projectDir; ; dir = dirname(dir)) {
-    const packageDir = join(dir, 'node_modules', ...name.split('/'));
-    if (existsSync(join(packageDir, 'package.json'))) return withManifest(candidate, realpathSync(packageDir));
+    const modules = join(dir, 'node_modules');
+    const packageDir = join(modules, ...name.split('/'));
+    if (existsSync(join(packageDir, 'package.json'))) {
+      const real = realpathSync(packageDir);
+      if (!isInside(real, realProject) && !isInside(real, realOrSelf(modules))) {
+        const spec = declaredSpec(pkg, name);
+        const problem = pathTrustProblem(real);
+        if (problem !== undefined) {
+          throw new CascadenceError(
+            ErrorCode.PLUGIN_LOAD,
+            `${packageDir} is a link to ${real}, outside the project and its node_modules, and ${problem}; refused, nothing was imported`,
+            { details: { plugin: name, path: real, declared: spec } },
+          );
+        }
+      }
+      return withManifest(candidate, real);
+    }
     if (dirname(dir) === dir) break;
   }
   const install = `npm install ${name}`;
@@ -329,19 +433,72 @@ function register(registry: Registry, plugin: Plugin, source: string): Cascadenc
   return error;
 }
 
+/** The message of anything thrown; never throws itself (a revoked Proxy, a hostile toString or getter). */
+function thrownMessage(thrown: unknown): string {
+  try {
+    const message = toError(thrown).message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // a hostile message getter: fall through
+  }
+  return 'a value that throws when inspected was thrown';
+}
+
 function asLoadError(plugin: string, path: string | undefined, thrown: unknown): CascadenceError {
   if (CascadenceError.isInstance(thrown, ErrorCode.PLUGIN_CONFLICT)) return thrown;
-  const cause = thrown instanceof Error ? thrown.message : String(thrown);
+  const cause = thrownMessage(thrown);
+  const ours = CascadenceError.isInstance(thrown);
   const already = CascadenceError.isInstance(thrown, ErrorCode.PLUGIN_LOAD) && cause.startsWith(`plugin ${plugin} `);
   const where = path === undefined ? '' : ` (${path})`;
+  let suggestions: string[] = [];
+  try {
+    if (ours && Array.isArray(thrown.suggestions)) suggestions = thrown.suggestions;
+  } catch {
+    suggestions = [];
+  }
   return new CascadenceError(ErrorCode.PLUGIN_LOAD, already ? cause : `plugin ${plugin}${where} failed to load: ${cause}`, {
     cause: thrown,
-    suggestions: CascadenceError.isInstance(thrown) ? thrown.suggestions : [],
+    suggestions,
     details: { plugin, path },
   });
 }
 
+/** Runs one load step (import or setup) under the deadline, with the watchdog told who is loading. */
+async function withDeadline<T>(
+  step: () => Promise<T>,
+  timeoutMs: number,
+  plugin: string,
+  what: string,
+  watchdog: LoadWatchdog | undefined,
+  path: string | undefined,
+): Promise<T> {
+  watchdog?.loading(`plugin ${plugin}${path === undefined ? '' : ` (${path})`}, its ${what}`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const work = step();
+    if (timeoutMs === 0) return await work;
+    // Settling after the deadline must not become an unhandled rejection.
+    work.catch(() => {});
+    // The timer also keeps the event loop alive: a top-level await that never settles no longer
+    // lets Node exit (code 13) in the middle of loading with nothing printed.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new CascadenceError(ErrorCode.PLUGIN_LOAD, `its ${what} did not finish within ${timeoutMs} ms (plugins.loadTimeoutMs); it was left behind`, {
+            suggestions: ['fix or deny the plugin (plugins.deny), or raise plugins.loadTimeoutMs'],
+            details: { plugin, timeoutMs },
+          }),
+        );
+      }, timeoutMs);
+    });
+    return await Promise.race([work, deadline]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    watchdog?.idle();
+  }
+}
+
 function warnOnce(problem: PluginProblem): void {
-  console.warn(`cascadence: warning: ${problem.error.message}`);
+  console.warn(`cascadence: warning: ${sanitizeForTerminal(problem.error.message)}`);
 }
 

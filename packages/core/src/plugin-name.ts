@@ -27,8 +27,28 @@ export function normalizePluginName(name: string): string {
   return `${PREFIX}-${trimmed}`;
 }
 
+// The rules npm applies to new package names: lower case, URL-safe, one optional scope, no leading
+// dot or underscore, at most 214 characters. Excludes every `..`, `/x/` or absolute-path trick.
+const VALID_PACKAGE_NAME = /^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*$/;
+
+/** Whether `name` is a valid npm package name (as npm requires of new packages). */
+export function isValidPackageName(name: string): boolean {
+  return typeof name === 'string' && name.length <= 214 && VALID_PACKAGE_NAME.test(name) && name !== 'node_modules' && name !== 'favicon.ico';
+}
+
+/**
+ * Whether a name is meant as a plugin package (it starts like one), valid or not: discovery reports
+ * such a name when it is not a valid package name instead of skipping it silently.
+ */
+export function looksLikePluginPackageName(name: string): boolean {
+  if (name.startsWith(`${FIRST_PARTY_SCOPE}/plugin-`)) return true;
+  const rest = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
+  return rest === PREFIX || rest.startsWith(`${PREFIX}-`) || rest.startsWith(`${PREFIX}/`);
+}
+
 /** Whether a dependency name follows the plugin naming convention (so discovery considers it). */
 export function isPluginPackageName(name: string): boolean {
+  if (!isValidPackageName(name)) return false;
   if (name.startsWith(`${FIRST_PARTY_SCOPE}/plugin-`)) return name.length > `${FIRST_PARTY_SCOPE}/plugin-`.length;
   if (name.startsWith('@')) {
     const rest = name.slice(name.indexOf('/') + 1);

@@ -214,33 +214,31 @@ describe('loadPlugins edge cases', () => {
     }
   });
 
-  it('imports many plugins concurrently', async () => {
-    const deps = Object.fromEntries(['a', 'b', 'c'].map((x) => [`cascadence-plugin-slow-${x}`, '1']));
+  it('imports plugins one at a time, in name order, so a plugin that hangs or blocks is the one named', async () => {
+    const deps = Object.fromEntries(['c', 'a', 'b'].map((x) => [`cascadence-plugin-slow-${x}`, '1']));
     const project = new TempProject(deps);
     try {
       for (const x of ['a', 'b', 'c']) {
-        // Each module waits at import time until all three have started importing: sequential loading would time out.
+        // Each module records when its import starts and ends: loading in parallel would interleave them.
         project.install({
           name: `cascadence-plugin-slow-${x}`,
           type: 'module',
           manifest: manifest(['task']),
           source: `
             import { definePlugin, defineTask } from '@cascadence/core';
-            globalThis.__started = (globalThis.__started ?? 0) + 1;
-            const deadline = Date.now() + 3000;
-            while (globalThis.__started < 3) {
-              if (Date.now() > deadline) throw new Error('imported one at a time');
-              await new Promise((r) => setTimeout(r, 5));
-            }
+            (globalThis.__order ??= []).push('start ${x}');
+            await new Promise((r) => setTimeout(r, 20));
+            globalThis.__order.push('end ${x}');
             export default definePlugin({ name: 'slow-${x}', apiVersion: 1, tasks: [defineTask({ name: 'slow-${x}', run: () => 1 })] });
           `,
         });
       }
-      const out = await project.run<{ loaded: number; problems: Problem[] }>(`
+      const out = await project.run<{ loaded: number; problems: Problem[]; order: string[] }>(`
         const result = await core.loadPlugins({ projectDir, onProblem });
-        return { loaded: result.loaded.length, problems };
+        return { loaded: result.loaded.length, problems, order: globalThis.__order };
       `);
-      expect(out).toEqual({ loaded: 3, problems: [] });
+      expect(out.order).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+      expect(out).toEqual({ loaded: 3, problems: [], order: out.order });
     } finally {
       project.remove();
     }

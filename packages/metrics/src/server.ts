@@ -13,13 +13,36 @@ const gzip = promisify(gzipCallback);
 export interface MetricsServerOptions {
   /** TCP port; 0 picks a free one (read it back from `port`). Default 9000. */
   port?: number;
-  /** Interface to listen on. Default: every interface (like Node's `listen`). Use `127.0.0.1` for loopback only. */
+  /** Interface to listen on. Default `127.0.0.1` (loopback only); `0.0.0.0` or `::` for every interface. */
   host?: string;
   /** Registry to serve. Default: prom-client's global `register`. */
   registry?: MetricsRegistry;
   /** The one path answered. Default `/metrics`; every other path is a 404. */
   path?: string;
+  /** Most connections open at once; more are closed as soon as they are accepted. Default 64. */
+  maxConnections?: number;
+  /**
+   * A connection on which nothing happens (no byte received, none sent) for this long is closed,
+   * including one that never sends a byte and one whose client stopped reading. Default 10000 ms.
+   */
+  idleTimeoutMs?: number;
+  /** Time a client gets to send a complete request head. Default 10000 ms. */
+  headersTimeoutMs?: number;
+  /**
+   * Requests one connection may have waiting for an answer (HTTP pipelining). Answers are rendered one at
+   * a time per connection and only once the client has read the previous one; beyond this many waiting
+   * requests the connection is closed. Default 16.
+   */
+  maxPipelinedRequests?: number;
 }
+
+export const METRICS_SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  maxConnections: 64,
+  idleTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  maxPipelinedRequests: 16,
+} as const;
 
 export interface MetricsServer {
   /** Full URL of the metrics endpoint, e.g. `http://127.0.0.1:9000/metrics`. */
@@ -56,19 +79,73 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
     });
   }
   const registry = options.registry ?? globalRegistry;
+  const limit = (name: 'maxConnections' | 'idleTimeoutMs' | 'headersTimeoutMs' | 'maxPipelinedRequests'): number => {
+    const value = options[name] ?? METRICS_SERVER_DEFAULTS[name];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "${name}": expected a positive integer, got ${JSON.stringify(value)}`, {
+        details: { option: name, value },
+      });
+    }
+    return value;
+  };
+  const maxConnections = limit('maxConnections');
+  const idleTimeoutMs = limit('idleTimeoutMs');
+  const headersTimeoutMs = limit('headersTimeoutMs');
+  const maxPipelined = limit('maxPipelinedRequests');
 
   // Node enforces these timeouts only when it sweeps its connections (every 30 s by default), so a
   // slowloris client could hold a socket for up to 40 s: sweep every second to cut it at 10 s.
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
-    handle(req, res, registry, path).catch((error: unknown) => {
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end(`error collecting metrics: ${error instanceof Error ? error.message : String(error)}\n`);
-      } else {
-        res.destroy();
+  const server = createServer(
+    { requestTimeout: Math.max(30_000, headersTimeoutMs), headersTimeout: headersTimeoutMs, connectionsCheckingInterval: 1_000, keepAliveTimeout: 5_000 },
+    (req, res) => {
+      const queue = queueOf(req.socket);
+      if (queue.waiting >= maxPipelined) {
+        // Pipelined requests beyond the cap: drop the connection rather than buffer answers for a client that is not reading.
+        req.socket.destroy();
+        return;
       }
-    });
+      queue.waiting++;
+      queue.tail = queue.tail
+        .then(() => (req.socket.destroyed ? undefined : handle(req, res, registry, path)))
+        .catch((error: unknown) => {
+          if (!res.headersSent && !res.destroyed) {
+            res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+            res.end(`error collecting metrics: ${error instanceof Error ? error.message : String(error)}\n`);
+          } else {
+            res.destroy();
+          }
+        })
+        .then(() => drained(res))
+        .finally(() => {
+          queue.waiting--;
+        });
+    },
+  );
+  server.maxConnections = maxConnections;
+  // Idle connections, including ones that never send a byte (which Node's header timeout does not cover)
+  // and ones whose client stopped reading: closed after idleTimeoutMs without any traffic.
+  // Node's own socket timeouts are switched off and on around keep-alive, so sweep instead: a
+  // connection whose byte counts have not moved for idleTimeoutMs is destroyed.
+  const connections = new Map<Socket, { read: number; written: number; since: number }>();
+  server.on('connection', (socket: Socket) => {
+    connections.set(socket, { read: -1, written: -1, since: Date.now() });
+    socket.once('close', () => connections.delete(socket));
   });
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [socket, seen] of connections) {
+      if (socket.bytesRead !== seen.read || socket.bytesWritten !== seen.written) {
+        seen.read = socket.bytesRead;
+        seen.written = socket.bytesWritten;
+        seen.since = now;
+      } else if (now - seen.since >= idleTimeoutMs) {
+        connections.delete(socket);
+        socket.destroy();
+      }
+    }
+  }, Math.max(50, Math.min(1_000, Math.floor(idleTimeoutMs / 4))));
+  sweep.unref();
+  server.once('close', () => clearInterval(sweep));
   // A client that half-closes after its request (`printf 'GET /metrics ...' | nc`) still gets
   // the answer: without this Node ends the socket while the metrics are being collected.
   (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
@@ -90,11 +167,12 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
+      clearInterval(sweep);
       server.close();
       reject(listenError(error, port, host));
     };
     server.once('error', onError);
-    server.listen({ port, host, exclusive: true }, () => {
+    server.listen({ port, host: host ?? METRICS_SERVER_DEFAULTS.host, exclusive: true }, () => {
       server.off('error', onError);
       resolve();
     });
@@ -103,7 +181,7 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
   server.on('error', () => {});
 
   const address = server.address() as AddressInfo;
-  const actualHost = host ?? address.address;
+  const actualHost = address.address;
   const urlHost = urlHostFor(actualHost);
   let closing: Promise<void> | undefined;
   return {
@@ -169,10 +247,56 @@ function acceptsGzip(header: string | undefined): boolean {
   });
 }
 
+/** The address as it goes in a URL: the real listening address, IPv6 in brackets. */
 function urlHostFor(host: string): string {
-  // An unspecified address listens everywhere; loopback reaches it.
-  if (host === '::' || host === '0.0.0.0') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+interface ConnectionQueue {
+  tail: Promise<void>;
+  waiting: number;
+}
+
+const queues = new WeakMap<Socket, ConnectionQueue>();
+
+/** One chain per connection: its pipelined requests are answered one at a time, in order. */
+function queueOf(socket: Socket): ConnectionQueue {
+  let queue = queues.get(socket);
+  if (queue === undefined) {
+    queue = { tail: Promise.resolve(), waiting: 0 };
+    queues.set(socket, queue);
+  }
+  return queue;
+}
+
+/** Resolves when the answer has left the process's buffers (or the connection is gone): backpressure. */
+function drained(res: ServerResponse): Promise<void> {
+  const socket = res.socket;
+  return new Promise<void>((resolve) => {
+    let checked = false;
+    const check = (): void => {
+      if (checked) return;
+      checked = true;
+      res.off('finish', check);
+      res.off('close', check);
+      if (socket === null || socket.destroyed || !socket.writableNeedDrain) {
+        resolve();
+        return;
+      }
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    };
+    if (res.writableFinished || res.destroyed) check();
+    else {
+      res.on('finish', check);
+      res.on('close', check);
+    }
+  });
 }
 
 function listenError(error: NodeJS.ErrnoException, port: number, host: string | undefined): CascadenceError {

@@ -34,8 +34,7 @@ export async function runHttp(ctx: TaskContext, options: HttpOptions): Promise<H
   if (outer.aborted) throw abortReason(outer, where);
 
   const deadline = new AbortController();
-  const timer =
-    o.timeoutMs === undefined ? undefined : setTimeout(() => deadline.abort(new TimeoutError(`${where}: ${what}`, o.timeoutMs as number)), o.timeoutMs);
+  const timer = o.timeoutMs === 0 ? undefined : setTimeout(() => deadline.abort(new TimeoutError(`${where}: ${what}`, o.timeoutMs)), o.timeoutMs);
   const signal = anySignal([outer, deadline.signal]);
   /** Why the request was stopped on purpose, if it was. */
   const stopped = (): Error | undefined =>
@@ -43,10 +42,49 @@ export async function runHttp(ctx: TaskContext, options: HttpOptions): Promise<H
 
   try {
     let response: Response;
-    try {
-      response = await fetch(o.url, { method: o.method, headers: o.headers, body: o.body, redirect: o.redirect, signal });
-    } catch (error) {
-      throw stopped() ?? new CascadenceError(HttpErrorCode.REQUEST, `${where}: ${what} failed: ${causeMessage(error)}`, { cause: error, details: { method: o.method, url: o.url.href } });
+    let url = o.url;
+    let method = o.method;
+    let requestBody = o.body;
+    let requestHeaders = o.headers;
+    for (let hops = 0; ; hops++) {
+      try {
+        // `follow` is done here, not by fetch, which would send every header (x-api-key, cookies...)
+        // and, on 307/308, the body to whatever origin the server names.
+        response = await fetch(url, { method, headers: requestHeaders, body: requestBody, redirect: o.redirect === 'follow' ? 'manual' : o.redirect, signal });
+      } catch (error) {
+        throw stopped() ?? new CascadenceError(HttpErrorCode.REQUEST, `${where}: ${what} failed: ${causeMessage(error)}`, { cause: error, details: { method: o.method, url: url.href } });
+      }
+      const location = response.headers.get('location');
+      if (o.redirect !== 'follow' || !REDIRECT_STATUSES.includes(response.status) || location === null) break;
+      await response.body?.cancel().catch(() => {});
+      const redirected = (problem: string): CascadenceError =>
+        new CascadenceError(HttpErrorCode.REDIRECT, `${where}: ${what}: ${problem}`, { details: { method: o.method, url: o.url.href, at: url.href, status: response.status, location } });
+      if (hops >= MAX_REDIRECTS) throw redirected(`more than ${MAX_REDIRECTS} redirects`);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw redirected(`${url.href} redirected (${response.status}) to an invalid URL ${JSON.stringify(location)}`);
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw redirected(`${url.href} redirected to ${next.protocol} URL; only http: and https: are followed`);
+      // What browsers do: 303 (and 301/302 after a POST) become a GET without a body.
+      if ((response.status === 303 && method !== 'HEAD') || ((response.status === 301 || response.status === 302) && method === 'POST')) {
+        method = 'GET';
+        requestBody = undefined;
+        requestHeaders = new Headers(requestHeaders);
+        for (const name of BODY_HEADERS) requestHeaders.delete(name);
+      }
+      if (next.origin !== url.origin) {
+        if (requestBody !== undefined) {
+          throw redirected(
+            `${url.href} redirected (${response.status}) to another origin, ${next.origin}; the request body is never re-sent to another origin (request the new URL directly, or use redirect: "manual")`,
+          );
+        }
+        const safe = new Headers();
+        for (const [name, value] of requestHeaders) if (CROSS_ORIGIN_SAFE_HEADERS.has(name)) safe.set(name, value);
+        requestHeaders = safe;
+      }
+      url = next;
     }
     let read: ReadBody;
     try {
@@ -95,11 +133,17 @@ export async function runHttp(ctx: TaskContext, options: HttpOptions): Promise<H
         }
       }
     }
-    return { status: response.status, statusText: response.statusText, url: response.url || o.url.href, headers, body };
+    return { status: response.status, statusText: response.statusText, url: response.url || url.href, headers, body };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
 }
+
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+const MAX_REDIRECTS = 20;
+/** The only request headers sent on after a redirect to another origin. */
+const CROSS_ORIGIN_SAFE_HEADERS = new Set(['accept', 'accept-language', 'user-agent', 'cache-control']);
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
 
 function headersRecord(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};

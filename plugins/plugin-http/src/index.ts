@@ -3,6 +3,7 @@ import { http } from './http';
 
 export { http, runHttp, type HttpResult } from './http';
 export {
+  DEFAULT_HTTP_TIMEOUT_MS,
   DEFAULT_MAX_RESPONSE_BYTES,
   httpOptionsSchema,
   type HttpOptions,

@@ -25,15 +25,21 @@ export interface HttpOptions {
   expectStatus?: StatusPattern | StatusPattern[];
   /** How to read the body. `auto` (default): JSON when the content-type says JSON, else text. */
   responseType?: ResponseType;
-  /** Abort the request and fail the step after this many milliseconds (body included). */
+  /** Abort the request and fail the step after this many milliseconds (body included). Default 30000; 0: no limit. */
   timeoutMs?: number;
-  /** What to do with a 3xx redirect. Default `follow` (up to 20). */
+  /**
+   * What to do with a 3xx redirect. Default `follow` (up to 20). Following a redirect to another
+   * origin sends only the safe headers (accept, accept-language, user-agent, cache-control) and never
+   * the request body: a 307/308 with a body to another origin fails the step.
+   */
   redirect?: RedirectMode;
   /** A longer response body fails the step. Default 10 MiB. */
   maxResponseBytes?: number;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+/** `timeoutMs` when the step sets none: a server that never answers (or drips) cannot hang a step forever. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 
 export const httpOptionsSchema: OptionsSchema = {
   url: { type: 'string', required: true, description: 'absolute http(s) URL' },
@@ -43,7 +49,7 @@ export const httpOptionsSchema: OptionsSchema = {
   body: { type: 'any', description: 'string as is; object/list as JSON' },
   expectStatus: { type: 'any', description: 'accepted status: 200, "2xx" or a list; default any 2xx' },
   responseType: { type: 'string', default: 'auto', enum: ['auto', 'json', 'text'], description: 'how to read the body' },
-  timeoutMs: { type: 'number', description: 'abort and fail after this many ms' },
+  timeoutMs: { type: 'number', default: DEFAULT_HTTP_TIMEOUT_MS, description: 'abort and fail after this many ms (0: no limit)' },
   redirect: { type: 'string', default: 'follow', enum: ['follow', 'manual', 'error'], description: 'redirect handling' },
   maxResponseBytes: { type: 'integer', default: DEFAULT_MAX_RESPONSE_BYTES, description: 'largest accepted response body' },
 };
@@ -55,7 +61,8 @@ export interface CheckedHttpOptions {
   body: string | Uint8Array | undefined;
   expectStatus: StatusPattern | StatusPattern[] | undefined;
   responseType: ResponseType;
-  timeoutMs: number | undefined;
+  /** 0: no limit. */
+  timeoutMs: number;
   redirect: RedirectMode;
   maxResponseBytes: number;
 }
@@ -152,9 +159,9 @@ export function checkHttpOptions(options: HttpOptions, where: string): CheckedHt
   if (!['auto', 'json', 'text'].includes(responseType)) problems.push(`option "responseType" must be "auto", "json" or "text" (got ${JSON.stringify(responseType)})`);
   const redirect = options.redirect ?? 'follow';
   if (!['follow', 'manual', 'error'].includes(redirect)) problems.push(`option "redirect" must be "follow", "manual" or "error" (got ${JSON.stringify(redirect)})`);
-  const timeoutMs = options.timeoutMs;
-  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
-    problems.push(`option "timeoutMs" must be a positive number of milliseconds (got ${String(timeoutMs)})`);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  if (!(typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
+    problems.push(`option "timeoutMs" must be a number of milliseconds >= 0, 0 for no limit (got ${String(options.timeoutMs)})`);
   }
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (!(Number.isInteger(maxResponseBytes) && maxResponseBytes >= 0)) problems.push(`option "maxResponseBytes" must be an integer >= 0 (got ${String(maxResponseBytes)})`);

@@ -239,7 +239,7 @@ describe('http processor: options', () => {
     [{ url: 'http://127.0.0.1/', expectStatus: [] }, 'option "expectStatus" must not be an empty list'],
     [{ url: 'http://127.0.0.1/', headers: { 'bad header': 'x' } }, 'option "headers": "bad header" is not a valid header name'],
     [{ url: 'http://127.0.0.1/', headers: { 'x-list': ['a'] } }, 'option "headers": header "x-list" must be a string, number or boolean (got a list)'],
-    [{ url: 'http://127.0.0.1/', timeoutMs: -5 }, 'option "timeoutMs" must be a positive number of milliseconds (got -5)'],
+    [{ url: 'http://127.0.0.1/', timeoutMs: -5 }, 'option "timeoutMs" must be a number of milliseconds >= 0, 0 for no limit (got -5)'],
   ])('rejects %j before the run starts (processor validate), so nothing is sent', async (withOptions, problem) => {
     const run = engine();
     await expect(run({ bad: { uses: 'http', with: withOptions, retry: { attempts: 3, delayMs: 1 } } })).rejects.toMatchObject({

@@ -1,3 +1,4 @@
+import { sanitizeForTerminal } from '@cascadence/core';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { toJson } from '../output';
@@ -22,13 +23,16 @@ export default class List extends BaseCommand {
       source,
     }));
     if (flags.json) {
-      this.out(toJson(entries));
+      this.outRaw(toJson(entries));
       return;
     }
-    const width = Math.max(4, ...entries.map((e) => e.name.length));
-    for (const e of entries) {
+    // Names and descriptions come from flow files and plugins: escape control characters, so a
+    // newline cannot forge a row and an escape sequence cannot reach the terminal.
+    const rows = entries.map((e) => ({ ...e, name: sanitizeForTerminal(e.name), description: e.description === null ? '' : sanitizeForTerminal(e.description) }));
+    const width = Math.max(4, ...rows.map((e) => e.name.length));
+    for (const e of rows) {
       const state = e.enabled ? 'enabled ' : 'disabled';
-      this.out(`${e.name.padEnd(width)}  ${e.kind.padEnd(4)}  ${state}  ${e.description ?? ''}`.trimEnd());
+      this.out(`${e.name.padEnd(width)}  ${e.kind.padEnd(4)}  ${state}  ${e.description}`.trimEnd());
     }
   }
 }

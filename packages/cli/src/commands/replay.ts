@@ -19,7 +19,8 @@ export default class Replay extends BaseCommand {
     const file = resolve(flags.cwd ?? process.cwd(), args.file);
     if (!existsSync(file)) throw new CliError(CliErrorCode.INPUT, `no such history file: ${file}`);
     const report = await replay(file);
-    this.out(flags.json ? toJson(report) : formatReplayReport(report));
+    if (flags.json) this.outRaw(toJson(report));
+    else this.out(formatReplayReport(report));
     if (!report.ok) throw new CliError(CliErrorCode.TASK_FAILED, `replay of ${args.file} diverged: ${report.error?.message ?? 'unknown error'}`);
   }
 }

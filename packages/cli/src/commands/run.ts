@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { EngineEvent, RunResult, StepStatus } from '@cascadence/core';
+import { sanitizeForTerminal, type EngineEvent, type RunResult, type StepStatus } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
@@ -26,6 +26,7 @@ export default class Run extends BaseCommand {
     backend: Flags.string({ description: 'Backend to run on (local, temporal, or one from a plugin)' }),
     json: Flags.boolean({ description: 'Print the whole RunResult as JSON' }),
     'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics on this port while the run lasts', min: 0, max: 65535 }),
+    'metrics-host': Flags.string({ description: "Address the metrics server listens on (default: the config's metrics.host, else 127.0.0.1)" }),
   };
 
   async run(): Promise<void> {
@@ -37,7 +38,8 @@ export default class Run extends BaseCommand {
     project.engine.prepare(runnable); // unknown processors, bad options: fail before anything runs
 
     const metricsPort = flags['metrics-port'] ?? undefined;
-    const metrics = metricsPort === undefined ? undefined : await startMetrics(metricsPort, backend);
+    const metricsHost = flags['metrics-host'] ?? project.config.metrics?.host;
+    const metrics = metricsPort === undefined ? undefined : await startMetrics(metricsPort, metricsHost, backend);
 
     const runId = randomUUID();
     const progress = !flags.json && runnable.kind === 'flow' && backend.events !== undefined ? new Progress(runnable.name, runId) : undefined;
@@ -58,7 +60,7 @@ export default class Run extends BaseCommand {
       await backend.close?.();
     }
 
-    if (flags.json) this.out(toJson(result));
+    if (flags.json) this.outRaw(toJson(result));
     else this.out(formatRunResult(result, progress === undefined ? runnable.kind : 'task'));
     if (result.status !== 'succeeded') {
       const why = result.error?.message ?? result.status;
@@ -96,9 +98,9 @@ function readInput(inline: string | undefined, file: string | undefined, cwd: st
   }
 }
 
-async function startMetrics(port: number, backend: { events?: unknown }): Promise<{ close(): Promise<void> }> {
+async function startMetrics(port: number, host: string | undefined, backend: { events?: unknown }): Promise<{ close(): Promise<void> }> {
   const { startMetricsServer, instrument } = await import('@cascadence/metrics');
-  const server = await startMetricsServer({ port });
+  const server = await startMetricsServer({ port, host: host ?? '127.0.0.1' });
   const detach = backend.events === undefined ? () => {} : instrument(backend as Parameters<typeof instrument>[0]);
   process.stderr.write(`metrics: ${server.url}\n`);
   return {
@@ -136,7 +138,7 @@ class Progress {
         break;
       case 'step:retry':
         this.running.delete(event.step);
-        this.print(`  ↻ ${event.step} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${event.error.message}`);
+        this.print(`  ↻ ${sanitizeForTerminal(event.step)} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${sanitizeForTerminal(event.error.message)}`);
         break;
       case 'step:skip':
         this.print(stepLine(event.step, { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0 }) + ` (${event.reason})`);
@@ -165,7 +167,7 @@ class Progress {
   private redraw(): void {
     if (!this.tty || this.running.size === 0) return;
     const names = [...this.running];
-    const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ` +${names.length - 5}` : '');
+    const shown = names.slice(0, 5).map((name) => sanitizeForTerminal(name)).join(', ') + (names.length > 5 ? ` +${names.length - 5}` : '');
     process.stdout.write(`\r\x1b[K  … running: ${shown}`);
     this.drawn = true;
   }

@@ -1,3 +1,4 @@
+import { sanitizeForTerminal } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 
@@ -41,6 +42,6 @@ export default class Schedule extends BaseCommand {
     const next = entry?.paused ? null : parseCronExpression(entry?.cron ?? args.cron, zone).next();
     const cron = entry?.cron ?? args.cron.trim();
     const shownCron = cron.length > 80 ? `${cron.slice(0, 80)}…` : cron;
-    this.out(`${args.name} scheduled "${shownCron}" (${zone}); next run ${entry?.paused ? 'none (paused)' : next === null ? 'never' : next.toISOString()}`);
+    this.out(`${sanitizeForTerminal(args.name)} scheduled "${sanitizeForTerminal(shownCron)}" (${sanitizeForTerminal(zone)}); next run ${entry?.paused ? 'none (paused)' : next === null ? 'never' : next.toISOString()}`);
   }
 }

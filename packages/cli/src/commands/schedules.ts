@@ -1,3 +1,4 @@
+import { sanitizeForTerminal } from '@cascadence/core';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { toJson } from '../output';
@@ -37,21 +38,25 @@ export default class Schedules extends BaseCommand {
         enabled: project.registry.isEnabled(entry.task),
       };
     });
-    for (const problem of problems) process.stderr.write(`warning: ${problem.message}\n`);
+    for (const problem of problems) process.stderr.write(`warning: ${sanitizeForTerminal(problem.message)}\n`);
     for (const row of rows) {
-      if (!row.paused && row.nextRun === null) process.stderr.write(`warning: schedule "${row.task}" has no next fire time in ${row.timezone}: it will not fire\n`);
+      if (!row.paused && row.nextRun === null) {
+        process.stderr.write(`warning: ${sanitizeForTerminal(`schedule "${row.task}" has no next fire time in ${row.timezone}: it will not fire`)}\n`);
+      }
     }
     if (flags.json) {
-      this.out(toJson(rows));
+      this.outRaw(toJson(rows));
       return;
     }
     if (rows.length === 0) {
-      this.out(`no schedules in ${project.schedulesPath}`);
+      this.out(`no schedules in ${sanitizeForTerminal(project.schedulesPath)}`);
       return;
     }
-    const width = Math.max(...rows.map((r) => r.task.length));
-    const cronWidth = Math.max(...rows.map((r) => r.cron.length + 2));
-    for (const r of rows) {
+    // Keys and values of schedules.yml are untrusted text: escape control characters.
+    const shown = rows.map((r) => ({ ...r, task: sanitizeForTerminal(r.task), cron: sanitizeForTerminal(r.cron), timezone: sanitizeForTerminal(r.timezone) }));
+    const width = Math.max(...shown.map((r) => r.task.length));
+    const cronWidth = Math.max(...shown.map((r) => r.cron.length + 2));
+    for (const r of shown) {
       const notes = [r.paused ? 'paused' : '', r.known ? '' : 'unknown task', r.enabled ? '' : 'disabled'].filter(Boolean).join(', ');
       this.out(
         `${r.task.padEnd(width)}  ${`"${r.cron}"`.padEnd(cronWidth)}  ${r.timezone}  next ${r.nextRun ?? '-'}  last ${r.lastRun ?? '-'}${notes ? `  (${notes})` : ''}`,

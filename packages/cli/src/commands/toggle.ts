@@ -1,3 +1,4 @@
+import { sanitizeForTerminal } from '@cascadence/core';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { updateTaskState } from '../project/task-state';
@@ -16,7 +17,7 @@ abstract class ToggleCommand extends BaseCommand {
     await updateTaskState(project.taskStateFile, (state) => ({
       disabled: this.enabled ? state.disabled.filter((n) => n !== args.name) : [...state.disabled, args.name],
     }));
-    this.out(`${args.name} ${this.enabled ? 'enabled' : 'disabled'}`);
+    this.out(`${sanitizeForTerminal(args.name)} ${this.enabled ? 'enabled' : 'disabled'}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { sanitizeForTerminal } from '@cascadence/core';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 
@@ -11,6 +12,6 @@ export default class Unschedule extends BaseCommand {
     const project = await this.project(flags.cwd);
     const { removeSchedule } = await import('@cascadence/scheduler-cron');
     await removeSchedule(project.schedulesPath, args.name);
-    this.out(`${args.name} unscheduled`);
+    this.out(`${sanitizeForTerminal(args.name)} unscheduled`);
   }
 }

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { closestNames } from '@cascadence/core';
+import { closestNames, pathTrustProblem } from '@cascadence/core';
 import { CliError, CliErrorCode } from '../errors';
 import { importFile } from './import-file';
 import { parseJsonStrict } from './json';
@@ -31,6 +31,8 @@ export interface PluginsConfig {
   deny?: string[];
   discover?: boolean;
   production?: boolean;
+  /** Milliseconds one plugin may take to load (import + setup) before it is reported as failed; 0: no limit. Default 10000. */
+  loadTimeoutMs?: number;
 }
 
 export const CONFIG_FILE_NAMES = [
@@ -46,7 +48,7 @@ export const CONFIG_FILE_NAMES = [
 const KEYS: Record<string, string> = {
   tasks: 'list of paths',
   flows: 'list of paths',
-  plugins: 'list of plugin names or { use, deny, discover, production }',
+  plugins: 'list of plugin names or { use, deny, discover, production, loadTimeoutMs }',
   backend: 'string',
   temporal: 'mapping',
   metrics: 'mapping',
@@ -61,26 +63,80 @@ export interface LoadedConfig {
   /** Project root: the config file's folder, or the working directory. */
   dir: string;
   config: CascadenceConfig;
+  /** How the file was chosen, for a debug line. */
+  search: ConfigSearch;
 }
 
-/** Walks up from `cwd` to the first folder holding a config file. */
-export function findConfigFile(cwd: string): string | undefined {
+export interface ConfigSearch {
+  file: string | undefined;
+  /** `--config`, or found by walking up from the working directory. */
+  how: 'explicit' | 'found' | 'none';
+  /** The last folder searched: the project boundary (nearest package.json or VCS root), or `/`. */
+  boundary: string;
+  /** Config files passed over because running them would be unsafe. */
+  ignored: Array<{ file: string; reason: string }>;
+}
+
+/** What marks the top of a project: the walk up never goes past a folder holding one of these. */
+const PROJECT_MARKERS = ['package.json', '.git', '.hg', '.svn'];
+
+/**
+ * Walks up from `cwd` looking for a config file, stopping at the project boundary: the first
+ * folder with a package.json or a VCS root (.git, .hg, .svn) is the last one searched. A config
+ * file owned by another user, writable by everyone, or in a world-writable folder (such as /tmp)
+ * is never used this way (it is listed in `ignored`); name it with `--config` to use it.
+ */
+export function searchConfigFile(cwd: string): ConfigSearch {
+  const ignored: ConfigSearch['ignored'] = [];
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     for (const name of CONFIG_FILE_NAMES) {
       const file = join(dir, name);
-      if (existsSync(file)) return file;
+      if (!existsSync(file)) continue;
+      let real = file;
+      try {
+        real = realpathSync(file);
+      } catch {
+        // a dangling link: reading it fails later with its own message
+      }
+      const problem = pathTrustProblem(real) ?? (real !== file ? pathTrustProblem(file) : undefined);
+      if (problem === undefined) return { file, how: 'found', boundary: dir, ignored };
+      ignored.push({ file, reason: problem });
     }
-    if (dirname(dir) === dir) return undefined;
+    if (ignored.length > 0 || PROJECT_MARKERS.some((marker) => existsSync(join(dir, marker))) || dirname(dir) === dir) {
+      return { file: undefined, how: 'none', boundary: dir, ignored };
+    }
   }
 }
 
-/** Finds, reads and checks the config; environment variables override what it says. */
-export async function loadConfig(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
-  const file = findConfigFile(cwd);
+/** The config file a command in `cwd` uses (see `searchConfigFile`), or undefined. */
+export function findConfigFile(cwd: string): string | undefined {
+  return searchConfigFile(cwd).file;
+}
+
+/**
+ * Finds, reads and checks the config; environment variables override what it says. `explicit`
+ * (the `--config` flag) skips the search and the ownership checks: the user named the file.
+ */
+export async function loadConfig(cwd: string, env: NodeJS.ProcessEnv = process.env, explicit?: string): Promise<LoadedConfig> {
+  let search: ConfigSearch;
+  if (explicit !== undefined) {
+    const file = resolve(cwd, explicit);
+    let isFile = false;
+    try {
+      isFile = statSync(file).isFile();
+    } catch {
+      isFile = false;
+    }
+    if (!isFile) throw new CliError(CliErrorCode.CONFIG, `--config ${explicit}: no such file ${file}`);
+    search = { file, how: 'explicit', boundary: dirname(file), ignored: [] };
+  } else {
+    search = searchConfigFile(cwd);
+  }
+  const { file } = search;
   const dir = file === undefined ? resolve(cwd) : dirname(file);
   const raw = file === undefined ? {} : await readConfigFile(file, dir);
   const config = checkConfig(raw, file ?? 'config');
-  return { file, dir, config: applyEnv(config, env) };
+  return { file, dir, config: applyEnv(config, env), search };
 }
 
 async function readConfigFile(file: string, dir: string): Promise<unknown> {
@@ -123,7 +179,8 @@ function checkConfig(raw: unknown, file: string): CascadenceConfig {
       typeof plugins === 'object' &&
       plugins !== null &&
       !Array.isArray(plugins) &&
-      Object.keys(plugins).every((k) => ['use', 'deny', 'discover', 'production'].includes(k)) &&
+      Object.keys(plugins).every((k) => ['use', 'deny', 'discover', 'production', 'loadTimeoutMs'].includes(k)) &&
+      (p.loadTimeoutMs === undefined || (typeof p.loadTimeoutMs === 'number' && Number.isFinite(p.loadTimeoutMs) && p.loadTimeoutMs >= 0)) &&
       (p.use === undefined || stringList(p.use)) &&
       (p.deny === undefined || stringList(p.deny)) &&
       (p.discover === undefined || typeof p.discover === 'boolean') &&

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { format } from 'node:util';
 import {
   CascadenceError,
   Engine,
@@ -9,6 +10,8 @@ import {
   LocalBackend,
   loadPlugins,
   Registry,
+  sanitizeForTerminal,
+  sanitizeLinesForTerminal,
   type ExecutionBackend,
   type Logger,
   type PluginLoadResult,
@@ -43,13 +46,27 @@ export interface LoadProjectOptions {
   env?: NodeJS.ProcessEnv;
   /** One line per problem that does not stop the command (a broken plugin, say). */
   warn?: (line: string) => void;
+  /** `--config`: use this file, without searching or ownership checks. */
+  configFile?: string;
 }
 
 /** Everything a command needs to know about the project in `cwd`. */
 export async function loadProject(options: LoadProjectOptions): Promise<Project> {
   const env = options.env ?? process.env;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { file, dir, config } = await loadConfig(options.cwd, env);
+  const { file, dir, config, search } = await loadConfig(options.cwd, env, options.configFile);
+  for (const { file: passed, reason } of search.ignored) {
+    warn(`warning: ignoring ${passed}: ${reason}; a config found by walking up is never run then (use --config ${passed} to run it anyway)`);
+  }
+  if (env.CASCADENCE_DEBUG) {
+    warn(
+      search.how === 'explicit'
+        ? `cascadence: config ${file} (from --config)`
+        : file === undefined
+          ? `cascadence: no config file between ${resolve(options.cwd)} and the project boundary ${search.boundary}; project folder ${dir}`
+          : `cascadence: config ${file} (found walking up from ${resolve(options.cwd)})`,
+    );
+  }
   const stateDir = join(dir, '.cascadence');
   const taskStateFile = taskStatePath(stateDir);
   const registry = new Registry({ disabled: readTaskState(taskStateFile).disabled });
@@ -61,8 +78,9 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     deny: pluginConfig.deny,
     discover: pluginConfig.discover,
     production: pluginConfig.production,
+    ...(pluginConfig.loadTimeoutMs !== undefined ? { loadTimeoutMs: pluginConfig.loadTimeoutMs } : {}),
     registry,
-    onProblem: (problem) => warn(`warning: ${problem.error.message}`),
+    onProblem: (problem) => warn(`warning: ${sanitizeForTerminal(problem.error.message)}`),
   });
 
   for (const pattern of config.tasks ?? []) {
@@ -71,7 +89,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
         throw new CliError(CliErrorCode.CONFIG, `${relative(dir, path)} (listed in "tasks") failed to load: ${(error as Error).message}`, undefined, { cause: error });
       });
       const found = runnablesIn(mod);
-      if (found.length === 0) warn(`warning: ${relative(dir, path)} (listed in "tasks") exports no task or flow`);
+      if (found.length === 0) warn(`warning: ${sanitizeForTerminal(relative(dir, path))} (listed in "tasks") exports no task or flow`);
       for (const runnable of found) addOrExplain(registry, runnable, relative(dir, path));
     }
   }
@@ -121,13 +139,18 @@ async function temporalBackend(config: CascadenceConfig, registry: Registry): Pr
   });
 }
 
-const stderrLogger: Logger = {
+/** Log lines of tasks, the engine and the scheduler, on stderr with control characters escaped (newlines kept). */
+const toStderr = (message: unknown, args: unknown[]): void => {
+  process.stderr.write(`${sanitizeLinesForTerminal(format(message, ...args))}\n`);
+};
+
+export const stderrLogger: Logger = {
   debug: (message, ...args) => {
-    if (process.env.CASCADENCE_DEBUG) console.error(message, ...args);
+    if (process.env.CASCADENCE_DEBUG) toStderr(message, args);
   },
-  info: (message, ...args) => console.error(message, ...args),
-  warn: (message, ...args) => console.error(message, ...args),
-  error: (message, ...args) => console.error(message, ...args),
+  info: (message, ...args) => toStderr(message, args),
+  warn: (message, ...args) => toStderr(message, args),
+  error: (message, ...args) => toStderr(message, args),
 };
 
 function runnablesIn(mod: Record<string, unknown>): Runnable[] {
