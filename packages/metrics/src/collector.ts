@@ -70,6 +70,7 @@ class StoreMetric {
         case 'scheduleSkipped': s.skipped.fill(0); break;
         case 'scheduleLag': s.lagSeconds = Number.NaN; break;
         case 'scheduleLastFire': s.lastFireSeconds = Number.NaN; break;
+        case 'scheduleStalled': s.stalled = Number.NaN; break;
         default: break;
       }
     }
@@ -143,6 +144,9 @@ class StoreMetric {
         break;
       case 'scheduleLastFire':
         for (const s of store.schedules.values()) if (!Number.isNaN(s.lastFireSeconds)) out.push({ labels: s.labels, value: s.lastFireSeconds });
+        break;
+      case 'scheduleStalled':
+        for (const s of store.schedules.values()) if (!Number.isNaN(s.stalled)) out.push({ labels: s.labels, value: s.stalled });
         break;
     }
     return out;

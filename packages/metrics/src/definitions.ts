@@ -71,6 +71,12 @@ export const METRICS = {
     help: 'Unix time of the last fire of a schedule',
     labelNames: ['task'],
   },
+  scheduleStalled: {
+    name: 'schedule_stalled',
+    type: 'gauge',
+    help: 'Schedules with no next fire time: 1 until the schedule fires again (its entry or the clock changed)',
+    labelNames: ['task'],
+  },
 } as const;
 
 export type MetricKey = keyof typeof METRICS;

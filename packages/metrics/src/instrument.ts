@@ -155,6 +155,7 @@ class Attachment {
       events.on('schedule:fire', this.onScheduleFire),
       events.on('schedule:miss', this.onScheduleMiss),
       events.on('schedule:skip', this.onScheduleSkip),
+      events.on('schedule:stall', this.onScheduleStall),
     ];
   }
 
@@ -276,6 +277,11 @@ class Attachment {
     s.fires++;
     s.lagSeconds = Math.max(0, e.lagMs) / 1000;
     s.lastFireSeconds = e.at / 1000;
+    if (s.stalled === 1) s.stalled = 0;
+  };
+
+  private readonly onScheduleStall = (e: EngineEventOf<'schedule:stall'>): void => {
+    this.store.scheduleSeries(e.task).stalled = 1;
   };
 
   private readonly onScheduleMiss = (e: EngineEventOf<'schedule:miss'>): void => {

@@ -57,6 +57,8 @@ export class ScheduleSeries {
   /** NaN until the schedule has fired once (then the gauges appear). */
   lagSeconds = Number.NaN;
   lastFireSeconds = Number.NaN;
+  /** NaN until a schedule:stall event (then 1, and 0 once it fires again). */
+  stalled = Number.NaN;
   readonly labels: Readonly<Labels>;
   readonly skipLabels: ReadonlyArray<Readonly<Labels>>;
   constructor(task: string) {

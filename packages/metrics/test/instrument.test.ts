@@ -165,6 +165,19 @@ describe('instrument', () => {
     detach();
   });
 
+  test('a schedule with no next fire shows as schedule_stalled 1 until it fires again', async () => {
+    const registry = new Registry();
+    const scheduler = { events: new EventBus() };
+    const detach = instrument(scheduler, { registry });
+    const at = Date.UTC(2030, 0, 1);
+    expect(valueOf(await read(registry), 'schedule_stalled', { task: 'yearly' })).toBeUndefined();
+    scheduler.events.emit({ type: 'schedule:stall', task: 'yearly', scheduledAt: at, at, cron: '0 0 1 1 *', timezone: 'UTC' });
+    expect(valueOf(await read(registry), 'schedule_stalled', { task: 'yearly' })).toBe(1);
+    scheduler.events.emit({ type: 'schedule:fire', task: 'yearly', scheduledAt: at + 1000, at: at + 1000, lagMs: 0 });
+    expect(valueOf(await read(registry), 'schedule_stalled', { task: 'yearly' })).toBe(0);
+    detach();
+  });
+
   test('a metric name taken by something else is a CASCADENCE_METRICS_CONFLICT, and nothing is registered', () => {
     const registry = new Registry();
     new Counter({ name: 'task_retries_total', help: 'mine', registers: [registry] });
