@@ -461,3 +461,35 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
     expect(created).toBe(0);
   });
 });
+
+describe('flows that contain themselves', () => {
+  const registry = (flows: ReturnType<typeof defineFlow>[]) => {
+    const byName = new Map(flows.map((flow) => [flow.name, flow]));
+    return {
+      resolveTask: (name: string) => {
+        const found = byName.get(name);
+        if (found === undefined) throw new CascadenceError(ErrorCode.UNKNOWN_TASK, `unknown task "${name}"`);
+        return found;
+      },
+      resolveProcessor: (name: string): never => {
+        throw new CascadenceError(ErrorCode.UNKNOWN_PROCESSOR, `unknown processor "${name}"`);
+      },
+    };
+  };
+
+  it('are refused before any step starts, printing the loop (directly and through another flow)', async () => {
+    const started: string[] = [];
+    const selfloop = defineFlow({ name: 'selfloop', steps: { first: { run: () => void started.push('first') }, again: { needs: ['first'], task: 'selfloop' } } });
+    const ping = defineFlow({ name: 'ping', steps: { p: { run: () => void started.push('p') }, next: { needs: ['p'], task: 'pong' } } });
+    const pong = defineFlow({ name: 'pong', steps: { back: { task: 'ping' } } });
+    const engine = new Engine({ logger: silentLogger, resolver: registry([selfloop, ping, pong]) });
+    const refusal = async (flow: ReturnType<typeof defineFlow>) => engine.run(flow).then(() => undefined, (error: unknown) => error as CascadenceError);
+    const direct = await refusal(selfloop);
+    expect(direct?.code).toBe(ErrorCode.CYCLE);
+    expect(direct?.message).toBe('flow "selfloop" contains itself: selfloop -> selfloop');
+    const indirect = await refusal(ping);
+    expect(indirect?.message).toBe('flow "ping" contains itself: ping -> pong -> ping');
+    expect(() => engine.runSync(pong)).toThrow('flow "pong" contains itself: pong -> ping -> pong');
+    expect(started).toEqual([]);
+  });
+});
