@@ -1,6 +1,6 @@
 import { CascadenceError } from '@cascadence/core';
 import { CronExpressionParser } from 'cron-parser';
-import { nextFireAfter, zoneOffsets, type ZoneOffsets } from './next-fire';
+import { formatterFor, nextFireAfter, zoneOffsets, type ZoneOffsets } from './next-fire';
 import { WallClockCron } from './wall-clock';
 import { didYouMean, ScheduleErrorCode, shown } from './errors';
 
@@ -202,25 +202,6 @@ export function validateTimeZone(timezone: unknown): string {
   }
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timezone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timezone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timezone, formatter);
-  }
-  return formatter;
-}
 
 /** UTC offset of `timezone` at instant `at`, in minutes. */
 export function timeZoneOffsetMinutes(timezone: string, at: number): number {

@@ -53,19 +53,7 @@ export class ZoneOffsets {
   private readonly facts: Fact[] = [];
 
   constructor(readonly zone: string) {
-    this.formatter =
-      zone === 'UTC' || zone === 'Etc/UTC'
-        ? undefined
-        : new Intl.DateTimeFormat('en-US', {
-            timeZone: zone,
-            hourCycle: 'h23',
-            year: 'numeric',
-            month: 'numeric',
-            day: 'numeric',
-            hour: 'numeric',
-            minute: 'numeric',
-            second: 'numeric',
-          });
+    this.formatter = zone === 'UTC' || zone === 'Etc/UTC' ? undefined : formatterFor(zone);
   }
 
   /** Offset (ms) at instant `t`. */
@@ -209,4 +197,25 @@ export function nextFireAfter(cron: WallClockCron, offsets: ZoneOffsets, after: 
 function isRepeat(previous: Transition | undefined, offset: number, wall: number): boolean {
   if (previous === undefined || previous.after !== offset || previous.before <= previous.after) return false;
   return wall >= previous.at + previous.after && wall < previous.at + previous.before;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** One wall-clock formatter per zone, shared by the whole package (they are costly to build). */
+export function formatterFor(timezone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timezone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timezone, formatter);
+  }
+  return formatter;
 }

@@ -1,5 +1,5 @@
-import { CascadenceError } from '@cascadence/core';
 import { CronSchedule, parseCronExpression, parseDuration, ScheduleErrorCode, timeZoneOffsetMinutes, validateCron, validateTimeZone } from '../src';
+import { thrown } from './helpers';
 
 function fires(expr: string, tz: string, from: string, to: string): string[] {
   const schedule = new CronSchedule(expr, tz);
@@ -13,15 +13,6 @@ function fires(expr: string, tz: string, from: string, to: string): string[] {
   }
 }
 
-function thrown(fn: () => unknown): CascadenceError {
-  try {
-    fn();
-  } catch (error) {
-    if (CascadenceError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('validateCron', () => {
   it('accepts 5 fields, 6 fields (seconds first) and macros', () => {

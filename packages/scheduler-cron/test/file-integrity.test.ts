@@ -7,7 +7,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { join } from 'node:path';
 import { CascadenceError, defineTask } from '@cascadence/core';
 import { CronScheduler, inspectSchedules, readSchedules, readScheduleState, removeSchedule, ScheduleErrorCode, setSchedulePaused, upsertSchedule } from '../src';
-import { recordingLogger, silent, tempDir } from './helpers';
+import { recordingLogger, silent, tempDir, thrown } from './helpers';
 
 let cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -31,15 +31,6 @@ async function rejection(promise: Promise<unknown>): Promise<CascadenceError> {
   throw new Error('expected a rejection');
 }
 
-function thrown(fn: () => unknown): CascadenceError {
-  try {
-    fn();
-  } catch (error) {
-    if (CascadenceError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 const bytes = (...parts: Array<string | number[]>): Buffer =>
   Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : Buffer.from(part))));

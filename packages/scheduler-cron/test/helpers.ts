@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineEvent, Logger } from '@cascadence/core';
+import { CascadenceError, type EngineEvent, type Logger } from '@cascadence/core';
 import { MAX_TIMEOUT_MS, type Clock } from '../src';
 
 interface FakeTimer {
@@ -101,3 +101,14 @@ export function iso(ms: number): string {
 }
 
 export type ScheduleEvt = Extract<EngineEvent, { type: `schedule:${string}` }>;
+
+/** The CascadenceError `fn` throws (anything else is rethrown; no throw fails the test). */
+export function thrown(fn: () => unknown): CascadenceError {
+  try {
+    fn();
+  } catch (error) {
+    if (CascadenceError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected an error');
+}

@@ -13,7 +13,7 @@ import {
   upsertSchedule,
   type CronSchedulerOptions,
 } from '../src';
-import { recordingLogger, silent, tempDir } from './helpers';
+import { recordingLogger, silent, tempDir, thrown } from './helpers';
 
 const DIST = resolve(__dirname, '../dist/index.cjs');
 const FIXTURES = resolve(__dirname, 'fixtures');
@@ -39,15 +39,6 @@ function make(path: string, extra: Partial<CronSchedulerOptions> = {}): CronSche
   return scheduler;
 }
 
-function caught(fn: () => unknown): CascadenceError {
-  try {
-    fn();
-  } catch (error) {
-    if (CascadenceError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -178,7 +169,7 @@ describe('bad input never changes the file', () => {
   it('a file that does not parse is never overwritten; the error names path, line and column', async () => {
     const broken = 'a: "0 12 * * *"\nb: [oops\nc: "* * * * *"\n';
     const { path } = setup(broken);
-    const error = caught(() => make(path));
+    const error = thrown(() => make(path));
     expect(error.code).toBe(ScheduleErrorCode.SCHEDULES_PARSE);
     expect(error.message).toMatch(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: cannot parse`));
     expect(error.details).toMatchObject({ path, line: expect.any(Number), column: expect.any(Number) });
@@ -190,7 +181,7 @@ describe('bad input never changes the file', () => {
 
   it('duplicate keys are a parse error with their position', () => {
     const { path } = setup('a: "0 12 * * *"\na: "0 13 * * *"\n');
-    const error = caught(() => readSchedules(path));
+    const error = thrown(() => readSchedules(path));
     expect(error.code).toBe(ScheduleErrorCode.SCHEDULES_PARSE);
     expect(error.message).toContain(`${path}:2:1:`);
   });
@@ -215,7 +206,7 @@ describe('bad input never changes the file', () => {
   it('invalid entries name path:line:column; inspectSchedules() collects them instead of throwing', () => {
     const text = 'a: "61 * * * *"\nb:\n  cron: "* * * * *"\n  timeZone: "UTC"\nc: 42\nd: "@hourly"\n';
     const { path } = setup(text);
-    const error = caught(() => make(path));
+    const error = thrown(() => make(path));
     expect(error.code).toBe(ScheduleErrorCode.SCHEDULES_INVALID);
     expect(error.message).toBe(`${path}:1:4: schedule "a": invalid cron expression "61 * * * *": minute field "61" is out of range (0-59)`);
     const { entries, problems } = inspectSchedules(path);
@@ -229,7 +220,7 @@ describe('bad input never changes the file', () => {
 
   it('a top level that is not a mapping is refused with its position', async () => {
     const { path } = setup('- a\n- b\n');
-    expect(caught(() => readSchedules(path)).message).toBe(`${path}:1:1: the schedules file must be a mapping from task name to cron expression (e.g. example: "0 12 * * *"), found a list`);
+    expect(thrown(() => readSchedules(path)).message).toBe(`${path}:1:1: the schedules file must be a mapping from task name to cron expression (e.g. example: "0 12 * * *"), found a list`);
     await expect(upsertSchedule(path, 'a', '* * * * *')).rejects.toMatchObject({ code: ScheduleErrorCode.SCHEDULES_INVALID });
     expect(readFileSync(path, 'utf8')).toBe('- a\n- b\n');
   });
