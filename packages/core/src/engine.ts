@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { runWhat } from './dag/messages';
+import { resolveReuse, type ReusedSteps } from './dag/reuse';
 import { CascadenceError, ErrorCode } from './errors';
 import { EventBus, type EventSource } from './events';
 import { Execution } from './execution';
@@ -7,6 +9,7 @@ import { consoleLogger, scopedLogger, type Logger } from './logger';
 import type { RunResult } from './result';
 import { planRunnable, type PlanOptions, type Runnable, type RunnablePlan, type StepResolver } from './step-plan';
 import { isTask, type Task } from './task';
+import type { RunTrigger } from './trigger';
 
 export type { Runnable, StepResolver } from './step-plan';
 
@@ -30,6 +33,14 @@ export interface RunOptions {
   failFast?: boolean;
   /** Use this run id instead of a new random UUID. */
   runId?: string;
+  /** What started the run; passed on to `run:start` listeners (run history records it). */
+  trigger?: RunTrigger;
+  /**
+   * Outputs of steps that succeeded in an earlier run of this flow, by step id: those steps do
+   * not run again and keep these outputs (retry from the failed step). Every step a reused step
+   * needs must be reused too.
+   */
+  reuse?: Readonly<Record<string, unknown>>;
 }
 
 const DEFAULT_CONCURRENCY = 16;
@@ -95,9 +106,10 @@ export class Engine implements EventSource {
         details: { task: runnable.name },
       });
     }
+    const plan = this.plan(runnable);
     const execution = new Execution(
       this,
-      this.plan(runnable),
+      plan,
       input,
       {
         runId: options.runId ?? randomUUID(),
@@ -105,6 +117,8 @@ export class Engine implements EventSource {
         failFast: options.failFast ?? this.failFast,
         signal: options.signal,
         sync,
+        trigger: options.trigger,
+        reuse: options.reuse === undefined ? undefined : reusedSteps(plan, options.reuse),
       },
       undefined,
     );
@@ -143,4 +157,18 @@ export class Engine implements EventSource {
 function checkConcurrency(value: number): number {
   if (value === Infinity || (Number.isInteger(value) && value >= 1)) return value;
   throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `concurrency must be a positive integer or Infinity (got ${String(value)})`);
+}
+
+/** `RunOptions.reuse` checked against the plan: only flows, only their steps, upstream-closed. */
+function reusedSteps(plan: RunnablePlan, outputs: Readonly<Record<string, unknown>>): ReusedSteps {
+  const runnable = plan.runnable;
+  const fail = (problem: string): never => {
+    throw new CascadenceError(ErrorCode.INVALID_REUSE, `cannot reuse outputs in ${runWhat(runnable.kind, runnable.name)}: ${problem}`, {
+      details: { task: runnable.name },
+    });
+  };
+  if (!isFlow(runnable)) return fail('only a flow\'s steps can be reused');
+  const index = plan.graph.index;
+  const resolved = resolveReuse(plan.shape, plan.graph.ids, (id) => index.get(id), outputs);
+  return resolved.reuse ?? fail(resolved.problem as string);
 }

@@ -1,4 +1,5 @@
-import type { RunStatus, StepStatus } from './result';
+import type { RunResult, RunStatus, StepStatus } from './result';
+import type { RunTrigger } from './trigger';
 
 interface EventBase {
   runId: string;
@@ -13,6 +14,12 @@ export interface RunStartEvent extends EventBase {
   kind: 'task' | 'flow';
   /** Set when this run is a flow nested as a step of another flow. */
   parentFlow: string | undefined;
+  /** What started the run (`RunOptions.trigger`); undefined for nested flows and callers that did not say. */
+  trigger: RunTrigger | undefined;
+  /** The run's input, by reference (never copied). */
+  input: unknown;
+  /** Where the run executes outside this process, when a backend knows it (Temporal: workflow id and run id). */
+  external?: { workflowId: string; workflowRunId: string | undefined };
 }
 
 export interface RunEndEvent extends EventBase {
@@ -23,6 +30,8 @@ export interface RunEndEvent extends EventBase {
   status: RunStatus;
   durationMs: number;
   error: Error | undefined;
+  /** The run's RunResult (for a nested flow: its own result inside the parent run). */
+  result: RunResult;
 }
 
 interface StepEventBase extends EventBase {
@@ -41,6 +50,8 @@ export interface StepStartEvent extends StepEventBase {
 export interface StepSuccessEvent extends StepEventBase {
   type: 'step:success';
   durationMs: number;
+  /** The step's output, by reference. */
+  output: unknown;
 }
 export interface StepFailureEvent extends StepEventBase {
   type: 'step:failure';
@@ -203,7 +214,7 @@ export class EventBus {
       try {
         (observers[i] as StepObserver).stepSuccess(flow, step, task, attempt, durationMs);
       } catch (error) {
-        this.onListenerError(error, { type: 'step:success', runId, at: Date.now(), flow, step, task, attempt, durationMs });
+        this.onListenerError(error, { type: 'step:success', runId, at: Date.now(), flow, step, task, attempt, durationMs, output: undefined });
       }
     }
   }

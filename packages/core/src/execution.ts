@@ -5,6 +5,7 @@
  * functions, timeouts, retry timers, cancellation of running steps, events and the RunResult.
  */
 import { failFastMessage, nestedFlowFailedMessage, runWhat, stepWhere } from './dag/messages';
+import type { ReusedSteps } from './dag/reuse';
 import { RunState, type CancelledWhile } from './dag/run-state';
 import { STEP_STATUS_NAMES, type SkipReason } from './dag/status';
 import type { Engine } from './engine';
@@ -15,6 +16,7 @@ import type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 import { decideRetry } from './retry';
 import { StepContext } from './step-context';
 import type { RunnablePlan, StepPlan } from './step-plan';
+import type { RunTrigger } from './trigger';
 
 /** Up to this many steps, RunResult.steps is built at once (cheaper than a lazy property). */
 const EAGER_STEP_RESULTS = 64;
@@ -28,6 +30,9 @@ export interface ExecutionSettings {
   failFast: boolean;
   signal: AbortSignal | undefined;
   sync: boolean;
+  /** Top-level runs only: what started the run, and step indices whose outputs are reused. */
+  trigger?: RunTrigger | undefined;
+  reuse?: ReusedSteps | undefined;
 }
 
 export class Execution {
@@ -80,7 +85,7 @@ export class Execution {
   begin(): void {
     const runnable = this.plan.runnable;
     if (this.engine.events.active) {
-      this.emit({ type: 'run:start', runId: this.runId, at: timeOrigin + this.runStartedAt, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName });
+      this.emit({ type: 'run:start', runId: this.runId, at: timeOrigin + this.runStartedAt, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, trigger: this.settings.trigger, input: this.input });
     }
     const signal = this.settings.signal;
     if (signal !== undefined) {
@@ -101,6 +106,8 @@ export class Execution {
         this.abortRun(error, 'failed', error);
       }, ms);
     }
+    const reuse = this.settings.reuse;
+    if (reuse !== undefined) this.state.reuse(reuse.steps, reuse.outputs);
     this.state.seed();
     this.pump();
   }
@@ -214,7 +221,7 @@ export class Execution {
     if (events.active) {
       const durationMs = t - (this.startedAt[i] as number);
       if (events.wantsStepSuccess) {
-        this.emit({ type: 'step:success', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs });
+        this.emit({ type: 'step:success', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs, output });
       }
       if (events.observers.length > 0) events.notifyStepSuccess(this.runId, this.flowName, plan.id, plan.label, ctx.attempt, durationMs);
     }
@@ -346,7 +353,7 @@ export class Execution {
     });
     this.result = result;
     if (this.engine.events.active) {
-      this.emit({ type: 'run:end', runId: this.runId, at: timeOrigin + t, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, status, durationMs: result.durationMs, error });
+      this.emit({ type: 'run:end', runId: this.runId, at: timeOrigin + t, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, status, durationMs: result.durationMs, error, result });
     }
     this.resolvePromise?.(result);
   }

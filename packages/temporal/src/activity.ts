@@ -196,7 +196,7 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
           { details: { size, limit: call.maxPayloadBytes } },
         );
       }
-      if (events?.active) events.emit({ type: 'step:success', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0 });
+      if (events?.active) events.emit({ type: 'step:success', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0, output });
       return { output, attempt: info.attempt };
     } catch (thrown) {
       if (controller.signal.aborted && context.cancellationDetails?.cancelRequested && !CascadenceError.isInstance(controller.signal.reason, ErrorCode.TIMEOUT)) {

@@ -24,7 +24,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { cancelledMessage, runWhat, stepWhere } from '@cascadence/core/dag';
+import { cancelledMessage, dagShape, resolveReuse, runWhat, RULE_CODES, stepWhere } from '@cascadence/core/dag';
 import { compileGraph } from './compile';
 import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
@@ -203,7 +203,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   /** Runs a task or flow on Temporal and resolves to its RunResult (failed runs resolve too). */
   async run<Output>(runnable: Runnable, input?: unknown, options: TemporalRunOptions = {}): Promise<RunResult<Output>> {
     const signal = options.signal;
-    if (signal?.aborted) return this.cancelledBeforeStart<Output>(runnable, options, signal.reason);
+    if (signal?.aborted) return this.cancelledBeforeStart<Output>(runnable, input, options, signal.reason);
     const handle = await this.start<Output>(runnable, input, options);
     const onAbort = (): void => {
       handle.cancel(signal?.reason).catch(() => undefined);
@@ -220,7 +220,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   }
 
   /** Like the engine with an already aborted signal: nothing runs, every step is cancelled. */
-  private cancelledBeforeStart<Output>(runnable: Runnable, options: TemporalRunOptions, reason: unknown): RunResult<Output> {
+  private cancelledBeforeStart<Output>(runnable: Runnable, input: unknown, options: TemporalRunOptions, reason: unknown): RunResult<Output> {
     if (!isTask(runnable) && !isFlow(runnable)) {
       throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'TemporalBackend.run expects a task or flow made with defineTask or defineFlow');
     }
@@ -246,8 +246,8 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     }
     const result = toRunResult<Output>(summary);
     if (this.events.active) {
-      this.events.emit({ type: 'run:start', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined });
-      this.events.emit({ type: 'run:end', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, status: 'cancelled', durationMs: 0, error: result.error });
+      this.events.emit({ type: 'run:start', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, trigger: options.trigger, input });
+      this.events.emit({ type: 'run:end', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, status: 'cancelled', durationMs: 0, error: result.error, result });
     }
     return result;
   }
@@ -266,6 +266,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     }
     const runId = options.runId ?? randomUUID();
     const spec = buildRunSpec(runnable, input, runId, resolveRunSettings(this.options, options), registry);
+    if (options.reuse !== undefined) spec.reuse = checkedReuse(runnable, spec.graph, options.reuse);
     const workflowId = options.workflowId ?? `${this.options.workflowIdPrefix ?? 'cascadence-'}${runnable.name}-${runId}`;
     const client = await this.client();
     const startedAt = Date.now();
@@ -281,7 +282,17 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
       throw this.rpcError(error, `start ${runnable.kind} "${runnable.name}" on task queue "${this.taskQueue}"`);
     });
     if (this.events.active) {
-      this.events.emit({ type: 'run:start', runId, at: startedAt, task: runnable.name, kind: runnable.kind, parentFlow: undefined });
+      this.events.emit({
+        type: 'run:start',
+        runId,
+        at: startedAt,
+        task: runnable.name,
+        kind: runnable.kind,
+        parentFlow: undefined,
+        trigger: options.trigger,
+        input,
+        external: { workflowId: handle.workflowId, workflowRunId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId },
+      });
     }
     return new RunHandle<Output>(this, client, handle, runId, spec.graph, runnable.kind, startedAt, true);
   }
@@ -311,6 +322,21 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   get rpcTimeoutMs(): number {
     return this.connectionOptions.connectTimeoutMs;
   }
+}
+
+/** `RunOptions.reuse` checked before the workflow starts, with the engine's rules and error code. */
+function checkedReuse(runnable: Runnable, graph: WireGraph, outputs: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const fail = (problem: string): never => {
+    throw new CascadenceError(ErrorCode.INVALID_REUSE, `cannot reuse outputs in ${runWhat(runnable.kind, runnable.name)}: ${problem}`, {
+      details: { task: runnable.name },
+    });
+  };
+  if (graph.kind !== 'flow') return fail("only a flow's steps can be reused");
+  const ids = graph.steps.map((step) => step.id);
+  const shape = dagShape(graph.steps.map((step) => step.needs), graph.steps.map((step) => RULE_CODES[step.when]));
+  const resolved = resolveReuse(shape, ids, (id) => (ids.includes(id) ? ids.indexOf(id) : undefined), outputs);
+  if (resolved.problem !== undefined) fail(resolved.problem);
+  return { ...outputs };
 }
 
 /** The words core's CancelledError adds after "was cancelled: " for a given abort reason. */
@@ -388,6 +414,7 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
         status: result.status,
         durationMs: result.durationMs,
         error: result.error,
+        result: result as RunResult,
       });
     }
     return result;

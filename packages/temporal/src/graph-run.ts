@@ -14,11 +14,13 @@ import {
   SUCCEEDED,
   dagShape,
   decideRetry,
+  resolveReuse,
   failFastMessage,
   nestedFlowFailedMessage,
   runWhat,
   stepWhere,
   type CancelledWhile,
+  type DagShape,
 } from '@cascadence/core/dag';
 import { OUTPUT_ACTIVITY, STEP_ACTIVITY, jsonSize, type OutputCall, type RunSpec, type StepCall, type StepReport, type WireError, type WireGraph, type WireStepResult } from './wire';
 import { StepCancelled, StepFailed, activityError, cancelledError, cascadenceError, payloadTooLarge, timeoutError } from './workflow-failures';
@@ -59,6 +61,7 @@ export class GraphRun {
   private resolveDone!: (outcome: Outcome) => void;
   readonly done: Promise<Outcome>;
   private readonly what: string;
+  private readonly shape: DagShape;
 
   constructor(
     private readonly spec: RunSpec,
@@ -72,13 +75,11 @@ export class GraphRun {
   ) {
     const n = graph.steps.length;
     this.ids = graph.steps.map((step) => step.id);
-    this.state = new RunState<WireError>(
-      dagShape(
-        graph.steps.map((step) => step.needs),
-        graph.steps.map((step) => RULE_CODES[step.when]),
-      ),
-      spec.options.failFast,
+    this.shape = dagShape(
+      graph.steps.map((step) => step.needs),
+      graph.steps.map((step) => RULE_CODES[step.when]),
     );
+    this.state = new RunState<WireError>(this.shape, spec.options.failFast);
     this.startedAt = new Array(n).fill(undefined);
     this.endedAt = new Array(n).fill(undefined);
     this.stepScopes = new Array(n).fill(undefined);
@@ -110,6 +111,12 @@ export class GraphRun {
           },
           () => undefined,
         );
+    }
+    // A retry of an earlier run: steps that succeeded there keep their outputs (checked by the client).
+    const reuse = this.isRoot ? this.spec.reuse : undefined;
+    if (reuse !== undefined) {
+      const resolved = resolveReuse(this.shape, this.ids, (id) => indexOf(this.ids, id), reuse);
+      if (resolved.reuse !== undefined) this.state.reuse(resolved.reuse.steps, resolved.reuse.outputs);
     }
     this.state.seed();
     this.pump();
@@ -390,4 +397,9 @@ export class GraphRun {
     }
     return steps;
   }
+}
+
+function indexOf(ids: readonly string[], id: string): number | undefined {
+  const i = ids.indexOf(id);
+  return i < 0 ? undefined : i;
 }

@@ -83,6 +83,8 @@ export interface RunSpec {
   graph: WireGraph;
   input: unknown;
   options: WireRunOptions;
+  /** Outputs of steps reused from an earlier run (`RunOptions.reuse`); absent on most runs. */
+  reuse?: Record<string, unknown>;
 }
 
 /** Argument of the step activity. */

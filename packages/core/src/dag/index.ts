@@ -7,6 +7,7 @@
  * import). Backends drive `RunState`; they do not re-implement it.
  */
 export { RunState, dagShape, type CancelledWhile, type CancelStep, type DagShape, type RunStateObserver } from './run-state';
+export { resolveReuse, type ReusedSteps } from './reuse';
 export {
   CANCELLED,
   FAILED,

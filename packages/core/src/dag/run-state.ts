@@ -113,9 +113,24 @@ export class RunState<E> {
     this.ended = new Array<number>(n).fill(0);
   }
 
-  /** Queues the steps that need nothing, in declaration order. */
+  /**
+   * Before `seed`: these steps succeeded in an earlier run and keep those outputs (attempts stay
+   * 0); their dependants are decided as if they had just succeeded. Upstream-closed (see reuse.ts).
+   */
+  reuse(steps: readonly number[], outputs: readonly unknown[]): void {
+    for (let k = 0; k < steps.length; k++) {
+      const i = steps[k] as number;
+      this.status[i] = SUCCEEDED;
+      this.outputs[i] = outputs[k];
+      this.settled++;
+    }
+    for (let k = 0; k < steps.length; k++) this.release(steps[k] as number);
+  }
+
+  /** Queues the steps that need nothing, in declaration order (after any released by `reuse`). */
   seed(): void {
-    this.ready = this.shape.roots.slice();
+    const roots = this.shape.roots;
+    this.ready = this.ready === undefined ? roots.slice() : roots.concat(this.ready);
   }
 
   /**

@@ -1,0 +1,263 @@
+import { closestNames, silentLogger, type EventBus, type Logger } from '@cascadence/core';
+import type { SqlDriver } from './driver';
+import { HistoryErrorCode, historyError } from './errors';
+import { effectiveStatus, HEARTBEAT_MS, thisProcess, type ProcessIdentity } from './owner';
+import { PostgresDriver } from './postgres-driver';
+import { Recorder } from './recorder';
+import type { AttemptRecord, RecordedRunStatus, RunQuery, RunRecord, StepRecord } from './records';
+import { applyRetention, parseRetention, type Retention } from './retention';
+import { migrate } from './schema';
+import { SqliteDriver } from './sqlite-driver';
+import { HistoryReader, write, type RunWithOwner } from './store';
+import { DEFAULT_MAX_VALUE_BYTES } from './values';
+
+export interface HistoryOptions {
+  /** SQLite file (the embedded default). Ignored when `url` is set. */
+  path?: string;
+  /** `postgres://user:pass@host:port/db`: a PostgreSQL server shared by several hosts. */
+  url?: string;
+  /** Retention: a duration (`"30d"`, the default), a number of runs, or `false` to keep everything. */
+  keep?: string | number | false;
+  /** Record run inputs and step outputs (default true); off for secrets: only their absence is recorded. */
+  values?: boolean;
+  /** Per-value cap in bytes of JSON (default 64 KiB); larger values are kept truncated, marked as such. */
+  maxValueBytes?: number;
+  /** SQLite: how long a write waits for another process's lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** Longest delay before a recorded change is written (default 50 ms). */
+  flushIntervalMs?: number;
+  /** PostgreSQL: connection timeout (default 5000 ms). */
+  connectTimeoutMs?: number;
+  /** Where warnings go (a write that failed); default silent. */
+  logger?: Logger;
+}
+
+/** How far back each live poll looks for changes committed late by other writers. */
+const LIVE_LOOKBACK_MS = 2000;
+
+/** How long retention waits between passes in a long-lived process. */
+const RETENTION_EVERY_MS = 3_600_000;
+
+/**
+ * Run history: records runs from any engine or backend (`record`) and answers queries about
+ * them. Open with `openHistory`; `close` writes what is pending.
+ */
+export class History {
+  readonly where: string;
+  private readonly reader: HistoryReader;
+  private readonly recorder: Recorder;
+  private readonly owner: ProcessIdentity = thisProcess();
+  private ownerRegistered: Promise<void> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private retentionTimer: ReturnType<typeof setTimeout> | undefined;
+  private retentionRun: Promise<number> | undefined;
+  private closed = false;
+
+  /** @internal use openHistory */
+  constructor(
+    private readonly driver: SqlDriver,
+    private readonly retention: Retention,
+    private readonly logger: Logger,
+    options: HistoryOptions,
+  ) {
+    this.where = driver.where;
+    this.reader = new HistoryReader(driver);
+    this.recorder = new Recorder(driver, this.owner, {
+      maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+      values: options.values ?? true,
+      flushIntervalMs: options.flushIntervalMs ?? 50,
+      logger,
+    });
+  }
+
+  /**
+   * Records every run `source` (an Engine, LocalBackend, TemporalBackend, ...) executes from now
+   * on. Returns a function that stops recording it. Retention starts running in the background.
+   */
+  record(source: { readonly name?: string; readonly events?: EventBus | undefined }): () => void {
+    this.registerOwner();
+    this.startRetention();
+    return this.recorder.attach({ name: source.name ?? 'local', events: source.events });
+  }
+
+  /** Runs, newest first (default 50). */
+  async runs(query: RunQuery = {}): Promise<RunRecord[]> {
+    const wanted = query.status;
+    const stored = wanted === 'interrupted' || wanted === 'running' ? ['running'] : wanted === undefined ? undefined : [wanted];
+    const limit = query.limit ?? 50;
+    const out: RunRecord[] = [];
+    let before = query.before;
+    // Filtering running vs interrupted happens after the read: page until `limit` rows match.
+    for (;;) {
+      const rows = await this.reader.runs({ ...query, before, limit, ...(stored === undefined ? {} : { statuses: stored }) });
+      for (const row of rows) {
+        const record = this.toRecord(row);
+        if (wanted === undefined || record.status === wanted) out.push(record);
+        if (out.length === limit) return out;
+      }
+      if (rows.length < limit) return out;
+      before = (rows[rows.length - 1] as RunWithOwner).startedAt;
+    }
+  }
+
+  /** One run by id or unique id prefix; unknown and ambiguous ids are errors with suggestions. */
+  async run(idOrPrefix: string): Promise<RunRecord> {
+    const matches = await this.reader.runsByIdPrefix(idOrPrefix, 5);
+    if (matches.length === 1) return this.toRecord(matches[0] as RunWithOwner);
+    if (matches.length > 1) {
+      throw historyError(HistoryErrorCode.AMBIGUOUS_RUN, `run id "${idOrPrefix}" matches several runs: ${matches.map((m) => m.id).join(', ')}${matches.length === 5 ? ', ...' : ''}`, {
+        suggestions: ['give more characters of the id'],
+        details: { id: idOrPrefix },
+      });
+    }
+    const close = closestNames(idOrPrefix, await this.reader.recentIds(1000), 3);
+    throw historyError(HistoryErrorCode.UNKNOWN_RUN, `no recorded run has id "${idOrPrefix}" in ${this.where}`, {
+      suggestions: close.length > 0 ? close.map((id) => `did you mean ${id}?`) : ['list recent runs with: task runs'],
+      details: { id: idOrPrefix },
+    });
+  }
+
+  /** The run's top-level steps in the order they started (never-started steps last). */
+  async steps(runId: string): Promise<StepRecord[]> {
+    const steps = await this.reader.steps(runId);
+    return steps.sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity) || a.step.localeCompare(b.step));
+  }
+
+  async attempts(runId: string): Promise<AttemptRecord[]> {
+    return this.reader.attempts(runId);
+  }
+
+  /**
+   * Follows runs as they change — in this process and in any other writing to the same store
+   * (polled every `intervalMs`, default 250). Returns a function that stops following.
+   */
+  subscribe(listener: (run: RunRecord) => void, options: { intervalMs?: number } = {}): () => void {
+    // Writers stamp updated_at when they write, but concurrent writers commit in any order: each
+    // poll looks back LIVE_LOOKBACK_MS and skips versions it has already delivered.
+    let last = Date.now();
+    const delivered = new Map<string, number>();
+    let polling: Promise<void> | undefined;
+    let stopped = false;
+    const poll = (): void => {
+      if (polling !== undefined || stopped) return;
+      polling = (async () => {
+        try {
+          let from = last - LIVE_LOOKBACK_MS;
+          for (;;) {
+            const rows = await this.reader.changedSince(from, 1000);
+            for (const row of rows) {
+              from = Math.max(from, row.updatedAt);
+              last = Math.max(last, row.updatedAt);
+              if (delivered.get(row.id) === row.updatedAt) continue;
+              delivered.set(row.id, row.updatedAt);
+              if (!stopped) listener(this.toRecord(row));
+            }
+            if (rows.length < 1000) break;
+          }
+          for (const [id, at] of delivered) if (at < last - LIVE_LOOKBACK_MS) delivered.delete(id);
+        } catch (error) {
+          this.logger.warn(`history: could not read changes from ${this.where}: ${(error as Error).message}`);
+        } finally {
+          polling = undefined;
+        }
+      })();
+    };
+    const timer = setInterval(poll, options.intervalMs ?? 250);
+    timer.unref?.();
+    const off = this.recorder.onFlush(poll);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      off();
+    };
+  }
+
+  /** Deletes runs beyond `keep` now; returns how many. (Recording processes also do it hourly.) */
+  async applyRetention(): Promise<number> {
+    return applyRetention(this.driver, this.retention);
+  }
+
+  /** Writes every pending change now. */
+  async flush(): Promise<void> {
+    await this.recorder.flush();
+  }
+
+  /** Changes that could not be written (reported as warnings when they happened). */
+  get lostChanges(): number {
+    return this.recorder.lostChanges;
+  }
+
+  /** Writes what is pending, stops background work and closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    if (this.retentionTimer !== undefined) clearTimeout(this.retentionTimer);
+    await this.ownerRegistered?.catch(() => undefined);
+    await this.recorder.flush();
+    await this.retentionRun?.catch(() => 0);
+    await this.driver.close();
+  }
+
+  private toRecord(row: RunWithOwner): RunRecord {
+    const { owner, ownerId: _ownerId, updatedAt: _updatedAt, ...rest } = row;
+    const status: RecordedRunStatus = effectiveStatus(row.status, owner, Date.now(), this.owner.host);
+    return { ...rest, status, host: owner?.host ?? '', pid: owner?.pid ?? 0 };
+  }
+
+  private registerOwner(): void {
+    if (this.ownerRegistered !== undefined) return;
+    const beat = (): Promise<void> => this.driver.batch([write.owner(this.owner.id, this.owner.host, this.owner.pid, this.owner.startedAt, Date.now())]);
+    this.ownerRegistered = beat().catch((error: unknown) => {
+      this.logger.warn(`history: could not register this process in ${this.where}: ${(error as Error).message}`);
+    });
+    this.heartbeat = setInterval(() => {
+      beat().catch(() => undefined);
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref?.();
+  }
+
+  private startRetention(): void {
+    if (this.retention === false || this.retentionTimer !== undefined) return;
+    const pass = (): void => {
+      this.retentionRun = applyRetention(this.driver, this.retention).catch((error: unknown) => {
+        this.logger.warn(`history: retention could not delete old runs in ${this.where}: ${(error as Error).message}`);
+        return 0;
+      });
+      this.retentionTimer = setTimeout(pass, RETENTION_EVERY_MS);
+      this.retentionTimer.unref?.();
+    };
+    // In the background, after the process's first work has started.
+    this.retentionTimer = setTimeout(pass, 1000);
+    this.retentionTimer.unref?.();
+  }
+}
+
+/**
+ * Opens run history: PostgreSQL when `url` is given, else the SQLite file at `path`. Creates or
+ * migrates the schema; refuses (without touching it) a foreign, corrupt or newer-schema store.
+ */
+export async function openHistory(options: HistoryOptions): Promise<History> {
+  const retention = parseRetention(options.keep);
+  const logger = options.logger ?? silentLogger;
+  let driver: SqlDriver;
+  if (options.url !== undefined && options.url !== '') {
+    if (!/^postgres(ql)?:\/\//.test(options.url)) {
+      throw historyError(HistoryErrorCode.INVALID_OPTION, `history.url must be a postgres:// URL (got "${options.url.split(':')[0]}:...")`, {
+        suggestions: ['for the embedded SQLite store, set history.path (or nothing) instead'],
+      });
+    }
+    driver = await PostgresDriver.open(options.url, { connectTimeoutMs: options.connectTimeoutMs ?? 5000 });
+  } else if (options.path !== undefined) {
+    driver = SqliteDriver.open(options.path, { busyTimeoutMs: options.busyTimeoutMs ?? 5000, readonly: false });
+  } else {
+    throw historyError(HistoryErrorCode.INVALID_OPTION, 'openHistory needs a path (SQLite) or a url (PostgreSQL)');
+  }
+  try {
+    await migrate(driver);
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  return new History(driver, retention, logger, options);
+}

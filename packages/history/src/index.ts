@@ -1,0 +1,13 @@
+/**
+ * `@cascadence/history`: every run remembered. `openHistory` opens the store (SQLite by default,
+ * PostgreSQL for many hosts); `history.record(backend)` records what a backend runs; queries and
+ * `planRetry` back `task runs`, `task show` and `task retry`.
+ */
+export { History, openHistory, type HistoryOptions } from './history';
+export type { AttemptRecord, AttemptStatus, RecordedError, RecordedRunStatus, RecordedValue, RunQuery, RunRecord, StepRecord, ValueState } from './records';
+export { planRetry, type RetryPlan } from './retry-plan';
+export { recoveredValue, DEFAULT_MAX_VALUE_BYTES } from './values';
+export { parseDuration, parseSince } from './since';
+export { parseRetention, type Retention } from './retention';
+export { SCHEMA_VERSION } from './schema';
+export { HistoryErrorCode, type HistoryErrorCodeValue } from './errors';

@@ -1,0 +1,88 @@
+import type { SqlDriver } from './driver';
+import { HistoryErrorCode, historyError } from './errors';
+
+/**
+ * Versioned schema, the same SQL on SQLite and PostgreSQL. A migration is appended, never edited:
+ * a history written by an older Cascadence is brought forward on open; one written by a newer
+ * Cascadence is refused (naming both versions) rather than misread.
+ * Numbers are DOUBLE PRECISION so both drivers return JS numbers (epoch ms fit exactly).
+ */
+const MIGRATIONS: readonly (readonly string[])[] = [
+  // 1: runs and their final steps.
+  [
+    `CREATE TABLE cascadence_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+    `CREATE TABLE cascadence_owners (
+      id TEXT PRIMARY KEY, host TEXT NOT NULL, pid DOUBLE PRECISION NOT NULL,
+      started_at DOUBLE PRECISION NOT NULL, heartbeat_at DOUBLE PRECISION NOT NULL)`,
+    `CREATE TABLE cascadence_runs (
+      id TEXT PRIMARY KEY, task TEXT NOT NULL, kind TEXT NOT NULL, backend TEXT NOT NULL,
+      workflow_id TEXT, workflow_run_id TEXT,
+      trigger_kind TEXT NOT NULL, schedule TEXT, retry_of TEXT,
+      owner_id TEXT NOT NULL, status TEXT NOT NULL, error TEXT, failed_step TEXT,
+      started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION, duration_ms DOUBLE PRECISION,
+      input_state TEXT NOT NULL, input_json TEXT, input_bytes DOUBLE PRECISION, input_reason TEXT)`,
+    `CREATE INDEX cascadence_runs_started ON cascadence_runs (started_at)`,
+    `CREATE INDEX cascadence_runs_task ON cascadence_runs (task, started_at)`,
+    `CREATE INDEX cascadence_runs_status ON cascadence_runs (status, started_at)`,
+    `CREATE TABLE cascadence_steps (
+      run_id TEXT NOT NULL, step TEXT NOT NULL, status TEXT NOT NULL, attempts DOUBLE PRECISION NOT NULL,
+      started_at DOUBLE PRECISION, duration_ms DOUBLE PRECISION, skip_reason TEXT, error TEXT,
+      output_state TEXT NOT NULL, output_json TEXT, output_bytes DOUBLE PRECISION, output_reason TEXT,
+      reused DOUBLE PRECISION NOT NULL,
+      PRIMARY KEY (run_id, step))`,
+  ],
+  // 2: per-attempt records (nested flows' steps included), and a change index for live readers.
+  [
+    `CREATE TABLE cascadence_attempts (
+      run_id TEXT NOT NULL, flow TEXT NOT NULL, step TEXT NOT NULL, attempt DOUBLE PRECISION NOT NULL,
+      status TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL, duration_ms DOUBLE PRECISION, error TEXT,
+      PRIMARY KEY (run_id, flow, step, attempt))`,
+    `ALTER TABLE cascadence_runs ADD COLUMN updated_at DOUBLE PRECISION NOT NULL DEFAULT 0`,
+    `CREATE INDEX cascadence_runs_updated ON cascadence_runs (updated_at)`,
+  ],
+];
+
+/** The schema version this Cascadence writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the store to `target` (default: the current version) under the migration lock, so two
+ * processes opening a new history at once do not both create it.
+ */
+export async function migrate(driver: SqlDriver, target: number = SCHEMA_VERSION): Promise<number> {
+  return driver.withMigrationLock(async (locked) => {
+    const from = await storedVersion(locked);
+    if (from > SCHEMA_VERSION) {
+      throw historyError(
+        HistoryErrorCode.NEWER_SCHEMA,
+        `the run history at ${driver.where} has schema version ${from}, newer than the ${SCHEMA_VERSION} this Cascadence understands; it was left untouched`,
+        { details: { version: from, supported: SCHEMA_VERSION }, suggestions: ['upgrade @cascadence/history (and the CLI) to the version that wrote it'] },
+      );
+    }
+    for (let version = from + 1; version <= target; version++) {
+      for (const sql of MIGRATIONS[version - 1] as readonly string[]) await locked.query(sql);
+      await locked.query(
+        `INSERT INTO cascadence_meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [String(version)],
+      );
+    }
+    return Math.max(from, target);
+  });
+}
+
+/** The schema version of a store (0 when empty), without changing it. */
+export async function storedVersion(driver: SqlDriver): Promise<number> {
+  const exists =
+    driver.dialect === 'sqlite'
+      ? await driver.query<{ n: number }>(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'cascadence_meta'`)
+      : await driver.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'cascadence_meta'`);
+  if ((exists[0]?.n ?? 0) === 0) return 0;
+  const rows = await driver.query<{ value: string }>(`SELECT value FROM cascadence_meta WHERE key = 'schema_version'`);
+  const version = Number(rows[0]?.value ?? 0);
+  if (!Number.isInteger(version) || version < 0) {
+    throw historyError(HistoryErrorCode.CORRUPT, `the run history at ${driver.where} has an unreadable schema version "${rows[0]?.value}"; it was left untouched`, {
+      details: { version: rows[0]?.value },
+    });
+  }
+  return version;
+}
