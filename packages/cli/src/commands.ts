@@ -1,10 +1,13 @@
 import Graph from './commands/graph';
 import List from './commands/list';
 import Replay from './commands/replay';
+import Retry from './commands/retry';
 import Run from './commands/run';
+import Runs from './commands/runs';
 import Schedule from './commands/schedule';
 import Scheduler from './commands/scheduler';
 import Schedules from './commands/schedules';
+import Show from './commands/show';
 import { Disable, Enable } from './commands/toggle';
 import Unschedule from './commands/unschedule';
 import Worker from './commands/worker';
@@ -22,4 +25,7 @@ export const COMMANDS = {
   scheduler: Scheduler,
   worker: Worker,
   replay: Replay,
+  runs: Runs,
+  show: Show,
+  retry: Retry,
 };

@@ -36,7 +36,9 @@ export function stepLine(id: string, step: Pick<StepResult, 'status' | 'duration
   const tries = step.attempts > 1 ? `, ${step.attempts} attempts` : '';
   const detail =
     step.status === 'succeeded'
-      ? `(${formatDuration(step.durationMs)}${tries})`
+      ? step.attempts === 0
+        ? '(reused from the earlier run)'
+        : `(${formatDuration(step.durationMs)}${tries})`
       : step.status === 'failed' || step.status === 'cancelled'
         ? `${step.status}${tries}: ${sanitizeForTerminal(step.error?.message ?? '')}`
         : step.status;

@@ -111,7 +111,8 @@ export class History {
       });
     }
     const close = closestNames(idOrPrefix, await this.reader.recentIds(1000), 3);
-    throw historyError(HistoryErrorCode.UNKNOWN_RUN, `no recorded run has id "${idOrPrefix}" in ${this.where}`, {
+    const hint = close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : '';
+    throw historyError(HistoryErrorCode.UNKNOWN_RUN, `no recorded run has id "${idOrPrefix}" in ${this.where}${hint}`, {
       suggestions: close.length > 0 ? close.map((id) => `did you mean ${id}?`) : ['list recent runs with: task runs'],
       details: { id: idOrPrefix },
     });

@@ -781,7 +781,7 @@ export class CronScheduler implements EventSource {
     }
     let promise: Promise<RunResult>;
     try {
-      promise = this.backend.run(job.runnable, undefined, { signal: this.abort.signal });
+      promise = this.backend.run(job.runnable, undefined, { signal: this.abort.signal, trigger: { kind: 'schedule', schedule: job.task } });
     } catch (error) {
       promise = Promise.reject(error);
     }

@@ -6,6 +6,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
 import { formatDuration, formatRunResult, stepLine, toJson } from '../output';
+import { startRecording } from '../project/history';
 
 /** Larger inputs belong in files the task reads itself, not in a workflow payload. */
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
@@ -41,6 +42,7 @@ export default class Run extends BaseCommand {
     const metricsHost = flags['metrics-host'] ?? project.config.metrics?.host;
     const metrics = metricsPort === undefined ? undefined : await startMetrics(metricsPort, metricsHost, backend);
 
+    const recording = await startRecording(project, backend);
     const runId = randomUUID();
     const progress = !flags.json && runnable.kind === 'flow' && backend.events !== undefined ? new Progress(runnable.name, runId) : undefined;
     const detach = progress === undefined ? undefined : backend.events?.onAny((event) => progress.on(event));
@@ -50,13 +52,14 @@ export default class Run extends BaseCommand {
     process.once('SIGTERM', onSignal);
     let result: RunResult;
     try {
-      result = await backend.run(runnable, input, { signal: controller.signal, runId });
+      result = await backend.run(runnable, input, { signal: controller.signal, runId, trigger: { kind: 'cli' } });
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       detach?.();
       progress?.done();
       await metrics?.close();
+      await recording.close();
       await backend.close?.();
     }
 

@@ -2,6 +2,7 @@ import { sanitizeForTerminal, sanitizeLinesForTerminal, scopedLogger } from '@ca
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { formatDuration } from '../output';
+import { startRecording } from '../project/history';
 import { stderrLogger } from '../project/project';
 import { watchDisabled } from '../project/task-state';
 
@@ -52,6 +53,7 @@ export default class Scheduler extends BaseCommand {
       };
     }
 
+    const recording = await startRecording(project, backend);
     scheduler.start();
     const jobs = scheduler.jobs();
     log(`scheduler started with ${jobs.length} schedule${jobs.length === 1 ? '' : 's'} from ${project.schedulesPath} on backend ${backend.name}`);
@@ -69,6 +71,7 @@ export default class Scheduler extends BaseCommand {
     log(`${signal} received: stopping`);
     const stopped = await scheduler.stop({ timeoutMs: flags['stop-timeout'] });
     await closeMetrics();
+    await recording.close();
     log(stopped.aborted ? `stopped; ${stopped.stillRunning} run(s) were aborted at the deadline` : 'stopped cleanly');
   }
 }

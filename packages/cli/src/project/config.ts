@@ -24,6 +24,21 @@ export interface CascadenceConfig {
   timezone?: string;
   /** Steps of one flow running at once on the local engine. */
   concurrency?: number;
+  /** Run history (default on, SQLite in `.cascadence/history.db`); `false` turns recording off. */
+  history?: false | HistoryConfig;
+}
+
+export interface HistoryConfig {
+  /** SQLite file; default `.cascadence/history.db` beside the config. */
+  path?: string;
+  /** `postgres://...`: one history shared by several hosts (CASCADENCE_HISTORY_URL wins). */
+  url?: string;
+  /** Retention: a duration (`"30d"`, the default), a number of runs, or `false`. */
+  keep?: string | number | false;
+  /** Record run inputs and step outputs (default true); `false` for secrets. */
+  values?: boolean;
+  /** Per-value cap in bytes (default 65536). */
+  maxValueBytes?: number;
 }
 
 export interface PluginsConfig {
@@ -55,6 +70,7 @@ const KEYS: Record<string, string> = {
   schedules: 'string',
   timezone: 'string',
   concurrency: 'positive integer',
+  history: 'mapping { path, url, keep, values, maxValueBytes } or false',
 };
 
 export interface LoadedConfig {
@@ -194,10 +210,24 @@ function checkConfig(raw: unknown, file: string): CascadenceConfig {
     if (config[key] !== undefined && (typeof config[key] !== 'object' || config[key] === null || Array.isArray(config[key]))) bad(key, config[key]);
   }
   if (config.concurrency !== undefined && !(Number.isInteger(config.concurrency) && (config.concurrency as number) > 0)) bad('concurrency', config.concurrency);
+  if (config.history !== undefined && config.history !== false) {
+    const h = config.history as Record<string, unknown>;
+    const ok =
+      typeof h === 'object' &&
+      h !== null &&
+      !Array.isArray(h) &&
+      Object.keys(h).every((k) => ['path', 'url', 'keep', 'values', 'maxValueBytes'].includes(k)) &&
+      (h.path === undefined || typeof h.path === 'string') &&
+      (h.url === undefined || typeof h.url === 'string') &&
+      (h.keep === undefined || h.keep === false || typeof h.keep === 'string' || (Number.isInteger(h.keep) && (h.keep as number) > 0)) &&
+      (h.values === undefined || typeof h.values === 'boolean') &&
+      (h.maxValueBytes === undefined || (Number.isInteger(h.maxValueBytes) && (h.maxValueBytes as number) > 0));
+    if (!ok) bad('history', config.history);
+  }
   return config as CascadenceConfig;
 }
 
-/** CASCADENCE_BACKEND, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, CASCADENCE_METRICS_PORT win over the file. */
+/** CASCADENCE_BACKEND, TEMPORAL_*, CASCADENCE_METRICS_PORT, CASCADENCE_HISTORY_URL win over the file. */
 function applyEnv(config: CascadenceConfig, env: NodeJS.ProcessEnv): CascadenceConfig {
   const out: CascadenceConfig = { ...config, temporal: { ...config.temporal }, metrics: { ...config.metrics } };
   if (env.CASCADENCE_BACKEND) out.backend = env.CASCADENCE_BACKEND;
@@ -212,5 +242,6 @@ function applyEnv(config: CascadenceConfig, env: NodeJS.ProcessEnv): CascadenceC
     }
     out.metrics!.port = port;
   }
+  if (env.CASCADENCE_HISTORY_URL) out.history = { ...(config.history === false ? {} : config.history), url: env.CASCADENCE_HISTORY_URL };
   return out;
 }

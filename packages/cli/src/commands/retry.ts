@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { sanitizeForTerminal, type RunResult } from '@cascadence/core';
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command';
+import { CliError, CliErrorCode } from '../errors';
+import { formatRunResult, toJson } from '../output';
+import { openProjectHistory, startRecording } from '../project/history';
+
+export default class Retry extends BaseCommand {
+  static override summary = 'Run a recorded run again from where it failed';
+  static override description =
+    'Starts a new run linked to the original: steps that succeeded keep their recorded outputs, the failed, cancelled and skipped ones run again, and so does everything downstream of them. Runs on the original run’s backend unless --backend says otherwise.';
+  static override examples = ['<%= config.bin %> retry 3f2a9c1e', '<%= config.bin %> retry 3f2a9c1e --rerun-all'];
+  static override args = { id: Args.string({ description: 'Run id, or a unique prefix of it', required: true }) };
+  static override flags = {
+    'rerun-all': Flags.boolean({ description: 'Run every step again (with the recorded input)' }),
+    backend: Flags.string({ description: 'Backend to run on (default: the one the original run used)' }),
+    json: Flags.boolean({ description: 'Print the whole RunResult as JSON' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Retry);
+    const project = await this.project(flags.cwd);
+    const { planRetry } = await import('@cascadence/history');
+    const history = await openProjectHistory(project);
+    let plan: ReturnType<typeof planRetry>;
+    let original: Awaited<ReturnType<typeof history.run>>;
+    try {
+      original = await history.run(args.id);
+      const runnable = project.registry.getRunnable(original.task);
+      plan = planRetry(original, await history.steps(original.id), runnable, { rerunAll: flags['rerun-all'] });
+    } finally {
+      await history.close();
+    }
+    const runnable = project.registry.getRunnable(original.task);
+    const backend = await project.backend(flags.backend ?? original.backend);
+    project.engine.prepare(runnable);
+    if (!flags.json) {
+      const names = (ids: string[]) => ids.map((id) => sanitizeForTerminal(id)).join(', ');
+      process.stderr.write(
+        `retrying run ${original.id} (${sanitizeForTerminal(original.task)})${plan.reused.length > 0 ? `: reusing ${names(plan.reused)}; running ${names(plan.rerun)}` : ': running every step'}\n`,
+      );
+    }
+    const recording = await startRecording(project, backend);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort(new Error('interrupted'));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let result: RunResult;
+    try {
+      result = await backend.run(runnable, plan.input, {
+        runId: randomUUID(),
+        signal: controller.signal,
+        trigger: { kind: 'retry', retryOf: original.id },
+        ...(plan.reuse === undefined ? {} : { reuse: plan.reuse }),
+      });
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      await recording.close();
+      await backend.close?.();
+    }
+    if (flags.json) this.outRaw(toJson(result));
+    else this.out(formatRunResult(result, runnable.kind));
+    if (result.status !== 'succeeded') {
+      throw new CliError(CliErrorCode.TASK_FAILED, `${runnable.kind} "${runnable.name}" ${result.status}: ${result.error?.message ?? result.status}`);
+    }
+  }
+}
