@@ -103,6 +103,29 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     expect(JSON.parse(task.stdout).output).toBe(42);
   });
 
+  it('records Temporal runs in the run history, and task retry reruns only the failed steps on Temporal', () => {
+    const remote = project.task(['run', 'diamond', '--backend', 'temporal', '--json']);
+    expect(remote.code).toBe(1);
+    const runId = JSON.parse(remote.stdout).runId as string;
+    const show = JSON.parse(project.task(['show', runId, '--json']).stdout);
+    expect(show.run).toMatchObject({ id: runId, backend: 'temporal', workflowId: `cascadence-diamond-${runId}`, status: 'failed', failedStep: 'bad', trigger: 'cli' });
+    expect(show.run.workflowRunId).toMatch(/\S+/);
+    const steps = Object.fromEntries(show.steps.map((s: { step: string }) => [s.step, s]));
+    expect(steps.d).toMatchObject({ status: 'succeeded', output: { state: 'ok', json: '112' } });
+    expect(steps.skipped).toMatchObject({ status: 'skipped' });
+
+    // The retry starts a new workflow seeded with the recorded outputs: a-d do not run again.
+    const retry = project.task(['retry', runId, '--json']);
+    expect(retry.code).toBe(1);
+    const result = JSON.parse(retry.stdout);
+    expect(result.steps.a).toMatchObject({ status: 'succeeded', output: 1, attempts: 0 });
+    expect(result.steps.d).toMatchObject({ status: 'succeeded', output: 112, attempts: 0 });
+    expect(result.steps.bad).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(result.steps.cleanup).toMatchObject({ status: 'succeeded', output: 'cleaned', attempts: 1 });
+    const recorded = JSON.parse(project.task(['show', result.runId, '--json']).stdout);
+    expect(recorded.run).toMatchObject({ backend: 'temporal', trigger: 'retry', retryOf: runId });
+  });
+
   it('a history exported with the temporal CLI replays cleanly with task replay', () => {
     const run = JSON.parse(project.task(['run', 'double', '--input', '2', '--backend', 'temporal', '--json']).stdout);
     const workflowId = `cascadence-double-${run.runId}`;

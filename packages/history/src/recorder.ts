@@ -27,6 +27,9 @@ interface LiveRun {
   attemptStarts: Map<string, number>;
 }
 
+/** Pending row writes that trigger an immediate flush. */
+const MAX_PENDING = 2000;
+
 /** Pending writes, coalesced by row: a short step's start and end become one upsert. */
 type Pending = Map<string, Statement>;
 
@@ -205,7 +208,8 @@ export class Recorder {
     // Re-inserting moves the key to the end, so a run row is written after rows queued before it.
     this.pending.delete(key);
     this.pending.set(key, statement);
-    if (this.pending.size >= 2000) this.scheduleFlush(0);
+    // Back-to-back runs resolved in microtasks never let a timer fire: write a full batch at once.
+    if (this.pending.size >= MAX_PENDING && this.flushing === undefined) void this.flush();
     else this.scheduleFlush(this.settings.flushIntervalMs);
   }
 
