@@ -161,6 +161,12 @@ describe('task scheduler', () => {
       expect(ticks(project)).toBeGreaterThan(before);
       second.child.kill('SIGINT');
       expect(await exited(second.child)).toBe(0);
+
+      // Every run the schedulers logged is in the run history, as fired by its schedule entry.
+      const logged = (first.output() + second.output()).match(/^\S+ (tick|tock) succeeded in /gm) ?? [];
+      const recorded = JSON.parse(project.task(['runs', '--trigger', 'schedule', '--json', '--limit', '1000']).stdout) as Array<{ task: string; schedule: string; status: string }>;
+      expect(recorded).toHaveLength(logged.length);
+      expect(recorded.every((run) => run.schedule === run.task && run.status === 'succeeded')).toBe(true);
     } finally {
       project.remove();
     }
