@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openHistory } from '@cascadence/history';
 import { envInt, exited, FULL, Project, report, sleep, spawnTask } from './harness';
 
 /**
- * Soak: `task scheduler` with 1,000 every-second schedules (`* * * * * *`) of no-op tasks.
+ * Soak: `task scheduler` with 1,000 every-second schedules (`* * * * * *`) of no-op tasks, with
+ * run history on (the default): every fire must also be in the history when the scheduler stops.
  * No fire may be missed — every task must have run for every second between the first and the
  * last fire (from the scheduler's own output), `schedule_missed_total` stays 0 for every task —
  * and resident memory at the end stays within 10% of what it was after warm-up.
@@ -123,6 +126,23 @@ describe(`task scheduler soak: ${TASKS} every-second schedules for ${DURATION_S}
       expect([...skippedTotal.values()].reduce((a, b) => a + b, 0)).toBe(0);
       const lag = perTask(scrape, 'schedule_lag_seconds');
 
+      // Run history (on by default) holds every run the scheduler logged, each from its schedule.
+      const history = await openHistory({ path: join(project.dir, '.cascadence', 'history.db') });
+      let recorded = 0;
+      let recordedOk = 0;
+      try {
+        let before: number | undefined;
+        for (;;) {
+          const page = await history.runs({ trigger: 'schedule', limit: 10_000, ...(before === undefined ? {} : { before }) });
+          recorded += page.length;
+          recordedOk += page.filter((run) => run.status === 'succeeded' && run.schedule === run.task).length;
+          if (page.length < 10_000) break;
+          before = (page[page.length - 1] as { startedAt: number }).startedAt;
+        }
+      } finally {
+        await history.close();
+      }
+
       const growth = (rssEnd - rssWarm) / rssWarm;
       report('soak', [
         {
@@ -131,6 +151,7 @@ describe(`task scheduler soak: ${TASKS} every-second schedules for ${DURATION_S}
           warmupS: WARMUP_S,
           secondsCovered: seconds,
           firesLogged: all.length,
+          runsRecorded: recorded,
           expectedFires: TASKS * seconds,
           minFiresTotalPerTask: minFires,
           missedTotal: [...missedTotal.values()].reduce((a, b) => a + b, 0),
@@ -145,6 +166,8 @@ describe(`task scheduler soak: ${TASKS} every-second schedules for ${DURATION_S}
         },
       ]);
       expect(all.length).toBe(TASKS * seconds);
+      expect(recorded).toBe(all.length);
+      expect(recordedOk).toBe(recorded);
       expect(Math.abs(growth)).toBeLessThanOrEqual(RSS_TOLERANCE);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
