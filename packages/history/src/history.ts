@@ -8,7 +8,7 @@ import type { AttemptRecord, RecordedRunStatus, RunQuery, RunRecord, StepRecord 
 import { applyRetention, parseRetention, type Retention } from './retention';
 import { migrate } from './schema';
 import { SqliteDriver } from './sqlite-driver';
-import { HistoryReader, write, type RunWithOwner } from './store';
+import { attemptRecords, HistoryReader, stepRecords, write, type RunWithOwner } from './store';
 import { DEFAULT_MAX_VALUE_BYTES } from './values';
 
 export interface HistoryOptions {
@@ -120,12 +120,15 @@ export class History {
 
   /** The run's top-level steps in the order they started (never-started steps last). */
   async steps(runId: string): Promise<StepRecord[]> {
-    const steps = await this.reader.steps(runId);
+    const steps = stepRecords(runId, await this.reader.stepsDocument(runId));
     return steps.sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity) || a.step.localeCompare(b.step));
   }
 
+  /** Every attempt of every step, nested flows' steps included, in the order they started. */
   async attempts(runId: string): Promise<AttemptRecord[]> {
-    return this.reader.attempts(runId);
+    const [run] = await this.reader.runsByIdPrefix(runId, 1);
+    if (run === undefined || run.id !== runId) return [];
+    return attemptRecords(runId, run.kind === 'flow' ? run.task : undefined, await this.reader.stepsDocument(runId));
   }
 
   /**
@@ -180,7 +183,7 @@ export class History {
 
   /** Writes every pending change now. */
   async flush(): Promise<void> {
-    await this.recorder.flush();
+    await this.recorder.flush(true);
   }
 
   /** Changes that could not be written (reported as warnings when they happened). */
@@ -195,7 +198,7 @@ export class History {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     if (this.retentionTimer !== undefined) clearTimeout(this.retentionTimer);
     await this.ownerRegistered?.catch(() => undefined);
-    await this.recorder.flush();
+    await this.recorder.flush(true);
     await this.retentionRun?.catch(() => 0);
     await this.driver.close();
   }

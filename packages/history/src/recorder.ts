@@ -1,8 +1,8 @@
 import type { EngineEventOf, EventBus, Logger, RunResult, StepResult } from '@cascadence/core';
-import type { SqlDriver, Statement } from './driver';
+import type { SqlDriver } from './driver';
 import type { ProcessIdentity } from './owner';
-import type { AttemptRecord, StepRecord } from './records';
-import { write, type RunRow } from './store';
+import type { RecordedError } from './records';
+import { write, type RunRow, type StepsDocument, type StoredAttempt, type StoredStep } from './store';
 import { recordError, recordValue } from './values';
 
 export interface RecorderSettings {
@@ -14,40 +14,47 @@ export interface RecorderSettings {
   logger: Logger;
 }
 
-/** A top-level run being recorded: what step events need to know about it. */
+/** A run still in this recorder's hands: in progress, or ended and not yet written. */
 interface LiveRun {
   row: RunRow;
-  /** The flow's name (step events of its own steps carry it); undefined for a lone task. */
+  /** The flow's name (its own steps' events carry it); undefined for a lone task. */
   flow: string | undefined;
-  /** First attempt start per top-level step, for its step record. */
-  stepStarts: Map<string, number>;
-  /** Top-level steps already written from events (run:end fills in the others). */
-  recordedSteps: Set<string>;
-  /** Start of each attempt in progress, by attempt key. */
+  steps: Map<string, StoredStep>;
+  /** Start of the current attempt of each of the run's own steps. */
+  attemptStarted: Map<string, number>;
+  /** Start of each nested-flow step attempt in progress, by `flow\0step\0attempt`. */
   attemptStarts: Map<string, number>;
+  inner: StoredAttempt[] | undefined;
+  /** When the steps document was last written (a running run rewrites it at most every second). */
+  stepsWrittenAt: number;
+  stepsChanged: boolean;
+  /** The run row itself changed (started, ended) since it was last written. */
+  rowChanged: boolean;
+  /** The row exists in the store: later writes update it. */
+  inserted: boolean;
 }
 
-/** Pending row writes that trigger an immediate flush. */
-const MAX_PENDING = 2000;
-
-/** Pending writes, coalesced by row: a short step's start and end become one upsert. */
-type Pending = Map<string, Statement>;
+/** Runs changed since the last flush that trigger an immediate flush. */
+const MAX_DIRTY_RUNS = 1000;
+/** How often a long run's steps document is rewritten while it runs. */
+const PROGRESS_EVERY_MS = 1000;
 
 /**
- * Turns engine and backend events into history rows, written in batches: one transaction per
- * flush (every `flushIntervalMs`, or sooner when many changes wait). A failed write never fails
- * a run: it is counted, reported once per reason, and retried once on the next flush.
+ * Turns engine and backend events into history rows. A run's steps live in memory as plain
+ * objects and are written with the run as one JSON document, in batches: one transaction per
+ * flush (every `flushIntervalMs`, or at once when many runs changed). A failed write never fails
+ * a run: it is retried once on the next flush, then counted as lost and reported.
  */
 export class Recorder {
   private readonly live = new Map<string, LiveRun>();
-  private pending: Pending = new Map();
+  private dirty = new Set<LiveRun>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> | undefined;
   private lost = 0;
+  private failures = 0;
+  private lastStamp = 0;
   private readonly reported = new Set<string>();
   private readonly changeListeners = new Set<() => void>();
-  private lastUpdate = 0;
-  private failures = 0;
 
   constructor(
     private readonly driver: SqlDriver,
@@ -55,7 +62,7 @@ export class Recorder {
     private readonly settings: RecorderSettings,
   ) {}
 
-  /** Changes that could not be written (disk full, locked beyond the busy timeout, ...). */
+  /** Runs whose changes could not be written (disk full, locked beyond the busy timeout, ...). */
   get lostChanges(): number {
     return this.lost;
   }
@@ -85,13 +92,6 @@ export class Recorder {
     return () => this.changeListeners.delete(listener);
   }
 
-  /** Monotonic `updated_at` per process (readers also look back a little: see History.subscribe). */
-  private stamp(): number {
-    const now = Date.now();
-    this.lastUpdate = now > this.lastUpdate ? now : this.lastUpdate + 0.001;
-    return this.lastUpdate;
-  }
-
   private runStart(e: EngineEventOf<'run:start'>, backend: string): void {
     if (e.parentFlow !== undefined) return;
     const trigger = e.trigger ?? { kind: 'api' as const };
@@ -109,58 +109,83 @@ export class Recorder {
       status: 'running',
       startedAt: e.at,
       input: recordValue(e.input, this.settings.maxValueBytes, this.settings.values),
-      updatedAt: this.stamp(),
     };
-    this.live.set(e.runId, { row, flow: e.kind === 'flow' ? e.task : undefined, stepStarts: new Map(), recordedSteps: new Set(), attemptStarts: new Map() });
-    this.queue(`r:${row.id}`, write.run(row));
+    const run: LiveRun = { row, flow: e.kind === 'flow' ? e.task : undefined, steps: new Map(), attemptStarted: new Map(), attemptStarts: new Map(), inner: undefined, stepsWrittenAt: 0, stepsChanged: true, rowChanged: true, inserted: false };
+    this.live.set(e.runId, run);
+    this.touch(run);
   }
 
   private stepStart(e: EngineEventOf<'step:start'>): void {
     const run = this.live.get(e.runId);
     if (run === undefined) return;
-    if (e.flow === run.flow && !run.stepStarts.has(e.step)) run.stepStarts.set(e.step, e.at);
-    const attempt: AttemptRecord = { runId: e.runId, flow: e.flow, step: e.step, attempt: e.attempt, status: 'running', startedAt: e.at };
-    const key = attemptKey(e);
-    run.attemptStarts.set(key, e.at);
-    this.queue(key, write.attempt(attempt));
+    if (e.flow !== run.flow) {
+      run.attemptStarts.set(`${e.flow ?? ''}\0${e.step}\0${e.attempt}`, e.at);
+      return;
+    }
+    const step = run.steps.get(e.step);
+    if (step === undefined) {
+      run.steps.set(e.step, { step: e.step, status: 'running', attempts: e.attempt, startedAt: e.at, output: NONE });
+      run.attemptStarted.set(e.step, e.at);
+    } else {
+      step.status = 'running';
+      step.attempts = e.attempt;
+      run.attemptStarted.set(e.step, e.at);
+    }
+    run.stepsChanged = true;
+    this.touch(run);
   }
 
   private stepEnd(
     e: EngineEventOf<'step:success'> | EngineEventOf<'step:retry'> | EngineEventOf<'step:failure'>,
-    status: AttemptRecord['status'],
+    status: StoredAttempt['status'],
     error: Error | undefined,
   ): void {
     const run = this.live.get(e.runId);
     if (run === undefined) return;
-    const maxBytes = this.settings.maxValueBytes;
-    const recordedError = recordError(error, maxBytes);
-    const key = attemptKey(e);
-    const attemptStart = run.attemptStarts.get(key) ?? e.at;
-    run.attemptStarts.delete(key);
-    const attempt: AttemptRecord = { runId: e.runId, flow: e.flow, step: e.step, attempt: e.attempt, status, startedAt: attemptStart, durationMs: e.at - attemptStart, error: recordedError };
-    this.queue(key, write.attempt(attempt));
-    if (e.flow !== run.flow || status === 'retried') return;
-    const firstStart = run.stepStarts.get(e.step);
-    const step: StepRecord = {
-      runId: e.runId,
-      step: e.step,
-      status: status === 'succeeded' ? 'succeeded' : (status as 'failed' | 'cancelled'),
-      attempts: e.attempt,
-      startedAt: firstStart,
-      durationMs: firstStart === undefined ? undefined : e.at - firstStart,
-      error: recordedError,
-      output: e.type === 'step:success' ? recordValue(e.output, maxBytes, this.settings.values) : { state: 'none' },
-      reused: false,
-    };
-    run.recordedSteps.add(e.step);
-    this.queue(`s:${e.runId}:${e.step}`, write.step(step));
+    let attemptStart: number;
+    if (e.flow !== run.flow) {
+      const key = `${e.flow ?? ''}\0${e.step}\0${e.attempt}`;
+      attemptStart = run.attemptStarts.get(key) ?? e.at;
+      run.attemptStarts.delete(key);
+    } else {
+      attemptStart = run.attemptStarted.get(e.step) ?? e.at;
+    }
+    const recordedError: RecordedError | undefined = error === undefined ? undefined : recordError(error, this.settings.maxValueBytes);
+    if (e.flow !== run.flow) {
+      // A nested flow's step: kept as an attempt under its flow's name.
+      const attempt: StoredAttempt = { flow: e.flow as string, step: e.step, attempt: e.attempt, status, startedAt: attemptStart, durationMs: e.at - attemptStart };
+      if (recordedError !== undefined) attempt.error = recordedError;
+      (run.inner ??= []).push(attempt);
+    } else {
+      let step = run.steps.get(e.step);
+      if (step === undefined) {
+        step = { step: e.step, status: 'running', attempts: e.attempt, startedAt: attemptStart, output: NONE };
+        run.steps.set(e.step, step);
+      }
+      // A retried step keeps every attempt; a step tried once is its own attempt.
+      if (status === 'retried' || step.tries !== undefined) {
+        const attempt: StoredAttempt = { attempt: e.attempt, status, startedAt: attemptStart, durationMs: e.at - attemptStart };
+        if (recordedError !== undefined) attempt.error = recordedError;
+        (step.tries ??= []).push(attempt);
+      }
+      step.attempts = e.attempt;
+      if (status !== 'retried') {
+        step.status = status === 'succeeded' ? 'succeeded' : status === 'cancelled' ? 'cancelled' : 'failed';
+        step.durationMs = e.at - (step.startedAt as number);
+        if (recordedError !== undefined) step.error = recordedError;
+        if (e.type === 'step:success') step.output = recordValue(e.output, this.settings.maxValueBytes, this.settings.values);
+      }
+    }
+    run.stepsChanged = true;
+    this.touch(run);
   }
 
   private stepSkip(e: EngineEventOf<'step:skip'>): void {
     const run = this.live.get(e.runId);
     if (run === undefined || e.flow !== run.flow) return;
-    run.recordedSteps.add(e.step);
-    this.queue(`s:${e.runId}:${e.step}`, write.step({ runId: e.runId, step: e.step, status: 'skipped', attempts: 0, skipReason: e.reason, output: { state: 'none' }, reused: false }));
+    run.steps.set(e.step, { step: e.step, status: 'skipped', attempts: 0, skipReason: e.reason, output: NONE });
+    run.stepsChanged = true;
+    this.touch(run);
   }
 
   private runEnd(e: EngineEventOf<'run:end'>): void {
@@ -169,70 +194,69 @@ export class Recorder {
     if (run === undefined) return;
     this.live.delete(e.runId);
     const result: RunResult = e.result;
-    let failedStep: string | undefined;
     const steps = result.steps;
+    let failedStep: string | undefined;
     for (const id of Object.keys(steps)) {
       const step = steps[id] as StepResult;
       if (failedStep === undefined && step.status === 'failed' && run.flow !== undefined) failedStep = id;
-      // Steps no event told us about: never started (cancelled while pending), reused, or run elsewhere (Temporal).
-      if (!run.recordedSteps.has(id)) this.queue(`s:${e.runId}:${id}`, write.step(this.stepFromResult(e.runId, id, step)));
+      // Steps no event told about: never started (cancelled while pending), reused, or run elsewhere (Temporal).
+      if (!run.steps.has(id)) run.steps.set(id, this.stepFromResult(id, step));
     }
-    const row: RunRow = {
-      ...run.row,
-      status: e.status,
-      error: recordError(e.error, this.settings.maxValueBytes),
-      failedStep,
-      endedAt: e.at,
-      durationMs: e.durationMs,
-      updatedAt: this.stamp(),
-    };
-    this.queue(`r:${row.id}`, write.run(row));
+    run.row.status = e.status;
+    run.row.error = recordError(e.error, this.settings.maxValueBytes);
+    run.row.failedStep = failedStep;
+    run.row.endedAt = e.at;
+    run.row.durationMs = e.durationMs;
+    run.stepsChanged = true;
+    run.rowChanged = true;
+    run.attemptStarts.clear();
+    run.attemptStarted.clear();
+    this.touch(run);
   }
 
-  private stepFromResult(runId: string, id: string, step: StepResult): StepRecord {
+  private stepFromResult(id: string, step: StepResult): StoredStep {
     const maxBytes = this.settings.maxValueBytes;
-    return {
-      runId,
+    const stored: StoredStep = {
       step: id,
       status: step.status,
       attempts: step.attempts,
       startedAt: step.startedAt,
       durationMs: step.durationMs,
-      error: recordError(step.error, maxBytes),
-      output: step.status === 'succeeded' ? recordValue(step.output, maxBytes, this.settings.values) : { state: 'none' },
-      reused: step.status === 'succeeded' && step.attempts === 0,
+      output: step.status === 'succeeded' ? recordValue(step.output, maxBytes, this.settings.values) : NONE,
     };
+    const error = recordError(step.error, maxBytes);
+    if (error !== undefined) stored.error = error;
+    if (step.status === 'succeeded' && step.attempts === 0) stored.reused = true;
+    return stored;
   }
 
-  private queue(key: string, statement: Statement): void {
-    // Re-inserting moves the key to the end, so a run row is written after rows queued before it.
-    this.pending.delete(key);
-    this.pending.set(key, statement);
+  private touch(run: LiveRun): void {
+    this.dirty.add(run);
     // Back-to-back runs resolved in microtasks never let a timer fire: write a full batch at once.
-    if (this.pending.size >= MAX_PENDING && this.flushing === undefined) void this.flush();
-    else this.scheduleFlush(this.settings.flushIntervalMs);
+    if (this.dirty.size >= MAX_DIRTY_RUNS && this.flushing === undefined) void this.flush(false);
+    else this.schedule(this.settings.flushIntervalMs);
   }
 
-  private scheduleFlush(ms: number): void {
-    if (this.timer !== undefined) {
-      if (ms > 0) return;
-      clearTimeout(this.timer);
-    }
+  private schedule(ms: number): void {
+    if (this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
+      void this.flush(false);
     }, ms);
     // A pending flush must not keep a finished process alive; close() flushes what is left.
     this.timer.unref?.();
   }
 
-  /** Writes everything pending now; resolves when it is written (or counted as lost). */
-  async flush(): Promise<void> {
+  /**
+   * Writes what is pending; `all` also writes step progress of running runs that would otherwise
+   * wait for its once-a-second turn. Resolves when written (or counted as lost).
+   */
+  async flush(all = false): Promise<void> {
     while (this.flushing !== undefined) await this.flushing;
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    this.flushing = this.write(batch);
+    if (this.dirty.size === 0) return;
+    const batch = this.dirty;
+    this.dirty = new Set();
+    this.flushing = this.write(batch, all);
     try {
       await this.flushing;
     } finally {
@@ -241,26 +265,47 @@ export class Recorder {
     for (const listener of this.changeListeners) listener();
   }
 
-  private async write(batch: Pending): Promise<void> {
-    // Run rows get their updated_at at write time, so live readers see changes in commit order.
-    const stamp = this.stamp();
-    for (const [key, statement] of batch) {
-      if (key.startsWith('r:')) (statement.params as unknown[])[statement.params.length - 1] = stamp;
+  private async write(batch: Set<LiveRun>, all: boolean): Promise<void> {
+    // Stamped at write time, so live readers see changes in commit order (see History.subscribe).
+    const now = Date.now();
+    const stamp = (this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 0.001);
+    const statements = [];
+    const written: LiveRun[] = [];
+    for (const run of batch) {
+      const ended = run.row.status !== 'running';
+      const stepsDue = run.stepsChanged && (all || ended || run.stepsWrittenAt === 0 || now - run.stepsWrittenAt >= PROGRESS_EVERY_MS);
+      if (!stepsDue && !run.rowChanged) {
+        // Only step progress of a long run: it goes out at most once a second.
+        this.dirty.add(run);
+        this.schedule(PROGRESS_EVERY_MS - (now - run.stepsWrittenAt));
+        continue;
+      }
+      let steps: string | undefined;
+      if (stepsDue) {
+        steps = stepsJson(run);
+        run.stepsWrittenAt = now;
+        run.stepsChanged = false;
+      }
+      run.rowChanged = false;
+      statements.push(run.inserted ? write.updateRun(run.row, steps, stamp) : write.insertRun(run.row, steps, stamp));
+      written.push(run);
     }
+    if (statements.length === 0) return;
     try {
-      await this.driver.batch([...batch.values()]);
+      await this.driver.batch(statements);
+      for (const run of written) run.inserted = true;
       this.failures = 0;
     } catch (error) {
       if (this.failures++ === 0) {
-        // Once more, merged with what queued meanwhile: a lock held briefly by another process passes.
-        for (const [key, statement] of batch) if (!this.pending.has(key)) this.pending.set(key, statement);
-        this.scheduleFlush(this.settings.flushIntervalMs * 10);
+        // Once more with the next flush: a lock held briefly by another process passes.
+        for (const run of written) (run.stepsChanged = true), (run.rowChanged = true), this.dirty.add(run);
+        this.schedule(this.settings.flushIntervalMs);
         this.report(error, 0);
         return;
       }
       this.failures = 0;
-      this.lost += batch.size;
-      this.report(error, batch.size);
+      this.lost += written.length;
+      this.report(error, written.length);
     }
   }
 
@@ -272,16 +317,15 @@ export class Recorder {
     this.settings.logger.warn(
       lost === 0
         ? `history: could not write to ${this.driver.where} (${message}); will try again`
-        : `history: ${lost} change(s) could not be written to ${this.driver.where} and are lost (${message}); runs are unaffected`,
+        : `history: ${lost} run change(s) could not be written to ${this.driver.where} and are lost (${message}); the runs themselves are unaffected`,
     );
-  }
-
-  /** Runs still in progress in this process (written as `running`). */
-  get inFlight(): number {
-    return this.live.size;
   }
 }
 
-function attemptKey(e: { runId: string; flow: string | undefined; step: string; attempt: number }): string {
-  return `a:${e.runId}:${e.flow ?? ''}:${e.step}:${e.attempt}`;
+const NONE = Object.freeze({ state: 'none' }) as StoredStep['output'];
+
+function stepsJson(run: LiveRun): string {
+  const document: StepsDocument = { steps: [...run.steps.values()] };
+  if (run.inner !== undefined) document.inner = run.inner;
+  return JSON.stringify(document);
 }

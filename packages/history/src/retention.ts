@@ -20,7 +20,7 @@ export function parseRetention(keep: unknown): Retention {
 const BATCH = 500;
 
 /**
- * Deletes runs (and their steps and attempts) beyond the retention, in small batches with a
+ * Deletes runs (their steps go with them) beyond the retention, in small batches with a
  * yield between them so recording never stalls behind it. Running runs are never deleted.
  * Returns how many runs were deleted.
  */
@@ -43,11 +43,7 @@ export async function applyRetention(driver: SqlDriver, retention: Retention, no
     ).map((row) => row.id);
     if (ids.length === 0) return deleted;
     const list = ids.map(() => '?').join(', ');
-    await driver.batch([
-      { sql: `DELETE FROM cascadence_attempts WHERE run_id IN (${list})`, params: ids },
-      { sql: `DELETE FROM cascadence_steps WHERE run_id IN (${list})`, params: ids },
-      { sql: `DELETE FROM cascadence_runs WHERE id IN (${list})`, params: ids },
-    ]);
+    await driver.batch([{ sql: `DELETE FROM cascadence_runs WHERE id IN (${list})`, params: ids }]);
     deleted += ids.length;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

@@ -8,7 +8,7 @@ import { HistoryErrorCode, historyError } from './errors';
  * Numbers are DOUBLE PRECISION so both drivers return JS numbers (epoch ms fit exactly).
  */
 const MIGRATIONS: readonly (readonly string[])[] = [
-  // 1: runs and their final steps.
+  // 1: runs, and the processes that own them.
   [
     `CREATE TABLE cascadence_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
     `CREATE TABLE cascadence_owners (
@@ -24,19 +24,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE INDEX cascadence_runs_started ON cascadence_runs (started_at)`,
     `CREATE INDEX cascadence_runs_task ON cascadence_runs (task, started_at)`,
     `CREATE INDEX cascadence_runs_status ON cascadence_runs (status, started_at)`,
-    `CREATE TABLE cascadence_steps (
-      run_id TEXT NOT NULL, step TEXT NOT NULL, status TEXT NOT NULL, attempts DOUBLE PRECISION NOT NULL,
-      started_at DOUBLE PRECISION, duration_ms DOUBLE PRECISION, skip_reason TEXT, error TEXT,
-      output_state TEXT NOT NULL, output_json TEXT, output_bytes DOUBLE PRECISION, output_reason TEXT,
-      reused DOUBLE PRECISION NOT NULL,
-      PRIMARY KEY (run_id, step))`,
   ],
-  // 2: per-attempt records (nested flows' steps included), and a change index for live readers.
+  // 2: the steps of a run (one JSON document per run: a step costs no row write of its own),
+  // and a change stamp for live readers.
   [
-    `CREATE TABLE cascadence_attempts (
-      run_id TEXT NOT NULL, flow TEXT NOT NULL, step TEXT NOT NULL, attempt DOUBLE PRECISION NOT NULL,
-      status TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL, duration_ms DOUBLE PRECISION, error TEXT,
-      PRIMARY KEY (run_id, flow, step, attempt))`,
+    `ALTER TABLE cascadence_runs ADD COLUMN steps TEXT`,
     `ALTER TABLE cascadence_runs ADD COLUMN updated_at DOUBLE PRECISION NOT NULL DEFAULT 0`,
     `CREATE INDEX cascadence_runs_updated ON cascadence_runs (updated_at)`,
   ],

@@ -5,7 +5,6 @@ import type { AttemptRecord, RecordedError, RecordedRunStatus, RecordedValue, Ru
 export interface RunRow extends Omit<RunRecord, 'status' | 'host' | 'pid'> {
   status: Exclude<RecordedRunStatus, 'interrupted'>;
   ownerId: string;
-  updatedAt: number;
 }
 
 /** Owner of a run as readers need it to tell a live `running` from an `interrupted` one. */
@@ -13,6 +12,33 @@ export interface RunOwner {
   host: string;
   pid: number;
   heartbeatAt: number;
+}
+
+/** One attempt inside the steps document (`tries` of a retried step, or a nested flow's step). */
+export interface StoredAttempt {
+  flow?: string;
+  step?: string;
+  attempt: number;
+  status: AttemptRecord['status'];
+  startedAt: number;
+  durationMs?: number;
+  error?: RecordedError;
+}
+
+export interface StoredStep extends Omit<StepRecord, 'runId' | 'reused'> {
+  reused?: true;
+  /** Every attempt, when there was more than one; a single attempt is the step itself. */
+  tries?: StoredAttempt[];
+}
+
+/**
+ * The steps of one run, stored as one JSON document in the run's row: recording a step is then
+ * an object in memory, and a whole run is one row write (two when it outlives a flush).
+ */
+export interface StepsDocument {
+  steps: StoredStep[];
+  /** Attempts of steps of nested flows (each names its flow). */
+  inner?: StoredAttempt[];
 }
 
 const RUN_COLUMNS = `r.id, r.task, r.kind, r.backend, r.workflow_id, r.workflow_run_id, r.trigger_kind, r.schedule, r.retry_of,
@@ -23,43 +49,35 @@ const RUN_FROM = `cascadence_runs r LEFT JOIN cascadence_owners o ON o.id = r.ow
 
 export const MAX_QUERY_LIMIT = 10_000;
 
-/** SQL for writing history rows; every write is an upsert, so coalesced batches are idempotent. */
+const RUN_INSERT = `INSERT INTO cascadence_runs (id, task, kind, backend, workflow_id, workflow_run_id, trigger_kind, schedule, retry_of,
+    owner_id, status, error, failed_step, started_at, ended_at, duration_ms, input_state, input_json, input_bytes, input_reason, steps, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const RUN_UPDATE = `UPDATE cascadence_runs SET status = ?, error = ?, failed_step = ?, ended_at = ?, duration_ms = ?,
+    steps = COALESCE(?, steps), updated_at = ? WHERE id = ?`;
+
+/** SQL for writing history rows: a run is inserted once, then updated (when it outlives a flush). */
 export const write = {
-  run(row: RunRow): Statement {
+  /** `steps`: the steps document as JSON, or undefined to keep what is stored. */
+  insertRun(row: RunRow, steps: string | undefined, updatedAt: number): Statement {
+    const input = row.input;
     return {
-      sql: `INSERT INTO cascadence_runs (id, task, kind, backend, workflow_id, workflow_run_id, trigger_kind, schedule, retry_of,
-          owner_id, status, error, failed_step, started_at, ended_at, duration_ms, input_state, input_json, input_bytes, input_reason, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (id) DO UPDATE SET status = excluded.status, error = excluded.error, failed_step = excluded.failed_step,
-          ended_at = excluded.ended_at, duration_ms = excluded.duration_ms, workflow_id = excluded.workflow_id,
-          workflow_run_id = excluded.workflow_run_id, updated_at = excluded.updated_at`,
+      sql: RUN_INSERT,
       params: [
         row.id, row.task, row.kind, row.backend, row.workflowId ?? null, row.workflowRunId ?? null, row.trigger, row.schedule ?? null,
-        row.retryOf ?? null, row.ownerId, row.status, errorJson(row.error), row.failedStep ?? null, row.startedAt, row.endedAt ?? null,
-        row.durationMs ?? null, ...valueParams(row.input), row.updatedAt,
+        row.retryOf ?? null, row.ownerId, row.status, row.error === undefined ? null : JSON.stringify(row.error), row.failedStep ?? null,
+        row.startedAt, row.endedAt ?? null, row.durationMs ?? null, input.state, input.json ?? null, input.bytes ?? null, input.reason ?? null,
+        steps ?? null, updatedAt,
       ],
     };
   },
-  step(record: StepRecord): Statement {
+  updateRun(row: RunRow, steps: string | undefined, updatedAt: number): Statement {
     return {
-      sql: `INSERT INTO cascadence_steps (run_id, step, status, attempts, started_at, duration_ms, skip_reason, error,
-          output_state, output_json, output_bytes, output_reason, reused)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (run_id, step) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, started_at = excluded.started_at,
-          duration_ms = excluded.duration_ms, skip_reason = excluded.skip_reason, error = excluded.error, output_state = excluded.output_state,
-          output_json = excluded.output_json, output_bytes = excluded.output_bytes, output_reason = excluded.output_reason, reused = excluded.reused`,
+      sql: RUN_UPDATE,
       params: [
-        record.runId, record.step, record.status, record.attempts, record.startedAt ?? null, record.durationMs ?? null,
-        record.skipReason ?? null, errorJson(record.error), ...valueParams(record.output), record.reused ? 1 : 0,
+        row.status, row.error === undefined ? null : JSON.stringify(row.error), row.failedStep ?? null, row.endedAt ?? null, row.durationMs ?? null,
+        steps ?? null, updatedAt, row.id,
       ],
-    };
-  },
-  attempt(record: AttemptRecord): Statement {
-    return {
-      sql: `INSERT INTO cascadence_attempts (run_id, flow, step, attempt, status, started_at, duration_ms, error)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (run_id, flow, step, attempt) DO UPDATE SET status = excluded.status, duration_ms = excluded.duration_ms, error = excluded.error`,
-      params: [record.runId, record.flow ?? '', record.step, record.attempt, record.status, record.startedAt, record.durationMs ?? null, errorJson(record.error)],
     };
   },
   owner(id: string, host: string, pid: number, startedAt: number, heartbeatAt: number): Statement {
@@ -70,14 +88,6 @@ export const write = {
     };
   },
 };
-
-function valueParams(value: RecordedValue): unknown[] {
-  return [value.state, value.json ?? null, value.bytes ?? null, value.reason ?? null];
-}
-
-function errorJson(error: RecordedError | undefined): string | null {
-  return error === undefined ? null : JSON.stringify(error);
-}
 
 function parseError(text: unknown): RecordedError | undefined {
   if (typeof text !== 'string') return undefined;
@@ -99,7 +109,7 @@ function value(state: unknown, json: unknown, bytes: unknown, reason: unknown): 
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
-export type RunWithOwner = RunRow & { owner: RunOwner | undefined };
+export type RunWithOwner = RunRow & { updatedAt: number; owner: RunOwner | undefined };
 
 function toRun(row: Record<string, unknown>): RunWithOwner {
   return {
@@ -165,37 +175,12 @@ export class HistoryReader {
     return rows.map((row) => row.id);
   }
 
-  async steps(runId: string): Promise<StepRecord[]> {
-    const rows = await this.driver.query<Record<string, unknown>>(`SELECT * FROM cascadence_steps WHERE run_id = ?`, [runId]);
-    return rows.map((row) => ({
-      runId: row.run_id as string,
-      step: row.step as string,
-      status: row.status as StepRecord['status'],
-      attempts: Number(row.attempts),
-      startedAt: row.started_at === null ? undefined : Number(row.started_at),
-      durationMs: row.duration_ms === null ? undefined : Number(row.duration_ms),
-      skipReason: opt(row.skip_reason as string | null),
-      error: parseError(row.error),
-      output: value(row.output_state, row.output_json, row.output_bytes, row.output_reason),
-      reused: Number(row.reused) === 1,
-    }));
-  }
-
-  async attempts(runId: string): Promise<AttemptRecord[]> {
-    const rows = await this.driver.query<Record<string, unknown>>(
-      `SELECT * FROM cascadence_attempts WHERE run_id = ? ORDER BY started_at, step, attempt`,
-      [runId],
-    );
-    return rows.map((row) => ({
-      runId: row.run_id as string,
-      flow: row.flow === '' ? undefined : (row.flow as string),
-      step: row.step as string,
-      attempt: Number(row.attempt),
-      status: row.status as AttemptRecord['status'],
-      startedAt: Number(row.started_at),
-      durationMs: row.duration_ms === null ? undefined : Number(row.duration_ms),
-      error: parseError(row.error),
-    }));
+  /** The run's steps document (empty when none was written yet). */
+  async stepsDocument(runId: string): Promise<StepsDocument> {
+    const rows = await this.driver.query<{ steps: string | null }>(`SELECT steps FROM cascadence_runs WHERE id = ?`, [runId]);
+    const text = rows[0]?.steps;
+    if (text === null || text === undefined) return { steps: [] };
+    return JSON.parse(text) as StepsDocument;
   }
 
   /** Runs changed after `since` (epoch ms of `updated_at`), oldest change first: for live readers. */
@@ -206,4 +191,24 @@ export class HistoryReader {
     );
     return rows.map(toRun);
   }
+}
+
+/** The steps of a document as records. */
+export function stepRecords(runId: string, document: StepsDocument): StepRecord[] {
+  return document.steps.map(({ tries: _tries, reused, ...step }) => ({ ...step, runId, reused: reused === true }));
+}
+
+/** Every attempt of a document: a step's `tries`, or its single attempt; then nested flows' steps. */
+export function attemptRecords(runId: string, flow: string | undefined, document: StepsDocument): AttemptRecord[] {
+  const out: AttemptRecord[] = [];
+  for (const step of document.steps) {
+    if (step.tries !== undefined) {
+      for (const t of step.tries) out.push({ runId, flow, step: step.step, attempt: t.attempt, status: t.status, startedAt: t.startedAt, durationMs: t.durationMs, error: t.error });
+    } else if (step.attempts > 0 && step.startedAt !== undefined && !step.reused) {
+      const status = step.status === 'succeeded' || step.status === 'failed' || step.status === 'cancelled' || step.status === 'running' ? step.status : 'failed';
+      out.push({ runId, flow, step: step.step, attempt: step.attempts, status, startedAt: step.startedAt, durationMs: step.durationMs, error: step.error });
+    }
+  }
+  for (const t of document.inner ?? []) out.push({ runId, flow: t.flow, step: t.step as string, attempt: t.attempt, status: t.status, startedAt: t.startedAt, durationMs: t.durationMs, error: t.error });
+  return out.sort((a, b) => a.startedAt - b.startedAt);
 }

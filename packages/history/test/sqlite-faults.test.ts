@@ -60,20 +60,26 @@ describe('SQLite history: schema migrations', () => {
     const path = join(dir, 'history.db');
     const old = SqliteDriver.open(path, { busyTimeoutMs: 1000, readonly: false });
     expect(await migrate(old, 1)).toBe(1);
-    // A run as version 1 wrote it (no updated_at column, no attempts table).
+    // A run as version 1 wrote it (no steps document, no updated_at column).
     await old.query(
       `INSERT INTO cascadence_runs (id, task, kind, backend, trigger_kind, owner_id, status, started_at, ended_at, duration_ms, input_state, input_json)
        VALUES ('old-run', 'etl', 'flow', 'local', 'cli', 'gone', 'failed', 1000, 2000, 1000, 'ok', '{"a":1}')`,
     );
-    await old.query(`INSERT INTO cascadence_steps (run_id, step, status, attempts, output_state, output_json, reused) VALUES ('old-run', 'x', 'succeeded', 1, 'ok', '5', 0)`);
     await old.close();
 
     const history = await openHistory({ path });
     try {
       const run = await history.run('old-run');
       expect(run).toMatchObject({ task: 'etl', status: 'failed', input: { state: 'ok', json: '{"a":1}' } });
-      expect(await history.steps('old-run')).toMatchObject([{ step: 'x', output: { json: '5' } }]);
+      expect(await history.steps('old-run')).toEqual([]);
       expect(await history.attempts('old-run')).toEqual([]);
+      // and records new runs beside it
+      const engine = new Engine({ logger: silentLogger });
+      history.record(engine);
+      const fresh = await engine.run(defineFlow({ name: 'f', steps: { x: { run: () => 5 } } }));
+      await history.flush();
+      expect(await history.steps(fresh.runId)).toMatchObject([{ step: 'x', output: { json: '5' } }]);
+      expect((await history.runs()).map((r) => r.id)).toEqual([fresh.runId, 'old-run']);
       const db = new Database(path, { readonly: true });
       expect(db.prepare(`SELECT value FROM cascadence_meta WHERE key = 'schema_version'`).get()).toEqual({ value: String(SCHEMA_VERSION) });
       db.close();
