@@ -22,10 +22,15 @@ export interface HistoryOptions {
   values?: boolean;
   /** Per-value cap in bytes of JSON (default 64 KiB); larger values are kept truncated, marked as such. */
   maxValueBytes?: number;
-  /** SQLite: how long a write waits for another process's lock (default 5000 ms). */
+  /**
+   * SQLite: how long one write waits for another process's lock (default 250 ms). better-sqlite3
+   * waits synchronously, so this bounds how long recording can hold up the event loop.
+   */
   busyTimeoutMs?: number;
   /** Longest delay before a recorded change is written (default 50 ms). */
   flushIntervalMs?: number;
+  /** How long changes that cannot be written are retried in the background before counting as lost (default 10 s). */
+  retryForMs?: number;
   /** PostgreSQL: connection timeout (default 5000 ms). */
   connectTimeoutMs?: number;
   /** Where warnings go (a write that failed); default silent. */
@@ -66,6 +71,7 @@ export class History {
       maxValueBytes: options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
       values: options.values ?? true,
       flushIntervalMs: options.flushIntervalMs ?? 50,
+      retryForMs: options.retryForMs ?? 10_000,
       logger,
     });
   }
@@ -198,7 +204,7 @@ export class History {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     if (this.retentionTimer !== undefined) clearTimeout(this.retentionTimer);
     await this.ownerRegistered?.catch(() => undefined);
-    await this.recorder.flush(true);
+    await this.recorder.flush(true, true);
     await this.retentionRun?.catch(() => 0);
     await this.driver.close();
   }
@@ -253,7 +259,7 @@ export async function openHistory(options: HistoryOptions): Promise<History> {
     }
     driver = await PostgresDriver.open(options.url, { connectTimeoutMs: options.connectTimeoutMs ?? 5000 });
   } else if (options.path !== undefined) {
-    driver = SqliteDriver.open(options.path, { busyTimeoutMs: options.busyTimeoutMs ?? 5000, readonly: false });
+    driver = SqliteDriver.open(options.path, { busyTimeoutMs: options.busyTimeoutMs ?? 250, readonly: false });
   } else {
     throw historyError(HistoryErrorCode.INVALID_OPTION, 'openHistory needs a path (SQLite) or a url (PostgreSQL)');
   }

@@ -11,6 +11,8 @@ export interface RecorderSettings {
   values: boolean;
   /** Pending changes are written at most this long after they happen. */
   flushIntervalMs: number;
+  /** A batch that cannot be written is retried in the background this long, then counted as lost. */
+  retryForMs: number;
   logger: Logger;
 }
 
@@ -51,7 +53,8 @@ export class Recorder {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private flushing: Promise<void> | undefined;
   private lost = 0;
-  private failures = 0;
+  /** When the current run of failed writes began (undefined: the last write worked). */
+  private failingSince: number | undefined;
   private lastStamp = 0;
   private readonly reported = new Set<string>();
   private readonly changeListeners = new Set<() => void>();
@@ -251,12 +254,12 @@ export class Recorder {
    * Writes what is pending; `all` also writes step progress of running runs that would otherwise
    * wait for its once-a-second turn. Resolves when written (or counted as lost).
    */
-  async flush(all = false): Promise<void> {
+  async flush(all = false, final = false): Promise<void> {
     while (this.flushing !== undefined) await this.flushing;
     if (this.dirty.size === 0) return;
     const batch = this.dirty;
     this.dirty = new Set();
-    this.flushing = this.write(batch, all);
+    this.flushing = this.write(batch, all, final);
     try {
       await this.flushing;
     } finally {
@@ -265,7 +268,7 @@ export class Recorder {
     for (const listener of this.changeListeners) listener();
   }
 
-  private async write(batch: Set<LiveRun>, all: boolean): Promise<void> {
+  private async write(batch: Set<LiveRun>, all: boolean, final: boolean): Promise<void> {
     // Stamped at write time, so live readers see changes in commit order (see History.subscribe).
     const now = Date.now();
     const stamp = (this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 0.001);
@@ -294,16 +297,16 @@ export class Recorder {
     try {
       await this.driver.batch(statements);
       for (const run of written) run.inserted = true;
-      this.failures = 0;
+      this.failingSince = undefined;
     } catch (error) {
-      if (this.failures++ === 0) {
-        // Once more with the next flush: a lock held briefly by another process passes.
+      this.failingSince ??= now;
+      if (!final && now - this.failingSince < this.settings.retryForMs) {
+        // Kept for a later flush: a lock held by another process for a while passes.
         for (const run of written) (run.stepsChanged = true), (run.rowChanged = true), this.dirty.add(run);
-        this.schedule(this.settings.flushIntervalMs);
+        this.schedule(Math.min(1000, this.settings.retryForMs));
         this.report(error, 0);
         return;
       }
-      this.failures = 0;
       this.lost += written.length;
       this.report(error, written.length);
     }

@@ -42,15 +42,13 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * processes opening a new history at once do not both create it.
  */
 export async function migrate(driver: SqlDriver, target: number = SCHEMA_VERSION): Promise<number> {
+  // Up to date (the usual case): no write lock, so a store busy with another writer opens at once.
+  const seen = await storedVersion(driver);
+  if (seen === target) return seen;
+  if (seen > SCHEMA_VERSION) throw newerSchema(driver, seen);
   return driver.withMigrationLock(async (locked) => {
     const from = await storedVersion(locked);
-    if (from > SCHEMA_VERSION) {
-      throw historyError(
-        HistoryErrorCode.NEWER_SCHEMA,
-        `the run history at ${driver.where} has schema version ${from}, newer than the ${SCHEMA_VERSION} this Cascadence understands; it was left untouched`,
-        { details: { version: from, supported: SCHEMA_VERSION }, suggestions: ['upgrade @cascadence/history (and the CLI) to the version that wrote it'] },
-      );
-    }
+    if (from > SCHEMA_VERSION) throw newerSchema(driver, from);
     for (let version = from + 1; version <= target; version++) {
       for (const sql of MIGRATIONS[version - 1] as readonly string[]) await locked.query(sql);
       await locked.query(
@@ -60,6 +58,14 @@ export async function migrate(driver: SqlDriver, target: number = SCHEMA_VERSION
     }
     return Math.max(from, target);
   });
+}
+
+function newerSchema(driver: SqlDriver, version: number): Error {
+  return historyError(
+    HistoryErrorCode.NEWER_SCHEMA,
+    `the run history at ${driver.where} has schema version ${version}, newer than the ${SCHEMA_VERSION} this Cascadence understands; it was left untouched`,
+    { details: { version, supported: SCHEMA_VERSION }, suggestions: ['upgrade @cascadence/history (and the CLI) to the version that wrote it'] },
+  );
 }
 
 /** The schema version of a store (0 when empty), without changing it. */

@@ -135,7 +135,7 @@ export function translateSqliteError(error: unknown, path: string, doing: 'open'
     return historyError(HistoryErrorCode.LOCKED, `the run history ${path} stayed locked by another process beyond the busy timeout`, {
       cause: error,
       details,
-      suggestions: ['raise history.busyTimeoutMs, or find the process holding the lock'],
+      suggestions: ['find the process holding the lock (a long transaction in another program)'],
     });
   }
   return historyError(HistoryErrorCode.UNAVAILABLE, `could not ${doing} the run history ${path}: ${message}`, { cause: error, details });

@@ -94,7 +94,7 @@ describe('SQLite history: faults while recording', () => {
     const path = join(dir, 'history.db');
     const warnings: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (line: string) => warnings.push(line) };
-    const history = await openHistory({ path, busyTimeoutMs: 50, flushIntervalMs: 5, logger });
+    const history = await openHistory({ path, busyTimeoutMs: 50, flushIntervalMs: 5, retryForMs: 100, logger });
     const engine = new Engine({ logger: silentLogger });
     history.record(engine);
     const t = defineTask({ name: 't', run: () => 1 });
@@ -105,9 +105,10 @@ describe('SQLite history: faults while recording', () => {
     locker.exec('BEGIN EXCLUSIVE');
     const during = await engine.run(t);
     expect(during.status).toBe('succeeded');
-    await history.flush(); // first failure: kept for one more try
+    await history.flush(); // fails: kept and retried in the background for retryForMs
+    expect(history.lostChanges).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await history.flush(); // second failure: counted as lost
+    await history.flush(); // still failing after retryForMs: counted as lost
     locker.exec('ROLLBACK');
     locker.close();
 

@@ -11,7 +11,8 @@ export function historyOptions(project: Project): HistoryOptions | undefined {
   if (config === false) return undefined;
   const options: HistoryOptions = {
     path: resolve(project.dir, config?.path ?? resolve(project.stateDir, 'history.db')),
-    logger: stderrLogger,
+    // History problems are warnings of this command, in its `warning: ...` form.
+    logger: { ...stderrLogger, warn: (message: string) => process.stderr.write(`warning: ${sanitizeForTerminal(message)}\n`) },
   };
   if (config?.url !== undefined) options.url = config.url;
   if (config?.keep !== undefined) options.keep = config.keep;
