@@ -153,3 +153,43 @@ describe('SQLite history: faults while recording', () => {
     await history.close();
   });
 });
+
+// A size-limited tmpfs is the one honest way to fill a disk; mounting needs root (CI here runs as root).
+const asRoot = process.getuid?.() === 0;
+(asRoot ? describe : describe.skip)('SQLite history: a full disk', () => {
+  it('runs complete, the loss is reported and counted, and what was written before stays readable', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const mount = join(dir, 'small');
+    require('node:fs').mkdirSync(mount);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=400k', 'tmpfs', mount], { encoding: 'utf8' });
+    expect(mounted.stderr).toBe('');
+    try {
+      const path = join(mount, 'history.db');
+      const warnings: string[] = [];
+      const history = await openHistory({ path, retryForMs: 0, logger: { ...silentLogger, warn: (line: string) => warnings.push(line) } });
+      const engine = new Engine({ logger: silentLogger });
+      history.record(engine);
+      const t = defineTask({ name: 'fat', run: (_ctx, i: number) => `${i}:${'x'.repeat(30_000)}` });
+      const first = await engine.run(t, 0);
+      await history.flush();
+      const statuses: string[] = [];
+      for (let i = 1; i <= 40; i++) {
+        statuses.push((await engine.run(t, i)).status);
+        await history.flush();
+      }
+      expect(new Set(statuses)).toEqual(new Set(['succeeded']));
+      expect(history.lostChanges).toBeGreaterThan(0);
+      expect(warnings.join('\n')).toMatch(/could not be written to .*history\.db and are lost \(.*(full|disk)/i);
+      await history.close();
+
+      const db = new Database(path, { readonly: true });
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      db.close();
+      const reader = await openHistory({ path });
+      expect((await reader.run(first.runId)).status).toBe('succeeded');
+      await reader.close();
+    } finally {
+      spawnSync('umount', [mount]);
+    }
+  });
+});
