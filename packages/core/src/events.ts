@@ -140,8 +140,10 @@ export interface EventSource {
  * (metrics). They get the same facts as `step:start` / `step:success`, as arguments.
  */
 export interface StepObserver {
-  stepStart(flow: string | undefined, step: string, task: string, attempt: number): void;
-  stepSuccess(flow: string | undefined, step: string, task: string, attempt: number, durationMs: number): void;
+  /** `runId` comes last so observers written before it was passed keep working. */
+  stepStart(flow: string | undefined, step: string, task: string, attempt: number, runId: string): void;
+  /** `output` is the step's output, by reference. */
+  stepSuccess(flow: string | undefined, step: string, task: string, attempt: number, durationMs: number, runId: string, output: unknown): void;
 }
 
 /**
@@ -201,20 +203,20 @@ export class EventBus {
     const observers = this.observers;
     for (let i = 0; i < observers.length; i++) {
       try {
-        (observers[i] as StepObserver).stepStart(flow, step, task, attempt);
+        (observers[i] as StepObserver).stepStart(flow, step, task, attempt, runId);
       } catch (error) {
         this.onListenerError(error, { type: 'step:start', runId, at: Date.now(), flow, step, task, attempt });
       }
     }
   }
 
-  notifyStepSuccess(runId: string, flow: string | undefined, step: string, task: string, attempt: number, durationMs: number): void {
+  notifyStepSuccess(runId: string, flow: string | undefined, step: string, task: string, attempt: number, durationMs: number, output: unknown): void {
     const observers = this.observers;
     for (let i = 0; i < observers.length; i++) {
       try {
-        (observers[i] as StepObserver).stepSuccess(flow, step, task, attempt, durationMs);
+        (observers[i] as StepObserver).stepSuccess(flow, step, task, attempt, durationMs, runId, output);
       } catch (error) {
-        this.onListenerError(error, { type: 'step:success', runId, at: Date.now(), flow, step, task, attempt, durationMs, output: undefined });
+        this.onListenerError(error, { type: 'step:success', runId, at: Date.now(), flow, step, task, attempt, durationMs, output });
       }
     }
   }

@@ -223,7 +223,7 @@ export class Execution {
       if (events.wantsStepSuccess) {
         this.emit({ type: 'step:success', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs, output });
       }
-      if (events.observers.length > 0) events.notifyStepSuccess(this.runId, this.flowName, plan.id, plan.label, ctx.attempt, durationMs);
+      if (events.observers.length > 0) events.notifyStepSuccess(this.runId, this.flowName, plan.id, plan.label, ctx.attempt, durationMs, output);
     }
     this.state.succeed(i, output);
     this.pump();

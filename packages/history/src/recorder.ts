@@ -78,10 +78,13 @@ export class Recorder {
     const offs = [
       events.on('run:start', (e) => this.runStart(e, backend)),
       events.on('run:end', (e) => this.runEnd(e)),
-      events.on('step:start', (e) => this.stepStart(e)),
-      events.on('step:success', (e) => this.stepEnd(e, 'succeeded', undefined)),
-      events.on('step:retry', (e) => this.stepEnd(e, 'retried', e.error)),
-      events.on('step:failure', (e) => this.stepEnd(e, e.status, e.error)),
+      // The two events every step emits come through the allocation-free observer hooks.
+      events.observe({
+        stepStart: (flow, step, _task, attempt, runId) => this.stepStart(runId, flow, step, attempt, clock()),
+        stepSuccess: (flow, step, _task, attempt, _durationMs, runId, output) => this.stepEnd(runId, flow, step, attempt, clock(), 'succeeded', undefined, output),
+      }),
+      events.on('step:retry', (e) => this.stepEnd(e.runId, e.flow, e.step, e.attempt, e.at, 'retried', e.error, undefined)),
+      events.on('step:failure', (e) => this.stepEnd(e.runId, e.flow, e.step, e.attempt, e.at, e.status, e.error, undefined)),
       events.on('step:skip', (e) => this.stepSkip(e)),
     ];
     return () => {
@@ -118,65 +121,69 @@ export class Recorder {
     this.touch(run);
   }
 
-  private stepStart(e: EngineEventOf<'step:start'>): void {
-    const run = this.live.get(e.runId);
+  private stepStart(runId: string, flow: string | undefined, id: string, attempt: number, at: number): void {
+    const run = this.live.get(runId);
     if (run === undefined) return;
-    if (e.flow !== run.flow) {
-      run.attemptStarts.set(`${e.flow ?? ''}\0${e.step}\0${e.attempt}`, e.at);
+    if (flow !== run.flow) {
+      run.attemptStarts.set(`${flow ?? ''}\0${id}\0${attempt}`, at);
       return;
     }
-    const step = run.steps.get(e.step);
+    const step = run.steps.get(id);
     if (step === undefined) {
-      run.steps.set(e.step, { step: e.step, status: 'running', attempts: e.attempt, startedAt: e.at, output: NONE });
-      run.attemptStarted.set(e.step, e.at);
+      run.steps.set(id, { step: id, status: 'running', attempts: attempt, startedAt: at, output: NONE });
     } else {
       step.status = 'running';
-      step.attempts = e.attempt;
-      run.attemptStarted.set(e.step, e.at);
+      step.attempts = attempt;
     }
+    run.attemptStarted.set(id, at);
     run.stepsChanged = true;
     this.touch(run);
   }
 
   private stepEnd(
-    e: EngineEventOf<'step:success'> | EngineEventOf<'step:retry'> | EngineEventOf<'step:failure'>,
+    runId: string,
+    flow: string | undefined,
+    id: string,
+    attemptNo: number,
+    at: number,
     status: StoredAttempt['status'],
     error: Error | undefined,
+    output: unknown,
   ): void {
-    const run = this.live.get(e.runId);
+    const run = this.live.get(runId);
     if (run === undefined) return;
     let attemptStart: number;
-    if (e.flow !== run.flow) {
-      const key = `${e.flow ?? ''}\0${e.step}\0${e.attempt}`;
-      attemptStart = run.attemptStarts.get(key) ?? e.at;
+    if (flow !== run.flow) {
+      const key = `${flow ?? ''}\0${id}\0${attemptNo}`;
+      attemptStart = run.attemptStarts.get(key) ?? at;
       run.attemptStarts.delete(key);
     } else {
-      attemptStart = run.attemptStarted.get(e.step) ?? e.at;
+      attemptStart = run.attemptStarted.get(id) ?? at;
     }
     const recordedError: RecordedError | undefined = error === undefined ? undefined : recordError(error, this.settings.maxValueBytes);
-    if (e.flow !== run.flow) {
+    if (flow !== run.flow) {
       // A nested flow's step: kept as an attempt under its flow's name.
-      const attempt: StoredAttempt = { flow: e.flow as string, step: e.step, attempt: e.attempt, status, startedAt: attemptStart, durationMs: e.at - attemptStart };
+      const attempt: StoredAttempt = { flow: flow as string, step: id, attempt: attemptNo, status, startedAt: attemptStart, durationMs: at - attemptStart };
       if (recordedError !== undefined) attempt.error = recordedError;
       (run.inner ??= []).push(attempt);
     } else {
-      let step = run.steps.get(e.step);
+      let step = run.steps.get(id);
       if (step === undefined) {
-        step = { step: e.step, status: 'running', attempts: e.attempt, startedAt: attemptStart, output: NONE };
-        run.steps.set(e.step, step);
+        step = { step: id, status: 'running', attempts: attemptNo, startedAt: attemptStart, output: NONE };
+        run.steps.set(id, step);
       }
       // A retried step keeps every attempt; a step tried once is its own attempt.
       if (status === 'retried' || step.tries !== undefined) {
-        const attempt: StoredAttempt = { attempt: e.attempt, status, startedAt: attemptStart, durationMs: e.at - attemptStart };
+        const attempt: StoredAttempt = { attempt: attemptNo, status, startedAt: attemptStart, durationMs: at - attemptStart };
         if (recordedError !== undefined) attempt.error = recordedError;
         (step.tries ??= []).push(attempt);
       }
-      step.attempts = e.attempt;
+      step.attempts = attemptNo;
       if (status !== 'retried') {
         step.status = status === 'succeeded' ? 'succeeded' : status === 'cancelled' ? 'cancelled' : 'failed';
-        step.durationMs = e.at - (step.startedAt as number);
+        step.durationMs = at - (step.startedAt as number);
         if (recordedError !== undefined) step.error = recordedError;
-        if (e.type === 'step:success') step.output = recordValue(e.output, this.settings.maxValueBytes, this.settings.values);
+        if (status === 'succeeded') step.output = recordValue(output, this.settings.maxValueBytes, this.settings.values);
       }
     }
     run.stepsChanged = true;
@@ -324,6 +331,10 @@ export class Recorder {
     );
   }
 }
+
+const timeOrigin = performance.timeOrigin;
+/** Epoch ms on the engine's clock (its event `at`s are timeOrigin + performance.now()). */
+const clock = (): number => timeOrigin + performance.now();
 
 const NONE = Object.freeze({ state: 'none' }) as StoredStep['output'];
 
