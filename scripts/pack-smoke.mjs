@@ -52,6 +52,27 @@ const names = m !== null && (typeof m === 'object' || typeof m === 'function')
 console.log(JSON.stringify({ names, hasDefault: m != null && m.default !== undefined }));
 `;
 
+// Packages whose import alone proves too little: @cascadence/history's SQLite driver is a native
+// module npm builds at install time, so the smoke test records a run into a real file and reads it.
+const USE_PROBES = {
+  '@cascadence/history': `
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineTask, Engine, silentLogger } from '@cascadence/core';
+import { openHistory } from '@cascadence/history';
+const history = await openHistory({ path: join(mkdtempSync(join(tmpdir(), 'smoke-history-')), 'history.db') });
+const engine = new Engine({ logger: silentLogger });
+history.record(engine);
+const result = await engine.run(defineTask({ name: 'smoke', run: () => 42 }));
+await history.flush();
+const run = await history.run(result.runId);
+await history.close();
+if (run.status !== 'succeeded') throw new Error('recorded status ' + run.status);
+console.log('recorded and read back a run in SQLite');
+`,
+};
+
 function parseProbe(res) {
   const line = res.stdout.trim().split('\n').pop() ?? '';
   try {
@@ -102,6 +123,13 @@ function checkPackage(p, projectDir, env) {
       notes.push(`${mode}${ep === '.' ? '' : ` ${ep}`}: ${n} named export${n === 1 ? '' : 's'}${probe.hasDefault ? ' + default' : ''}`);
     }
     if (!hasCjsEntry(p.pkg, ep)) notes.push(`cjs${ep === '.' ? '' : ` ${ep}`}: none (ESM-only)`);
+  }
+
+  const useProbe = USE_PROBES[p.name];
+  if (useProbe !== undefined) {
+    const res = run(process.execPath, ['--input-type=module', '-e', useProbe], { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
+    if (res.ok) notes.push(res.stdout.trim().split('\n').pop());
+    else problems.push(`using ${p.name} after npm install failed:\n${indent(res.output || `exit ${res.status}`)}`);
   }
 
   const installed = path.join(projectDir, 'node_modules', ...p.name.split('/'));
