@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Client, type Connection } from '@temporalio/client';
-import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { ReplayError, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { openClientConnection, resolveConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
+import { historyFromProtoJson, type HistoryMessage as History } from './history-json';
 import { bundleCascadenceWorkflow } from './worker';
 
 export interface ReplayOptions extends TemporalConnectionOptions {
@@ -162,7 +162,7 @@ function toHistory(json: unknown, what: string): History {
   // JSON exports name event types with strings; decoded histories (fetchHistory) use enum numbers.
   if (typeof first.eventType === 'string') {
     try {
-      return historyFromJSON(json);
+      return historyFromProtoJson(json);
     } catch (error) {
       throw temporalError(TemporalErrorCode.HISTORY, `${what} is not a readable Temporal history: ${(error as Error).message}`, { details: { source: what } });
     }
