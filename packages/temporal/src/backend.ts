@@ -29,6 +29,7 @@ import { compileGraph } from './compile';
 import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
 import { syntheticSummary, toRunResult } from './result';
+import { workflowPollers, type TaskQueuePoller } from './task-queue';
 import {
   CANCEL_REASON_SIGNAL,
   RUN_FAILED_TYPE,
@@ -96,6 +97,8 @@ export interface TemporalRunHandle<Output = unknown> {
    * any value, like AbortSignal.reason) ends up in the cancellation errors, as with the local engine.
    */
   cancel(reason?: unknown): Promise<void>;
+  /** Ends the workflow at once, without cancelling its steps (for runs no worker ever picked up). */
+  terminate(reason: string): Promise<void>;
   /** Temporal's description of the execution, plus live step states while it runs. */
   describe(): Promise<TemporalRunDescription>;
 }
@@ -286,6 +289,19 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     return new RunHandle<Output>(this, client, handle, runId, spec.graph, runnable.kind, startedAt, true);
   }
 
+  /**
+   * Workers polling this backend's task queue (or `taskQueue`) right now, as the server sees them;
+   * empty when none is running — runs then wait until one starts.
+   */
+  async pollers(taskQueue: string = this.taskQueue): Promise<TaskQueuePoller[]> {
+    const client = await this.client();
+    try {
+      return await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () => workflowPollers(client, this.namespace, taskQueue));
+    } catch (error) {
+      throw this.rpcError(error, `describe task queue "${taskQueue}"`);
+    }
+  }
+
   /** A handle on a run started earlier (by this process or any other), by workflow id. */
   async getHandle<Output = unknown>(workflowId: string): Promise<TemporalRunHandle<Output>> {
     const client = await this.client();
@@ -440,6 +456,14 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
       await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.cancel());
     } catch (error) {
       throw this.backend.rpcError(error, `cancel workflow "${this.workflowId}"`);
+    }
+  }
+
+  async terminate(reason: string): Promise<void> {
+    try {
+      await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.terminate(reason));
+    } catch (error) {
+      throw this.backend.rpcError(error, `terminate workflow "${this.workflowId}"`);
     }
   }
 

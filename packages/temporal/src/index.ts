@@ -33,6 +33,7 @@ export { compileGraph } from './compile';
 export { fromWireError, toRunResult } from './result';
 export { startDevServer, findTemporalBinary, freePort, HOW_TO_GET_A_SERVER, type DevServer, type DevServerOptions } from './devserver';
 export { TemporalErrorCode } from './errors';
+export type { TaskQueuePoller } from './task-queue';
 export {
   WORKFLOW_TYPE,
   STEP_ACTIVITY,
