@@ -65,6 +65,8 @@ export async function runOnTemporal(backend: TemporalBackend, runnable: Runnable
   result.catch(() => undefined);
   try {
     const settled = await Promise.race([result, watcher.givenUp]);
+    // Terminating a run we gave up on also ends handle.result(): our reason wins.
+    if (watcher.failure !== undefined) throw watcher.failure;
     watcher.lines?.update(settled.steps);
     return settled;
   } finally {
@@ -75,7 +77,9 @@ export async function runOnTemporal(backend: TemporalBackend, runnable: Runnable
 class RunWatcher {
   readonly lines: StepLines | undefined;
   readonly givenUp: Promise<never>;
-  private giveUp!: (error: Error) => void;
+  /** Why we stopped waiting, set before anything that could end the run. */
+  failure: Error | undefined;
+  private reject!: (error: Error) => void;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly startedAt = Date.now();
@@ -95,12 +99,17 @@ class RunWatcher {
     this.what = `${runnable.kind} ${q(runnable.name)}`;
     this.lines = options.progress ? new StepLines(options.print) : undefined;
     this.givenUp = new Promise<never>((_resolve, reject) => {
-      this.giveUp = reject;
+      this.reject = reject;
     });
     this.givenUp.catch(() => undefined);
     if (options.signal.aborted) this.onAbort();
     else options.signal.addEventListener('abort', this.onAbort, { once: true });
     this.schedule(Math.min(NO_WORKER_GRACE_MS, WATCH_INTERVAL_MS));
+  }
+
+  private giveUp(error: Error): void {
+    this.failure ??= error;
+    this.reject(this.failure);
   }
 
   stop(): void {
@@ -160,8 +169,9 @@ class RunWatcher {
     const limit = this.options.waitForWorkerMs;
     if (limit !== undefined && now - this.startedAt >= limit) {
       const reason = `no worker polled task queue ${this.backend.taskQueue} within ${Math.round(limit / 1000)} s (--wait-for-worker)`;
+      this.failure = new CliError(CliErrorCode.TASK_FAILED, `${this.what} did not start: no worker polled task queue ${queue} within ${Math.round(limit / 1000)} s (--wait-for-worker); workflow ${q(this.handle.workflowId)} terminated — start \`task worker\``);
       await this.handle.terminate(reason).catch(() => undefined);
-      this.giveUp(new CliError(CliErrorCode.TASK_FAILED, `${this.what} did not start: no worker polled task queue ${queue} within ${Math.round(limit / 1000)} s (--wait-for-worker); workflow ${q(this.handle.workflowId)} terminated — start \`task worker\``));
+      this.giveUp(this.failure);
     }
   }
 

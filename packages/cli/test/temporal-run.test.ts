@@ -4,6 +4,7 @@
  * it runs, no silent wait when no worker polls the queue, and a first Ctrl-C that cancels.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { findTemporalBinary, startDevServer, TemporalBackend, type DevServer } from '@cascadence/temporal';
 import { bin, Project } from './cli-harness';
 
@@ -83,6 +84,10 @@ describeWithServer('task run --backend temporal: id, progress, no silent waits, 
   });
 
   afterAll(async () => {
+    // `task worker` without --verbose: the SDK's INFO blocks ("Worker state changed {...}") are gone;
+    // anything it still says is one escaped `[temporal] warn|error:` line.
+    expect(worker.stdout + worker.stderr).not.toContain('Worker state changed');
+    for (const line of worker.stderr.split('\n').filter(Boolean)) expect(line).toMatch(/^\[temporal\] (warn|error): /);
     worker?.child.kill('SIGTERM');
     await worker?.exited;
     project?.remove();
@@ -163,5 +168,26 @@ describeWithServer('task run --backend temporal: id, progress, no silent waits, 
       late.child.kill('SIGTERM');
       await late.exited;
     }
+  });
+
+  it('task replay prints its verdict alone; --verbose adds the SDK logs, one line each', () => {
+    const fixture = path.resolve(__dirname, '..', '..', 'temporal', 'test', 'fixtures', 'histories', 'diamond.json');
+    const quiet = project.task(['replay', fixture]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect(quiet.stdout).toMatch(/^replay ok: .*diamond\.json \(cascadenceFlow\), \d+ events replayed deterministically[^\n]*\n$/);
+    const verbose = project.task(['replay', '--verbose', fixture]);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stderr).toMatch(/^\[temporal\] info: Worker state changed sdkComponent=worker taskQueue=\S+ state=RUNNING$/m);
+    for (const line of verbose.stderr.split('\n').filter(Boolean)) expect(line).toMatch(/^\[temporal\] (debug|info|warn|error): /);
+  });
+
+  it('task worker --verbose logs worker state changes as single lines', async () => {
+    const verbose = start(project, ['worker', '--verbose', '--task-queue', `verbose-${process.pid}`]);
+    await verbose.waitFor(/^\[temporal\] info: Worker state changed .*state=RUNNING$/m, 'stderr');
+    verbose.child.kill('SIGTERM');
+    expect(await verbose.exited).toBe(0);
+    expect(verbose.stderr).toMatch(/state=STOPPED$/m);
+    for (const line of verbose.stderr.split('\n').filter(Boolean)) expect(line).toMatch(/^\[temporal\] (debug|info|warn|error): /);
   });
 });
