@@ -179,3 +179,15 @@ export function historyFromProtoJson(json: unknown): HistoryMessage {
   }
   return historyType.fromObject(fields(historyType, json as Record<string, unknown>, 'history')) as HistoryMessage;
 }
+
+const eventTypes = root.temporal.api.enums.v1.EventType as unknown as Record<string, number | string>;
+
+/** `25` → `MarkerRecorded`: the name of a history event type, from @temporalio/proto's own enum. */
+export function eventTypeName(code: number): string | undefined {
+  const name = eventTypes[code];
+  if (typeof name !== 'string' || name === 'EVENT_TYPE_UNSPECIFIED') return undefined;
+  return name
+    .replace(/^EVENT_TYPE_/, '')
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_m, _s: string, c: string) => c.toUpperCase());
+}

@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { temporal } from '@temporalio/proto';
-import { HistoryJsonError, historyFromProtoJson } from '../src/history-json';
+import { HistoryJsonError, eventTypeName, historyFromProtoJson } from '../src/history-json';
 
 const dir = path.join(__dirname, 'fixtures', 'histories');
 const History = temporal.api.history.v1.History;
@@ -47,5 +47,14 @@ describe('historyFromProtoJson', () => {
     expect(() => historyFromProtoJson({ events: [{ eventId: '1', eventTime: 'yesterday' }] })).toThrow(HistoryJsonError);
     expect(() => historyFromProtoJson({ events: [{ eventId: '1', eventTime: 'yesterday' }] })).toThrow('history.events[0].eventTime: expected an RFC 3339 timestamp, got "yesterday"');
     expect(() => historyFromProtoJson({ nope: [] })).toThrow('expected an object with an "events" list');
+  });
+
+  // Regression: replay reports named event 28 "MarkerRecorded" (a hand-written table); it is 25.
+  it('names event types from the proto enum', () => {
+    expect(eventTypeName(25)).toBe('MarkerRecorded');
+    expect(eventTypeName(28)).toBe('WorkflowExecutionContinuedAsNew');
+    expect(eventTypeName(10)).toBe('ActivityTaskScheduled');
+    expect(eventTypeName(0)).toBeUndefined();
+    expect(eventTypeName(9999)).toBeUndefined();
   });
 });
