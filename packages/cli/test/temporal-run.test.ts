@@ -3,7 +3,7 @@
  * real dev server: the workflow id line at start, step lines from the workflow's state query while
  * it runs, no silent wait when no worker polls the queue, and a first Ctrl-C that cancels.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { findTemporalBinary, startDevServer, TemporalBackend, type DevServer } from '@cascadence/temporal';
 import { bin, Project } from './cli-harness';
@@ -116,6 +116,14 @@ describeWithServer('task run --backend temporal: id, progress, no silent waits, 
     expect(run.stderr).toMatch(/^error: flow "chain" failed: bad \\e\[31mstep$/m);
     const runId = /\(run ([0-9a-f-]+)\)/.exec(run.stdout)?.[1];
     expect(idLine?.[1]).toBe(`cascadence-chain-${runId}`);
+
+    // Findable with Temporal's own CLI by flow name (search attribute CascadenceTask).
+    let listed = '';
+    for (let i = 0; i < 100 && !listed.includes(idLine?.[1] as string); i++) {
+      listed = spawnSync(binary as string, ['workflow', 'list', '--address', server.address, '-q', 'CascadenceTask="chain"', '--output', 'json'], { encoding: 'utf8' }).stdout;
+      spawnSync('sleep', ['0.2']);
+    }
+    expect(listed).toContain(idLine?.[1] as string);
 
     const json = project.task(['run', 'chain', '--backend', 'temporal', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'failed', steps: { one: { status: 'succeeded', output: 1 }, after: { status: 'skipped' } } });

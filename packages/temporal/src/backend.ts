@@ -30,6 +30,7 @@ import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, t
 import { TemporalErrorCode, temporalError } from './errors';
 import { syntheticSummary, toRunResult } from './result';
 import { workflowPollers, type TaskQueuePoller } from './task-queue';
+import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
 import {
   CANCEL_REASON_SIGNAL,
   RUN_FAILED_TYPE,
@@ -80,6 +81,11 @@ export interface TemporalBackendOptions extends TemporalConnectionOptions, Tempo
   events?: EventBus;
   /** Prefix of generated workflow ids. Default `cascadence-`. */
   workflowIdPrefix?: string;
+  /**
+   * Index runs by the search attributes `CascadenceTask` and `CascadenceTrigger` (registered in the
+   * namespace when missing). Default true; false where they cannot be registered and do not exist.
+   */
+  searchAttributes?: boolean;
 }
 
 export interface TemporalRunOptions extends RunOptions {
@@ -289,6 +295,8 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     const spec = buildRunSpec(runnable, input, runId, resolveRunSettings(this.options, options), registry);
     const workflowId = options.workflowId ?? `${this.options.workflowIdPrefix ?? 'cascadence-'}${runnable.name}-${runId}`;
     const client = await this.client();
+    const indexed = this.options.searchAttributes !== false;
+    if (indexed) await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () => ensureSearchAttributes(client, this.namespace, this.address));
     const startedAt = Date.now();
     const handle = await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () =>
       client.workflow.start(WORKFLOW_TYPE, {
@@ -297,6 +305,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
         args: [spec],
         memo: { cascadenceTask: runnable.name, cascadenceRunId: runId, ...options.memo },
         staticSummary: `${runnable.kind} ${runnable.name}`,
+        ...(indexed ? { typedSearchAttributes: runSearchAttributes(runnable.name, 'run') } : {}),
       }),
     ).catch((error: unknown) => {
       throw this.rpcError(error, `start ${runnable.kind} "${runnable.name}" on task queue "${this.taskQueue}"`);

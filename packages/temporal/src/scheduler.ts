@@ -18,6 +18,7 @@ import {
 } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { buildRunSpec, resolveRunSettings, type TemporalRunSettings } from './backend';
+import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
 import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
 import { WORKFLOW_TYPE } from './wire';
@@ -78,6 +79,8 @@ export interface TemporalSchedulerOptions extends TemporalConnectionOptions, Tem
   client?: Client;
   /** Schedule ids are `<prefix><task name>`. Default `cascadence-`. */
   schedulePrefix?: string;
+  /** Index scheduled runs by `CascadenceTask` and `CascadenceTrigger=schedule` (as TemporalBackend). Default true. */
+  searchAttributes?: boolean;
 }
 
 /** Cascadence crontab (5 fields, or 6 with seconds first) to a Temporal cron string. */
@@ -155,6 +158,7 @@ export class TemporalScheduler {
       workflowId: `${scheduleId}-run`,
       args: [spec],
       memo: { cascadenceTask: runnable.name, cascadenceCron: cron },
+      ...(this.options.searchAttributes === false ? {} : { typedSearchAttributes: runSearchAttributes(runnable.name, 'schedule') }),
     };
     const body = {
       spec: { cronExpressions: [expression], timezone, ...(options.jitterMs === undefined ? {} : { jitter: options.jitterMs }) },
@@ -167,6 +171,7 @@ export class TemporalScheduler {
       state: { paused: options.paused ?? false, ...(options.note === undefined ? {} : { note: options.note }) },
     };
     const client = await this.client();
+    if (this.options.searchAttributes !== false) await ensureSearchAttributes(client, client.options.namespace, this.connectionOptions.address);
     try {
       await client.schedule.create({ scheduleId, memo: { cascadenceTask: runnable.name }, ...body });
     } catch (error) {
