@@ -12,6 +12,7 @@ export { createWorker, bundleCascadenceWorkflow, workflowsPath, type CascadenceW
 export { createStepActivities, type StepActivityOptions, type StepSource } from './activity';
 export { replay, formatReplayReport, type ReplayDivergence, type ReplayOptions, type ReplayReport } from './replay';
 export {
+  MIN_CATCHUP_WINDOW_MS,
   TemporalScheduler,
   toTemporalCron,
   type TemporalOverlapPolicy,

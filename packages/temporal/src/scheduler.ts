@@ -35,11 +35,17 @@ const OVERLAP: Record<TemporalOverlapPolicy, ScheduleOverlapPolicy> = {
   'allow-all': 'ALLOW_ALL',
 };
 
+/** The smallest catch-up window Temporal accepts: what "no catch-up" means on Temporal. */
+export const MIN_CATCHUP_WINDOW_MS = 10_000;
+
 export interface TemporalScheduleOptions {
   /** IANA zone the expression is read in; default the scheduler's timezone. */
   timezone?: string;
   overlap?: TemporalOverlapPolicy;
-  /** Fires missed during an outage are still run if no older than this (Temporal minimum 10 s). Default: Temporal's (1 year). */
+  /**
+   * Fires missed during an outage are still run if no older than this. Default: off, as the cron
+   * scheduler — Temporal's minimum window, 10 s (Temporal's own default would be 1 year).
+   */
   catchupWindowMs?: number;
   /** Each fire is delayed by a random amount up to this. */
   jitterMs?: number;
@@ -64,6 +70,9 @@ export interface TemporalScheduleJob {
   note: string | undefined;
   /** Runs started so far by this schedule. */
   runs: number;
+  /** Missed fires younger than this still run after an outage (10 000: none, as far as Temporal allows). */
+  catchupWindowMs: number;
+  jitterMs: number;
 }
 
 export interface TemporalSchedulerOptions extends TemporalConnectionOptions, TemporalRunSettings {
@@ -166,7 +175,7 @@ export class TemporalScheduler {
       policies: {
         overlap: OVERLAP[overlap],
         pauseOnFailure: options.pauseOnFailure ?? false,
-        ...(options.catchupWindowMs === undefined ? {} : { catchupWindow: options.catchupWindowMs }),
+        catchupWindow: Math.max(MIN_CATCHUP_WINDOW_MS, options.catchupWindowMs ?? MIN_CATCHUP_WINDOW_MS),
       },
       state: { paused: options.paused ?? false, ...(options.note === undefined ? {} : { note: options.note }) },
     };
@@ -261,6 +270,8 @@ export class TemporalScheduler {
       scheduleId: description.scheduleId,
       note: description.state.note,
       runs: description.info.numActionsTaken,
+      catchupWindowMs: description.policies.catchupWindow,
+      jitterMs: description.spec.jitter ?? 0,
     };
   }
 
