@@ -29,6 +29,7 @@ async function openScheduler(project: Project): Promise<TemporalScheduler> {
     ...(temporal.address !== undefined ? { address: temporal.address } : {}),
     ...(temporal.namespace !== undefined ? { namespace: temporal.namespace } : {}),
     ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
+    ...(temporal.searchAttributes !== undefined ? { searchAttributes: temporal.searchAttributes } : {}),
     taskQueue: temporal.taskQueue ?? DEFAULT_TASK_QUEUE,
     registry: project.registry,
     timezone: project.config.timezone ?? 'UTC',

@@ -55,6 +55,7 @@ describeWithServer('task schedule --backend temporal', () => {
     // Temporal's own default would be 365 days; the local scheduler's is none (Temporal's minimum: 10 s).
     expect(schedule.policies.catchupWindow).toBe('10s');
     expect(schedule.state?.paused).toBe(true);
+    expect(JSON.stringify(schedule)).toContain('CascadenceTask'); // the runs it starts are findable by task name
     expect(existsSync(join(project.dir, 'schedules.yml'))).toBe(false);
 
     // Upsert, with a catch-up window this time; allow → Temporal's allow-all.
@@ -95,5 +96,19 @@ describeWithServer('task schedule --backend temporal', () => {
     expect(project.task(['schedule', 'nope', '@daily', '--backend', 'temporal'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: .*"nope"/) });
     expect(project.task(['schedule', 'report', '@daily', '--backend', 'temporal', '--catch-up', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: .*--catch-up/) });
     expect(project.task(['schedule', 'report', '@daily', '--backend', 'elsewhere']).code).toBe(2);
+  });
+
+  it('temporal.searchAttributes in the config: false starts runs without them; anything but a boolean is refused', () => {
+    const config = (value: string) =>
+      `export default { tasks: ['./tasks.mjs'], temporal: { address: ${JSON.stringify(server.address)}, taskQueue: 'sched', searchAttributes: ${value} } };`;
+    project.write('cascadence.config.mjs', config('false'));
+    expect(project.task(['schedule', 'report', '@daily', '--backend', 'temporal']).code).toBe(0);
+    const described = spawnSync(binary as string, ['schedule', 'describe', '--schedule-id', 'cascadence-report', '--address', server.address, '--output', 'json'], { encoding: 'utf8' });
+    expect(described.stdout).not.toContain('CascadenceTask');
+    project.write('cascadence.config.mjs', config('"no"'));
+    expect(project.task(['schedule', 'report', '@daily', '--backend', 'temporal'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: .*cascadence\.config\.mjs: "temporal\.searchAttributes" must be true or false \(got "no"\)/),
+    });
   });
 });
