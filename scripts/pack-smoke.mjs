@@ -19,6 +19,10 @@
 //    default export, the definePlugin() object).
 // 4. For each `bin` entry: the file must start with a `#!` line, be linked in
 //    node_modules/.bin, and `node <bin> --version` must exit 0.
+// 5. When @cascadence/cli and @cascadence/temporal are among them and a temporal binary is found:
+//    start a dev server, run `task worker` and `task run --backend temporal` from the install,
+//    export the run's history with `temporal workflow show --output json`, and `task replay` it
+//    (scripts/lib/temporal-smoke.mjs). No binary: skipped with a note (CI=true: a failure).
 // Exit code 1 with a summary naming the package and the failed step.
 import { accessSync, constants, existsSync, mkdtempSync, openSync, readSync, closeSync } from 'node:fs';
 import os from 'node:os';
@@ -34,6 +38,7 @@ import {
   selectPackages,
 } from './lib/workspace.mjs';
 import { npmInstall, packAll, removeTree, scratchEnv, scratchProject } from './lib/pack.mjs';
+import { checkTemporal } from './lib/temporal-smoke.mjs';
 
 const NODE_TIMEOUT_MS = 60_000;
 
@@ -158,7 +163,7 @@ function checkPackage(p, projectDir, env) {
   return { problems, notes };
 }
 
-function main() {
+async function main() {
   const names = process.argv.slice(2);
   const packages = selectPackages(discoverPackages(), names);
   if (packages.length === 0) {
@@ -214,8 +219,17 @@ function main() {
       console.log(`${problems.length ? 'FAIL' : 'ok  '} ${p.name.padEnd(width)}  ${notes.join('; ')}`);
       if (problems.length) failures.push({ p, problems });
     }
+    // 5. Temporal, used with Temporal's own tools from the npm install
+    if (['@cascadence/cli', '@cascadence/temporal'].every((name) => packages.some((p) => p.name === name))) {
+      const temporal = await checkTemporal(projectDir, env);
+      if (temporal.skipped !== undefined) console.log(`skip Temporal replay check: ${temporal.skipped}`);
+      else {
+        console.log(`${temporal.problems.length ? 'FAIL' : 'ok  '} Temporal from the npm install  ${temporal.notes.join('; ')}`);
+        if (temporal.problems.length) failures.push({ p: { name: 'Temporal from the npm install', rel: 'scripts/lib/temporal-smoke.mjs' }, problems: temporal.problems });
+      }
+    }
     if (failures.length > 0) {
-      console.error(`\npack-smoke: ${failures.length} of ${packages.length} package(s) failed:`);
+      console.error(`\npack-smoke: ${failures.length} check(s) failed:`);
       for (const { p, problems } of failures) {
         console.error(`\n${p.name} (${p.rel})`);
         for (const pr of problems) console.error(indent(pr, '  '));
@@ -230,7 +244,7 @@ function main() {
 }
 
 try {
-  process.exitCode = main();
+  process.exitCode = await main();
 } catch (err) {
   console.error(`pack-smoke: ${err.message}`);
   process.exitCode = 1;

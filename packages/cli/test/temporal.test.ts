@@ -82,7 +82,8 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     const remote = project.task(['run', 'diamond', '--json', '--backend', 'temporal']);
     expect(local.code).toBe(1);
     expect(remote.code).toBe(1);
-    expect(remote.stderr).toBe('error: flow "diamond" failed: bad step\n');
+    // stderr: the workflow id line (temporal-run.test.ts), then the error.
+    expect(remote.stderr).toMatch(/^temporal: workflow "cascadence-diamond-[^"]+" run "[^"]+" in namespace "default" on task queue "[^"]+" \([^)]+\)\nerror: flow "diamond" failed: bad step\n$/);
     const shape = (stdout: string) => {
       const result = JSON.parse(stdout);
       return {

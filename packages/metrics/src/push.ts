@@ -2,6 +2,7 @@ import { CascadenceError } from '@cascadence/core';
 import { register as globalRegistry } from 'prom-client';
 import { MetricsErrorCode } from './errors';
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './format';
+import { clashingGroupings } from './label-clash';
 import type { MetricsRegistry } from './registry';
 
 export interface PushOptions {
@@ -9,7 +10,11 @@ export interface PushOptions {
   gateway: string;
   /** The `job` grouping key (e.g. `cascadence_task_run`). */
   job: string;
-  /** More grouping labels, e.g. `{ instance: os.hostname(), task: 'nightly-report' }`. */
+  /**
+   * More grouping labels, e.g. `{ instance: os.hostname(), run: 'nightly-report' }`. The gateway
+   * sets them on every pushed series, so a name that is also a metric label (`task`, `flow`,
+   * `step`, `le`, ...) is refused: it would overwrite each series' own value.
+   */
   groupings?: Record<string, string>;
   /** Registry to push. Default: prom-client's global `register`. */
   registry?: MetricsRegistry;
@@ -38,6 +43,18 @@ export async function pushMetrics(options: PushOptions): Promise<void> {
     });
   }
   const { body } = await renderMetrics(options.registry ?? globalRegistry, 'prometheus');
+  const clashes = clashingGroupings(options.groupings ?? {}, body);
+  if (clashes.length > 0) {
+    const names = clashes.map((c) => `"${c.label}" (a label of ${c.metric})`).join(', ');
+    throw new CascadenceError(
+      MetricsErrorCode.INVALID_OPTIONS,
+      `option "groupings": ${names} ${clashes.length === 1 ? 'is' : 'are'} also a label of the pushed metrics; the Pushgateway would overwrite every series' own value with the grouping value`,
+      {
+        details: { option: 'groupings', labels: clashes.map((c) => c.label) },
+        suggestions: [`group under another name, e.g. { run: ${JSON.stringify(options.groupings?.[clashes[0]!.label] ?? '')} } or { instance: os.hostname() }`],
+      },
+    );
+  }
   let response: Response;
   try {
     response = await fetch(url, {

@@ -79,6 +79,22 @@ describe('pushMetrics', () => {
     }
   });
 
+  test('grouping names that are labels of the pushed samples (task, le, ...) are refused before any request', async () => {
+    const gateway = await recorder();
+    try {
+      const metrics = createMetrics();
+      const engine = new Engine({ logger: silentLogger });
+      metrics.instrument(engine);
+      await engine.run(ok);
+      const error = await metrics.push({ gateway: gateway.url, job: 'j', groupings: { instance: 'a', le: '1', step: 'x' } }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CASCADENCE_INVALID_OPTIONS', details: { labels: ['le', 'step'] } });
+      expect((error as Error).message).toContain('"le" (a label of task_latency_seconds_bucket), "step" (a label of task_');
+      expect(gateway.received).toHaveLength(0);
+    } finally {
+      await closeServer(gateway.server);
+    }
+  });
+
   test('an unreachable gateway is a CASCADENCE_METRICS_PUSH error naming the URL', async () => {
     const { port, server } = await occupyPort();
     await closeServer(server); // now nothing listens there
@@ -113,7 +129,8 @@ if (pushgateway === undefined) {
   beforeAll(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    child = spawn(pushgateway as string, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    // Debian's build persists to /var/lib/prometheus/pushgateway.data by default: keep each test gateway in memory.
+    child = spawn(pushgateway as string, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='], { stdio: 'ignore' });
     await waitFor(async () => (await fetch(`${url}/-/ready`)).ok, 20_000, 'the Pushgateway to be ready');
   }, 30_000);
 
@@ -134,5 +151,25 @@ if (pushgateway === undefined) {
     await metrics.push({ gateway: url, job: 'cascadence_e2e', groupings: { instance: 'test/1' } });
     const samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
     expect(valueOf(samples, 'task_success_total', { job: 'cascadence_e2e', instance: 'test/1', task: 'report', flow: '', step: 'report' })).toBe(2);
+  });
+
+  // Regression (issue 16, item 7): the README grouped by `task`, and the gateway then rewrote every
+  // series' own task label (task="report" on the counters of `fetch`).
+  test('a grouping label that is also a metric label is refused; the gateway keeps each series\' own labels', async () => {
+    const fetchTask = defineTask({ name: 'fetch', run: () => 1 });
+    const metrics = createMetrics();
+    const engine = new Engine({ logger: silentLogger });
+    metrics.instrument(engine);
+    await engine.run(fetchTask);
+    const refused = await metrics.push({ gateway: url, job: 'cascadence_clash', groupings: { task: 'report' } }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'CASCADENCE_INVALID_OPTIONS', details: { option: 'groupings', labels: ['task'] } });
+    expect((refused as Error).message).toMatch(/^option "groupings": "task" \(a label of task_\w+\) is also a label of the pushed metrics; the Pushgateway would overwrite/);
+    let samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
+    expect(samples.filter((sample) => sample.labels.job === 'cascadence_clash')).toEqual([]); // nothing was sent
+
+    await metrics.push({ gateway: url, job: 'cascadence_clash', groupings: { run: 'report' } });
+    samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
+    expect(valueOf(samples, 'task_success_total', { job: 'cascadence_clash', instance: '', run: 'report', task: 'fetch', flow: '', step: 'fetch' })).toBe(1);
+    expect(samples.some((sample) => sample.labels.job === 'cascadence_clash' && sample.labels.task === 'report')).toBe(false);
   });
 });

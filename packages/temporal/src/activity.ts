@@ -167,8 +167,9 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     deadline?.unref?.();
     // Heartbeats carry cancellation to the step and tell the server this worker is alive.
     const period = Math.max(100, Math.min(1000, (info.heartbeatTimeoutMs ?? 4000) / 4));
-    const timer = setInterval(() => context.heartbeat(beat), period);
-    timer.unref?.();
+    // Local activities (short steps) have no heartbeats: cancellation reaches them from the worker itself.
+    const timer = info.isLocal ? undefined : setInterval(() => context.heartbeat(beat), period);
+    timer?.unref?.();
     let log: Logger | undefined;
     const ctx: TaskContext = {
       runId: call.runId,

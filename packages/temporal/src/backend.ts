@@ -29,6 +29,8 @@ import { compileGraph } from './compile';
 import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
 import { syntheticSummary, toRunResult } from './result';
+import { workflowPollers, type TaskQueuePoller } from './task-queue';
+import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
 import {
   CANCEL_REASON_SIGNAL,
   RUN_FAILED_TYPE,
@@ -58,6 +60,12 @@ export interface TemporalRunSettings {
   workerLossRetries?: number;
   /** Largest JSON payload sent through Temporal (step input + results, output, run result). Default 2 000 000 bytes. */
   maxPayloadBytes?: number;
+  /**
+   * Steps that declare a `timeoutMs` of at most this run as Temporal local activities: executed by
+   * the worker running the workflow, without a round trip through the server per step. Default
+   * 5000 ms; 0 runs every step as a regular activity.
+   */
+  localStepMaxTimeoutMs?: number;
 }
 
 export interface TemporalBackendOptions extends TemporalConnectionOptions, TemporalRunSettings {
@@ -73,6 +81,11 @@ export interface TemporalBackendOptions extends TemporalConnectionOptions, Tempo
   events?: EventBus;
   /** Prefix of generated workflow ids. Default `cascadence-`. */
   workflowIdPrefix?: string;
+  /**
+   * Index runs by the search attributes `CascadenceTask` and `CascadenceTrigger` (registered in the
+   * namespace when missing). Default true; false where they cannot be registered and do not exist.
+   */
+  searchAttributes?: boolean;
 }
 
 export interface TemporalRunOptions extends RunOptions {
@@ -96,6 +109,8 @@ export interface TemporalRunHandle<Output = unknown> {
    * any value, like AbortSignal.reason) ends up in the cancellation errors, as with the local engine.
    */
   cancel(reason?: unknown): Promise<void>;
+  /** Ends the workflow at once, without cancelling its steps (for runs no worker ever picked up). */
+  terminate(reason: string): Promise<void>;
   /** Temporal's description of the execution, plus live step states while it runs. */
   describe(): Promise<TemporalRunDescription>;
 }
@@ -121,6 +136,7 @@ const DEFAULTS = {
   heartbeatTimeoutMs: 30_000,
   workerLossRetries: 3,
   maxPayloadBytes: 2_000_000,
+  localStepMaxTimeoutMs: 5000,
 };
 
 /** Checks run settings and fills in defaults. */
@@ -132,6 +148,7 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
     heartbeatTimeoutMs: settings.heartbeatTimeoutMs ?? DEFAULTS.heartbeatTimeoutMs,
     workerLossRetries: settings.workerLossRetries ?? DEFAULTS.workerLossRetries,
     maxPayloadBytes: settings.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
+    localStepMaxTimeoutMs: settings.localStepMaxTimeoutMs ?? DEFAULTS.localStepMaxTimeoutMs,
   };
   const positive = (name: keyof WireRunOptions, allowZero = false): void => {
     const value = out[name] as number;
@@ -143,6 +160,7 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
   positive('heartbeatTimeoutMs');
   positive('workerLossRetries', true);
   positive('maxPayloadBytes');
+  positive('localStepMaxTimeoutMs', true);
   // JSON has no Infinity: the workflow treats a huge number the same.
   if (out.concurrency === Infinity) out.concurrency = Number.MAX_SAFE_INTEGER;
   return out;
@@ -159,7 +177,16 @@ export function buildRunSpec(runnable: Runnable, input: unknown, runId: string, 
       { details: { size, limit: settings.maxPayloadBytes }, suggestions: ['pass a reference (a path, a URL, an object key) instead of the data'] },
     );
   }
+  markShortSteps(graph, settings.localStepMaxTimeoutMs ?? 0);
   return { version: SPEC_VERSION, runId, root: runnable.name, graph, input, options: settings };
+}
+
+/** The documented rule: a step (not a nested flow) whose timeoutMs is at most `maxMs` is short. */
+function markShortSteps(graph: WireGraph, maxMs: number): void {
+  for (const step of graph.steps) {
+    if (step.flow !== undefined) markShortSteps(step.flow, maxMs);
+    else if (step.timeoutMs !== undefined && step.timeoutMs <= maxMs) step.local = true;
+  }
 }
 
 /**
@@ -269,6 +296,8 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     if (options.reuse !== undefined) spec.reuse = checkedReuse(runnable, spec.graph, options.reuse);
     const workflowId = options.workflowId ?? `${this.options.workflowIdPrefix ?? 'cascadence-'}${runnable.name}-${runId}`;
     const client = await this.client();
+    const indexed = this.options.searchAttributes !== false;
+    if (indexed) await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () => ensureSearchAttributes(client, this.namespace, this.address));
     const startedAt = Date.now();
     const handle = await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () =>
       client.workflow.start(WORKFLOW_TYPE, {
@@ -277,6 +306,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
         args: [spec],
         memo: { cascadenceTask: runnable.name, cascadenceRunId: runId, ...options.memo },
         staticSummary: `${runnable.kind} ${runnable.name}`,
+        ...(indexed ? { typedSearchAttributes: runSearchAttributes(runnable.name, 'run') } : {}),
       }),
     ).catch((error: unknown) => {
       throw this.rpcError(error, `start ${runnable.kind} "${runnable.name}" on task queue "${this.taskQueue}"`);
@@ -295,6 +325,19 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
       });
     }
     return new RunHandle<Output>(this, client, handle, runId, spec.graph, runnable.kind, startedAt, true);
+  }
+
+  /**
+   * Workers polling this backend's task queue (or `taskQueue`) right now, as the server sees them;
+   * empty when none is running — runs then wait until one starts.
+   */
+  async pollers(taskQueue: string = this.taskQueue): Promise<TaskQueuePoller[]> {
+    const client = await this.client();
+    try {
+      return await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () => workflowPollers(client, this.namespace, taskQueue));
+    } catch (error) {
+      throw this.rpcError(error, `describe task queue "${taskQueue}"`);
+    }
   }
 
   /** A handle on a run started earlier (by this process or any other), by workflow id. */
@@ -467,6 +510,14 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
       await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.cancel());
     } catch (error) {
       throw this.backend.rpcError(error, `cancel workflow "${this.workflowId}"`);
+    }
+  }
+
+  async terminate(reason: string): Promise<void> {
+    try {
+      await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.terminate(reason));
+    } catch (error) {
+      throw this.backend.rpcError(error, `terminate workflow "${this.workflowId}"`);
     }
   }
 

@@ -4,7 +4,18 @@
  * Temporal's means: activities, timers and cancellation scopes. Sandbox-safe: bundled with
  * workflow.ts.
  */
-import { ActivityFailure, CancellationScope, TimeoutFailure, isCancellation, scheduleActivity, sleep, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  CancellationScope,
+  TimeoutFailure,
+  isCancellation,
+  patched,
+  scheduleActivity,
+  scheduleLocalActivity,
+  sleep,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import {
   ErrorCode,
   RULE_CODES,
@@ -22,8 +33,19 @@ import {
   type CancelledWhile,
   type DagShape,
 } from '@cascadence/core/dag';
-import { OUTPUT_ACTIVITY, STEP_ACTIVITY, jsonSize, type OutputCall, type RunSpec, type StepCall, type StepReport, type WireError, type WireGraph, type WireStepResult } from './wire';
+import { LOCAL_STEPS_PATCH, OUTPUT_ACTIVITY, STEP_ACTIVITY, jsonSize, type OutputCall, type WireRetry, type RunSpec, type StepCall, type StepReport, type WireError, type WireGraph, type WireStepResult } from './wire';
 import { StepCancelled, StepFailed, activityError, cancelledError, cascadenceError, payloadTooLarge, timeoutError } from './workflow-failures';
+
+/** A step's retry policy as Temporal's activity retry policy (which has no jitter). */
+function retryPolicy(retry: WireRetry, maximumAttempts: number): NonNullable<ActivityOptions['retry']> {
+  return {
+    maximumAttempts,
+    initialInterval: Math.max(1, retry.delayMs),
+    backoffCoefficient: retry.backoff === 'fixed' ? 1 : 2,
+    maximumInterval: Math.max(1, retry.backoff === 'fixed' ? retry.delayMs : retry.maxDelayMs),
+    nonRetryableErrorTypes: retry.nonRetryable,
+  };
+}
 
 export interface Outcome {
   status: 'succeeded' | 'failed' | 'cancelled';
@@ -180,24 +202,19 @@ export class GraphRun {
       throw new StepFailed(payloadTooLarge(`the input and needed results of ${where}`, size, options.maxPayloadBytes), 0);
     }
     const timeoutMs = step.timeoutMs ?? options.defaultStepTimeoutMs;
+    // Short steps run as local activities; a history recorded before (no patch marker) keeps regular ones.
+    if (step.local === true && patched(LOCAL_STEPS_PATCH)) return this.runLocalStep(i, stepScope, call, timeoutMs, where);
     let losses = 0;
     for (;;) {
       const used = call.attemptOffset - losses;
       const maximumAttempts = Math.max(1, step.retry.attempts - used);
-      // The step's retry policy, as Temporal's activity retry policy (which has no jitter).
       const activityOptions: ActivityOptions = {
         activityId: `${++this.context.activitySeq}:${call.path.join('/')}`,
         summary: call.path.join(' / '),
         startToCloseTimeout: timeoutMs,
         heartbeatTimeout: options.heartbeatTimeoutMs,
         cancellationType: 'TRY_CANCEL',
-        retry: {
-          maximumAttempts,
-          initialInterval: Math.max(1, step.retry.delayMs),
-          backoffCoefficient: step.retry.backoff === 'fixed' ? 1 : 2,
-          maximumInterval: Math.max(1, step.retry.backoff === 'fixed' ? step.retry.delayMs : step.retry.maxDelayMs),
-          nonRetryableErrorTypes: step.retry.nonRetryable,
-        },
+        retry: retryPolicy(step.retry, maximumAttempts),
       };
       this.state.attempts[i] = call.attemptOffset + 1;
       try {
@@ -215,6 +232,29 @@ export class GraphRun {
         }
         throw failed;
       }
+    }
+  }
+
+  /**
+   * A short step as a local activity: run by the worker that runs the workflow, its result recorded
+   * in the workflow task (no activity task round trip). Retries and the per-attempt timeout are the
+   * step's; there is no heartbeat, so a worker lost mid-step re-runs it when the workflow task moves.
+   */
+  private async runLocalStep(i: number, stepScope: CancellationScope, call: StepCall, timeoutMs: number, where: string): Promise<StepReport> {
+    const step = this.graph.steps[i]!;
+    const options: LocalActivityOptions = {
+      summary: call.path.join(' / '),
+      startToCloseTimeout: timeoutMs,
+      cancellationType: 'TRY_CANCEL',
+      retry: retryPolicy(step.retry, Math.max(1, step.retry.attempts)),
+    };
+    this.state.attempts[i] = 1;
+    try {
+      const report = await scheduleLocalActivity<StepReport>(STEP_ACTIVITY, [call], options);
+      return { output: report.output, attempt: report.attempt };
+    } catch (err) {
+      if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
+      throw activityError(err, where, timeoutMs, 0, options.retry!.maximumAttempts!);
     }
   }
 

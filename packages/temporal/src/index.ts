@@ -12,6 +12,7 @@ export { createWorker, bundleCascadenceWorkflow, workflowsPath, type CascadenceW
 export { createStepActivities, type StepActivityOptions, type StepSource } from './activity';
 export { replay, formatReplayReport, type ReplayDivergence, type ReplayOptions, type ReplayReport } from './replay';
 export {
+  MIN_CATCHUP_WINDOW_MS,
   TemporalScheduler,
   toTemporalCron,
   type TemporalOverlapPolicy,
@@ -33,6 +34,9 @@ export { compileGraph } from './compile';
 export { fromWireError, toRunResult } from './result';
 export { startDevServer, findTemporalBinary, freePort, HOW_TO_GET_A_SERVER, type DevServer, type DevServerOptions } from './devserver';
 export { TemporalErrorCode } from './errors';
+export type { TaskQueuePoller } from './task-queue';
+export { TASK_SEARCH_ATTRIBUTE, TRIGGER_SEARCH_ATTRIBUTE, type RunTrigger } from './search-attributes';
+export { forwardTemporalLog, routeTemporalLogs, type TemporalLogLevel, type TemporalLogOptions } from './sdk-logging';
 export {
   WORKFLOW_TYPE,
   STEP_ACTIVITY,

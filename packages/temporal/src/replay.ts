@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Client, type Connection } from '@temporalio/client';
-import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { ReplayError, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { openClientConnection, resolveConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
+import { eventTypeName as nameOfEventType, historyFromProtoJson, type HistoryMessage as History } from './history-json';
 import { bundleCascadenceWorkflow } from './worker';
 
 export interface ReplayOptions extends TemporalConnectionOptions {
@@ -162,7 +162,7 @@ function toHistory(json: unknown, what: string): History {
   // JSON exports name event types with strings; decoded histories (fetchHistory) use enum numbers.
   if (typeof first.eventType === 'string') {
     try {
-      return historyFromJSON(json);
+      return historyFromProtoJson(json);
     } catch (error) {
       throw temporalError(TemporalErrorCode.HISTORY, `${what} is not a readable Temporal history: ${(error as Error).message}`, { details: { source: what } });
     }
@@ -190,37 +190,11 @@ function CascadenceErrorLike(error: unknown): boolean {
   return typeof (error as { code?: unknown })?.code === 'string' && String((error as { code: string }).code).startsWith('CASCADENCE_');
 }
 
-const EVENT_NAMES: Record<number, string> = {
-  1: 'WorkflowExecutionStarted',
-  2: 'WorkflowExecutionCompleted',
-  3: 'WorkflowExecutionFailed',
-  4: 'WorkflowExecutionTimedOut',
-  5: 'WorkflowTaskScheduled',
-  6: 'WorkflowTaskStarted',
-  7: 'WorkflowTaskCompleted',
-  8: 'WorkflowTaskTimedOut',
-  9: 'WorkflowTaskFailed',
-  10: 'ActivityTaskScheduled',
-  11: 'ActivityTaskStarted',
-  12: 'ActivityTaskCompleted',
-  13: 'ActivityTaskFailed',
-  14: 'ActivityTaskTimedOut',
-  15: 'ActivityTaskCancelRequested',
-  16: 'ActivityTaskCanceled',
-  17: 'TimerStarted',
-  18: 'TimerFired',
-  19: 'TimerCanceled',
-  20: 'WorkflowExecutionCancelRequested',
-  21: 'WorkflowExecutionCanceled',
-  26: 'WorkflowExecutionSignaled',
-  27: 'WorkflowExecutionTerminated',
-  28: 'MarkerRecorded',
-};
 
 function eventTypeName(history: History, eventId: number): string | undefined {
   const event = history.events?.find((e) => Number(e.eventId) === eventId);
   if (event?.eventType === undefined || event.eventType === null) return undefined;
-  return EVENT_NAMES[event.eventType as number] ?? String(event.eventType);
+  return nameOfEventType(event.eventType as number) ?? String(event.eventType);
 }
 
 function divergence(error: Error, history: History): ReplayDivergence {

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { buildRunSpec, resolveRunSettings, type TemporalRunSettings } from './backend';
+import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
 import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
 import { WORKFLOW_TYPE } from './wire';
@@ -34,11 +35,17 @@ const OVERLAP: Record<TemporalOverlapPolicy, ScheduleOverlapPolicy> = {
   'allow-all': 'ALLOW_ALL',
 };
 
+/** The smallest catch-up window Temporal accepts: what "no catch-up" means on Temporal. */
+export const MIN_CATCHUP_WINDOW_MS = 10_000;
+
 export interface TemporalScheduleOptions {
   /** IANA zone the expression is read in; default the scheduler's timezone. */
   timezone?: string;
   overlap?: TemporalOverlapPolicy;
-  /** Fires missed during an outage are still run if no older than this (Temporal minimum 10 s). Default: Temporal's (1 year). */
+  /**
+   * Fires missed during an outage are still run if no older than this. Default: off, as the cron
+   * scheduler — Temporal's minimum window, 10 s (Temporal's own default would be 1 year).
+   */
   catchupWindowMs?: number;
   /** Each fire is delayed by a random amount up to this. */
   jitterMs?: number;
@@ -63,6 +70,9 @@ export interface TemporalScheduleJob {
   note: string | undefined;
   /** Runs started so far by this schedule. */
   runs: number;
+  /** Missed fires younger than this still run after an outage (10 000: none, as far as Temporal allows). */
+  catchupWindowMs: number;
+  jitterMs: number;
 }
 
 export interface TemporalSchedulerOptions extends TemporalConnectionOptions, TemporalRunSettings {
@@ -78,6 +88,8 @@ export interface TemporalSchedulerOptions extends TemporalConnectionOptions, Tem
   client?: Client;
   /** Schedule ids are `<prefix><task name>`. Default `cascadence-`. */
   schedulePrefix?: string;
+  /** Index scheduled runs by `CascadenceTask` and `CascadenceTrigger=schedule` (as TemporalBackend). Default true. */
+  searchAttributes?: boolean;
 }
 
 /** Cascadence crontab (5 fields, or 6 with seconds first) to a Temporal cron string. */
@@ -155,6 +167,7 @@ export class TemporalScheduler {
       workflowId: `${scheduleId}-run`,
       args: [spec],
       memo: { cascadenceTask: runnable.name, cascadenceCron: cron },
+      ...(this.options.searchAttributes === false ? {} : { typedSearchAttributes: runSearchAttributes(runnable.name, 'schedule') }),
     };
     const body = {
       spec: { cronExpressions: [expression], timezone, ...(options.jitterMs === undefined ? {} : { jitter: options.jitterMs }) },
@@ -162,11 +175,12 @@ export class TemporalScheduler {
       policies: {
         overlap: OVERLAP[overlap],
         pauseOnFailure: options.pauseOnFailure ?? false,
-        ...(options.catchupWindowMs === undefined ? {} : { catchupWindow: options.catchupWindowMs }),
+        catchupWindow: Math.max(MIN_CATCHUP_WINDOW_MS, options.catchupWindowMs ?? MIN_CATCHUP_WINDOW_MS),
       },
       state: { paused: options.paused ?? false, ...(options.note === undefined ? {} : { note: options.note }) },
     };
     const client = await this.client();
+    if (this.options.searchAttributes !== false) await ensureSearchAttributes(client, client.options.namespace, this.connectionOptions.address);
     try {
       await client.schedule.create({ scheduleId, memo: { cascadenceTask: runnable.name }, ...body });
     } catch (error) {
@@ -256,6 +270,8 @@ export class TemporalScheduler {
       scheduleId: description.scheduleId,
       note: description.state.note,
       runs: description.info.numActionsTaken,
+      catchupWindowMs: description.policies.catchupWindow,
+      jitterMs: description.spec.jitter ?? 0,
     };
   }
 

@@ -15,6 +15,8 @@ export const STATE_QUERY = 'cascadence.state';
 export const CANCEL_REASON_SIGNAL = 'cascadence.cancelReason';
 /** ApplicationFailure type of a workflow whose flow failed; details[0] is the RunSummary. */
 export const RUN_FAILED_TYPE = 'CascadenceRunFailed';
+/** Patch id (Temporal's `patched()`) gating local-activity steps: histories without it replay them as regular activities. */
+export const LOCAL_STEPS_PATCH = 'cascadence-local-steps';
 /** Version of the RunSpec format. */
 export const SPEC_VERSION = 1;
 
@@ -47,6 +49,8 @@ export interface WireStep {
   timeoutMs?: number;
   /** For `kind: 'flow'`: the nested flow, interpreted inline by the same workflow. */
   flow?: WireGraph;
+  /** A short step (timeoutMs ≤ localStepMaxTimeoutMs): run as a Temporal local activity. */
+  local?: true;
 }
 
 export interface WireGraph {
@@ -71,6 +75,8 @@ export interface WireRunOptions {
   workerLossRetries: number;
   /** Largest JSON payload (step input + results, step output, run result) accepted. */
   maxPayloadBytes: number;
+  /** Steps with a timeoutMs at most this run as local activities (0: none). Absent in specs of older releases. */
+  localStepMaxTimeoutMs?: number;
 }
 
 /** The workflow's single argument. */

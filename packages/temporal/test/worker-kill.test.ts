@@ -3,11 +3,12 @@
  * finishes, and steps that had completed are not executed again (executions counted in files).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { TemporalBackend } from '../src';
 import { bundlePath, count, describeTemporal, serverAddress, tempDir, uniqueQueue } from './helpers';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createKillFlow } = require('./fixtures/kill-flow.cjs') as { createKillFlow(dir: string): import('@cascadence/core').Flow };
+const { createKillFlow } = require('./fixtures/kill-flow.cjs') as { createKillFlow(dir: string, short?: boolean): import('@cascadence/core').Flow };
 
 function startChildWorker(taskQueue: string, dir: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'kill-worker.mjs'), serverAddress(), taskQueue, dir, bundlePath as string], {
@@ -32,7 +33,7 @@ async function waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<vo
 }
 
 describeTemporal('a worker killed mid-flow', () => {
-  const { dir, cleanup } = tempDir('cascadence-kill-');
+  const { dir: root, cleanup } = tempDir('cascadence-kill-');
   const children: ChildProcess[] = [];
   let backend: TemporalBackend | undefined;
 
@@ -42,11 +43,17 @@ describeTemporal('a worker killed mid-flow', () => {
     cleanup();
   });
 
-  it('is replaced by a new worker; the flow finishes and completed steps do not run again', async () => {
+  it.each([
+    ['regular activities', false],
+    ['short steps as local activities (a1, a2, c)', true],
+  ])('is replaced by a new worker; the flow finishes and completed steps do not run again: %s', async (_name, short) => {
     const taskQueue = uniqueQueue('kill');
-    const flow = createKillFlow(dir);
+    const dir = path.join(root, short ? 'short' : 'regular');
+    mkdirSync(dir);
+    const flow = createKillFlow(dir, short);
     const first = await startChildWorker(taskQueue, dir);
     children.push(first);
+    await backend?.close();
     backend = new TemporalBackend({ address: serverAddress(), taskQueue, heartbeatTimeoutMs: 2000 });
     const handle = await backend.start(flow);
 
@@ -69,5 +76,9 @@ describeTemporal('a worker killed mid-flow', () => {
     expect(result.steps.b).toMatchObject({ status: 'succeeded', attempts: 2, output: 3 });
     expect(count(dir, 'c')).toBe(1);
     expect(result.steps.a1?.attempts).toBe(1);
+    // Activity tasks on the server: only b's two attempts when a1, a2 and c are local activities.
+    const history = await (await backend.client()).workflow.getHandle(handle.workflowId).fetchHistory();
+    const ACTIVITY_TASK_SCHEDULED = 10;
+    expect(history.events?.filter((e) => e.eventType === ACTIVITY_TASK_SCHEDULED)).toHaveLength(short ? 2 : 5);
   });
 });

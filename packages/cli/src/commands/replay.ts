@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
+import { routeTemporalLogsToStderr, verboseFlagDescription } from '../temporal-logs';
 import { CliError, CliErrorCode } from '../errors';
 import { toJson } from '../output';
 
@@ -9,7 +10,10 @@ export default class Replay extends BaseCommand {
     'FILE is a history exported with `temporal workflow show --workflow-id ID --output json`. Reports success, or the nondeterminism error and the event where the replay diverged (exit 1).';
   static override examples = ['<%= config.bin %> replay history.json'];
   static override args = { file: Args.string({ description: 'History JSON file', required: true }) };
-  static override flags = { json: Flags.boolean({ description: 'Print the replay report as JSON' }) };
+  static override flags = {
+    json: Flags.boolean({ description: 'Print the replay report as JSON' }),
+    verbose: Flags.boolean({ description: verboseFlagDescription }),
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Replay);
@@ -18,6 +22,7 @@ export default class Replay extends BaseCommand {
     const { existsSync } = await import('node:fs');
     const file = resolve(flags.cwd ?? process.cwd(), args.file);
     if (!existsSync(file)) throw new CliError(CliErrorCode.INPUT, `no such history file: ${file}`);
+    await routeTemporalLogsToStderr(flags.verbose);
     const report = await replay(file);
     if (flags.json) this.outRaw(toJson(report));
     else this.out(formatReplayReport(report));

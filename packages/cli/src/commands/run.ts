@@ -7,6 +7,7 @@ import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
 import { formatDuration, formatRunResult, stepLine, toJson } from '../output';
 import { startRecording } from '../project/history';
+import { isTemporalBackend, runOnTemporal } from '../temporal-run';
 
 /** Larger inputs belong in files the task reads itself, not in a workflow payload. */
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
@@ -28,6 +29,10 @@ export default class Run extends BaseCommand {
     json: Flags.boolean({ description: 'Print the whole RunResult as JSON' }),
     'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics on this port while the run lasts', min: 0, max: 65535 }),
     'metrics-host': Flags.string({ description: "Address the metrics server listens on (default: the config's metrics.host, else 127.0.0.1)" }),
+    'wait-for-worker': Flags.integer({
+      description: 'Temporal: seconds to wait for a worker to poll the task queue; then the run is terminated (default: keep waiting, saying that no worker polls)',
+      min: 0,
+    }),
   };
 
   async run(): Promise<void> {
@@ -44,7 +49,9 @@ export default class Run extends BaseCommand {
 
     const recording = await startRecording(project, backend);
     const runId = randomUUID();
-    const progress = !flags.json && runnable.kind === 'flow' && backend.events !== undefined ? new Progress(runnable.name, runId) : undefined;
+    const temporal = isTemporalBackend(backend) ? backend : undefined;
+    const progress = !flags.json && runnable.kind === 'flow' && temporal === undefined && backend.events !== undefined ? new Progress(runnable.name, runId) : undefined;
+    const stepsShown = progress !== undefined || (temporal !== undefined && !flags.json && runnable.kind === 'flow');
     const detach = progress === undefined ? undefined : backend.events?.onAny((event) => progress.on(event));
     const controller = new AbortController();
     const onSignal = () => controller.abort(new Error('interrupted'));
@@ -52,7 +59,18 @@ export default class Run extends BaseCommand {
     process.once('SIGTERM', onSignal);
     let result: RunResult;
     try {
-      result = await backend.run(runnable, input, { signal: controller.signal, runId, trigger: { kind: 'cli' } });
+      result =
+        temporal === undefined
+          ? await backend.run(runnable, input, { signal: controller.signal, runId, trigger: { kind: 'cli' } })
+          : await runOnTemporal(temporal, runnable, input, {
+              runId,
+              trigger: { kind: 'cli' },
+              signal: controller.signal,
+              progress: stepsShown,
+              waitForWorkerMs: flags['wait-for-worker'] === undefined ? undefined : flags['wait-for-worker'] * 1000,
+              note: (line) => process.stderr.write(`${line}\n`),
+              print: (line) => process.stdout.write(`${line}\n`),
+            });
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
@@ -64,7 +82,7 @@ export default class Run extends BaseCommand {
     }
 
     if (flags.json) this.outRaw(toJson(result));
-    else this.out(formatRunResult(result, progress === undefined ? runnable.kind : 'task'));
+    else this.out(formatRunResult(result, stepsShown ? 'task' : runnable.kind));
     if (result.status !== 'succeeded') {
       const why = result.error?.message ?? result.status;
       throw new CliError(CliErrorCode.TASK_FAILED, `${runnable.kind} "${runnable.name}" ${result.status}: ${why}`);

@@ -1,6 +1,7 @@
 import { sanitizeForTerminal } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
+import { SCHEDULE_BACKENDS, scheduleOnTemporal } from '../temporal-schedules';
 
 export default class Schedule extends BaseCommand {
   static override summary = 'Schedule a task with a cron expression (adds or replaces its entry in schedules.yml)';
@@ -9,6 +10,7 @@ export default class Schedule extends BaseCommand {
   static override examples = [
     `<%= config.bin %> schedule nightly-report "30 2 * * 1-5" --timezone Europe/Paris`,
     `<%= config.bin %> schedule example @hourly`,
+    `<%= config.bin %> schedule nightly-report "30 2 * * *" --backend temporal`,
   ];
   static override args = {
     name: Args.string({ description: 'Task or flow name', required: true }),
@@ -20,12 +22,18 @@ export default class Schedule extends BaseCommand {
     'catch-up': Flags.string({ description: 'Run one missed fire after downtime if it is at most this old (e.g. 1h)' }),
     jitter: Flags.integer({ description: 'Delay each fire by a random 0..N milliseconds', min: 0 }),
     paused: Flags.boolean({ description: 'Write the schedule paused' }),
+    backend: Flags.string({ description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)', options: [...SCHEDULE_BACKENDS] }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Schedule);
     const project = await this.project(flags.cwd);
     project.registry.get(args.name); // unknown names fail before the file is touched
+    if (flags.backend === 'temporal') {
+      const catchUp = flags['catch-up'];
+      this.out(await scheduleOnTemporal(project, args.name, args.cron, { timezone: flags.timezone, overlap: flags.overlap, catchUp, jitter: flags.jitter, paused: flags.paused }));
+      return;
+    }
     const { upsertSchedule, parseCronExpression } = await import('@cascadence/scheduler-cron');
     const timezone = flags.timezone ?? project.config.timezone;
     const options = {

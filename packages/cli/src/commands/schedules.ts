@@ -2,17 +2,25 @@ import { sanitizeForTerminal } from '@cascadence/core';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { toJson } from '../output';
+import { SCHEDULE_BACKENDS, formatTemporalSchedules, listTemporalSchedules } from '../temporal-schedules';
 
 export default class Schedules extends BaseCommand {
   static override summary = 'List the schedules in schedules.yml with their next and last runs';
   static override examples = ['<%= config.bin %> schedules', '<%= config.bin %> schedules --json'];
   static override flags = {
-    json: Flags.boolean({ description: 'Print an array of { task, cron, timezone, nextRun, lastRun, paused, known, enabled }' }),
+    json: Flags.boolean({ description: 'Print an array of { task, cron, timezone, nextRun, lastRun, paused, known, enabled } (temporal: { task, cron, timezone, nextRun, paused, overlap, catchupWindowMs, jitterMs, scheduleId, runs, known })' }),
+    backend: Flags.string({ description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)', options: [...SCHEDULE_BACKENDS] }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Schedules);
     const project = await this.project(flags.cwd);
+    if (flags.backend === 'temporal') {
+      const rows = await listTemporalSchedules(project);
+      if (flags.json) this.outRaw(toJson(rows));
+      else this.out(formatTemporalSchedules(rows));
+      return;
+    }
     const { inspectSchedules, parseCronExpression, readScheduleState } = await import('@cascadence/scheduler-cron');
     const { entries, problems } = inspectSchedules(project.schedulesPath);
     // Like `task scheduler`: a corrupt state file is a warning; the schedules are still listed.

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
+import { routeTemporalLogsToStderr, verboseFlagDescription } from '../temporal-logs';
 import { DEFAULT_TASK_QUEUE } from '../project/project';
 
 export default class Worker extends BaseCommand {
@@ -9,11 +10,13 @@ export default class Worker extends BaseCommand {
   static override examples = ['<%= config.bin %> worker', 'TEMPORAL_ADDRESS=temporal.internal:7233 <%= config.bin %> worker --task-queue reports'];
   static override flags = {
     'task-queue': Flags.string({ description: `Task queue to poll (default: the config's, else "${DEFAULT_TASK_QUEUE}")` }),
+    verbose: Flags.boolean({ description: verboseFlagDescription }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Worker);
     const project = await this.project(flags.cwd);
+    await routeTemporalLogsToStderr(flags.verbose);
     const { createWorker } = await import('@cascadence/temporal');
     const temporal = project.config.temporal ?? {};
     const taskQueue = flags['task-queue'] ?? temporal.taskQueue ?? DEFAULT_TASK_QUEUE;

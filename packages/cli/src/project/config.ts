@@ -16,7 +16,8 @@ export interface CascadenceConfig {
   plugins?: string[] | PluginsConfig;
   /** Backend `task run` and the scheduler use by default: `local` (default) or `temporal`. */
   backend?: string;
-  temporal?: { address?: string; namespace?: string; taskQueue?: string; apiKey?: string };
+  /** `searchAttributes: false`: start runs without CascadenceTask/CascadenceTrigger (servers where they cannot be registered). */
+  temporal?: { address?: string; namespace?: string; taskQueue?: string; apiKey?: string; searchAttributes?: boolean };
   metrics?: { port?: number; host?: string };
   /** Schedules file; default `schedules.yml` beside the config. */
   schedules?: string;
@@ -208,6 +209,10 @@ function checkConfig(raw: unknown, file: string): CascadenceConfig {
   }
   for (const key of ['temporal', 'metrics']) {
     if (config[key] !== undefined && (typeof config[key] !== 'object' || config[key] === null || Array.isArray(config[key]))) bad(key, config[key]);
+  }
+  const searchAttributes = (config.temporal as { searchAttributes?: unknown } | undefined)?.searchAttributes;
+  if (searchAttributes !== undefined && typeof searchAttributes !== 'boolean') {
+    throw new CliError(CliErrorCode.CONFIG, `${file}: "temporal.searchAttributes" must be true or false (got ${JSON.stringify(searchAttributes)})`);
   }
   if (config.concurrency !== undefined && !(Number.isInteger(config.concurrency) && (config.concurrency as number) > 0)) bad('concurrency', config.concurrency);
   if (config.history !== undefined && config.history !== false) {

@@ -134,6 +134,7 @@ async function temporalBackend(config: CascadenceConfig, registry: Registry): Pr
     ...(temporal.address !== undefined ? { address: temporal.address } : {}),
     ...(temporal.namespace !== undefined ? { namespace: temporal.namespace } : {}),
     ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
+    ...(temporal.searchAttributes !== undefined ? { searchAttributes: temporal.searchAttributes } : {}),
     taskQueue: temporal.taskQueue ?? DEFAULT_TASK_QUEUE,
     registry,
   });
