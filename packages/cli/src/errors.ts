@@ -1,6 +1,9 @@
 import { CascadenceError, sanitizeForTerminal } from '@cascadence/core';
 
-/** Exit codes of the `task` binary: 1 for a failed task or bad input, 2 for usage errors. */
+/**
+ * Exit codes of the `task` binary: 1 for a failed task or bad input, 2 for usage errors; a stop
+ * signal gives 128 + its number (129 SIGHUP, 130 SIGINT, 143 SIGTERM, see stop-signals.ts).
+ */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
@@ -10,6 +13,8 @@ export const CliErrorCode = {
   CONFIG: 'CASCADENCE_CONFIG',
   STATE: 'CASCADENCE_STATE',
   INPUT: 'CASCADENCE_INPUT',
+  /** A stop signal (SIGINT, SIGTERM, SIGHUP) ended the command. */
+  INTERRUPTED: 'CASCADENCE_INTERRUPTED',
 } as const;
 
 /** An error the CLI reports as one `error: ...` line with a chosen exit code. */

@@ -1,18 +1,34 @@
-import { sanitizeForTerminal, type RunResult, type StepResult } from '@cascadence/core';
+import { CascadenceError, ErrorCode, sanitizeForTerminal, toJsonSafe, type JsonSafeProblem, type RunResult, type StepResult } from '@cascadence/core';
 
-/** JSON for --json: errors become { name, message, code } instead of `{}`. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_key, v: unknown) => {
-      if (v instanceof Error) {
-        const code = (v as { code?: unknown }).code;
-        return { name: v.name, message: v.message, ...(typeof code === 'string' ? { code } : {}) };
-      }
-      return v;
-    },
-    2,
-  );
+/**
+ * JSON for --json and printed outputs. Never throws: errors become { name, message, code, details }
+ * instead of `{}`, and what JSON cannot hold (BigInt, cycles, a throwing toJSON, a revoked Proxy,
+ * absurd nesting) becomes `{ "$unserialisable": why }`, listed in `problems` when given.
+ */
+export function toJson(value: unknown, problems?: JsonSafeProblem[]): string {
+  return JSON.stringify(toJsonSafe(value, problems), null, 2) ?? 'null';
+}
+
+/** A RunResult as `--json` prints it: times as ISO-8601 strings (`startedAt`), durations in ms. */
+export function runResultJson(result: RunResult): Record<string, unknown> {
+  const steps: Record<string, unknown> = {};
+  for (const [id, step] of Object.entries(result.steps)) {
+    Object.defineProperty(steps, id, { value: { ...step, startedAt: isoTime(step.startedAt) }, enumerable: true, writable: true, configurable: true });
+  }
+  return { ...result, steps, startedAt: isoTime(result.startedAt) };
+}
+
+function isoTime(epochMs: number | undefined): string | null {
+  return epochMs === undefined || !Number.isFinite(epochMs) ? null : new Date(epochMs).toISOString();
+}
+
+/** One warning line for values of a task's output that JSON could not hold (empty when none). */
+export function unserialisableWarning(what: string, problems: readonly JsonSafeProblem[]): string {
+  if (problems.length === 0) return '';
+  const clip = (path: string) => (path.length > 60 ? `${path.slice(0, 30)}…${path.slice(-20)}` : path);
+  const shown = problems.slice(0, 3).map((p) => `${clip(p.path)}: ${p.reason}`).join('; ');
+  const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
+  return `warning: ${sanitizeForTerminal(`the output of ${what} has ${problems.length === 1 ? 'a value' : `${problems.length} values`} JSON cannot hold, printed as {"$unserialisable": ...}: ${shown}${more}`)}`;
 }
 
 export function formatDuration(ms: number | undefined): string {
@@ -38,15 +54,34 @@ export function stepLine(id: string, step: Pick<StepResult, 'status' | 'duration
     step.status === 'succeeded'
       ? `(${formatDuration(step.durationMs)}${tries})`
       : step.status === 'failed' || step.status === 'cancelled'
-        ? `${step.status}${tries}: ${sanitizeForTerminal(step.error?.message ?? '')}`
+        ? `${step.status}${tries}: ${sanitizeForTerminal(stepErrorText(step.status, step.error))}`
         : step.status;
   return `  ${MARKS[step.status]} ${sanitizeForTerminal(id)} ${detail}`.trimEnd();
 }
 
-/** The summary `task run` prints: a header line, the steps of a flow, then the output. */
-export function formatRunResult(result: RunResult, kind: 'task' | 'flow'): string {
+/**
+ * What a step line says after `failed:` or `cancelled:`. A cancelled step's error reads `step "a"
+ * of flow "f" was cancelled: <why>`; the line already names the step and says cancelled, so only
+ * the why is shown.
+ */
+function stepErrorText(status: StepResult['status'], error: Error | undefined): string {
+  if (error === undefined) return '';
+  if (status === 'cancelled' && CascadenceError.isInstance(error, ErrorCode.CANCELLED)) {
+    const cause = error.cause;
+    if (typeof cause === 'object' && cause !== null && typeof (cause as Error).message === 'string' && (cause as Error).name !== 'AbortError' && (cause as Error).message !== '') {
+      return (cause as Error).message;
+    }
+  }
+  return error.message;
+}
+
+/**
+ * The summary `task run` prints: a header line, the steps of a flow, then the output (JSON-safe:
+ * parts JSON cannot hold are marked and listed in `problems`).
+ */
+export function formatRunResult(result: RunResult, kind: 'task' | 'flow', problems?: JsonSafeProblem[]): string {
   const lines = [`${sanitizeForTerminal(result.task)} ${result.status} in ${formatDuration(result.durationMs)} (run ${result.runId})`];
   if (kind === 'flow') for (const [id, step] of Object.entries(result.steps)) lines.push(stepLine(id, step));
-  if (result.status === 'succeeded' && result.output !== undefined) lines.push(toJson(result.output));
+  if (result.status === 'succeeded' && result.output !== undefined) lines.push(toJson(result.output, problems));
   return lines.join('\n');
 }

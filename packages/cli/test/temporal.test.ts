@@ -124,12 +124,15 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
-  it('task worker stops cleanly on SIGTERM', async () => {
-    const second = startWorker(project, {});
-    await second.ready;
-    second.child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => second.child.once('exit', resolve));
-    expect(code).toBe(0);
-    expect(second.output()).toContain('worker stopped');
+  it('task worker stops cleanly on SIGTERM, and on SIGHUP (a closed terminal) too', async () => {
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+      const second = startWorker(project, {});
+      await second.ready;
+      second.child.kill(signal);
+      const code = await new Promise<number | null>((resolve) => second.child.once('exit', resolve));
+      expect({ signal, code }).toEqual({ signal, code: 0 });
+      expect(second.output()).toContain(`${signal} received: stopping`);
+      expect(second.output()).toContain('worker stopped');
+    }
   });
 });

@@ -168,9 +168,18 @@ export class Execution {
           this.stepFailed(i, ctx, error);
         }, ms);
       }
+      // Leaf steps only: a nested flow's own steps are counted where they run.
+      const counted = plan.nested === undefined;
+      if (counted) this.engine.stepPromiseStarted();
       value.then(
-        (output) => this.stepSucceeded(i, ctx, output),
-        (error: unknown) => this.stepFailed(i, ctx, error),
+        (output) => {
+          if (counted) this.engine.stepPromiseSettled();
+          this.stepSucceeded(i, ctx, output);
+        },
+        (error: unknown) => {
+          if (counted) this.engine.stepPromiseSettled();
+          this.stepFailed(i, ctx, error);
+        },
       );
       return;
     }
@@ -399,11 +408,16 @@ export class Execution {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
+  try {
+    return (
+      value !== null &&
+      (typeof value === 'object' || typeof value === 'function') &&
+      typeof (value as PromiseLike<unknown>).then === 'function'
+    );
+  } catch {
+    // A revoked Proxy (or a throwing `then` getter) is an output, not a promise.
+    return false;
+  }
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));

@@ -98,3 +98,4 @@ export {
   type SkippedPlugin,
 } from './plugin-loader';
 export { sanitizeForTerminal, sanitizeLinesForTerminal } from './terminal';
+export { errorToJson, MAX_JSON_DEPTH, toJsonSafe, UNSERIALISABLE_KEY, type JsonSafeProblem } from './json-safe';

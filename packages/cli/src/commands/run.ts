@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { sanitizeForTerminal, type EngineEvent, type RunResult, type StepStatus } from '@cascadence/core';
+import { sanitizeForTerminal, type EngineEvent, type ExecutionBackend, type JsonSafeProblem, type RunResult, type StepStatus } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
-import { formatDuration, formatRunResult, stepLine, toJson } from '../output';
+import { formatDuration, formatRunResult, runResultJson, stepLine, toJson, unserialisableWarning } from '../output';
+import { statusLine } from '../status-line';
+import { againToForce, interruptedError, onStopSignals, type StopSignal } from '../stop-signals';
 
 /** Larger inputs belong in files the task reads itself, not in a workflow payload. */
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
@@ -13,7 +15,7 @@ export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
 export default class Run extends BaseCommand {
   static override summary = 'Run a task or flow and print its result';
   static override description =
-    'Runs on the chosen backend (default: the configured one, else local). Exit 0 on success, 1 when the task fails, 2 on usage errors.';
+    'Runs on the chosen backend (default: the configured one, else local). Exit 0 on success, 1 when the task fails, 2 on usage errors, 130 after Ctrl-C (SIGINT), 143 after SIGTERM, 129 after SIGHUP. A second signal exits at once.';
   static override examples = [
     '<%= config.bin %> run example',
     `<%= config.bin %> run example --input '{"name": "Ada"}'`,
@@ -27,6 +29,7 @@ export default class Run extends BaseCommand {
     json: Flags.boolean({ description: 'Print the whole RunResult as JSON' }),
     'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics on this port while the run lasts', min: 0, max: 65535 }),
     'metrics-host': Flags.string({ description: "Address the metrics server listens on (default: the config's metrics.host, else 127.0.0.1)" }),
+    'stop-timeout': Flags.integer({ description: 'After Ctrl-C or SIGTERM, milliseconds cancelled steps get to stop before the process exits anyway', default: 10_000, min: 0 }),
   };
 
   async run(): Promise<void> {
@@ -42,31 +45,82 @@ export default class Run extends BaseCommand {
     const metrics = metricsPort === undefined ? undefined : await startMetrics(metricsPort, metricsHost, backend);
 
     const runId = randomUUID();
+    const what = `${runnable.kind} "${runnable.name}"`;
     const progress = !flags.json && runnable.kind === 'flow' && backend.events !== undefined ? new Progress(runnable.name, runId) : undefined;
     const detach = progress === undefined ? undefined : backend.events?.onAny((event) => progress.on(event));
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let result: RunResult;
-    try {
-      result = await backend.run(runnable, input, { signal: controller.signal, runId });
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      detach?.();
-      progress?.done();
-      await metrics?.close();
-      await backend.close?.();
-    }
 
-    if (flags.json) this.outRaw(toJson(result));
-    else this.out(formatRunResult(result, progress === undefined ? runnable.kind : 'task'));
-    if (result.status !== 'succeeded') {
+    // First stop signal: cancel the run (steps get ctx.signal). A second one: stop waiting, exit now
+    // (the shell plugin kills the process groups of its commands when the process exits).
+    const controller = new AbortController();
+    let stoppedBy: StopSignal | undefined;
+    let force: (signal: StopSignal) => void = () => {};
+    const forced = new Promise<never>((_, reject) => {
+      force = (signal) => reject(interruptedError(signal, `${what} was interrupted by ${signal}; forced to exit without waiting for its steps to stop`));
+    });
+    forced.catch(() => {});
+    const stopListening = onStopSignals(
+      (signal) => {
+        stoppedBy = signal;
+        notice(`${signal} received: cancelling ${what} — ${againToForce(signal)}`);
+        controller.abort(new Error(`interrupted by ${signal}`));
+      },
+      (signal) => {
+        notice(`${signal} again: exiting now`);
+        force(signal);
+      },
+    );
+    try {
+      let result: RunResult;
+      try {
+        result = await Promise.race([backend.run(runnable, input, { signal: controller.signal, runId }), forced]);
+      } finally {
+        detach?.();
+        progress?.done();
+      }
+      await Promise.race([closeAll(metrics, backend), forced]);
+
+      const problems: JsonSafeProblem[] = [];
+      if (flags.json) this.outRaw(toJson(runResultJson(result), problems));
+      else this.out(formatRunResult(result, progress === undefined ? runnable.kind : 'task', problems));
+      const warning = unserialisableWarning(what, problems);
+      if (warning !== '') process.stderr.write(`${warning}\n`);
+
+      // Cancelled steps that ignore ctx.signal (or a shell command in its kill grace) are still running.
+      const still = stoppedBy === undefined ? 0 : (backend.stepsInFlight?.() ?? 0);
+      if (stoppedBy !== undefined && still > 0 && backend.whenStepsSettled !== undefined) {
+        const limit = flags['stop-timeout'];
+        notice(`waiting up to ${formatDuration(limit)} for ${still} step${still === 1 ? '' : 's'} to stop — ${againToForce(stoppedBy)}`);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)));
+        try {
+          await Promise.race([backend.whenStepsSettled(), deadline, forced]);
+        } finally {
+          clearTimeout(timer);
+        }
+        const left = backend.stepsInFlight?.() ?? 0;
+        if (left > 0) notice(`${left} step${left === 1 ? '' : 's'} still running after ${formatDuration(limit)}: exiting anyway`);
+      }
+
+      if (result.status === 'succeeded') return;
       const why = result.error?.message ?? result.status;
-      throw new CliError(CliErrorCode.TASK_FAILED, `${runnable.kind} "${runnable.name}" ${result.status}: ${why}`);
+      // The error usually names the run already (`flow "x" was cancelled: ...`): do not say it twice.
+      const message = why.startsWith(what) ? why : `${what} ${result.status}: ${why}`;
+      if (result.status === 'cancelled' && stoppedBy !== undefined) throw interruptedError(stoppedBy, message);
+      throw new CliError(CliErrorCode.TASK_FAILED, message);
+    } finally {
+      stopListening();
     }
   }
+}
+
+/** A line on stderr about the process itself, kept clear of the live status line. */
+function notice(line: string): void {
+  statusLine.above(() => process.stderr.write(`${line}\n`));
+}
+
+async function closeAll(metrics: { close(): Promise<void> } | undefined, backend: ExecutionBackend): Promise<void> {
+  await metrics?.close();
+  await backend.close?.();
 }
 
 function readInput(inline: string | undefined, file: string | undefined, cwd: string): unknown {
@@ -113,10 +167,8 @@ async function startMetrics(port: number, host: string | undefined, backend: { e
 
 /** Step progress of one flow: a live status line on a terminal, one plain line per step otherwise. */
 class Progress {
-  private readonly tty = process.stdout.isTTY === true;
   private readonly running = new Set<string>();
   private readonly attempts = new Map<string, number>();
-  private drawn = false;
 
   constructor(
     private readonly flow: string,
@@ -150,7 +202,7 @@ class Progress {
   }
 
   done(): void {
-    if (this.tty && this.drawn) process.stdout.write('\r\x1b[K');
+    statusLine.clear();
   }
 
   private finish(step: string, status: StepStatus, durationMs: number, error: Error | undefined): void {
@@ -159,16 +211,14 @@ class Progress {
   }
 
   private print(line: string): void {
-    if (this.tty && this.drawn) process.stdout.write('\r\x1b[K');
+    statusLine.clear();
     process.stdout.write(`${line}\n`);
-    this.drawn = false;
   }
 
   private redraw(): void {
-    if (!this.tty || this.running.size === 0) return;
+    if (this.running.size === 0) return;
     const names = [...this.running];
     const shown = names.slice(0, 5).map((name) => sanitizeForTerminal(name)).join(', ') + (names.length > 5 ? ` +${names.length - 5}` : '');
-    process.stdout.write(`\r\x1b[K  … running: ${shown}`);
-    this.drawn = true;
+    statusLine.draw(`  … running: ${shown}`);
   }
 }

@@ -19,6 +19,7 @@ import {
 } from '@cascadence/core';
 import { exampleTask } from '../example-task';
 import { CliError, CliErrorCode } from '../errors';
+import { statusLine } from '../status-line';
 import { loadConfig, type CascadenceConfig, type PluginsConfig } from './config';
 import { importFile } from './import-file';
 import { parseJsonStrict } from './json';
@@ -141,7 +142,8 @@ async function temporalBackend(config: CascadenceConfig, registry: Registry): Pr
 
 /** Log lines of tasks, the engine and the scheduler, on stderr with control characters escaped (newlines kept). */
 const toStderr = (message: unknown, args: unknown[]): void => {
-  process.stderr.write(`${sanitizeLinesForTerminal(format(message, ...args))}\n`);
+  const line = `${sanitizeLinesForTerminal(format(message, ...args))}\n`;
+  statusLine.above(() => process.stderr.write(line));
 };
 
 export const stderrLogger: Logger = {

@@ -1,0 +1,319 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Project, waitUntilGone } from './cli-harness';
+
+// The `task` binary as a process (issue 15): what it prints for odd outputs, when it exits, and
+// what it does with stop signals. Every test runs the built binary in a real temp project.
+jest.setTimeout(90_000);
+
+const config = `export default { tasks: ['./tasks.mjs'] };\n`;
+
+/** A project whose tasks.mjs is `body` (with @cascadence/core linked). */
+function projectWith(body: string, files: Record<string, string> = {}): Project {
+  const project = new Project({ 'cascadence.config.mjs': config, 'tasks.mjs': `import { defineTask, defineFlow } from '@cascadence/core';\n${body}`, ...files });
+  project.linkCore();
+  return project;
+}
+
+/** A project with @cascadence/plugin-shell installed, and `flows`. */
+function shellProject(flows: Record<string, string>): Project {
+  const project = new Project({
+    'package.json': JSON.stringify({ name: 'shell-project', private: true, type: 'module', dependencies: { '@cascadence/plugin-shell': '*' } }),
+    ...Object.fromEntries(Object.entries(flows).map(([name, text]) => [`flows/${name}.yml`, text])),
+  });
+  project.linkCore();
+  project.link('@cascadence/plugin-shell');
+  return project;
+}
+
+const pidIn = (project: Project, file: string): number => Number(readFileSync(join(project.dir, file), 'utf8').trim());
+
+describe('item 1: a succeeded run whose output JSON cannot hold', () => {
+  const outputs = `
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const circular = { name: 'loop' };
+    circular.self = circular;
+    let deep = 'bottom';
+    for (let i = 0; i < 60000; i++) deep = { d: deep };
+    export const big = defineTask({ name: 'big', run: () => ({ total: 10n ** 30n }) });
+    export const circ = defineTask({ name: 'circ', run: () => circular });
+    export const throwing = defineTask({ name: 'throwing', run: () => ({ toJSON() { throw new Error('toJSON refuses'); } }) });
+    export const revoked = defineTask({ name: 'revoked', run: () => proxy });
+    export const nested = defineTask({ name: 'nested', run: () => deep });
+    export const mixed = defineFlow({ name: 'mixed', steps: { a: { run: () => 1n }, b: { needs: ['a'], run: () => ({ ok: true, loop: circular }) } } });
+  `;
+
+  it('exits 0, prints the output with the parts JSON cannot hold marked, and names the task in one warning', () => {
+    const project = projectWith(outputs);
+    try {
+      const cases: Array<[string, RegExp]> = [
+        ['big', /"total": \{\s*"\$unserialisable": "BigInt 1000000000000000000000000000000n"\s*\}/],
+        ['circ', /"self": \{\s*"\$unserialisable": "circular reference to \$"\s*\}/],
+        ['throwing', /"\$unserialisable": "toJSON threw: toJSON refuses"/],
+        ['revoked', /"\$unserialisable": "cannot be read: .*revoked/],
+        ['nested', /"\$unserialisable": "nested deeper than 100 levels"/],
+      ];
+      for (const [name, marked] of cases) {
+        const { code, stdout, stderr } = project.task(['run', name]);
+        expect({ name, code, stderr }).toEqual({ name, code: 0, stderr: expect.stringMatching(new RegExp(`^warning: the output of task "${name}" has a value JSON cannot hold`)) });
+        expect(stdout).toMatch(new RegExp(`^${name} succeeded in `));
+        expect(stdout).toMatch(marked);
+        expect(stderr.trim().split('\n')).toHaveLength(1);
+      }
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('a flow: step lines, result and exit code agree (succeeded, 0); --json is valid JSON with the marked values', () => {
+    const project = projectWith(outputs);
+    try {
+      const human = project.task(['run', 'mixed']);
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/✓ a \(/);
+      expect(human.stdout).toMatch(/mixed succeeded in/);
+      expect(human.stderr).toMatch(/^warning: the output of flow "mixed" has a value JSON cannot hold.*\$\.b\.loop\.self: circular/);
+
+      const json = project.task(['run', 'mixed', '--json']);
+      expect(json.code).toBe(0);
+      const result = JSON.parse(json.stdout);
+      expect(result.status).toBe('succeeded');
+      expect(result.steps.a.output).toEqual({ $unserialisable: 'BigInt 1n' });
+      expect(result.output.b.loop.self).toEqual({ $unserialisable: 'circular reference to an enclosing value' });
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('item 13: --json times and errors', () => {
+  it('startedAt is an ISO-8601 string for the run and each step; errors are { name, message, code }', () => {
+    const project = projectWith(`
+      export const late = defineFlow({ name: 'late', steps: {
+        ok: { run: () => 1 },
+        slow: { timeoutMs: 50, run: () => new Promise((r) => setTimeout(r, 2000)) },
+      } });
+    `);
+    try {
+      const { code, stdout } = project.task(['run', 'late', '--json']);
+      expect(code).toBe(1);
+      const result = JSON.parse(stdout);
+      const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+      expect(result.startedAt).toMatch(iso);
+      expect(result.steps.ok.startedAt).toMatch(iso);
+      expect(Math.abs(Date.parse(result.startedAt) - Date.now())).toBeLessThan(10 * 60_000);
+      expect(result.error).toEqual({ name: 'TimeoutError', message: 'step "slow" of flow "late" timed out after 50 ms', code: 'CASCADENCE_TIMEOUT', details: { timeoutMs: 50 } });
+      expect(result.steps.slow.error).toEqual(result.error);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('item 2: the process exits once the result is printed', () => {
+  it('a step that timed out but left a setInterval behind: the failure is printed and the process exits 1', () => {
+    const project = projectWith(`
+      export const leaky = defineFlow({ name: 'leaky', steps: {
+        tick: { timeoutMs: 100, run: () => new Promise(() => { setInterval(() => {}, 1000); }) },
+      } });
+    `);
+    try {
+      // The old binary never exited: spawnSync's timeout would kill it (code null).
+      const { code, stdout, stderr } = project.task(['run', 'leaky'], undefined, 20_000);
+      expect(code).toBe(1);
+      expect(stdout).toMatch(/✗ tick failed: step "tick" of flow "leaky" timed out after 100 ms/);
+      expect(stderr).toMatch(/^error: flow "leaky" failed: /m);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('a shell step with killGraceMs: 60000 that ignores SIGTERM: exit right after the failure, and the command does not outlive the CLI', async () => {
+    const project = shellProject({
+      stubborn: [
+        'name: stubborn',
+        'steps:',
+        '  hold:',
+        '    uses: shell',
+        '    timeoutMs: 300',
+        `    with: { command: "trap '' TERM; echo $$ > hold.pid; while true; do sleep 1; done", killGraceMs: 60000 }`,
+        '',
+      ].join('\n'),
+    });
+    try {
+      const { code, stdout } = project.task(['run', 'stubborn'], undefined, 30_000);
+      expect(code).toBe(1);
+      expect(stdout).toMatch(/✗ hold failed: .*timed out after 300 ms/);
+      expect(await waitUntilGone(pidIn(project, 'hold.pid'))).toBe(true);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('task scheduler exits after the stop deadline even when an aborted run left timers behind (143 on SIGTERM)', async () => {
+    const project = projectWith(`
+      export const stuck = defineTask({ name: 'stuck', run: (ctx) => new Promise(() => { ctx.log.info('stuck started'); setInterval(() => {}, 1000); }) });
+    `);
+    try {
+      expect(project.task(['schedule', 'stuck', '* * * * * *']).code).toBe(0);
+      const scheduler = project.start(['scheduler', '--stop-timeout', '300']);
+      await scheduler.waitFor(/stuck started/);
+      scheduler.child.kill('SIGTERM');
+      expect(await scheduler.exited(20_000)).toBe(143);
+      expect(scheduler.output()).toMatch(/SIGTERM received: stopping/);
+      expect(scheduler.output()).toMatch(/stopped; running tasks were aborted at the 300 ms deadline/);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('item 3: a flow that contains itself', () => {
+  it('is refused before the run starts, printing the cycle, in one short error', () => {
+    const project = new Project({
+      'flows/selfloop.yml': 'name: selfloop\nsteps:\n  again:\n    task: selfloop\n',
+      'flows/ping.yml': 'name: ping\nsteps:\n  other:\n    task: pong\n',
+      'flows/pong.yml': 'name: pong\nsteps:\n  back:\n    task: ping\n',
+    });
+    try {
+      const self = project.task(['run', 'selfloop']);
+      expect(self.code).toBe(1);
+      expect(self.stderr).toMatch(/^error: .*selfloop -> selfloop/);
+      expect(self.stderr.trim().split('\n')).toHaveLength(1);
+      expect(self.stdout).toBe('');
+
+      const ping = project.task(['run', 'ping']);
+      expect(ping.code).toBe(1);
+      expect(ping.stderr).toMatch(/^error: .*ping -> pong -> ping/);
+      expect(ping.stderr.length).toBeLessThan(1000);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('items 4 and 5: stop signals', () => {
+  const stubborn = `
+    // Steps that ignore ctx.signal: they keep running for a while after the run is cancelled.
+    const ignoring = (ms) => (ctx) => new Promise((resolve) => { ctx.log.info(ctx.stepId + ' started'); setTimeout(() => resolve(ctx.stepId), ms); });
+    export const stubborn = defineFlow({ name: 'stubborn', steps: { a: { run: ignoring(1500) }, b: { run: ignoring(1500) } } });
+    export const forever = defineFlow({ name: 'forever', steps: { a: { run: ignoring(600000) }, b: { run: ignoring(600000) } } });
+  `;
+
+  it('Ctrl-C: exit 130, says what it waits for, and the cancel message does not repeat itself', async () => {
+    const project = projectWith(stubborn);
+    try {
+      const run = project.start(['run', 'stubborn']);
+      await run.waitFor(/b started/);
+      run.child.kill('SIGINT');
+      expect(await run.exited()).toBe(130);
+      expect(run.stderr()).toMatch(/^SIGINT received: cancelling flow "stubborn" — press Ctrl-C again to force$/m);
+      expect(run.stderr()).toMatch(/^waiting up to 10\.00 s for 2 steps to stop — press Ctrl-C again to force$/m);
+      expect(run.stdout()).toMatch(/^ {2}⊘ a cancelled: interrupted by SIGINT$/m);
+      expect(run.stderr()).toMatch(/^error: flow "stubborn" was cancelled: interrupted by SIGINT$/m);
+      expect(run.output()).not.toMatch(/cancelled.*cancelled/);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('SIGTERM exits 143 and SIGHUP 129 (128 + the signal number)', async () => {
+    const project = projectWith(stubborn);
+    try {
+      for (const [signal, expected] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+        const run = project.start(['run', 'stubborn']);
+        await run.waitFor(/b started/);
+        run.child.kill(signal);
+        expect({ signal, code: await run.exited() }).toEqual({ signal, code: expected });
+        expect(run.stderr()).toMatch(new RegExp(`^error: flow "stubborn" was cancelled: interrupted by ${signal}$`, 'm'));
+      }
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('a second Ctrl-C exits at once, with 130, while steps ignore the cancellation', async () => {
+    const project = projectWith(stubborn);
+    try {
+      const run = project.start(['run', 'forever']);
+      await run.waitFor(/b started/);
+      run.child.kill('SIGINT');
+      await run.waitFor(/waiting up to/);
+      run.child.kill('SIGINT');
+      // The steps would hold the process for ten minutes; the old binary also ignored the second signal.
+      expect(await run.exited(20_000)).toBe(130);
+      expect(run.stderr()).toMatch(/^SIGINT again: exiting now$/m);
+      expect(run.stderr()).toMatch(/^error: flow "forever" was interrupted by SIGINT; forced to exit/m);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('a second Ctrl-C kills the process group of a shell command that ignores SIGTERM', async () => {
+    const project = shellProject({
+      hold: [
+        'name: hold',
+        'steps:',
+        '  hold:',
+        '    uses: shell',
+        `    with: { command: "trap '' TERM; echo $$ > hold.pid; while true; do sleep 1; done", killGraceMs: 60000 }`,
+        '',
+      ].join('\n'),
+    });
+    try {
+      const run = project.start(['run', 'hold']);
+      const pid = await waitForPidFile(project, 'hold.pid', run);
+      run.child.kill('SIGINT');
+      await run.waitFor(/waiting up to 10\.00 s for 1 step to stop/);
+      run.child.kill('SIGINT');
+      expect(await run.exited(20_000)).toBe(130);
+      expect(await waitUntilGone(pid)).toBe(true);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('SIGHUP to task run stops its shell command (exit 129)', async () => {
+    const project = shellProject({ nap: 'name: nap\nsteps:\n  nap:\n    uses: shell\n    with: { command: "echo $$ > nap.pid; exec sleep 600" }\n' });
+    try {
+      const run = project.start(['run', 'nap']);
+      const pid = await waitForPidFile(project, 'nap.pid', run);
+      run.child.kill('SIGHUP');
+      expect(await run.exited()).toBe(129);
+      expect(await waitUntilGone(pid)).toBe(true);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('SIGHUP to task scheduler stops the shell command of a running schedule and exits 129', async () => {
+    const project = shellProject({ nap: 'name: nap\nsteps:\n  nap:\n    uses: shell\n    with: { command: "echo $$ > nap.pid; exec sleep 600" }\n' });
+    try {
+      expect(project.task(['schedule', 'nap', '* * * * * *']).code).toBe(0);
+      const scheduler = project.start(['scheduler', '--stop-timeout', '500']);
+      const pid = await waitForPidFile(project, 'nap.pid', scheduler);
+      scheduler.child.kill('SIGHUP');
+      expect(await scheduler.exited(20_000)).toBe(129);
+      expect(scheduler.output()).toMatch(/SIGHUP received: stopping/);
+      expect(await waitUntilGone(pid)).toBe(true);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+async function waitForPidFile(project: Project, file: string, running: { output: () => string; child: { exitCode: number | null } }): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < 20_000) {
+    try {
+      const pid = pidIn(project, file);
+      if (pid > 0) return pid;
+    } catch {
+      // not written yet
+    }
+    if (running.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${file} was never written; output so far:\n${running.output()}`);
+}
