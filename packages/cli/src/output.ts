@@ -48,14 +48,16 @@ const MARKS: Record<StepResult['status'], string> = {
 };
 
 /** One line per step: mark, id, status and duration or error. */
-export function stepLine(id: string, step: Pick<StepResult, 'status' | 'durationMs' | 'error' | 'attempts'>): string {
+export function stepLine(id: string, step: Pick<StepResult, 'status' | 'durationMs' | 'error' | 'attempts' | 'skipReason'>): string {
   const tries = step.attempts > 1 ? `, ${step.attempts} attempts` : '';
   const detail =
     step.status === 'succeeded'
       ? `(${formatDuration(step.durationMs)}${tries})`
       : step.status === 'failed' || step.status === 'cancelled'
         ? `${step.status}${tries}: ${sanitizeForTerminal(stepErrorText(step.status, step.error))}`
-        : step.status;
+        : step.status === 'skipped' && step.skipReason !== undefined
+          ? `skipped (${step.skipReason})`
+          : step.status;
   return `  ${MARKS[step.status]} ${sanitizeForTerminal(id)} ${detail}`.trimEnd();
 }
 

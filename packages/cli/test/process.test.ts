@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Project, waitUntilGone } from './cli-harness';
 
@@ -187,6 +187,38 @@ describe('item 3: a flow that contains itself', () => {
       expect(ping.code).toBe(1);
       expect(ping.stderr).toMatch(/^error: .*ping -> pong -> ping/);
       expect(ping.stderr.length).toBeLessThan(1000);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('item 12: a disabled task as a flow step', () => {
+  it('is skipped with reason disabled and never runs; its dependants follow their trigger rules', () => {
+    const project = projectWith(`
+      import { writeFileSync } from 'node:fs';
+      export const touch = defineTask({ name: 'touch', run: () => { writeFileSync(new URL('./touched', import.meta.url), 'ran'); return 'touched'; } });
+      export const guarded = defineFlow({ name: 'guarded', steps: {
+        first: { task: 'touch' },
+        after: { needs: ['first'], run: () => 'after' },
+        cleanup: { needs: ['first'], when: 'all-done', run: () => 'cleaned' },
+      } });
+    `);
+    try {
+      expect(project.task(['disable', 'touch']).code).toBe(0);
+      expect(project.task(['run', 'touch']).stderr).toMatch(/^error: task "touch" is disabled/);
+      const human = project.task(['run', 'guarded']);
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/^ {2}- first skipped \(disabled\)$/m);
+      expect(human.stdout).toMatch(/^ {2}- after skipped \(trigger-rule\)$/m);
+      expect(human.stdout).toMatch(/^ {2}✓ cleanup \(/m);
+      const json = JSON.parse(project.task(['run', 'guarded', '--json']).stdout);
+      expect(json.steps.first).toMatchObject({ status: 'skipped', skipReason: 'disabled', attempts: 0 });
+      expect(existsSync(join(project.dir, 'touched'))).toBe(false);
+
+      expect(project.task(['enable', 'touch']).code).toBe(0);
+      expect(project.task(['run', 'guarded']).stdout).toMatch(/✓ first \(/);
+      expect(existsSync(join(project.dir, 'touched'))).toBe(true);
     } finally {
       project.remove();
     }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTemporalBinary, HOW_TO_GET_A_SERVER, startDevServer, type DevServer } from '@cascadence/temporal';
 import { bin, Project } from './cli-harness';
@@ -23,6 +23,15 @@ function flowProject(address: string, taskQueue: string): Project {
     'tasks.mjs': `
       import { defineFlow, defineTask } from '@cascadence/core';
       export const double = defineTask({ name: 'double', run: (_ctx, n) => n * 2 });
+      export const touch = defineTask({ name: 'touch', run: async () => { (await import('node:fs')).writeFileSync(new URL('./touched', import.meta.url), 'ran'); return 'touched'; } });
+      export const guarded = defineFlow({
+        name: 'guarded',
+        steps: {
+          first: { task: touch },
+          after: { needs: ['first'], run: () => 'after' },
+          cleanup: { needs: ['first'], when: 'all-done', run: () => 'cleaned' },
+        },
+      });
       export const diamond = defineFlow({
         name: 'diamond',
         steps: {
@@ -122,6 +131,24 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error: cannot connect to Temporal at 127\.0\.0\.1:1 /);
     expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('a disabled task as a flow step is skipped with reason disabled, never run, as on the local backend', () => {
+    expect(project.task(['disable', 'touch']).code).toBe(0);
+    try {
+      for (const backend of ['temporal', 'local']) {
+        const { code, stdout, stderr } = project.task(['run', 'guarded', '--backend', backend, '--json']);
+        expect({ backend, code, stderr }).toEqual({ backend, code: 0, stderr: '' });
+        const steps = JSON.parse(stdout).steps;
+        expect({ backend, steps: Object.fromEntries(Object.entries(steps).map(([id, step]: [string, any]) => [id, [step.status, step.skipReason ?? null, step.output ?? null]])) }).toEqual({
+          backend,
+          steps: { first: ['skipped', 'disabled', null], after: ['skipped', 'trigger-rule', null], cleanup: ['succeeded', null, 'cleaned'] },
+        });
+      }
+      expect(existsSync(join(project.dir, 'touched'))).toBe(false);
+    } finally {
+      expect(project.task(['enable', 'touch']).code).toBe(0);
+    }
   });
 
   it('task worker stops cleanly on SIGTERM, and on SIGHUP (a closed terminal) too', async () => {

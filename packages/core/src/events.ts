@@ -1,4 +1,5 @@
 import type { RunStatus, StepStatus } from './result';
+import type { SkipReason } from './dag/status';
 
 interface EventBase {
   runId: string;
@@ -58,7 +59,7 @@ export interface StepRetryEvent extends StepEventBase {
 }
 export interface StepSkipEvent extends Omit<StepEventBase, 'attempt'> {
   type: 'step:skip';
-  reason: 'upstream-failed' | 'trigger-rule' | 'fail-fast';
+  reason: SkipReason;
 }
 
 interface ScheduleEventBase {

@@ -376,6 +376,8 @@ export class Execution {
         startedAt: tries > 0 ? timeOrigin + (this.startedAt[i] as number) : undefined,
         durationMs: tries > 0 && ended > 0 ? ended - (this.startedAt[i] as number) : undefined,
       };
+      const skipReason = this.state.skipReasons[i];
+      if (skipReason !== undefined) (steps[ids[i] as string] as StepResult).skipReason = skipReason;
     }
     return steps;
   }

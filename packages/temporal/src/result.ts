@@ -45,6 +45,7 @@ export function toRunResult<Output>(summary: RunSummary): RunResult<Output> {
       attempts: step.attempts,
       startedAt: step.startedAt,
       durationMs: step.durationMs,
+      ...(step.skipReason !== undefined ? { skipReason: step.skipReason } : {}),
     };
   }
   return {

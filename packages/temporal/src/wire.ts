@@ -1,3 +1,5 @@
+import type { SkipReason } from '@cascadence/core/dag';
+
 /**
  * The data that travels between the client, the workflow and the worker. Plain JSON only: the
  * workflow sandbox imports this file, so it imports nothing.
@@ -47,6 +49,8 @@ export interface WireStep {
   timeoutMs?: number;
   /** For `kind: 'flow'`: the nested flow, interpreted inline by the same workflow. */
   flow?: WireGraph;
+  /** The step's task is disabled: the workflow skips it (reason `disabled`) and never runs it. */
+  disabled?: true;
 }
 
 export interface WireGraph {
@@ -151,6 +155,7 @@ export interface WireStepResult {
   attempts: number;
   startedAt?: number;
   durationMs?: number;
+  skipReason?: SkipReason;
 }
 
 /** The workflow's result (also the details of its failure, and the state query's answer). */

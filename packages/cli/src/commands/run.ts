@@ -193,7 +193,7 @@ class Progress {
         this.print(`  ↻ ${sanitizeForTerminal(event.step)} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${sanitizeForTerminal(event.error.message)}`);
         break;
       case 'step:skip':
-        this.print(stepLine(event.step, { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0 }) + ` (${event.reason})`);
+        this.print(stepLine(event.step, { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0, skipReason: event.reason }));
         break;
       default:
         return;
