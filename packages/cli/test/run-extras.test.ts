@@ -65,4 +65,27 @@ describe('task run extras', () => {
       project.remove();
     }
   });
+
+  itWithPty('task log lines on a terminal are printed above the live status line, never glued onto it (issue 15 item 7)', () => {
+    const project = new Project({
+      'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };`,
+      'tasks.mjs': `
+        import { defineFlow } from '@cascadence/core';
+        const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+        export const etl = defineFlow({ name: 'etl', steps: {
+          load: { run: async (ctx) => { await wait(200); ctx.log.info('total is 20'); await wait(200); return 20; } },
+        } });
+      `,
+    });
+    project.linkCore();
+    try {
+      const result = spawnSync('script', ['-q', '-e', '-c', `${process.execPath} ${bin} run etl`, '/dev/null'], { cwd: project.dir, encoding: 'utf8', timeout: 30_000 });
+      expect(result.status).toBe(0);
+      // Before: "  … running: load[etl/load] total is 20" stayed on screen.
+      expect(result.stdout).not.toMatch(/running: load[^\r\n]*total is 20/);
+      expect(result.stdout).toContain('\r\x1b[K[etl/load] total is 20\r\n\r\x1b[K  … running: load');
+    } finally {
+      project.remove();
+    }
+  });
 });
