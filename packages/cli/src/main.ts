@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { closestNames } from '@cascadence/core';
 import { Config, run } from '@oclif/core';
+import { paletteFor } from './colour';
 import { errorLine, exitCodeOf, usageError } from './errors';
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -32,7 +33,9 @@ export async function runBinary(args: string[]): Promise<number> {
     const code = exitCodeOf(error);
     // oclif signals a clean early exit (e.g. `this.exit(0)`) with an ExitError of code 0.
     if (code === 0) return 0;
-    process.stderr.write(`${errorLine(error)}\n`);
+    const line = errorLine(error);
+    // "error:" in red on a terminal; the message itself was escaped by errorLine.
+    process.stderr.write(`${line.replace(/^error:/, paletteFor(process.stderr).red('error:'))}\n`);
     if (process.env.CASCADENCE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return code;
   }

@@ -1,4 +1,6 @@
-import { CascadenceError, ErrorCode, sanitizeForTerminal, toJsonSafe, type JsonSafeProblem, type RunResult, type StepResult } from '@cascadence/core';
+import { CascadenceError, ErrorCode, sanitizeForTerminal, sanitizeLinesForTerminal, toJsonSafe, type JsonSafeProblem, type RunResult, type StepResult } from '@cascadence/core';
+
+import { plain, type Palette } from './colour';
 
 /**
  * JSON for --json and printed outputs. Never throws: errors become { name, message, code, details }
@@ -47,8 +49,13 @@ const MARKS: Record<StepResult['status'], string> = {
   cancelled: '⊘',
 };
 
-/** One line per step: mark, id, status and duration or error. */
-export function stepLine(id: string, step: Pick<StepResult, 'status' | 'durationMs' | 'error' | 'attempts' | 'skipReason'>): string {
+/** How each status is coloured (when colour is on). */
+export function statusColour(status: StepResult['status'] | RunResult['status'], palette: Palette): (text: string) => string {
+  return status === 'succeeded' ? palette.green : status === 'failed' ? palette.red : status === 'cancelled' ? palette.yellow : status === 'skipped' ? palette.dim : (t) => t;
+}
+
+/** One line per step: mark, id, status and duration or error (untrusted parts escaped, then coloured). */
+export function stepLine(id: string, step: Pick<StepResult, 'status' | 'durationMs' | 'error' | 'attempts' | 'skipReason'>, palette: Palette = plain): string {
   const tries = step.attempts > 1 ? `, ${step.attempts} attempts` : '';
   const detail =
     step.status === 'succeeded'
@@ -58,7 +65,9 @@ export function stepLine(id: string, step: Pick<StepResult, 'status' | 'duration
         : step.status === 'skipped' && step.skipReason !== undefined
           ? `skipped (${step.skipReason})`
           : step.status;
-  return `  ${MARKS[step.status]} ${sanitizeForTerminal(id)} ${detail}`.trimEnd();
+  const colour = statusColour(step.status, palette);
+  const line = `${sanitizeForTerminal(id)} ${detail}`.trimEnd();
+  return `  ${colour(MARKS[step.status])} ${step.status === 'succeeded' ? line : colour(line)}`;
 }
 
 /**
@@ -81,9 +90,11 @@ function stepErrorText(status: StepResult['status'], error: Error | undefined): 
  * The summary `task run` prints: a header line, the steps of a flow, then the output (JSON-safe:
  * parts JSON cannot hold are marked and listed in `problems`).
  */
-export function formatRunResult(result: RunResult, kind: 'task' | 'flow', problems?: JsonSafeProblem[]): string {
-  const lines = [`${sanitizeForTerminal(result.task)} ${result.status} in ${formatDuration(result.durationMs)} (run ${result.runId})`];
-  if (kind === 'flow') for (const [id, step] of Object.entries(result.steps)) lines.push(stepLine(id, step));
-  if (result.status === 'succeeded' && result.output !== undefined) lines.push(toJson(result.output, problems));
+export function formatRunResult(result: RunResult, kind: 'task' | 'flow', problems?: JsonSafeProblem[], palette: Palette = plain): string {
+  const status = statusColour(result.status, palette)(result.status);
+  const lines = [`${palette.bold(sanitizeForTerminal(result.task))} ${status} in ${formatDuration(result.durationMs)} (run ${sanitizeForTerminal(result.runId)})`];
+  if (kind === 'flow') for (const [id, step] of Object.entries(result.steps)) lines.push(stepLine(id, step, palette));
+  // JSON escapes C0 controls but not C1 or bidi characters: escape those too for a terminal.
+  if (result.status === 'succeeded' && result.output !== undefined) lines.push(sanitizeLinesForTerminal(toJson(result.output, problems)));
   return lines.join('\n');
 }

@@ -6,6 +6,12 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
 if (!hasScript) console.warn('the terminal progress test is skipped: no `script` (util-linux) here');
 const itWithPty = hasScript ? it : it.skip;
 
+/** Runs the `task` binary on a pseudo-terminal (`script`); colour off unless `env` says otherwise. */
+function onTerminal(args: string, cwd: string, env: NodeJS.ProcessEnv = { NO_COLOR: '1' }) {
+  const { FORCE_COLOR: _force, NO_COLOR: _no, ...rest } = process.env;
+  return spawnSync('script', ['-q', '-e', '-c', `${process.execPath} ${bin} ${args}`, '/dev/null'], { cwd, encoding: 'utf8', timeout: 30_000, env: { ...rest, ...env } });
+}
+
 describe('task run extras', () => {
   it('--metrics-port serves /metrics while the run lasts, then closes', async () => {
     const project = new Project({ 'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };` });
@@ -55,7 +61,7 @@ describe('task run extras', () => {
     });
     project.linkCore();
     try {
-      const result = spawnSync('script', ['-q', '-e', '-c', `${process.execPath} ${bin} run staged`, '/dev/null'], { cwd: project.dir, encoding: 'utf8', timeout: 30_000 });
+      const result = onTerminal('run staged', project.dir);
       expect(result.status).toBe(0);
       expect(result.stdout).toContain('\r\x1b[K  … running: one');
       expect(result.stdout).toContain('\r\x1b[K  … running: two');
@@ -79,7 +85,7 @@ describe('task run extras', () => {
     });
     project.linkCore();
     try {
-      const result = spawnSync('script', ['-q', '-e', '-c', `${process.execPath} ${bin} run etl`, '/dev/null'], { cwd: project.dir, encoding: 'utf8', timeout: 30_000 });
+      const result = onTerminal('run etl', project.dir);
       expect(result.status).toBe(0);
       // Before: "  … running: load[etl/load] total is 20" stayed on screen.
       expect(result.stdout).not.toMatch(/running: load[^\r\n]*total is 20/);
@@ -87,5 +93,56 @@ describe('task run extras', () => {
     } finally {
       project.remove();
     }
+  });
+
+  describe('colour (issue 15 item 8)', () => {
+    const failing = () => {
+      const project = new Project({
+        'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };`,
+        'tasks.mjs': `
+          import { defineFlow } from '@cascadence/core';
+          export const mixed = defineFlow({ name: 'mixed', steps: { good: { run: () => 1 }, bad: { run: () => { throw new Error('bad step'); } } } });
+        `,
+      });
+      project.linkCore();
+      return project;
+    };
+    const RED_CROSS = '\x1b[31m✗\x1b[39m';
+    const GREEN_TICK = '\x1b[32m✓\x1b[39m';
+
+    itWithPty('on a terminal: ✓ green, ✗ red, error: red; NO_COLOR turns it off', () => {
+      const project = failing();
+      try {
+        const coloured = onTerminal('run mixed', project.dir, {});
+        expect(coloured.status).toBe(1);
+        expect(coloured.stdout).toContain(RED_CROSS);
+        expect(coloured.stdout).toContain(GREEN_TICK);
+        expect(coloured.stdout).toContain('\x1b[31merror:\x1b[39m flow "mixed" failed');
+        const off = onTerminal('run mixed', project.dir, { NO_COLOR: '1' });
+        expect(off.stdout).toContain('✗ bad failed: bad step');
+        expect(off.stdout).not.toMatch(/\x1b\[(3\d|2|1)m/);
+      } finally {
+        project.remove();
+      }
+    });
+
+    it('in a pipe: none; FORCE_COLOR turns it on; never in --json; NO_COLOR wins over FORCE_COLOR', () => {
+      const project = failing();
+      try {
+        const piped = project.task(['run', 'mixed'], { NO_COLOR: '', FORCE_COLOR: '' });
+        expect(piped.code).toBe(1);
+        expect(piped.stdout + piped.stderr).not.toContain('\x1b');
+        const forced = project.task(['run', 'mixed'], { NO_COLOR: '', FORCE_COLOR: '1' });
+        expect(forced.stdout).toContain(RED_CROSS);
+        expect(forced.stderr).toMatch(/^\x1b\[31merror:\x1b\[39m /);
+        const json = project.task(['run', 'mixed', '--json'], { NO_COLOR: '', FORCE_COLOR: '1' });
+        expect(json.stdout).not.toContain('\x1b');
+        expect(JSON.parse(json.stdout).status).toBe('failed');
+        const both = project.task(['run', 'mixed'], { NO_COLOR: '1', FORCE_COLOR: '1' });
+        expect(both.stdout + both.stderr).not.toContain('\x1b');
+      } finally {
+        project.remove();
+      }
+    });
   });
 });

@@ -6,6 +6,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
 import { formatDuration, formatRunResult, runResultJson, stepLine, toJson, unserialisableWarning } from '../output';
+import { paletteFor, type Palette } from '../colour';
 import { statusLine } from '../status-line';
 import { againToForce, interruptedError, onStopSignals, type StopSignal } from '../stop-signals';
 
@@ -46,7 +47,7 @@ export default class Run extends BaseCommand {
 
     const runId = randomUUID();
     const what = `${runnable.kind} "${runnable.name}"`;
-    const progress = !flags.json && runnable.kind === 'flow' && backend.events !== undefined ? new Progress(runnable.name, runId) : undefined;
+    const progress = !flags.json && runnable.kind === 'flow' && backend.events !== undefined ? new Progress(runnable.name, runId, paletteFor(process.stdout)) : undefined;
     const detach = progress === undefined ? undefined : backend.events?.onAny((event) => progress.on(event));
 
     // First stop signal: cancel the run (steps get ctx.signal). A second one: stop waiting, exit now
@@ -81,7 +82,8 @@ export default class Run extends BaseCommand {
 
       const problems: JsonSafeProblem[] = [];
       if (flags.json) this.outRaw(toJson(runResultJson(result), problems));
-      else this.out(formatRunResult(result, progress === undefined ? runnable.kind : 'task', problems));
+      // Every untrusted part is escaped where it is formatted; the colour codes are ours.
+      else this.outRaw(formatRunResult(result, progress === undefined ? runnable.kind : 'task', problems, paletteFor(process.stdout)));
       const warning = unserialisableWarning(what, problems);
       if (warning !== '') process.stderr.write(`${warning}\n`);
 
@@ -173,6 +175,7 @@ class Progress {
   constructor(
     private readonly flow: string,
     private readonly runId: string,
+    private readonly palette: Palette,
   ) {}
 
   on(event: EngineEvent): void {
@@ -193,7 +196,7 @@ class Progress {
         this.print(`  ↻ ${sanitizeForTerminal(event.step)} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${sanitizeForTerminal(event.error.message)}`);
         break;
       case 'step:skip':
-        this.print(stepLine(event.step, { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0, skipReason: event.reason }));
+        this.print(stepLine(event.step, { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0, skipReason: event.reason }, this.palette));
         break;
       default:
         return;
@@ -207,7 +210,7 @@ class Progress {
 
   private finish(step: string, status: StepStatus, durationMs: number, error: Error | undefined): void {
     this.running.delete(step);
-    this.print(stepLine(step, { status, durationMs, error, attempts: this.attempts.get(step) ?? 1 }));
+    this.print(stepLine(step, { status, durationMs, error, attempts: this.attempts.get(step) ?? 1 }, this.palette));
   }
 
   private print(line: string): void {
