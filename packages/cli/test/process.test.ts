@@ -225,6 +225,39 @@ describe('item 12: a disabled task as a flow step', () => {
   });
 });
 
+describe('item 9: one broken flow file', () => {
+  it('other commands work and warn once; task list shows the file; running that flow fails with its file, line and column', () => {
+    const project = new Project({
+      'flows/good.yml': 'name: good\nsteps:\n  hello:\n    task: example\n',
+      'flows/broken.yml': 'name: broken\nsteps:\n  a:\n    task: example\n    needs: [zzz]\n',
+      'flows/garbled.yml': 'name: garbled\nsteps: [\n',
+    });
+    try {
+      const example = project.task(['run', 'example']);
+      expect(example.code).toBe(0);
+      const warnings = example.stderr.trim().split('\n');
+      expect(warnings).toEqual([
+        expect.stringMatching(/^warning: flows\/broken\.yml: flow "broken": step "a" needs unknown step "zzz" \(line 4, column 5\) — flow "broken" is unavailable until the file is fixed$/),
+        expect.stringMatching(/^warning: flows\/garbled\.yml: invalid YAML at line \d+, column \d+.* — flow "garbled" is unavailable/),
+      ]);
+      expect(project.task(['run', 'good']).code).toBe(0);
+
+      const list = project.task(['list']);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toMatch(/^broken +flow +broken +flows\/broken\.yml: flow "broken": step "a" needs unknown step "zzz" \(line 4, column 5\)$/m);
+      expect(list.stdout).toMatch(/^good +flow +enabled/m);
+      const json = JSON.parse(project.task(['list', '--json']).stdout);
+      expect(json.find((e: { name: string }) => e.name === 'garbled')).toMatchObject({ kind: 'flow', source: 'flows/garbled.yml', error: expect.stringMatching(/invalid YAML at line/) });
+
+      const run = project.task(['run', 'broken']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: flows\/broken\.yml: flow "broken": step "a" needs unknown step "zzz" \(line 4, column 5\)$/m);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
 describe('items 4 and 5: stop signals', () => {
   const stubborn = `
     // Steps that ignore ctx.signal: they keep running for a while after the run is cancelled.
