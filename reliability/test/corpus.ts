@@ -361,7 +361,7 @@ export const CLI_CASES: CliCase[] = [
       ['task run without a name', ['run'], /Missing 1 required arg/],
       ['task schedule without a cron expression', ['schedule', 'tick'], /Missing 1 required arg/],
       ['unknown command', ['nonsense'], /^unknown command "nonsense"/],
-      ['unknown flag', ['run', 'tick', '--bogus'], /Nonexistent flag: --bogus/],
+      ['unknown flag', ['run', 'tick', '--bogus'], /unknown flag "--bogus"; run "task run --help" for the flags/],
       ['--input and --input-file together', ['run', 'tick', '--input', '{}', '--input-file', 'data/input.json'], /--input-file=data\/input\.json cannot also be provided when using --input/],
       ['--metrics-port not a number', ['scheduler', '--metrics-port', 'abc'], /^Parsing --metrics-port: Expected an integer but received: abc$/],
       ['--metrics-port out of range', ['run', 'tick', '--metrics-port', '70000'], /^Parsing --metrics-port: Expected an integer less than or equal to 65535 but received: 70000$/],

@@ -1,4 +1,4 @@
-import { CascadenceError, sanitizeForTerminal } from '@cascadence/core';
+import { CascadenceError, sanitizeForTerminal, unknownName } from '@cascadence/core';
 
 /**
  * Exit codes of the `task` binary: 1 for a failed task or bad input, 2 for usage errors; a stop
@@ -29,6 +29,13 @@ export class CliError extends CascadenceError {
 
 export function usageError(message: string, suggestions: string[] = []): CliError {
   return new CliError(CliErrorCode.USAGE, message, EXIT_USAGE, { suggestions });
+}
+
+/** `unknown flag "--jsn" (did you mean "--json"?); run "task run --help" for the flags` — exit 2. */
+export function unknownFlagError(flag: string, known: Iterable<string>, then: string): CliError {
+  const bare = flag.replace(/=.*$/, '');
+  const { message, suggestions } = unknownName('flag', bare, known, then);
+  return usageError(message, suggestions);
 }
 
 /** The exit code an error deserves: its own, 2 for oclif's argument/flag parsing errors, else 1. */

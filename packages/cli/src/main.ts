@@ -1,8 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { closestNames } from '@cascadence/core';
+import { unknownName } from '@cascadence/core';
 import { Config, run } from '@oclif/core';
 import { paletteFor } from './colour';
-import { errorLine, exitCodeOf, usageError } from './errors';
+import { errorLine, exitCodeOf, unknownFlagError, usageError } from './errors';
+
+/** Flags the `task` binary takes before any command. */
+const GLOBAL_FLAGS = ['--help', '-h', '--version', '-v'];
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -17,9 +20,13 @@ export async function main(args: string[] = []): Promise<void> {
   if (first !== undefined && !first.startsWith('-') && first !== 'help') {
     const known = config.findCommand(first) ?? config.findTopic(first);
     if (known === undefined) {
-      const [best] = closestNames(first, config.commandIDs, 1);
-      throw usageError(`unknown command "${first}"${best ? ` (did you mean "${best}"?)` : ''}; run "task --help" for the list`, best ? [best] : []);
+      const { message, suggestions } = unknownName('command', first, config.commandIDs, 'run "task --help" for the list');
+      throw usageError(message, suggestions);
     }
+  }
+  // Before a command, only the global flags exist (oclif would say "command --versoin not found").
+  if (first !== undefined && first.startsWith('-') && !GLOBAL_FLAGS.includes(first.replace(/=.*$/, ''))) {
+    throw unknownFlagError(first, GLOBAL_FLAGS.filter((flag) => flag.startsWith('--')), 'run "task --help" for the list');
   }
   await run(args, config);
 }

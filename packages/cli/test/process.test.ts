@@ -258,6 +258,30 @@ describe('item 9: one broken flow file', () => {
   });
 });
 
+describe('item 10: one format for unknown names, always with a suggestion when one is close', () => {
+  it('flags, backends, global flags, commands and processor options', () => {
+    const project = shellProject({ typo: 'name: typo\nsteps:\n  a:\n    uses: shell\n    with: { comand: "echo hi" }\n' });
+    try {
+      const cases: Array<[string[], number, string]> = [
+        [['run', 'example', '--jsn'], 2, 'error: unknown flag "--jsn" (did you mean "--json"?); run "task run --help" for the flags'],
+        [['list', '--jsn=1'], 2, 'error: unknown flag "--jsn" (did you mean "--json"?); run "task list --help" for the flags'],
+        [['run', 'example', '--backend', 'temproal'], 1, 'error: unknown backend "temproal" (did you mean "temporal"?); available: local, temporal'],
+        [['--versoin'], 2, 'error: unknown flag "--versoin" (did you mean "--version"?); run "task --help" for the list'],
+        [['lst'], 2, 'error: unknown command "lst" (did you mean "list"?); run "task --help" for the list'],
+        [['run', 'typo'], 1, 'error: flow "typo", step "a": unknown option "comand" (did you mean "command"?); accepted: command, args, shell,'],
+      ];
+      for (const [args, code, line] of cases) {
+        const result = project.task(args);
+        expect({ args, code: result.code, stderr: result.stderr.startsWith(line) ? line : result.stderr }).toEqual({ args, code, stderr: line });
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      }
+      expect(project.task(['--version']).code).toBe(0);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
 describe('items 4 and 5: stop signals', () => {
   const stubborn = `
     // Steps that ignore ctx.signal: they keep running for a while after the run is cancelled.

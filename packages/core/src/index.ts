@@ -71,7 +71,7 @@ export {
   type ErrorCodeValue,
 } from './errors';
 export { consoleLogger, scopedLogger, silentLogger, type Logger } from './logger';
-export { closestNames, editDistance } from './suggest';
+export { closestNames, didYouMean, editDistance, unknownName } from './suggest';
 export {
   definePlugin,
   isPlugin,

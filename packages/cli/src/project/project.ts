@@ -4,6 +4,7 @@ import { format } from 'node:util';
 import {
   CascadenceError,
   Engine,
+  ErrorCode,
   flowFromSpec,
   isFlow,
   isTask,
@@ -16,6 +17,7 @@ import {
   type Logger,
   type PluginLoadResult,
   type Runnable,
+  unknownName,
 } from '@cascadence/core';
 import { exampleTask } from '../example-task';
 import { CliError, CliErrorCode } from '../errors';
@@ -146,7 +148,16 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
       if (wanted === 'temporal' && registry.sourceOf('backend', 'temporal') === undefined) {
         registry.addBackend(await temporalBackend(config, registry), '@cascadence/temporal');
       }
-      return registry.getBackend(wanted);
+      try {
+        return registry.getBackend(wanted);
+      } catch (error) {
+        // A plain unknown name (not a plugin that failed to load): `temporal` is loaded only when
+        // asked for, but is always available, so the list names it too.
+        if (!CascadenceError.isInstance(error, ErrorCode.UNKNOWN_BACKEND) || error.cause !== undefined) throw error;
+        const known = [...new Set([...registry.backends().map((b) => b.name), 'temporal'])].sort();
+        const { message, suggestions } = unknownName('backend', wanted, known, `available: ${known.join(', ')}`);
+        throw new CliError(ErrorCode.UNKNOWN_BACKEND, message, undefined, { suggestions });
+      }
     },
   };
 }
