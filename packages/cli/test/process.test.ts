@@ -282,6 +282,40 @@ describe('item 10: one format for unknown names, always with a suggestion when o
   });
 });
 
+describe('item 11: task schedules', () => {
+  it('aligns its columns whatever the zone names, shows times in each entry\'s own zone, and in UTC with --utc', () => {
+    const project = projectWith(`
+      export const a = defineTask({ name: 'a', run: () => 1 });
+      export const longer_name = defineTask({ name: 'longer_name', run: () => 1 });
+      export const mid = defineTask({ name: 'mid', run: () => 1 });
+    `, {
+      'schedules.yml': [
+        'a: { cron: "0 10 1 1 *", timezone: "America/New_York" }',
+        'longer_name: "0 10 1 1 *"',
+        'mid: { cron: "0 10 1 1 *", timezone: "Asia/Kolkata" }',
+        '',
+      ].join('\n'),
+    });
+    try {
+      const own = project.task(['schedules']);
+      expect(own.code).toBe(0);
+      const lines = own.stdout.trim().split('\n');
+      expect(lines).toHaveLength(3);
+      // Every column starts at the same place on every line.
+      for (const marker of ['"0 10', 'next ', 'last ']) expect(new Set(lines.map((line) => line.indexOf(marker))).size).toBe(1);
+      expect(lines[0]).toMatch(/^a +"0 10 1 1 \*" +America\/New_York +next \d{4}-01-01 10:00:00-05:00 +last -$/);
+      expect(lines[1]).toMatch(/^longer_name +"0 10 1 1 \*" +UTC +next \d{4}-01-01 10:00:00\+00:00 +last -$/);
+      expect(lines[2]).toMatch(/^mid +"0 10 1 1 \*" +Asia\/Kolkata +next \d{4}-01-01 10:00:00\+05:30 +last -$/);
+
+      const utc = project.task(['schedules', '--utc']).stdout.trim().split('\n');
+      expect(utc[0]).toMatch(/next \d{4}-01-01 15:00:00\+00:00/);
+      expect(utc[2]).toMatch(/next \d{4}-01-01 04:30:00\+00:00/);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
 describe('items 4 and 5: stop signals', () => {
   const stubborn = `
     // Steps that ignore ctx.signal: they keep running for a while after the run is cancelled.
