@@ -25,6 +25,7 @@ export function task(args: string[], options: { cwd: string; env?: NodeJS.Proces
     encoding: 'utf8',
     input: options.input,
     timeout: options.timeoutMs ?? 60_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
   return { code: child.status, stdout: child.stdout, stderr: child.stderr };
 }

@@ -151,6 +151,17 @@ describe('item 2: the process exits once the result is printed', () => {
     }
   });
 
+  it('exiting does not cut the output: a large result reaches a pipe whole', () => {
+    const project = projectWith(`export const large = defineTask({ name: 'large', run: () => ({ text: 'x'.repeat(4 * 1024 * 1024) }) });`);
+    try {
+      const { code, stdout } = project.task(['run', 'large', '--json']);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout).output.text).toHaveLength(4 * 1024 * 1024);
+    } finally {
+      project.remove();
+    }
+  });
+
   it('task scheduler exits after the stop deadline even when an aborted run left timers behind (143 on SIGTERM)', async () => {
     const project = projectWith(`
       export const stuck = defineTask({ name: 'stuck', run: (ctx) => new Promise(() => { ctx.log.info('stuck started'); setInterval(() => {}, 1000); }) });
@@ -310,6 +321,70 @@ describe('item 11: task schedules', () => {
       const utc = project.task(['schedules', '--utc']).stdout.trim().split('\n');
       expect(utc[0]).toMatch(/next \d{4}-01-01 15:00:00\+00:00/);
       expect(utc[2]).toMatch(/next \d{4}-01-01 04:30:00\+00:00/);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
+describe('item 6: shell steps fed by upstream outputs', () => {
+  function upstreamProject(): Project {
+    const project = shellProject({});
+    project.write('cascadence.config.mjs', config);
+    project.write('tasks.mjs', `
+      import { defineFlow } from '@cascadence/core';
+      const chunk = 'x'.repeat(60 * 1024);
+      const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => ['part' + i, { run: () => chunk }]));
+      export const nul = defineFlow({ name: 'nul', steps: {
+        dirty: { run: () => 'has\\u0000nul' },
+        clean: { run: () => 'fine' },
+        echo: { needs: ['dirty', 'clean'], uses: 'shell', with: { command: 'echo "clean=$CASCADENCE_RESULT_CLEAN dirty=\${CASCADENCE_RESULT_DIRTY-unset}"' } },
+      } });
+      export const strict = defineFlow({ name: 'strict', steps: {
+        dirty: { run: () => 'has\\u0000nul' },
+        use: { needs: ['dirty'], uses: 'shell', with: { command: 'true', results: ['dirty'] } },
+      } });
+      export const big = defineFlow({ name: 'big', steps: {
+        ...many,
+        count: { needs: Object.keys(many), uses: 'shell', with: { command: 'env | grep -c "^CASCADENCE_RESULT_PART"' } },
+      } });
+      export const collide = defineFlow({ name: 'collide', steps: {
+        'build-docs': { run: () => 'a' },
+        build_docs: { run: () => 'b' },
+        use: { needs: ['build-docs', 'build_docs'], uses: 'shell', with: { command: 'true' } },
+      } });
+    `);
+    return project;
+  }
+
+  it('an unused NUL byte or oversized outputs no longer stop the command (debug line instead); a requested one fails naming step and variable', () => {
+    const project = upstreamProject();
+    try {
+      const nul = project.task(['run', 'nul', '--json'], { CASCADENCE_DEBUG: '1' });
+      expect(nul.code).toBe(0);
+      expect(JSON.parse(nul.stdout).output.echo.stdout).toBe('clean=fine dirty=unset');
+      expect(nul.stderr).toMatch(/CASCADENCE_RESULT_DIRTY not set: it contains a NUL byte/);
+
+      const big = project.task(['run', 'big', '--json']);
+      expect(big.code).toBe(0);
+      const passed = Number(JSON.parse(big.stdout).output.count.stdout);
+      expect(passed).toBeGreaterThan(0);
+      expect(passed).toBeLessThan(40);
+
+      const strict = project.task(['run', 'strict']);
+      expect(strict.code).toBe(1);
+      expect(strict.stderr).toMatch(/^error: flow "strict", step "use": cannot pass CASCADENCE_RESULT_DIRTY \(output of step "dirty"\): it contains a NUL byte/m);
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('two steps whose names give one variable are an error naming both', () => {
+    const project = upstreamProject();
+    try {
+      const { code, stderr } = project.task(['run', 'collide']);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/step "build-docs" and step "build_docs" both give the variable CASCADENCE_RESULT_BUILD_DOCS/);
     } finally {
       project.remove();
     }
