@@ -50,7 +50,7 @@ describe('projects and config files', () => {
     try {
       const { code, stderr } = project.task(['run', 'example'], { CASCADENCE_BACKEND: 'elsewhere' });
       expect(code).toBe(1);
-      expect(stderr).toBe('error: unknown backend "elsewhere"\n');
+      expect(stderr).toBe('error: unknown backend "elsewhere"; available: local, temporal\n');
     } finally {
       project.remove();
     }

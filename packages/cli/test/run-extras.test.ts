@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { bin, Project } from './cli-harness';
 
 // `script` (util-linux) runs a command on a pseudo-terminal.
@@ -19,28 +19,12 @@ describe('task run extras', () => {
       export const slow = { kind: 'task', name: 'slow', run: () => new Promise((resolve) => setTimeout(() => resolve('done'), 1500)) };
     `);
     try {
-      const child = spawn(process.execPath, [bin, 'run', 'slow', '--metrics-port', '0'], { cwd: project.dir });
-      let stderr = '';
-      let stdout = '';
-      child.stderr.on('data', (c) => (stderr += c));
-      child.stdout.on('data', (c) => (stdout += c));
-      const url = await new Promise<string>((resolve, reject) => {
-        const poll = setInterval(() => {
-          const match = /metrics: (http:\/\/\S+)/.exec(stderr);
-          if (match) {
-            clearInterval(poll);
-            resolve(match[1] as string);
-          } else if (child.exitCode !== null) {
-            clearInterval(poll);
-            reject(new Error(stderr));
-          }
-        }, 20);
-      });
+      const run = project.start(['run', 'slow', '--metrics-port', '0']);
+      const url = (await run.waitFor(/metrics: http:\/\/\S+/)).replace('metrics: ', '');
       const during = await (await fetch(url)).text();
       expect(during).toMatch(/^tasks_in_progress\{[^}]*task="slow"[^}]*\} 1$/m);
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      expect(code).toBe(0);
-      expect(stdout).toContain('"done"');
+      expect(await run.exited()).toBe(0);
+      expect(run.stdout()).toContain('"done"');
       await expect(fetch(url)).rejects.toThrow();
     } finally {
       project.remove();
