@@ -485,6 +485,25 @@ describe('items 4 and 5: stop signals', () => {
     }
   });
 
+  it('a second SIGTERM makes task scheduler exit at once (143), without waiting for --stop-timeout', async () => {
+    const project = projectWith(`
+      export const stuck = defineTask({ name: 'stuck', run: (ctx) => new Promise(() => { ctx.log.info('stuck started'); setInterval(() => {}, 1000); }) });
+    `);
+    try {
+      expect(project.task(['schedule', 'stuck', '* * * * * *']).code).toBe(0);
+      const scheduler = project.start(['scheduler', '--stop-timeout', '600000']);
+      await scheduler.waitFor(/stuck started/);
+      scheduler.child.kill('SIGTERM');
+      await scheduler.waitFor(/SIGTERM received: stopping \(waiting up to 600\.00 s for running tasks — send SIGTERM again to force\)/);
+      scheduler.child.kill('SIGTERM');
+      expect(await scheduler.exited(20_000)).toBe(143);
+      expect(scheduler.output()).toMatch(/SIGTERM again: exiting now/);
+      expect(scheduler.output()).toMatch(/^error: scheduler forced to exit by a second SIGTERM/m);
+    } finally {
+      project.remove();
+    }
+  });
+
   it('SIGHUP to task scheduler stops the shell command of a running schedule and exits 129', async () => {
     const project = shellProject({ nap: 'name: nap\nsteps:\n  nap:\n    uses: shell\n    with: { command: "echo $$ > nap.pid; exec sleep 600" }\n' });
     try {
