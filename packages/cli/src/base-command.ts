@@ -30,13 +30,15 @@ export abstract class BaseCommand extends Command {
     return [...names].map((name) => `--${name}`);
   }
 
-  protected async project(cwd: string | undefined): Promise<Project> {
+  /** The project in `cwd`; `using`: the task or flow this command will use (see LoadProjectOptions). */
+  protected async project(cwd: string | undefined, using?: string): Promise<Project> {
     const { flags } = await this.parse(this.constructor as typeof BaseCommand);
     const configFile = (flags as { config?: string }).config;
     return loadProject({
       cwd: cwd ?? process.cwd(),
       warn: (line) => process.stderr.write(`${line}\n`),
       ...(configFile !== undefined ? { configFile } : {}),
+      ...(using !== undefined ? { using } : {}),
     });
   }
 

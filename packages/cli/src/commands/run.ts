@@ -35,7 +35,7 @@ export default class Run extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
-    const project = await this.project(flags.cwd);
+    const project = await this.project(flags.cwd, args.name);
     const runnable = project.registry.getRunnable(args.name);
     const input = readInput(flags.input, flags['input-file'], flags.cwd ?? process.cwd());
     const backend = await project.backend(flags.backend);

@@ -62,6 +62,8 @@ export interface LoadProjectOptions {
   warn?: (line: string) => void;
   /** `--config`: use this file, without searching or ownership checks. */
   configFile?: string;
+  /** The task or flow the command is about to use: if its flow file is broken, its error is raised then, not also warned about. */
+  using?: string;
 }
 
 /** Everything a command needs to know about the project in `cwd`. */
@@ -119,7 +121,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
       if (!CascadenceError.isInstance(error)) throw error;
       const broken: BrokenFlow = { name: flowNameOf(path, error), file: relative(dir, path) || path, error };
       brokenFlows.push(broken);
-      warn(`warning: ${sanitizeForTerminal(error.message)} — flow "${sanitizeForTerminal(broken.name)}" is unavailable until the file is fixed`);
+      if (broken.name !== options.using) warn(`warning: ${sanitizeForTerminal(error.message)} — flow "${sanitizeForTerminal(broken.name)}" is unavailable until the file is fixed`);
       continue;
     }
     addOrExplain(registry, flow, relative(dir, path));
