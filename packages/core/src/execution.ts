@@ -13,6 +13,7 @@ import type { EngineEvent } from './events';
 import { isFlow, type Flow } from './flow';
 import type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 import { decideRetry } from './retry';
+import { SerialisableRunResult } from './run-result';
 import { StepContext } from './step-context';
 import type { RunnablePlan, StepPlan } from './step-plan';
 
@@ -332,16 +333,16 @@ export class Execution {
         error = toError(thrown);
       }
     }
-    const result = {
-      runId: this.runId,
-      task: runnable.name,
+    const result: RunResult = new SerialisableRunResult(
+      this.runId,
+      runnable.name,
       status,
       output,
       error,
-      steps: undefined as unknown as Record<string, StepResult>,
-      startedAt: timeOrigin + this.runStartedAt,
-      durationMs: t - this.runStartedAt,
-    } satisfies RunResult;
+      undefined as unknown as Record<string, StepResult>,
+      timeOrigin + this.runStartedAt,
+      t - this.runStartedAt,
+    );
     // Large flows build the per-step record on first read: most callers only look at status and output.
     if (this.state.n <= EAGER_STEP_RESULTS) result.steps = this.stepResults();
     else Object.defineProperty(result, 'steps', {

@@ -23,6 +23,7 @@ export {
   type StepResolver,
 } from './step-plan';
 export type { RunResult, RunStatus, StepResult, StepStatus } from './result';
+export { createRunResult } from './run-result';
 export type { SkipReason } from './dag/status';
 export {
   EventBus,

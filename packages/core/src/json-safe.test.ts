@@ -53,3 +53,21 @@ describe('errors as JSON', () => {
     expect(toJsonSafe({ error: new TypeError('bad') })).toEqual({ error: { name: 'TypeError', message: 'bad' } });
   });
 });
+
+describe('JSON.stringify of a RunResult', () => {
+  it('keeps a plain Error thrown by a step (not {}) and does not throw on a BigInt output', async () => {
+    const { Engine } = await import('./engine');
+    const { defineFlow } = await import('./flow');
+    const { silentLogger } = await import('./logger');
+    const engine = new Engine({ logger: silentLogger });
+    const failed = await engine.run(defineFlow({ name: 'f', steps: { boom: { run: () => { throw new TypeError('boom'); } } } }));
+    const json = JSON.parse(JSON.stringify(failed));
+    expect(json.error).toEqual({ name: 'TypeError', message: 'boom' });
+    expect(json.steps.boom.error).toEqual({ name: 'TypeError', message: 'boom' });
+    expect(json.status).toBe('failed');
+    expect(Object.keys(failed)).not.toContain('toJSON');
+
+    const big = await engine.run(defineFlow({ name: 'g', steps: { n: { run: () => 2n } } }));
+    expect(JSON.parse(JSON.stringify(big)).output).toEqual({ n: { $unserialisable: 'BigInt 2n' } });
+  });
+});
