@@ -17,26 +17,42 @@ export function interruptedError(signal: StopSignal, message: string): CliError 
   return new CliError(CliErrorCode.INTERRUPTED, message, EXIT_CODE_OF_SIGNAL[signal], { details: { signal } });
 }
 
+/** What a command holds while it listens for stop signals. */
+export interface StopSignals {
+  /** Rejects (with an `interruptedError`) when a second signal forces the exit; race it against any wait. */
+  readonly forced: Promise<never>;
+  /** Stops listening: Node's default action is back. */
+  close(): void;
+}
+
 /**
- * Listens for SIGINT, SIGTERM and SIGHUP until the returned function is called. The first one
- * calls `onStop` (stop gracefully); every later one calls `onForce` (stop now). While listening,
- * Node's default action (dying at once, children left running) is replaced by these handlers.
+ * Listens for SIGINT, SIGTERM and SIGHUP until `close()`. The first one calls `onStop` (stop
+ * gracefully); a later one logs `<SIGNAL> again: exiting now` and rejects `forced` with
+ * `forcedMessage`, exit code from the first signal. While listening, Node's default action
+ * (dying at once, children left running) is replaced by these handlers.
  */
-export function onStopSignals(onStop: (signal: StopSignal) => void, onForce: (signal: StopSignal) => void): () => void {
+export function listenForStop(onStop: (signal: StopSignal) => void, forcedMessage: (signal: StopSignal) => string, log: (line: string) => void): StopSignals {
   let first: StopSignal | undefined;
+  let reject: (error: Error) => void = () => {};
+  const forced = new Promise<never>((_, fail) => (reject = fail));
+  forced.catch(() => {}); // nobody may be waiting when it happens
   const handlers = STOP_SIGNALS.map((signal) => {
     const handler = (): void => {
       if (first === undefined) {
         first = signal;
         onStop(signal);
-      } else {
-        onForce(first);
+        return;
       }
+      log(`${signal} again: exiting now`);
+      reject(interruptedError(first, forcedMessage(first)));
     };
     process.on(signal, handler);
     return [signal, handler] as const;
   });
-  return () => {
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+  return {
+    forced,
+    close: () => {
+      for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    },
   };
 }

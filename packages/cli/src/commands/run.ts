@@ -8,7 +8,7 @@ import { CliError, CliErrorCode } from '../errors';
 import { formatDuration, formatRunResult, runResultJson, stepLine, toJson, unserialisableWarning } from '../output';
 import { paletteFor, type Palette } from '../colour';
 import { statusLine } from '../status-line';
-import { againToForce, interruptedError, onStopSignals, type StopSignal } from '../stop-signals';
+import { againToForce, interruptedError, listenForStop, type StopSignal } from '../stop-signals';
 
 /** Larger inputs belong in files the task reads itself, not in a workflow payload. */
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
@@ -54,22 +54,16 @@ export default class Run extends BaseCommand {
     // (the shell plugin kills the process groups of its commands when the process exits).
     const controller = new AbortController();
     let stoppedBy: StopSignal | undefined;
-    let force: (signal: StopSignal) => void = () => {};
-    const forced = new Promise<never>((_, reject) => {
-      force = (signal) => reject(interruptedError(signal, `${what} was interrupted by ${signal}; forced to exit without waiting for its steps to stop`));
-    });
-    forced.catch(() => {});
-    const stopListening = onStopSignals(
+    const signals = listenForStop(
       (signal) => {
         stoppedBy = signal;
         notice(`${signal} received: cancelling ${what} — ${againToForce(signal)}`);
         controller.abort(new Error(`interrupted by ${signal}`));
       },
-      (signal) => {
-        notice(`${signal} again: exiting now`);
-        force(signal);
-      },
+      (signal) => `${what} was interrupted by ${signal}; forced to exit without waiting for its steps to stop`,
+      notice,
     );
+    const { forced } = signals;
     try {
       let result: RunResult;
       try {
@@ -110,7 +104,7 @@ export default class Run extends BaseCommand {
       if (result.status === 'cancelled' && stoppedBy !== undefined) throw interruptedError(stoppedBy, message);
       throw new CliError(CliErrorCode.TASK_FAILED, message);
     } finally {
-      stopListening();
+      signals.close();
     }
   }
 }

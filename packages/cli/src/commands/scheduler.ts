@@ -4,7 +4,7 @@ import { BaseCommand } from '../base-command';
 import { formatDuration } from '../output';
 import { stderrLogger } from '../project/project';
 import { watchDisabled } from '../project/task-state';
-import { againToForce, interruptedError, onStopSignals, type StopSignal } from '../stop-signals';
+import { againToForce, interruptedError, listenForStop, type StopSignal } from '../stop-signals';
 
 export default class Scheduler extends BaseCommand {
   static override summary = 'Run the schedules in the foreground until SIGINT, SIGTERM or SIGHUP';
@@ -60,20 +60,14 @@ export default class Scheduler extends BaseCommand {
 
     // First stop signal: stop firing and let running tasks finish (up to --stop-timeout); a second
     // one exits at once. The process exits when this command returns, whatever the tasks left behind.
-    let force: (signal: StopSignal) => void = () => {};
-    const forced = new Promise<never>((_, reject) => {
-      force = (signal) => reject(interruptedError(signal, `scheduler forced to exit by a second ${signal}; running tasks were abandoned`));
-    });
-    forced.catch(() => {});
     let stopRequested: (signal: StopSignal) => void = () => {};
     const requested = new Promise<StopSignal>((resolve) => (stopRequested = resolve));
-    const stopListening = onStopSignals(
+    const signals = listenForStop(
       (signal) => stopRequested(signal),
-      (signal) => {
-        log(`${signal} again: exiting now`);
-        force(signal);
-      },
+      (signal) => `scheduler forced to exit by a second ${signal}; running tasks were abandoned`,
+      log,
     );
+    const { forced } = signals;
     try {
       const signal = await requested;
       log(`${signal} received: stopping (waiting up to ${formatDuration(flags['stop-timeout'])} for running tasks — ${againToForce(signal)})`);
@@ -87,7 +81,7 @@ export default class Scheduler extends BaseCommand {
       }
       log('stopped cleanly');
     } finally {
-      stopListening();
+      signals.close();
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { DEFAULT_TASK_QUEUE } from '../project/project';
-import { againToForce, interruptedError, onStopSignals, type StopSignal } from '../stop-signals';
+import { againToForce, listenForStop } from '../stop-signals';
 
 export default class Worker extends BaseCommand {
   static override summary = "Run a Temporal worker for this project's tasks and flows until SIGINT, SIGTERM or SIGHUP";
@@ -27,25 +27,18 @@ export default class Worker extends BaseCommand {
     });
     this.out(`worker polling task queue "${taskQueue}" with ${project.registry.list().length} tasks and flows (Ctrl-C to stop)`);
     // SIGHUP (terminal closed) stops the worker like SIGINT/SIGTERM; a second signal exits at once.
-    let force: (signal: StopSignal) => void = () => {};
-    const forced = new Promise<never>((_, reject) => {
-      force = (signal) => reject(interruptedError(signal, `worker forced to exit by a second ${signal}; running steps were abandoned`));
-    });
-    forced.catch(() => {});
-    const stopListening = onStopSignals(
+    const signals = listenForStop(
       (signal) => {
         this.out(`${signal} received: stopping (running steps get their grace time — ${againToForce(signal)})`);
         void worker.shutdown();
       },
-      (signal) => {
-        this.out(`${signal} again: exiting now`);
-        force(signal);
-      },
+      (signal) => `worker forced to exit by a second ${signal}; running steps were abandoned`,
+      (line) => this.out(line),
     );
     try {
-      await Promise.race([worker.run(), forced]);
+      await Promise.race([worker.run(), signals.forced]);
     } finally {
-      stopListening();
+      signals.close();
     }
     this.out('worker stopped');
   }
