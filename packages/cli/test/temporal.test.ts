@@ -24,6 +24,18 @@ function flowProject(address: string, taskQueue: string): Project {
       import { defineFlow, defineTask } from '@cascadence/core';
       export const double = defineTask({ name: 'double', run: (_ctx, n) => n * 2 });
       export const touch = defineTask({ name: 'touch', run: async () => { (await import('node:fs')).writeFileSync(new URL('./touched', import.meta.url), 'ran'); return 'touched'; } });
+      export const slow = defineFlow({
+        name: 'slow',
+        steps: {
+          wait: {
+            run: async (ctx) => {
+              (await import('node:fs')).writeFileSync(new URL('./slow-started', import.meta.url), 'yes');
+              await new Promise((resolve) => { const timer = setTimeout(resolve, 120000); ctx.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }); });
+              return 'done';
+            },
+          },
+        },
+      });
       export const guarded = defineFlow({
         name: 'guarded',
         steps: {
@@ -149,6 +161,17 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     } finally {
       expect(project.task(['enable', 'touch']).code).toBe(0);
     }
+  });
+
+  it('Ctrl-C cancels a run on Temporal and exits 130 (issue 15)', async () => {
+    const run = project.start(['run', 'slow', '--backend', 'temporal']);
+    const started = Date.now();
+    while (!existsSync(join(project.dir, 'slow-started')) && Date.now() - started < 60_000 && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(join(project.dir, 'slow-started'))).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await run.exited(60_000)).toBe(130);
+    expect(run.stderr()).toMatch(/^SIGINT received: cancelling flow "slow" — press Ctrl-C again to force$/m);
+    expect(run.stderr()).toMatch(/^error: flow "slow" was cancelled/m);
   });
 
   it('task worker stops cleanly on SIGTERM, and on SIGHUP (a closed terminal) too', async () => {
