@@ -1,5 +1,4 @@
 import { CascadenceError, ErrorCode, sanitizeForTerminal, sanitizeLinesForTerminal, toJsonSafe, type JsonSafeProblem, type RunResult, type StepResult } from '@cascadence/core';
-
 import { plain, type Palette } from './colour';
 
 /**
@@ -20,8 +19,9 @@ export function runResultJson(result: RunResult): Record<string, unknown> {
   return { ...result, steps, startedAt: isoTime(result.startedAt) };
 }
 
-function isoTime(epochMs: number | undefined): string | null {
-  return epochMs === undefined || !Number.isFinite(epochMs) ? null : new Date(epochMs).toISOString();
+/** Undefined (left out of the JSON, as before) for a step that never started. */
+function isoTime(epochMs: number | undefined): string | undefined {
+  return epochMs === undefined || !Number.isFinite(epochMs) ? undefined : new Date(epochMs).toISOString();
 }
 
 /** One warning line for values of a task's output that JSON could not hold (empty when none). */

@@ -93,6 +93,7 @@ describe('item 13: --json times and errors', () => {
       export const late = defineFlow({ name: 'late', steps: {
         ok: { run: () => 1 },
         slow: { timeoutMs: 50, run: () => new Promise((r) => setTimeout(r, 2000)) },
+        after: { needs: ['slow'], run: () => 'never' },
       } });
     `);
     try {
@@ -105,6 +106,8 @@ describe('item 13: --json times and errors', () => {
       expect(Math.abs(Date.parse(result.startedAt) - Date.now())).toBeLessThan(10 * 60_000);
       expect(result.error).toEqual({ name: 'TimeoutError', message: 'step "slow" of flow "late" timed out after 50 ms', code: 'CASCADENCE_TIMEOUT', details: { timeoutMs: 50 } });
       expect(result.steps.slow.error).toEqual(result.error);
+      // A step that never started has no startedAt at all.
+      expect(result.steps.after).toEqual({ status: 'skipped', skipReason: 'upstream-failed', attempts: 0 });
     } finally {
       project.remove();
     }
