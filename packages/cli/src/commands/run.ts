@@ -57,7 +57,7 @@ export default class Run extends BaseCommand {
     const signals = listenForStop(
       (signal) => {
         stoppedBy = signal;
-        notice(`${signal} received: cancelling ${what} — ${againToForce(signal)}`);
+        notice(`${signal} received: cancelling ${sanitizeForTerminal(what)} — ${againToForce(signal)}`);
         controller.abort(new Error(`interrupted by ${signal}`));
       },
       (signal) => `${what} was interrupted by ${signal}; forced to exit without waiting for its steps to stop`,
