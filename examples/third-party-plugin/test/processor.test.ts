@@ -38,7 +38,7 @@ describe('the slugify processor', () => {
       message: 'flow "posts", step "s": option "text" is required (string)',
     });
     await expect(run({ s: { uses: 'slugify', with: { text: 'a', sep: '_' } } })).rejects.toMatchObject({
-      message: expect.stringContaining('unknown option "sep" (accepted: text, separator, lowercase, ascii, maxLength)'),
+      message: expect.stringContaining('unknown option "sep" (did you mean "separator"?); accepted: text, separator, lowercase, ascii, maxLength'),
     });
     await expect(run({ s: { uses: 'slugify', with: { text: 42 } } })).rejects.toMatchObject({
       message: expect.stringContaining('option "text" must be a string (got number 42)'),

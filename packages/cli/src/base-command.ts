@@ -1,6 +1,6 @@
 import { CascadenceError, sanitizeLinesForTerminal } from '@cascadence/core';
 import { Command, Flags } from '@oclif/core';
-import { CliError } from './errors';
+import { CliError, unknownFlagError } from './errors';
 import { loadProject, type Project } from './project/project';
 
 /** Shared by every `task` command: the `--cwd` flag, project loading and error conversion. */
@@ -17,13 +17,28 @@ export abstract class BaseCommand extends Command {
     }),
   };
 
-  protected async project(cwd: string | undefined): Promise<Project> {
+  /** Every `--flag` this command accepts, for suggestions. */
+  private knownFlags(): string[] {
+    const ctor = this.constructor as typeof BaseCommand;
+    const names = new Set<string>(['help']);
+    for (const flags of [ctor.baseFlags, ctor.flags]) {
+      for (const [name, flag] of Object.entries(flags ?? {})) {
+        names.add(name);
+        for (const alias of (flag as { aliases?: string[] }).aliases ?? []) names.add(alias);
+      }
+    }
+    return [...names].map((name) => `--${name}`);
+  }
+
+  /** The project in `cwd`; `using`: the task or flow this command will use (see LoadProjectOptions). */
+  protected async project(cwd: string | undefined, using?: string): Promise<Project> {
     const { flags } = await this.parse(this.constructor as typeof BaseCommand);
     const configFile = (flags as { config?: string }).config;
     return loadProject({
       cwd: cwd ?? process.cwd(),
       warn: (line) => process.stderr.write(`${line}\n`),
       ...(configFile !== undefined ? { configFile } : {}),
+      ...(using !== undefined ? { using } : {}),
     });
   }
 
@@ -42,6 +57,11 @@ export abstract class BaseCommand extends Command {
 
   /** Unlike oclif's default, never touch process.exitCode: `main()` must leave the host process alone. */
   override async catch(error: Error & { exitCode?: number }): Promise<never> {
+    // oclif's "Nonexistent flag: --jsn" becomes the one unknown-name format, with a suggestion.
+    const unknownFlags = (error as { flags?: unknown }).flags;
+    if (Array.isArray(unknownFlags) && /^Nonexistent flags?:/.test(error.message) && typeof unknownFlags[0] === 'string') {
+      throw unknownFlagError(unknownFlags[0], this.knownFlags(), `run "task ${this.id ?? ''} --help" for the flags`.replace('  ', ' '));
+    }
     if (CascadenceError.isInstance(error) && !(error instanceof CliError) && error.name !== 'CliError') {
       throw new CliError(error.code, error.message, undefined, { cause: error, suggestions: error.suggestions });
     }

@@ -1,6 +1,9 @@
-import { CascadenceError, sanitizeForTerminal } from '@cascadence/core';
+import { CascadenceError, sanitizeForTerminal, unknownName } from '@cascadence/core';
 
-/** Exit codes of the `task` binary: 1 for a failed task or bad input, 2 for usage errors. */
+/**
+ * Exit codes of the `task` binary: 1 for a failed task or bad input, 2 for usage errors; a stop
+ * signal gives 128 + its number (129 SIGHUP, 130 SIGINT, 143 SIGTERM, see stop-signals.ts).
+ */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
@@ -10,6 +13,8 @@ export const CliErrorCode = {
   CONFIG: 'CASCADENCE_CONFIG',
   STATE: 'CASCADENCE_STATE',
   INPUT: 'CASCADENCE_INPUT',
+  /** A stop signal (SIGINT, SIGTERM, SIGHUP) ended the command. */
+  INTERRUPTED: 'CASCADENCE_INTERRUPTED',
 } as const;
 
 /** An error the CLI reports as one `error: ...` line with a chosen exit code. */
@@ -24,6 +29,13 @@ export class CliError extends CascadenceError {
 
 export function usageError(message: string, suggestions: string[] = []): CliError {
   return new CliError(CliErrorCode.USAGE, message, EXIT_USAGE, { suggestions });
+}
+
+/** `unknown flag "--jsn" (did you mean "--json"?); run "task run --help" for the flags` — exit 2. */
+export function unknownFlagError(flag: string, known: Iterable<string>, then: string): CliError {
+  const bare = flag.replace(/=.*$/, '');
+  const { message, suggestions } = unknownName('flag', bare, known, then);
+  return usageError(message, suggestions);
 }
 
 /** The exit code an error deserves: its own, 2 for oclif's argument/flag parsing errors, else 1. */

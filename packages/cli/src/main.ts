@@ -1,7 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { closestNames } from '@cascadence/core';
+import { unknownName } from '@cascadence/core';
 import { Config, run } from '@oclif/core';
-import { errorLine, exitCodeOf, usageError } from './errors';
+import { paletteFor } from './colour';
+import { errorLine, exitCodeOf, unknownFlagError, usageError } from './errors';
+
+/** Flags the `task` binary takes before any command. */
+const GLOBAL_FLAGS = ['--help', '-h', '--version', '-v'];
 
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -16,9 +20,13 @@ export async function main(args: string[] = []): Promise<void> {
   if (first !== undefined && !first.startsWith('-') && first !== 'help') {
     const known = config.findCommand(first) ?? config.findTopic(first);
     if (known === undefined) {
-      const [best] = closestNames(first, config.commandIDs, 1);
-      throw usageError(`unknown command "${first}"${best ? ` (did you mean "${best}"?)` : ''}; run "task --help" for the list`, best ? [best] : []);
+      const { message, suggestions } = unknownName('command', first, config.commandIDs, 'run "task --help" for the list');
+      throw usageError(message, suggestions);
     }
+  }
+  // Before a command, only the global flags exist (oclif would say "command --versoin not found").
+  if (first !== undefined && first.startsWith('-') && !GLOBAL_FLAGS.includes(first.replace(/=.*$/, ''))) {
+    throw unknownFlagError(first, GLOBAL_FLAGS.filter((flag) => flag.startsWith('--')), 'run "task --help" for the list');
   }
   await run(args, config);
 }
@@ -32,7 +40,9 @@ export async function runBinary(args: string[]): Promise<number> {
     const code = exitCodeOf(error);
     // oclif signals a clean early exit (e.g. `this.exit(0)`) with an ExitError of code 0.
     if (code === 0) return 0;
-    process.stderr.write(`${errorLine(error)}\n`);
+    const line = errorLine(error);
+    // "error:" in red on a terminal; the message itself was escaped by errorLine.
+    process.stderr.write(`${line.replace(/^error:/, paletteFor(process.stderr).red('error:'))}\n`);
     if (process.env.CASCADENCE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return code;
   }

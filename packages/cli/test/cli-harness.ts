@@ -1,11 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 export const cliRoot = resolve(__dirname, '..');
 export const bin = join(cliRoot, 'bin', 'run.js');
-const coreDir = resolve(cliRoot, '..', 'core');
+/** Workspace packages a test project can link into its node_modules, as `npm install` would. */
+const packageDirs: Record<string, string> = {
+  '@cascadence/core': resolve(cliRoot, '..', 'core'),
+  '@cascadence/plugin-shell': resolve(cliRoot, '..', '..', 'plugins', 'plugin-shell'),
+};
 
 export interface Result {
   code: number | null;
@@ -14,15 +18,83 @@ export interface Result {
 }
 
 /** Runs the built `task` binary as a child process, as a user would. */
-export function task(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Result {
+export function task(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Result {
   const child = spawnSync(process.execPath, [bin, ...args], {
     cwd: options.cwd,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     encoding: 'utf8',
     input: options.input,
-    timeout: 60_000,
+    timeout: options.timeoutMs ?? 60_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
   return { code: child.status, stdout: child.stdout, stderr: child.stderr };
+}
+
+/** A `task` process running in the background, for signals and long-running commands. */
+export interface RunningTask {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** stdout and stderr, interleaved as they arrived. */
+  output: () => string;
+  /** Resolves with the first match of `pattern` in the output; rejects after `ms` or if the process ends first. */
+  waitFor: (pattern: RegExp, ms?: number) => Promise<string>;
+  /** Resolves with the exit code (null: killed by a signal); rejects if the process is still alive after `ms`. */
+  exited: (ms?: number) => Promise<number | null>;
+}
+
+export function startTask(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): RunningTask {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env } });
+  let out = '';
+  let err = '';
+  let all = '';
+  child.stdout?.on('data', (chunk) => ((out += chunk), (all += chunk)));
+  child.stderr?.on('data', (chunk) => ((err += chunk), (all += chunk)));
+  const waitFor = (pattern: RegExp, ms = 15_000) =>
+    new Promise<string>((resolvePromise, reject) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        const match = all.match(pattern);
+        if (match) {
+          clearInterval(poll);
+          resolvePromise(match[0]);
+        } else if (Date.now() - started > ms || child.exitCode !== null || child.signalCode !== null) {
+          clearInterval(poll);
+          reject(new Error(`timed out waiting for ${pattern}; output so far:\n${all}`));
+        }
+      }, 25);
+    });
+  const exited = (ms = 30_000) =>
+    new Promise<number | null>((resolvePromise, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolvePromise(child.exitCode);
+      const timer = setTimeout(() => reject(new Error(`still running after ${ms} ms; output so far:\n${all}`)), ms);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolvePromise(code);
+      });
+    });
+  return { child, stdout: () => out, stderr: () => err, output: () => all, waitFor, exited };
+}
+
+/** Whether process `pid` is alive (a zombie waiting to be reaped does not count). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Polls until `pid` is gone; false if it is still alive after `ms`. */
+export async function waitUntilGone(pid: number, ms = 10_000): Promise<boolean> {
+  const started = Date.now();
+  while (Date.now() - started < ms) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !isAlive(pid);
 }
 
 /** A real project folder in the temp dir. */
@@ -42,12 +114,22 @@ export class Project {
 
   /** Makes `@cascadence/core` resolvable from the project, as `npm install` would. */
   linkCore(): void {
-    mkdirSync(join(this.dir, 'node_modules', '@cascadence'), { recursive: true });
-    symlinkSync(coreDir, join(this.dir, 'node_modules', '@cascadence', 'core'), 'dir');
+    this.link('@cascadence/core');
   }
 
-  task(args: string[], env?: NodeJS.ProcessEnv): Result {
-    return task(args, { cwd: this.dir, env });
+  /** Makes a workspace package resolvable from the project (a symlink in node_modules). */
+  link(name: keyof typeof packageDirs): void {
+    const target = join(this.dir, 'node_modules', ...name.split('/'));
+    mkdirSync(dirname(target), { recursive: true });
+    symlinkSync(packageDirs[name] as string, target, 'dir');
+  }
+
+  task(args: string[], env?: NodeJS.ProcessEnv, timeoutMs?: number): Result {
+    return task(args, { cwd: this.dir, env, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  }
+
+  start(args: string[], env?: NodeJS.ProcessEnv): RunningTask {
+    return startTask(args, { cwd: this.dir, env });
   }
 
   remove(): void {

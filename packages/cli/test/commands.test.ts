@@ -87,7 +87,7 @@ describe('task run', () => {
     [['run', 'add', '--backend', 'lokal'], 1, 'error: unknown backend "lokal" (did you mean "local"?)'],
     [['run'], 2, 'error: Missing 1 required arg: name Task or flow name'],
     [['run', 'add', '--input', '1', '--input-file', 'x.json'], 2, 'error: The following errors occurred: --input-file=x.json cannot also be provided when using --input'],
-    [['run', 'add', '--nope'], 2, 'error: Nonexistent flag: --nope'],
+    [['run', 'add', '--nope'], 2, 'error: unknown flag "--nope"; run "task run --help" for the flags'],
     [['runn', 'add'], 2, 'error: unknown command "runn" (did you mean "run"?)'],
   ])('%j exits %i with "%s"', (args, exitCode, message) => {
     const { code, stderr } = project.task(args as string[]);

@@ -1,10 +1,16 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { bin, Project } from './cli-harness';
 
 // `script` (util-linux) runs a command on a pseudo-terminal.
 const hasScript = spawnSync('script', ['--version']).status === 0;
 if (!hasScript) console.warn('the terminal progress test is skipped: no `script` (util-linux) here');
 const itWithPty = hasScript ? it : it.skip;
+
+/** Runs the `task` binary on a pseudo-terminal (`script`); colour off unless `env` says otherwise. */
+function onTerminal(args: string, cwd: string, env: NodeJS.ProcessEnv = { NO_COLOR: '1' }) {
+  const { FORCE_COLOR: _force, NO_COLOR: _no, ...rest } = process.env;
+  return spawnSync('script', ['-q', '-e', '-c', `${process.execPath} ${bin} ${args}`, '/dev/null'], { cwd, encoding: 'utf8', timeout: 30_000, env: { ...rest, ...env } });
+}
 
 describe('task run extras', () => {
   it('--metrics-port serves /metrics while the run lasts, then closes', async () => {
@@ -13,28 +19,12 @@ describe('task run extras', () => {
       export const slow = { kind: 'task', name: 'slow', run: () => new Promise((resolve) => setTimeout(() => resolve('done'), 1500)) };
     `);
     try {
-      const child = spawn(process.execPath, [bin, 'run', 'slow', '--metrics-port', '0'], { cwd: project.dir });
-      let stderr = '';
-      let stdout = '';
-      child.stderr.on('data', (c) => (stderr += c));
-      child.stdout.on('data', (c) => (stdout += c));
-      const url = await new Promise<string>((resolve, reject) => {
-        const poll = setInterval(() => {
-          const match = /metrics: (http:\/\/\S+)/.exec(stderr);
-          if (match) {
-            clearInterval(poll);
-            resolve(match[1] as string);
-          } else if (child.exitCode !== null) {
-            clearInterval(poll);
-            reject(new Error(stderr));
-          }
-        }, 20);
-      });
+      const run = project.start(['run', 'slow', '--metrics-port', '0']);
+      const url = (await run.waitFor(/metrics: http:\/\/\S+/)).replace('metrics: ', '');
       const during = await (await fetch(url)).text();
       expect(during).toMatch(/^tasks_in_progress\{[^}]*task="slow"[^}]*\} 1$/m);
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      expect(code).toBe(0);
-      expect(stdout).toContain('"done"');
+      expect(await run.exited()).toBe(0);
+      expect(run.stdout()).toContain('"done"');
       await expect(fetch(url)).rejects.toThrow();
     } finally {
       project.remove();
@@ -55,7 +45,7 @@ describe('task run extras', () => {
     });
     project.linkCore();
     try {
-      const result = spawnSync('script', ['-q', '-e', '-c', `${process.execPath} ${bin} run staged`, '/dev/null'], { cwd: project.dir, encoding: 'utf8', timeout: 30_000 });
+      const result = onTerminal('run staged', project.dir);
       expect(result.status).toBe(0);
       expect(result.stdout).toContain('\r\x1b[K  … running: one');
       expect(result.stdout).toContain('\r\x1b[K  … running: two');
@@ -64,5 +54,79 @@ describe('task run extras', () => {
     } finally {
       project.remove();
     }
+  });
+
+  itWithPty('task log lines on a terminal are printed above the live status line, never glued onto it (issue 15 item 7)', () => {
+    const project = new Project({
+      'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };`,
+      'tasks.mjs': `
+        import { defineFlow } from '@cascadence/core';
+        const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+        export const etl = defineFlow({ name: 'etl', steps: {
+          load: { run: async (ctx) => { await wait(200); ctx.log.info('total is 20'); await wait(200); return 20; } },
+        } });
+      `,
+    });
+    project.linkCore();
+    try {
+      const result = onTerminal('run etl', project.dir);
+      expect(result.status).toBe(0);
+      // Before: "  … running: load[etl/load] total is 20" stayed on screen.
+      expect(result.stdout).not.toMatch(/running: load[^\r\n]*total is 20/);
+      expect(result.stdout).toContain('\r\x1b[K[etl/load] total is 20\r\n\r\x1b[K  … running: load');
+    } finally {
+      project.remove();
+    }
+  });
+
+  describe('colour (issue 15 item 8)', () => {
+    const failing = () => {
+      const project = new Project({
+        'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };`,
+        'tasks.mjs': `
+          import { defineFlow } from '@cascadence/core';
+          export const mixed = defineFlow({ name: 'mixed', steps: { good: { run: () => 1 }, bad: { run: () => { throw new Error('bad step'); } } } });
+        `,
+      });
+      project.linkCore();
+      return project;
+    };
+    const RED_CROSS = '\x1b[31m✗\x1b[39m';
+    const GREEN_TICK = '\x1b[32m✓\x1b[39m';
+
+    itWithPty('on a terminal: ✓ green, ✗ red, error: red; NO_COLOR turns it off', () => {
+      const project = failing();
+      try {
+        const coloured = onTerminal('run mixed', project.dir, {});
+        expect(coloured.status).toBe(1);
+        expect(coloured.stdout).toContain(RED_CROSS);
+        expect(coloured.stdout).toContain(GREEN_TICK);
+        expect(coloured.stdout).toContain('\x1b[31merror:\x1b[39m flow "mixed" failed');
+        const off = onTerminal('run mixed', project.dir, { NO_COLOR: '1' });
+        expect(off.stdout).toContain('✗ bad failed: bad step');
+        expect(off.stdout).not.toMatch(/\x1b\[(3\d|2|1)m/);
+      } finally {
+        project.remove();
+      }
+    });
+
+    it('in a pipe: none; FORCE_COLOR turns it on; never in --json; NO_COLOR wins over FORCE_COLOR', () => {
+      const project = failing();
+      try {
+        const piped = project.task(['run', 'mixed'], { NO_COLOR: '', FORCE_COLOR: '' });
+        expect(piped.code).toBe(1);
+        expect(piped.stdout + piped.stderr).not.toContain('\x1b');
+        const forced = project.task(['run', 'mixed'], { NO_COLOR: '', FORCE_COLOR: '1' });
+        expect(forced.stdout).toContain(RED_CROSS);
+        expect(forced.stderr).toMatch(/^\x1b\[31merror:\x1b\[39m /);
+        const json = project.task(['run', 'mixed', '--json'], { NO_COLOR: '', FORCE_COLOR: '1' });
+        expect(json.stdout).not.toContain('\x1b');
+        expect(JSON.parse(json.stdout).status).toBe('failed');
+        const both = project.task(['run', 'mixed'], { NO_COLOR: '1', FORCE_COLOR: '1' });
+        expect(both.stdout + both.stderr).not.toContain('\x1b');
+      } finally {
+        project.remove();
+      }
+    });
   });
 });

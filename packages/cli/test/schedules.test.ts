@@ -1,29 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, Project } from './cli-harness';
+import { bin, Project, type RunningTask } from './cli-harness';
 
-/** A `task scheduler` child process whose output is collected as it arrives. */
-function startScheduler(project: Project, args: string[] = []): { child: ChildProcess; output: () => string; waitFor: (pattern: RegExp, ms?: number) => Promise<string> } {
-  const child = spawn(process.execPath, [bin, 'scheduler', ...args], { cwd: project.dir, env: { ...process.env, NO_COLOR: '1' } });
-  let text = '';
-  child.stdout.on('data', (chunk) => (text += chunk));
-  child.stderr.on('data', (chunk) => (text += chunk));
-  const waitFor = (pattern: RegExp, ms = 15_000) =>
-    new Promise<string>((resolve, reject) => {
-      const started = Date.now();
-      const poll = setInterval(() => {
-        const match = text.match(pattern);
-        if (match) {
-          clearInterval(poll);
-          resolve(match[0]);
-        } else if (Date.now() - started > ms || child.exitCode !== null) {
-          clearInterval(poll);
-          reject(new Error(`timed out waiting for ${pattern}; output so far:\n${text}`));
-        }
-      }, 25);
-    });
-  return { child, output: () => text, waitFor };
+/** A `task scheduler` child process whose output is collected as it arrives (the harness's startTask). */
+function startScheduler(project: Project, args: string[] = []): RunningTask {
+  return project.start(['scheduler', ...args]);
 }
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
@@ -151,7 +133,7 @@ describe('task scheduler', () => {
       await first.waitFor(/tock succeeded/);
       first.child.kill('SIGTERM');
       expect(await exited(first.child)).toBe(0);
-      expect(first.output()).toMatch(/SIGTERM received: stopping\n.*stopped cleanly\n/);
+      expect(first.output()).toMatch(/SIGTERM received: stopping \(waiting up to 30\.00 s for running tasks — send SIGTERM again to force\)\n.*stopped cleanly\n/);
 
       // A new scheduler process restores the schedules from the file.
       const before = ticks(project);

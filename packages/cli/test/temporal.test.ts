@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTemporalBinary, HOW_TO_GET_A_SERVER, startDevServer, type DevServer } from '@cascadence/temporal';
 import { bin, Project } from './cli-harness';
@@ -23,6 +23,27 @@ function flowProject(address: string, taskQueue: string): Project {
     'tasks.mjs': `
       import { defineFlow, defineTask } from '@cascadence/core';
       export const double = defineTask({ name: 'double', run: (_ctx, n) => n * 2 });
+      export const touch = defineTask({ name: 'touch', run: async () => { (await import('node:fs')).writeFileSync(new URL('./touched', import.meta.url), 'ran'); return 'touched'; } });
+      export const slow = defineFlow({
+        name: 'slow',
+        steps: {
+          wait: {
+            run: async (ctx) => {
+              (await import('node:fs')).writeFileSync(new URL('./slow-started', import.meta.url), 'yes');
+              await new Promise((resolve) => { const timer = setTimeout(resolve, 120000); ctx.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }); });
+              return 'done';
+            },
+          },
+        },
+      });
+      export const guarded = defineFlow({
+        name: 'guarded',
+        steps: {
+          first: { task: touch },
+          after: { needs: ['first'], run: () => 'after' },
+          cleanup: { needs: ['first'], when: 'all-done', run: () => 'cleaned' },
+        },
+      });
       export const diamond = defineFlow({
         name: 'diamond',
         steps: {
@@ -148,12 +169,44 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
-  it('task worker stops cleanly on SIGTERM', async () => {
-    const second = startWorker(project, {});
-    await second.ready;
-    second.child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => second.child.once('exit', resolve));
-    expect(code).toBe(0);
-    expect(second.output()).toContain('worker stopped');
+  it('a disabled task as a flow step is skipped with reason disabled, never run, as on the local backend', () => {
+    expect(project.task(['disable', 'touch']).code).toBe(0);
+    try {
+      for (const backend of ['temporal', 'local']) {
+        const { code, stdout, stderr } = project.task(['run', 'guarded', '--backend', backend, '--json']);
+        expect({ backend, code, stderr }).toEqual({ backend, code: 0, stderr: '' });
+        const steps = JSON.parse(stdout).steps;
+        expect({ backend, steps: Object.fromEntries(Object.entries(steps).map(([id, step]: [string, any]) => [id, [step.status, step.skipReason ?? null, step.output ?? null]])) }).toEqual({
+          backend,
+          steps: { first: ['skipped', 'disabled', null], after: ['skipped', 'trigger-rule', null], cleanup: ['succeeded', null, 'cleaned'] },
+        });
+      }
+      expect(existsSync(join(project.dir, 'touched'))).toBe(false);
+    } finally {
+      expect(project.task(['enable', 'touch']).code).toBe(0);
+    }
+  });
+
+  it('Ctrl-C cancels a run on Temporal and exits 130 (issue 15)', async () => {
+    const run = project.start(['run', 'slow', '--backend', 'temporal']);
+    const started = Date.now();
+    while (!existsSync(join(project.dir, 'slow-started')) && Date.now() - started < 60_000 && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(join(project.dir, 'slow-started'))).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await run.exited(60_000)).toBe(130);
+    expect(run.stderr()).toMatch(/^SIGINT received: cancelling flow "slow" — press Ctrl-C again to force$/m);
+    expect(run.stderr()).toMatch(/^error: flow "slow" was cancelled/m);
+  });
+
+  it('task worker stops cleanly on SIGTERM, and on SIGHUP (a closed terminal) too', async () => {
+    for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+      const second = startWorker(project, {});
+      await second.ready;
+      second.child.kill(signal);
+      const code = await new Promise<number | null>((resolve) => second.child.once('exit', resolve));
+      expect({ signal, code }).toEqual({ signal, code: 0 });
+      expect(second.output()).toContain(`${signal} received: stopping`);
+      expect(second.output()).toContain('worker stopped');
+    }
   });
 });

@@ -10,6 +10,10 @@ export interface ExecutionBackend {
   readonly events?: EventBus;
   /** Releases connections or workers. */
   close?(): Promise<void>;
+  /** In-process backends: step code still running, also after a run's result is final (see Engine.stepsInFlight). */
+  stepsInFlight?(): number;
+  /** In-process backends: resolves once `stepsInFlight()` is 0. */
+  whenStepsSettled?(): Promise<void>;
 }
 
 /** The embedded default backend: runs on an `Engine` in this process. */
@@ -23,6 +27,14 @@ export class LocalBackend implements ExecutionBackend, EventSource {
 
   get events(): EventBus {
     return this.engine.events;
+  }
+
+  stepsInFlight(): number {
+    return this.engine.stepsInFlight;
+  }
+
+  whenStepsSettled(): Promise<void> {
+    return this.engine.whenStepsSettled();
   }
 
   run<Output>(runnable: Runnable, input?: unknown, options?: RunOptions): Promise<RunResult<Output>> {

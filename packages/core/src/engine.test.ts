@@ -2,6 +2,7 @@ import { Engine } from './engine';
 import { CancelledError, CascadenceError, ErrorCode, NonRetryableError, TimeoutError } from './errors';
 import { defineFlow } from './flow';
 import { silentLogger } from './logger';
+import { Registry } from './registry';
 import { defineTask } from './task';
 
 const engine = (options: ConstructorParameters<typeof Engine>[0] = {}) => new Engine({ logger: silentLogger, ...options });
@@ -491,5 +492,62 @@ describe('flows that contain themselves', () => {
     expect(indirect?.message).toBe('flow "ping" contains itself: ping -> pong -> ping');
     expect(() => engine.runSync(pong)).toThrow('flow "pong" contains itself: pong -> ping -> pong');
     expect(started).toEqual([]);
+  });
+});
+
+describe('Engine — disabled tasks as flow steps', () => {
+  it('skips the step with reason disabled (root or not, nested flows too); dependants follow their trigger rules', async () => {
+    const ran: string[] = [];
+    const touch = defineTask({ name: 'touch', run: () => void ran.push('touch') });
+    const inner = defineFlow({ name: 'inner', steps: { only: { run: () => void ran.push('inner') } } });
+    const flow = defineFlow({
+      name: 'guarded',
+      steps: {
+        first: { task: 'touch' },
+        after: { needs: ['first'], run: () => 'after' },
+        cleanup: { needs: ['first'], when: 'all-done', run: () => 'cleaned' },
+        nested: { needs: ['cleanup'], task: 'inner' },
+        last: { needs: ['nested'], when: 'all-done', run: () => 'last' },
+      },
+    });
+    const registry = new Registry({ disabled: ['touch', 'inner'] }).add(touch).add(inner).add(flow);
+    const engine = new Engine({ resolver: registry });
+    const skips: string[] = [];
+    engine.events.on('step:skip', (event) => skips.push(`${event.step}:${event.reason}`));
+    const result = await engine.run(flow);
+    expect(ran).toEqual([]);
+    expect(result.status).toBe('succeeded');
+    expect(skips).toEqual(['first:disabled', 'after:trigger-rule', 'nested:disabled']);
+    expect(result.steps.first).toMatchObject({ status: 'skipped', skipReason: 'disabled', attempts: 0 });
+    expect(result.steps.after).toMatchObject({ status: 'skipped', skipReason: 'trigger-rule' });
+    expect(result.steps.cleanup?.output).toBe('cleaned');
+    expect(result.steps.last?.output).toBe('last');
+
+    registry.enable('touch');
+    registry.enable('inner');
+    expect((await engine.run(flow)).steps.first?.status).toBe('succeeded');
+    expect(ran).toEqual(['touch', 'inner']);
+  });
+});
+
+describe('Engine.stepsInFlight', () => {
+  it('counts step code still running after the run was cancelled, until it settles', async () => {
+    const e = engine();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const flow = defineFlow({ name: 'stubborn', steps: { a: { run: () => held }, b: { run: () => held }, c: { run: async () => 1 } } });
+    const controller = new AbortController();
+    const running = e.run(flow, undefined, { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 10));
+    controller.abort(new Error('stop'));
+    expect((await running).status).toBe('cancelled');
+    expect(e.stepsInFlight).toBe(2);
+    let settled = false;
+    const whenSettled = e.whenStepsSettled().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    release();
+    await whenSettled;
+    expect(e.stepsInFlight).toBe(0);
   });
 });

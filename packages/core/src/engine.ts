@@ -63,6 +63,8 @@ export class Engine implements EventSource {
   private readonly logger: Logger;
   private readonly resolver: StepResolver | undefined;
   private readonly prepared = new WeakMap<Runnable, PreparedEntry>();
+  private inFlight = 0;
+  private settledWaiters: Array<() => void> = [];
 
   constructor(options: EngineOptions = {}) {
     this.concurrency = checkConcurrency(options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -89,6 +91,34 @@ export class Engine implements EventSource {
    */
   runSync<Output>(runnable: Task<any, Output, any> | Flow<any, Output>, input?: unknown, options: Omit<RunOptions, 'concurrency'> = {}): RunResult<Output> {
     return this.start(runnable, input, options, true).result as RunResult<Output>;
+  }
+
+  /**
+   * Step functions whose promise has not settled yet, in every run of this engine — including
+   * steps a timeout or cancellation gave up on that ignore `ctx.signal`: a run's result can be
+   * final while its code still runs (what a CLI waits for before it exits).
+   */
+  get stepsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves once `stepsInFlight` is 0. */
+  whenStepsSettled(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  /** @internal a step function returned a promise. */
+  stepPromiseStarted(): void {
+    this.inFlight++;
+  }
+
+  /** @internal that promise settled, whether or not the run still waited for it. */
+  stepPromiseSettled(): void {
+    if (--this.inFlight > 0 || this.settledWaiters.length === 0) return;
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Resolves names and validates processor options of a flow (and its nested flows) without running it. */

@@ -1,4 +1,5 @@
 import { cancelledMessage, timeoutMessage } from './dag/messages';
+import { errorToJson } from './json-safe';
 
 /** Brand shared by every copy of @cascadence/core loaded in one process (`instanceof` is not). */
 const CASCADENCE_ERROR = Symbol.for('cascadence.error');
@@ -50,6 +51,11 @@ export class CascadenceError extends Error {
     this.suggestions = options.suggestions ?? [];
     this.details = options.details ?? {};
     Object.defineProperty(this, CASCADENCE_ERROR, { value: true });
+  }
+
+  /** `JSON.stringify(error)` gives `{ name, message, code, details? }` instead of `{}`; never throws. */
+  toJSON(): Record<string, unknown> {
+    return errorToJson(this);
   }
 
   /** True for errors from any copy of @cascadence/core, optionally with the given code. */

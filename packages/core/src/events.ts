@@ -1,3 +1,4 @@
+import type { SkipReason } from './dag/status';
 import type { RunResult, RunStatus, StepStatus } from './result';
 import type { RunTrigger } from './trigger';
 
@@ -69,7 +70,7 @@ export interface StepRetryEvent extends StepEventBase {
 }
 export interface StepSkipEvent extends Omit<StepEventBase, 'attempt'> {
   type: 'step:skip';
-  reason: 'upstream-failed' | 'trigger-rule' | 'fail-fast';
+  reason: SkipReason;
 }
 
 interface ScheduleEventBase {

@@ -14,6 +14,7 @@ import type { EngineEvent } from './events';
 import { isFlow, type Flow } from './flow';
 import type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 import { decideRetry } from './retry';
+import { SerialisableRunResult } from './run-result';
 import { StepContext } from './step-context';
 import type { RunnablePlan, StepPlan } from './step-plan';
 import type { RunTrigger } from './trigger';
@@ -175,9 +176,18 @@ export class Execution {
           this.stepFailed(i, ctx, error);
         }, ms);
       }
+      // Leaf steps only: a nested flow's own steps are counted where they run.
+      const counted = plan.nested === undefined;
+      if (counted) this.engine.stepPromiseStarted();
       value.then(
-        (output) => this.stepSucceeded(i, ctx, output),
-        (error: unknown) => this.stepFailed(i, ctx, error),
+        (output) => {
+          if (counted) this.engine.stepPromiseSettled();
+          this.stepSucceeded(i, ctx, output);
+        },
+        (error: unknown) => {
+          if (counted) this.engine.stepPromiseSettled();
+          this.stepFailed(i, ctx, error);
+        },
       );
       return;
     }
@@ -330,16 +340,16 @@ export class Execution {
         error = toError(thrown);
       }
     }
-    const result = {
-      runId: this.runId,
-      task: runnable.name,
+    const result: RunResult = new SerialisableRunResult(
+      this.runId,
+      runnable.name,
       status,
       output,
       error,
-      steps: undefined as unknown as Record<string, StepResult>,
-      startedAt: timeOrigin + this.runStartedAt,
-      durationMs: t - this.runStartedAt,
-    } satisfies RunResult;
+      undefined as unknown as Record<string, StepResult>,
+      timeOrigin + this.runStartedAt,
+      t - this.runStartedAt,
+    );
     // Large flows build the per-step record on first read: most callers only look at status and output.
     if (this.state.n <= EAGER_STEP_RESULTS) result.steps = this.stepResults();
     else Object.defineProperty(result, 'steps', {
@@ -374,6 +384,8 @@ export class Execution {
         startedAt: tries > 0 ? timeOrigin + (this.startedAt[i] as number) : undefined,
         durationMs: tries > 0 && ended > 0 ? ended - (this.startedAt[i] as number) : undefined,
       };
+      const skipReason = this.state.skipReasons[i];
+      if (skipReason !== undefined) (steps[ids[i] as string] as StepResult).skipReason = skipReason;
     }
     return steps;
   }
@@ -406,11 +418,16 @@ export class Execution {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
+  try {
+    return (
+      value !== null &&
+      (typeof value === 'object' || typeof value === 'function') &&
+      typeof (value as PromiseLike<unknown>).then === 'function'
+    );
+  } catch {
+    // A revoked Proxy (or a throwing `then` getter) is an output, not a promise.
+    return false;
+  }
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));

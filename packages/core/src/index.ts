@@ -24,6 +24,8 @@ export {
 } from './step-plan';
 export type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 export type { RunTrigger, RunTriggerKind } from './trigger';
+export { createRunResult } from './run-result';
+export type { SkipReason } from './dag/status';
 export {
   EventBus,
   EVENT_TYPES,
@@ -71,7 +73,7 @@ export {
   type ErrorCodeValue,
 } from './errors';
 export { consoleLogger, scopedLogger, silentLogger, type Logger } from './logger';
-export { closestNames, editDistance } from './suggest';
+export { closestNames, didYouMean, editDistance, unknownName } from './suggest';
 export {
   definePlugin,
   isPlugin,
@@ -99,3 +101,4 @@ export {
   type SkippedPlugin,
 } from './plugin-loader';
 export { sanitizeForTerminal, sanitizeLinesForTerminal } from './terminal';
+export { errorToJson, MAX_JSON_DEPTH, toJsonSafe, UNSERIALISABLE_KEY, type JsonSafeProblem } from './json-safe';

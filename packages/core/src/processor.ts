@@ -1,5 +1,6 @@
 import { CascadenceError, ErrorCode } from './errors';
 import { assertValidName, type TaskContext } from './task';
+import { unknownName } from './suggest';
 
 export type OptionType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'string[]' | 'any';
 
@@ -75,7 +76,7 @@ export function validateOptions(schema: OptionsSchema, input: unknown, where: st
   for (const key of Object.keys(given)) {
     if (!(key in schema)) {
       const known = Object.keys(schema);
-      problems.push(`unknown option "${key}" (accepted: ${known.length === 0 ? 'none' : known.join(', ')})`);
+      problems.push(unknownName('option', key, known, `accepted: ${known.length === 0 ? 'none' : known.join(', ')}`).message);
     }
   }
   const out: Record<string, unknown> = {};

@@ -66,7 +66,7 @@ describe('Registry', () => {
 
     const bad = defineFlow({ name: 'bad-options', steps: { say: { uses: 'echo', with: { text: 3, colour: 'red' } } } });
     await expect(engine.run(bad)).rejects.toThrow(
-      'flow "bad-options", step "say": unknown option "colour" (accepted: text, times); option "text" must be a string (got number 3)',
+      'flow "bad-options", step "say": unknown option "colour"; accepted: text, times; option "text" must be a string (got number 3)',
     );
     const picky = defineProcessor({
       name: 'picky',

@@ -2,7 +2,7 @@ import type { ExecutionBackend } from './backend';
 import type { Runnable, StepResolver } from './engine';
 import { CascadenceError, ErrorCode } from './errors';
 import type { Processor } from './processor';
-import { closestNames } from './suggest';
+import { closestNames, unknownName } from './suggest';
 
 export interface RegistryEntry {
   name: string;
@@ -184,7 +184,6 @@ export class Registry implements StepResolver {
     const broken = this.unavailable.get(`${kind}:${name}`);
     if (broken !== undefined) return broken;
     const suggestions = closestNames(name, known);
-    const hint = suggestions.length > 0 ? ` (did you mean "${suggestions[0]}"?)` : '';
     const capability = kind === 'task' ? 'task' : kind;
     const suspects = this.brokenProviders.filter((b) => b.provides.length === 0 || b.provides.includes(capability));
     if (suspects.length > 0 && suggestions.length === 0) {
@@ -195,9 +194,7 @@ export class Registry implements StepResolver {
         { cause: first.error, suggestions: first.error.suggestions, details: { [kind]: name, plugins: suspects.map((s) => s.plugin) } },
       );
     }
-    return new CascadenceError(code, `unknown ${kind} "${name}"${hint}`, {
-      suggestions,
-      details: { [kind]: name, known },
-    });
+    const unknown = unknownName(kind, name, known);
+    return new CascadenceError(code, unknown.message, { suggestions: unknown.suggestions, details: { [kind]: name, known } });
   }
 }

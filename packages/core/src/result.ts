@@ -1,3 +1,5 @@
+import type { SkipReason } from './dag/status';
+
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
 /** `pending` only appears while a run is in progress. */
@@ -13,6 +15,8 @@ export interface StepResult<Output = unknown> {
   startedAt: number | undefined;
   /** From the first attempt's start to the step's end, retry delays included. */
   durationMs: number | undefined;
+  /** For a skipped step: why (`upstream-failed`, `trigger-rule`, `fail-fast`, `disabled`). */
+  skipReason?: SkipReason;
 }
 
 export interface RunResult<Output = unknown> {

@@ -46,6 +46,8 @@ export interface StepPlan {
   when: TriggerRule;
   /** Trigger rule code (dag RULE_*). */
   rule: number;
+  /** The step's task (or nested flow) is disabled: the step is skipped with reason `disabled`. */
+  disabled: boolean;
 }
 
 /** A task or flow with every step planned; nested flows are planned too (see `nestedPlans`). */
@@ -89,13 +91,16 @@ export function planRunnable(runnable: Runnable, options: PlanOptions = {}, pare
   const inside = flowName === undefined ? parents : [...parents, flowName];
   const plans: StepPlan[] = new Array(graph.ids.length);
   const rules: number[] = new Array(graph.ids.length);
+  const disabled: boolean[] = new Array(graph.ids.length);
   for (let i = 0; i < graph.ids.length; i++) {
     const plan = planStep(graph.steps[i] as FlowStep, graph.ids[i] as string, flowName, options);
     if (plan.nested !== undefined) planRunnable(plan.nested, options, inside);
     plans[i] = plan;
     rules[i] = plan.rule;
+    // A lone task is its own single step: whether it may run at all is its runner's check.
+    disabled[i] = flowName !== undefined && plan.disabled;
   }
-  const result: RunnablePlan = { runnable, graph, plans, rules, shape: dagShape(graph.needs, rules, graph.dependants) };
+  const result: RunnablePlan = { runnable, graph, plans, rules, shape: dagShape(graph.needs, rules, graph.dependants, disabled) };
   options.planned?.set(runnable, result);
   return result;
 }
@@ -112,9 +117,11 @@ export function planStep(step: FlowStep, id: string, flowName: string | undefine
   let useFlowInput = step.with === undefined;
   let retry = step.retry;
   let timeoutMs = step.timeoutMs;
+  let disabled = false;
   if (step.task !== undefined) {
     const target = typeof step.task === 'string' ? resolveTask(step.task, where, options) : step.task;
     label = target.name;
+    disabled = options.resolver?.isEnabled !== undefined && !options.resolver.isEnabled(target.name);
     retry ??= target.retry;
     timeoutMs ??= target.timeoutMs;
     if (target.kind === 'flow') {
@@ -148,6 +155,7 @@ export function planStep(step: FlowStep, id: string, flowName: string | undefine
     timeoutMs,
     when,
     rule: RULE_CODES[when],
+    disabled,
   };
 }
 

@@ -33,3 +33,14 @@ export function didYouMean(name: string, known: Iterable<string>): string {
   const [best] = closestNames(name, known, 1);
   return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }
+
+/**
+ * The one wording of "that name is not known", for commands, flags, backends, tasks, processors
+ * and options alike: `unknown flag "--jsn" (did you mean "--json"?); run "task run --help" for the
+ * list`. `then` says where the full list is (or gives it); the suggestions are best first.
+ */
+export function unknownName(kind: string, name: string, known: Iterable<string>, then?: string): { message: string; suggestions: string[] } {
+  const suggestions = closestNames(name, known);
+  const hint = suggestions.length > 0 ? ` (did you mean "${suggestions[0]}"?)` : '';
+  return { message: `unknown ${kind} "${name}"${hint}${then === undefined || then === '' ? '' : `; ${then}`}`, suggestions };
+}

@@ -364,7 +364,7 @@ describe('the ${processor} processor', () => {
       message: 'flow "posts", step "s": option "text" is required (string)',
     });
     await expect(run({ s: { uses: ${p}, with: { text: 'a', times: 2 } } })).rejects.toMatchObject({
-      message: expect.stringContaining('unknown option "times" (accepted: text, repeat, case)'),
+      message: expect.stringContaining('unknown option "times"; accepted: text, repeat, case'),
     });
     await expect(run({ s: { uses: ${p}, with: { text: 'a', case: 'title' } } })).rejects.toMatchObject({
       message: expect.stringContaining('option "case" must be one of "keep", "upper", "lower" (got "title")'),

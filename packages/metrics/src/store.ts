@@ -15,7 +15,7 @@ export const STATUS_SUCCEEDED = 0;
 export const STATUS_FAILED = 1;
 export const STATUS_CANCELLED = 2;
 
-export const SKIP_REASONS = ['upstream-failed', 'trigger-rule', 'fail-fast'] as const;
+export const SKIP_REASONS = ['upstream-failed', 'trigger-rule', 'fail-fast', 'disabled'] as const;
 export const SCHEDULE_SKIP_REASONS = ['overlap', 'disabled', 'paused'] as const;
 
 export type Labels = Record<string, string>;
@@ -36,8 +36,8 @@ export const F_BUCKETS = 4;
 const T_FAILED = 0;
 const T_CANCELLED = 1;
 const T_RETRIES = 2;
-const T_SKIPPED = 3; // three reasons, SKIP_REASONS order
-const TAIL_FIELDS = 6;
+const T_SKIPPED = 3; // one per reason, SKIP_REASONS order
+const TAIL_FIELDS = T_SKIPPED + SKIP_REASONS.length;
 
 /** Count, sum and buckets of a failed or cancelled histogram (rare: kept out of the hot array). */
 export class SideHistogram {

@@ -46,6 +46,7 @@ function toWireStep(plan: StepPlan, needs: readonly number[], planned: ReadonlyM
   };
   if (!plan.useFlowInput) wire.with = plan.input;
   if (plan.timeoutMs !== undefined) wire.timeoutMs = plan.timeoutMs;
+  if (plan.disabled) wire.disabled = true;
   if (plan.nested !== undefined) wire.flow = toWire(planned.get(plan.nested) as RunnablePlan, planned, false);
   return wire;
 }

@@ -100,6 +100,8 @@ export class GraphRun {
     this.shape = dagShape(
       graph.steps.map((step) => step.needs),
       graph.steps.map((step) => RULE_CODES[step.when]),
+      undefined,
+      graph.steps.map((step) => step.disabled === true),
     );
     this.state = new RunState<WireError>(this.shape, spec.options.failFast);
     this.startedAt = new Array(n).fill(undefined);
@@ -427,6 +429,8 @@ export class GraphRun {
       const code = status[i]!;
       const result: WireStepResult = { status: STEP_STATUS_NAMES[code]!, attempts: tries };
       if (code === SUCCEEDED) result.output = outputs[i];
+      const skipReason = this.state.skipReasons[i];
+      if (skipReason !== undefined) result.skipReason = skipReason;
       const error = errors[i];
       if (error !== undefined) result.error = error;
       if (started !== undefined && (tries > 0 || result.status !== 'pending')) {

@@ -1,4 +1,4 @@
-import { CascadenceError, type RunResult, type StepResult } from '@cascadence/core';
+import { CascadenceError, createRunResult, type RunResult, type StepResult } from '@cascadence/core';
 import type { RunSummary, WireError, WireGraph } from './wire';
 
 /** An error that crossed Temporal, rebuilt: CASCADENCE_* codes come back as CascadenceErrors. */
@@ -45,9 +45,10 @@ export function toRunResult<Output>(summary: RunSummary): RunResult<Output> {
       attempts: step.attempts,
       startedAt: step.startedAt,
       durationMs: step.durationMs,
+      ...(step.skipReason !== undefined ? { skipReason: step.skipReason } : {}),
     };
   }
-  return {
+  return createRunResult<Output>({
     runId: summary.runId,
     task: summary.task,
     status: summary.status === 'running' ? 'failed' : summary.status,
@@ -56,7 +57,7 @@ export function toRunResult<Output>(summary: RunSummary): RunResult<Output> {
     steps,
     startedAt: summary.startedAt,
     durationMs: summary.durationMs,
-  };
+  });
 }
 
 /** A summary for runs whose own summary is out of reach (terminated, timed out, oversized). */

@@ -1,3 +1,5 @@
+import type { SkipReason } from '@cascadence/core/dag';
+
 /**
  * The data that travels between the client, the workflow and the worker. Plain JSON only: the
  * workflow sandbox imports this file, so it imports nothing.
@@ -51,6 +53,8 @@ export interface WireStep {
   flow?: WireGraph;
   /** A short step (timeoutMs ≤ localStepMaxTimeoutMs): run as a Temporal local activity. */
   local?: true;
+  /** The step's task is disabled: the workflow skips it (reason `disabled`) and never runs it. */
+  disabled?: true;
 }
 
 export interface WireGraph {
@@ -159,6 +163,7 @@ export interface WireStepResult {
   attempts: number;
   startedAt?: number;
   durationMs?: number;
+  skipReason?: SkipReason;
 }
 
 /** The workflow's result (also the details of its failure, and the state query's answer). */

@@ -1,4 +1,5 @@
 import { NonRetryableError, type OptionsSchema } from '@cascadence/core';
+import type { ResultsSelection } from './env';
 
 export type EnvValue = string | number | boolean | null;
 
@@ -28,6 +29,8 @@ export interface ShellOptions {
   maxOutputBytes?: number;
   /** Pass the outputs of the steps in `needs` as CASCADENCE_RESULT_<STEP> variables. Default true. */
   resultsEnv?: boolean;
+  /** Pass only these needed steps' outputs, and fail if one cannot be passed. Default: every need, skipping what cannot be passed. */
+  results?: string[];
   /** After the command exits, terminate processes it left running in its group. Default true. */
   cleanup?: boolean;
   /** Also log each output line through ctx.log (stdout: info, stderr: warn). Default false. */
@@ -50,6 +53,7 @@ export const shellOptionsSchema: OptionsSchema = {
   stripFinalNewline: { type: 'boolean', default: true, description: 'remove one final newline from stdout and stderr' },
   maxOutputBytes: { type: 'integer', default: DEFAULT_MAX_OUTPUT_BYTES, description: 'bytes kept of stdout and of stderr each' },
   resultsEnv: { type: 'boolean', default: true, description: 'expose outputs of needed steps as CASCADENCE_RESULT_<STEP>' },
+  results: { type: 'string[]', description: 'only these needed steps become CASCADENCE_RESULT_<STEP>; one that cannot be passed fails the step' },
   cleanup: { type: 'boolean', default: true, description: 'terminate processes the command leaves running' },
   echo: { type: 'boolean', default: false, description: 'log output lines through ctx.log' },
 };
@@ -68,7 +72,7 @@ export interface CheckedShellOptions {
   allowFailure: boolean;
   stripFinalNewline: boolean;
   maxOutputBytes: number;
-  resultsEnv: boolean;
+  results: ResultsSelection;
   cleanup: boolean;
   echo: boolean;
 }
@@ -118,6 +122,10 @@ export function checkShellOptions(options: ShellOptions, where: string): Checked
     }
   }
   if (options.input !== undefined && typeof options.input !== 'string') problems.push('option "input" must be a string');
+  if (options.results !== undefined) {
+    if (!Array.isArray(options.results) || !options.results.every((id) => typeof id === 'string')) problems.push('option "results" must be a list of step ids');
+    else if (options.resultsEnv === false) problems.push('option "results" lists steps to pass, but "resultsEnv" is false');
+  }
   if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) problems.push('option "cwd" must be a non-empty string');
   if (problems.length > 0) {
     throw new NonRetryableError(`${where}: ${problems.join('; ')}`, { details: { problems, reason: 'invalid-options' } });
@@ -141,7 +149,7 @@ export function checkShellOptions(options: ShellOptions, where: string): Checked
     allowFailure: options.allowFailure ?? false,
     stripFinalNewline: options.stripFinalNewline ?? true,
     maxOutputBytes,
-    resultsEnv: options.resultsEnv ?? true,
+    results: options.resultsEnv === false ? false : (options.results ?? 'all'),
     cleanup: options.cleanup ?? true,
     echo: options.echo ?? false,
   };

@@ -94,6 +94,7 @@ export async function killProcessTree(pid: number, graceMs: number): Promise<num
     return 1;
   }
   const running = liveGroupMembers(pid).length;
+  if (liveGroups.has(pid)) liveGroups.set(pid, 'stopping');
   if (running === 0 || !signalGroup(pid, 'SIGTERM')) return running;
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
@@ -108,23 +109,23 @@ export async function killProcessTree(pid: number, graceMs: number): Promise<num
   return running;
 }
 
-/** Groups started by this module and not yet finished, terminated if the process exits first. */
-const liveGroups = new Set<number>();
+/**
+ * Groups started by this module and not yet finished, and whether we already asked them to stop.
+ * If the process exits first (the CLI exits once the result is printed, or on a second Ctrl-C),
+ * none of them may outlive it.
+ */
+const liveGroups = new Map<number, 'running' | 'stopping'>();
 let exitHookInstalled = false;
 
 export function trackGroup(pid: number): void {
-  liveGroups.add(pid);
+  liveGroups.set(pid, 'running');
   if (!exitHookInstalled && !isWindows) {
     exitHookInstalled = true;
-    // Best effort: 'exit' handlers must be synchronous, so there is no grace period here.
+    // 'exit' handlers must be synchronous, so there is no grace period here: a group already sent
+    // SIGTERM (a timeout, a cancellation) has had its chance and gets SIGKILL, so a command that
+    // ignores SIGTERM cannot keep running after us; the others get SIGTERM.
     process.once('exit', () => {
-      for (const group of liveGroups) {
-        try {
-          process.kill(-group, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-      }
+      for (const [group, state] of liveGroups) signalGroup(group, state === 'stopping' ? 'SIGKILL' : 'SIGTERM');
     });
   }
 }

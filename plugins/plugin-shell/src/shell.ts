@@ -67,7 +67,12 @@ export function runShell(ctx: TaskContext, options: ShellOptions): Promise<Shell
       );
     }
   }
-  const env = buildEnv(ctx, o.env, o.resultsEnv);
+  let env: NodeJS.ProcessEnv;
+  try {
+    env = buildEnv(ctx, o.env, o.results, where);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 
   return new Promise<ShellResult>((resolvePromise, reject) => {
     let child: ChildProcess;

@@ -12,7 +12,7 @@ export default class Graph extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Graph);
-    const project = await this.project(flags.cwd);
+    const project = await this.project(flags.cwd, args.name);
     this.out(renderGraph(project.registry.get(args.name), flags.format as GraphFormat));
   }
 }

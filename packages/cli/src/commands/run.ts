@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { sanitizeForTerminal, type EngineEvent, type RunResult, type StepStatus } from '@cascadence/core';
+import { sanitizeForTerminal, type EngineEvent, type ExecutionBackend, type JsonSafeProblem, type RunResult, type StepStatus } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
-import { formatDuration, formatRunResult, stepLine, toJson } from '../output';
-import { startRecording } from '../project/history';
+import { formatDuration, formatRunResult, runResultJson, stepLine, toJson, unserialisableWarning } from '../output';
+import { paletteFor, type Palette } from '../colour';
+import { startRecording, type Recording } from '../project/history';
+import { statusLine } from '../status-line';
+import { againToForce, interruptedError, listenForStop, type StopSignal } from '../stop-signals';
 import { isTemporalBackend, runOnTemporal } from '../temporal-run';
 
 /** Larger inputs belong in files the task reads itself, not in a workflow payload. */
@@ -15,7 +18,7 @@ export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
 export default class Run extends BaseCommand {
   static override summary = 'Run a task or flow and print its result';
   static override description =
-    'Runs on the chosen backend (default: the configured one, else local). Exit 0 on success, 1 when the task fails, 2 on usage errors.';
+    'Runs on the chosen backend (default: the configured one, else local). Exit 0 on success, 1 when the task fails, 2 on usage errors, 130 after Ctrl-C (SIGINT), 143 after SIGTERM, 129 after SIGHUP. A second signal exits at once.';
   static override examples = [
     '<%= config.bin %> run example',
     `<%= config.bin %> run example --input '{"name": "Ada"}'`,
@@ -33,11 +36,12 @@ export default class Run extends BaseCommand {
       description: 'Temporal: seconds to wait for a worker to poll the task queue; then the run is terminated (default: keep waiting, saying that no worker polls)',
       min: 0,
     }),
+    'stop-timeout': Flags.integer({ description: 'After Ctrl-C or SIGTERM, milliseconds cancelled steps get to stop before the process exits anyway', default: 10_000, min: 0 }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
-    const project = await this.project(flags.cwd);
+    const project = await this.project(flags.cwd, args.name);
     const runnable = project.registry.getRunnable(args.name);
     const input = readInput(flags.input, flags['input-file'], flags.cwd ?? process.cwd());
     const backend = await project.backend(flags.backend);
@@ -49,45 +53,94 @@ export default class Run extends BaseCommand {
 
     const recording = await startRecording(project, backend);
     const runId = randomUUID();
+    const what = `${runnable.kind} "${runnable.name}"`;
+    // On Temporal, step lines come from the workflow's state query (temporal-run.ts), not from events.
     const temporal = isTemporalBackend(backend) ? backend : undefined;
-    const progress = !flags.json && runnable.kind === 'flow' && temporal === undefined && backend.events !== undefined ? new Progress(runnable.name, runId) : undefined;
+    const progress =
+      !flags.json && runnable.kind === 'flow' && temporal === undefined && backend.events !== undefined ? new Progress(runnable.name, runId, paletteFor(process.stdout)) : undefined;
     const stepsShown = progress !== undefined || (temporal !== undefined && !flags.json && runnable.kind === 'flow');
     const detach = progress === undefined ? undefined : backend.events?.onAny((event) => progress.on(event));
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let result: RunResult;
-    try {
-      result =
-        temporal === undefined
-          ? await backend.run(runnable, input, { signal: controller.signal, runId, trigger: { kind: 'cli' } })
-          : await runOnTemporal(temporal, runnable, input, {
-              runId,
-              trigger: { kind: 'cli' },
-              signal: controller.signal,
-              progress: stepsShown,
-              waitForWorkerMs: flags['wait-for-worker'] === undefined ? undefined : flags['wait-for-worker'] * 1000,
-              note: (line) => process.stderr.write(`${line}\n`),
-              print: (line) => process.stdout.write(`${line}\n`),
-            });
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      detach?.();
-      progress?.done();
-      await metrics?.close();
-      await recording.close();
-      await backend.close?.();
-    }
 
-    if (flags.json) this.outRaw(toJson(result));
-    else this.out(formatRunResult(result, stepsShown ? 'task' : runnable.kind));
-    if (result.status !== 'succeeded') {
+    // First stop signal: cancel the run (steps get ctx.signal). A second one: stop waiting, exit now
+    // (the shell plugin kills the process groups of its commands when the process exits).
+    const controller = new AbortController();
+    let stoppedBy: StopSignal | undefined;
+    const signals = listenForStop(
+      (signal) => {
+        stoppedBy = signal;
+        notice(`${signal} received: cancelling ${sanitizeForTerminal(what)} — ${againToForce(signal)}`);
+        controller.abort(new Error(`interrupted by ${signal}`));
+      },
+      (signal) => `${what} was interrupted by ${signal}; forced to exit without waiting for its steps to stop`,
+      notice,
+    );
+    const { forced } = signals;
+    try {
+      let result: RunResult;
+      try {
+        const running =
+          temporal === undefined
+            ? backend.run(runnable, input, { signal: controller.signal, runId, trigger: { kind: 'cli' } })
+            : runOnTemporal(temporal, runnable, input, {
+                runId,
+                trigger: { kind: 'cli' },
+                signal: controller.signal,
+                progress: stepsShown,
+                waitForWorkerMs: flags['wait-for-worker'] === undefined ? undefined : flags['wait-for-worker'] * 1000,
+                note: notice,
+                print: (line) => process.stdout.write(`${line}\n`),
+              });
+        result = await Promise.race([running, forced]);
+      } finally {
+        detach?.();
+        progress?.done();
+      }
+      await Promise.race([closeAll(metrics, recording, backend), forced]);
+
+      const problems: JsonSafeProblem[] = [];
+      if (flags.json) this.outRaw(toJson(runResultJson(result), problems));
+      // Every untrusted part is escaped where it is formatted; the colour codes are ours.
+      else this.outRaw(formatRunResult(result, stepsShown ? 'task' : runnable.kind, problems, paletteFor(process.stdout)));
+      const warning = unserialisableWarning(what, problems);
+      if (warning !== '') process.stderr.write(`${warning}\n`);
+
+      // Cancelled steps that ignore ctx.signal (or a shell command in its kill grace) are still running.
+      const still = stoppedBy === undefined ? 0 : (backend.stepsInFlight?.() ?? 0);
+      if (stoppedBy !== undefined && still > 0 && backend.whenStepsSettled !== undefined) {
+        const limit = flags['stop-timeout'];
+        notice(`waiting up to ${formatDuration(limit)} for ${still} step${still === 1 ? '' : 's'} to stop — ${againToForce(stoppedBy)}`);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)));
+        try {
+          await Promise.race([backend.whenStepsSettled(), deadline, forced]);
+        } finally {
+          clearTimeout(timer);
+        }
+        const left = backend.stepsInFlight?.() ?? 0;
+        if (left > 0) notice(`${left} step${left === 1 ? '' : 's'} still running after ${formatDuration(limit)}: exiting anyway`);
+      }
+
+      if (result.status === 'succeeded') return;
       const why = result.error?.message ?? result.status;
-      throw new CliError(CliErrorCode.TASK_FAILED, `${runnable.kind} "${runnable.name}" ${result.status}: ${why}`);
+      // The error usually names the run already (`flow "x" was cancelled: ...`): do not say it twice.
+      const message = why.startsWith(what) ? why : `${what} ${result.status}: ${why}`;
+      if (result.status === 'cancelled' && stoppedBy !== undefined) throw interruptedError(stoppedBy, message);
+      throw new CliError(CliErrorCode.TASK_FAILED, message);
+    } finally {
+      signals.close();
     }
   }
+}
+
+/** A line on stderr about the process itself, kept clear of the live status line. */
+function notice(line: string): void {
+  statusLine.above(() => process.stderr.write(`${line}\n`));
+}
+
+async function closeAll(metrics: { close(): Promise<void> } | undefined, recording: Recording, backend: ExecutionBackend): Promise<void> {
+  await metrics?.close();
+  await recording.close();
+  await backend.close?.();
 }
 
 function readInput(inline: string | undefined, file: string | undefined, cwd: string): unknown {
@@ -134,14 +187,13 @@ async function startMetrics(port: number, host: string | undefined, backend: { e
 
 /** Step progress of one flow: a live status line on a terminal, one plain line per step otherwise. */
 class Progress {
-  private readonly tty = process.stdout.isTTY === true;
   private readonly running = new Set<string>();
   private readonly attempts = new Map<string, number>();
-  private drawn = false;
 
   constructor(
     private readonly flow: string,
     private readonly runId: string,
+    private readonly palette: Palette,
   ) {}
 
   on(event: EngineEvent): void {
@@ -162,7 +214,7 @@ class Progress {
         this.print(`  ↻ ${sanitizeForTerminal(event.step)} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${sanitizeForTerminal(event.error.message)}`);
         break;
       case 'step:skip':
-        this.print(stepLine(event.step, { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0 }) + ` (${event.reason})`);
+        this.print(stepLine(event.step, { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0, skipReason: event.reason }, this.palette));
         break;
       default:
         return;
@@ -171,25 +223,23 @@ class Progress {
   }
 
   done(): void {
-    if (this.tty && this.drawn) process.stdout.write('\r\x1b[K');
+    statusLine.clear();
   }
 
   private finish(step: string, status: StepStatus, durationMs: number, error: Error | undefined): void {
     this.running.delete(step);
-    this.print(stepLine(step, { status, durationMs, error, attempts: this.attempts.get(step) ?? 1 }));
+    this.print(stepLine(step, { status, durationMs, error, attempts: this.attempts.get(step) ?? 1 }, this.palette));
   }
 
   private print(line: string): void {
-    if (this.tty && this.drawn) process.stdout.write('\r\x1b[K');
+    statusLine.clear();
     process.stdout.write(`${line}\n`);
-    this.drawn = false;
   }
 
   private redraw(): void {
-    if (!this.tty || this.running.size === 0) return;
+    if (this.running.size === 0) return;
     const names = [...this.running];
     const shown = names.slice(0, 5).map((name) => sanitizeForTerminal(name)).join(', ') + (names.length > 5 ? ` +${names.length - 5}` : '');
-    process.stdout.write(`\r\x1b[K  … running: ${shown}`);
-    this.drawn = true;
+    statusLine.draw(`  … running: ${shown}`);
   }
 }

@@ -5,11 +5,12 @@ import { formatDuration } from '../output';
 import { startRecording } from '../project/history';
 import { stderrLogger } from '../project/project';
 import { watchDisabled } from '../project/task-state';
+import { againToForce, interruptedError, listenForStop, type StopSignal } from '../stop-signals';
 
 export default class Scheduler extends BaseCommand {
-  static override summary = 'Run the schedules in the foreground until SIGINT or SIGTERM';
+  static override summary = 'Run the schedules in the foreground until SIGINT, SIGTERM or SIGHUP';
   static override description =
-    'Fires every schedule in schedules.yml on the chosen backend; edits made meanwhile with `task schedule`, `task unschedule`, `task disable` are picked up without a restart. On SIGINT/SIGTERM it stops firing, lets running tasks finish (up to --stop-timeout), and exits 0.';
+    'Fires every schedule in schedules.yml on the chosen backend; edits made meanwhile with `task schedule`, `task unschedule`, `task disable` are picked up without a restart. On SIGINT, SIGTERM or SIGHUP it stops firing and lets running tasks finish (up to --stop-timeout): exit 0 when they all did; 130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP) when some were aborted at the deadline or a second signal forced the exit.';
   static override examples = ['<%= config.bin %> scheduler', '<%= config.bin %> scheduler --metrics-port 9000'];
   static override flags = {
     backend: Flags.string({ description: 'Backend that runs the fired tasks (default: the configured one, else local)' }),
@@ -59,19 +60,31 @@ export default class Scheduler extends BaseCommand {
     log(`scheduler started with ${jobs.length} schedule${jobs.length === 1 ? '' : 's'} from ${project.schedulesPath} on backend ${backend.name}`);
     for (const job of jobs) log(`  ${safe(job.task)} "${safe(job.cron)}" (${safe(job.timezone)}) next ${job.nextRun?.toISOString() ?? 'never'}${job.paused ? ' paused' : ''}`);
 
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      const onSignal = (name: NodeJS.Signals) => {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-        resolve(name);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
-    log(`${signal} received: stopping`);
-    const stopped = await scheduler.stop({ timeoutMs: flags['stop-timeout'] });
-    await closeMetrics();
-    await recording.close();
-    log(stopped.aborted ? `stopped; ${stopped.stillRunning} run(s) were aborted at the deadline` : 'stopped cleanly');
+    // First stop signal: stop firing and let running tasks finish (up to --stop-timeout); a second
+    // one exits at once. The process exits when this command returns, whatever the tasks left behind.
+    let stopRequested: (signal: StopSignal) => void = () => {};
+    const requested = new Promise<StopSignal>((resolve) => (stopRequested = resolve));
+    const signals = listenForStop(
+      (signal) => stopRequested(signal),
+      (signal) => `scheduler forced to exit by a second ${signal}; running tasks were abandoned`,
+      log,
+    );
+    const { forced } = signals;
+    try {
+      const signal = await requested;
+      log(`${signal} received: stopping (waiting up to ${formatDuration(flags['stop-timeout'])} for running tasks — ${againToForce(signal)})`);
+      const stopped = await Promise.race([scheduler.stop({ timeoutMs: flags['stop-timeout'] }), forced]);
+      await Promise.race([closeMetrics(), forced]);
+      await Promise.race([recording.close(), forced]);
+      if (stopped.aborted) {
+        const left = stopped.stillRunning > 0 ? `; ${stopped.stillRunning} still running, left behind` : '';
+        const message = `stopped; running tasks were aborted at the ${formatDuration(flags['stop-timeout'])} deadline${left}`;
+        log(message);
+        throw interruptedError(signal, `scheduler ${message}`);
+      }
+      log('stopped cleanly');
+    } finally {
+      signals.close();
+    }
   }
 }

@@ -3,12 +3,14 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { toJson } from '../output';
 import { SCHEDULE_BACKENDS, formatTemporalSchedules, listTemporalSchedules } from '../temporal-schedules';
+import { formatInZone } from '../zoned-time';
 
 export default class Schedules extends BaseCommand {
   static override summary = 'List the schedules in schedules.yml with their next and last runs';
   static override examples = ['<%= config.bin %> schedules', '<%= config.bin %> schedules --json'];
   static override flags = {
-    json: Flags.boolean({ description: 'Print an array of { task, cron, timezone, nextRun, lastRun, paused, known, enabled } (temporal: { task, cron, timezone, nextRun, paused, overlap, catchupWindowMs, jitterMs, scheduleId, runs, known })' }),
+    json: Flags.boolean({ description: 'Print an array of { task, cron, timezone, nextRun, lastRun, paused, known, enabled } (times as ISO-8601 UTC; temporal: { task, cron, timezone, nextRun, paused, overlap, catchupWindowMs, jitterMs, scheduleId, runs, known })' }),
+    utc: Flags.boolean({ description: "Show next and last runs in UTC instead of each schedule's own zone" }),
     backend: Flags.string({ description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)', options: [...SCHEDULE_BACKENDS] }),
   };
 
@@ -60,14 +62,23 @@ export default class Schedules extends BaseCommand {
       this.out(`no schedules in ${sanitizeForTerminal(project.schedulesPath)}`);
       return;
     }
-    // Keys and values of schedules.yml are untrusted text: escape control characters.
-    const shown = rows.map((r) => ({ ...r, task: sanitizeForTerminal(r.task), cron: sanitizeForTerminal(r.cron), timezone: sanitizeForTerminal(r.timezone) }));
-    const width = Math.max(...shown.map((r) => r.task.length));
-    const cronWidth = Math.max(...shown.map((r) => r.cron.length + 2));
+    // Keys and values of schedules.yml are untrusted text: escape control characters. Times are
+    // shown in each schedule's own zone (with its offset), or in UTC with --utc.
+    const when = (iso: string | null, zone: string): string => (iso === null ? '-' : formatInZone(new Date(iso), flags.utc ? 'UTC' : zone));
+    const shown = rows.map((r) => ({
+      ...r,
+      task: sanitizeForTerminal(r.task),
+      cron: `"${sanitizeForTerminal(r.cron)}"`,
+      timezone: sanitizeForTerminal(r.timezone),
+      next: r.paused ? 'paused' : when(r.nextRun, r.timezone),
+      last: when(r.lastRun, r.timezone),
+    }));
+    const width = (key: 'task' | 'cron' | 'timezone' | 'next') => Math.max(...shown.map((r) => r[key].length));
+    const [taskWidth, cronWidth, zoneWidth, nextWidth] = [width('task'), width('cron'), width('timezone'), width('next')];
     for (const r of shown) {
-      const notes = [r.paused ? 'paused' : '', r.known ? '' : 'unknown task', r.enabled ? '' : 'disabled'].filter(Boolean).join(', ');
+      const notes = [r.known ? '' : 'unknown task', r.enabled ? '' : 'disabled'].filter(Boolean).join(', ');
       this.out(
-        `${r.task.padEnd(width)}  ${`"${r.cron}"`.padEnd(cronWidth)}  ${r.timezone}  next ${r.nextRun ?? '-'}  last ${r.lastRun ?? '-'}${notes ? `  (${notes})` : ''}`,
+        `${r.task.padEnd(taskWidth)}  ${r.cron.padEnd(cronWidth)}  ${r.timezone.padEnd(zoneWidth)}  next ${r.next.padEnd(nextWidth)}  last ${r.last}${notes ? `  (${notes})` : ''}`,
       );
     }
   }

@@ -2,9 +2,10 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { routeTemporalLogsToStderr, verboseFlagDescription } from '../temporal-logs';
 import { DEFAULT_TASK_QUEUE } from '../project/project';
+import { againToForce, listenForStop } from '../stop-signals';
 
 export default class Worker extends BaseCommand {
-  static override summary = "Run a Temporal worker for this project's tasks and flows until SIGINT or SIGTERM";
+  static override summary = "Run a Temporal worker for this project's tasks and flows until SIGINT, SIGTERM or SIGHUP";
   static override description =
     'Polls the task queue that `task run --backend temporal` uses and runs each step of the project\'s tasks, flows and processors. Address, namespace and queue come from the config (temporal: { address, namespace, taskQueue }) or TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE.';
   static override examples = ['<%= config.bin %> worker', 'TEMPORAL_ADDRESS=temporal.internal:7233 <%= config.bin %> worker --task-queue reports'];
@@ -28,7 +29,20 @@ export default class Worker extends BaseCommand {
       ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
     });
     this.out(`worker polling task queue "${taskQueue}" with ${project.registry.list().length} tasks and flows (Ctrl-C to stop)`);
-    await worker.run();
+    // SIGHUP (terminal closed) stops the worker like SIGINT/SIGTERM; a second signal exits at once.
+    const signals = listenForStop(
+      (signal) => {
+        this.out(`${signal} received: stopping (running steps get their grace time — ${againToForce(signal)})`);
+        void worker.shutdown();
+      },
+      (signal) => `worker forced to exit by a second ${signal}; running steps were abandoned`,
+      (line) => this.out(line),
+    );
+    try {
+      await Promise.race([worker.run(), signals.forced]);
+    } finally {
+      signals.close();
+    }
     this.out('worker stopped');
   }
 }

@@ -4,6 +4,7 @@ import { format } from 'node:util';
 import {
   CascadenceError,
   Engine,
+  ErrorCode,
   flowFromSpec,
   isFlow,
   isTask,
@@ -16,9 +17,11 @@ import {
   type Logger,
   type PluginLoadResult,
   type Runnable,
+  unknownName,
 } from '@cascadence/core';
 import { exampleTask } from '../example-task';
 import { CliError, CliErrorCode } from '../errors';
+import { statusLine } from '../status-line';
 import { loadConfig, type CascadenceConfig, type PluginsConfig } from './config';
 import { importFile } from './import-file';
 import { parseJsonStrict } from './json';
@@ -37,8 +40,19 @@ export interface Project {
   taskStateFile: string;
   schedulesPath: string;
   engine: Engine;
+  /** Flow files that could not be read: listed by `task list`, their error raised only when the flow is used. */
+  brokenFlows: BrokenFlow[];
   /** The backend called `name` (default: the configured one, else `local`). */
   backend(name?: string): Promise<ExecutionBackend>;
+}
+
+/** A flow file that does not parse or does not describe a valid flow. */
+export interface BrokenFlow {
+  /** The flow's `name:` when it could be read, else the file name without its extension. */
+  name: string;
+  /** Relative to the project. */
+  file: string;
+  error: CascadenceError;
 }
 
 export interface LoadProjectOptions {
@@ -48,6 +62,8 @@ export interface LoadProjectOptions {
   warn?: (line: string) => void;
   /** `--config`: use this file, without searching or ownership checks. */
   configFile?: string;
+  /** The task or flow the command is about to use: if its flow file is broken, its error is raised then, not also warned about. */
+  using?: string;
 }
 
 /** Everything a command needs to know about the project in `cwd`. */
@@ -94,9 +110,23 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     }
   }
 
+  // One broken flow file must not stop commands that do not need it: it is reported once, and
+  // using its flow raises its error (file, line and column).
+  const brokenFlows: BrokenFlow[] = [];
   for (const path of flowFiles(config, dir)) {
-    addOrExplain(registry, await readFlowFile(path, dir), relative(dir, path));
+    let flow: Runnable;
+    try {
+      flow = await readFlowFile(path, dir);
+    } catch (error) {
+      if (!CascadenceError.isInstance(error)) throw error;
+      const broken: BrokenFlow = { name: flowNameOf(path, error), file: relative(dir, path) || path, error };
+      brokenFlows.push(broken);
+      if (broken.name !== options.using) warn(`warning: ${sanitizeForTerminal(error.message)} — flow "${sanitizeForTerminal(broken.name)}" is unavailable until the file is fixed`);
+      continue;
+    }
+    addOrExplain(registry, flow, relative(dir, path));
   }
+  for (const broken of brokenFlows) if (!registry.has(broken.name)) registry.markUnavailable('task', broken.name, broken.error);
 
   // The built-in example yields its name to anything the project defines.
   if (!registry.has(exampleTask.name)) registry.add(exampleTask, 'builtin');
@@ -114,12 +144,22 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     taskStateFile,
     schedulesPath: resolve(dir, config.schedules ?? 'schedules.yml'),
     engine,
+    brokenFlows,
     backend: async (name) => {
       const wanted = name ?? config.backend ?? 'local';
       if (wanted === 'temporal' && registry.sourceOf('backend', 'temporal') === undefined) {
         registry.addBackend(await temporalBackend(config, registry), '@cascadence/temporal');
       }
-      return registry.getBackend(wanted);
+      try {
+        return registry.getBackend(wanted);
+      } catch (error) {
+        // A plain unknown name (not a plugin that failed to load): `temporal` is loaded only when
+        // asked for, but is always available, so the list names it too.
+        if (!CascadenceError.isInstance(error, ErrorCode.UNKNOWN_BACKEND) || error.cause !== undefined) throw error;
+        const known = [...new Set([...registry.backends().map((b) => b.name), 'temporal'])].sort();
+        const { message, suggestions } = unknownName('backend', wanted, known, `available: ${known.join(', ')}`);
+        throw new CliError(ErrorCode.UNKNOWN_BACKEND, message, undefined, { suggestions });
+      }
     },
   };
 }
@@ -142,7 +182,8 @@ async function temporalBackend(config: CascadenceConfig, registry: Registry): Pr
 
 /** Log lines of tasks, the engine and the scheduler, on stderr with control characters escaped (newlines kept). */
 const toStderr = (message: unknown, args: unknown[]): void => {
-  process.stderr.write(`${sanitizeLinesForTerminal(format(message, ...args))}\n`);
+  const line = `${sanitizeLinesForTerminal(format(message, ...args))}\n`;
+  statusLine.above(() => process.stderr.write(line));
 };
 
 export const stderrLogger: Logger = {
@@ -204,28 +245,38 @@ function flowFiles(config: CascadenceConfig, dir: string): string[] {
   return [...files];
 }
 
+/** The name a broken flow file was meant to give its flow: its `name:` if readable, else the file's base name. */
+function flowNameOf(path: string, error: CascadenceError): string {
+  const declared = error.details.flowName;
+  return typeof declared === 'string' && declared !== '' ? declared : basename(path).replace(/\.(ya?ml|json)$/, '');
+}
+
 /** A YAML or JSON flow file; every error names the file, and for YAML the line and column. */
 export async function readFlowFile(path: string, dir: string): Promise<Runnable> {
   const shown = relative(dir, path) || path;
   const text = readFileSync(path, 'utf8');
   if (path.endsWith('.json')) {
     const data = parseJsonStrict(text, shown);
-    return wrapSpecErrors(() => flowFromSpec(data, shown), () => '');
+    return wrapSpecErrors(data, () => flowFromSpec(data, shown), () => '');
   }
   const parsed = await parseYaml(text, shown);
   const data = parsed.toJS();
   return wrapSpecErrors(
+    data,
     () => flowFromSpec(data, shown),
     (error) => parsed.positionOf((error.details.path as Array<string | number> | undefined) ?? []),
   );
 }
 
-function wrapSpecErrors(build: () => Runnable, position: (error: CascadenceError) => string): Runnable {
+function wrapSpecErrors(data: unknown, build: () => Runnable, position: (error: CascadenceError) => string): Runnable {
   try {
     return build();
   } catch (error) {
     if (!CascadenceError.isInstance(error)) throw error;
-    throw new CliError(error.code, `${error.message}${position(error)}`, undefined, { details: error.details });
+    const name = typeof data === 'object' && data !== null ? (data as { name?: unknown }).name : undefined;
+    throw new CliError(error.code, `${error.message}${position(error)}`, undefined, {
+      details: { ...error.details, ...(typeof name === 'string' ? { flowName: name } : {}) },
+    });
   }
 }
 

@@ -40,10 +40,17 @@ export interface DagShape {
   readonly needCounts: readonly number[];
   /** Steps that need nothing, in declaration order. */
   readonly roots: readonly number[];
+  /** disabled[i]: step i's task is disabled, so the step is skipped (reason `disabled`) instead of started. */
+  readonly disabled: readonly boolean[] | undefined;
 }
 
 /** Builds a DagShape from `needs` lists and rule codes (dependants are derived, or given). */
-export function dagShape(needs: readonly (readonly number[])[], rules: ArrayLike<number>, dependants?: readonly (readonly number[])[]): DagShape {
+export function dagShape(
+  needs: readonly (readonly number[])[],
+  rules: ArrayLike<number>,
+  dependants?: readonly (readonly number[])[],
+  disabled?: readonly boolean[],
+): DagShape {
   let deps = dependants;
   if (deps === undefined) {
     const built: number[][] = needs.map(() => []);
@@ -55,7 +62,7 @@ export function dagShape(needs: readonly (readonly number[])[], rules: ArrayLike
   const needCounts = needs.map((own) => own.length);
   const roots: number[] = [];
   for (let i = 0; i < needs.length; i++) if (needCounts[i] === 0) roots.push(i);
-  return { needs, dependants: deps, rules, needCounts, roots };
+  return { needs, dependants: deps, rules, needCounts, roots, disabled: disabled?.includes(true) ? disabled : undefined };
 }
 
 /** What the state machine tells its driver while it decides. */
@@ -78,6 +85,8 @@ export class RunState<E> {
   readonly attempts: number[];
   readonly outputs: unknown[];
   readonly errors: Array<E | undefined>;
+  /** Why each skipped step was skipped (undefined for steps that were not). */
+  readonly skipReasons: Array<SkipReason | undefined> = [];
   /** Steps started and not yet ended. */
   running = 0;
   /** Steps in a final state. */
@@ -130,7 +139,23 @@ export class RunState<E> {
   /** Queues the steps that need nothing, in declaration order (after any released by `reuse`). */
   seed(): void {
     const roots = this.shape.roots;
-    this.ready = this.ready === undefined ? roots.slice() : roots.concat(this.ready);
+    // Steps `reuse` released are already queued: the roots go first.
+    const released = this.ready;
+    const disabled = this.shape.disabled;
+    if (disabled === undefined) {
+      this.ready = released === undefined ? roots.slice() : roots.concat(released);
+      return;
+    }
+    this.ready = [];
+    for (const root of roots) {
+      if (disabled[root] === true && this.status[root] === PENDING) {
+        this.skip(root, 'disabled');
+        this.release(root);
+      } else {
+        this.ready.push(root);
+      }
+    }
+    if (released !== undefined) for (const i of released) this.ready.push(i);
   }
 
   /**
@@ -324,7 +349,10 @@ export class RunState<E> {
         const rule = rules[d];
         const anyFailed = ended >= FAILED_NEED;
         const runIt = rule === RULE_ALL_SUCCEEDED ? ended === 0 : rule === RULE_ALL_DONE || anyFailed;
-        if (runIt) {
+        if (runIt && this.shape.disabled?.[d] === true) {
+          this.skip(d, 'disabled');
+          stack.push(d);
+        } else if (runIt) {
           this.queue(d);
         } else {
           this.skip(d, anyFailed ? 'upstream-failed' : 'trigger-rule');
@@ -335,8 +363,10 @@ export class RunState<E> {
   }
 
   private skip(i: number, reason: SkipReason): void {
-    // Skipped because something upstream failed counts as failed for any-failed handlers downstream.
-    this.status[i] = reason === 'trigger-rule' ? SKIPPED : SKIPPED_UPSTREAM;
+    // Skipped because something upstream failed counts as failed for any-failed handlers downstream;
+    // a disabled step is skipped on purpose, like a trigger rule.
+    this.status[i] = reason === 'trigger-rule' || reason === 'disabled' ? SKIPPED : SKIPPED_UPSTREAM;
+    this.skipReasons[i] = reason;
     this.settled++;
     this.observer?.stepSkipped?.(i, reason);
   }

@@ -22,5 +22,8 @@ export const RULE_ANY_FAILED = 2;
 /** Trigger rule name → code; the names are FlowStep's `when`. */
 export const RULE_CODES = Object.freeze({ 'all-succeeded': RULE_ALL_SUCCEEDED, 'all-done': RULE_ALL_DONE, 'any-failed': RULE_ANY_FAILED });
 
-/** Why a step did not run. */
-export type SkipReason = 'upstream-failed' | 'trigger-rule' | 'fail-fast';
+/**
+ * Why a step did not run. `disabled`: its task is disabled (`task disable`) — a disabled task never
+ * runs, and the step's dependants follow their trigger rules as after any other skipped step.
+ */
+export type SkipReason = 'upstream-failed' | 'trigger-rule' | 'fail-fast' | 'disabled';
