@@ -30,6 +30,8 @@ export interface RunOptions {
   failFast?: boolean;
   /** Use this run id instead of a new random UUID. */
   runId?: string;
+  /** What started the run (`cli`, `schedule`, `api`, ...): reported in `run:start` and by tracing. */
+  trigger?: string;
 }
 
 const DEFAULT_CONCURRENCY = 16;
@@ -105,6 +107,7 @@ export class Engine implements EventSource {
         failFast: options.failFast ?? this.failFast,
         signal: options.signal,
         sync,
+        trigger: options.trigger,
       },
       undefined,
     );
@@ -113,15 +116,16 @@ export class Engine implements EventSource {
   }
 
   /** @internal a nested flow's run, inside its parent's (same run id, the step's signal). */
-  startNested(flow: Flow, input: unknown, settings: Execution['settings'], parent: Execution): Execution {
-    const execution = new Execution(this, this.plan(flow), input, settings, parent);
+  startNested(flow: Flow, input: unknown, settings: Execution['settings'], parent: Execution, parentTraceScope: unknown): Execution {
+    const execution = new Execution(this, this.plan(flow), input, settings, parent, parentTraceScope);
     execution.begin();
     return execution;
   }
 
   /** @internal */
-  loggerFor(flow: string | undefined, step: string): Logger {
-    return scopedLogger(this.logger, flow === undefined ? step : `${flow}/${step}`);
+  loggerFor(flow: string | undefined, step: string, tag?: string): Logger {
+    const scope = flow === undefined ? step : `${flow}/${step}`;
+    return scopedLogger(this.logger, tag === undefined ? scope : `${scope} ${tag}`);
   }
 
   private plan(runnable: Runnable): RunnablePlan {

@@ -45,6 +45,7 @@ export {
   type StepStartEvent,
   type StepSuccessEvent,
 } from './events';
+export type { RunTracer } from './run-tracer';
 export { Registry, type RegistryEntry, type RegistryOptions } from './registry';
 export { LocalBackend, type ExecutionBackend } from './backend';
 export {

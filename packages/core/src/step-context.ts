@@ -10,6 +10,9 @@ export class StepContext implements TaskContext {
   private controller: AbortController | undefined;
   private cachedResults: Record<string, unknown> | undefined;
   private cachedLog: Logger | undefined;
+  /** The attempt's scope from the run's tracer, and what it adds to log lines; undefined when not traced. */
+  traceScope: unknown = undefined;
+  logTag: string | undefined = undefined;
 
   constructor(
     private readonly execution: Execution,
@@ -41,7 +44,7 @@ export class StepContext implements TaskContext {
   }
 
   get log(): Logger {
-    return (this.cachedLog ??= this.execution.engine.loggerFor(this.execution.flowName, this.plan.id));
+    return (this.cachedLog ??= this.execution.engine.loggerFor(this.execution.flowName, this.plan.id, this.logTag));
   }
 
   get results(): Record<string, unknown> {
