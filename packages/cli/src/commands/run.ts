@@ -6,6 +6,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
 import { formatDuration, formatRunResult, stepLine, toJson } from '../output';
+import { startCommandTracing } from '../tracing';
 
 /** Larger inputs belong in files the task reads itself, not in a workflow payload. */
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
@@ -40,6 +41,7 @@ export default class Run extends BaseCommand {
     const metricsPort = flags['metrics-port'] ?? undefined;
     const metricsHost = flags['metrics-host'] ?? project.config.metrics?.host;
     const metrics = metricsPort === undefined ? undefined : await startMetrics(metricsPort, metricsHost, backend);
+    const tracing = await startCommandTracing([backend]);
 
     const runId = randomUUID();
     const progress = !flags.json && runnable.kind === 'flow' && backend.events !== undefined ? new Progress(runnable.name, runId) : undefined;
@@ -50,13 +52,14 @@ export default class Run extends BaseCommand {
     process.once('SIGTERM', onSignal);
     let result: RunResult;
     try {
-      result = await backend.run(runnable, input, { signal: controller.signal, runId });
+      result = await backend.run(runnable, input, { signal: controller.signal, runId, trigger: 'cli' });
     } finally {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
       detach?.();
       progress?.done();
       await metrics?.close();
+      await tracing?.close();
       await backend.close?.();
     }
 

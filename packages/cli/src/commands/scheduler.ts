@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { formatDuration } from '../output';
 import { stderrLogger } from '../project/project';
+import { runsTriggeredBy, startCommandTracing } from '../tracing';
 import { watchDisabled } from '../project/task-state';
 
 export default class Scheduler extends BaseCommand {
@@ -20,7 +21,7 @@ export default class Scheduler extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Scheduler);
     const project = await this.project(flags.cwd);
-    const backend = await project.backend(flags.backend);
+    const backend = runsTriggeredBy('schedule', await project.backend(flags.backend));
     const { CronScheduler } = await import('@cascadence/scheduler-cron');
     const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${sanitizeLinesForTerminal(line)}\n`);
     const safe = sanitizeForTerminal;
@@ -52,6 +53,7 @@ export default class Scheduler extends BaseCommand {
       };
     }
 
+    const tracing = await startCommandTracing([backend]);
     scheduler.start();
     const jobs = scheduler.jobs();
     log(`scheduler started with ${jobs.length} schedule${jobs.length === 1 ? '' : 's'} from ${project.schedulesPath} on backend ${backend.name}`);
@@ -69,6 +71,7 @@ export default class Scheduler extends BaseCommand {
     log(`${signal} received: stopping`);
     const stopped = await scheduler.stop({ timeoutMs: flags['stop-timeout'] });
     await closeMetrics();
+    await tracing?.close();
     log(stopped.aborted ? `stopped; ${stopped.stillRunning} run(s) were aborted at the deadline` : 'stopped cleanly');
   }
 }

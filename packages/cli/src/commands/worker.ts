@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { DEFAULT_TASK_QUEUE } from '../project/project';
+import { startCommandTracing } from '../tracing';
 
 export default class Worker extends BaseCommand {
   static override summary = "Run a Temporal worker for this project's tasks and flows until SIGINT or SIGTERM";
@@ -24,8 +25,13 @@ export default class Worker extends BaseCommand {
       ...(temporal.namespace !== undefined ? { namespace: temporal.namespace } : {}),
       ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
     });
+    const tracing = await startCommandTracing([worker], { backend: 'temporal' });
     this.out(`worker polling task queue "${taskQueue}" with ${project.registry.list().length} tasks and flows (Ctrl-C to stop)`);
-    await worker.run();
+    try {
+      await worker.run();
+    } finally {
+      await tracing?.close();
+    }
     this.out('worker stopped');
   }
 }

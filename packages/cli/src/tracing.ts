@@ -1,0 +1,75 @@
+/**
+ * OpenTelemetry tracing for `task run`, `task scheduler` and `task worker`, switched on by the
+ * standard environment: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (headers,
+ * timeouts and OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES are read by the SDK itself). The SDK is
+ * imported only then, so commands without tracing never load it.
+ */
+import type { EventBus, ExecutionBackend } from '@cascadence/core';
+
+export interface CommandTracing {
+  /** Ends tracing of the targets and exports the spans still buffered. */
+  close(): Promise<void>;
+}
+
+/** Whether the environment asks for traces to be exported over OTLP. */
+export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  const exporters = env.OTEL_TRACES_EXPORTER?.split(',').map((e) => e.trim().toLowerCase());
+  if (exporters !== undefined && exporters.length > 0 && exporters.every((e) => e === 'none')) return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
+}
+
+/**
+ * Starts the Node SDK (a batch span processor and the OTLP/HTTP exporter, W3C propagation, fetch
+ * instrumentation so HTTP steps send `traceparent`) and traces each target's runs; undefined
+ * when tracing is not requested.
+ */
+export async function startCommandTracing(
+  targets: ReadonlyArray<{ readonly events?: EventBus | undefined; readonly name?: string }>,
+  options: { backend?: string } = {},
+): Promise<CommandTracing | undefined> {
+  if (!tracingRequested()) return undefined;
+  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, resources, { registerInstrumentations }, { UndiciInstrumentation }, { instrumentTracing }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/instrumentation'),
+    import('@opentelemetry/instrumentation-undici'),
+    import('@cascadence/otel'),
+  ]);
+  const resource = resources
+    .resourceFromAttributes({ 'service.name': 'cascadence' })
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });
+  provider.register();
+  const unregister = registerInstrumentations({ instrumentations: [new UndiciInstrumentation()], tracerProvider: provider });
+  const seen = new Set<EventBus>();
+  const detaches: Array<() => void> = [];
+  for (const target of targets) {
+    // A LocalBackend and the scheduler running on it may share one bus: trace it once.
+    if (target.events === undefined || seen.has(target.events)) continue;
+    seen.add(target.events);
+    detaches.push(instrumentTracing(target, { tracerProvider: provider, ...(options.backend !== undefined ? { backend: options.backend } : {}) }));
+  }
+  return {
+    async close() {
+      for (const detach of detaches) detach();
+      unregister();
+      await provider.shutdown().catch((error: unknown) => {
+        process.stderr.write(`tracing: exporting the last spans failed: ${String(error)}\n`);
+      });
+    },
+  };
+}
+
+/** `backend`, with every run it starts marked as started by `trigger` (RunOptions.trigger). */
+export function runsTriggeredBy(trigger: string, backend: ExecutionBackend): ExecutionBackend {
+  return {
+    name: backend.name,
+    get events() {
+      return backend.events;
+    },
+    run: (runnable, input, options) => backend.run(runnable, input, { ...options, trigger }),
+    ...(backend.close !== undefined ? { close: () => (backend.close as () => Promise<void>)() } : {}),
+  };
+}
