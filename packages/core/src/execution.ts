@@ -449,7 +449,6 @@ export class Execution {
   private traceStepStart(tracer: RunTracer, ctx: StepContext, event: StepStartEvent): void {
     try {
       ctx.traceScope = tracer.startStep(this.traceScope, event);
-      if (tracer.logTag !== undefined && ctx.traceScope !== undefined) ctx.logTag = tracer.logTag(ctx.traceScope);
     } catch (error) {
       this.engine.events.tracerFailed(error, event);
     }

@@ -10,9 +10,8 @@ export class StepContext implements TaskContext {
   private controller: AbortController | undefined;
   private cachedResults: Record<string, unknown> | undefined;
   private cachedLog: Logger | undefined;
-  /** The attempt's scope from the run's tracer, and what it adds to log lines; undefined when not traced. */
+  /** The attempt's scope from the run's tracer; undefined when not traced. */
   traceScope: unknown = undefined;
-  logTag: string | undefined = undefined;
 
   constructor(
     private readonly execution: Execution,
@@ -44,7 +43,18 @@ export class StepContext implements TaskContext {
   }
 
   get log(): Logger {
-    return (this.cachedLog ??= this.execution.engine.loggerFor(this.execution.flowName, this.plan.id, this.logTag));
+    return (this.cachedLog ??= this.execution.engine.loggerFor(this.execution.flowName, this.plan.id, this.logTag()));
+  }
+
+  /** What the tracer adds to this attempt's log lines (asked only when the step logs). */
+  private logTag(): string | undefined {
+    const tracer = this.execution.tracer;
+    if (this.traceScope === undefined || tracer?.logTag === undefined) return undefined;
+    try {
+      return tracer.logTag(this.traceScope);
+    } catch {
+      return undefined;
+    }
   }
 
   get results(): Record<string, unknown> {

@@ -179,7 +179,6 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     // (the activity's span, when Temporal's OpenTelemetry interceptors are installed).
     const tracer = events?.active ? events.tracer : undefined;
     let traceScope: unknown;
-    let logTag: string | undefined;
     const traceEnd = (event: StepSuccessEvent | StepFailureEvent | StepRetryEvent): void => {
       if (traceScope === undefined) return;
       try {
@@ -196,8 +195,10 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       attempt,
       signal: controller.signal,
       get log() {
+        if (log !== undefined) return log;
         const scope = call.flow === undefined ? stepId : `${call.flow}/${stepId}`;
-        return (log ??= scopedLogger(baseLogger, logTag === undefined ? scope : `${scope} ${logTag}`));
+        const tag = traceScope === undefined ? undefined : tracer?.logTag?.(traceScope);
+        return (log = scopedLogger(baseLogger, tag === undefined ? scope : `${scope} ${tag}`));
       },
       // Prototype-less, as the local engine gives it.
       results: Object.assign(Object.create(null) as Record<string, unknown>, call.results),
@@ -210,7 +211,6 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       if (tracer !== undefined) {
         try {
           traceScope = tracer.startStep(undefined, event);
-          if (traceScope !== undefined) logTag = tracer.logTag?.(traceScope);
         } catch (error) {
           events.tracerFailed(error, event);
         }
