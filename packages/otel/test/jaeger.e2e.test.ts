@@ -6,13 +6,14 @@
  * - a Temporal run (real dev server) spanning client, workflow and worker in one trace.
  * No Jaeger binary: skipped with a message — unless CI=true, where it fails.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { defineFlow, defineTask, Engine, Registry, silentLogger } from '@cascadence/core';
+import { defineFlow, Engine, Registry, silentLogger, type Flow } from '@cascadence/core';
 import httpPlugin from '@cascadence/plugin-http';
-import { createWorker, findTemporalBinary, startDevServer, TemporalBackend, type CascadenceWorker, type DevServer } from '@cascadence/temporal';
-import { trace } from '@opentelemetry/api';
+import { findTemporalBinary, startDevServer, TemporalBackend, type DevServer } from '@cascadence/temporal';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -21,9 +22,11 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor } from '@temporalio/interceptors-opentelemetry/lib/worker';
-import { instrumentTracing, temporalWorkflowSpanExporter } from '../src';
+import { instrumentTracing } from '../src';
 import { findJaegerBinary, findTraces, getTrace, parentId, spanNamed, spansNamed, startJaeger, tag, type Jaeger, type JaegerSpan, type JaegerTrace } from './jaeger';
+
+// The same CommonJS module the worker process loads (test/fixtures/traced-worker.cjs).
+const { flow: temporalFlow } = require('./fixtures/temporal-flow.cjs') as { flow: Flow };
 
 const jaegerBinary = findJaegerBinary();
 const inCi = process.env.CI === 'true';
@@ -181,20 +184,25 @@ describeJaeger('traces in a real Jaeger', () => {
   describe('on Temporal', () => {
     const temporalBinary = findTemporalBinary();
     let server: DevServer | undefined;
-    let worker: CascadenceWorker | undefined;
+    let worker: ChildProcess | undefined;
     let backend: TemporalBackend | undefined;
     let connection: Connection | undefined;
-    const detaches: Array<() => void> = [];
+    let detach: (() => void) | undefined;
 
     afterAll(async () => {
-      for (const detach of detaches) detach();
-      await worker?.shutdown();
+      detach?.();
+      if (worker !== undefined && worker.exitCode === null) {
+        const gone = new Promise((resolve) => worker!.once('exit', resolve));
+        worker.kill('SIGTERM');
+        await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+        if (worker.exitCode === null) worker.kill('SIGKILL');
+      }
       await backend?.close();
       await connection?.close();
       await server?.stop();
     });
 
-    test('one trace from the client run through the workflow to each step on the worker', async () => {
+    test('one trace from the client run through the workflow to each step on a worker in another process', async () => {
       if (temporalBinary === undefined) {
         if (inCi) throw new Error('[otel e2e] no temporal binary ($TEMPORAL_BIN, PATH, $(go env GOPATH)/bin). CI=true: required, failing.');
         console.warn('[otel e2e] no temporal binary: skipping the Temporal trace check');
@@ -202,51 +210,52 @@ describeJaeger('traces in a real Jaeger', () => {
       }
       server = await startDevServer({ binary: temporalBinary });
       const taskQueue = `otel-e2e-${randomUUID().slice(0, 8)}`;
-      const add = defineTask({ name: 'e2e-add', run: (_ctx, input: { a: number; b: number }) => input.a + input.b });
-      const flow = defineFlow({
-        name: 'e2e-temporal',
-        steps: {
-          sum: { task: add },
-          check: { needs: ['sum'], run: (ctx) => ({ seen: ctx.results.sum, span: trace.getActiveSpan()?.spanContext().spanId }) },
-        },
+      const workerService = `${service}-worker`;
+      worker = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'traced-worker.cjs')], {
+        env: { ...process.env, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: taskQueue, OTLP_TRACES_URL: jaeger.otlpTracesUrl, SERVICE_NAME: workerService },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      worker = await createWorker({
-        address: server.address,
-        taskQueue,
-        tasks: [flow, add],
-        logger: silentLogger,
-        workflowInterceptorModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
-        workerOptions: {
-          interceptors: { activity: [(ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx) })] },
-          sinks: { exporter: makeWorkflowExporter(temporalWorkflowSpanExporter(exporter) as never, resourceFromAttributes({ 'service.name': service }) as never) },
-        },
+      let workerErr = '';
+      worker.stderr?.on('data', (c) => (workerErr = (workerErr + c).slice(-4000)));
+      await new Promise<void>((resolve, reject) => {
+        worker!.stdout?.on('data', (c: Buffer) => {
+          if (c.toString().includes('ready')) resolve();
+        });
+        worker!.once('exit', (code) => reject(new Error(`traced worker exited (${code}): ${workerErr}`)));
       });
-      detaches.push(instrumentTracing(worker, { backend: 'temporal' }));
-      worker.start();
+
       connection = await Connection.connect({ address: server.address });
       const client = new Client({ connection, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
       backend = new TemporalBackend({ client, taskQueue });
-      detaches.push(instrumentTracing(backend));
-
-      const result = await backend.run(flow, { a: 2, b: 3 }, { trigger: 'cli' });
+      detach = instrumentTracing(backend);
+      const result = await backend.run(temporalFlow, { a: 2, b: 3 }, { trigger: 'cli' });
       expect(result.status).toBe('succeeded');
+      const output = result.output as { check: { seen: number; span: string; pid: number } };
+      expect(output.check.seen).toBe(5);
+      expect(output.check.pid).toBe(worker.pid); // the steps really ran in the other process
       await provider.forceFlush();
 
       const [found] = await findTraces(jaeger, { service, operation: 'cascadence.run e2e-temporal' }, (traces) => traces.length === 1);
       const t = await waitForTrace(found!.traceID, (candidate) => candidate.spans.some((s) => s.operationName === 'cascadence.step check') && candidate.spans.some((s) => s.operationName.startsWith('RunWorkflow')));
+      const serviceOf = (span: JaegerSpan) => t.processes[span.processID]?.serviceName;
       const run = spanNamed(t, 'cascadence.run e2e-temporal');
       expect(parentId(run)).toBeUndefined();
+      expect(serviceOf(run)).toBe(service);
       expect(tag(run, 'cascadence.backend')).toBe('temporal');
+      expect(tag(run, 'cascadence.trigger')).toBe('cli');
       expect(tag(run, 'cascadence.run.id')).toBe(result.runId);
       const startWorkflow = spanNamed(t, 'StartWorkflow:cascadenceFlow');
       expect(parentId(startWorkflow)).toBe(run.spanID);
       const runWorkflow = spanNamed(t, 'RunWorkflow:cascadenceFlow');
       expect(parentId(runWorkflow)).toBe(startWorkflow.spanID);
+      expect(serviceOf(runWorkflow)).toBe(workerService);
       const byId = new Map(t.spans.map((s) => [s.spanID, s]));
       for (const step of ['sum', 'check']) {
         const stepSpan = spanNamed(t, `cascadence.step ${step}`);
+        expect(serviceOf(stepSpan)).toBe(workerService);
         expect(tag(stepSpan, 'cascadence.backend')).toBe('temporal');
         expect(tag(stepSpan, 'cascadence.flow')).toBe('e2e-temporal');
+        expect(tag(stepSpan, 'cascadence.run.id')).toBe(result.runId);
         // step <- RunActivity (worker) <- StartActivity (workflow) <- ... <- RunWorkflow
         const runActivity = byId.get(parentId(stepSpan) as string) as JaegerSpan;
         expect(runActivity.operationName).toMatch(/^RunActivity:/);
@@ -255,7 +264,7 @@ describeJaeger('traces in a real Jaeger', () => {
         expect(ancestors(byId, startActivity)).toContain(runWorkflow.spanID);
       }
       // The step's code ran with its span active.
-      expect((result.output as { check: { span: string } }).check.span).toBe(spanNamed(t, 'cascadence.step check').spanID);
+      expect(output.check.span).toBe(spanNamed(t, 'cascadence.step check').spanID);
     });
   });
 });
