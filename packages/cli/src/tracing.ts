@@ -7,9 +7,16 @@
 import type { EventBus, ExecutionBackend } from '@cascadence/core';
 
 export interface CommandTracing {
+  /** Traces the runs of one more target (an event bus is traced once). */
+  trace(target: TracingTarget, backend?: string): void;
+  /** The span exporter and resource, for Temporal's workflow span sink (see temporal-tracing.ts). */
+  readonly exporter: unknown;
+  readonly resource: unknown;
   /** Ends tracing of the targets and exports the spans still buffered. */
   close(): Promise<void>;
 }
+
+type TracingTarget = { readonly events?: EventBus | undefined; readonly name?: string };
 
 /** Whether the environment asks for traces to be exported over OTLP. */
 export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -24,10 +31,7 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
  * instrumentation so HTTP steps send `traceparent`) and traces each target's runs; undefined
  * when tracing is not requested.
  */
-export async function startCommandTracing(
-  targets: ReadonlyArray<{ readonly events?: EventBus | undefined; readonly name?: string }>,
-  options: { backend?: string } = {},
-): Promise<CommandTracing | undefined> {
+export async function startCommandTracing(targets: readonly TracingTarget[], options: { backend?: string } = {}): Promise<CommandTracing | undefined> {
   if (!tracingRequested()) return undefined;
   const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, resources, { registerInstrumentations }, { UndiciInstrumentation }, { instrumentTracing }] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
@@ -40,18 +44,21 @@ export async function startCommandTracing(
   const resource = resources
     .resourceFromAttributes({ 'service.name': 'cascadence' })
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter())] });
+  const exporter = new OTLPTraceExporter();
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
   provider.register();
   const unregister = registerInstrumentations({ instrumentations: [new UndiciInstrumentation()], tracerProvider: provider });
   const seen = new Set<EventBus>();
   const detaches: Array<() => void> = [];
-  for (const target of targets) {
-    // A LocalBackend and the scheduler running on it may share one bus: trace it once.
-    if (target.events === undefined || seen.has(target.events)) continue;
-    seen.add(target.events);
-    detaches.push(instrumentTracing(target, { tracerProvider: provider, ...(options.backend !== undefined ? { backend: options.backend } : {}) }));
-  }
-  return {
+  const tracing: CommandTracing = {
+    exporter,
+    resource,
+    trace(target, backend = options.backend) {
+      // A LocalBackend and the scheduler running on it may share one bus: trace it once.
+      if (target.events === undefined || seen.has(target.events)) return;
+      seen.add(target.events);
+      detaches.push(instrumentTracing(target, { tracerProvider: provider, ...(backend !== undefined ? { backend } : {}) }));
+    },
     async close() {
       for (const detach of detaches) detach();
       unregister();
@@ -60,6 +67,8 @@ export async function startCommandTracing(
       });
     },
   };
+  for (const target of targets) tracing.trace(target);
+  return tracing;
 }
 
 /** `backend`, with every run it starts marked as started by `trigger` (RunOptions.trigger). */

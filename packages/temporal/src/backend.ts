@@ -22,6 +22,7 @@ import {
   TerminatedFailure,
   TimeoutFailure,
   WorkflowFailedError,
+  type ClientInterceptors,
   type Connection,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
@@ -70,6 +71,8 @@ export interface TemporalBackendOptions extends TemporalConnectionOptions, Tempo
   connection?: Connection | NativeConnection;
   /** An existing client; wins over `connection`. */
   client?: Client;
+  /** Interceptors of the client the backend creates (e.g. Temporal's OpenTelemetry one); ignored with `client`. */
+  clientInterceptors?: ClientInterceptors;
   /** Resolves task names used in flows (`task: 'name'`, processors); enforces disabled tasks. */
   registry?: StepResolver;
   /** Share a bus with other sources; default: a new one (`backend.events`). */

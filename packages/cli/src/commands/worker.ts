@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { DEFAULT_TASK_QUEUE } from '../project/project';
+import { tracedWorkerOptions } from '../temporal-tracing';
 import { startCommandTracing } from '../tracing';
 
 export default class Worker extends BaseCommand {
@@ -18,14 +19,16 @@ export default class Worker extends BaseCommand {
     const { createWorker } = await import('@cascadence/temporal');
     const temporal = project.config.temporal ?? {};
     const taskQueue = flags['task-queue'] ?? temporal.taskQueue ?? DEFAULT_TASK_QUEUE;
+    const tracing = await startCommandTracing([], { backend: 'temporal' });
     const worker = await createWorker({
+      ...(tracing !== undefined ? await tracedWorkerOptions(tracing) : {}),
       registry: project.registry,
       taskQueue,
       ...(temporal.address !== undefined ? { address: temporal.address } : {}),
       ...(temporal.namespace !== undefined ? { namespace: temporal.namespace } : {}),
       ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
     });
-    const tracing = await startCommandTracing([worker], { backend: 'temporal' });
+    tracing?.trace(worker);
     this.out(`worker polling task queue "${taskQueue}" with ${project.registry.list().length} tasks and flows (Ctrl-C to stop)`);
     try {
       await worker.run();
