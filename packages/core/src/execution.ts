@@ -88,7 +88,7 @@ export class Execution {
 
   begin(): void {
     const runnable = this.plan.runnable;
-    if (this.engine.events.active) {
+    if (this.engine.events.active || this.tracer !== undefined) {
       const event: RunStartEvent = { type: 'run:start', runId: this.runId, at: timeOrigin + this.runStartedAt, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, trigger: this.settings.trigger };
       this.emit(event);
       const tracer = this.tracer;
@@ -154,7 +154,7 @@ export class Execution {
     this.contexts[i] = ctx;
     const events = this.engine.events;
     const tracer = this.tracer;
-    if (events.active) {
+    if (events.active || tracer !== undefined) {
       if (events.wantsStepStart || tracer !== undefined) {
         const event: StepStartEvent = { type: 'step:start', runId: this.runId, at: timeOrigin + t0, flow: this.flowName, step: plan.id, task: plan.label, attempt };
         if (events.wantsStepStart) this.emit(event);
@@ -240,7 +240,7 @@ export class Execution {
     const t = now();
     this.endedAt[i] = t;
     const events = this.engine.events;
-    if (events.active) {
+    if (events.active || this.tracer !== undefined) {
       const durationMs = t - (this.startedAt[i] as number);
       if (events.wantsStepSuccess || ctx.traceScope !== undefined) {
         const event: StepSuccessEvent = { type: 'step:success', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs };
@@ -263,7 +263,7 @@ export class Execution {
     const state = this.state;
     const delayMs = decideRetry(plan.retry, ctx.attempt, error, state.mayRetry);
     if (delayMs >= 0) {
-      if (events.active) {
+      if (events.active || this.tracer !== undefined) {
         const event: StepRetryEvent = { type: 'step:retry', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, delayMs };
         this.emit(event);
         if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
@@ -287,7 +287,7 @@ export class Execution {
     }
     this.endedAt[i] = t;
     const startsFailFast = state.fail(i, error);
-    if (events.active) {
+    if (events.active || this.tracer !== undefined) {
       const event: StepFailureEvent = { type: 'step:failure', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, status: 'failed' };
       this.emit(event);
       if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
@@ -316,7 +316,7 @@ export class Execution {
       this.retryTimersMap.delete(i);
     }
     this.endedAt[i] = t;
-    if (while_ !== 'pending' && this.engine.events.active) {
+    if (while_ !== 'pending' && (this.engine.events.active || this.tracer !== undefined)) {
       const event: StepFailureEvent = { type: 'step:failure', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: this.state.attempts[i] as number, durationMs: t - (this.startedAt[i] as number), error, status: 'cancelled' };
       this.emit(event);
       if (ctx?.traceScope !== undefined) this.traceStepEnd(ctx, event);
@@ -333,7 +333,7 @@ export class Execution {
 
   /** RunStateObserver: a step will not run. */
   stepSkipped(i: number, reason: SkipReason): void {
-    if (!this.engine.events.active) return;
+    if (!this.engine.events.active && this.tracer === undefined) return;
     const plan = this.plan.plans[i] as StepPlan;
     const event: EngineEvent = { type: 'step:skip', runId: this.runId, at: timeOrigin + now(), flow: this.flowName, step: plan.id, task: plan.label, reason };
     this.emit(event);
@@ -385,7 +385,7 @@ export class Execution {
       },
     });
     this.result = result;
-    if (this.engine.events.active) {
+    if (this.engine.events.active || this.tracer !== undefined) {
       const event: EngineEvent = { type: 'run:end', runId: this.runId, at: timeOrigin + t, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, status, durationMs: result.durationMs, error };
       this.emit(event);
       if (this.traceScope !== undefined) {

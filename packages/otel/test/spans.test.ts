@@ -231,6 +231,20 @@ describe('instrumentTracing on a local engine', () => {
     expect(memory.spans()).toEqual([]);
   });
 
+  test('detaching while a run is going: that run still ends its spans; the next run makes none', async () => {
+    const { engine, spans, detach } = traced();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const flow = defineFlow({ name: 'long', steps: { wait: { run: () => gate }, after: { needs: ['wait'], run: () => 1 } } });
+    const running = engine.run(flow);
+    detach();
+    release();
+    expect((await running).status).toBe('succeeded');
+    expect(spans().map((s) => s.name).sort()).toEqual(['cascadence.run long', 'cascadence.step after', 'cascadence.step wait']);
+    await engine.run(flow);
+    expect(spans()).toHaveLength(3);
+  });
+
   test('a LocalBackend is traced through its engine; the backend name is recorded', async () => {
     const memory = inMemoryTracing();
     const backend = new LocalBackend(new Engine({ logger: silentLogger }));

@@ -226,9 +226,9 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
           { details: { size, limit: call.maxPayloadBytes } },
         );
       }
-      if (events?.active) {
+      if (events?.active || traceScope !== undefined) {
         const event: StepSuccessEvent = { type: 'step:success', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0 };
-        events.emit(event);
+        events?.emit(event);
         traceEnd(event);
       }
       return { output, attempt: info.attempt };
@@ -244,12 +244,12 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       const maxAttempts = info.retryPolicy?.maximumAttempts ?? step.retry.attempts;
       const nonRetryable = payloadError || !isRetryable(step.retry, error);
       const durationMs = performance.now() - t0;
-      if (events?.active) {
+      if (events?.active || traceScope !== undefined) {
         const event: StepRetryEvent | StepFailureEvent =
           !nonRetryable && info.attempt < maxAttempts
             ? { type: 'step:retry', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, delayMs: retryDelay({ ...step.retry, jitter: 0 }, info.attempt) }
             : { type: 'step:failure', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, status: 'failed' };
-        events.emit(event);
+        events?.emit(event);
         traceEnd(event);
       }
       const wire = toWireError(error);
