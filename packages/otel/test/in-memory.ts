@@ -1,4 +1,4 @@
-import { context, trace, type Tracer } from '@opentelemetry/api';
+import { context, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
@@ -34,4 +34,3 @@ export function parentOf(span: ReadableSpan): string | undefined {
 
 export const idOf = (span: ReadableSpan): string => span.spanContext().spanId;
 export const traceOf = (span: ReadableSpan): string => span.spanContext().traceId;
-export { trace };
