@@ -41,6 +41,10 @@ export async function startCommandTracing(targets: readonly TracingTarget[], opt
     import('@opentelemetry/instrumentation-undici'),
     import('@cascadence/otel'),
   ]);
+  const protocol = process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (protocol !== undefined && protocol.trim() !== '' && protocol.trim() !== 'http/json') {
+    process.stderr.write(`tracing: OTEL_EXPORTER_OTLP_PROTOCOL=${protocol.trim()} is not supported by task; exporting OTLP/HTTP with JSON bodies\n`);
+  }
   const resource = resources
     .resourceFromAttributes({ 'service.name': 'cascadence' })
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
