@@ -74,6 +74,25 @@ describe('task run with OpenTelemetry', () => {
     }
   });
 
+  it('says so when asked for another OTLP protocol, and still exports OTLP/HTTP JSON', async () => {
+    const receiver = await otlpReceiver();
+    const project = new Project({ 'cascadence.config.mjs': `export default { tasks: [] };` });
+    try {
+      const child = spawn(process.execPath, [bin, 'run', 'example'], {
+        cwd: project.dir,
+        env: { ...process.env, NO_COLOR: '1', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(0);
+      expect(stderr).toBe('tracing: OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported by task; exporting OTLP/HTTP with JSON bodies\n');
+      expect(receiver.spans().map((s) => s.span.name)).toContain('cascadence.run example');
+    } finally {
+      project.remove();
+      await receiver.close();
+    }
+  });
+
   it('is on only when an OTLP endpoint is set and the SDK is not disabled', () => {
     expect(tracingRequested({})).toBe(false);
     expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
