@@ -3,7 +3,7 @@ import { CascadenceError, ErrorCode } from './errors';
 import { EventBus, type EventSource } from './events';
 import { Execution } from './execution';
 import { isFlow, type Flow } from './flow';
-import { consoleLogger, scopedLogger, type Logger } from './logger';
+import { consoleLogger, scopedLogger, taggedLogger, type Logger } from './logger';
 import type { RunResult } from './result';
 import { planRunnable, type PlanOptions, type Runnable, type RunnablePlan, type StepResolver } from './step-plan';
 import { isTask, type Task } from './task';
@@ -123,9 +123,9 @@ export class Engine implements EventSource {
   }
 
   /** @internal */
-  loggerFor(flow: string | undefined, step: string, tag?: string): Logger {
+  loggerFor(flow: string | undefined, step: string, tag?: () => string | undefined): Logger {
     const scope = flow === undefined ? step : `${flow}/${step}`;
-    return scopedLogger(this.logger, tag === undefined ? scope : `${scope} ${tag}`);
+    return tag === undefined ? scopedLogger(this.logger, scope) : taggedLogger(this.logger, scope, tag);
   }
 
   private plan(runnable: Runnable): RunnablePlan {

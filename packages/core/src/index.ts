@@ -70,7 +70,7 @@ export {
   type CascadenceErrorOptions,
   type ErrorCodeValue,
 } from './errors';
-export { consoleLogger, scopedLogger, silentLogger, type Logger } from './logger';
+export { consoleLogger, scopedLogger, silentLogger, taggedLogger, type Logger } from './logger';
 export { closestNames, editDistance } from './suggest';
 export {
   definePlugin,

@@ -21,6 +21,9 @@ export interface RunTracer<Scope = unknown> {
   stepEvent(run: Scope, event: StepSkipEvent | StepFailureEvent): void;
   /** Calls `fn` — the attempt's code — with `scope` as the current context, and returns what it returns. */
   within<T>(scope: Scope, fn: () => T): T;
-  /** Words added to the `ctx.log` lines of an attempt (e.g. `trace_id=… span_id=…`); undefined adds none. */
+  /**
+   * Words added to a `ctx.log` line of an attempt (e.g. `trace_id=… span_id=…`), asked at each line
+   * (so it may name whatever is current when the step logs); undefined adds none.
+   */
   logTag?(attempt: Scope): string | undefined;
 }

@@ -43,18 +43,21 @@ export class StepContext implements TaskContext {
   }
 
   get log(): Logger {
-    return (this.cachedLog ??= this.execution.engine.loggerFor(this.execution.flowName, this.plan.id, this.logTag()));
-  }
-
-  /** What the tracer adds to this attempt's log lines (asked only when the step logs). */
-  private logTag(): string | undefined {
+    if (this.cachedLog !== undefined) return this.cachedLog;
     const tracer = this.execution.tracer;
-    if (this.traceScope === undefined || tracer?.logTag === undefined) return undefined;
-    try {
-      return tracer.logTag(this.traceScope);
-    } catch {
-      return undefined;
-    }
+    const scope = this.traceScope;
+    // Traced: the tracer's words are asked for at each line (only when the step logs).
+    const tag =
+      scope === undefined || tracer?.logTag === undefined
+        ? undefined
+        : (): string | undefined => {
+            try {
+              return (tracer.logTag as (s: unknown) => string | undefined)(scope);
+            } catch {
+              return undefined;
+            }
+          };
+    return (this.cachedLog = this.execution.engine.loggerFor(this.execution.flowName, this.plan.id, tag));
   }
 
   get results(): Record<string, unknown> {

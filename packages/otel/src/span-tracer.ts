@@ -96,8 +96,13 @@ export class SpanTracer implements RunTracer<SpanScope> {
   }
 
   logTag(attempt: SpanScope): string | undefined {
-    const ids = attempt.span.spanContext();
-    return trace.isSpanContextValid(ids) ? `trace_id=${ids.traceId} span_id=${ids.spanId}` : undefined;
+    const own = attempt.span.spanContext();
+    if (!trace.isSpanContextValid(own)) return undefined;
+    // The span active where the step logs (one it started itself, say) when it is in the
+    // attempt's trace; else the attempt's own span (a line logged from outside its context).
+    const active = trace.getSpanContext(context.active());
+    const ids = active !== undefined && active.traceId === own.traceId && trace.isSpanContextValid(active) ? active : own;
+    return `trace_id=${ids.traceId} span_id=${ids.spanId}`;
   }
 }
 

@@ -216,6 +216,41 @@ describe('instrumentTracing on a local engine', () => {
     expect(lines).toEqual([`[logs/talk trace_id=${traceOf(span)} span_id=${idOf(span)}] hello`]);
   });
 
+  test("a ctx.log line names the span active where the step logs: a child span it started, else the attempt's", async () => {
+    const lines: string[] = [];
+    const logger: Logger = { debug: () => {}, info: (m) => void lines.push(m), warn: () => {}, error: () => {} };
+    const { engine, spans, tracer } = traced({ logger });
+    let later!: () => void;
+    await engine.run(
+      defineFlow({
+        name: 'logs',
+        steps: {
+          talk: {
+            run: (ctx) => {
+              tracer.startActiveSpan('parse', (parse) => {
+                ctx.log.info('inside');
+                parse.end();
+              });
+              ctx.log.info('after');
+              later = () => ctx.log.info('outside');
+            },
+          },
+        },
+      }),
+    );
+    // Logged from a context that is not the attempt's (here: none at all).
+    later();
+    const talk = one(spans(), 'cascadence.step talk');
+    const parse = one(spans(), 'parse');
+    expect(parentOf(parse)).toBe(idOf(talk));
+    const t = traceOf(talk);
+    expect(lines).toEqual([
+      `[logs/talk trace_id=${t} span_id=${idOf(parse)}] inside`,
+      `[logs/talk trace_id=${t} span_id=${idOf(talk)}] after`,
+      `[logs/talk trace_id=${t} span_id=${idOf(talk)}] outside`,
+    ]);
+  });
+
   test('without tracing, ctx.log lines are unchanged and no span is made', async () => {
     const lines: string[] = [];
     const logger: Logger = { debug: () => {}, info: (m) => void lines.push(m), warn: () => {}, error: () => {} };

@@ -10,6 +10,7 @@ import {
   planStep,
   retryDelay,
   scopedLogger,
+  taggedLogger,
   toError,
   validateProcessorOptions,
   type Flow,
@@ -197,8 +198,16 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       get log() {
         if (log !== undefined) return log;
         const scope = call.flow === undefined ? stepId : `${call.flow}/${stepId}`;
-        const tag = traceScope === undefined ? undefined : tracer?.logTag?.(traceScope);
-        return (log = scopedLogger(baseLogger, tag === undefined ? scope : `${scope} ${tag}`));
+        const logTag = tracer?.logTag;
+        if (traceScope === undefined || logTag === undefined) return (log = scopedLogger(baseLogger, scope));
+        // Traced: the tracer's words (trace and span ids) are asked for at each line.
+        return (log = taggedLogger(baseLogger, scope, () => {
+          try {
+            return logTag.call(tracer, traceScope);
+          } catch {
+            return undefined;
+          }
+        }));
       },
       // Prototype-less, as the local engine gives it.
       results: Object.assign(Object.create(null) as Record<string, unknown>, call.results),
