@@ -5,7 +5,7 @@ import { CascadenceError, ErrorCode } from './errors';
 import { EventBus, type EventSource } from './events';
 import { Execution } from './execution';
 import { isFlow, type Flow } from './flow';
-import { consoleLogger, scopedLogger, type Logger } from './logger';
+import { consoleLogger, scopedLogger, taggedLogger, type Logger } from './logger';
 import type { RunResult } from './result';
 import { planRunnable, type PlanOptions, type Runnable, type RunnablePlan, type StepResolver } from './step-plan';
 import { isTask, type Task } from './task';
@@ -157,15 +157,16 @@ export class Engine implements EventSource {
   }
 
   /** @internal a nested flow's run, inside its parent's (same run id, the step's signal). */
-  startNested(flow: Flow, input: unknown, settings: Execution['settings'], parent: Execution): Execution {
-    const execution = new Execution(this, this.plan(flow), input, settings, parent);
+  startNested(flow: Flow, input: unknown, settings: Execution['settings'], parent: Execution, parentTraceScope: unknown): Execution {
+    const execution = new Execution(this, this.plan(flow), input, settings, parent, parentTraceScope);
     execution.begin();
     return execution;
   }
 
   /** @internal */
-  loggerFor(flow: string | undefined, step: string): Logger {
-    return scopedLogger(this.logger, flow === undefined ? step : `${flow}/${step}`);
+  loggerFor(flow: string | undefined, step: string, tag?: () => string | undefined): Logger {
+    const scope = flow === undefined ? step : `${flow}/${step}`;
+    return tag === undefined ? scopedLogger(this.logger, scope) : taggedLogger(this.logger, scope, tag);
   }
 
   private plan(runnable: Runnable): RunnablePlan {

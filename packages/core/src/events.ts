@@ -1,5 +1,7 @@
+import { CascadenceError, ErrorCode } from './errors';
 import type { SkipReason } from './dag/status';
 import type { RunResult, RunStatus, StepStatus } from './result';
+import type { RunTracer } from './run-tracer';
 import type { RunTrigger } from './trigger';
 
 interface EventBase {
@@ -31,8 +33,11 @@ export interface RunEndEvent extends EventBase {
   status: RunStatus;
   durationMs: number;
   error: Error | undefined;
-  /** The run's RunResult (for a nested flow: its own result inside the parent run). */
-  result: RunResult;
+  /**
+   * The run's RunResult (for a nested flow: its own result inside the parent run); absent only
+   * when a backend could not start the run at all.
+   */
+  result?: RunResult;
 }
 
 interface StepEventBase extends EventBase {
@@ -153,13 +158,15 @@ export interface StepObserver {
  * `onListenerError` (default: console.error) and never breaks the run.
  */
 export class EventBus {
-  /** True while at least one listener or observer is attached. */
+  /** True while at least one listener, observer or tracer is attached. */
   active = false;
   /** Whether anyone listens to `step:start` / `step:success` objects (observers aside). */
   wantsStepStart = false;
   wantsStepSuccess = false;
   /** Attached step observers; swapped whole on change, like the listener lists. */
   observers: readonly StepObserver[] = [];
+  /** The attached tracer (see RunTracer), if any; at most one per bus. */
+  tracer: RunTracer | undefined = undefined;
   private readonly byType = new Map<EngineEventType, Set<EngineEventListener<any>>>();
   private readonly any = new Set<(event: EngineEvent) => void>();
   /** Per type, typed and catch-all listeners merged into one array: emit is one lookup and a loop. */
@@ -197,6 +204,30 @@ export class EventBus {
       this.observers = this.observers.filter((o) => o !== observer);
       this.rebuild();
     };
+  }
+
+  /**
+   * Attach a tracer; returns the function that detaches it. A bus holds one tracer: attaching a
+   * different one while another is attached is an error (attaching the same one again is not).
+   */
+  trace(tracer: RunTracer<any>): () => void {
+    if (this.tracer !== undefined && this.tracer !== tracer) {
+      throw new CascadenceError(ErrorCode.INVALID_OPTIONS, 'this event bus already has a tracer attached: detach it first', {
+        suggestions: ['call the detach function returned when the first tracer was attached'],
+      });
+    }
+    this.tracer = tracer;
+    this.rebuild();
+    return () => {
+      if (this.tracer !== tracer) return;
+      this.tracer = undefined;
+      this.rebuild();
+    };
+  }
+
+  /** Reports an error thrown by the tracer, like one thrown by a listener. */
+  tracerFailed(error: unknown, event: EngineEvent): void {
+    this.onListenerError(error, event);
   }
 
   /** Calls every observer's `stepStart`; a throwing observer is reported like a listener. */
@@ -252,7 +283,7 @@ export class EventBus {
     this.dispatch = dispatch;
     this.wantsStepStart = dispatch['step:start'] !== undefined;
     this.wantsStepSuccess = dispatch['step:success'] !== undefined;
-    this.active = this.listenerCount() > 0 || this.observers.length > 0;
+    this.active = this.listenerCount() > 0 || this.observers.length > 0 || this.tracer !== undefined;
   }
 }
 

@@ -10,11 +10,12 @@ import { RunState, type CancelledWhile } from './dag/run-state';
 import { STEP_STATUS_NAMES, type SkipReason } from './dag/status';
 import type { Engine } from './engine';
 import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } from './errors';
-import type { EngineEvent } from './events';
+import type { EngineEvent, RunStartEvent, StepFailureEvent, StepRetryEvent, StepStartEvent, StepSuccessEvent } from './events';
 import { isFlow, type Flow } from './flow';
 import type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 import { decideRetry } from './retry';
 import { SerialisableRunResult } from './run-result';
+import type { RunTracer } from './run-tracer';
 import { StepContext } from './step-context';
 import type { RunnablePlan, StepPlan } from './step-plan';
 import type { RunTrigger } from './trigger';
@@ -31,8 +32,9 @@ export interface ExecutionSettings {
   failFast: boolean;
   signal: AbortSignal | undefined;
   sync: boolean;
-  /** Top-level runs only: what started the run, and step indices whose outputs are reused. */
-  trigger?: RunTrigger | undefined;
+  /** What started the run (RunOptions.trigger); nested runs get their parent's, for tracing. */
+  trigger: RunTrigger | undefined;
+  /** Top-level runs only: step indices whose outputs are reused. */
   reuse?: ReusedSteps | undefined;
 }
 
@@ -55,6 +57,9 @@ export class Execution {
   private onAbort: (() => void) | undefined;
   private readonly runStartedAt: number;
   private readonly limit: number;
+  /** The bus's tracer when this run began (a nested run: its parent's), and the run's scope from it. */
+  readonly tracer: RunTracer | undefined;
+  private traceScope: unknown;
 
   constructor(
     readonly engine: Engine,
@@ -62,6 +67,8 @@ export class Execution {
     readonly input: unknown,
     readonly settings: ExecutionSettings,
     private readonly parent: Execution | undefined,
+    /** For a nested run: the tracer scope of the parent's step attempt that runs it. */
+    private readonly parentTraceScope?: unknown,
   ) {
     const n = plan.plans.length;
     this.runId = settings.runId;
@@ -72,6 +79,7 @@ export class Execution {
     this.flowName = isFlow(plan.runnable) ? plan.runnable.name : undefined;
     this.limit = settings.sync ? Infinity : settings.concurrency;
     this.runStartedAt = now();
+    this.tracer = parent !== undefined ? parent.tracer : engine.events.tracer;
     if (!settings.sync) {
       this.promise = new Promise<RunResult>((resolve) => {
         this.resolvePromise = resolve;
@@ -85,8 +93,17 @@ export class Execution {
 
   begin(): void {
     const runnable = this.plan.runnable;
-    if (this.engine.events.active) {
-      this.emit({ type: 'run:start', runId: this.runId, at: timeOrigin + this.runStartedAt, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, trigger: this.settings.trigger, input: this.input });
+    if (this.engine.events.active || this.tracer !== undefined) {
+      const event: RunStartEvent = { type: 'run:start', runId: this.runId, at: timeOrigin + this.runStartedAt, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, trigger: this.settings.trigger, input: this.input };
+      this.emit(event);
+      const tracer = this.tracer;
+      if (tracer !== undefined) {
+        try {
+          this.traceScope = tracer.startRun(event, this.parentTraceScope);
+        } catch (error) {
+          this.engine.events.tracerFailed(error, event);
+        }
+      }
     }
     const signal = this.settings.signal;
     if (signal !== undefined) {
@@ -143,16 +160,26 @@ export class Execution {
     const ctx = new StepContext(this, i, attempt, plan);
     this.contexts[i] = ctx;
     const events = this.engine.events;
-    if (events.active) {
-      if (events.wantsStepStart) {
-        this.emit({ type: 'step:start', runId: this.runId, at: timeOrigin + t0, flow: this.flowName, step: plan.id, task: plan.label, attempt });
+    const tracer = this.tracer;
+    if (events.active || tracer !== undefined) {
+      if (events.wantsStepStart || tracer !== undefined) {
+        const event: StepStartEvent = { type: 'step:start', runId: this.runId, at: timeOrigin + t0, flow: this.flowName, step: plan.id, task: plan.label, attempt };
+        if (events.wantsStepStart) this.emit(event);
+        if (tracer !== undefined) this.traceStepStart(tracer, ctx, event);
       }
       if (events.observers.length > 0) events.notifyStepStart(this.runId, this.flowName, plan.id, plan.label, attempt);
     }
     const input = plan.useFlowInput ? this.input : plan.input;
     let value: unknown;
     try {
-      value = plan.nested !== undefined ? this.runNested(plan.nested, input, ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, input);
+      if (ctx.traceScope === undefined) {
+        value = plan.nested !== undefined ? this.runNested(plan.nested, input, ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, input);
+      } else {
+        // The attempt's code runs inside its trace scope: what it calls sees the step as current context.
+        value = (tracer as RunTracer).within(ctx.traceScope, () =>
+          plan.nested !== undefined ? this.runNested(plan.nested, input, ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, input),
+        );
+      }
     } catch (error) {
       if (CascadenceError.isInstance(error, ErrorCode.ASYNC_IN_RUN_SYNC)) throw error;
       this.stepFailed(i, ctx, error);
@@ -206,7 +233,8 @@ export class Execution {
       failFast: this.settings.failFast,
       signal: this.sync ? undefined : ctx.signal,
       sync: this.sync,
-    }, this);
+      trigger: this.settings.trigger,
+    }, this, ctx.traceScope);
     const unwrap = (result: RunResult): unknown => {
       if (result.status === 'succeeded') return result.output;
       const failedSteps = Object.entries(result.steps)
@@ -228,10 +256,12 @@ export class Execution {
     const t = now();
     this.endedAt[i] = t;
     const events = this.engine.events;
-    if (events.active) {
+    if (events.active || this.tracer !== undefined) {
       const durationMs = t - (this.startedAt[i] as number);
-      if (events.wantsStepSuccess) {
-        this.emit({ type: 'step:success', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs, output });
+      if (events.wantsStepSuccess || ctx.traceScope !== undefined) {
+        const event: StepSuccessEvent = { type: 'step:success', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs, output };
+        if (events.wantsStepSuccess) this.emit(event);
+        if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
       }
       if (events.observers.length > 0) events.notifyStepSuccess(this.runId, this.flowName, plan.id, plan.label, ctx.attempt, durationMs, output);
     }
@@ -249,8 +279,10 @@ export class Execution {
     const state = this.state;
     const delayMs = decideRetry(plan.retry, ctx.attempt, error, state.mayRetry);
     if (delayMs >= 0) {
-      if (events.active) {
-        this.emit({ type: 'step:retry', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, delayMs });
+      if (events.active || this.tracer !== undefined) {
+        const event: StepRetryEvent = { type: 'step:retry', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, delayMs };
+        this.emit(event);
+        if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
       }
       state.awaitRetry(i);
       if (this.sync) {
@@ -271,8 +303,10 @@ export class Execution {
     }
     this.endedAt[i] = t;
     const startsFailFast = state.fail(i, error);
-    if (events.active) {
-      this.emit({ type: 'step:failure', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, status: 'failed' });
+    if (events.active || this.tracer !== undefined) {
+      const event: StepFailureEvent = { type: 'step:failure', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, status: 'failed' };
+      this.emit(event);
+      if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
     }
     if (startsFailFast) {
       const reason = new Error(failFastMessage(this.stepWhere(plan.id)));
@@ -287,8 +321,8 @@ export class Execution {
     const plan = this.plan.plans[i] as StepPlan;
     const error = new CancelledError(this.stepWhere(plan.id), reason);
     const t = now();
+    const ctx = while_ === 'running' ? this.contexts[i] : undefined;
     if (while_ === 'running') {
-      const ctx = this.contexts[i];
       if (ctx !== undefined) {
         ctx.finish();
         ctx.abort(error);
@@ -298,8 +332,11 @@ export class Execution {
       this.retryTimersMap.delete(i);
     }
     this.endedAt[i] = t;
-    if (while_ !== 'pending' && this.engine.events.active) {
-      this.emit({ type: 'step:failure', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: this.state.attempts[i] as number, durationMs: t - (this.startedAt[i] as number), error, status: 'cancelled' });
+    if (while_ !== 'pending' && (this.engine.events.active || this.tracer !== undefined)) {
+      const event: StepFailureEvent = { type: 'step:failure', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: this.state.attempts[i] as number, durationMs: t - (this.startedAt[i] as number), error, status: 'cancelled' };
+      this.emit(event);
+      if (ctx?.traceScope !== undefined) this.traceStepEnd(ctx, event);
+      else if (this.traceScope !== undefined) this.traceStepEvent(event);
     }
     return error;
   }
@@ -312,9 +349,11 @@ export class Execution {
 
   /** RunStateObserver: a step will not run. */
   stepSkipped(i: number, reason: SkipReason): void {
-    if (!this.engine.events.active) return;
+    if (!this.engine.events.active && this.tracer === undefined) return;
     const plan = this.plan.plans[i] as StepPlan;
-    this.emit({ type: 'step:skip', runId: this.runId, at: timeOrigin + now(), flow: this.flowName, step: plan.id, task: plan.label, reason });
+    const event: EngineEvent = { type: 'step:skip', runId: this.runId, at: timeOrigin + now(), flow: this.flowName, step: plan.id, task: plan.label, reason };
+    this.emit(event);
+    if (this.traceScope !== undefined) this.traceStepEvent(event);
   }
 
   private finish(): void {
@@ -362,8 +401,16 @@ export class Execution {
       },
     });
     this.result = result;
-    if (this.engine.events.active) {
-      this.emit({ type: 'run:end', runId: this.runId, at: timeOrigin + t, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, status, durationMs: result.durationMs, error, result });
+    if (this.engine.events.active || this.tracer !== undefined) {
+      const event: EngineEvent = { type: 'run:end', runId: this.runId, at: timeOrigin + t, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, status, durationMs: result.durationMs, error, result };
+      this.emit(event);
+      if (this.traceScope !== undefined) {
+        try {
+          (this.tracer as RunTracer).endRun(this.traceScope, event);
+        } catch (thrown) {
+          this.engine.events.tracerFailed(thrown, event);
+        }
+      }
     }
     this.resolvePromise?.(result);
   }
@@ -414,6 +461,31 @@ export class Execution {
 
   private emit(event: EngineEvent): void {
     this.engine.events.emit(event);
+  }
+
+  // The tracer calls: only reached when a tracer was attached when the run began.
+  private traceStepStart(tracer: RunTracer, ctx: StepContext, event: StepStartEvent): void {
+    try {
+      ctx.traceScope = tracer.startStep(this.traceScope, event);
+    } catch (error) {
+      this.engine.events.tracerFailed(error, event);
+    }
+  }
+
+  private traceStepEnd(ctx: StepContext, event: StepSuccessEvent | StepFailureEvent | StepRetryEvent): void {
+    try {
+      (this.tracer as RunTracer).endStep(ctx.traceScope, event);
+    } catch (error) {
+      this.engine.events.tracerFailed(error, event);
+    }
+  }
+
+  private traceStepEvent(event: Extract<EngineEvent, { type: 'step:skip' | 'step:failure' }>): void {
+    try {
+      (this.tracer as RunTracer).stepEvent(this.traceScope, event);
+    } catch (error) {
+      this.engine.events.tracerFailed(error, event);
+    }
   }
 }
 

@@ -48,6 +48,7 @@ export {
   type StepStartEvent,
   type StepSuccessEvent,
 } from './events';
+export type { RunTracer } from './run-tracer';
 export { Registry, type RegistryEntry, type RegistryOptions } from './registry';
 export { LocalBackend, type ExecutionBackend } from './backend';
 export {
@@ -72,7 +73,7 @@ export {
   type CascadenceErrorOptions,
   type ErrorCodeValue,
 } from './errors';
-export { consoleLogger, scopedLogger, silentLogger, type Logger } from './logger';
+export { consoleLogger, scopedLogger, silentLogger, taggedLogger, type Logger } from './logger';
 export { closestNames, didYouMean, editDistance, unknownName } from './suggest';
 export {
   definePlugin,

@@ -32,3 +32,20 @@ export function scopedLogger(base: Logger, scope: string): Logger {
     error: (message, ...args) => base.error(`${prefix} ${message}`, ...args),
   };
 }
+
+/**
+ * Like scopedLogger, with words `tag()` gives at each line added inside the brackets
+ * (`[flow/step trace_id=… span_id=…]`); a line whose tag is undefined gets `[scope]` alone.
+ */
+export function taggedLogger(base: Logger, scope: string, tag: () => string | undefined): Logger {
+  const prefix = (): string => {
+    const words = tag();
+    return words === undefined ? `[${scope}]` : `[${scope} ${words}]`;
+  };
+  return {
+    debug: (message, ...args) => base.debug(`${prefix()} ${message}`, ...args),
+    info: (message, ...args) => base.info(`${prefix()} ${message}`, ...args),
+    warn: (message, ...args) => base.warn(`${prefix()} ${message}`, ...args),
+    error: (message, ...args) => base.error(`${prefix()} ${message}`, ...args),
+  };
+}

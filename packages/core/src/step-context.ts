@@ -10,6 +10,8 @@ export class StepContext implements TaskContext {
   private controller: AbortController | undefined;
   private cachedResults: Record<string, unknown> | undefined;
   private cachedLog: Logger | undefined;
+  /** The attempt's scope from the run's tracer; undefined when not traced. */
+  traceScope: unknown = undefined;
 
   constructor(
     private readonly execution: Execution,
@@ -41,7 +43,21 @@ export class StepContext implements TaskContext {
   }
 
   get log(): Logger {
-    return (this.cachedLog ??= this.execution.engine.loggerFor(this.execution.flowName, this.plan.id));
+    if (this.cachedLog !== undefined) return this.cachedLog;
+    const tracer = this.execution.tracer;
+    const scope = this.traceScope;
+    // Traced: the tracer's words are asked for at each line (only when the step logs).
+    const tag =
+      scope === undefined || tracer?.logTag === undefined
+        ? undefined
+        : (): string | undefined => {
+            try {
+              return (tracer.logTag as (s: unknown) => string | undefined)(scope);
+            } catch {
+              return undefined;
+            }
+          };
+    return (this.cachedLog = this.execution.engine.loggerFor(this.execution.flowName, this.plan.id, tag));
   }
 
   get results(): Record<string, unknown> {

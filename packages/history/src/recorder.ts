@@ -203,8 +203,8 @@ export class Recorder {
     const run = this.live.get(e.runId);
     if (run === undefined) return;
     this.live.delete(e.runId);
-    const result: RunResult = e.result;
-    const steps = result.steps;
+    const result: RunResult | undefined = e.result;
+    const steps = result?.steps ?? {};
     let failedStep: string | undefined;
     for (const id of Object.keys(steps)) {
       const step = steps[id] as StepResult;

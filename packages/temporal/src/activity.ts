@@ -10,6 +10,7 @@ import {
   planStep,
   retryDelay,
   scopedLogger,
+  taggedLogger,
   toError,
   validateProcessorOptions,
   type Flow,
@@ -17,6 +18,11 @@ import {
   type Logger,
   type ResolvedRetryPolicy,
   type Runnable,
+  type RunTracer,
+  type StepFailureEvent,
+  type StepRetryEvent,
+  type StepStartEvent,
+  type StepSuccessEvent,
   type StepPlan,
   type StepResolver,
   type TaskContext,
@@ -171,6 +177,18 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     const timer = info.isLocal ? undefined : setInterval(() => context.heartbeat(beat), period);
     timer?.unref?.();
     let log: Logger | undefined;
+    // A tracer on the worker's bus gets a scope per attempt; its parent is the active context
+    // (the activity's span, when Temporal's OpenTelemetry interceptors are installed).
+    const tracer = events?.active ? events.tracer : undefined;
+    let traceScope: unknown;
+    const traceEnd = (event: StepSuccessEvent | StepFailureEvent | StepRetryEvent): void => {
+      if (traceScope === undefined) return;
+      try {
+        (tracer as RunTracer).endStep(traceScope, event);
+      } catch (error) {
+        events?.tracerFailed(error, event);
+      }
+    };
     const ctx: TaskContext = {
       runId: call.runId,
       task: call.label,
@@ -179,16 +197,37 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       attempt,
       signal: controller.signal,
       get log() {
-        return (log ??= scopedLogger(baseLogger, call.flow === undefined ? stepId : `${call.flow}/${stepId}`));
+        if (log !== undefined) return log;
+        const scope = call.flow === undefined ? stepId : `${call.flow}/${stepId}`;
+        const logTag = tracer?.logTag;
+        if (traceScope === undefined || logTag === undefined) return (log = scopedLogger(baseLogger, scope));
+        // Traced: the tracer's words (trace and span ids) are asked for at each line.
+        return (log = taggedLogger(baseLogger, scope, () => {
+          try {
+            return logTag.call(tracer, traceScope);
+          } catch {
+            return undefined;
+          }
+        }));
       },
       // Prototype-less, as the local engine gives it.
       results: Object.assign(Object.create(null) as Record<string, unknown>, call.results),
     };
     const t0 = performance.now();
     const started = Date.now();
-    if (events?.active) events.emit({ type: 'step:start', runId: call.runId, at: started, flow: call.flow, step: stepId, task: call.label, attempt });
+    if (events?.active) {
+      const event: StepStartEvent = { type: 'step:start', runId: call.runId, at: started, flow: call.flow, step: stepId, task: call.label, attempt };
+      events.emit(event);
+      if (tracer !== undefined) {
+        try {
+          traceScope = tracer.startStep(undefined, event);
+        } catch (error) {
+          events.tracerFailed(error, event);
+        }
+      }
+    }
     try {
-      const output = await step.run(ctx, call.input);
+      const output = await (traceScope === undefined ? step.run(ctx, call.input) : (tracer as RunTracer).within(traceScope, () => step.run(ctx, call.input)));
       const size = jsonSize(output);
       if (size > call.maxPayloadBytes) {
         throw new CascadenceError(
@@ -197,10 +236,17 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
           { details: { size, limit: call.maxPayloadBytes } },
         );
       }
-      if (events?.active) events.emit({ type: 'step:success', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0, output });
+      if (events?.active || traceScope !== undefined) {
+        const event: StepSuccessEvent = { type: 'step:success', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0, output };
+        events?.emit(event);
+        traceEnd(event);
+      }
       return { output, attempt: info.attempt };
     } catch (thrown) {
       if (controller.signal.aborted && context.cancellationDetails?.cancelRequested && !CascadenceError.isInstance(controller.signal.reason, ErrorCode.TIMEOUT)) {
+        // Only the tracer hears of it: the workflow reports the cancellation of the run.
+        const reason = controller.signal.reason;
+        traceEnd({ type: 'step:failure', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0, error: reason instanceof Error ? reason : toError(reason), status: 'cancelled' });
         throw new CancelledFailure(`${step.where} was cancelled`);
       }
       const error = toError(thrown);
@@ -208,12 +254,13 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       const maxAttempts = info.retryPolicy?.maximumAttempts ?? step.retry.attempts;
       const nonRetryable = payloadError || !isRetryable(step.retry, error);
       const durationMs = performance.now() - t0;
-      if (events?.active) {
-        if (!nonRetryable && info.attempt < maxAttempts) {
-          events.emit({ type: 'step:retry', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, delayMs: retryDelay({ ...step.retry, jitter: 0 }, info.attempt) });
-        } else {
-          events.emit({ type: 'step:failure', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, status: 'failed' });
-        }
+      if (events?.active || traceScope !== undefined) {
+        const event: StepRetryEvent | StepFailureEvent =
+          !nonRetryable && info.attempt < maxAttempts
+            ? { type: 'step:retry', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, delayMs: retryDelay({ ...step.retry, jitter: 0 }, info.attempt) }
+            : { type: 'step:failure', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, status: 'failed' };
+        events?.emit(event);
+        traceEnd(event);
       }
       const wire = toWireError(error);
       const details: StepFailureDetails = { attempt: info.attempt, name: wire.name };

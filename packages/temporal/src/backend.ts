@@ -8,8 +8,11 @@ import {
   type EventSource,
   type ExecutionBackend,
   type RunOptions,
+  type RunEndEvent,
   type RunResult,
   type Runnable,
+  type RunStartEvent,
+  type RunTracer,
   type StepResolver,
 } from '@cascadence/core';
 import {
@@ -19,6 +22,7 @@ import {
   TerminatedFailure,
   TimeoutFailure,
   WorkflowFailedError,
+  type ClientInterceptors,
   type Connection,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
@@ -75,6 +79,8 @@ export interface TemporalBackendOptions extends TemporalConnectionOptions, Tempo
   connection?: Connection | NativeConnection;
   /** An existing client; wins over `connection`. */
   client?: Client;
+  /** Interceptors of the client the backend creates (e.g. Temporal's OpenTelemetry one); ignored with `client`. */
+  clientInterceptors?: ClientInterceptors;
   /** Resolves task names used in flows (`task: 'name'`, processors); enforces disabled tasks. */
   registry?: StepResolver;
   /** Share a bus with other sources; default: a new one (`backend.events`). */
@@ -273,8 +279,11 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     }
     const result = toRunResult<Output>(summary);
     if (this.events.active) {
-      this.events.emit({ type: 'run:start', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, trigger: options.trigger, input });
-      this.events.emit({ type: 'run:end', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, status: 'cancelled', durationMs: 0, error: result.error, result });
+      const start: RunStartEvent = { type: 'run:start', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, trigger: options.trigger, input };
+      const end: RunEndEvent = { type: 'run:end', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, status: 'cancelled', durationMs: 0, error: result.error, result };
+      this.events.emit(start);
+      this.events.emit(end);
+      if (this.events.tracer !== undefined) startTrace(this.events, this.events.tracer, start)?.end(end);
     }
     return result;
   }
@@ -299,32 +308,29 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     const indexed = this.options.searchAttributes !== false;
     if (indexed) await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () => ensureSearchAttributes(client, this.namespace, this.address));
     const startedAt = Date.now();
-    const handle = await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () =>
-      client.workflow.start(WORKFLOW_TYPE, {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [spec],
-        memo: { cascadenceTask: runnable.name, cascadenceRunId: runId, ...options.memo },
-        staticSummary: `${runnable.kind} ${runnable.name}`,
-        ...(indexed ? { typedSearchAttributes: runSearchAttributes(runnable.name, 'run') } : {}),
-      }),
-    ).catch((error: unknown) => {
-      throw this.rpcError(error, `start ${runnable.kind} "${runnable.name}" on task queue "${this.taskQueue}"`);
+    const startEvent: RunStartEvent = { type: 'run:start', runId, at: startedAt, task: runnable.name, kind: runnable.kind, parentFlow: undefined, trigger: options.trigger, input };
+    // A tracer's run scope is current while the workflow starts: Temporal's client interceptor
+    // (if installed) puts it in the workflow's headers, so the workflow and its steps join it.
+    const traced = this.events.active && this.events.tracer !== undefined ? startTrace(this.events, this.events.tracer, startEvent) : undefined;
+    const startWorkflow = () =>
+      withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () =>
+        client.workflow.start(WORKFLOW_TYPE, {
+          taskQueue: this.taskQueue,
+          workflowId,
+          args: [spec],
+          memo: { cascadenceTask: runnable.name, cascadenceRunId: runId, ...options.memo },
+          staticSummary: `${runnable.kind} ${runnable.name}`,
+          ...(indexed ? { typedSearchAttributes: runSearchAttributes(runnable.name, 'run') } : {}),
+        }),
+      );
+    const handle = await (traced === undefined ? startWorkflow() : traced.tracer.within(traced.scope, startWorkflow)).catch((error: unknown) => {
+      const failure = this.rpcError(error, `start ${runnable.kind} "${runnable.name}" on task queue "${this.taskQueue}"`);
+      traced?.end({ type: 'run:end', runId, at: Date.now(), task: runnable.name, kind: runnable.kind, parentFlow: undefined, status: 'failed', durationMs: Date.now() - startedAt, error: failure });
+      throw failure;
     });
-    if (this.events.active) {
-      this.events.emit({
-        type: 'run:start',
-        runId,
-        at: startedAt,
-        task: runnable.name,
-        kind: runnable.kind,
-        parentFlow: undefined,
-        trigger: options.trigger,
-        input,
-        external: { workflowId: handle.workflowId, workflowRunId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId },
-      });
-    }
-    return new RunHandle<Output>(this, client, handle, runId, spec.graph, runnable.kind, startedAt, true);
+    startEvent.external = { workflowId: handle.workflowId, workflowRunId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId };
+    if (this.events.active) this.events.emit(startEvent);
+    return new RunHandle<Output>(this, client, handle, runId, spec.graph, runnable.kind, startedAt, true, traced);
   }
 
   /**
@@ -382,6 +388,38 @@ function checkedReuse(runnable: Runnable, graph: WireGraph, outputs: Readonly<Re
   return { ...outputs };
 }
 
+/** The tracer's scope of one run started from this client, and how to end it. */
+interface RunTrace {
+  readonly tracer: RunTracer;
+  readonly scope: unknown;
+  end(event: RunEndEvent): void;
+}
+
+function startTrace(events: EventBus, tracer: RunTracer, event: RunStartEvent): RunTrace | undefined {
+  let scope: unknown;
+  try {
+    scope = tracer.startRun(event, undefined);
+  } catch (error) {
+    events.tracerFailed(error, event);
+    return undefined;
+  }
+  if (scope === undefined) return undefined;
+  let ended = false;
+  return {
+    tracer,
+    scope,
+    end(end: RunEndEvent): void {
+      if (ended) return;
+      ended = true;
+      try {
+        tracer.endRun(scope, end);
+      } catch (error) {
+        events.tracerFailed(error, end);
+      }
+    },
+  };
+}
+
 /** The words core's CancelledError adds after "was cancelled: " for a given abort reason. */
 export function cancelReasonText(reason: unknown): string {
   if (reason === undefined || reason === null) return '';
@@ -416,6 +454,7 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
     private readonly kind: 'task' | 'flow',
     private readonly startedAt: number,
     private readonly emitEvents: boolean,
+    private readonly traced?: RunTrace,
   ) {}
 
   get workflowId(): string {
@@ -446,8 +485,8 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
     this.knownRunId ||= summary.runId;
     const result = toRunResult<Output>(summary);
     const events = this.backend.events;
-    if (this.emitEvents && events.active) {
-      events.emit({
+    if (this.emitEvents && (events.active || this.traced !== undefined)) {
+      const event: RunEndEvent = {
         type: 'run:end',
         runId: result.runId,
         at: Date.now(),
@@ -458,7 +497,9 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
         durationMs: result.durationMs,
         error: result.error,
         result: result as RunResult,
-      });
+      };
+      events.emit(event);
+      this.traced?.end(event);
     }
     return result;
   }

@@ -1,4 +1,4 @@
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { TemporalErrorCode, redact, sanitizedCause, temporalError } from './errors';
 
@@ -167,7 +167,7 @@ export class LazyClient {
   private own: Connection | undefined;
 
   constructor(
-    private readonly given: { client?: Client; connection?: Connection | NativeConnection },
+    private readonly given: { client?: Client; connection?: Connection | NativeConnection; clientInterceptors?: ClientInterceptors },
     private readonly resolved: ResolvedConnectionOptions,
   ) {}
 
@@ -196,6 +196,6 @@ export class LazyClient {
       this.own = await openClientConnection(this.resolved);
       connection = this.own;
     }
-    return new Client({ connection, namespace: this.resolved.namespace });
+    return new Client({ connection, namespace: this.resolved.namespace, ...(this.given.clientInterceptors !== undefined ? { interceptors: this.given.clientInterceptors } : {}) });
   }
 }

@@ -8,7 +8,7 @@ export {
   type TemporalRunOptions,
   type TemporalRunSettings,
 } from './backend';
-export { createWorker, bundleCascadenceWorkflow, workflowsPath, type CascadenceWorker, type CreateWorkerOptions } from './worker';
+export { createWorker, bundleCascadenceWorkflow, workflowsPath, type BundleWorkflowOptions, type CascadenceWorker, type CreateWorkerOptions } from './worker';
 export { createStepActivities, type StepActivityOptions, type StepSource } from './activity';
 export { replay, formatReplayReport, type ReplayDivergence, type ReplayOptions, type ReplayReport } from './replay';
 export {

@@ -24,6 +24,12 @@ export interface CreateWorkerOptions extends TemporalConnectionOptions {
   workflowsPath?: string;
   /** A pre-built bundle (`{ code }` or `{ codePath }`), e.g. from `bundleCascadenceWorkflow()`. */
   workflowBundle?: WorkflowBundleOption;
+  /**
+   * Workflow interceptor modules bundled with the DAG workflow, e.g. Temporal's OpenTelemetry ones
+   * (`require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')`).
+   * Ignored with `workflowBundle`: bundle them in with `bundleCascadenceWorkflow(file, { workflowInterceptorModules })`.
+   */
+  workflowInterceptorModules?: string[];
   /** Steps run at once by this worker. Default 100. */
   maxConcurrentSteps?: number;
   /** Heartbeats (which deliver cancellation) are sent at most this often. Default 1000 ms. */
@@ -62,13 +68,20 @@ export function workflowsPath(): string {
 
 const bundles = new Map<string, Promise<WorkflowBundle>>();
 
-/** Bundles the DAG workflow for Temporal's sandbox once per process (and per path). */
-export function bundleCascadenceWorkflow(file: string = workflowsPath()): Promise<WorkflowBundle> {
-  let bundle = bundles.get(file);
+export interface BundleWorkflowOptions {
+  /** Workflow interceptor modules to bundle with the workflow (Temporal's `workflowInterceptorModules`). */
+  workflowInterceptorModules?: string[];
+}
+
+/** Bundles the DAG workflow for Temporal's sandbox once per process (and per path and interceptor modules). */
+export function bundleCascadenceWorkflow(file: string = workflowsPath(), options: BundleWorkflowOptions = {}): Promise<WorkflowBundle> {
+  const modules = options.workflowInterceptorModules ?? [];
+  const key = JSON.stringify([file, modules]);
+  let bundle = bundles.get(key);
   if (bundle === undefined) {
-    bundle = bundleWorkflowCode({ workflowsPath: file, logger: new DefaultLogger('WARN') }).then(({ code }) => ({ code }));
-    bundle.catch(() => bundles.delete(file));
-    bundles.set(file, bundle);
+    bundle = bundleWorkflowCode({ workflowsPath: file, workflowInterceptorModules: modules, logger: new DefaultLogger('WARN') }).then(({ code }) => ({ code }));
+    bundle.catch(() => bundles.delete(key));
+    bundles.set(key, bundle);
   }
   return bundle;
 }
@@ -100,7 +113,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Cascad
   const source = stepSource(options);
   const events = options.events ?? new EventBus();
   const resolved = resolveConnectionOptions(options);
-  const workflowBundle = options.workflowBundle ?? (options.workflowsPath === undefined ? await bundleCascadenceWorkflow() : await bundleCascadenceWorkflow(options.workflowsPath));
+  const bundleOptions: BundleWorkflowOptions = { workflowInterceptorModules: options.workflowInterceptorModules };
+  const workflowBundle = options.workflowBundle ?? (await bundleCascadenceWorkflow(options.workflowsPath ?? workflowsPath(), bundleOptions));
   const ownConnection = options.connection === undefined ? await openNativeConnection(resolved) : undefined;
   const connection = options.connection ?? (ownConnection as NativeConnection);
   const throttle = options.heartbeatThrottleMs ?? 1000;

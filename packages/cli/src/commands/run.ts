@@ -11,6 +11,7 @@ import { startRecording, type Recording } from '../project/history';
 import { statusLine } from '../status-line';
 import { againToForce, interruptedError, listenForStop, type StopSignal } from '../stop-signals';
 import { isTemporalBackend, runOnTemporal } from '../temporal-run';
+import { startCommandTracing, type CommandTracing } from '../tracing';
 
 /** Larger inputs belong in files the task reads itself, not in a workflow payload. */
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
@@ -50,6 +51,7 @@ export default class Run extends BaseCommand {
     const metricsPort = flags['metrics-port'] ?? undefined;
     const metricsHost = flags['metrics-host'] ?? project.config.metrics?.host;
     const metrics = metricsPort === undefined ? undefined : await startMetrics(metricsPort, metricsHost, backend);
+    const tracing = await startCommandTracing([backend]);
 
     const recording = await startRecording(project, backend);
     const runId = randomUUID();
@@ -95,7 +97,7 @@ export default class Run extends BaseCommand {
         detach?.();
         progress?.done();
       }
-      await Promise.race([closeAll(metrics, recording, backend), forced]);
+      await Promise.race([closeAll(metrics, recording, tracing, backend), forced]);
 
       const problems: JsonSafeProblem[] = [];
       if (flags.json) this.outRaw(toJson(runResultJson(result), problems));
@@ -137,9 +139,15 @@ function notice(line: string): void {
   statusLine.above(() => process.stderr.write(`${line}\n`));
 }
 
-async function closeAll(metrics: { close(): Promise<void> } | undefined, recording: Recording, backend: ExecutionBackend): Promise<void> {
+async function closeAll(
+  metrics: { close(): Promise<void> } | undefined,
+  recording: Recording,
+  tracing: CommandTracing | undefined,
+  backend: ExecutionBackend,
+): Promise<void> {
   await metrics?.close();
   await recording.close();
+  await tracing?.close();
   await backend.close?.();
 }
 

@@ -4,6 +4,7 @@ import { BaseCommand } from '../base-command';
 import { formatDuration } from '../output';
 import { startRecording } from '../project/history';
 import { stderrLogger } from '../project/project';
+import { startCommandTracing } from '../tracing';
 import { watchDisabled } from '../project/task-state';
 import { againToForce, interruptedError, listenForStop, type StopSignal } from '../stop-signals';
 
@@ -22,6 +23,7 @@ export default class Scheduler extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Scheduler);
     const project = await this.project(flags.cwd);
+    // CronScheduler marks each run it starts with trigger { kind: 'schedule', schedule: <entry> }.
     const backend = await project.backend(flags.backend);
     const { CronScheduler } = await import('@cascadence/scheduler-cron');
     const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${sanitizeLinesForTerminal(line)}\n`);
@@ -55,6 +57,7 @@ export default class Scheduler extends BaseCommand {
     }
 
     const recording = await startRecording(project, backend);
+    const tracing = await startCommandTracing([backend]);
     scheduler.start();
     const jobs = scheduler.jobs();
     log(`scheduler started with ${jobs.length} schedule${jobs.length === 1 ? '' : 's'} from ${project.schedulesPath} on backend ${backend.name}`);
@@ -76,6 +79,7 @@ export default class Scheduler extends BaseCommand {
       const stopped = await Promise.race([scheduler.stop({ timeoutMs: flags['stop-timeout'] }), forced]);
       await Promise.race([closeMetrics(), forced]);
       await Promise.race([recording.close(), forced]);
+      await Promise.race([tracing?.close(), forced]);
       if (stopped.aborted) {
         const left = stopped.stillRunning > 0 ? `; ${stopped.stillRunning} still running, left behind` : '';
         const message = `stopped; running tasks were aborted at the ${formatDuration(flags['stop-timeout'])} deadline${left}`;

@@ -3,6 +3,8 @@ import { BaseCommand } from '../base-command';
 import { routeTemporalLogsToStderr, verboseFlagDescription } from '../temporal-logs';
 import { DEFAULT_TASK_QUEUE } from '../project/project';
 import { againToForce, listenForStop } from '../stop-signals';
+import { tracedWorkerOptions } from '../temporal-tracing';
+import { startCommandTracing } from '../tracing';
 
 export default class Worker extends BaseCommand {
   static override summary = "Run a Temporal worker for this project's tasks and flows until SIGINT, SIGTERM or SIGHUP";
@@ -21,13 +23,16 @@ export default class Worker extends BaseCommand {
     const { createWorker } = await import('@cascadence/temporal');
     const temporal = project.config.temporal ?? {};
     const taskQueue = flags['task-queue'] ?? temporal.taskQueue ?? DEFAULT_TASK_QUEUE;
+    const tracing = await startCommandTracing([], { backend: 'temporal' });
     const worker = await createWorker({
+      ...(tracing !== undefined ? await tracedWorkerOptions(tracing) : {}),
       registry: project.registry,
       taskQueue,
       ...(temporal.address !== undefined ? { address: temporal.address } : {}),
       ...(temporal.namespace !== undefined ? { namespace: temporal.namespace } : {}),
       ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
     });
+    tracing?.trace(worker);
     this.out(`worker polling task queue "${taskQueue}" with ${project.registry.list().length} tasks and flows (Ctrl-C to stop)`);
     // SIGHUP (terminal closed) stops the worker like SIGINT/SIGTERM; a second signal exits at once.
     const signals = listenForStop(
@@ -42,6 +47,7 @@ export default class Worker extends BaseCommand {
       await Promise.race([worker.run(), signals.forced]);
     } finally {
       signals.close();
+      await tracing?.close();
     }
     this.out('worker stopped');
   }

@@ -27,6 +27,8 @@ import { importFile } from './import-file';
 import { parseJsonStrict } from './json';
 import { readTaskState, taskStatePath } from './task-state';
 import { parseYaml } from './yaml';
+import { tracedClientInterceptors } from '../temporal-tracing';
+import { tracingRequested } from '../tracing';
 
 export interface Project {
   /** Project root: the config file's folder, or the working directory when there is none. */
@@ -171,6 +173,8 @@ async function temporalBackend(config: CascadenceConfig, registry: Registry): Pr
   const { TemporalBackend } = await import('@cascadence/temporal');
   const temporal = config.temporal ?? {};
   return new TemporalBackend({
+    // With tracing on, the workflow start carries the run's trace context to the workers.
+    ...(tracingRequested() ? { clientInterceptors: tracedClientInterceptors() } : {}),
     ...(temporal.address !== undefined ? { address: temporal.address } : {}),
     ...(temporal.namespace !== undefined ? { namespace: temporal.namespace } : {}),
     ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),

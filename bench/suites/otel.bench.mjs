@@ -1,0 +1,123 @@
+// @cascadence/otel overhead: what tracing adds per step, with a real SDK pipeline that exports
+// nothing (NodeTracerProvider's pieces: BatchSpanProcessor + a no-op exporter, the AsyncLocalStorage
+// context manager). Two workloads, runs alternating between a plain engine (context manager off)
+// and a traced one (context manager on, instrumentTracing attached):
+// - the core DAG benchmark (seeded random DAG of no-op synchronous steps, unbounded concurrency):
+//   the µs each step's span costs;
+// - the same shape with 1 ms steps (timers one at a time, timers 16 at once, CPU work): the ratio
+//   a workload whose steps do something sees (target <= 1.05x).
+import { defineFlow, defineTask, Engine, silentLogger } from '@cascadence/core';
+import { instrumentTracing } from '@cascadence/otel';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { median, randomDag } from './lib.mjs';
+
+function flowOf(size, run) {
+  const task = defineTask({ name: 'step', run });
+  const needs = randomDag(size);
+  const steps = {};
+  for (let i = 0; i < size; i++) steps[`s${i}`] = { task, needs: needs[i].map((j) => `s${j}`) };
+  return defineFlow({ name: 'random-dag', steps });
+}
+
+/** Counts what it is given and sends it nowhere. */
+class CountingNoopExporter {
+  spans = 0;
+  export(spans, done) {
+    this.spans += spans.length;
+    done({ code: 0 });
+  }
+  shutdown() {
+    return Promise.resolve();
+  }
+  forceFlush() {
+    return Promise.resolve();
+  }
+}
+
+async function compare({ flow, size, concurrency, warmup, reps, plain, traced, manager }) {
+  const times = { plain: [], traced: [] };
+  const once = async (name) => {
+    const engine = name === 'traced' ? traced : plain;
+    // The context manager is part of tracing: on only for the traced runs.
+    if (name === 'traced') manager.enable();
+    const t0 = performance.now();
+    const result = await engine.run(flow, undefined, { concurrency });
+    const ms = performance.now() - t0;
+    if (name === 'traced') manager.disable();
+    if (result.status !== 'succeeded') throw new Error(`bench run ${result.status}: ${result.error?.message}`);
+    return ms;
+  };
+  const order = ['plain', 'traced'];
+  for (let i = 0; i < warmup; i++) for (const name of order) await once(name);
+  for (let i = 0; i < reps; i++) {
+    for (let k = 0; k < order.length; k++) {
+      const name = order[(i + k) % order.length];
+      times[name].push(await once(name));
+    }
+  }
+  const perStepUs = (name) => (median(times[name]) * 1000) / size;
+  // Median of per-repetition ratios: drift on a shared machine disturbs it less.
+  const ratio = median(times.traced.map((t, i) => t / times.plain[i]));
+  return { plainUs: perStepUs('plain'), tracedUs: perStepUs('traced'), ratio, runs: warmup + reps };
+}
+
+export async function run({ quick }) {
+  const manager = new AsyncLocalStorageContextManager();
+  context.setGlobalContextManager(manager);
+  const exporter = new CountingNoopExporter();
+  // A queue large enough that no span is dropped (the default, 2048, drops most of a 10k-step run):
+  // dropping would make tracing look cheaper than exporting every span.
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 200_000, maxExportBatchSize: 2048 })] });
+  const plain = new Engine({ logger: silentLogger });
+  const traced = new Engine({ logger: silentLogger });
+  const detach = instrumentTracing(traced, { tracerProvider: provider });
+  const rows = [];
+  try {
+    const size = quick ? 2_000 : 10_000;
+    const dag = await compare({ flow: flowOf(size, () => 1), size, concurrency: Infinity, warmup: quick ? 3 : 10, reps: quick ? 9 : 31, plain, traced, manager });
+    await provider.forceFlush();
+    // Tracing really happened: one span per step and one per run, for every traced run.
+    const expected = dag.runs * (size + 1);
+    if (exporter.spans !== expected) throw new Error(`otel bench: expected ${expected} spans exported, got ${exporter.spans}`);
+    const label = `dag ${size / 1000}k no-op steps`;
+    rows.push({ case: `${label}, no tracing`, value: dag.plainUs, unit: 'µs/step' });
+    rows.push({ case: `${label}, tracing (batch, no-op exporter)`, value: dag.tracedUs, unit: 'µs/step', ratio: dag.ratio, baseline: 'no tracing' });
+    rows.push({ case: `${label}, added by tracing`, value: dag.tracedUs - dag.plainUs, unit: 'µs/step' });
+
+    // 1 ms steps, three ways: waiting on a timer one at a time, waiting 16 at once (the spans of a
+    // whole wave land between two timer ticks), and 1 ms of CPU work.
+    const slowCases = [
+      { label: '1 ms timer steps, concurrency 1', size: quick ? 100 : 300, concurrency: 1, run: () => new Promise((resolve) => setTimeout(resolve, 1)) },
+      { label: '1 ms timer steps, concurrency 16', size: quick ? 300 : 1_000, concurrency: 16, run: () => new Promise((resolve) => setTimeout(resolve, 1)) },
+      {
+        label: '1 ms CPU steps',
+        size: quick ? 100 : 300,
+        concurrency: 16,
+        run: () => {
+          const end = performance.now() + 1;
+          while (performance.now() < end);
+        },
+      },
+    ];
+    for (const c of slowCases) {
+      const slow = await compare({ flow: flowOf(c.size, c.run), size: c.size, concurrency: c.concurrency, warmup: quick ? 1 : 2, reps: quick ? 5 : 11, plain, traced, manager });
+      rows.push({
+        case: `dag ${c.size} ${c.label}, tracing on`,
+        value: slow.tracedUs,
+        unit: 'µs/step',
+        ratio: slow.ratio,
+        baseline: 'no tracing',
+        target: '<= 1.05x',
+        met: slow.ratio <= 1.05,
+      });
+    }
+  } finally {
+    detach();
+    await provider.shutdown();
+    trace.disable();
+    context.disable();
+  }
+  return rows;
+}

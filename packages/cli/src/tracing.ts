@@ -1,0 +1,76 @@
+/**
+ * OpenTelemetry tracing for `task run`, `task scheduler` and `task worker`, switched on by the
+ * standard environment: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (headers,
+ * timeouts and OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES are read by the SDK itself). The SDK is
+ * imported only then, so commands without tracing never load it.
+ */
+import type { EventBus, ExecutionBackend } from '@cascadence/core';
+
+export interface CommandTracing {
+  /** Traces the runs of one more target (an event bus is traced once). */
+  trace(target: TracingTarget, backend?: string): void;
+  /** The span exporter and resource, for Temporal's workflow span sink (see temporal-tracing.ts). */
+  readonly exporter: unknown;
+  readonly resource: unknown;
+  /** Ends tracing of the targets and exports the spans still buffered. */
+  close(): Promise<void>;
+}
+
+type TracingTarget = { readonly events?: EventBus | undefined; readonly name?: string };
+
+/** Whether the environment asks for traces to be exported over OTLP. */
+export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  const exporters = env.OTEL_TRACES_EXPORTER?.split(',').map((e) => e.trim().toLowerCase());
+  if (exporters !== undefined && exporters.length > 0 && exporters.every((e) => e === 'none')) return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
+}
+
+/**
+ * Starts the Node SDK (a batch span processor and the OTLP/HTTP exporter, W3C propagation, fetch
+ * instrumentation so HTTP steps send `traceparent`) and traces each target's runs; undefined
+ * when tracing is not requested.
+ */
+export async function startCommandTracing(targets: readonly TracingTarget[], options: { backend?: string } = {}): Promise<CommandTracing | undefined> {
+  if (!tracingRequested()) return undefined;
+  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, resources, { registerInstrumentations }, { UndiciInstrumentation }, { instrumentTracing }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/instrumentation'),
+    import('@opentelemetry/instrumentation-undici'),
+    import('@cascadence/otel'),
+  ]);
+  const protocol = process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
+  if (protocol !== undefined && protocol.trim() !== '' && protocol.trim() !== 'http/json') {
+    process.stderr.write(`tracing: OTEL_EXPORTER_OTLP_PROTOCOL=${protocol.trim()} is not supported by task; exporting OTLP/HTTP with JSON bodies\n`);
+  }
+  const resource = resources
+    .resourceFromAttributes({ 'service.name': 'cascadence' })
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+  const exporter = new OTLPTraceExporter();
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
+  provider.register();
+  const unregister = registerInstrumentations({ instrumentations: [new UndiciInstrumentation()], tracerProvider: provider });
+  const seen = new Set<EventBus>();
+  const detaches: Array<() => void> = [];
+  const tracing: CommandTracing = {
+    exporter,
+    resource,
+    trace(target, backend = options.backend) {
+      // A LocalBackend and the scheduler running on it may share one bus: trace it once.
+      if (target.events === undefined || seen.has(target.events)) return;
+      seen.add(target.events);
+      detaches.push(instrumentTracing(target, { tracerProvider: provider, ...(backend !== undefined ? { backend } : {}) }));
+    },
+    async close() {
+      for (const detach of detaches) detach();
+      unregister();
+      await provider.shutdown().catch((error: unknown) => {
+        process.stderr.write(`tracing: exporting the last spans failed: ${String(error)}\n`);
+      });
+    },
+  };
+  for (const target of targets) tracing.trace(target);
+  return tracing;
+}

@@ -1,0 +1,4 @@
+export { instrumentTracing, TRACER_NAME, type DetachTracing, type TracingOptions, type TracingTarget } from './instrument-tracing';
+export { RUN_SPAN_PREFIX, SPAN_ATTRIBUTES, SPAN_EVENTS, STEP_SPAN_PREFIX } from './attributes';
+export { OtelErrorCode, type OtelErrorCodeValue } from './errors';
+export { temporalWorkflowSpanExporter, type SpanExporterLike } from './temporal-workflow-spans';
