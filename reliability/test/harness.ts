@@ -211,6 +211,14 @@ export function diffTrees(before: Map<string, string>, after: Map<string, string
   return changes;
 }
 
+/**
+ * Tree changes without the ones a successful `task run` makes on purpose: its record in the run
+ * history (`.cascadence/history.db`, its WAL files, and the `.cascadence/` folder holding them).
+ */
+export function withoutRunHistory(changes: string[]): string[] {
+  return changes.filter((change) => !/^added \.cascadence\/(history\.db(-wal|-shm)?)?$/.test(change));
+}
+
 /** Lines of a summary table printed once per suite (the figures RELIABILITY.md quotes). */
 export function report(title: string, rows: Array<Record<string, string | number>>): void {
   const lines = [`\n[reliability] ${title}`];

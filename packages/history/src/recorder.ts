@@ -22,10 +22,10 @@ interface LiveRun {
   /** The flow's name (its own steps' events carry it); undefined for a lone task. */
   flow: string | undefined;
   steps: Map<string, StoredStep>;
-  /** Start of the current attempt of each of the run's own steps. */
-  attemptStarted: Map<string, number>;
-  /** Start of each nested-flow step attempt in progress, by `flow\0step\0attempt`. */
-  attemptStarts: Map<string, number>;
+  /** Start of the current retry attempt of each of the run's own steps (made on first use). */
+  attemptStarted: Map<string, number> | undefined;
+  /** Start of each nested-flow step attempt in progress, by `flow\0step\0attempt` (made on first use). */
+  attemptStarts: Map<string, number> | undefined;
   inner: StoredAttempt[] | undefined;
   /** When the steps document was last written (a running run rewrites it at most every second). */
   stepsWrittenAt: number;
@@ -116,7 +116,7 @@ export class Recorder {
       startedAt: e.at,
       input: recordValue(e.input, this.settings.maxValueBytes, this.settings.values),
     };
-    const run: LiveRun = { row, flow: e.kind === 'flow' ? e.task : undefined, steps: new Map(), attemptStarted: new Map(), attemptStarts: new Map(), inner: undefined, stepsWrittenAt: 0, stepsChanged: true, rowChanged: true, inserted: false };
+    const run: LiveRun = { row, flow: e.kind === 'flow' ? e.task : undefined, steps: new Map(), attemptStarted: undefined, attemptStarts: undefined, inner: undefined, stepsWrittenAt: 0, stepsChanged: true, rowChanged: true, inserted: false };
     this.live.set(e.runId, run);
     this.touch(run);
   }
@@ -125,7 +125,7 @@ export class Recorder {
     const run = this.live.get(runId);
     if (run === undefined) return;
     if (flow !== run.flow) {
-      run.attemptStarts.set(`${flow ?? ''}\0${id}\0${attempt}`, at);
+      (run.attemptStarts ??= new Map()).set(`${flow ?? ''}\0${id}\0${attempt}`, at);
       return;
     }
     const step = run.steps.get(id);
@@ -135,7 +135,8 @@ export class Recorder {
       step.status = 'running';
       step.attempts = attempt;
     }
-    run.attemptStarted.set(id, at);
+    // A first attempt starts with its step (step.startedAt); later ones are remembered here.
+    if (attempt > 1) (run.attemptStarted ??= new Map()).set(id, at);
     run.stepsChanged = true;
     this.touch(run);
   }
@@ -155,10 +156,10 @@ export class Recorder {
     let attemptStart: number;
     if (flow !== run.flow) {
       const key = `${flow ?? ''}\0${id}\0${attemptNo}`;
-      attemptStart = run.attemptStarts.get(key) ?? at;
-      run.attemptStarts.delete(key);
+      attemptStart = run.attemptStarts?.get(key) ?? at;
+      run.attemptStarts?.delete(key);
     } else {
-      attemptStart = run.attemptStarted.get(id) ?? at;
+      attemptStart = (attemptNo > 1 ? run.attemptStarted?.get(id) : run.steps.get(id)?.startedAt) ?? at;
     }
     const recordedError: RecordedError | undefined = error === undefined ? undefined : recordError(error, this.settings.maxValueBytes);
     if (flow !== run.flow) {
@@ -219,8 +220,8 @@ export class Recorder {
     run.row.durationMs = e.durationMs;
     run.stepsChanged = true;
     run.rowChanged = true;
-    run.attemptStarts.clear();
-    run.attemptStarted.clear();
+    run.attemptStarts = undefined;
+    run.attemptStarted = undefined;
     this.touch(run);
   }
 
