@@ -125,7 +125,17 @@ describe('SQLite history: faults while recording', () => {
     const path = join(dir, 'history.db');
     await (await openHistory({ path })).close();
     const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'child-writer.cjs'), JSON.stringify({ path }), 'many', '100000'], { stdio: 'ignore' });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Kill it once its first batches are committed, while it keeps writing more.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const probe = new Database(path, { readonly: true });
+      const n = (probe.prepare('SELECT count(*) AS n FROM cascadence_runs').get() as { n: number }).n;
+      probe.close();
+      if (n > 0) break;
+      if (Date.now() > deadline) throw new Error('the writer recorded nothing in 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     const db = new Database(path);
@@ -136,7 +146,7 @@ describe('SQLite history: faults while recording', () => {
     const history = await openHistory({ path });
     expect((await history.runs({ limit: 5 })).length).toBe(5);
     await history.close();
-  });
+  }, 90_000);
 
   it('records flows nested in flows: the inner steps as attempts under the inner flow', async () => {
     const path = join(dir, 'history.db');
