@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Project, waitUntilGone } from './cli-harness';
 
@@ -508,6 +509,27 @@ describe('items 4 and 5: stop signals', () => {
       expect(scheduler.output()).toMatch(/^error: scheduler forced to exit by a second SIGTERM/m);
     } finally {
       project.remove();
+    }
+  });
+
+  it('SIGTERM while task scheduler is still starting (its history database not answering yet) stops it cleanly: exit 0, not killed by the signal', async () => {
+    // A PostgreSQL that accepts connections and never answers: opening the history stalls (up to
+    // its 5 s connect timeout) after the metrics line is printed, which holds the startup open.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const project = projectWith(`export const tick = defineTask({ name: 'tick', run: () => 'tick' });\n`);
+    try {
+      const scheduler = project.start(['scheduler', '--metrics-port', '0'], { CASCADENCE_HISTORY_URL: `postgres://u:p@127.0.0.1:${port}/db` });
+      await scheduler.waitFor(/metrics at http/);
+      scheduler.child.kill('SIGTERM');
+      expect(await scheduler.exited(20_000)).toBe(0);
+      expect(scheduler.output()).toMatch(/SIGTERM received while starting: stopping/);
+      expect(scheduler.output()).toMatch(/stopped cleanly/);
+      expect(scheduler.output()).not.toMatch(/scheduler started/);
+    } finally {
+      project.remove();
+      silent.close();
     }
   });
 

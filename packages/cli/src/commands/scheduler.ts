@@ -40,31 +40,10 @@ export default class Scheduler extends BaseCommand {
       onError: (error, context) => process.stderr.write(`${new Date().toISOString()} error: ${context.task ? `${safe(context.task)}: ` : ''}${safe(error.message)}\n`),
     });
 
-    const port = flags['metrics-port'] ?? project.config.metrics?.port;
-    let closeMetrics = async (): Promise<void> => {};
-    if (port !== undefined) {
-      const { createMetrics, startMetricsServer } = await import('@cascadence/metrics');
-      const metrics = createMetrics();
-      const detachScheduler = metrics.instrument(scheduler);
-      const detachBackend = backend.events !== undefined && backend.events !== scheduler.events ? metrics.instrument(backend as never) : () => {};
-      const server = await startMetricsServer({ port, host: flags['metrics-host'] ?? project.config.metrics?.host ?? '127.0.0.1', registry: metrics.registry });
-      log(`metrics at ${server.url}`);
-      closeMetrics = async () => {
-        detachScheduler();
-        detachBackend();
-        await server.close();
-      };
-    }
-
-    const recording = await startRecording(project, backend);
-    const tracing = await startCommandTracing([backend]);
-    scheduler.start();
-    const jobs = scheduler.jobs();
-    log(`scheduler started with ${jobs.length} schedule${jobs.length === 1 ? '' : 's'} from ${project.schedulesPath} on backend ${backend.name}`);
-    for (const job of jobs) log(`  ${safe(job.task)} "${safe(job.cron)}" (${safe(job.timezone)}) next ${job.nextRun?.toISOString() ?? 'never'}${job.paused ? ' paused' : ''}`);
-
-    // First stop signal: stop firing and let running tasks finish (up to --stop-timeout); a second
-    // one exits at once. The process exits when this command returns, whatever the tasks left behind.
+    // Listen before starting anything: a supervisor may send SIGTERM as soon as the first line
+    // appears, and Node's default action would kill the process mid-start. The first signal stops
+    // gracefully (a stop during startup skips the rest of it); a second one exits at once. The
+    // process exits when this command returns, whatever the tasks left behind.
     let stopRequested: (signal: StopSignal) => void = () => {};
     const requested = new Promise<StopSignal>((resolve) => (stopRequested = resolve));
     const signals = listenForStop(
@@ -73,13 +52,51 @@ export default class Scheduler extends BaseCommand {
       log,
     );
     const { forced } = signals;
+    const closers: Array<() => Promise<void> | undefined> = [];
+    const closeAll = async (): Promise<void> => {
+      for (const close of closers.reverse()) await Promise.race([close(), forced]);
+    };
+    /** The startup step's result, or the stop signal when one came first. */
+    const unlessStopped = <T>(step: Promise<T>): Promise<T | StopSignal> => Promise.race([step, requested]);
+    const stopDuringStartup = async (signal: StopSignal): Promise<void> => {
+      log(`${signal} received while starting: stopping`);
+      await closeAll();
+      log('stopped cleanly');
+    };
+
     try {
+      const port = flags['metrics-port'] ?? project.config.metrics?.port;
+      if (port !== undefined) {
+        const { createMetrics, startMetricsServer } = await import('@cascadence/metrics');
+        const metrics = createMetrics();
+        const detachScheduler = metrics.instrument(scheduler);
+        const detachBackend = backend.events !== undefined && backend.events !== scheduler.events ? metrics.instrument(backend as never) : () => {};
+        closers.push(async () => {
+          detachScheduler();
+          detachBackend();
+        });
+        const server = await unlessStopped(startMetricsServer({ port, host: flags['metrics-host'] ?? project.config.metrics?.host ?? '127.0.0.1', registry: metrics.registry }));
+        if (typeof server === 'string') return await stopDuringStartup(server);
+        closers.push(() => server.close());
+        log(`metrics at ${server.url}`);
+      }
+
+      const recording = await unlessStopped(startRecording(project, backend));
+      if (typeof recording === 'string') return await stopDuringStartup(recording);
+      closers.push(() => recording.close());
+      const tracing = await unlessStopped(startCommandTracing([backend]));
+      if (typeof tracing === 'string') return await stopDuringStartup(tracing);
+      closers.push(() => tracing?.close());
+
+      scheduler.start();
+      const jobs = scheduler.jobs();
+      log(`scheduler started with ${jobs.length} schedule${jobs.length === 1 ? '' : 's'} from ${project.schedulesPath} on backend ${backend.name}`);
+      for (const job of jobs) log(`  ${safe(job.task)} "${safe(job.cron)}" (${safe(job.timezone)}) next ${job.nextRun?.toISOString() ?? 'never'}${job.paused ? ' paused' : ''}`);
+
       const signal = await requested;
       log(`${signal} received: stopping (waiting up to ${formatDuration(flags['stop-timeout'])} for running tasks — ${againToForce(signal)})`);
       const stopped = await Promise.race([scheduler.stop({ timeoutMs: flags['stop-timeout'] }), forced]);
-      await Promise.race([closeMetrics(), forced]);
-      await Promise.race([recording.close(), forced]);
-      await Promise.race([tracing?.close(), forced]);
+      await closeAll();
       if (stopped.aborted) {
         const left = stopped.stillRunning > 0 ? `; ${stopped.stillRunning} still running, left behind` : '';
         const message = `stopped; running tasks were aborted at the ${formatDuration(flags['stop-timeout'])} deadline${left}`;
