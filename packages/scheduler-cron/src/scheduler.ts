@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   CascadenceError,
   consoleLogger,
@@ -17,11 +17,13 @@ import {
   type Runnable,
 } from '@cascadence/core';
 import { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';
-import { CronSchedule, validateCron, validateTimeZone } from './cron';
-import { parseDuration } from './duration';
-import { didYouMean, optionError, ScheduleErrorCode, shown, shownList } from './errors';
-import { fileError, resolveWriteTargetSync, sameSignature, signatureOf, type FileSignature, type LockOptions } from './files';
-import { MinHeap } from './heap';
+import { validateCron, validateTimeZone } from './cron';
+import { optionError, ScheduleErrorCode, shown, shownList } from './errors';
+import { fileError, signatureOf, type FileSignature, type LockOptions } from './files';
+import { ScheduleFileWatcher } from './file-watcher';
+import { FireQueue } from './fire-queue';
+import { JobTable } from './job-table';
+import { entryKey, MAX_COUNTED_MISSES, scanMissed, seriesKey, type Job, type MissScan } from './job';
 import {
   checkOptionNames,
   normalizeOptions,
@@ -31,132 +33,17 @@ import {
   removeSchedule,
   setSchedulePaused,
   upsertSchedules,
-  type CatchUpOptions,
-  type OverlapPolicy,
   type ParsedSchedules,
-  type ScheduleEntry,
   type ScheduleOptions,
   type UpdateResult,
 } from './schedule-file';
-import { readScheduleState, statePathFor, writeScheduleState, type ScheduleRunState, type StateWriteCache } from './state';
+import type { CronSchedulerOptions, ScheduledJob, SchedulerErrorContext, StopOptions, StopResult } from './scheduler-options';
+import { statePathFor } from './state';
+import { ScheduledTasks } from './scheduled-tasks';
+import { StateFlusher } from './state-flusher';
 
-/** Which fire a hook is about. */
-export interface FireInfo {
-  task: string;
-  /** The due time from the cron expression. */
-  scheduledAt: Date;
-  /** When the scheduler handed the run to the backend. */
-  startedAt: Date;
-}
+export type { CronSchedulerOptions, FireInfo, ScheduledJob, SchedulerErrorContext, StopOptions, StopResult } from './scheduler-options';
 
-/** Where an error reported to `onError` came from. */
-export interface SchedulerErrorContext {
-  /**
-   * `run`: a fired run failed; `reload`: the schedules file could not be applied; `state`:
-   * lastRun could not be saved; `schedule`: a schedule has no next fire time and stopped firing.
-   */
-  phase: 'run' | 'reload' | 'state' | 'schedule';
-  task?: string;
-  scheduledAt?: Date;
-  /** The failed run's result, when the backend returned one. */
-  result?: RunResult;
-}
-
-export interface CronSchedulerOptions {
-  /** The schedules file, relative to the working directory. Default `./schedules.yml`. */
-  storagePath?: string;
-  /** The tasks and flows that may be scheduled, as a list or a name → task record. */
-  tasks?: Iterable<Runnable> | Record<string, Runnable>;
-  /** A core Registry: its tasks can be scheduled, its disabled tasks do not fire, `backend` may name one of its backends. */
-  registry?: Registry;
-  /** Zone of entries that name none. Default `UTC`. */
-  timezone?: string;
-  /** Runs each fire. Default: a LocalBackend whose engine emits on `scheduler.events`. A string names a registry backend. */
-  backend?: ExecutionBackend | string;
-  /** Asked at every fire; false skips it (`schedule:skip` reason `disabled`). Default: the registry's, else always true. */
-  isEnabled?: (task: string) => boolean;
-  /** Bus for `schedule:fire|skip|miss` (and the default backend's run events). Default: a new one. */
-  events?: EventBus;
-  /** Time source (inject a fake one in tests). */
-  clock?: Clock;
-  /** Warnings (unknown tasks in the file, reload problems). Default: the console. */
-  logger?: Logger;
-  /** Called after every run the scheduler started, with its result. */
-  onRun?: (result: RunResult, fire: FireInfo) => void;
-  /** Failed runs and background problems. Default: `logger.error`. */
-  onError?: (error: Error, context: SchedulerErrorContext) => void;
-  /** Pick up changes other processes make to the file (fs.watch + a stat on each wake-up). Default true. */
-  watch?: boolean;
-  /** Quiet time after a file change before it is re-read. Default 100 ms. */
-  watchDebounceMs?: number;
-  /** lastRun/lastSlot are written at most this often (batched, never per fire). Default 1000 ms. */
-  stateFlushMs?: number;
-  /** Keep lastRun/lastSlot in `.cascadence/` beside the file (needed for catch-up and miss counts). Default true. */
-  persistState?: boolean;
-  /** Longest single timer; longer waits are chained and re-check the wall clock. Default 1 h, at most 2^31-1 ms. */
-  maxSleepMs?: number;
-  /** Lock tuning for the schedules and state files. */
-  lock?: LockOptions;
-}
-
-/** One schedule as `jobs()` reports it. */
-export interface ScheduledJob {
-  task: string;
-  cron: string;
-  timezone: string;
-  /** Next due time (null when the expression has no future fire). */
-  nextRun: Date | null;
-  /** When the task last started from this schedule, across restarts (null: never). */
-  lastRun: Date | null;
-  paused: boolean;
-  overlap: OverlapPolicy;
-  catchUp: CatchUpOptions | undefined;
-  jitterMs: number;
-  /** Runs of this task started by the scheduler and not finished yet. */
-  running: number;
-}
-
-export interface StopOptions {
-  /** How long running tasks may take to finish before their signal is aborted. Default 30 000 ms. */
-  timeoutMs?: number;
-}
-
-export interface StopResult {
-  /** Runs still going when stop() returned (after the deadline and the abort). */
-  stillRunning: number;
-  /** True when the deadline passed and running tasks were aborted. */
-  aborted: boolean;
-}
-
-interface TaskState extends ScheduleRunState {
-  running: number;
-  /** Due time of the one run waiting behind a running one (buffer-one), NaN when none. */
-  buffered: number;
-}
-
-interface Job {
-  readonly task: string;
-  readonly runnable: Runnable;
-  readonly entry: ScheduleEntry;
-  readonly key: string;
-  readonly schedule: CronSchedule;
-  readonly timezone: string;
-  readonly overlap: OverlapPolicy;
-  readonly catchUpMs: number | undefined;
-  readonly jitterMs: number;
-  readonly paused: boolean;
-  readonly state: TaskState;
-  /** Next due time (NaN: none). */
-  slot: number;
-  /** Time of the bucket holding this job; NaN when not queued. */
-  bucketTs: number;
-  removed: boolean;
-  /** Reported as having no next fire (once). */
-  stalled: boolean;
-}
-
-/** A slot count walked through at most, when counting missed fires. */
-const MAX_COUNTED_MISSES = 10_000;
 const DEFAULT_MAX_SLEEP_MS = 60 * 60 * 1000;
 
 /**
@@ -175,46 +62,30 @@ export class CronScheduler implements EventSource {
 
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly taskMap = new Map<string, Runnable>();
+  private readonly tasks: ScheduledTasks;
   private readonly registry: Registry | undefined;
   private readonly enabled: (task: string) => boolean;
   private readonly onRun: CronSchedulerOptions['onRun'];
   private readonly onErrorHook: CronSchedulerOptions['onError'];
   private readonly watchEnabled: boolean;
-  private readonly watchDebounceMs: number;
-  private readonly stateFlushMs: number;
-  private readonly persistState: boolean;
-  private readonly maxSleepMs: number;
   private readonly lockOptions: LockOptions;
 
-  private readonly jobMap = new Map<string, Job>();
-  private readonly states = new Map<string, TaskState>();
-  private readonly series = new Map<string, { schedule: CronSchedule; users: number }>();
-  private readonly buckets = new Map<number, Job[]>();
-  private readonly heap = new MinHeap();
+  // The job table: one job per scheduled task, the state that outlives edits, shared cron series.
+  private readonly table: JobTable;
   private unknown: string[] = [];
 
+  // Collaborators, each behind a small context: timers, the file watcher, the state file.
+  private readonly queue: FireQueue<Job>;
+  private readonly watcher: ScheduleFileWatcher;
+  private readonly stateFile: StateFlusher;
+
   private started = false;
-  private timer: unknown;
-  private timerTarget = Number.NaN;
-  private dispatching = false;
   private abort = new AbortController();
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
 
-  private fileSignature: FileSignature | undefined;
-  private watchers: FSWatcher[] = [];
-  private reloadTimer: unknown;
   private reloading: Promise<void> | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
-
-  private stateDirty = false;
-  private stateBroken = false;
-  private readonly removedStates = new Set<string>();
-  private flushTimer: unknown;
-  private lastFlushAt = Number.NEGATIVE_INFINITY;
-  private readonly stateCache: StateWriteCache = {};
-  private flushing: Promise<void> | undefined;
 
   constructor(options: CronSchedulerOptions = {}) {
     this.storagePath = resolve(options.storagePath ?? './schedules.yml');
@@ -224,31 +95,65 @@ export class CronScheduler implements EventSource {
     this.events = options.events ?? new EventBus();
     this.timezone = validateTimeZone(options.timezone ?? 'UTC');
     this.registry = options.registry;
+    this.tasks = new ScheduledTasks(this.registry);
+    this.table = new JobTable(this.timezone);
     this.onRun = options.onRun;
     this.onErrorHook = options.onError;
     this.watchEnabled = options.watch ?? true;
-    this.watchDebounceMs = nonNegative(options.watchDebounceMs ?? 100, 'watchDebounceMs');
-    this.stateFlushMs = nonNegative(options.stateFlushMs ?? 1000, 'stateFlushMs');
-    this.persistState = options.persistState ?? true;
-    this.maxSleepMs = Math.min(Math.max(1, nonNegative(options.maxSleepMs ?? DEFAULT_MAX_SLEEP_MS, 'maxSleepMs')), MAX_TIMEOUT_MS);
+    const watchDebounceMs = nonNegative(options.watchDebounceMs ?? 100, 'watchDebounceMs');
+    const stateFlushMs = nonNegative(options.stateFlushMs ?? 1000, 'stateFlushMs');
+    const maxSleepMs = Math.min(Math.max(1, nonNegative(options.maxSleepMs ?? DEFAULT_MAX_SLEEP_MS, 'maxSleepMs')), MAX_TIMEOUT_MS);
     this.lockOptions = options.lock ?? {};
+    this.queue = new FireQueue<Job>({
+      clock: this.clock,
+      maxSleepMs,
+      onWake: () => {
+        if (this.watchEnabled) this.watcher.checkNow();
+      },
+      onDue: (job, now) => {
+        try {
+          this.dispatch(job, now);
+        } catch (error) {
+          this.reportError(toError(error), { phase: 'run', task: job.task, scheduledAt: new Date(job.slot) });
+        }
+      },
+    });
+    this.watcher = new ScheduleFileWatcher({
+      path: this.storagePath,
+      clock: this.clock,
+      logger: this.logger,
+      debounceMs: watchDebounceMs,
+      reload: () => this.reload(),
+      onError: (error) => this.reportError(error, { phase: 'reload' }),
+    });
+    this.stateFile = new StateFlusher({
+      storagePath: this.storagePath,
+      clock: this.clock,
+      logger: this.logger,
+      lock: this.lockOptions,
+      flushMs: stateFlushMs,
+      persist: options.persistState ?? true,
+      isStarted: () => this.started,
+      snapshot: () => {
+        const updates: Array<readonly [string, { lastRun: number | undefined; lastSlot: number | undefined }]> = [];
+        for (const job of this.table.jobs.values()) {
+          const { lastRun, lastSlot } = job.state;
+          if (lastRun !== undefined || lastSlot !== undefined) updates.push([job.task, { lastRun, lastSlot }]);
+        }
+        return updates;
+      },
+      onError: (error) => this.reportError(error, { phase: 'state' }),
+    });
 
     if (options.tasks !== undefined) {
       const list = isIterable(options.tasks) ? [...options.tasks] : Object.values(options.tasks);
-      for (const runnable of list) this.taskMap.set(runnable.name, runnable);
+      for (const runnable of list) this.tasks.add(runnable);
     }
     const registry = this.registry;
     this.enabled = options.isEnabled ?? (registry !== undefined ? (task) => registry.isEnabled(task) : () => true);
     this.backend = this.pickBackend(options.backend);
 
-    if (this.persistState) {
-      try {
-        for (const [task, state] of readScheduleState(this.storagePath)) this.states.set(task, { ...state, running: 0, buffered: Number.NaN });
-      } catch (error) {
-        this.stateBroken = true;
-        this.logger.warn(`${toError(error).message}; lastRun is not persisted until it is fixed or removed`);
-      }
-    }
+    for (const [task, state] of this.stateFile.load()) this.table.states.set(task, { ...state, running: 0, buffered: Number.NaN });
 
     const parsed = this.readFileSync();
     if (parsed.problems[0] !== undefined) throw parsed.problems[0];
@@ -272,15 +177,12 @@ export class CronScheduler implements EventSource {
     this.abort = new AbortController();
     const now = this.clock.now();
     const scans = new Map<string, MissScan>();
-    this.dispatching = true;
-    try {
-      for (const job of this.jobMap.values()) this.armAtStart(job, now, scans);
-    } finally {
-      this.dispatching = false;
-    }
-    this.startWatching();
-    this.rearm();
-    if (this.stateDirty) this.scheduleFlush();
+    this.queue.start();
+    this.queue.batch(() => {
+      for (const job of this.table.jobs.values()) this.armAtStart(job, now, scans);
+    });
+    if (this.watchEnabled) this.watcher.start();
+    if (this.stateFile.isDirty) this.stateFile.schedule();
     return this;
   }
 
@@ -291,17 +193,11 @@ export class CronScheduler implements EventSource {
   async stop(options: StopOptions = {}): Promise<StopResult> {
     const wasStarted = this.started;
     this.started = false;
-    this.clearTimer();
-    for (const watcher of this.watchers) watcher.close();
-    this.watchers = [];
-    if (this.reloadTimer !== undefined) this.clock.clearTimeout(this.reloadTimer);
-    this.reloadTimer = undefined;
-    if (this.flushTimer !== undefined) this.clock.clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    this.heap.clear();
-    this.buckets.clear();
-    for (const job of this.jobMap.values()) job.bucketTs = Number.NaN;
-    for (const state of this.states.values()) state.buffered = Number.NaN;
+    this.queue.stop();
+    this.watcher.stop();
+    this.stateFile.cancelTimer();
+    for (const job of this.table.jobs.values()) job.bucketTs = Number.NaN;
+    for (const state of this.table.states.values()) state.buffered = Number.NaN;
     let aborted = false;
     if (wasStarted && this.inflight > 0) {
       const timeoutMs = nonNegative(options.timeoutMs ?? 30_000, 'timeoutMs');
@@ -330,8 +226,8 @@ export class CronScheduler implements EventSource {
   async scheduleMany(requests: Array<{ task: Runnable | string; cron: string; options?: ScheduleOptions }>): Promise<ScheduledJob[]> {
     const checked = requests.map(({ task, cron, options = {} }) => {
       const name = typeof task === 'string' ? task : task.name;
-      if (typeof task !== 'string') this.taskMap.set(task.name, task);
-      else if (this.resolveTask(name) === undefined) throw this.unknownTaskError(name);
+      if (typeof task !== 'string') this.tasks.add(task);
+      else if (this.tasks.resolve(name) === undefined) throw this.tasks.unknownError(name);
       checkOptionNames(options);
       const valid = validateCron(cron);
       normalizeOptions(options);
@@ -339,16 +235,15 @@ export class CronScheduler implements EventSource {
     });
     const result = await this.serialized(() => upsertSchedules(this.storagePath, checked, this.lockOptions));
     this.applyUpdate(result);
-    return checked.map(({ task }) => this.describe(this.jobMap.get(task) as Job));
+    return checked.map(({ task }) => this.describe(this.table.jobs.get(task) as Job));
   }
 
   /** Removes the job and the file entry; a name with no schedule is a `CASCADENCE_UNKNOWN_SCHEDULE` error. */
   async unschedule(name: string): Promise<void> {
     const result = await this.serialized(() => removeSchedule(this.storagePath, name, this.lockOptions));
     this.applyUpdate(result);
-    if (this.states.has(name)) {
-      this.states.delete(name);
-      this.removedStates.add(name);
+    if (this.table.forgetState(name)) {
+      this.stateFile.markRemoved(name);
       await this.flushState();
     }
   }
@@ -365,12 +260,12 @@ export class CronScheduler implements EventSource {
 
   /** The jobs this scheduler runs, by task name. */
   jobs(): ScheduledJob[] {
-    return [...this.jobMap.values()].sort((a, b) => a.task.localeCompare(b.task)).map((job) => this.describe(job));
+    return [...this.table.jobs.values()].sort((a, b) => a.task.localeCompare(b.task)).map((job) => this.describe(job));
   }
 
   /** One job, or undefined. */
   job(task: string): ScheduledJob | undefined {
-    const job = this.jobMap.get(task);
+    const job = this.table.jobs.get(task);
     return job === undefined ? undefined : this.describe(job);
   }
 
@@ -392,9 +287,9 @@ export class CronScheduler implements EventSource {
 
   private readFileSync(): ParsedSchedules {
     try {
-      this.fileSignature = signatureOf(statSync(this.storagePath));
+      this.watcher.known = signatureOf(statSync(this.storagePath));
     } catch {
-      this.fileSignature = undefined;
+      this.watcher.known = undefined;
     }
     const source = readScheduleSourceSync(this.storagePath);
     return parseSchedules(source?.text ?? '', this.storagePath);
@@ -415,20 +310,20 @@ export class CronScheduler implements EventSource {
       const source = await readScheduleSource(this.storagePath);
       parsed = parseSchedules(source?.text ?? '', this.storagePath);
     } catch (error) {
-      this.fileSignature = signature;
+      this.watcher.known = signature;
       this.reportError(toError(error), { phase: 'reload' });
       return;
     }
-    if (signature === undefined && this.jobMap.size > 0) {
-      this.logger.warn(`${this.storagePath} was removed: stopping its ${this.jobMap.size} schedule(s)`);
+    if (signature === undefined && this.table.jobs.size > 0) {
+      this.logger.warn(`${this.storagePath} was removed: stopping its ${this.table.jobs.size} schedule(s)`);
     }
-    this.fileSignature = signature;
+    this.watcher.known = signature;
     this.reconcile(parsed);
     for (const problem of parsed.problems) this.reportError(problem, { phase: 'reload', task: problem.details.task as string | undefined });
   }
 
   private applyUpdate(result: UpdateResult): void {
-    if (result.signature !== undefined) this.fileSignature = result.signature;
+    if (result.signature !== undefined) this.watcher.known = result.signature;
     this.reconcile({ path: this.storagePath, doc: undefined as never, text: '', position: () => ({ line: 0, column: 0 }), entries: result.entries, problems: result.problems });
   }
 
@@ -437,26 +332,25 @@ export class CronScheduler implements EventSource {
     const seen = new Set<string>();
     const unknown: string[] = [];
     const broken = new Set(parsed.problems.map((problem) => problem.details.task));
-    this.dispatching = true;
-    try {
+    this.queue.batch(() => {
       for (const entry of parsed.entries) {
-        const runnable = this.resolveTask(entry.task);
+        const runnable = this.tasks.resolve(entry.task);
         if (runnable === undefined) {
           unknown.push(entry.task);
           continue;
         }
         seen.add(entry.task);
-        const existing = this.jobMap.get(entry.task);
+        const existing = this.table.get(entry.task);
         const key = entryKey(entry, this.timezone);
         if (existing !== undefined && existing.key === key && existing.runnable === runnable) continue;
-        this.putJob(entry, runnable, key, existing);
+        const job = this.table.put(entry, runnable, key, existing);
+        this.stateFile.keep(entry.task);
+        if (this.started) this.armEdited(job);
       }
-      for (const job of [...this.jobMap.values()]) {
-        if (!seen.has(job.task) && !broken.has(job.task)) this.dropJob(job);
+      for (const job of [...this.table.jobs.values()]) {
+        if (!seen.has(job.task) && !broken.has(job.task)) this.table.drop(job);
       }
-    } finally {
-      this.dispatching = false;
-    }
+    });
     const before = this.unknown.join('\n');
     this.unknown = unknown.sort();
     if (unknown.length > 0 && this.unknown.join('\n') !== before) {
@@ -464,98 +358,24 @@ export class CronScheduler implements EventSource {
         `${this.storagePath} schedules ${unknown.length} task${unknown.length === 1 ? '' : 's'} this scheduler does not know: ${shownList(unknown)} (their entries are left in the file untouched)`,
       );
     }
-    this.rearm();
   }
 
-  private putJob(entry: ScheduleEntry, runnable: Runnable, key: string, existing: Job | undefined): void {
-    const timezone = entry.timezone ?? this.timezone;
-    let state = this.states.get(entry.task);
-    if (state === undefined) {
-      state = { running: 0, buffered: Number.NaN };
-      this.states.set(entry.task, state);
+  /** A job (new or edited) of a started scheduler: due from now on, its state initialised. */
+  private armEdited(job: Job): void {
+    const now = this.clock.now();
+    if (job.state.lastSlot === undefined) {
+      job.state.lastSlot = now;
+      this.markDirty();
     }
-    this.removedStates.delete(entry.task);
-    const job: Job = {
-      task: entry.task,
-      runnable,
-      entry,
-      key,
-      schedule: this.acquireSeries(entry.cron, timezone),
-      timezone,
-      overlap: entry.overlap ?? 'skip',
-      catchUpMs: entry.catchUp === undefined ? undefined : parseDuration(entry.catchUp.window, 'catchUp.window'),
-      jitterMs: entry.jitterMs ?? 0,
-      paused: entry.paused ?? false,
-      state,
-      slot: Number.NaN,
-      bucketTs: Number.NaN,
-      removed: false,
-      stalled: false,
-    };
-    if (existing !== undefined) this.retire(existing);
-    this.jobMap.set(entry.task, job);
-    if (this.started) {
-      const now = this.clock.now();
-      if (state.lastSlot === undefined) {
-        state.lastSlot = now;
-        this.markDirty();
-      }
-      job.slot = job.schedule.nextAfter(now);
-      this.checkStalled(job, now);
-      this.enqueue(job);
-    }
-  }
-
-  private dropJob(job: Job): void {
-    this.retire(job);
-    this.jobMap.delete(job.task);
-  }
-
-  private retire(job: Job): void {
-    job.removed = true;
-    job.bucketTs = Number.NaN;
-    const key = seriesKey(job.schedule.normalized, job.timezone);
-    const shared = this.series.get(key);
-    if (shared !== undefined && --shared.users <= 0) this.series.delete(key);
-  }
-
-  private acquireSeries(cron: string, timezone: string): CronSchedule {
-    const key = seriesKey(validateCron(cron).normalized, timezone);
-    let shared = this.series.get(key);
-    if (shared === undefined) {
-      shared = { schedule: new CronSchedule(cron, timezone), users: 0 };
-      this.series.set(key, shared);
-    }
-    shared.users++;
-    return shared.schedule;
-  }
-
-  private resolveTask(name: string): Runnable | undefined {
-    const own = this.taskMap.get(name);
-    if (own !== undefined) return own;
-    if (this.registry?.has(name)) return this.registry.get(name);
-    return undefined;
-  }
-
-  private knownTaskNames(): string[] {
-    const names = new Set(this.taskMap.keys());
-    for (const entry of this.registry?.list() ?? []) names.add(entry.name);
-    return [...names];
-  }
-
-  private unknownTaskError(name: string): CascadenceError {
-    const known = this.knownTaskNames();
-    const { hint, suggestions } = didYouMean(name, known);
-    return new CascadenceError(ErrorCode.UNKNOWN_TASK, `cannot schedule unknown task "${name}"${hint}`, {
-      details: { task: name, known },
-      suggestions,
-    });
+    job.slot = job.schedule.nextAfter(now);
+    this.checkStalled(job, now);
+    this.queue.enqueue(job);
   }
 
   private async setPaused(name: string, paused: boolean): Promise<ScheduledJob | undefined> {
     const result = await this.serialized(() => setSchedulePaused(this.storagePath, name, paused, this.lockOptions));
     this.applyUpdate(result);
-    const job = this.jobMap.get(name);
+    const job = this.table.jobs.get(name);
     return job === undefined ? undefined : this.describe(job);
   }
 
@@ -566,148 +386,7 @@ export class CronScheduler implements EventSource {
     return run;
   }
 
-  // ---------------------------------------------------------------- watching
-
-  /**
-   * Watches the file's folder and, when the file is a symlink, its target's folder too (edits
-   * made to the target must be noticed; the link itself may also be re-pointed).
-   */
-  private startWatching(): void {
-    if (!this.watchEnabled) return;
-    const places = new Map<string, string>([[dirname(this.storagePath), basename(this.storagePath)]]);
-    try {
-      const target = resolveWriteTargetSync(this.storagePath);
-      if (target !== this.storagePath) places.set(dirname(target), basename(target));
-    } catch {
-      // an unreadable link: the per-wake-up stat still notices changes
-    }
-    for (const [dir, name] of places) {
-      try {
-        if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-        const watcher = watch(dir, { persistent: false }, (_event, filename) => {
-          if (filename === null || filename === name || [...places.values()].includes(filename)) this.scheduleReload();
-        });
-        watcher.on('error', (error) => {
-          this.logger.warn(`stopped watching ${dir} (${error.message}); changes are still noticed at each timer`);
-          watcher.close();
-          this.watchers = this.watchers.filter((w) => w !== watcher);
-        });
-        this.watchers.push(watcher);
-      } catch (error) {
-        this.logger.warn(`cannot watch ${dir} (${toError(error).message}); changes are still noticed at each timer`);
-      }
-    }
-  }
-
-  private scheduleReload(): void {
-    if (!this.started) return;
-    if (this.reloadTimer !== undefined) this.clock.clearTimeout(this.reloadTimer);
-    this.reloadTimer = this.clock.setTimeout(() => {
-      this.reloadTimer = undefined;
-      void this.reloadIfChanged();
-    }, this.watchDebounceMs);
-  }
-
-  private async reloadIfChanged(): Promise<void> {
-    if (!this.started) return;
-    let signature: FileSignature | undefined;
-    try {
-      signature = signatureOf(await stat(this.storagePath));
-    } catch {
-      signature = undefined;
-    }
-    if (sameSignature(signature, this.fileSignature)) return;
-    try {
-      await this.reload();
-    } catch (error) {
-      this.reportError(toError(error), { phase: 'reload' });
-    }
-  }
-
-  /** One `stat` per wake-up: notices edits even where fs.watch is unreliable. */
-  private checkFileChanged(): void {
-    if (!this.watchEnabled) return;
-    let signature: FileSignature | undefined;
-    try {
-      signature = signatureOf(statSync(this.storagePath));
-    } catch {
-      signature = undefined;
-    }
-    if (!sameSignature(signature, this.fileSignature)) this.scheduleReload();
-  }
-
-  // ---------------------------------------------------------------- timers
-
-  private enqueue(job: Job): void {
-    if (Number.isNaN(job.slot) || job.removed) {
-      job.bucketTs = Number.NaN;
-      return;
-    }
-    const at = job.jitterMs > 0 ? job.slot + Math.floor(Math.random() * (job.jitterMs + 1)) : job.slot;
-    if (job.bucketTs === at) return;
-    job.bucketTs = at;
-    let bucket = this.buckets.get(at);
-    if (bucket === undefined) {
-      bucket = [];
-      this.buckets.set(at, bucket);
-      this.heap.push(at);
-    }
-    bucket.push(job);
-    if (!this.dispatching) this.rearm();
-  }
-
-  private rearm(): void {
-    if (!this.started || this.dispatching) return;
-    const head = this.heap.peek();
-    if (head === undefined) {
-      this.clearTimer();
-      return;
-    }
-    if (this.timer !== undefined && this.timerTarget === head) return;
-    this.clearTimer();
-    const delay = Math.min(Math.max(0, head - this.clock.now()), this.maxSleepMs);
-    this.timerTarget = head;
-    this.timer = this.clock.setTimeout(this.onTimer, delay);
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerTarget = Number.NaN;
-  }
-
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.timerTarget = Number.NaN;
-    if (!this.started) return;
-    this.checkFileChanged();
-    const now = this.clock.now();
-    this.dispatching = true;
-    try {
-      let head = this.heap.peek();
-      while (head !== undefined && head <= now) {
-        this.heap.pop();
-        const bucket = this.buckets.get(head);
-        this.buckets.delete(head);
-        if (bucket !== undefined) {
-          for (let i = 0; i < bucket.length; i++) {
-            const job = bucket[i] as Job;
-            if (job.bucketTs !== head || job.removed) continue;
-            job.bucketTs = Number.NaN;
-            try {
-              this.dispatch(job, now);
-            } catch (error) {
-              this.reportError(toError(error), { phase: 'run', task: job.task, scheduledAt: new Date(job.slot) });
-            }
-          }
-        }
-        head = this.heap.peek();
-      }
-    } finally {
-      this.dispatching = false;
-    }
-    this.rearm();
-  };
+  // ---------------------------------------------------------------- fire policy
 
   /**
    * Handles the job's due slot, then queues its next one. When the process was stalled past
@@ -734,7 +413,7 @@ export class CronScheduler implements EventSource {
     this.handleSlot(job, slot, now);
     job.slot = next;
     this.checkStalled(job, slot);
-    this.enqueue(job);
+    this.queue.enqueue(job);
   }
 
   /** Fire, buffer or skip one due slot. */
@@ -811,7 +490,7 @@ export class CronScheduler implements EventSource {
     if (state.running === 0 && !Number.isNaN(state.buffered)) {
       const buffered = state.buffered;
       state.buffered = Number.NaN;
-      const current = this.jobMap.get(job.task);
+      const current = this.table.jobs.get(job.task);
       if (current !== undefined && this.started) {
         const now = this.clock.now();
         if (current.paused) this.emitSkip(current.task, buffered, 'paused', now);
@@ -872,7 +551,7 @@ export class CronScheduler implements EventSource {
     }
     job.slot = job.schedule.nextAfter(now);
     this.checkStalled(job, now);
-    this.enqueue(job);
+    this.queue.enqueue(job);
   }
 
   /**
@@ -920,58 +599,12 @@ export class CronScheduler implements EventSource {
   // ---------------------------------------------------------------- state persistence
 
   private markDirty(): void {
-    if (this.stateDirty) return;
-    this.stateDirty = true;
-    this.scheduleFlush();
-  }
-
-  /**
-   * At most one write per `stateFlushMs`, started right after the fires that dirtied the state
-   * (so its parsing and serialising never sits on the next fire time of periodic jobs).
-   */
-  private scheduleFlush(): void {
-    if (!this.started || !this.persistState || this.flushTimer !== undefined) return;
-    const delay = Math.max(0, this.lastFlushAt + this.stateFlushMs - this.clock.now());
-    this.flushTimer = this.clock.setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.flushState();
-    }, delay);
+    this.stateFile.markDirty();
   }
 
   /** Writes lastRun/lastSlot of every job now (merged under the state file's lock). */
   async flushState(): Promise<void> {
-    if (!this.persistState || this.stateBroken) {
-      this.stateDirty = false;
-      return;
-    }
-    // Wait for every write in flight (another caller may start one while we wait).
-    while (this.flushing !== undefined) await this.flushing;
-    if (!this.stateDirty && this.removedStates.size === 0) return;
-    this.stateDirty = false;
-    this.lastFlushAt = this.clock.now();
-    // Copy now: the merge runs later, and the write must not see half-updated states.
-    const updates: Array<readonly [string, ScheduleRunState]> = [];
-    for (const job of this.jobMap.values()) {
-      const { lastRun, lastSlot } = job.state;
-      if (lastRun !== undefined || lastSlot !== undefined) updates.push([job.task, { lastRun, lastSlot }]);
-    }
-    const removed = [...this.removedStates];
-    const run = writeScheduleState(this.storagePath, updates, removed, this.lockOptions, this.stateCache).then(
-      () => {
-        for (const task of removed) this.removedStates.delete(task);
-      },
-      (error: unknown) => {
-        if (CascadenceError.isInstance(error) && error.code === 'CASCADENCE_SCHEDULES_PARSE') this.stateBroken = true;
-        this.reportError(toError(error), { phase: 'state' });
-      },
-    );
-    this.flushing = run;
-    try {
-      await run;
-    } finally {
-      if (this.flushing === run) this.flushing = undefined;
-    }
-    if (this.stateDirty) this.scheduleFlush();
+    await this.stateFile.flush();
   }
 
   // ---------------------------------------------------------------- misc
@@ -1006,35 +639,6 @@ export class CronScheduler implements EventSource {
       running: job.state.running,
     };
   }
-}
-
-interface MissScan {
-  count: number;
-  latest: number;
-  beforeLatest: number;
-}
-
-/** Slots in (last, now], counted up to MAX_COUNTED_MISSES. */
-function scanMissed(schedule: CronSchedule, last: number, now: number): MissScan {
-  let count = 0;
-  let latest = Number.NaN;
-  let beforeLatest = Number.NaN;
-  let at = schedule.nextAfter(last);
-  while (!Number.isNaN(at) && at <= now && count < MAX_COUNTED_MISSES) {
-    count++;
-    beforeLatest = latest;
-    latest = at;
-    at = schedule.nextAfter(at);
-  }
-  return { count, latest, beforeLatest };
-}
-
-function seriesKey(normalized: string, timezone: string): string {
-  return `${timezone}\n${normalized}`;
-}
-
-function entryKey(entry: ScheduleEntry, defaultZone: string): string {
-  return JSON.stringify([entry.cron, entry.timezone ?? defaultZone, entry.overlap, entry.catchUp, entry.jitterMs, entry.paused]);
 }
 
 function isIterable(value: unknown): value is Iterable<Runnable> {
