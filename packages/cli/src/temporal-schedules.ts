@@ -3,16 +3,13 @@
  * the schedules.yml ones, kept as Temporal Schedules on the server (TemporalScheduler), with the
  * local scheduler's defaults — no catch-up, overlap skip, the config's timezone else UTC.
  */
-import { sanitizeForTerminal } from '@cascadence/core';
+import { CascadenceError, ErrorCode, sanitizeForTerminal, type ScheduleOverlap } from '@cascadence/core';
 import type { TemporalOverlapPolicy, TemporalScheduleJob, TemporalScheduler } from '@cascadence/temporal';
 import { CliError, CliErrorCode, usageError } from './errors';
 import { DEFAULT_TASK_QUEUE, type Project } from './project/project';
 
 /** `--backend` of the schedule commands: where schedules live. */
 export const SCHEDULE_BACKENDS = ['local', 'temporal'] as const;
-
-/** The local scheduler's overlap names, as Temporal's. */
-const OVERLAP: Record<string, TemporalOverlapPolicy> = { skip: 'skip', 'buffer-one': 'buffer-one', allow: 'allow-all' };
 
 export interface TemporalScheduleFlags {
   timezone: string | undefined;
@@ -52,10 +49,10 @@ function describeJob(job: TemporalScheduleJob): string {
 
 export async function scheduleOnTemporal(project: Project, name: string, cron: string, flags: TemporalScheduleFlags): Promise<string> {
   const { parseDuration } = await import('@cascadence/scheduler-cron');
-  let catchupWindowMs: number | undefined;
+  let catchUpWindowMs: number | undefined;
   if (flags.catchUp !== undefined) {
     try {
-      catchupWindowMs = parseDuration(flags.catchUp, '--catch-up');
+      catchUpWindowMs = parseDuration(flags.catchUp, '--catch-up');
     } catch (error) {
       throw usageError((error as Error).message);
     }
@@ -63,8 +60,9 @@ export async function scheduleOnTemporal(project: Project, name: string, cron: s
   const job = await withScheduler(project, (scheduler) =>
     scheduler.schedule(name, cron, {
       ...(flags.timezone !== undefined ? { timezone: flags.timezone } : {}),
-      ...(flags.overlap !== undefined ? { overlap: OVERLAP[flags.overlap] } : {}),
-      ...(catchupWindowMs !== undefined ? { catchupWindowMs } : {}),
+      // The flag offers the policies every scheduler shares (core's ScheduleOverlap).
+      ...(flags.overlap !== undefined ? { overlap: flags.overlap as ScheduleOverlap } : {}),
+      ...(catchUpWindowMs !== undefined ? { catchUpWindowMs } : {}),
       ...(flags.jitter !== undefined ? { jitterMs: flags.jitter } : {}),
       ...(flags.paused ? { paused: true } : {}),
     }),
@@ -73,8 +71,10 @@ export async function scheduleOnTemporal(project: Project, name: string, cron: s
 }
 
 export async function unscheduleOnTemporal(project: Project, name: string): Promise<string> {
-  const removed = await withScheduler(project, (scheduler) => scheduler.unschedule(name));
-  if (!removed) {
+  try {
+    await withScheduler(project, (scheduler) => scheduler.unschedule(name));
+  } catch (error) {
+    if (!CascadenceError.isInstance(error, ErrorCode.UNKNOWN_SCHEDULE)) throw error;
     const namespace = project.config.temporal?.namespace ?? 'default';
     throw new CliError(CliErrorCode.INPUT, `task "${sanitizeForTerminal(name)}" has no Temporal schedule in namespace "${sanitizeForTerminal(namespace)}"`, undefined, {
       suggestions: ['list them with: task schedules --backend temporal'],
@@ -90,7 +90,7 @@ export interface TemporalScheduleRow {
   nextRun: string | null;
   paused: boolean;
   overlap: TemporalOverlapPolicy;
-  catchupWindowMs: number;
+  catchUpWindowMs: number;
   jitterMs: number;
   scheduleId: string;
   runs: number;
@@ -103,10 +103,10 @@ export async function listTemporalSchedules(project: Project): Promise<TemporalS
     task: job.task,
     cron: job.cron,
     timezone: job.timezone,
-    nextRun: job.paused || job.nextRun === undefined ? null : job.nextRun.toISOString(),
+    nextRun: job.paused || job.nextRun === null ? null : job.nextRun.toISOString(),
     paused: job.paused,
     overlap: job.overlap,
-    catchupWindowMs: job.catchupWindowMs,
+    catchUpWindowMs: job.catchUpWindowMs,
     jitterMs: job.jitterMs,
     scheduleId: job.scheduleId,
     runs: job.runs,

@@ -58,7 +58,7 @@ describeWithServer('task schedule --backend temporal', () => {
     expect(JSON.stringify(schedule)).toContain('CascadenceTask'); // the runs it starts are findable by task name
     expect(existsSync(join(project.dir, 'schedules.yml'))).toBe(false);
 
-    // Upsert, with a catch-up window this time; allow → Temporal's allow-all.
+    // Upsert, with a catch-up window this time; allow is every scheduler's name (Temporal's ALLOW_ALL).
     const updated = project.task(['schedule', 'report', '0 12 * * *', '--backend', 'temporal', '--catch-up', '1h', '--overlap', 'allow']);
     expect(updated.code).toBe(0);
     expect(updated.stdout).toMatch(/^report scheduled "0 12 \* \* \*" \(Europe\/Paris\) as Temporal schedule cascadence-report; next run \d{4}-\d\d-\d\dT/);
@@ -70,7 +70,7 @@ describeWithServer('task schedule --backend temporal', () => {
 
   it('task schedules --backend temporal lists them', () => {
     expect(project.task(['schedule', 'other', '@daily', '--backend', 'temporal']).code).toBe(0);
-    let rows: Array<{ task: string; cron: string; catchupWindowMs: number; scheduleId: string; known: boolean }> = [];
+    let rows: Array<{ task: string; cron: string; catchUpWindowMs: number; scheduleId: string; known: boolean }> = [];
     // Listing goes through Temporal's visibility store, which lags a moment behind.
     for (let i = 0; i < 100 && rows.length < 2; i++) {
       const listed = project.task(['schedules', '--backend', 'temporal', '--json']);
@@ -78,7 +78,7 @@ describeWithServer('task schedule --backend temporal', () => {
       rows = JSON.parse(listed.stdout);
       if (rows.length < 2) spawnSync('sleep', ['0.2']);
     }
-    expect(rows.map((r) => [r.task, r.cron, r.scheduleId, r.known, r.catchupWindowMs])).toEqual([
+    expect(rows.map((r) => [r.task, r.cron, r.scheduleId, r.known, r.catchUpWindowMs])).toEqual([
       ['other', '@daily', 'cascadence-other', true, 10_000],
       ['report', '0 12 * * *', 'cascadence-report', true, 3_600_000],
     ]);

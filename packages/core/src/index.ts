@@ -24,6 +24,7 @@ export {
 } from './step-plan';
 export type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 export type { RunTrigger, RunTriggerKind } from './trigger';
+export { SCHEDULE_OVERLAPS, SCHEDULER_DEFAULTS, type Scheduler, type ScheduleOverlap, type ScheduleRequest, type ScheduleView } from './scheduler-contract';
 export { createRunResult } from './run-result';
 export type { SkipReason } from './dag/status';
 export {

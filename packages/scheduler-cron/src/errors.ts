@@ -1,4 +1,4 @@
-import { CascadenceError, closestNames } from '@cascadence/core';
+import { CascadenceError, closestNames, ErrorCode } from '@cascadence/core';
 
 /** Error codes this package adds to core's `ErrorCode` (stable, part of the public contract). */
 export const ScheduleErrorCode = {
@@ -12,8 +12,8 @@ export const ScheduleErrorCode = {
   SCHEDULES_INVALID: 'CASCADENCE_SCHEDULES_INVALID',
   /** The schedules (or state) file stayed locked by another process past the retry budget. */
   SCHEDULES_LOCKED: 'CASCADENCE_SCHEDULES_LOCKED',
-  /** `unschedule`/`pause`/`resume` named a task that has no schedule. */
-  UNKNOWN_SCHEDULE: 'CASCADENCE_UNKNOWN_SCHEDULE',
+  /** `unschedule`/`pause`/`resume` named a task that has no schedule (core's code: every scheduler uses it). */
+  UNKNOWN_SCHEDULE: ErrorCode.UNKNOWN_SCHEDULE,
   /** A schedule has no next fire time (reported through `onError` phase `schedule` and the log). */
   NO_NEXT_FIRE: 'CASCADENCE_NO_NEXT_FIRE',
   /** A bad option given to `schedule()` or `new CronScheduler()`. */

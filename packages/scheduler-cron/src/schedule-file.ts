@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CascadenceError } from '@cascadence/core';
+import { CascadenceError, SCHEDULE_OVERLAPS, type ScheduleOverlap } from '@cascadence/core';
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { validateCron, validateTimeZone } from './cron';
 import { parseDuration } from './duration';
@@ -8,9 +8,9 @@ import { readBytesIfExists, readBytesIfExistsSync, resolveWriteTarget, withFileL
 import { decodeSource, encodeSource, type SourceText } from './source-text';
 import { applyEdits, deleteEntryEdits, setEntryEdits, type EditContext, type TextEdit } from './yaml-edit';
 
-/** What happens when a fire is due while the previous run of the same task is still going. */
-export type OverlapPolicy = 'skip' | 'buffer-one' | 'allow';
-export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['skip', 'buffer-one', 'allow'];
+/** What happens when a fire is due while the previous run of the same task is still going (core's ScheduleOverlap). */
+export type OverlapPolicy = ScheduleOverlap;
+export const OVERLAP_POLICIES: readonly OverlapPolicy[] = SCHEDULE_OVERLAPS;
 
 export interface CatchUpOptions {
   /** A fire missed during downtime runs once at start-up if it was due at most this long ago. */

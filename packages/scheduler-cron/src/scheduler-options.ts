@@ -1,4 +1,4 @@
-import type { EventBus, ExecutionBackend, Logger, Registry, RunResult, Runnable } from '@cascadence/core';
+import type { EventBus, ExecutionBackend, Logger, Registry, RunResult, Runnable, ScheduleView } from '@cascadence/core';
 import type { Clock } from './clock';
 import type { LockOptions } from './files';
 import type { CatchUpOptions, OverlapPolicy } from './schedule-file';
@@ -64,19 +64,13 @@ export interface CronSchedulerOptions {
   lock?: LockOptions;
 }
 
-/** One schedule as `jobs()` reports it. */
-export interface ScheduledJob {
-  task: string;
-  cron: string;
-  timezone: string;
-  /** Next due time (null when the expression has no future fire). */
-  nextRun: Date | null;
+/** One schedule as `jobs()` reports it: core's ScheduleView, plus what only this scheduler knows. */
+export interface ScheduledJob extends ScheduleView {
   /** When the task last started from this schedule, across restarts (null: never). */
   lastRun: Date | null;
-  paused: boolean;
   overlap: OverlapPolicy;
+  /** The entry's `catchUp` as written (`catchUpWindowMs` is the same window in ms). */
   catchUp: CatchUpOptions | undefined;
-  jitterMs: number;
   /** Runs of this task started by the scheduler and not finished yet. */
   running: number;
 }

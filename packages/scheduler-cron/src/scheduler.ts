@@ -15,6 +15,7 @@ import {
   type Registry,
   type RunResult,
   type Runnable,
+  type Scheduler,
 } from '@cascadence/core';
 import { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';
 import { validateCron, validateTimeZone } from './cron';
@@ -50,7 +51,7 @@ const DEFAULT_MAX_SLEEP_MS = 60 * 60 * 1000;
  * Runs tasks on cron schedules kept in a YAML file (`schedules.yml`). Jobs due at the same
  * instant share one timer bucket; one timer waits for the earliest bucket.
  */
-export class CronScheduler implements EventSource {
+export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
   /** `schedule:fire`, `schedule:skip`, `schedule:miss` (and, with the default backend, run/step events). */
   readonly events: EventBus;
   /** Absolute path of the schedules file. */
@@ -635,6 +636,7 @@ export class CronScheduler implements EventSource {
       paused: job.paused,
       overlap: job.overlap,
       catchUp: job.entry.catchUp,
+      catchUpWindowMs: job.catchUpMs ?? 0,
       jitterMs: job.jitterMs,
       running: job.state.running,
     };

@@ -1,9 +1,14 @@
 import {
   CascadenceError,
+  closestNames,
   ErrorCode,
   isFlow,
   isTask,
+  SCHEDULER_DEFAULTS,
   type Runnable,
+  type Scheduler,
+  type ScheduleOverlap,
+  type ScheduleView,
   type StepResolver,
 } from '@cascadence/core';
 import {
@@ -23,16 +28,19 @@ import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, t
 import { TemporalErrorCode, temporalError } from './errors';
 import { WORKFLOW_TYPE } from './wire';
 
-/** What happens when a fire is due while the previous run still goes. Default `skip`. */
-export type TemporalOverlapPolicy = 'skip' | 'buffer-one' | 'buffer-all' | 'cancel-other' | 'terminate-other' | 'allow-all';
+/**
+ * What happens when a fire is due while the previous run still goes. Default `skip`. The three
+ * policies every scheduler has (core's ScheduleOverlap), plus Temporal's own three.
+ */
+export type TemporalOverlapPolicy = ScheduleOverlap | 'buffer-all' | 'cancel-other' | 'terminate-other';
 
 const OVERLAP: Record<TemporalOverlapPolicy, ScheduleOverlapPolicy> = {
   skip: 'SKIP',
   'buffer-one': 'BUFFER_ONE',
+  allow: 'ALLOW_ALL',
   'buffer-all': 'BUFFER_ALL',
   'cancel-other': 'CANCEL_OTHER',
   'terminate-other': 'TERMINATE_OTHER',
-  'allow-all': 'ALLOW_ALL',
 };
 
 /** The smallest catch-up window Temporal accepts: what "no catch-up" means on Temporal. */
@@ -46,7 +54,7 @@ export interface TemporalScheduleOptions {
    * Fires missed during an outage are still run if no older than this. Default: off, as the cron
    * scheduler — Temporal's minimum window, 10 s (Temporal's own default would be 1 year).
    */
-  catchupWindowMs?: number;
+  catchUpWindowMs?: number;
   /** Each fire is delayed by a random amount up to this. */
   jitterMs?: number;
   /** Create the schedule paused. */
@@ -59,20 +67,13 @@ export interface TemporalScheduleOptions {
   note?: string;
 }
 
-export interface TemporalScheduleJob {
-  task: string;
-  cron: string;
-  timezone: string;
-  nextRun: Date | undefined;
-  paused: boolean;
+/** One Temporal Schedule: core's ScheduleView (`catchUpWindowMs` 10 000 means none, as far as Temporal allows), plus Temporal's own facts. */
+export interface TemporalScheduleJob extends ScheduleView {
   overlap: TemporalOverlapPolicy;
   scheduleId: string;
   note: string | undefined;
   /** Runs started so far by this schedule. */
   runs: number;
-  /** Missed fires younger than this still run after an outage (10 000: none, as far as Temporal allows). */
-  catchupWindowMs: number;
-  jitterMs: number;
 }
 
 export interface TemporalSchedulerOptions extends TemporalConnectionOptions, TemporalRunSettings {
@@ -82,7 +83,7 @@ export interface TemporalSchedulerOptions extends TemporalConnectionOptions, Tem
   tasks?: Runnable[];
   /** Or a Registry: resolves names (also inside flows) and refuses disabled tasks. */
   registry?: StepResolver & { get?(name: string): Runnable };
-  /** Default timezone of expressions; default the process's (Intl) timezone. */
+  /** Default timezone of expressions; default `UTC`, as every Cascadence scheduler. */
   timezone?: string;
   connection?: Connection | NativeConnection;
   client?: Client;
@@ -111,7 +112,7 @@ export function toTemporalCron(expression: string, task: string): string {
  * Schedules on Temporal: same shape as the cron scheduler (schedule, unschedule, jobs, pause,
  * resume), but each job is a Temporal Schedule, so firing survives the loss of any machine.
  */
-export class TemporalScheduler {
+export class TemporalScheduler implements Scheduler<TemporalScheduleJob> {
   readonly taskQueue: string;
   readonly timezone: string;
   private readonly options: TemporalSchedulerOptions;
@@ -128,7 +129,7 @@ export class TemporalScheduler {
     this.taskQueue = options.taskQueue;
     this.connectionOptions = resolveConnectionOptions(options);
     this.lazyClient = new LazyClient(options, this.connectionOptions);
-    this.timezone = options.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+    this.timezone = options.timezone ?? SCHEDULER_DEFAULTS.timezone;
     this.prefix = options.schedulePrefix ?? 'cascadence-';
     for (const task of options.tasks ?? []) this.known.set(task.name, task);
     resolveRunSettings(options);
@@ -152,9 +153,13 @@ export class TemporalScheduler {
   async schedule(task: Runnable | string, cron: string, options: TemporalScheduleOptions = {}): Promise<TemporalScheduleJob> {
     const runnable = this.resolve(task);
     const expression = toTemporalCron(cron, runnable.name);
-    const overlap = options.overlap ?? 'skip';
-    if (!(overlap in OVERLAP)) {
-      throw temporalError(TemporalErrorCode.SCHEDULE, `schedule of "${runnable.name}": overlap must be one of ${Object.keys(OVERLAP).join(', ')} (got ${JSON.stringify(overlap)})`);
+    const overlap = options.overlap ?? SCHEDULER_DEFAULTS.overlap;
+    if (!Object.hasOwn(OVERLAP, overlap)) {
+      const suggestions = overlap === ('allow-all' as string) ? ['allow'] : closestNames(String(overlap), Object.keys(OVERLAP));
+      const hint = suggestions[0] === undefined ? '' : ` (did you mean "${suggestions[0]}"?)`;
+      throw temporalError(TemporalErrorCode.SCHEDULE, `schedule of "${runnable.name}": overlap must be one of ${Object.keys(OVERLAP).join(', ')} (got ${JSON.stringify(overlap)})${hint}`, {
+        suggestions,
+      });
     }
     const timezone = options.timezone ?? this.timezone;
     // An empty run id makes every fire use its own Temporal run id as the Cascadence run id.
@@ -175,7 +180,7 @@ export class TemporalScheduler {
       policies: {
         overlap: OVERLAP[overlap],
         pauseOnFailure: options.pauseOnFailure ?? false,
-        catchupWindow: Math.max(MIN_CATCHUP_WINDOW_MS, options.catchupWindowMs ?? MIN_CATCHUP_WINDOW_MS),
+        catchupWindow: Math.max(MIN_CATCHUP_WINDOW_MS, options.catchUpWindowMs ?? MIN_CATCHUP_WINDOW_MS),
       },
       state: { paused: options.paused ?? false, ...(options.note === undefined ? {} : { note: options.note }) },
     };
@@ -194,16 +199,9 @@ export class TemporalScheduler {
     return (await this.job(runnable.name)) as TemporalScheduleJob;
   }
 
-  /** Deletes the schedule of `task`; false if there was none. Running runs are not touched. */
-  async unschedule(task: string): Promise<boolean> {
-    const client = await this.client();
-    try {
-      await client.schedule.getHandle(this.scheduleId(task)).delete();
-      return true;
-    } catch (error) {
-      if (error instanceof ScheduleNotFoundError) return false;
-      throw this.scheduleError(error, task, undefined);
-    }
+  /** Deletes the schedule of `task` (runs already started are not touched); none is `CASCADENCE_UNKNOWN_SCHEDULE`. */
+  async unschedule(task: string): Promise<void> {
+    await this.withHandle(task, (handle) => handle.delete());
   }
 
   /** The schedule of one task, or undefined. */
@@ -251,7 +249,10 @@ export class TemporalScheduler {
       await fn(client.schedule.getHandle(this.scheduleId(task)));
     } catch (error) {
       if (error instanceof ScheduleNotFoundError) {
-        throw temporalError(TemporalErrorCode.SCHEDULE, `task "${task}" has no Temporal schedule (id "${this.scheduleId(task)}")`, { details: { task } });
+        throw new CascadenceError(ErrorCode.UNKNOWN_SCHEDULE, `task "${task}" has no Temporal schedule (id "${this.scheduleId(task)}")`, {
+          details: { task, scheduleId: this.scheduleId(task) },
+          suggestions: ['list the schedules with jobs() (or `task schedules --backend temporal`)'],
+        });
       }
       throw this.scheduleError(error, task, undefined);
     }
@@ -264,13 +265,13 @@ export class TemporalScheduler {
       task: typeof memo.cascadenceTask === 'string' ? memo.cascadenceTask : task,
       cron: typeof memo.cascadenceCron === 'string' ? memo.cascadenceCron : '',
       timezone: description.spec.timezone ?? 'UTC',
-      nextRun: description.info.nextActionTimes[0],
+      nextRun: description.info.nextActionTimes[0] ?? null,
       paused: description.state.paused,
       overlap: overlapName as TemporalOverlapPolicy,
       scheduleId: description.scheduleId,
       note: description.state.note,
       runs: description.info.numActionsTaken,
-      catchupWindowMs: description.policies.catchupWindow,
+      catchUpWindowMs: description.policies.catchupWindow,
       jitterMs: description.spec.jitter ?? 0,
     };
   }

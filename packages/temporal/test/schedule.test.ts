@@ -1,6 +1,7 @@
 /** TemporalScheduler keeps schedules as Temporal Schedules; a real schedule fires a real task. */
 import { CascadenceError, Registry, defineTask, silentLogger } from '@cascadence/core';
 import { TemporalScheduler, toTemporalCron, type CascadenceWorker } from '../src';
+import { describeSchedulerContract } from '@cascadence/test-kit';
 import { describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
 
 const runIds: string[] = [];
@@ -45,7 +46,7 @@ describeTemporal('TemporalScheduler', () => {
   });
 
   it('a schedule fires the task on the worker, each fire with its own run id', async () => {
-    const job = await scheduler.schedule(tick, '*/1 * * * * *', { input: { label: 'fired' }, overlap: 'skip', catchupWindowMs: 60_000, jitterMs: 0 });
+    const job = await scheduler.schedule(tick, '*/1 * * * * *', { input: { label: 'fired' }, overlap: 'skip', catchUpWindowMs: 60_000, jitterMs: 0 });
     expect(job).toMatchObject({ task: 'tick', cron: '*/1 * * * * *', timezone: 'Europe/Paris', paused: false, overlap: 'skip', scheduleId: `${prefix}tick` });
     expect(job.nextRun).toBeInstanceOf(Date);
     await eventually(async () => runIds.length, (n) => n >= 2);
@@ -74,8 +75,8 @@ describeTemporal('TemporalScheduler', () => {
       ['tick', '0 3 * * *'],
     ]);
 
-    expect(await scheduler.unschedule('tick')).toBe(true);
-    expect(await scheduler.unschedule('tick')).toBe(false);
+    await scheduler.unschedule('tick');
+    await expect(scheduler.unschedule('tick')).rejects.toMatchObject({ code: 'CASCADENCE_UNKNOWN_SCHEDULE' });
     expect(await scheduler.job('tick')).toBeUndefined();
     await expect(scheduler.pause('tick')).rejects.toThrow(`task "tick" has no Temporal schedule (id "${prefix}tick")`);
   });
@@ -85,10 +86,32 @@ describeTemporal('TemporalScheduler', () => {
     expect(CascadenceError.isInstance(bad, 'CASCADENCE_TEMPORAL_SCHEDULE')).toBe(true);
     expect((bad as Error).message).toContain('schedule "99 * * * *" of task "tick"');
     await expect(scheduler.schedule('nope', '* * * * *')).rejects.toMatchObject({ code: 'CASCADENCE_UNKNOWN_TASK' });
+    // Temporal's name for it became the shared one: 'allow-all' is refused, pointing at 'allow'.
+    await expect(scheduler.schedule(tick, '0 3 * * *', { overlap: 'allow-all' as never })).rejects.toMatchObject({ code: 'CASCADENCE_TEMPORAL_SCHEDULE', suggestions: ['allow'] });
     const registry = new Registry().add(tick);
     registry.disable('tick');
     const guarded = new TemporalScheduler({ address: serverAddress(), taskQueue, registry, schedulePrefix: prefix });
     await expect(guarded.schedule('tick', '* * * * *')).rejects.toMatchObject({ code: 'CASCADENCE_TASK_DISABLED' });
     await guarded.stop();
+  });
+});
+
+describeTemporal('TemporalScheduler and the shared Scheduler contract', () => {
+  const alpha = defineTask({ name: 'alpha', run: () => 'a' });
+  const beta = defineTask({ name: 'beta', run: () => 'b' });
+  let round = 0;
+  // Each test gets its own schedule-id prefix: no worker is needed (nothing is due while a test runs).
+  describeSchedulerContract('TemporalScheduler (real dev server)', async () => {
+    const schedulePrefix = `${uniqueQueue('contract')}-${round++}-`;
+    const scheduler = new TemporalScheduler({ address: serverAddress(), taskQueue: uniqueQueue('contract'), tasks: [alpha, beta], schedulePrefix });
+    return {
+      scheduler,
+      alpha,
+      beta,
+      close: async () => {
+        for (const task of [alpha.name, beta.name]) await scheduler.unschedule(task).catch(() => undefined);
+        await scheduler.stop();
+      },
+    };
   });
 });

@@ -9,7 +9,7 @@ export default class Schedules extends BaseCommand {
   static override summary = 'List the schedules in schedules.yml with their next and last runs';
   static override examples = ['<%= config.bin %> schedules', '<%= config.bin %> schedules --json'];
   static override flags = {
-    json: Flags.boolean({ description: 'Print an array of { task, cron, timezone, nextRun, lastRun, paused, known, enabled } (times as ISO-8601 UTC; temporal: { task, cron, timezone, nextRun, paused, overlap, catchupWindowMs, jitterMs, scheduleId, runs, known })' }),
+    json: Flags.boolean({ description: 'Print an array of { task, cron, timezone, nextRun, lastRun, paused, known, enabled } (times as ISO-8601 UTC; temporal: { task, cron, timezone, nextRun, paused, overlap, catchUpWindowMs, jitterMs, scheduleId, runs, known })' }),
     utc: Flags.boolean({ description: "Show next and last runs in UTC instead of each schedule's own zone" }),
     backend: Flags.string({ description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)', options: [...SCHEDULE_BACKENDS] }),
   };

@@ -1,0 +1,1 @@
+export { describeSchedulerContract, type SchedulerContractSubject } from './scheduler-contract';
