@@ -1,6 +1,7 @@
 import { CascadenceError } from '@cascadence/core';
 import { DEFAULT_LATENCY_BUCKETS, METRICS, type MetricKey } from './definitions';
 import { MetricsErrorCode } from './errors';
+import { registerCustomMetric } from './prom-client-internals';
 import type { MetricsRegistry } from './registry';
 import { F_BUCKETS, F_COUNT, F_IN_PROGRESS, F_SUCCESS, F_SUM, isStore, MetricsStore, SCHEDULE_SKIP_REASONS, SKIP_REASONS, type Labels } from './store';
 
@@ -212,7 +213,7 @@ export function storeFor(registry: MetricsRegistry, prefix: string, buckets: rea
   for (const key of keys) {
     const name = prefix + METRICS[key].name;
     if (registry.getSingleMetric(name) === undefined) {
-      registry.registerMetric(new StoreMetric(store, key, name) as unknown as Parameters<MetricsRegistry['registerMetric']>[0]);
+      registerCustomMetric(registry, new StoreMetric(store, key, name));
     }
   }
   return store;

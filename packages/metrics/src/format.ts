@@ -1,4 +1,5 @@
 import { register as globalRegistry, Registry } from 'prom-client';
+import { defaultLabelsOf, readForText, registerCustomMetric, type MetricSnapshot } from './prom-client-internals';
 import type { MetricsRegistry } from './registry';
 
 export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -58,15 +59,6 @@ export async function metricsText(registry: MetricsRegistry = globalRegistry, op
   return (await renderMetrics(registry, options.format)).body;
 }
 
-type AnyMetric = ReturnType<MetricsRegistry['getMetricsAsArray']>[number] & {
-  getForPromString?: () => Promise<MetricData>;
-  get(): Promise<MetricData>;
-};
-interface MetricData {
-  name: string;
-  type: string;
-  values?: Array<{ metricName?: string }>;
-}
 
 /**
  * An OpenMetrics registry over the same metric objects, through thin views: prom-client's
@@ -76,14 +68,13 @@ interface MetricData {
 function openMetricsView(registry: MetricsRegistry): MetricsRegistry {
   const view: MetricsRegistry = new Registry();
   view.setContentType(OPENMETRICS_CONTENT_TYPE);
-  // prom-client has no getter for default labels; they live in `_defaultLabels`.
-  const defaults = (registry as unknown as { _defaultLabels?: unknown })._defaultLabels;
-  if (typeof defaults === 'object' && defaults !== null) view.setDefaultLabels(defaults as Record<string, string>);
-  for (const metric of registry.getMetricsAsArray() as AnyMetric[]) {
+  const defaults = defaultLabelsOf(registry);
+  if (defaults !== undefined) view.setDefaultLabels(defaults);
+  for (const metric of registry.getMetricsAsArray()) {
     const counter = (metric.type as unknown) === 'counter';
     const strip = (name: string): string => (counter ? name.replace(/_total$/, '') : name);
-    const read = async (): Promise<MetricData> => {
-      const data = typeof metric.getForPromString === 'function' ? await metric.getForPromString() : await metric.get();
+    const read = async (): Promise<MetricSnapshot> => {
+      const data = await readForText(metric);
       if (!counter) return data;
       return {
         ...data,
@@ -94,13 +85,13 @@ function openMetricsView(registry: MetricsRegistry): MetricsRegistry {
     const proxy = {
       name: metric.name,
       help: (metric as { help: string }).help,
-      type: metric.type,
+      type: metric.type as unknown as string, // prom-client's enum type; its values are these strings
       aggregator: (metric as { aggregator?: string }).aggregator ?? 'sum',
       get: read,
       getForPromString: read,
       reset: () => {},
     };
-    view.registerMetric(proxy as unknown as Parameters<MetricsRegistry['registerMetric']>[0]);
+    registerCustomMetric(view, proxy);
   }
   return view;
 }
