@@ -24,8 +24,9 @@ export function runQueryFrom(params: URLSearchParams): RunQuery {
   for (const key of ['since', 'before'] as const) {
     const value = params.get(key);
     if (value === null || value === '') continue;
+    // Recorded instants carry sub-millisecond fractions: a page cursor is the last row's exact startedAt.
     const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < 0) throw badParam(key, value, 'epoch milliseconds');
+    if (!Number.isFinite(n) || n < 0) throw badParam(key, value, 'epoch milliseconds');
     query[key] = n;
   }
   const limit = params.get('limit');
