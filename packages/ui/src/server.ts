@@ -77,6 +77,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     const path = url.pathname;
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/') return sendText(res, 200, 'text/html; charset=utf-8', page);
+      // Browsers ask for it unprompted; an empty answer keeps their consoles clean.
+      if (path === '/favicon.ico') return void res.writeHead(204).end();
       if (path.startsWith('/assets/')) {
         const asset = assets.get(path.slice('/assets/'.length));
         if (asset === undefined) return sendError(res, 404, uiError(UiErrorCode.NOT_FOUND, `no asset ${path.slice(0, 100)}`));

@@ -121,7 +121,7 @@ export async function schedulesPage(main, rerender) {
 }
 
 function pct(rate) {
-  return rate === null ? '–' : `${(rate * 100).toFixed(rate === 1 ? 0 : 1)}%`;
+  return rate === null ? '–' : `${Number((rate * 100).toFixed(1))}%`;
 }
 
 export async function tasksPage(main, rerender) {
