@@ -1,7 +1,7 @@
 // The dashboard's entry point: hash routes (#/runs, #/run/<id>, #/schedules, #/tasks) and the
 // live connection. Each page returns an optional function that stops its live updates.
 import { connectLive } from './api.js';
-import { clear, el } from './dom.js';
+import { el, fill } from './dom.js';
 import { runsPage, schedulesPage, tasksPage } from './pages.js';
 import { runPage } from './run-page.js';
 
@@ -25,7 +25,7 @@ async function route() {
     document.body.dataset.ready = page;
     document.body.dataset.renderMs = String(Math.round(performance.now() - started));
   } catch (error) {
-    clear(main).append(el('h1', {}, 'Could not load this page'), el('p', { class: 'error' }, String(error?.message ?? error)));
+    fill(main, el('h1', {}, 'Could not load this page'), el('p', { class: 'error' }, String(error?.message ?? error)));
     document.body.dataset.ready = 'error';
   }
 }

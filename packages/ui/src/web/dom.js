@@ -38,6 +38,11 @@ export function clear(node) {
   return node;
 }
 
+/** Replaces a node's children; like `el`, nulls are skipped (native append would print "null"). */
+export function fill(node, ...children) {
+  return apply(clear(node), {}, children);
+}
+
 /** A one-line message at the bottom of the page. */
 export function toast(message, kind = 'info') {
   const box = document.getElementById('toast');

@@ -1,6 +1,6 @@
 // The list pages: runs (filters, paging, live), schedules, tasks.
 import { getJson, onRuns, post, seg } from './api.js';
-import { clear, el, toast } from './dom.js';
+import { el, fill, toast } from './dom.js';
 import { badge, duration, short, when } from './format.js';
 import { drawGraph } from './graph.js';
 
@@ -58,7 +58,7 @@ export async function runsPage(main, params) {
   const body = el('tbody');
   const table = el('table', { class: 'runs' }, el('thead', {}, el('tr', {}, ['Status', 'Task', 'Trigger', 'Started', 'Duration', 'Run'].map((h) => el('th', {}, h)))), body);
   const pager = el('div', { class: 'pager' });
-  clear(main).append(el('h1', {}, 'Runs'), form, table, pager);
+  fill(main, el('h1', {}, 'Runs'), form, table, pager);
   const { runs, next } = await getJson(`/api/runs?${query}`);
   for (const run of runs) body.append(runRow(run));
   if (runs.length === 0) body.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No runs recorded yet that match.')));
@@ -117,7 +117,7 @@ export async function schedulesPage(main, rerender) {
     );
   });
   const table = el('table', { class: 'schedules' }, el('thead', {}, el('tr', {}, ['Task', 'Cron', 'Zone', 'Next fires', 'Last run', 'State', ''].map((h) => el('th', {}, h)))), el('tbody', {}, rows));
-  clear(main).append(el('h1', {}, 'Schedules'), schedules.length === 0 ? el('p', { class: 'muted' }, 'No schedules in schedules.yml. Add one with: task schedule <name> "<cron>"') : table);
+  fill(main, el('h1', {}, 'Schedules'), schedules.length === 0 ? el('p', { class: 'muted' }, 'No schedules in schedules.yml. Add one with: task schedule <name> "<cron>"') : table);
 }
 
 function pct(rate) {
@@ -153,5 +153,5 @@ export async function tasksPage(main, rerender) {
     );
   });
   const head = ['Task or flow', 'Kind', 'State', 'Runs (24 h)', 'Success', 'p50', 'p95', ''];
-  clear(main).append(el('h1', {}, 'Tasks and flows'), el('table', { class: 'tasks' }, el('thead', {}, el('tr', {}, head.map((h) => el('th', {}, h)))), el('tbody', {}, rows)));
+  fill(main, el('h1', {}, 'Tasks and flows'), el('table', { class: 'tasks' }, el('thead', {}, el('tr', {}, head.map((h) => el('th', {}, h)))), el('tbody', {}, rows)));
 }

@@ -1,6 +1,6 @@
 // One run: its graph (live), timeline of attempts, steps with errors and outputs, retry/cancel.
 import { getJson, onRuns, post, seg } from './api.js';
-import { clear, el, externalLink, toast } from './dom.js';
+import { el, externalLink, fill, toast } from './dom.js';
 import { badge, duration, short, statusClass, when } from './format.js';
 import { drawGraph } from './graph.js';
 
@@ -98,7 +98,7 @@ export async function runPage(main, id) {
   const graphBox = el('div', { class: 'graph-box' });
   const timeBox = el('div');
   const stepsBox = el('div');
-  clear(main).append(header, graphBox, el('h2', {}, 'Timeline'), timeBox, el('h2', {}, 'Steps'), stepsBox);
+  fill(main, header, graphBox, el('h2', {}, 'Timeline'), timeBox, el('h2', {}, 'Steps'), stepsBox);
 
   const render = (data) => {
     const { run, steps, attempts } = data;
@@ -122,7 +122,7 @@ export async function runPage(main, id) {
       cancel.addEventListener('click', () => post(`/api/runs/${seg(run.id)}/cancel`).catch((error) => toast(error.message, 'error')));
       buttons.push(cancel);
     }
-    clear(header).append(
+    fill(header, 
       el('h1', {}, badge(run.status), ' ', el('span', { class: 'run-task', title: run.task }, short(run.task, 80))),
       el('p', { class: 'meta' }, `run ${run.id} · ${run.kind} · ${run.backend} · trigger ${run.trigger}`, run.retryOf ? [' · retry of ', el('a', { href: `#/run/${seg(run.retryOf)}` }, run.retryOf.slice(0, 8))] : null, ` · started ${when(run.startedAt)} · ${duration(run.durationMs)}`),
       data.temporalUrl ? el('p', {}, externalLink(data.temporalUrl, 'Open in the Temporal UI')) : null,
@@ -139,8 +139,8 @@ export async function runPage(main, id) {
         graphBox.append(graph.element);
       } else graph.update(statuses);
     }
-    clear(timeBox).append(timeline(attempts, run));
-    clear(stepsBox).append(steps.length > 0 ? stepList(steps, attempts, run) : el('p', { class: 'muted' }, 'No steps recorded.'));
+    fill(timeBox, timeline(attempts, run));
+    fill(stepsBox, steps.length > 0 ? stepList(steps, attempts, run) : el('p', { class: 'muted' }, 'No steps recorded.'));
   };
 
   // Reloads are coalesced: while one is in flight, further changes ask for exactly one more.
