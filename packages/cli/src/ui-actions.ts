@@ -26,7 +26,8 @@ export function graphOf(flow: Flow): GraphShape {
 export class ProjectUiActions implements UiActions {
   private readonly running = new Map<string, AbortController>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly backends = new Map<string, Promise<{ backend: ExecutionBackend; detach: () => void }>>();
+  private readonly backends = new Map<string, Promise<ExecutionBackend>>();
+  private readonly recorded = new Map<ExecutionBackend, () => void>();
 
   constructor(
     private readonly project: Project,
@@ -127,31 +128,40 @@ export class ProjectUiActions implements UiActions {
   async close(): Promise<void> {
     for (const controller of this.running.values()) controller.abort(new Error('the dashboard is stopping'));
     await Promise.allSettled([...this.inFlight]);
-    for (const pending of this.backends.values()) {
-      const { backend, detach } = await pending;
+    for (const [backend, detach] of this.recorded) {
       detach();
       await backend.close?.();
     }
   }
 
-  private backend(name: string | undefined): Promise<{ backend: ExecutionBackend; detach: () => void }> {
+  private async backend(name: string | undefined): Promise<ExecutionBackend> {
     const key = name ?? '';
-    let entry = this.backends.get(key);
-    if (entry === undefined) {
-      entry = this.project.backend(name).then((backend) => ({ backend, detach: this.history.record(backend) }));
-      entry.catch(() => this.backends.delete(key));
-      this.backends.set(key, entry);
+    let pending = this.backends.get(key);
+    if (pending === undefined) {
+      pending = this.project.backend(name);
+      pending.catch(() => this.backends.delete(key));
+      this.backends.set(key, pending);
     }
-    return entry;
+    const backend = await pending;
+    // `local` and the default are often one object: record each backend once.
+    if (!this.recorded.has(backend)) this.recorded.set(backend, this.history.record(backend));
+    return backend;
   }
 
   /** Starts a run in the background; resolves once history has its first record, so the page can open it. */
   private async start(runnable: Runnable, input: unknown, backendName: string | undefined, options: Pick<RunOptions, 'trigger' | 'reuse'>): Promise<{ runId: string }> {
-    const { backend } = await this.backend(backendName);
+    const backend = await this.backend(backendName);
     this.project.engine.prepare(runnable);
     const runId = randomUUID();
     const controller = new AbortController();
     this.running.set(runId, controller);
+    // The page opens the run as soon as this returns: wait for its start (the recorder, attached
+    // first, has it then) and write it out.
+    let started: () => void = () => {};
+    const startedPromise = new Promise<void>((resolve) => (started = resolve));
+    const off = backend.events?.on('run:start', (event) => {
+      if (event.runId === runId) started();
+    });
     const run = backend
       .run(runnable, input, { ...options, runId, signal: controller.signal })
       .then((result) => {
@@ -163,8 +173,11 @@ export class ProjectUiActions implements UiActions {
         this.inFlight.delete(run);
       });
     this.inFlight.add(run);
-    // The run's start event is emitted as it begins; one turn later it is in the recorder's batch.
-    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      await Promise.race([startedPromise, run]);
+    } finally {
+      off?.();
+    }
     await this.history.flush();
     return { runId };
   }

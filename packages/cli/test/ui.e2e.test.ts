@@ -32,6 +32,17 @@ export const fragile = defineFlow({
     load: { needs: ['fetch'], run: () => { if (existsSync(join(process.cwd(), 'broken'))) throw new Error('the load step failed: database <b>unreachable</b>'); return 'loaded'; } },
   },
 });
+export const hold = defineFlow({
+  name: 'hold',
+  description: 'waits until cancelled',
+  steps: {
+    start: { run: () => 'started' },
+    block: { needs: ['start'], run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))) },
+  },
+});
+const bigSteps = {};
+for (let i = 0; i < 1000; i++) bigSteps['s' + i] = i === 0 ? { run: () => 0 } : { needs: ['s' + Math.floor((i - 1) / 4)], run: () => i };
+export const big = defineFlow({ name: 'big', description: '1,000 steps, each needing one earlier step', steps: bigSteps });
 `;
 
 const chromium = findChromium();
@@ -160,6 +171,37 @@ if (chromium === undefined && process.env.CI === 'true') {
       await page.click(`${row} button[data-action="resume"]`);
       await present(page, `${row} button[data-action="pause"]`, 20_000);
       expect(readFileSync(join(project.dir, 'schedules.yml'), 'utf8')).not.toMatch(/paused: true/);
+    });
+
+    test('Run now on the tasks page starts a run in the dashboard, and Cancel stops it', async () => {
+      await page.goto(`${url}#/tasks`);
+      await ready(page, 'tasks');
+      await page.click('tr[data-task="hold"] button[data-action="run"]');
+      await ready(page, 'run');
+      await present(page, 'g.node[data-step="block"][data-status="running"]');
+      await page.click('button[data-action="cancel"]');
+      await present(page, 'h1 .badge[data-status="cancelled"]');
+      const runId = decodeURIComponent((await page.evaluate(() => location.hash)).slice('#/run/'.length));
+      const shown = JSON.parse(project.task(['show', runId, '--json']).stdout) as { run: { status: string; trigger: string } };
+      expect(shown.run).toMatchObject({ status: 'cancelled', trigger: 'api' });
+      expect(await page.$('button[data-action="cancel"]')).toBeNull();
+    });
+
+    test('a 1,000-step flow run page draws every node with its status (render time printed)', async () => {
+      expect(project.task(['run', 'big', '--json']).code).toBe(0);
+      const runs = JSON.parse(project.task(['runs', 'big', '--json']).stdout) as Array<{ id: string }>;
+      await page.goto(`${url}#/run/${(runs[0] as { id: string }).id}`);
+      await ready(page, 'run');
+      const rendered = await page.evaluate(() => ({
+        ms: Number(document.body.dataset.renderMs),
+        succeeded: document.querySelectorAll('g.node[data-status="succeeded"]').length,
+        steps: document.querySelectorAll('details.step').length,
+      }));
+      expect(rendered.succeeded).toBe(1000);
+      expect(rendered.steps).toBe(1000);
+      const t0 = Date.now();
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(null))));
+      console.log(`1,000-step run page: fetched and rendered in ${rendered.ms} ms; next frame after ${Date.now() - t0} ms`);
     });
 
     test('disabling a task on the tasks page is what `task disable` does', async () => {
