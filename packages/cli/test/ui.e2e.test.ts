@@ -105,7 +105,6 @@ if (chromium === undefined && process.env.CI === 'true') {
       const paint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null);
       expect(paint).not.toBeNull();
       console.log(`dashboard first contentful paint: ${Math.round(paint as number)} ms (runs page, local Chromium)`);
-      await screenshot(page, 'runs');
     });
 
     test('a flow started from the CLI appears without a reload and its nodes change state live', async () => {
@@ -220,6 +219,22 @@ if (chromium === undefined && process.env.CI === 'true') {
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toMatch(/disabled/);
       expect(existsSync(join(project.dir, '.cascadence', 'tasks.json'))).toBe(true);
+    });
+
+    test('the runs page after all of it: every trigger and status, and the filter form narrows it', async () => {
+      await page.goto(`${url}#/runs`);
+      await ready(page, 'runs');
+      const cells = async () => page.$$eval('table.runs tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+      const all = await cells();
+      expect(new Set(all.map((c) => (c[0] as string).replace(/^\S+ /, '')))).toEqual(new Set(['succeeded', 'failed', 'cancelled']));
+      expect(new Set(all.map((c) => (c[2] as string).split(' ')[0]))).toEqual(new Set(['cli', 'retry', 'api']));
+      await screenshot(page, 'runs');
+      await page.selectOption('select[name="status"]', 'failed');
+      await page.click('form.filters button[type="submit"]');
+      await page.waitForFunction(() => location.hash.includes('status=failed'));
+      await ready(page, 'runs');
+      await page.waitForFunction(() => [...document.querySelectorAll('table.runs tbody tr')].every((r) => r.textContent?.includes('failed')));
+      expect((await cells()).map((c) => c[1])).toEqual(['fragile']);
     });
   });
 }

@@ -59,7 +59,8 @@ export function layout(shape) {
 
 /**
  * Draws the graph; returns the SVG and `update(statusById)`, which recolours and relabels nodes in
- * place (no re-layout), so live updates of a large flow stay cheap.
+ * place (no re-layout), so live updates of a large flow stay cheap. `statusById` null: a flow's
+ * static shape, drawn without statuses.
  */
 export function drawGraph(shape, statusById = new Map()) {
   const { positions, width, height } = layout(shape);
@@ -93,6 +94,10 @@ export function drawGraph(shape, statusById = new Map()) {
     root.append(group);
   }
   const update = (statuses) => {
+    if (statuses === null) {
+      for (const { group } of nodes.values()) group.setAttribute('class', 'node static');
+      return;
+    }
     for (const [id, { group, statusText }] of nodes) {
       const status = statusClass(statuses.get(id) ?? 'pending');
       group.setAttribute('class', `node s-${status}`);

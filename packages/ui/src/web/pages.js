@@ -135,7 +135,7 @@ export async function tasksPage(main, rerender) {
     if (t.graph) {
       const details = el('details', {}, el('summary', {}, `graph (${t.graph.nodes.length} steps)`));
       // Drawn on first open: a project with many big flows does not lay them all out up front.
-      details.addEventListener('toggle', () => details.open && details.childElementCount === 1 && details.append(el('div', { class: 'graph-box' }, drawGraph(t.graph).element)), { once: false });
+      details.addEventListener('toggle', () => details.open && details.childElementCount === 1 && details.append(el('div', { class: 'graph-box' }, drawGraph(t.graph, null).element)), { once: false });
       name.append(details);
     }
     const s = t.stats;
