@@ -17,6 +17,13 @@ export function graphOf(flow: Flow): GraphShape {
   return { nodes: ids.map((id) => ({ id })), edges };
 }
 
+/** The Temporal Web UI's page of one workflow run (its history tab). */
+export function temporalWorkflowUrl(base: string, namespace: string, workflowId: string, runId: string | undefined): string {
+  const root = base.replace(/\/+$/, '');
+  const path = [namespace, 'workflows', workflowId, ...(runId === undefined ? [] : [runId, 'history'])].map(encodeURIComponent);
+  return `${root}/namespaces/${path.join('/')}`;
+}
+
 /**
  * What `task ui` does for the dashboard, the way the CLI's own commands do it: enable/disable
  * (`.cascadence/tasks.json`), pause/resume (schedules.yml), run now and retry (`task retry`'s plan,
@@ -33,7 +40,13 @@ export class ProjectUiActions implements UiActions {
     private readonly project: Project,
     private readonly history: History,
     private readonly warn: (line: string) => void,
+    private readonly temporalUi?: string,
   ) {}
+
+  temporalLink(run: { workflowId?: string | undefined; workflowRunId?: string | undefined }): string | undefined {
+    if (this.temporalUi === undefined || run.workflowId === undefined) return undefined;
+    return temporalWorkflowUrl(this.temporalUi, this.project.config.temporal?.namespace ?? 'default', run.workflowId, run.workflowRunId);
+  }
 
   async tasks(): Promise<TaskInfo[]> {
     // Another process (`task disable`) may have changed the file since the project loaded.

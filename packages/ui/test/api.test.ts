@@ -48,6 +48,16 @@ describe('dashboard JSON API', () => {
     expect(body.canCancel).toBe(false);
   });
 
+  test('a run links to the Temporal UI only when the actions give a link', async () => {
+    expect((await request(`${f.base}/api/runs/${failedId}`)).json().temporalUrl).toBeNull();
+    f.actions.temporalLink = (run) => (run.workflowId === undefined ? 'http://temporal.test/no-workflow' : undefined);
+    try {
+      expect((await request(`${f.base}/api/runs/${failedId}`)).json().temporalUrl).toBe('http://temporal.test/no-workflow');
+    } finally {
+      delete f.actions.temporalLink;
+    }
+  });
+
   test('JSON answers escape "<" so they stay inert', async () => {
     const raw = (await request(`${f.base}/api/runs/${failedId}`)).body;
     expect(raw).not.toContain('<b>');

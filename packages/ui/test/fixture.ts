@@ -13,6 +13,7 @@ import type { GraphShape, ScheduleInfo, TaskInfo, UiActions } from '../src/actio
  */
 export class RecordedActions implements UiActions {
   readonly calls: string[] = [];
+  temporalLink?: UiActions['temporalLink'];
   async tasks(): Promise<TaskInfo[]> {
     return [{ name: 'ok', kind: 'task', enabled: true }];
   }

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { sanitizeForTerminal } from '@cascadence/core';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
+import { usageError } from '../errors';
 import { openProjectHistory } from '../project/history';
 import { listenForStop } from '../stop-signals';
 
@@ -16,10 +17,15 @@ export default class Ui extends BaseCommand {
     host: Flags.string({ description: 'Address to listen on', default: '127.0.0.1' }),
     token: Flags.string({ description: 'Access token, required for a non-loopback --host (default: $CASCADENCE_UI_TOKEN)', env: 'CASCADENCE_UI_TOKEN' }),
     open: Flags.boolean({ description: 'Open the dashboard in the default browser' }),
+    'temporal-ui': Flags.string({ description: 'Address of the Temporal Web UI (e.g. http://localhost:8233): Temporal runs link to it', env: 'CASCADENCE_TEMPORAL_UI' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Ui);
+    const temporalUi = flags['temporal-ui'];
+    if (temporalUi !== undefined && !/^https?:\/\/[^\s]+$/.test(temporalUi)) {
+      throw usageError(`--temporal-ui must be an http:// or https:// address (got "${sanitizeForTerminal(temporalUi.slice(0, 100))}")`);
+    }
     // Listen first: a stop signal during start-up ends the command cleanly instead of killing it.
     let stop: () => void = () => {};
     const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -33,7 +39,7 @@ export default class Ui extends BaseCommand {
       const history = await openProjectHistory(project);
       // Loaded only here: the server and its front end cost nothing to the other commands.
       const [{ startUiServer }, { ProjectUiActions }] = await Promise.all([import('@cascadence/ui'), import('../ui-actions')]);
-      const actions = new ProjectUiActions(project, history, (line) => process.stderr.write(`${line}\n`));
+      const actions = new ProjectUiActions(project, history, (line) => process.stderr.write(`${line}\n`), temporalUi);
       let server: Awaited<ReturnType<typeof startUiServer>>;
       try {
         server = await startUiServer({
