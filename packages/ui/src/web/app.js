@@ -11,6 +11,8 @@ let stop;
 async function route() {
   stop?.();
   stop = undefined;
+  // Cleared until this page has rendered: tests (and anything watching) wait for the new value.
+  delete document.body.dataset.ready;
   const hash = location.hash || '#/runs';
   const [path, search = ''] = hash.slice(1).split('?');
   const params = new URLSearchParams(search);
