@@ -60,9 +60,12 @@ export function requestToken(req: IncomingMessage): string | undefined {
 /**
  * Host header check against DNS rebinding: a page on another site that resolves its name to this
  * address would send its own name as Host. Only the names this server was started for pass.
+ * `allowed` undefined: any name (a server with a token, reached by names it cannot know; a
+ * rebinding page has no token, and the token cookie is scoped to the real name).
  */
-export function hostAllowed(hostHeader: string | undefined, allowed: ReadonlySet<string>): boolean {
-  return hostHeader !== undefined && allowed.has(hostHeader.toLowerCase());
+export function hostAllowed(hostHeader: string | undefined, allowed: ReadonlySet<string> | undefined): boolean {
+  if (hostHeader === undefined) return false;
+  return allowed === undefined || allowed.has(hostHeader.toLowerCase());
 }
 
 /**
@@ -70,7 +73,7 @@ export function hostAllowed(hostHeader: string | undefined, allowed: ReadonlySet
  * one), not marked cross-site, JSON (a cross-site form cannot send it without a CORS preflight,
  * which this server never grants) and carrying the page's CSRF token.
  */
-export function checkMutation(req: IncomingMessage, csrfToken: string, allowedHosts: ReadonlySet<string>): void {
+export function checkMutation(req: IncomingMessage, csrfToken: string, allowedHosts: ReadonlySet<string> | undefined): void {
   const origin = req.headers.origin;
   if (origin !== undefined) {
     let originHost: string;
@@ -79,7 +82,7 @@ export function checkMutation(req: IncomingMessage, csrfToken: string, allowedHo
     } catch {
       throw uiError(UiErrorCode.FORBIDDEN, `the request's Origin "${origin.slice(0, 100)}" is not a URL`);
     }
-    if (!allowedHosts.has(originHost) || originHost !== (req.headers.host ?? '').toLowerCase()) {
+    if (!hostAllowed(originHost, allowedHosts) || originHost !== (req.headers.host ?? '').toLowerCase()) {
       throw uiError(UiErrorCode.FORBIDDEN, `the request comes from another site (Origin ${origin.slice(0, 100)})`);
     }
   }

@@ -53,7 +53,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const assets = loadAssets(webDir);
   const page = indexPage({ csrfToken, title: options.title ?? 'Cascadence' });
   const live = new LiveHub(options.history, options.pollMs ?? 100);
-  const allowedHosts = new Set<string>();
+  const knownHosts = new Set<string>();
+  const allowedHosts = token === undefined ? knownHosts : undefined;
   const { history, actions } = options;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -145,7 +146,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   });
   await listen(server, host, port);
   const bound = (server.address() as AddressInfo).port;
-  for (const name of hostNames(host, bound)) allowedHosts.add(name);
+  for (const name of hostNames(host, bound)) knownHosts.add(name);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${bound}/${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
   return {

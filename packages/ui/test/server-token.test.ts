@@ -28,6 +28,11 @@ describe('dashboard access token', () => {
     expect((await request(`${f.base}/api/runs`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
   });
 
+  test('with a token, any Host name is served (other machines reach it by names it cannot know)', async () => {
+    const reply = await request(`${f.base}/api/runs`, { headers: { authorization: `Bearer ${TOKEN}`, host: `dashboard.lan:${f.server.port}` } });
+    expect(reply.status).toBe(200);
+  });
+
   test('the printed link moves the token into an HttpOnly, SameSite=Strict cookie that is then accepted', async () => {
     expect(f.server.url).toContain(`?token=${TOKEN}`);
     const first = await request(`${f.base}/?token=${TOKEN}`);
