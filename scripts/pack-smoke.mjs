@@ -76,6 +76,27 @@ await history.close();
 if (run.status !== 'succeeded') throw new Error('recorded status ' + run.status);
 console.log('recorded and read back a run in SQLite');
 `,
+  // The dashboard's front end ships as files in dist/web: serve the page and a script from the install.
+  '@cascadence/ui': `
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openHistory } from '@cascadence/history';
+import { startUiServer } from '@cascadence/ui';
+const history = await openHistory({ path: join(mkdtempSync(join(tmpdir(), 'smoke-ui-')), 'history.db') });
+const none = async () => [];
+const server = await startUiServer({ history, port: 0, actions: { tasks: none, schedules: none, flowGraph: async () => undefined, canCancel: () => false } });
+try {
+  for (const path of ['/', '/assets/app.js', '/assets/graph.js', '/api/runs']) {
+    const res = await fetch(server.url.replace(/\\/$/, '') + path);
+    if (!res.ok) throw new Error('GET ' + path + ': ' + res.status);
+  }
+} finally {
+  await server.close();
+  await history.close();
+}
+console.log('served the dashboard page, its scripts and the runs API');
+`,
 };
 
 function parseProbe(res) {

@@ -9,6 +9,7 @@ import Scheduler from './commands/scheduler';
 import Schedules from './commands/schedules';
 import Show from './commands/show';
 import { Disable, Enable } from './commands/toggle';
+import Ui from './commands/ui';
 import Unschedule from './commands/unschedule';
 import Worker from './commands/worker';
 
@@ -28,4 +29,5 @@ export const COMMANDS = {
   runs: Runs,
   show: Show,
   retry: Retry,
+  ui: Ui,
 };
