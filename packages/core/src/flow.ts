@@ -1,5 +1,6 @@
 import { CascadenceError, ErrorCode } from './errors';
 import { resolveRetryPolicy, type RetryPolicy } from './retry';
+import { stepDefinitionWhere } from './dag/messages';
 import { didYouMean } from './suggest';
 import { assertValidName, assertValidTimeout, isTask, type Task, type TaskRunFunction } from './task';
 
@@ -80,7 +81,7 @@ export function defineFlow<Input = unknown, Output = Record<string, unknown>>(
   if (definition.output !== undefined && typeof definition.output !== 'function') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: output must be a function`);
   }
-  const { ids, list } = normaliseSteps(definition.steps, where);
+  const { ids, list } = normaliseSteps(definition.steps, definition.name, where);
   const graph = buildGraph(ids, list, definition.name);
   // `steps` by id is built on first read: most flows are only ever run, and for a 100k-step flow
   // building that record cost several times a whole run.
@@ -106,13 +107,15 @@ export function isFlow(value: unknown): value is Flow {
   );
 }
 
-function normaliseSteps(input: FlowSteps, where: string): { ids: string[]; list: FlowStep[] } {
+function normaliseSteps(input: FlowSteps, flowName: string, where: string): { ids: string[]; list: FlowStep[] } {
   if (input === null || typeof input !== 'object') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: steps must be an object or an array`);
   }
-  const ids: string[] = [];
-  const list: FlowStep[] = [];
+  let ids: string[];
+  let list: FlowStep[];
   if (Array.isArray(input)) {
+    ids = [];
+    list = [];
     const seen = new Set<string>();
     for (const step of input) {
       const id: unknown = (step as { id?: unknown } | null)?.id;
@@ -122,7 +125,7 @@ function normaliseSteps(input: FlowSteps, where: string): { ids: string[]; list:
       }
       seen.add(id);
       ids.push(id);
-      list.push(checkStep(step, where, id));
+      list.push(checkStep(step, flowName, id));
     }
   } else {
     const proto: unknown = Object.getPrototypeOf(input);
@@ -133,11 +136,13 @@ function normaliseSteps(input: FlowSteps, where: string): { ids: string[]; list:
         `${where}: steps must be a plain object (a step named "__proto__" is reserved and would vanish; choose another name)`,
       );
     }
-    // Keys of an object are unique: no duplicate check needed.
-    for (const id of Object.keys(input)) {
+    // Keys of an object are unique: no duplicate check needed, and they are the ids as they are.
+    ids = Object.keys(input);
+    list = new Array<FlowStep>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
       assertValidName(id, `a step of ${where}`);
-      ids.push(id);
-      list.push(checkStep((input as Record<string, FlowStep>)[id] as FlowStep, where, id));
+      list[i] = checkStep((input as Record<string, FlowStep>)[id] as FlowStep, flowName, id);
     }
   }
   if (ids.length === 0) {
@@ -146,10 +151,10 @@ function normaliseSteps(input: FlowSteps, where: string): { ids: string[]; list:
   return { ids, list };
 }
 
-function checkStep(step: FlowStep, flowWhere: string, id: string): FlowStep {
-  const where = `${flowWhere}, step "${id}"`;
+/** Checks one step's fields. Its `flow "f", step "s"` label is only built for an error message. */
+function checkStep(step: FlowStep, flowName: string, id: string): FlowStep {
   if (step === null || typeof step !== 'object') {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: a step must be an object`);
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: a step must be an object`);
   }
   const count = (step.task === undefined ? 0 : 1) + (step.run === undefined ? 0 : 1) + (step.uses === undefined ? 0 : 1);
   if (count !== 1) {
@@ -157,41 +162,45 @@ function checkStep(step: FlowStep, flowWhere: string, id: string): FlowStep {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
       kinds.length === 0
-        ? `${where}: needs one of "task", "run" or "uses"`
-        : `${where}: has ${kinds.map((k) => `"${k}"`).join(' and ')}; give exactly one`,
+        ? `${stepDefinitionWhere(flowName, id)}: needs one of "task", "run" or "uses"`
+        : `${stepDefinitionWhere(flowName, id)}: has ${kinds.map((k) => `"${k}"`).join(' and ')}; give exactly one`,
     );
   }
   if (step.task !== undefined && typeof step.task !== 'string' && !isTask(step.task) && !isFlow(step.task)) {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
-      `${where}: "task" must be a task or flow (from defineTask/defineFlow) or a task name`,
+      `${stepDefinitionWhere(flowName, id)}: "task" must be a task or flow (from defineTask/defineFlow) or a task name`,
     );
   }
   if (step.run !== undefined && typeof step.run !== 'function') {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "run" must be a function`);
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: "run" must be a function`);
   }
   if (step.uses !== undefined && (typeof step.uses !== 'string' || step.uses === '')) {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "uses" must be a processor name`);
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: "uses" must be a processor name`);
   }
   // (Each entry is checked to be a string where the graph reads them.)
   if (step.needs !== undefined && !Array.isArray(step.needs)) {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "needs" must be a list of step ids`);
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: "needs" must be a list of step ids`);
   }
-  if (step.when !== undefined && step.when !== 'all-succeeded' && step.when !== 'all-done' && step.when !== 'any-failed') {
+  if (step.when !== undefined) checkWhen(step, flowName, id);
+  if (step.retry !== undefined) resolveRetryPolicy(step.retry, stepDefinitionWhere(flowName, id));
+  if (step.timeoutMs !== undefined) assertValidTimeout(step.timeoutMs, stepDefinitionWhere(flowName, id));
+  return step;
+}
+
+function checkWhen(step: FlowStep, flowName: string, id: string): void {
+  if (step.when !== 'all-succeeded' && step.when !== 'all-done' && step.when !== 'any-failed') {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
-      `${where}: "when" must be one of ${TRIGGER_RULES.join(', ')} (got ${JSON.stringify(step.when)})`,
+      `${stepDefinitionWhere(flowName, id)}: "when" must be one of ${TRIGGER_RULES.join(', ')} (got ${JSON.stringify(step.when)})`,
     );
   }
   if (step.when === 'any-failed' && (step.needs === undefined || step.needs.length === 0)) {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
-      `${where}: when "any-failed" needs at least one step in "needs" (it runs only if one of them fails)`,
+      `${stepDefinitionWhere(flowName, id)}: when "any-failed" needs at least one step in "needs" (it runs only if one of them fails)`,
     );
   }
-  resolveRetryPolicy(step.retry, where);
-  assertValidTimeout(step.timeoutMs, where);
-  return step;
 }
 
 function buildGraph(ids: string[], list: FlowStep[], flowName: string): FlowGraph {
