@@ -1,7 +1,7 @@
 import { CascadenceError, ErrorCode } from './errors';
 import { resolveRetryPolicy, type RetryPolicy } from './retry';
 import { stepDefinitionWhere } from './dag/messages';
-import { didYouMean } from './suggest';
+import { FlowGraphBuilder } from './flow-graph';
 import { assertValidName, assertValidTimeout, isTask, type Task, type TaskRunFunction } from './task';
 
 /** When a step runs, given how the steps it `needs` ended. */
@@ -81,8 +81,7 @@ export function defineFlow<Input = unknown, Output = Record<string, unknown>>(
   if (definition.output !== undefined && typeof definition.output !== 'function') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: output must be a function`);
   }
-  const { ids, list } = normaliseSteps(definition.steps, definition.name, where);
-  const graph = buildGraph(ids, list, definition.name);
+  const graph = checkedGraph(definition.steps, definition.name, where);
   // `steps` by id is built on first read: most flows are only ever run, and for a 100k-step flow
   // building that record cost several times a whole run.
   let byId: Readonly<Record<string, FlowStep>> | undefined;
@@ -107,14 +106,16 @@ export function isFlow(value: unknown): value is Flow {
   );
 }
 
-function normaliseSteps(input: FlowSteps, flowName: string, where: string): { ids: string[]; list: FlowStep[] } {
+/** Checks every step and builds the graph; needs are resolved as each step is checked. */
+function checkedGraph(input: FlowSteps, flowName: string, where: string): FlowGraph {
   if (input === null || typeof input !== 'object') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: steps must be an object or an array`);
   }
-  let ids: string[];
+  let builder: FlowGraphBuilder;
   let list: FlowStep[];
   if (Array.isArray(input)) {
-    ids = [];
+    // Ids are known only once every step was read: needs are resolved afterwards.
+    const ids: string[] = [];
     list = [];
     const seen = new Set<string>();
     for (const step of input) {
@@ -127,6 +128,9 @@ function normaliseSteps(input: FlowSteps, flowName: string, where: string): { id
       ids.push(id);
       list.push(checkStep(step, flowName, id));
     }
+    if (ids.length === 0) throw noSteps(where);
+    builder = new FlowGraphBuilder(ids, flowName);
+    for (let i = 0; i < list.length; i++) builder.addNeeds(i, (list[i] as FlowStep).needs);
   } else {
     const proto: unknown = Object.getPrototypeOf(input);
     if (proto !== Object.prototype && proto !== null) {
@@ -137,18 +141,23 @@ function normaliseSteps(input: FlowSteps, flowName: string, where: string): { id
       );
     }
     // Keys of an object are unique: no duplicate check needed, and they are the ids as they are.
-    ids = Object.keys(input);
+    const ids = Object.keys(input);
+    if (ids.length === 0) throw noSteps(where);
+    builder = new FlowGraphBuilder(ids, flowName);
     list = new Array<FlowStep>(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
       assertValidName(id, `a step of ${where}`);
-      list[i] = checkStep((input as Record<string, FlowStep>)[id] as FlowStep, flowName, id);
+      const step = checkStep((input as Record<string, FlowStep>)[id] as FlowStep, flowName, id);
+      list[i] = step;
+      builder.addNeeds(i, step.needs);
     }
   }
-  if (ids.length === 0) {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where} has no steps`);
-  }
-  return { ids, list };
+  return builder.build(list);
+}
+
+function noSteps(where: string): CascadenceError {
+  return new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where} has no steps`);
 }
 
 /** Checks one step's fields. Its `flow "f", step "s"` label is only built for an error message. */
@@ -201,136 +210,4 @@ function checkWhen(step: FlowStep, flowName: string, id: string): void {
       `${stepDefinitionWhere(flowName, id)}: when "any-failed" needs at least one step in "needs" (it runs only if one of them fails)`,
     );
   }
-}
-
-function buildGraph(ids: string[], list: FlowStep[], flowName: string): FlowGraph {
-  const n = ids.length;
-  // Id -> index, built on the first need that does not name the step declared just before it:
-  // a sequential flow (each step needing its predecessor) resolves every need with one string
-  // comparison, and for a 100k-step chain filling this table was a quarter of defineFlow.
-  let position: Record<string, number> | undefined;
-  // Every list is allocated at its final size: lists grown by push reserve ~17 slots each, and
-  // for a 100k-step flow those 200k half-empty arrays were most of defineFlow's time (and GC).
-  const needs: number[][] = new Array(n);
-  const dependantCounts = new Array<number>(n).fill(0);
-  // seenBy[j] === i + 1 when step i already listed j: a repeated need costs O(1), not a scan.
-  const seenBy = new Array<number>(n).fill(0);
-  // True while every need points to an earlier step: then declaration order is topological.
-  let backwardOnly = true;
-  for (let i = 0; i < n; i++) {
-    const listed = (list[i] as FlowStep).needs;
-    if (listed === undefined || listed.length === 0) {
-      needs[i] = [];
-      continue;
-    }
-    const own = new Array<number>(listed.length);
-    let count = 0;
-    for (let k = 0; k < listed.length; k++) {
-      const need = listed[k] as string;
-      if (typeof need !== 'string') {
-        throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `flow "${flowName}", step "${ids[i] as string}": "needs" must be a list of step ids`);
-      }
-      const j = i > 0 && need === ids[i - 1] ? i - 1 : (position ??= positionsById(ids))[need];
-      if (j === undefined) {
-        const id = ids[i] as string;
-        throw new CascadenceError(
-          ErrorCode.UNKNOWN_STEP,
-          `flow "${flowName}": step "${id}" needs unknown step "${need}"${didYouMean(need, ids)}`,
-          { details: { flow: flowName, step: id, need } },
-        );
-      }
-      if (seenBy[j] !== i + 1) {
-        seenBy[j] = i + 1;
-        own[count++] = j;
-        dependantCounts[j] = (dependantCounts[j] as number) + 1;
-        if (j >= i) backwardOnly = false;
-      }
-    }
-    // Repeated needs leave unused slots at the end.
-    if (count < own.length) own.length = count;
-    needs[i] = own;
-  }
-  const dependants = invert(needs, dependantCounts);
-
-  if (backwardOnly) return freezeGraph(ids, list, needs, dependants, identityOrder(n));
-  // Kahn's algorithm; whatever is left over sits on or behind a cycle.
-  const remaining = needs.map((own) => own.length);
-  const order: number[] = [];
-  for (let i = 0; i < ids.length; i++) if (remaining[i] === 0) order.push(i);
-  for (let k = 0; k < order.length; k++) {
-    for (const d of dependants[order[k] as number] ?? []) {
-      remaining[d] = (remaining[d] as number) - 1;
-      if (remaining[d] === 0) order.push(d);
-    }
-  }
-  if (order.length !== ids.length) {
-    const cycle = findCycle(needs, remaining).map((i) => ids[i]);
-    throw new CascadenceError(ErrorCode.CYCLE, `flow "${flowName}" has a cycle: ${cycle.join(' -> ')}`, {
-      details: { flow: flowName, cycle },
-    });
-  }
-  return freezeGraph(ids, list, needs, dependants, order);
-}
-
-/** A prototype-less object, not a Map: for 100k string keys it is about twice as fast here. */
-function positionsById(ids: readonly string[]): Record<string, number> {
-  const position: Record<string, number> = Object.create(null);
-  for (let i = 0; i < ids.length; i++) position[ids[i] as string] = i;
-  return position;
-}
-
-/** dependants[j]: the steps that need j, in declaration order; `counts[j]` says how many (reused as fill cursors). */
-function invert(needs: readonly (readonly number[])[], counts: number[]): number[][] {
-  const n = needs.length;
-  const dependants: number[][] = new Array(n);
-  for (let j = 0; j < n; j++) {
-    const count = counts[j] as number;
-    dependants[j] = count === 0 ? [] : new Array<number>(count);
-    counts[j] = 0;
-  }
-  for (let i = 0; i < n; i++) {
-    const own = needs[i] as readonly number[];
-    for (let k = 0; k < own.length; k++) {
-      const j = own[k] as number;
-      (dependants[j] as number[])[counts[j] as number] = i;
-      counts[j] = (counts[j] as number) + 1;
-    }
-  }
-  return dependants;
-}
-
-function identityOrder(n: number): number[] {
-  const order = new Array<number>(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  return order;
-}
-
-function freezeGraph(ids: string[], list: FlowStep[], needs: number[][], dependants: number[][], order: number[]): FlowGraph {
-  let index: Map<string, number> | undefined;
-  const graph = {
-    ids: Object.freeze(ids),
-    steps: Object.freeze(list),
-    needs: Object.freeze(needs),
-    dependants: Object.freeze(dependants),
-    order: Object.freeze(order),
-  };
-  // Built on first read (nothing on the run path needs it).
-  Object.defineProperty(graph, 'index', { enumerable: true, get: () => (index ??= new Map(ids.map((id, i) => [id, i]))) });
-  return Object.freeze(graph) as unknown as FlowGraph;
-}
-
-/** Follows `needs` edges among unresolved steps until one repeats: that loop is a cycle. */
-function findCycle(needs: readonly (readonly number[])[], remaining: readonly number[]): number[] {
-  const start = remaining.findIndex((r) => r > 0);
-  const seenAt = new Map<number, number>();
-  const path: number[] = [];
-  let current = start;
-  while (!seenAt.has(current)) {
-    seenAt.set(current, path.length);
-    path.push(current);
-    // Every unresolved step has at least one unresolved need, so this always finds a next hop.
-    current = (needs[current] ?? []).find((n) => (remaining[n] ?? 0) > 0) as number;
-  }
-  const loop = path.slice(seenAt.get(current));
-  return [...loop, current];
 }
