@@ -1,8 +1,8 @@
 /**
  * Builds the FlowGraph of a flow from its steps: `needs` resolved to indices, dependants, a
  * topological order, cycles refused. defineFlow hands each step's `needs` over while it checks
- * that step, so each step's objects are read once while they are in cache (a second pass over
- * 100k steps missed the cache on every one of them). A bad need is still reported only after
+ * that step, so each step's objects are read in one pass while they are in cache (a second pass
+ * over 100k steps missed the cache on most of them). A bad need is still reported only after
  * every step passed its own checks, as it was when the graph was built in a pass of its own.
  */
 import { CascadenceError, ErrorCode } from './errors';
