@@ -1,6 +1,7 @@
 import { CascadenceError, ErrorCode } from './errors';
 import { resolveRetryPolicy, type RetryPolicy } from './retry';
-import { didYouMean } from './suggest';
+import { stepDefinitionWhere } from './dag/messages';
+import { FlowGraphBuilder } from './flow-graph';
 import { assertValidName, assertValidTimeout, isTask, type Task, type TaskRunFunction } from './task';
 
 /** When a step runs, given how the steps it `needs` ended. */
@@ -80,8 +81,7 @@ export function defineFlow<Input = unknown, Output = Record<string, unknown>>(
   if (definition.output !== undefined && typeof definition.output !== 'function') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: output must be a function`);
   }
-  const { ids, list } = normaliseSteps(definition.steps, where);
-  const graph = buildGraph(ids, list, definition.name);
+  const graph = checkedGraph(definition.steps, definition.name, where);
   // `steps` by id is built on first read: most flows are only ever run, and for a 100k-step flow
   // building that record cost several times a whole run.
   let byId: Readonly<Record<string, FlowStep>> | undefined;
@@ -106,13 +106,17 @@ export function isFlow(value: unknown): value is Flow {
   );
 }
 
-function normaliseSteps(input: FlowSteps, where: string): { ids: string[]; list: FlowStep[] } {
+/** Checks every step and builds the graph; needs are resolved as each step is checked. */
+function checkedGraph(input: FlowSteps, flowName: string, where: string): FlowGraph {
   if (input === null || typeof input !== 'object') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: steps must be an object or an array`);
   }
-  const ids: string[] = [];
-  const list: FlowStep[] = [];
+  let builder: FlowGraphBuilder;
+  let list: FlowStep[];
   if (Array.isArray(input)) {
+    // Ids are known only once every step was read: needs are resolved afterwards.
+    const ids: string[] = [];
+    list = [];
     const seen = new Set<string>();
     for (const step of input) {
       const id: unknown = (step as { id?: unknown } | null)?.id;
@@ -122,8 +126,11 @@ function normaliseSteps(input: FlowSteps, where: string): { ids: string[]; list:
       }
       seen.add(id);
       ids.push(id);
-      list.push(checkStep(step, where, id));
+      list.push(checkStep(step, flowName, id));
     }
+    if (ids.length === 0) throw noSteps(where);
+    builder = new FlowGraphBuilder(ids, flowName);
+    for (let i = 0; i < list.length; i++) builder.addNeeds(i, (list[i] as FlowStep).needs);
   } else {
     const proto: unknown = Object.getPrototypeOf(input);
     if (proto !== Object.prototype && proto !== null) {
@@ -133,23 +140,30 @@ function normaliseSteps(input: FlowSteps, where: string): { ids: string[]; list:
         `${where}: steps must be a plain object (a step named "__proto__" is reserved and would vanish; choose another name)`,
       );
     }
-    // Keys of an object are unique: no duplicate check needed.
-    for (const id of Object.keys(input)) {
+    // Keys of an object are unique: no duplicate check needed, and they are the ids as they are.
+    const ids = Object.keys(input);
+    if (ids.length === 0) throw noSteps(where);
+    builder = new FlowGraphBuilder(ids, flowName);
+    list = new Array<FlowStep>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
       assertValidName(id, `a step of ${where}`);
-      ids.push(id);
-      list.push(checkStep((input as Record<string, FlowStep>)[id] as FlowStep, where, id));
+      const step = checkStep((input as Record<string, FlowStep>)[id] as FlowStep, flowName, id);
+      list[i] = step;
+      builder.addNeeds(i, step.needs);
     }
   }
-  if (ids.length === 0) {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where} has no steps`);
-  }
-  return { ids, list };
+  return builder.build(list);
 }
 
-function checkStep(step: FlowStep, flowWhere: string, id: string): FlowStep {
-  const where = `${flowWhere}, step "${id}"`;
+function noSteps(where: string): CascadenceError {
+  return new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where} has no steps`);
+}
+
+/** Checks one step's fields. Its `flow "f", step "s"` label is only built for an error message. */
+function checkStep(step: FlowStep, flowName: string, id: string): FlowStep {
   if (step === null || typeof step !== 'object') {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: a step must be an object`);
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: a step must be an object`);
   }
   const count = (step.task === undefined ? 0 : 1) + (step.run === undefined ? 0 : 1) + (step.uses === undefined ? 0 : 1);
   if (count !== 1) {
@@ -157,130 +171,43 @@ function checkStep(step: FlowStep, flowWhere: string, id: string): FlowStep {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
       kinds.length === 0
-        ? `${where}: needs one of "task", "run" or "uses"`
-        : `${where}: has ${kinds.map((k) => `"${k}"`).join(' and ')}; give exactly one`,
+        ? `${stepDefinitionWhere(flowName, id)}: needs one of "task", "run" or "uses"`
+        : `${stepDefinitionWhere(flowName, id)}: has ${kinds.map((k) => `"${k}"`).join(' and ')}; give exactly one`,
     );
   }
   if (step.task !== undefined && typeof step.task !== 'string' && !isTask(step.task) && !isFlow(step.task)) {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
-      `${where}: "task" must be a task or flow (from defineTask/defineFlow) or a task name`,
+      `${stepDefinitionWhere(flowName, id)}: "task" must be a task or flow (from defineTask/defineFlow) or a task name`,
     );
   }
   if (step.run !== undefined && typeof step.run !== 'function') {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "run" must be a function`);
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: "run" must be a function`);
   }
   if (step.uses !== undefined && (typeof step.uses !== 'string' || step.uses === '')) {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "uses" must be a processor name`);
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: "uses" must be a processor name`);
   }
   // (Each entry is checked to be a string where the graph reads them.)
   if (step.needs !== undefined && !Array.isArray(step.needs)) {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "needs" must be a list of step ids`);
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: "needs" must be a list of step ids`);
   }
-  if (step.when !== undefined && step.when !== 'all-succeeded' && step.when !== 'all-done' && step.when !== 'any-failed') {
+  if (step.when !== undefined) checkWhen(step, flowName, id);
+  if (step.retry !== undefined) resolveRetryPolicy(step.retry, stepDefinitionWhere(flowName, id));
+  if (step.timeoutMs !== undefined) assertValidTimeout(step.timeoutMs, stepDefinitionWhere(flowName, id));
+  return step;
+}
+
+function checkWhen(step: FlowStep, flowName: string, id: string): void {
+  if (step.when !== 'all-succeeded' && step.when !== 'all-done' && step.when !== 'any-failed') {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
-      `${where}: "when" must be one of ${TRIGGER_RULES.join(', ')} (got ${JSON.stringify(step.when)})`,
+      `${stepDefinitionWhere(flowName, id)}: "when" must be one of ${TRIGGER_RULES.join(', ')} (got ${JSON.stringify(step.when)})`,
     );
   }
   if (step.when === 'any-failed' && (step.needs === undefined || step.needs.length === 0)) {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
-      `${where}: when "any-failed" needs at least one step in "needs" (it runs only if one of them fails)`,
+      `${stepDefinitionWhere(flowName, id)}: when "any-failed" needs at least one step in "needs" (it runs only if one of them fails)`,
     );
   }
-  resolveRetryPolicy(step.retry, where);
-  assertValidTimeout(step.timeoutMs, where);
-  return step;
-}
-
-function buildGraph(ids: string[], list: FlowStep[], flowName: string): FlowGraph {
-  const n = ids.length;
-  // A prototype-less object, not a Map: for 100k string keys it is about twice as fast here.
-  const position: Record<string, number> = Object.create(null);
-  for (let i = 0; i < n; i++) position[ids[i] as string] = i;
-  const needs: number[][] = new Array(n);
-  const dependants: number[][] = new Array(n);
-  for (let i = 0; i < n; i++) dependants[i] = [];
-  // seenBy[j] === i + 1 when step i already listed j: a repeated need costs O(1), not a scan.
-  const seenBy = new Array<number>(n).fill(0);
-  // True while every need points to an earlier step: then declaration order is topological.
-  let backwardOnly = true;
-  for (let i = 0; i < n; i++) {
-    const own: number[] = [];
-    const listed = (list[i] as FlowStep).needs;
-    if (listed !== undefined) {
-      for (let k = 0; k < listed.length; k++) {
-        const need = listed[k] as string;
-        if (typeof need !== 'string') {
-          throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `flow "${flowName}", step "${ids[i] as string}": "needs" must be a list of step ids`);
-        }
-        const j = position[need];
-        if (j === undefined) {
-          const id = ids[i] as string;
-          throw new CascadenceError(
-            ErrorCode.UNKNOWN_STEP,
-            `flow "${flowName}": step "${id}" needs unknown step "${need}"${didYouMean(need, ids)}`,
-            { details: { flow: flowName, step: id, need } },
-          );
-        }
-        if (seenBy[j] !== i + 1) {
-          seenBy[j] = i + 1;
-          own.push(j);
-          (dependants[j] as number[]).push(i);
-          if (j >= i) backwardOnly = false;
-        }
-      }
-    }
-    needs[i] = own;
-  }
-
-  if (backwardOnly) return freezeGraph(ids, list, needs, dependants, Array.from({ length: n }, (_, i) => i));
-  // Kahn's algorithm; whatever is left over sits on or behind a cycle.
-  const remaining = needs.map((own) => own.length);
-  const order: number[] = [];
-  for (let i = 0; i < ids.length; i++) if (remaining[i] === 0) order.push(i);
-  for (let k = 0; k < order.length; k++) {
-    for (const d of dependants[order[k] as number] ?? []) {
-      remaining[d] = (remaining[d] as number) - 1;
-      if (remaining[d] === 0) order.push(d);
-    }
-  }
-  if (order.length !== ids.length) {
-    const cycle = findCycle(needs, remaining).map((i) => ids[i]);
-    throw new CascadenceError(ErrorCode.CYCLE, `flow "${flowName}" has a cycle: ${cycle.join(' -> ')}`, {
-      details: { flow: flowName, cycle },
-    });
-  }
-  return freezeGraph(ids, list, needs, dependants, order);
-}
-
-function freezeGraph(ids: string[], list: FlowStep[], needs: number[][], dependants: number[][], order: number[]): FlowGraph {
-  let index: Map<string, number> | undefined;
-  const graph = {
-    ids: Object.freeze(ids),
-    steps: Object.freeze(list),
-    needs: Object.freeze(needs),
-    dependants: Object.freeze(dependants),
-    order: Object.freeze(order),
-  };
-  // Built on first read (nothing on the run path needs it).
-  Object.defineProperty(graph, 'index', { enumerable: true, get: () => (index ??= new Map(ids.map((id, i) => [id, i]))) });
-  return Object.freeze(graph) as unknown as FlowGraph;
-}
-
-/** Follows `needs` edges among unresolved steps until one repeats: that loop is a cycle. */
-function findCycle(needs: readonly (readonly number[])[], remaining: readonly number[]): number[] {
-  const start = remaining.findIndex((r) => r > 0);
-  const seenAt = new Map<number, number>();
-  const path: number[] = [];
-  let current = start;
-  while (!seenAt.has(current)) {
-    seenAt.set(current, path.length);
-    path.push(current);
-    // Every unresolved step has at least one unresolved need, so this always finds a next hop.
-    current = (needs[current] ?? []).find((n) => (remaining[n] ?? 0) > 0) as number;
-  }
-  const loop = path.slice(seenAt.get(current));
-  return [...loop, current];
 }

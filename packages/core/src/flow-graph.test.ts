@@ -1,0 +1,59 @@
+import { CascadenceError, ErrorCode } from './errors';
+import { defineFlow, type FlowStep } from './flow';
+
+const noop = () => undefined;
+
+function graphOf(steps: Record<string, FlowStep> | Array<FlowStep & { id: string }>) {
+  const { graph } = defineFlow({ name: 'g', steps });
+  const name = (i: number) => graph.ids[i];
+  return {
+    needs: Object.fromEntries(graph.ids.map((id, i) => [id, (graph.needs[i] ?? []).map(name)])),
+    dependants: Object.fromEntries(graph.ids.map((id, i) => [id, (graph.dependants[i] ?? []).map(name)])),
+    order: graph.order.map(name),
+  };
+}
+
+describe('the graph defineFlow builds', () => {
+  it('resolves needs (previous step or any other), drops repeats, lists dependants in declaration order', () => {
+    const g = graphOf({
+      a: { run: noop },
+      b: { needs: ['a', 'a'], run: noop },
+      c: { needs: ['b', 'a', 'b'], run: noop },
+      d: { needs: ['a'], run: noop },
+    });
+    expect(g.needs).toEqual({ a: [], b: ['a'], c: ['b', 'a'], d: ['a'] });
+    expect(g.dependants).toEqual({ a: ['b', 'c', 'd'], b: ['c'], c: [], d: [] });
+    expect(g.order).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('orders steps that need later-declared steps topologically (object and array forms alike)', () => {
+    const steps = { d: { needs: ['c'], run: noop }, c: { needs: ['a', 'b'], run: noop }, b: { run: noop }, a: { run: noop } };
+    const g = graphOf(steps);
+    expect(g.dependants).toEqual({ d: [], c: ['d'], b: ['c'], a: ['c'] });
+    expect(g.order).toEqual(['b', 'a', 'c', 'd']);
+    expect(graphOf(Object.entries(steps).map(([id, step]) => ({ id, ...step })))).toEqual(g);
+  });
+
+  it('reports a bad need only after every step passed its own checks, as before', () => {
+    const steps = { a: { needs: ['nope'], run: noop }, b: { run: noop, uses: 'x' } };
+    expect(() => defineFlow({ name: 'f', steps })).toThrow('flow "f", step "b": has "run" and "uses"; give exactly one');
+    expect(() => defineFlow({ name: 'f', steps: { a: { needs: ['nope'], run: noop }, b: { needs: [1 as never], run: noop } } })).toThrow(
+      'flow "f": step "a" needs unknown step "nope"',
+    );
+    expect(() => defineFlow({ name: 'f', steps: { a: { run: noop }, b: { needs: ['a', 7 as never], run: noop } } })).toThrow(
+      'flow "f", step "b": "needs" must be a list of step ids',
+    );
+  });
+
+  it('names an unknown need with a suggestion in both forms', () => {
+    for (const steps of [{ build: { run: noop }, test: { needs: ['biuld'], run: noop } }, [{ id: 'build', run: noop }, { id: 'test', needs: ['biuld'], run: noop }]]) {
+      try {
+        defineFlow({ name: 'typo', steps });
+        throw new Error('no error');
+      } catch (error) {
+        expect(CascadenceError.isInstance(error, ErrorCode.UNKNOWN_STEP)).toBe(true);
+        expect((error as Error).message).toBe('flow "typo": step "test" needs unknown step "biuld" (did you mean "build"?)');
+      }
+    }
+  });
+});
