@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { sanitizeForTerminal, type RunResult } from '@cascadence/core';
+import { newRunId, sanitizeForTerminal, type RunResult } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
@@ -49,7 +48,7 @@ export default class Retry extends BaseCommand {
     let result: RunResult;
     try {
       result = await backend.run(runnable, plan.input, {
-        runId: randomUUID(),
+        runId: newRunId(),
         signal: controller.signal,
         trigger: { kind: 'retry', retryOf: original.id },
         ...(plan.reuse === undefined ? {} : { reuse: plan.reuse }),
