@@ -156,18 +156,35 @@ export class HistoryReader {
     return (await this.driver.query<Record<string, unknown>>(sql, params)).map(toRun);
   }
 
-  /** Runs whose id is `id` or starts with it (at most `limit`). */
-  async runsByIdPrefix(prefix: string, limit: number): Promise<RunWithOwner[]> {
-    const exact = await this.driver.query<Record<string, unknown>>(`SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.id = ?`, [prefix]);
-    if (exact.length > 0) return exact.map(toRun);
-    if (prefix === '') return [];
-    // A range on the primary key: ids >= prefix and < the prefix with its last character bumped.
-    const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    const rows = await this.driver.query<Record<string, unknown>>(
-      `SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.id >= ? AND r.id < ? ORDER BY r.id LIMIT ${Math.max(1, limit)}`,
-      [prefix, upper],
-    );
-    return rows.map(toRun);
+  /** The run whose id is exactly `id`, if any. */
+  async runById(id: string): Promise<RunWithOwner | undefined> {
+    const rows = await this.driver.query<Record<string, unknown>>(`SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.id = ?`, [id]);
+    return rows.length === 0 ? undefined : toRun(rows[0] as Record<string, unknown>);
+  }
+
+  /**
+   * Runs whose id is `part`, or starts with it, or ends with it (at most `limit`). Ids are
+   * time-ordered (UUIDv7): their start is shared by the runs of a minute, so the short form shown
+   * by `task runs` is an id's end (see shortRunId in core), and both ends are accepted here.
+   */
+  async runsByIdPart(part: string, limit: number): Promise<RunWithOwner[]> {
+    const exact = await this.runById(part);
+    if (exact !== undefined) return [exact];
+    if (part === '') return [];
+    const max = Math.max(1, limit);
+    // A prefix is a range on the primary key: ids >= part and < part with its last character bumped.
+    const upper = part.slice(0, -1) + String.fromCharCode(part.charCodeAt(part.length - 1) + 1);
+    const byPrefix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE id >= ? AND id < ? ORDER BY id LIMIT ${max}`, [part, upper]);
+    // A suffix has no index (one would cost every insert): a scan of the id column, for lookups by hand.
+    const tail = this.driver.dialect === 'sqlite' ? 'substr(id, -?)' : 'right(id, ?::int)';
+    const bySuffix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE ${tail} = ? ORDER BY id LIMIT ${max}`, [part.length, part]);
+    const ids = [...new Set([...byPrefix, ...bySuffix].map((row) => row.id))].sort().slice(0, max);
+    const runs: RunWithOwner[] = [];
+    for (const id of ids) {
+      const run = await this.runById(id);
+      if (run !== undefined) runs.push(run);
+    }
+    return runs;
   }
 
   async recentIds(limit: number): Promise<string[]> {
