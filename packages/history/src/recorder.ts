@@ -40,7 +40,7 @@ interface LiveRun {
  * Runs changed since the last flush that trigger an immediate flush. Large batches matter: random
  * run ids scatter the primary-key index, and a bigger batch dirties fewer pages per run.
  */
-const MAX_DIRTY_RUNS = 5000;
+export const MAX_DIRTY_RUNS = 5000;
 /** How often a long run's steps document is rewritten while it runs. */
 const PROGRESS_EVERY_MS = 1000;
 
