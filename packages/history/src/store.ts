@@ -1,4 +1,5 @@
 import type { SqlDriver, Statement } from './driver';
+import { decodeSteps } from './steps-document';
 import type { AttemptRecord, RecordedError, RecordedRunStatus, RecordedValue, RunQuery, RunRecord, StepRecord } from './records';
 
 /** A run row as written: the record without the derived `interrupted` status, plus its owner. */
@@ -197,7 +198,7 @@ export class HistoryReader {
     const rows = await this.driver.query<{ steps: string | null }>(`SELECT steps FROM cascadence_runs WHERE id = ?`, [runId]);
     const text = rows[0]?.steps;
     if (text === null || text === undefined) return { steps: [] };
-    return JSON.parse(text) as StepsDocument;
+    return decodeSteps(text);
   }
 
   /** Runs changed after `since` (epoch ms of `updated_at`), oldest change first: for live readers. */
