@@ -176,9 +176,14 @@ export class HistoryReader {
     // A prefix is a range on the primary key: ids >= part and < part with its last character bumped.
     const upper = part.slice(0, -1) + String.fromCharCode(part.charCodeAt(part.length - 1) + 1);
     const byPrefix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE id >= ? AND id < ? ORDER BY id LIMIT ${max}`, [part, upper]);
-    // A suffix has no index (one would cost every insert): a scan of the id column, for lookups by hand.
-    const tail = this.driver.dialect === 'sqlite' ? 'substr(id, -?)' : 'right(id, ?::int)';
-    const bySuffix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE ${tail} = ? ORDER BY id LIMIT ${max}`, [part.length, part]);
+    // An end has no index (one would cost every insert): a scan of the id index, for lookups by
+    // hand. Skipped for a longer part that matched as a start: a UUID's start and end of more than
+    // 12 characters cannot be the same text (dashes), and a short part may be either.
+    let bySuffix: { id: string }[] = [];
+    if (byPrefix.length === 0 || part.length <= 12) {
+      const tail = this.driver.dialect === 'sqlite' ? 'substr(id, -?)' : 'right(id, ?::int)';
+      bySuffix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE ${tail} = ? ORDER BY id LIMIT ${max}`, [part.length, part]);
+    }
     const ids = [...new Set([...byPrefix, ...bySuffix].map((row) => row.id))].sort().slice(0, max);
     const runs: RunWithOwner[] = [];
     for (const id of ids) {
