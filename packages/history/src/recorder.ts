@@ -43,8 +43,8 @@ interface LiveRun {
 }
 
 /**
- * Runs changed since the last flush that trigger an immediate flush. Large batches matter: random
- * run ids scatter the primary-key index, and a bigger batch dirties fewer pages per run.
+ * Runs changed since the last flush that trigger an immediate flush. Large batches matter: a
+ * bigger batch dirties fewer index pages per run (ids given by callers or Temporal may be random).
  */
 export const MAX_DIRTY_RUNS = 5000;
 /** How often a long run's steps document is rewritten while it runs. */
