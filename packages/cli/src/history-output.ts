@@ -1,4 +1,4 @@
-import { sanitizeForTerminal } from '@cascadence/core';
+import { sanitizeForTerminal, shortRunId } from '@cascadence/core';
 import type { AttemptRecord, RecordedValue, RunRecord, StepRecord } from '@cascadence/history';
 import { formatDuration } from './output';
 
@@ -29,12 +29,13 @@ export function formatRuns(runs: readonly RunRecord[]): string {
   return table(
     ['RUN', 'TASK', 'STATUS', 'STARTED', 'DURATION', 'TRIGGER', 'DETAIL'],
     runs.map((run) => [
-      run.id.slice(0, 8),
+      // An id's end: run ids are time-ordered, their start is the same for a minute of runs.
+      safe(shortRunId(run.id)),
       safe(run.task),
       run.status,
       when(run.startedAt),
       run.durationMs === undefined ? '-' : formatDuration(run.durationMs),
-      run.trigger === 'schedule' && run.schedule !== undefined ? `schedule ${safe(run.schedule)}` : run.trigger === 'retry' && run.retryOf !== undefined ? `retry of ${run.retryOf.slice(0, 8)}` : run.trigger,
+      run.trigger === 'schedule' && run.schedule !== undefined ? `schedule ${safe(run.schedule)}` : run.trigger === 'retry' && run.retryOf !== undefined ? `retry of ${safe(shortRunId(run.retryOf))}` : run.trigger,
       run.status === 'failed' || run.status === 'cancelled'
         ? `${run.failedStep === undefined ? '' : `step ${safe(run.failedStep)}: `}${firstLine(run.error?.message)}`
         : run.status === 'interrupted'

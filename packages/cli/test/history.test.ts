@@ -40,7 +40,7 @@ describe('run history through the task binary', () => {
   let project: Project;
   afterEach(() => project.remove());
 
-  it('records `task run` with no setup: task runs lists it, task show shows it by id prefix', () => {
+  it('records `task run` with no setup: task runs lists it, task show shows it by the short id listed', () => {
     project = etlProject();
     expect(project.task(['run', 'example']).code).toBe(0);
     expect(existsSync(join(project.dir, '.cascadence', 'history.db'))).toBe(true);
@@ -57,7 +57,10 @@ describe('run history through the task binary', () => {
     const listed = json<Array<{ id: string; status: string; input: unknown }>>(project.task(['runs', '--status', 'failed', '--json']).stdout);
     expect(listed).toHaveLength(1);
     const id = listed[0]!.id;
-    const show = project.task(['show', id.slice(0, 6), '--outputs']);
+    // The short id in the table is the id's end (its start is the time, shared by both runs here).
+    const shortId = lines[1]!.split(/\s+/)[0]!;
+    expect(shortId).toBe(id.slice(-8));
+    const show = project.task(['show', shortId, '--outputs']);
     expect(show.code).toBe(0);
     expect(show.stdout).toContain(`run ${id}`);
     expect(show.stdout).toContain('input {"day":"mon"}');
@@ -78,7 +81,7 @@ describe('run history through the task binary', () => {
     writeFileSync(join(project.dir, 'ok'), '');
     writeFileSync(join(project.dir, 'calls.log'), '');
 
-    const retry = project.task(['retry', original!.id.slice(0, 8)]);
+    const retry = project.task(['retry', original!.id.slice(-8)]);
     expect(retry.stderr).toContain(`retrying run ${original!.id} (etl): reusing extract; running load, report`);
     expect(retry.code).toBe(0);
     expect(retry.stdout).toContain('✓ extract (reused from the earlier run)');
@@ -87,7 +90,7 @@ describe('run history through the task binary', () => {
 
     const [latest] = json<Array<{ id: string; trigger: string; retryOf: string; status: string }>>(project.task(['runs', '--json', '--limit', '1']).stdout);
     expect(latest).toMatchObject({ trigger: 'retry', retryOf: original!.id, status: 'succeeded' });
-    expect(project.task(['runs', '--trigger', 'retry']).stdout).toContain(`retry of ${original!.id.slice(0, 8)}`);
+    expect(project.task(['runs', '--trigger', 'retry']).stdout).toContain(`retry of ${original!.id.slice(-8)}`);
 
     // A succeeded run has nothing to retry unless everything reruns.
     const again = project.task(['retry', latest!.id]);

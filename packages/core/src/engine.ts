@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { runWhat } from './dag/messages';
 import { resolveReuse, type ReusedSteps } from './dag/reuse';
 import { CascadenceError, ErrorCode } from './errors';
@@ -8,6 +7,7 @@ import { isFlow, type Flow } from './flow';
 import { consoleLogger, scopedLogger, taggedLogger, type Logger } from './logger';
 import type { RunResult } from './result';
 import { planRunnable, type PlanOptions, type Runnable, type RunnablePlan, type StepResolver } from './step-plan';
+import { newRunId } from './run-id';
 import { isTask, type Task } from './task';
 import type { RunTrigger } from './trigger';
 
@@ -142,7 +142,7 @@ export class Engine implements EventSource {
       plan,
       input,
       {
-        runId: options.runId ?? randomUUID(),
+        runId: options.runId ?? newRunId(),
         concurrency: checkConcurrency(options.concurrency ?? this.concurrency),
         failFast: options.failFast ?? this.failFast,
         signal: options.signal,

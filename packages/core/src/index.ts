@@ -12,6 +12,7 @@ export {
 } from './flow';
 export { flowFromSpec, type FlowSpec, type StepSpec } from './flow-spec';
 export { Engine, type EngineOptions, type RunOptions } from './engine';
+export { newRunId, shortRunId, SHORT_RUN_ID_LENGTH } from './run-id';
 export {
   planRunnable,
   planStep,

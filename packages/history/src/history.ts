@@ -1,4 +1,4 @@
-import { closestNames, silentLogger, type EventBus, type Logger } from '@cascadence/core';
+import { closestNames, shortRunId, silentLogger, SHORT_RUN_ID_LENGTH, type EventBus, type Logger } from '@cascadence/core';
 import type { SqlDriver } from './driver';
 import { HistoryErrorCode, historyError } from './errors';
 import { effectiveStatus, HEARTBEAT_MS, thisProcess, type ProcessIdentity } from './owner';
@@ -106,9 +106,12 @@ export class History {
     }
   }
 
-  /** One run by id or unique id prefix; unknown and ambiguous ids are errors with suggestions. */
+  /**
+   * One run by id, or a unique start or end of it (`task runs` shows an id's last characters);
+   * unknown and ambiguous ids are errors with suggestions.
+   */
   async run(idOrPrefix: string): Promise<RunRecord> {
-    const matches = await this.reader.runsByIdPrefix(idOrPrefix, 5);
+    const matches = await this.reader.runsByIdPart(idOrPrefix, 5);
     if (matches.length === 1) return this.toRecord(matches[0] as RunWithOwner);
     if (matches.length > 1) {
       throw historyError(HistoryErrorCode.AMBIGUOUS_RUN, `run id "${idOrPrefix}" matches several runs: ${matches.map((m) => m.id).join(', ')}${matches.length === 5 ? ', ...' : ''}`, {
@@ -116,7 +119,10 @@ export class History {
         details: { id: idOrPrefix },
       });
     }
-    const close = closestNames(idOrPrefix, await this.reader.recentIds(1000), 3);
+    const recent = await this.reader.recentIds(1000);
+    // A mistyped short id is compared with the short forms, and answered with the full ids.
+    const short = idOrPrefix.length <= SHORT_RUN_ID_LENGTH + 2 ? new Map(recent.map((id) => [shortRunId(id), id])) : undefined;
+    const close = short === undefined ? closestNames(idOrPrefix, recent, 3) : closestNames(idOrPrefix, short.keys(), 3).map((s) => short.get(s) as string);
     const hint = close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : '';
     throw historyError(HistoryErrorCode.UNKNOWN_RUN, `no recorded run has id "${idOrPrefix}" in ${this.where}${hint}`, {
       suggestions: close.length > 0 ? close.map((id) => `did you mean ${id}?`) : ['list recent runs with: task runs'],
@@ -132,8 +138,8 @@ export class History {
 
   /** Every attempt of every step, nested flows' steps included, in the order they started. */
   async attempts(runId: string): Promise<AttemptRecord[]> {
-    const [run] = await this.reader.runsByIdPrefix(runId, 1);
-    if (run === undefined || run.id !== runId) return [];
+    const run = await this.reader.runById(runId);
+    if (run === undefined) return [];
     return attemptRecords(runId, run.kind === 'flow' ? run.task : undefined, await this.reader.stepsDocument(runId));
   }
 

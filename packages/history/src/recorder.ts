@@ -2,7 +2,8 @@ import type { EngineEventOf, EventBus, Logger, RunResult, StepResult } from '@ca
 import type { SqlDriver } from './driver';
 import type { ProcessIdentity } from './owner';
 import type { RecordedError } from './records';
-import { write, type RunRow, type StepsDocument, type StoredAttempt, type StoredStep } from './store';
+import { encodeSteps } from './steps-document';
+import { write, type RunRow, type StoredAttempt, type StoredStep } from './store';
 import { recordError, recordValue } from './values';
 
 export interface RecorderSettings {
@@ -27,6 +28,11 @@ interface LiveRun {
   /** Start of each nested-flow step attempt in progress, by `flow\0step\0attempt` (made on first use). */
   attemptStarts: Map<string, number> | undefined;
   inner: StoredAttempt[] | undefined;
+  /**
+   * The steps document of an ended run, made at its end: a batch then holds one string per run
+   * waiting to be written rather than its step objects (young-generation GC copies far less).
+   */
+  stepsText: string | undefined;
   /** When the steps document was last written (a running run rewrites it at most every second). */
   stepsWrittenAt: number;
   stepsChanged: boolean;
@@ -37,10 +43,10 @@ interface LiveRun {
 }
 
 /**
- * Runs changed since the last flush that trigger an immediate flush. Large batches matter: random
- * run ids scatter the primary-key index, and a bigger batch dirties fewer pages per run.
+ * Runs changed since the last flush that trigger an immediate flush. Large batches matter: a
+ * bigger batch dirties fewer index pages per run (ids given by callers or Temporal may be random).
  */
-const MAX_DIRTY_RUNS = 5000;
+export const MAX_DIRTY_RUNS = 5000;
 /** How often a long run's steps document is rewritten while it runs. */
 const PROGRESS_EVERY_MS = 1000;
 
@@ -119,7 +125,7 @@ export class Recorder {
       startedAt: e.at,
       input: recordValue(e.input, this.settings.maxValueBytes, this.settings.values),
     };
-    const run: LiveRun = { row, flow: e.kind === 'flow' ? e.task : undefined, steps: new Map(), attemptStarted: undefined, attemptStarts: undefined, inner: undefined, stepsWrittenAt: 0, stepsChanged: true, rowChanged: true, inserted: false };
+    const run: LiveRun = { row, flow: e.kind === 'flow' ? e.task : undefined, steps: new Map(), attemptStarted: undefined, attemptStarts: undefined, inner: undefined, stepsText: undefined, stepsWrittenAt: 0, stepsChanged: true, rowChanged: true, inserted: false };
     this.live.set(e.runId, run);
     this.touch(run);
   }
@@ -225,6 +231,10 @@ export class Recorder {
     run.rowChanged = true;
     run.attemptStarts = undefined;
     run.attemptStarted = undefined;
+    // Ended: no event reaches it any more (it left `live`), so its document is final.
+    run.stepsText = stepsJson(run);
+    run.steps = ENDED;
+    run.inner = undefined;
     this.touch(run);
   }
 
@@ -342,8 +352,10 @@ const clock = (): number => timeOrigin + performance.now();
 
 const NONE = Object.freeze({ state: 'none' }) as StoredStep['output'];
 
+/** The steps of every ended run (their document is made): never written to. */
+const ENDED: Map<string, StoredStep> = new Map();
+
 function stepsJson(run: LiveRun): string {
-  const document: StepsDocument = { steps: [...run.steps.values()] };
-  if (run.inner !== undefined) document.inner = run.inner;
-  return JSON.stringify(document);
+  if (run.stepsText !== undefined) return run.stepsText;
+  return encodeSteps(run.steps.values(), run.inner, run.row.startedAt);
 }

@@ -32,6 +32,9 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `ALTER TABLE cascadence_runs ADD COLUMN updated_at DOUBLE PRECISION NOT NULL DEFAULT 0`,
     `CREATE INDEX cascadence_runs_updated ON cascadence_runs (updated_at)`,
   ],
+  // 3: steps documents are written compact (rows, times relative to the run: steps-document.ts).
+  // No table changes; the version makes an older Cascadence refuse the store instead of misreading them.
+  [`INSERT INTO cascadence_meta (key, value) VALUES ('steps_format', '3')`],
 ];
 
 /** The schema version this Cascadence writes. */

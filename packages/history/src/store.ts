@@ -1,4 +1,5 @@
 import type { SqlDriver, Statement } from './driver';
+import { decodeSteps } from './steps-document';
 import type { AttemptRecord, RecordedError, RecordedRunStatus, RecordedValue, RunQuery, RunRecord, StepRecord } from './records';
 
 /** A run row as written: the record without the derived `interrupted` status, plus its owner. */
@@ -156,18 +157,40 @@ export class HistoryReader {
     return (await this.driver.query<Record<string, unknown>>(sql, params)).map(toRun);
   }
 
-  /** Runs whose id is `id` or starts with it (at most `limit`). */
-  async runsByIdPrefix(prefix: string, limit: number): Promise<RunWithOwner[]> {
-    const exact = await this.driver.query<Record<string, unknown>>(`SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.id = ?`, [prefix]);
-    if (exact.length > 0) return exact.map(toRun);
-    if (prefix === '') return [];
-    // A range on the primary key: ids >= prefix and < the prefix with its last character bumped.
-    const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    const rows = await this.driver.query<Record<string, unknown>>(
-      `SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.id >= ? AND r.id < ? ORDER BY r.id LIMIT ${Math.max(1, limit)}`,
-      [prefix, upper],
-    );
-    return rows.map(toRun);
+  /** The run whose id is exactly `id`, if any. */
+  async runById(id: string): Promise<RunWithOwner | undefined> {
+    const rows = await this.driver.query<Record<string, unknown>>(`SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.id = ?`, [id]);
+    return rows.length === 0 ? undefined : toRun(rows[0] as Record<string, unknown>);
+  }
+
+  /**
+   * Runs whose id is `part`, or starts with it, or ends with it (at most `limit`). Ids are
+   * time-ordered (UUIDv7): their start is shared by the runs of a minute, so the short form shown
+   * by `task runs` is an id's end (see shortRunId in core), and both ends are accepted here.
+   */
+  async runsByIdPart(part: string, limit: number): Promise<RunWithOwner[]> {
+    const exact = await this.runById(part);
+    if (exact !== undefined) return [exact];
+    if (part === '') return [];
+    const max = Math.max(1, limit);
+    // A prefix is a range on the primary key: ids >= part and < part with its last character bumped.
+    const upper = part.slice(0, -1) + String.fromCharCode(part.charCodeAt(part.length - 1) + 1);
+    const byPrefix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE id >= ? AND id < ? ORDER BY id LIMIT ${max}`, [part, upper]);
+    // An end has no index (one would cost every insert): a scan of the id index, for lookups by
+    // hand. Skipped for a longer part that matched as a start: a UUID's start and end of more than
+    // 12 characters cannot be the same text (dashes), and a short part may be either.
+    let bySuffix: { id: string }[] = [];
+    if (byPrefix.length === 0 || part.length <= 12) {
+      const tail = this.driver.dialect === 'sqlite' ? 'substr(id, -?)' : 'right(id, ?::int)';
+      bySuffix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE ${tail} = ? ORDER BY id LIMIT ${max}`, [part.length, part]);
+    }
+    const ids = [...new Set([...byPrefix, ...bySuffix].map((row) => row.id))].sort().slice(0, max);
+    const runs: RunWithOwner[] = [];
+    for (const id of ids) {
+      const run = await this.runById(id);
+      if (run !== undefined) runs.push(run);
+    }
+    return runs;
   }
 
   async recentIds(limit: number): Promise<string[]> {
@@ -180,7 +203,7 @@ export class HistoryReader {
     const rows = await this.driver.query<{ steps: string | null }>(`SELECT steps FROM cascadence_runs WHERE id = ?`, [runId]);
     const text = rows[0]?.steps;
     if (text === null || text === undefined) return { steps: [] };
-    return JSON.parse(text) as StepsDocument;
+    return decodeSteps(text);
   }
 
   /** Runs changed after `since` (epoch ms of `updated_at`), oldest change first: for live readers. */

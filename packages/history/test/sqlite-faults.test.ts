@@ -56,6 +56,26 @@ describe('SQLite history: bad files are refused, named, and left untouched', () 
 });
 
 describe('SQLite history: schema migrations', () => {
+  it('opens a history written by schema version 2 and reads its steps documents (one object per step)', async () => {
+    const path = join(dir, 'history.db');
+    const old = SqliteDriver.open(path, { busyTimeoutMs: 1000, readonly: false });
+    expect(await migrate(old, 2)).toBe(2);
+    const steps = { steps: [{ step: 'x', status: 'succeeded', attempts: 1, startedAt: 1500, durationMs: 2.5, output: { state: 'ok', json: '{"a":1}' } }] };
+    await old.query(
+      `INSERT INTO cascadence_runs (id, task, kind, backend, trigger_kind, owner_id, status, started_at, ended_at, duration_ms, input_state, steps, updated_at)
+       VALUES ('v2-run', 'f', 'flow', 'local', 'cli', 'gone', 'succeeded', 1000, 2000, 1000, 'none', ?, 2000)`,
+      [JSON.stringify(steps)],
+    );
+    await old.close();
+    const history = await openHistory({ path });
+    try {
+      expect(await history.steps('v2-run')).toEqual([{ ...steps.steps[0], runId: 'v2-run', reused: false }]);
+      expect(await history.attempts('v2-run')).toMatchObject([{ step: 'x', attempt: 1, startedAt: 1500, durationMs: 2.5 }]);
+    } finally {
+      await history.close();
+    }
+  });
+
   it('opens a history written by schema version 1 and keeps its runs', async () => {
     const path = join(dir, 'history.db');
     const old = SqliteDriver.open(path, { busyTimeoutMs: 1000, readonly: false });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { CascadenceError, defineFlow, defineTask, Engine, LocalBackend, silentLogger } from '@cascadence/core';
+import { CascadenceError, defineFlow, defineTask, Engine, LocalBackend, newRunId, shortRunId, silentLogger } from '@cascadence/core';
 import { HistoryErrorCode, openHistory, planRetry, type History, type HistoryOptions } from '../src';
 
 /** Where a test's history lives: a fresh SQLite file or a fresh PostgreSQL database. */
@@ -130,6 +130,34 @@ export function describeHistoryStore(fresh: FreshStore): void {
     const error = (await h.run('abc').catch((e: unknown) => e)) as CascadenceError;
     expect(error.code).toBe(HistoryErrorCode.AMBIGUOUS_RUN);
     expect(error.message).toContain('abc-1, abc-2');
+  });
+
+  it('finds a run by the short id `task runs` shows (its last characters): time-ordered ids share their start', async () => {
+    const h = await open();
+    const engine = new Engine({ logger: silentLogger });
+    h.record(engine as never);
+    const t = defineTask({ name: 't', run: () => 1 });
+    // Two ids of the same minute (a fixed clock keeps them off a 65.5 s boundary of the 8th hex char).
+    const now = jest.spyOn(Date, 'now').mockReturnValue(4_102_445_007_848);
+    const [idA, idB] = [newRunId(), newRunId()];
+    now.mockRestore();
+    const a = (await engine.run(t, undefined, { runId: idA })).runId;
+    const b = (await engine.run(t, undefined, { runId: idB })).runId;
+    await h.flush();
+    expect(a.slice(0, 8)).toBe(b.slice(0, 8)); // same start: a prefix of 8 is ambiguous
+    expect((await h.run(shortRunId(a))).id).toBe(a);
+    expect((await h.run(shortRunId(b))).id).toBe(b);
+    expect((await h.run(b.slice(-12))).id).toBe(b);
+    // A start that is shared still names every run it matches; a longer unique start works.
+    const ambiguous = (await h.run(a.slice(0, 8)).catch((e: unknown) => e)) as CascadenceError;
+    expect(ambiguous.code).toBe(HistoryErrorCode.AMBIGUOUS_RUN);
+    expect(ambiguous.message).toContain(`${a}, ${b}`);
+    expect((await h.run(b.slice(0, 34))).id).toBe(b);
+    // A mistyped short id is compared with the short forms, and the suggestion is the full id.
+    const typo = `${shortRunId(a).slice(0, 7)}${shortRunId(a).endsWith('0') ? '1' : '0'}`;
+    const unknown = (await h.run(typo).catch((e: unknown) => e)) as CascadenceError;
+    expect(unknown.code).toBe(HistoryErrorCode.UNKNOWN_RUN);
+    expect(unknown.suggestions.join()).toContain(a);
   });
 
   it('keeps values whole up to the cap, truncated beyond it, and marks unserialisable or omitted ones; never fails the run', async () => {

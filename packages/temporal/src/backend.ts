@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import {
   CascadenceError,
   ErrorCode,
   EventBus,
   isFlow,
   isTask,
+  newRunId,
   type EventSource,
   type ExecutionBackend,
   type RunOptions,
@@ -257,7 +257,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     if (!isTask(runnable) && !isFlow(runnable)) {
       throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'TemporalBackend.run expects a task or flow made with defineTask or defineFlow');
     }
-    const runId = options.runId ?? randomUUID();
+    const runId = options.runId ?? newRunId();
     const graph = compileGraph(runnable, this.options.registry);
     const text = cancelReasonText(reason);
     const now = Date.now();
@@ -300,7 +300,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
         details: { task: runnable.name },
       });
     }
-    const runId = options.runId ?? randomUUID();
+    const runId = options.runId ?? newRunId();
     const spec = buildRunSpec(runnable, input, runId, resolveRunSettings(this.options, options), registry);
     if (options.reuse !== undefined) spec.reuse = checkedReuse(runnable, spec.graph, options.reuse);
     const workflowId = options.workflowId ?? `${this.options.workflowIdPrefix ?? 'cascadence-'}${runnable.name}-${runId}`;

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { sanitizeForTerminal, type RunResult } from '@cascadence/core';
+import { newRunId, sanitizeForTerminal, type RunResult } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
@@ -11,7 +10,7 @@ export default class Retry extends BaseCommand {
   static override description =
     'Starts a new run linked to the original: steps that succeeded keep their recorded outputs, the failed, cancelled and skipped ones run again, and so does everything downstream of them. Runs on the original run’s backend unless --backend says otherwise.';
   static override examples = ['<%= config.bin %> retry 3f2a9c1e', '<%= config.bin %> retry 3f2a9c1e --rerun-all'];
-  static override args = { id: Args.string({ description: 'Run id, or a unique prefix of it', required: true }) };
+  static override args = { id: Args.string({ description: 'Run id: the full id, the short id `task runs` shows (its last 8 characters), or a unique start or end of it', required: true }) };
   static override flags = {
     'rerun-all': Flags.boolean({ description: 'Run every step again (with the recorded input)' }),
     backend: Flags.string({ description: 'Backend to run on (default: the one the original run used)' }),
@@ -49,7 +48,7 @@ export default class Retry extends BaseCommand {
     let result: RunResult;
     try {
       result = await backend.run(runnable, plan.input, {
-        runId: randomUUID(),
+        runId: newRunId(),
         signal: controller.signal,
         trigger: { kind: 'retry', retryOf: original.id },
         ...(plan.reuse === undefined ? {} : { reuse: plan.reuse }),

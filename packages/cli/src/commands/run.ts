@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { sanitizeForTerminal, type EngineEvent, type ExecutionBackend, type JsonSafeProblem, type RunResult, type StepStatus } from '@cascadence/core';
+import { newRunId, sanitizeForTerminal, type EngineEvent, type ExecutionBackend, type JsonSafeProblem, type RunResult, type StepStatus } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
@@ -54,7 +53,7 @@ export default class Run extends BaseCommand {
     const tracing = await startCommandTracing([backend]);
 
     const recording = await startRecording(project, backend);
-    const runId = randomUUID();
+    const runId = newRunId();
     const what = `${runnable.kind} "${runnable.name}"`;
     // On Temporal, step lines come from the workflow's state query (temporal-run.ts), not from events.
     const temporal = isTemporalBackend(backend) ? backend : undefined;

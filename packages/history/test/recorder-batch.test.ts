@@ -1,0 +1,65 @@
+// The recorder writes a full batch the moment MAX_DIRTY_RUNS runs are dirty: back-to-back runs
+// resolved in microtasks never let the flush timer fire, so without this nothing would be written
+// (and memory would grow) until the loop yields. Timers are fake: nothing here depends on timing.
+import { EventBus, silentLogger } from '@cascadence/core';
+import type { SqlDriver, Statement } from '../src/driver';
+import { MAX_DIRTY_RUNS, Recorder } from '../src/recorder';
+
+const FLUSH_INTERVAL_MS = 50;
+
+/** A store that only remembers the batches it was asked to write. */
+function fakeDriver(): SqlDriver & { batches: Statement[][] } {
+  const batches: Statement[][] = [];
+  return {
+    dialect: 'sqlite',
+    where: 'memory',
+    batches,
+    query: async () => [],
+    batch: async (statements) => void batches.push([...statements]),
+    withMigrationLock: async (fn) => fn(undefined as never),
+    close: async () => undefined,
+  };
+}
+
+function setup() {
+  const driver = fakeDriver();
+  const recorder = new Recorder(driver, { id: 'owner', host: 'h', pid: 1, startedAt: 0 }, {
+    maxValueBytes: 1024,
+    values: true,
+    flushIntervalMs: FLUSH_INTERVAL_MS,
+    retryForMs: 10_000,
+    logger: silentLogger,
+  });
+  const events = new EventBus();
+  recorder.attach({ name: 'local', events });
+  const start = (i: number) =>
+    events.emit({ type: 'run:start', runId: `run-${i}`, at: 1_000 + i, task: 't', kind: 'task', parentFlow: undefined, trigger: undefined, input: undefined });
+  return { driver, recorder, start };
+}
+
+describe('recorder batching', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it(`writes a full batch at once when ${MAX_DIRTY_RUNS} runs changed, without waiting for the flush timer`, () => {
+    const { driver, start } = setup();
+    for (let i = 0; i < MAX_DIRTY_RUNS - 1; i++) start(i);
+    expect(driver.batches).toHaveLength(0); // below the limit: the timer's business
+    start(MAX_DIRTY_RUNS - 1);
+    // Written during the emit of the run that made the batch full: no timer ran (time stands still).
+    expect(driver.batches).toHaveLength(1);
+    expect(driver.batches[0]).toHaveLength(MAX_DIRTY_RUNS);
+    expect(driver.batches[0]!.every((s) => s.sql.trimStart().startsWith('INSERT INTO cascadence_runs'))).toBe(true);
+  });
+
+  it('below the limit, writes when the flush timer fires, not before', async () => {
+    const { driver, recorder, start } = setup();
+    for (let i = 0; i < 10; i++) start(i);
+    jest.advanceTimersByTime(FLUSH_INTERVAL_MS - 1);
+    expect(driver.batches).toHaveLength(0);
+    jest.advanceTimersByTime(1);
+    expect(driver.batches).toHaveLength(1);
+    expect(driver.batches[0]).toHaveLength(10);
+    await recorder.flush();
+  });
+});
