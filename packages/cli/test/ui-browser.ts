@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cliRoot, type Project, type RunningTask } from './cli-harness';
@@ -18,7 +19,12 @@ export function findChromium(): string | undefined {
   return undefined;
 }
 
-export const screenshotDir = resolve(cliRoot, '..', '..', 'docs', 'screenshots');
+/**
+ * Every run takes the screenshots; they replace the README's ones (docs/screenshots) only with
+ * CASCADENCE_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it found it.
+ */
+export const screenshotDir =
+  process.env.CASCADENCE_UPDATE_SCREENSHOTS === '1' ? resolve(cliRoot, '..', '..', 'docs', 'screenshots') : join(tmpdir(), 'cascadence-ui-screenshots');
 
 export async function launch(executablePath: string): Promise<Browser> {
   // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.

@@ -39,7 +39,7 @@ describe('dashboard JSON API', () => {
   });
 
   test('a run comes with its steps, attempts and flow graph', async () => {
-    const body = (await request(`${f.base}/api/runs/${failedId.slice(0, 8)}`)).json();
+    const body = (await request(`${f.base}/api/runs/${failedId.slice(-8)}`)).json();
     expect(body.run).toMatchObject({ id: failedId, status: 'failed', failedStep: 'b' });
     expect(body.steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`)).toEqual(['a:succeeded', 'b:failed']);
     expect(body.steps[1].error.message).toBe('b <b>failed</b>');
@@ -77,7 +77,7 @@ describe('dashboard JSON API', () => {
   });
 
   test('retry goes through the actions with the full id of a prefix', async () => {
-    const reply = await request(`${f.base}/api/runs/${failedId.slice(0, 8)}/retry`, {
+    const reply = await request(`${f.base}/api/runs/${failedId.slice(-8)}/retry`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-cascadence-csrf': f.server.csrfToken },
       body: '{}',

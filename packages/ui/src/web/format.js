@@ -48,3 +48,8 @@ export function short(text, max = 60) {
   const s = String(text);
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
+
+/** A run id as `task runs` shows it: its last 8 characters (a UUIDv7 starts with its timestamp, shared by runs of the same minute). */
+export function shortId(id) {
+  return String(id).slice(-8);
+}

@@ -1,7 +1,7 @@
 // The list pages: runs (filters, paging, live), schedules, tasks.
 import { getJson, onRuns, post, seg } from './api.js';
 import { el, fill, toast } from './dom.js';
-import { badge, duration, short, when } from './format.js';
+import { badge, duration, short, shortId, when } from './format.js';
 import { drawGraph } from './graph.js';
 
 const STATUSES = ['', 'succeeded', 'failed', 'cancelled', 'running', 'interrupted'];
@@ -25,10 +25,10 @@ function runRow(run) {
     { 'data-run': run.id },
     el('td', {}, badge(run.status)),
     el('td', { title: run.task }, el('a', { href: `#/run/${seg(run.id)}` }, short(run.task))),
-    el('td', {}, run.trigger, run.retryOf ? ` (of ${run.retryOf.slice(0, 8)})` : ''),
+    el('td', {}, run.trigger, run.retryOf ? ` (of ${shortId(run.retryOf)})` : ''),
     el('td', {}, when(run.startedAt)),
     el('td', { class: 'num' }, duration(run.durationMs)),
-    el('td', { class: 'mono' }, el('a', { href: `#/run/${seg(run.id)}` }, run.id.slice(0, 8))),
+    el('td', { class: 'mono' }, el('a', { href: `#/run/${seg(run.id)}` }, shortId(run.id))),
   );
 }
 

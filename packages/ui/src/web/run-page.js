@@ -1,7 +1,7 @@
 // One run: its graph (live), timeline of attempts, steps with errors and outputs, retry/cancel.
 import { getJson, onRuns, post, seg } from './api.js';
 import { el, externalLink, fill, toast } from './dom.js';
-import { badge, duration, short, statusClass, when } from './format.js';
+import { badge, duration, short, shortId, statusClass, when } from './format.js';
 import { drawGraph } from './graph.js';
 
 /** Values over this many characters start collapsed. */
@@ -124,7 +124,7 @@ export async function runPage(main, id) {
     }
     fill(header, 
       el('h1', {}, badge(run.status), ' ', el('span', { class: 'run-task', title: run.task }, short(run.task, 80))),
-      el('p', { class: 'meta' }, `run ${run.id} · ${run.kind} · ${run.backend} · trigger ${run.trigger}`, run.retryOf ? [' · retry of ', el('a', { href: `#/run/${seg(run.retryOf)}` }, run.retryOf.slice(0, 8))] : null, ` · started ${when(run.startedAt)} · ${duration(run.durationMs)}`),
+      el('p', { class: 'meta' }, `run ${run.id} · ${run.kind} · ${run.backend} · trigger ${run.trigger}`, run.retryOf ? [' · retry of ', el('a', { href: `#/run/${seg(run.retryOf)}` }, shortId(run.retryOf))] : null, ` · started ${when(run.startedAt)} · ${duration(run.durationMs)}`),
       data.temporalUrl ? el('p', {}, externalLink(data.temporalUrl, 'Open in the Temporal UI')) : null,
       errorBlock(run.error),
       valueBlock('input', run.input),
