@@ -8,12 +8,14 @@ const KEEPALIVE_MS = 15_000;
 /**
  * Server-sent events: follows the history (any process writing to it) and sends each browser the
  * runs that changed, coalesced — at most one message per COALESCE_MS holding the latest version
- * of each changed run.
+ * of each changed run. A change after a quiet spell goes out at once (after the current burst of
+ * the same tick): the wait is paid only by changes that follow a message closely.
  */
 export class LiveHub {
   private readonly clients = new Set<ServerResponse>();
   private readonly pending = new Map<string, RunRecord>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private readonly keepalive: ReturnType<typeof setInterval>;
   private readonly unsubscribe: () => void;
 
@@ -39,7 +41,9 @@ export class LiveHub {
   changed(run: RunRecord): void {
     this.pending.set(run.id, run);
     if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.flush(), COALESCE_MS);
+      // 0 after a quiet spell: the rest of this tick's changes still join the same message.
+      const wait = Math.max(0, this.lastSentAt + COALESCE_MS - Date.now());
+      this.timer = setTimeout(() => this.flush(), wait);
       this.timer.unref?.();
     }
   }
@@ -49,6 +53,7 @@ export class LiveHub {
     if (this.pending.size === 0) return;
     const runs = [...this.pending.values()];
     this.pending.clear();
+    this.lastSentAt = Date.now();
     // JSON on one data line: JSON.stringify never emits a raw newline.
     this.broadcast(`event: runs\ndata: ${JSON.stringify(runs)}\n\n`);
   }

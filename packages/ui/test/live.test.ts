@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { RunRecord } from '@cascadence/history';
-import { LiveHub } from '../src/live';
+import { COALESCE_MS, LiveHub } from '../src/live';
 import { okTask, startFixture } from './fixture';
 
 describe('live updates', () => {
@@ -34,20 +34,33 @@ describe('live updates', () => {
     }
   });
 
-  test('many changes to one run in a burst go out as one message with the latest version', async () => {
+  test('a burst of changes to one run goes out as one message with the latest version; a change right after waits for the coalescing window', async () => {
     let listener: (run: RunRecord) => void = () => {};
     const hub = new LiveHub({ subscribe: (l) => ((listener = l), () => {}) });
-    const written: string[] = [];
-    const res = { writeHead: () => res, write: (text: string) => written.push(text), on: () => res, end: () => {} };
+    const written: Array<{ at: number; text: string }> = [];
+    const res = { writeHead: () => res, write: (text: string) => written.push({ at: Date.now(), text }), on: () => res, end: () => {} };
     hub.add(res as never);
+    const messages = () => written.filter((w) => w.text.startsWith('event: runs'));
+    const runsOf = (m: { text: string }) => JSON.parse(m.text.split('data: ')[1] as string) as RunRecord[];
     const base = { id: 'r1', task: 't', kind: 'flow', backend: 'local', trigger: 'cli', host: 'h', pid: 1, startedAt: 0, input: { state: 'none' } } as const;
+
+    // A quiet hub: the burst (one tick, as a history poll delivers it) goes out at once (before a
+    // 30 ms timer, timers firing in due order), as one message.
     for (let i = 0; i < 1000; i++) listener({ ...base, status: 'running', durationMs: i });
     listener({ ...base, status: 'succeeded', durationMs: 1000 });
-    await new Promise((r) => setTimeout(r, 250));
-    const messages = written.filter((w) => w.startsWith('event: runs'));
-    expect(messages).toHaveLength(1);
-    const runs = JSON.parse((messages[0] as string).split('data: ')[1] as string) as RunRecord[];
-    expect(runs).toEqual([{ ...base, status: 'succeeded', durationMs: 1000 }]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(messages()).toHaveLength(1);
+    expect(runsOf(messages()[0]!)).toEqual([{ ...base, status: 'succeeded', durationMs: 1000 }]);
+
+    // Right after a message: the next changes are held to the end of the window, then sent together.
+    listener({ ...base, id: 'r2', status: 'running', durationMs: 1 });
+    listener({ ...base, id: 'r2', status: 'succeeded', durationMs: 2 });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(messages()).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, COALESCE_MS + 50));
+    expect(messages()).toHaveLength(2);
+    expect(messages()[1]!.at - messages()[0]!.at).toBeGreaterThanOrEqual(COALESCE_MS - 5);
+    expect(runsOf(messages()[1]!)).toEqual([{ ...base, id: 'r2', status: 'succeeded', durationMs: 2 }]);
     hub.close();
   });
 });
