@@ -93,16 +93,19 @@ export class History {
     const limit = query.limit ?? 50;
     const out: RunRecord[] = [];
     let before = query.before;
+    let beforeId = query.beforeId;
     // Filtering running vs interrupted happens after the read: page until `limit` rows match.
     for (;;) {
-      const rows = await this.reader.runs({ ...query, before, limit, ...(stored === undefined ? {} : { statuses: stored }) });
+      const rows = await this.reader.runs({ ...query, before, beforeId, limit, ...(stored === undefined ? {} : { statuses: stored }) });
       for (const row of rows) {
         const record = this.toRecord(row);
         if (wanted === undefined || record.status === wanted) out.push(record);
         if (out.length === limit) return out;
       }
       if (rows.length < limit) return out;
-      before = (rows[rows.length - 1] as RunWithOwner).startedAt;
+      const last = rows[rows.length - 1] as RunWithOwner;
+      before = last.startedAt;
+      beforeId = last.id;
     }
   }
 

@@ -92,8 +92,14 @@ export interface RunQuery {
   trigger?: RunTriggerKind;
   /** Only runs started at or after this epoch-ms instant. */
   since?: number;
-  /** Only runs started before this epoch-ms instant (paging: pass the last row's startedAt). */
+  /** Only runs started before this epoch-ms instant (paging: pass the last row's startedAt, and its id as `beforeId`). */
   before?: number;
+  /**
+   * With `before`: runs started exactly at `before` whose id sorts below this one are included
+   * too. Pages are ordered by (startedAt, id), so a cursor of both loses no run that shares the
+   * last row's start time.
+   */
+  beforeId?: string;
   /** Default 50, at most 10,000. */
   limit?: number;
 }

@@ -151,9 +151,15 @@ export class HistoryReader {
     if (query.statuses !== undefined) (where.push(`r.status IN (${query.statuses.map(() => '?').join(', ')})`), params.push(...query.statuses));
     if (query.trigger !== undefined) (where.push('r.trigger_kind = ?'), params.push(query.trigger));
     if (query.since !== undefined) (where.push('r.started_at >= ?'), params.push(query.since));
-    if (query.before !== undefined) (where.push('r.started_at < ?'), params.push(query.before));
+    if (query.before !== undefined && query.beforeId !== undefined) {
+      where.push('(r.started_at < ? OR (r.started_at = ? AND r.id < ?))');
+      params.push(query.before, query.before, query.beforeId);
+    } else if (query.before !== undefined) {
+      where.push('r.started_at < ?');
+      params.push(query.before);
+    }
     const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 50)), MAX_QUERY_LIMIT);
-    const sql = `SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.started_at DESC LIMIT ${limit}`;
+    const sql = `SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.started_at DESC, r.id DESC LIMIT ${limit}`;
     return (await this.driver.query<Record<string, unknown>>(sql, params)).map(toRun);
   }
 

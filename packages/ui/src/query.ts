@@ -29,6 +29,12 @@ export function runQueryFrom(params: URLSearchParams): RunQuery {
     if (!Number.isFinite(n) || n < 0) throw badParam(key, value, 'epoch milliseconds');
     query[key] = n;
   }
+  const beforeId = params.get('beforeId');
+  if (beforeId !== null && beforeId !== '') {
+    if (query.before === undefined) throw badParam('beforeId', beforeId, 'a run id, given together with before');
+    if (beforeId.length > 200) throw badParam('beforeId', beforeId, 'a run id');
+    query.beforeId = beforeId;
+  }
   const limit = params.get('limit');
   if (limit !== null && limit !== '') {
     const n = Number(limit);

@@ -90,7 +90,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         const query = runQueryFrom(url.searchParams);
         const runs = await history.runs(query);
         const last = runs[runs.length - 1];
-        return sendJson(res, 200, { runs, next: runs.length === query.limit && last !== undefined ? last.startedAt : null });
+        // The next page's cursor: the last row's start and id (runs sharing a start time are not skipped).
+        const next = runs.length === query.limit && last !== undefined ? { before: last.startedAt, beforeId: last.id } : null;
+        return sendJson(res, 200, { runs, next });
       }
       const runMatch = /^\/api\/runs\/([^/]+)$/.exec(path);
       if (runMatch !== null) {

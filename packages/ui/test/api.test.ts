@@ -17,9 +17,10 @@ describe('dashboard JSON API', () => {
   test('runs come newest first, with a cursor to the next page', async () => {
     const first = (await request(`${f.base}/api/runs?limit=3`)).json();
     expect(first.runs.map((r: { id: string }) => r.id)).toEqual([failedId, ids[6], ids[5]]);
-    const second = (await request(`${f.base}/api/runs?limit=3&before=${first.next}`)).json();
+    const page = (next: { before: number; beforeId: string }) => `before=${next.before}&beforeId=${encodeURIComponent(next.beforeId)}`;
+    const second = (await request(`${f.base}/api/runs?limit=3&${page(first.next)}`)).json();
     expect(second.runs.map((r: { id: string }) => r.id)).toEqual([ids[4], ids[3], ids[2]]);
-    const last = (await request(`${f.base}/api/runs?limit=50&before=${second.next}`)).json();
+    const last = (await request(`${f.base}/api/runs?limit=50&${page(second.next)}`)).json();
     expect(last.runs).toHaveLength(2);
     expect(last.next).toBeNull();
   });

@@ -36,6 +36,7 @@ function runRow(run) {
 export async function runsPage(main, params) {
   const filters = { task: params.get('task') ?? '', status: params.get('status') ?? '', trigger: params.get('trigger') ?? '', span: params.get('span') ?? '' };
   const before = params.get('before') ?? '';
+  const beforeId = params.get('beforeId') ?? '';
   const form = el(
     'form',
     { class: 'filters' },
@@ -55,6 +56,7 @@ export async function runsPage(main, params) {
   for (const k of ['task', 'status', 'trigger']) if (filters[k]) query.set(k, filters[k]);
   if (filters.span) query.set('since', String(Date.now() - Number(filters.span)));
   if (before) query.set('before', before);
+  if (before && beforeId) query.set('beforeId', beforeId);
   const body = el('tbody');
   const table = el('table', { class: 'runs' }, el('thead', {}, el('tr', {}, ['Status', 'Task', 'Trigger', 'Started', 'Duration', 'Run'].map((h) => el('th', {}, h)))), body);
   const pager = el('div', { class: 'pager' });
@@ -67,8 +69,8 @@ export async function runsPage(main, params) {
     for (const [k, v] of Object.entries(extra)) v === null ? p.delete(k) : p.set(k, v);
     return el('a', { href: `#/runs?${p}`, class: 'button' }, label);
   };
-  if (before) pager.append(link('← Newest', { before: null }));
-  if (next !== null) pager.append(link('Older →', { before: String(next) }));
+  if (before) pager.append(link('← Newest', { before: null, beforeId: null }));
+  if (next !== null) pager.append(link('Older →', { before: String(next.before), beforeId: next.beforeId }));
   // Live: only the first page changes (older pages are history and stay put).
   if (before) return undefined;
   return onRuns((changed) => {
