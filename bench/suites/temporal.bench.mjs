@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineFlow, silentLogger } from '@cascadence/core';
-import { TemporalBackend, createWorker, findTemporalBinary, startDevServer } from '@cascadence/temporal';
+import { TemporalBackend, createWorker } from '@cascadence/temporal';
+import { findTemporalBinary, startDevServer } from '@cascadence/temporal/testing';
 
 // @temporalio/* come with @cascadence/temporal: load them from there, as its worker does.
 const temporalEntry = fileURLToPath(import.meta.resolve('@cascadence/temporal'));

@@ -4,6 +4,8 @@ import { libraryBuild } from '../../tsup.base';
 export default defineConfig([
   {
     ...libraryBuild,
+    // The API, and test tooling at `@cascadence/temporal/testing`.
+    entry: { index: 'src/index.ts', testing: 'src/testing.ts' },
     // __dirname in ESM output (used to find the workflow file next to the entry).
     shims: true,
   },

@@ -24,9 +24,9 @@ export const smoke = defineFlow({
 });
 `;
 
-/** Loads a package the way the scratch project resolves it (not through this repository). */
-async function importInstalled(projectDir, name) {
-  const entry = path.join(projectDir, 'node_modules', ...name.split('/'), 'dist', 'index.js');
+/** Loads a package's built entry (`index.js`, or a subpath's file) the way the scratch project resolves it (not through this repository). */
+async function importInstalled(projectDir, name, file = 'index.js') {
+  const entry = path.join(projectDir, 'node_modules', ...name.split('/'), 'dist', file);
   return import(pathToFileURL(entry).href);
 }
 
@@ -57,7 +57,7 @@ function startWorker(projectDir, bin, env) {
  * exports for it replays with `task replay` (no protobufjs installed by hand).
  */
 export async function checkTemporal(projectDir, env) {
-  const temporal = await importInstalled(projectDir, '@cascadence/temporal');
+  const temporal = await importInstalled(projectDir, '@cascadence/temporal', 'testing.js'); // @cascadence/temporal/testing
   const binary = process.env.TEMPORAL_BIN ?? temporal.findTemporalBinary();
   if (binary === undefined) {
     const reason = `no temporal binary (${temporal.HOW_TO_GET_A_SERVER})`;

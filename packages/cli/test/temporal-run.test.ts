@@ -5,7 +5,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { findTemporalBinary, startDevServer, TemporalBackend, type DevServer } from '@cascadence/temporal';
+import { TemporalBackend } from '@cascadence/temporal';
+import { findTemporalBinary, startDevServer, type DevServer } from '@cascadence/temporal/testing';
 import { bin, Project } from './cli-harness';
 
 jest.setTimeout(180_000);

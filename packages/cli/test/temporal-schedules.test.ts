@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { findTemporalBinary, startDevServer, type DevServer } from '@cascadence/temporal';
+import { findTemporalBinary, startDevServer, type DevServer } from '@cascadence/temporal/testing';
 import { Project } from './cli-harness';
 
 jest.setTimeout(180_000);

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findTemporalBinary, HOW_TO_GET_A_SERVER, startDevServer, type DevServer } from '@cascadence/temporal';
+import { findTemporalBinary, HOW_TO_GET_A_SERVER, startDevServer, type DevServer } from '@cascadence/temporal/testing';
 import { bin, Project } from './cli-harness';
 
 jest.setTimeout(120_000);

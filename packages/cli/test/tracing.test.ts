@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { findTemporalBinary, startDevServer } from '@cascadence/temporal';
+import { findTemporalBinary, startDevServer } from '@cascadence/temporal/testing';
 import { tracingRequested } from '../src/tracing';
 import { bin, Project } from './cli-harness';
 

@@ -32,7 +32,6 @@ export {
 } from './connection';
 export { compileGraph } from './compile';
 export { fromWireError, toRunResult } from './result';
-export { startDevServer, findTemporalBinary, freePort, HOW_TO_GET_A_SERVER, type DevServer, type DevServerOptions } from './devserver';
 export { TemporalErrorCode } from './errors';
 export type { TaskQueuePoller } from './task-queue';
 export { TASK_SEARCH_ATTRIBUTE, TRIGGER_SEARCH_ATTRIBUTE, type RunTrigger } from './search-attributes';

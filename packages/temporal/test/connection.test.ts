@@ -1,6 +1,7 @@
 /** Connection failures fail fast with the address in the message; secrets never show. */
 import { CascadenceError, defineFlow, defineTask } from '@cascadence/core';
-import { TemporalBackend, createWorker, freePort, replay } from '../src';
+import { TemporalBackend, createWorker, replay } from '../src';
+import { freePort } from '../src/testing';
 import { bundlePath, describeTemporal, serverAddress } from './helpers';
 
 const task = defineTask({ name: 'noop', run: () => 'ok' });

@@ -53,7 +53,8 @@ function findBinary(): string | undefined {
 export default async function globalSetup(): Promise<void> {
   ensureBuilt();
   // Loaded after the build so that it is the fresh code.
-  const { startDevServer, bundleCascadenceWorkflow, HOW_TO_GET_A_SERVER } = await import('../src');
+  const { bundleCascadenceWorkflow } = await import('../src');
+  const { startDevServer, HOW_TO_GET_A_SERVER } = await import('../src/testing');
   const binary = findBinary();
   if (binary === undefined) {
     const message = `\n[temporal tests] ${HOW_TO_GET_A_SERVER}\n`;
