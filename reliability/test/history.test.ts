@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { SCHEMA_VERSION } from '@cascadence/history';
 import { exited, packageDir, Project, report, sleep, spawnTask } from './harness';
 
 /**
@@ -45,10 +46,10 @@ describe('run history faults, through the task binary', () => {
       const before = readFileSync(project.path('.cascadence', 'history.db'));
       const run = await project.run(['run', 'ok']);
       expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(/^warning: run history is off for this run: the run history at .*history\.db has schema version 7, newer than the 3 this Cascadence understands; it was left untouched\n$/);
+      expect(run.stderr).toMatch(new RegExp(`^warning: run history is off for this run: the run history at .*history\\.db has schema version 7, newer than the ${SCHEMA_VERSION} this Cascadence understands; it was left untouched\n$`));
       const runs = await project.run(['runs']);
       expect(runs.code).toBe(1);
-      expect(runs.stderr).toContain('has schema version 7, newer than the 3');
+      expect(runs.stderr).toContain(`has schema version 7, newer than the ${SCHEMA_VERSION}`);
       expect(readFileSync(project.path('.cascadence', 'history.db')).equals(before)).toBe(true);
     } finally {
       project.remove();

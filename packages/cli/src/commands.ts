@@ -1,3 +1,4 @@
+import Cancel from './commands/cancel';
 import Graph from './commands/graph';
 import List from './commands/list';
 import Replay from './commands/replay';
@@ -29,5 +30,6 @@ export const COMMANDS = {
   runs: Runs,
   show: Show,
   retry: Retry,
+  cancel: Cancel,
   ui: Ui,
 };

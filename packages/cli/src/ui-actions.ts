@@ -127,14 +127,24 @@ export class ProjectUiActions implements UiActions {
 
   async cancel(runId: string): Promise<void> {
     const controller = this.running.get(runId);
-    if (controller === undefined) {
-      throw new CascadenceError('CASCADENCE_UI_CONFLICT', `run ${runId} is not running in this dashboard's process; stop it where it runs (Ctrl-C in its terminal, or stop its scheduler)`);
+    if (controller !== undefined) return controller.abort(new Error('cancelled from the dashboard'));
+    // Run by another process: a request in the history, carried out by the process recording it.
+    const run = await this.history.run(runId);
+    if (!this.canCancel(run)) {
+      const why = run.status !== 'running' ? `it is ${run.status}` : `it runs on backend "${run.backend}", which takes no cancel requests (cancel it there)`;
+      throw new CascadenceError('CASCADENCE_UI_CONFLICT', `run ${run.id} cannot be cancelled from here: ${why}`);
     }
-    controller.abort(new Error('cancelled from the dashboard'));
+    try {
+      await this.history.requestCancel(run.id, 'cancelled from the dashboard');
+    } catch (error) {
+      if (CascadenceError.isInstance(error, 'CASCADENCE_HISTORY_NOT_RUNNING')) throw new CascadenceError('CASCADENCE_UI_CONFLICT', (error as Error).message);
+      throw error;
+    }
   }
 
-  canCancel(runId: string): boolean {
-    return this.running.has(runId);
+  /** Runs this process started, and running local runs of other processes (through the history). */
+  canCancel(run: { id: string; status: string; backend: string }): boolean {
+    return this.running.has(run.id) || (run.status === 'running' && run.backend === 'local');
   }
 
   /** Cancels what this process started, waits for it, stops recording and closes backends. */

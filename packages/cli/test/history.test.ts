@@ -74,6 +74,34 @@ describe('run history through the task binary', () => {
     expect(detail.steps).toHaveLength(3);
   });
 
+  it('task cancel stops a run another `task run` process is running (exit 0, that run ends cancelled with exit 1); an ended run is refused', async () => {
+    project = etlProject();
+    writeFileSync(
+      join(project.dir, 'tasks.mjs'),
+      `import { defineTask } from '@cascadence/core';\nexport const waits = defineTask({ name: 'waits', run: (ctx) => new Promise((resolve) => { ctx.log.info('waiting'); const keep = setInterval(() => {}, 1000); ctx.signal.addEventListener('abort', () => { clearInterval(keep); resolve('stopped'); }); }) });\n`,
+    );
+    const running = project.start(['run', 'waits']);
+    await running.waitFor(/waiting/);
+    // The run is in the history once its first batch is written (within 50 ms).
+    let id = '';
+    for (let i = 0; i < 100 && id === ''; i++) {
+      const listed = json<Array<{ id: string; status: string }>>(project.task(['runs', '--json']).stdout);
+      id = listed.find((r) => r.status === 'running')?.id ?? '';
+      if (id === '') await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(id).not.toBe('');
+    const cancelled = project.task(['cancel', id.slice(-8)]);
+    expect(cancelled).toMatchObject({ code: 0, stdout: `run ${id} (waits) cancelled\n` });
+    expect(await running.exited()).toBe(1);
+    expect(running.stderr()).toMatch(/^error: task "waits" was cancelled: cancelled with task cancel$/m);
+    expect(json<{ run: { status: string } }>(project.task(['show', id, '--json']).stdout).run.status).toBe('cancelled');
+
+    const again = project.task(['cancel', id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(new RegExp(`^error: run ${id} \\(waits\\) cannot be cancelled: it ended cancelled`));
+    expect(project.task(['cancel', 'nope-nope']).code).toBe(1);
+  });
+
   it('task retry reruns only the failed step and what follows, linked to the original run', () => {
     project = etlProject();
     project.task(['run', 'etl']);

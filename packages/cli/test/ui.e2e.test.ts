@@ -37,7 +37,8 @@ export const hold = defineFlow({
   description: 'waits until cancelled',
   steps: {
     start: { run: () => 'started' },
-    block: { needs: ['start'], run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))) },
+    // The interval keeps a \`task run\` process alive while it waits (nothing else would).
+    block: { needs: ['start'], run: (ctx) => new Promise((_, reject) => { const keep = setInterval(() => {}, 1000); ctx.signal.addEventListener('abort', () => { clearInterval(keep); reject(ctx.signal.reason); }); }) },
   },
 });
 const bigSteps = {};
@@ -189,6 +190,28 @@ if (chromium === undefined && process.env.CI === 'true') {
       const shown = JSON.parse(project.task(['show', runId, '--json']).stdout) as { run: { status: string; trigger: string } };
       expect(shown.run).toMatchObject({ status: 'cancelled', trigger: 'api' });
       expect(await page.$('button[data-action="cancel"]')).toBeNull();
+    });
+
+    test('Cancel on the page stops a run owned by a separate `task run` process (through the history)', async () => {
+      await page.goto(`${url}#/runs`);
+      await ready(page, 'runs');
+      const cli = project.start(['run', 'hold']);
+      try {
+        const link = await page.waitForFunction(
+          () => [...document.querySelectorAll('tr[data-run]')].find((tr) => tr.textContent?.includes('hold') && tr.textContent?.includes('running'))?.querySelector('a')?.getAttribute('href') ?? null,
+          undefined,
+          { timeout: 20_000 },
+        );
+        await page.goto(`${url}${(await link.jsonValue()) as string}`);
+        await ready(page, 'run');
+        await present(page, 'g.node[data-step="block"][data-status="running"]', 20_000);
+        await page.click('button[data-action="cancel"]');
+        await present(page, 'h1 .badge[data-status="cancelled"]', 20_000);
+        expect(await cli.exited(20_000)).toBe(1);
+        expect(cli.stderr()).toMatch(/cancelled from the dashboard/);
+      } finally {
+        if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+      }
     });
 
     test('a 1,000-step flow run page draws every node with its status (render time printed)', async () => {

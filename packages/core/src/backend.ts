@@ -14,6 +14,8 @@ export interface ExecutionBackend {
   stepsInFlight?(): number;
   /** In-process backends: resolves once `stepsInFlight()` is 0. */
   whenStepsSettled?(): Promise<void>;
+  /** Cancels an unfinished run it started in this process (see Engine.cancel); false if it has none with that id. */
+  cancel?(runId: string, reason?: string): boolean;
 }
 
 /** The embedded default backend: runs on an `Engine` in this process. */
@@ -35,6 +37,10 @@ export class LocalBackend implements ExecutionBackend, EventSource {
 
   whenStepsSettled(): Promise<void> {
     return this.engine.whenStepsSettled();
+  }
+
+  cancel(runId: string, reason?: string): boolean {
+    return this.engine.cancel(runId, reason);
   }
 
   run<Output>(runnable: Runnable, input?: unknown, options?: RunOptions): Promise<RunResult<Output>> {

@@ -65,6 +65,8 @@ export class Engine implements EventSource {
   private readonly prepared = new WeakMap<Runnable, PreparedEntry>();
   private inFlight = 0;
   private settledWaiters: Array<() => void> = [];
+  /** Top-level runs started with `run` and not finished, by run id: what `cancel` can reach. */
+  private readonly unfinished = new Map<string, Execution>();
 
   constructor(options: EngineOptions = {}) {
     this.concurrency = checkConcurrency(options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -83,6 +85,25 @@ export class Engine implements EventSource {
       return Promise.reject(error);
     }
     return execution.promise as Promise<RunResult<Output>>;
+  }
+
+  /**
+   * Cancels a run of this engine that is still going, as aborting its `signal` would: running
+   * steps see `ctx.signal` abort, nothing new starts, the result is `cancelled` with `reason`.
+   * False when no unfinished run (started with `run`) has that id. This is how a run started in
+   * this process is cancelled from elsewhere (`task cancel`, the dashboard) through the history.
+   */
+  cancel(runId: string, reason: string = 'cancelled'): boolean {
+    const execution = this.unfinished.get(runId);
+    if (execution === undefined) return false;
+    // An Error, as a signal's reason usually is: its message reads without quotes.
+    execution.cancel(new Error(reason));
+    return true;
+  }
+
+  /** @internal a top-level run ended (its result is final). */
+  runFinished(execution: Execution): void {
+    if (this.unfinished.get(execution.runId) === execution) this.unfinished.delete(execution.runId);
   }
 
   /**
@@ -152,6 +173,7 @@ export class Engine implements EventSource {
       },
       undefined,
     );
+    if (!sync) this.unfinished.set(execution.runId, execution);
     execution.begin();
     return execution;
   }

@@ -348,6 +348,11 @@ export class Execution {
     return error;
   }
 
+  /** Engine.cancel: as if the run's signal were aborted with `reason`. */
+  cancel(reason: unknown): void {
+    this.abortRun(new CancelledError(this.what, reason), 'cancelled', reason);
+  }
+
   /** Stops the whole run now: nothing new starts, running steps are aborted, the result is final. */
   private abortRun(runError: Error, status: RunStatus, stepReason: unknown): void {
     if (this.finished) return;
@@ -366,6 +371,7 @@ export class Execution {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.parent === undefined) this.engine.runFinished(this);
     if (this.deadline !== undefined) clearTimeout(this.deadline);
     if (this.onAbort !== undefined) this.settings.signal?.removeEventListener('abort', this.onAbort);
     if (this.retryTimersMap !== undefined) {

@@ -18,6 +18,8 @@ export const HistoryErrorCode = {
   AMBIGUOUS_RUN: 'CASCADENCE_HISTORY_AMBIGUOUS_RUN',
   /** A retry needs a value that was not recorded (unserialisable, truncated, or recording off). */
   NOT_RETRYABLE: 'CASCADENCE_HISTORY_NOT_RETRYABLE',
+  /** A cancel request for a run that is not running (it ended, or its process is gone). */
+  NOT_RUNNING: 'CASCADENCE_HISTORY_NOT_RUNNING',
   /** A bad option value (`keep`, `since`, ...). */
   INVALID_OPTION: 'CASCADENCE_HISTORY_INVALID_OPTION',
 } as const;

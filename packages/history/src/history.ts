@@ -3,6 +3,7 @@ import type { SqlDriver } from './driver';
 import { HistoryErrorCode, historyError } from './errors';
 import { effectiveStatus, HEARTBEAT_MS, thisProcess, type ProcessIdentity } from './owner';
 import { PostgresDriver } from './postgres-driver';
+import { CancelWatcher, requestCancel, type RunCanceller } from './cancel-requests';
 import { Recorder } from './recorder';
 import type { AttemptRecord, RecordedRunStatus, RunQuery, RunRecord, StepRecord } from './records';
 import { applyRetention, parseRetention, type Retention } from './retention';
@@ -51,6 +52,7 @@ export class History {
   readonly where: string;
   private readonly reader: HistoryReader;
   private readonly recorder: Recorder;
+  private readonly cancelWatcher: CancelWatcher;
   private readonly owner: ProcessIdentity = thisProcess();
   private ownerRegistered: Promise<void> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -74,16 +76,45 @@ export class History {
       retryForMs: options.retryForMs ?? 10_000,
       logger,
     });
+    this.cancelWatcher = new CancelWatcher(driver, () => this.recorder.unfinishedRunIds());
   }
 
   /**
    * Records every run `source` (an Engine, LocalBackend, TemporalBackend, ...) executes from now
    * on. Returns a function that stops recording it. Retention starts running in the background.
+   * A source that can cancel its runs (`cancel(runId, reason)`: Engine, LocalBackend) also carries
+   * out `requestCancel` made by any process for the runs it is recording.
    */
-  record(source: { readonly name?: string; readonly events?: EventBus | undefined }): () => void {
+  record(source: { readonly name?: string; readonly events?: EventBus | undefined; cancel?(runId: string, reason?: string): boolean }): () => void {
     this.registerOwner();
     this.startRetention();
-    return this.recorder.attach({ name: source.name ?? 'local', events: source.events });
+    const detach = this.recorder.attach({ name: source.name ?? 'local', events: source.events });
+    if (typeof source.cancel !== 'function') return detach;
+    const stopCancelling = this.cancelWatcher.add(source as RunCanceller);
+    return () => {
+      stopCancelling();
+      detach();
+    };
+  }
+
+  /**
+   * Asks for a running run to be cancelled, whichever process runs it: that process (recording
+   * into this store) cancels it within a moment, as Ctrl-C would. Resolves to the run as it is now;
+   * a run that is not running (ended, or its process gone) is `CASCADENCE_HISTORY_NOT_RUNNING`.
+   */
+  async requestCancel(idOrPrefix: string, reason = 'cancelled on request'): Promise<RunRecord> {
+    const run = await this.run(idOrPrefix);
+    if (run.status !== 'running') {
+      const why = run.status === 'interrupted' ? 'its process is gone (interrupted)' : `it ended ${run.status}`;
+      throw historyError(HistoryErrorCode.NOT_RUNNING, `run ${run.id} (${run.task}) cannot be cancelled: ${why}`, { details: { id: run.id, status: run.status } });
+    }
+    await requestCancel(this.driver, run.id, reason, Date.now());
+    return run;
+  }
+
+  /** @internal one look for cancel requests now (tests; the watcher polls every 250 ms). */
+  pollCancelRequests(): Promise<number> {
+    return this.cancelWatcher.poll();
   }
 
   /** Runs, newest first (default 50). */
@@ -211,6 +242,7 @@ export class History {
     if (this.closed) return;
     this.closed = true;
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.cancelWatcher.stop();
     if (this.retentionTimer !== undefined) clearTimeout(this.retentionTimer);
     await this.ownerRegistered?.catch(() => undefined);
     await this.recorder.flush(true, true);

@@ -101,6 +101,11 @@ export class Recorder {
     };
   }
 
+  /** Ids of the runs being recorded that have not ended. */
+  unfinishedRunIds(): string[] {
+    return [...this.live.keys()];
+  }
+
   /** Called after each flush that wrote something (in-process live readers). */
   onFlush(listener: () => void): () => void {
     this.changeListeners.add(listener);

@@ -35,6 +35,8 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // 3: steps documents are written compact (rows, times relative to the run: steps-document.ts).
   // No table changes; the version makes an older Cascadence refuse the store instead of misreading them.
   [`INSERT INTO cascadence_meta (key, value) VALUES ('steps_format', '3')`],
+  // 4: requests to cancel a run, written by any process, carried out by the one that runs it.
+  [`CREATE TABLE cascadence_cancel_requests (run_id TEXT PRIMARY KEY, requested_at DOUBLE PRECISION NOT NULL, reason TEXT)`],
 ];
 
 /** The schema version this Cascadence writes. */

@@ -148,6 +148,40 @@ export function describeHistoryStore(fresh: FreshStore): void {
     expect((await h.runs({ status: 'succeeded', limit: 2, before: all[1]!.startedAt, beforeId: all[1]!.id })).map((r) => r.id)).toEqual([all[2]!.id, all[3]!.id]);
   });
 
+  it('cancels a run across processes: a request in the store reaches the History recording it, which cancels it through its engine', async () => {
+    const options = await fresh();
+    const h = await openHistory({ ...options, logger: silentLogger });
+    history = h;
+    const engine = new Engine({ logger: silentLogger });
+    h.record(engine);
+    let started!: () => void;
+    const going = new Promise<void>((resolve) => (started = resolve));
+    const waits = defineTask({ name: 'waits', run: (ctx) => new Promise((resolve) => (started(), ctx.signal.addEventListener('abort', () => resolve('stopped')))) });
+    const result = engine.run(waits);
+    await going;
+    await h.flush();
+    const [running] = await h.runs();
+    expect(running).toMatchObject({ task: 'waits', status: 'running' });
+
+    // Another History on the same store (as `task cancel` or the dashboard would open it).
+    const other = await openHistory({ ...options, logger: silentLogger });
+    try {
+      const asked = await other.requestCancel(running!.id.slice(-8), 'stopped from elsewhere');
+      expect(asked.id).toBe(running!.id);
+      expect(await h.pollCancelRequests()).toBe(1);
+      const final = await result;
+      expect(final.status).toBe('cancelled');
+      expect(final.error?.message).toContain('stopped from elsewhere');
+      await h.flush();
+      expect((await other.run(running!.id)).status).toBe('cancelled');
+      // Ended: a second request is refused, naming the status.
+      await expect(other.requestCancel(running!.id)).rejects.toMatchObject({ code: HistoryErrorCode.NOT_RUNNING, message: expect.stringContaining('it ended cancelled') });
+      expect(await h.pollCancelRequests()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('reports an ambiguous id prefix with the matching ids', async () => {
     const h = await open();
     const engine = new Engine({ logger: silentLogger });

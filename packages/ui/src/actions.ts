@@ -16,10 +16,14 @@ export interface UiActions {
   runNow(task: string): Promise<{ runId: string }>;
   /** Retries a recorded run from where it failed (`task retry`); resolves with the new run's id. */
   retry(runId: string): Promise<{ runId: string }>;
-  /** Cancels a run this process started; refuses other runs with an error saying why. */
+  /**
+   * Cancels a running run: one this process started at once, one another process runs (local
+   * backend, recording into the same history) through a cancel request it carries out within a
+   * moment. Refuses what it cannot stop with an error saying why.
+   */
   cancel(runId: string): Promise<void>;
   /** Whether `cancel` can stop this run. */
-  canCancel(runId: string): boolean;
+  canCancel(run: { id: string; status: string; backend: string }): boolean;
   /** Link to the Temporal UI for a run, when its address is configured. */
   temporalLink?(run: { workflowId?: string | undefined; workflowRunId?: string | undefined }): string | undefined;
 }

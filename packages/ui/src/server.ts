@@ -99,7 +99,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         const run = await history.run(segment(runMatch[1] as string));
         const [steps, attempts, graph] = await Promise.all([history.steps(run.id), history.attempts(run.id), run.kind === 'flow' ? actions.flowGraph(run.task) : undefined]);
         const temporalUrl = actions.temporalLink?.(run);
-        return sendJson(res, 200, { run, steps, attempts, graph: graph ?? null, canCancel: actions.canCancel(run.id), temporalUrl: temporalUrl ?? null });
+        return sendJson(res, 200, { run, steps, attempts, graph: graph ?? null, canCancel: actions.canCancel(run), temporalUrl: temporalUrl ?? null });
       }
       if (path === '/api/tasks') {
         const since = Date.now() - DAY_MS;
