@@ -133,8 +133,8 @@ if (chromium === undefined && process.env.CI === 'true') {
         const opened = Date.now();
         writeFileSync(join(project.dir, 'gate-open'), '');
         await present(page, 'g.node[data-step="wait"][data-status="succeeded"]', 20_000);
-        // Measured, not asserted: step progress of another process's running flow reaches the
-        // history at most once a second (the recorder's rule), then the 100 ms poll and coalescing.
+        // Measured, not asserted: the other process's recorder flush (50 ms), the dashboard's
+        // 50 ms poll, then the event stream (sent at once after a quiet spell).
         console.log(`live: node "wait" shown succeeded ${Date.now() - opened} ms after its gate opened (run owned by a separate task run process)`);
         await present(page, 'g.node[data-step="finish"][data-status="succeeded"]', 20_000);
         await present(page, 'h1 .badge[data-status="succeeded"]', 20_000);

@@ -1,7 +1,7 @@
 // The recorder writes a full batch the moment MAX_DIRTY_RUNS runs are dirty: back-to-back runs
 // resolved in microtasks never let the flush timer fire, so without this nothing would be written
 // (and memory would grow) until the loop yields. Timers are fake: nothing here depends on timing.
-import { EventBus, silentLogger } from '@cascadence/core';
+import { defineFlow, Engine, EventBus, silentLogger } from '@cascadence/core';
 import type { SqlDriver, Statement } from '../src/driver';
 import { MAX_DIRTY_RUNS, Recorder } from '../src/recorder';
 
@@ -61,5 +61,41 @@ describe('recorder batching', () => {
     expect(driver.batches).toHaveLength(1);
     expect(driver.batches[0]).toHaveLength(10);
     await recorder.flush();
+  });
+
+  it('a small running flow\'s step progress is written with the next flush, not held for a second (live readers see a step end at once)', async () => {
+    const { driver, recorder } = setup();
+    const engine = new Engine({ logger: silentLogger });
+    recorder.attach({ name: 'local', events: engine.events });
+    const gates: Array<() => void> = [];
+    const gated = () => new Promise<string>((resolve) => gates.push(() => resolve('ok')));
+    const flow = defineFlow({ name: 'three', steps: { a: { run: gated }, b: { needs: ['a'], run: gated }, c: { needs: ['b'], run: gated } } });
+    const result = engine.run(flow);
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    await settle();
+    jest.advanceTimersByTime(FLUSH_INTERVAL_MS);
+    await settle();
+    const afterStart = driver.batches.length;
+    expect(afterStart).toBeGreaterThanOrEqual(1); // the run row (inserted with its first step)
+
+    gates[0]!(); // step a ends, b starts: only the steps document changed
+    await settle();
+    jest.advanceTimersByTime(FLUSH_INTERVAL_MS);
+    await settle();
+    expect(driver.batches.length).toBe(afterStart + 1);
+    const update = driver.batches[afterStart]!.find((st) => st.sql.includes('UPDATE cascadence_runs'));
+    const doc = (update?.params ?? []).find((v): v is string => typeof v === 'string' && v.startsWith('{"v"'));
+    expect(JSON.parse(doc as string).steps.map((row: unknown[]) => row.slice(0, 2))).toEqual([
+      ['a', 'succeeded'],
+      ['b', 'running'],
+    ]);
+
+    gates[1]!();
+    await settle();
+    gates[2]!();
+    await result;
+    await recorder.flush(true);
   });
 });

@@ -19,7 +19,7 @@ export class LiveHub {
   private readonly keepalive: ReturnType<typeof setInterval>;
   private readonly unsubscribe: () => void;
 
-  constructor(history: Pick<History, 'subscribe'>, pollMs = 100) {
+  constructor(history: Pick<History, 'subscribe'>, pollMs = 50) {
     this.unsubscribe = history.subscribe((run) => this.changed(run), { intervalMs: pollMs });
     // A comment line now and then keeps proxies from closing an idle stream.
     this.keepalive = setInterval(() => this.broadcast(': keepalive\n\n'), KEEPALIVE_MS);

@@ -25,7 +25,7 @@ export interface UiServerOptions {
   title?: string;
   /** Folder of the front end's files (default: the one built beside this module). */
   webDir?: string;
-  /** How often the history is polled for changes by other processes (ms, default 100). */
+  /** How often the history is polled for changes by other processes (ms, default 50: an indexed query on updated_at). */
   pollMs?: number;
 }
 
@@ -52,7 +52,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const webDir = options.webDir ?? join(__dirname, 'web');
   const assets = loadAssets(webDir);
   const page = indexPage({ csrfToken, title: options.title ?? 'Cascadence' });
-  const live = new LiveHub(options.history, options.pollMs ?? 100);
+  const live = new LiveHub(options.history, options.pollMs ?? 50);
   const knownHosts = new Set<string>();
   const allowedHosts = token === undefined ? knownHosts : undefined;
   const { history, actions } = options;
