@@ -5,6 +5,7 @@ import { effectiveStatus, HEARTBEAT_MS, thisProcess, type ProcessIdentity } from
 import { PostgresDriver } from './postgres-driver';
 import { CancelWatcher, requestCancel, type RunCanceller } from './cancel-requests';
 import { Recorder } from './recorder';
+import { taskStats, type TaskStats } from './task-stats';
 import type { AttemptRecord, RecordedRunStatus, RunQuery, RunRecord, StepRecord } from './records';
 import { applyRetention, parseRetention, type Retention } from './retention';
 import { migrate } from './schema';
@@ -110,6 +111,11 @@ export class History {
     }
     await requestCancel(this.driver, run.id, reason, Date.now());
     return run;
+  }
+
+  /** Per task, the runs started at or after `since` (the newest 10,000 of them at most): counts, success rate, p50/p95 duration. */
+  async taskStats(since: number, options: { limit?: number } = {}): Promise<TaskStats[]> {
+    return taskStats(this.driver, since, options.limit);
   }
 
   /** @internal one look for cancel requests now (tests; the watcher polls every 250 ms). */

@@ -10,4 +10,5 @@ export { recoveredValue, DEFAULT_MAX_VALUE_BYTES } from './values';
 export { parseDuration, parseSince } from './since';
 export { parseRetention, type Retention } from './retention';
 export { SCHEMA_VERSION } from './schema';
+export { percentile, TASK_STATS_MAX_RUNS, type TaskStats } from './task-stats';
 export { HistoryErrorCode, type HistoryErrorCodeValue } from './errors';

@@ -35,8 +35,17 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // 3: steps documents are written compact (rows, times relative to the run: steps-document.ts).
   // No table changes; the version makes an older Cascadence refuse the store instead of misreading them.
   [`INSERT INTO cascadence_meta (key, value) VALUES ('steps_format', '3')`],
-  // 4: requests to cancel a run, written by any process, carried out by the one that runs it.
-  [`CREATE TABLE cascadence_cancel_requests (run_id TEXT PRIMARY KEY, requested_at DOUBLE PRECISION NOT NULL, reason TEXT)`],
+  // 4: requests to cancel a run, written by any process, carried out by the one that runs it;
+  // listing indexes end in id, so pages ordered by (started_at, id) come straight from an index.
+  [
+    `CREATE TABLE cascadence_cancel_requests (run_id TEXT PRIMARY KEY, requested_at DOUBLE PRECISION NOT NULL, reason TEXT)`,
+    `DROP INDEX cascadence_runs_started`,
+    `DROP INDEX cascadence_runs_task`,
+    `DROP INDEX cascadence_runs_status`,
+    `CREATE INDEX cascadence_runs_started ON cascadence_runs (started_at, id)`,
+    `CREATE INDEX cascadence_runs_task ON cascadence_runs (task, started_at, id)`,
+    `CREATE INDEX cascadence_runs_status ON cascadence_runs (status, started_at, id)`,
+  ],
 ];
 
 /** The schema version this Cascadence writes. */

@@ -142,7 +142,7 @@ export class HistoryReader {
 
   /**
    * Newest first. `statuses` filters on the stored status (`running` covers interrupted ones).
-   * Each filter has an index whose second column is started_at, so a page is an index range scan.
+   * Each filter has an index (filter, started_at, id), so a page ordered by (started_at, id) is an index range scan.
    */
   async runs(query: RunQuery & { statuses?: readonly string[] }): Promise<RunWithOwner[]> {
     const where: string[] = [];
@@ -152,7 +152,8 @@ export class HistoryReader {
     if (query.trigger !== undefined) (where.push('r.trigger_kind = ?'), params.push(query.trigger));
     if (query.since !== undefined) (where.push('r.started_at >= ?'), params.push(query.since));
     if (query.before !== undefined && query.beforeId !== undefined) {
-      where.push('(r.started_at < ? OR (r.started_at = ? AND r.id < ?))');
+      // Written so the started_at index gives a range: (started_at, id) < (before, beforeId).
+      where.push('r.started_at <= ? AND (r.started_at < ? OR r.id < ?)');
       params.push(query.before, query.before, query.beforeId);
     } else if (query.before !== undefined) {
       where.push('r.started_at < ?');

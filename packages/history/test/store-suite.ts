@@ -182,6 +182,34 @@ export function describeHistoryStore(fresh: FreshStore): void {
     }
   });
 
+  it('task stats: counts, success rate over ended runs, p50/p95 of ended durations, only runs since the instant', async () => {
+    const h = await open();
+    const engine = new Engine({ logger: silentLogger });
+    h.record(engine as never);
+    const ok = defineTask({ name: 'a', run: () => 1 });
+    const bad = defineTask({ name: 'a-bad', run: () => { throw new Error('no'); } });
+    const early = await engine.run(ok);
+    await h.flush();
+    const since = (await h.run(early.runId)).startedAt + 0.0005;
+    for (let i = 0; i < 3; i++) await engine.run(ok);
+    await engine.run(bad);
+    let release!: () => void;
+    const waits = defineTask({ name: 'b', run: () => new Promise<void>((resolve) => (release = resolve)) });
+    const pending = engine.run(waits);
+    await h.flush();
+    const stats = await h.taskStats(since);
+    expect(stats.map((s) => s.task)).toEqual(['a', 'a-bad', 'b']);
+    const [a, aBad, b] = stats;
+    expect(a).toMatchObject({ task: 'a', runs: 3, succeeded: 3, failed: 0, cancelled: 0, successRate: 1 });
+    expect(a!.p50Ms).not.toBeNull();
+    expect(a!.p50Ms!).toBeLessThanOrEqual(a!.p95Ms!);
+    expect(aBad).toMatchObject({ runs: 1, succeeded: 0, failed: 1, successRate: 0 });
+    // Running: counted as a run, not in the rate or the durations.
+    expect(b).toEqual({ task: 'b', runs: 1, succeeded: 0, failed: 0, cancelled: 0, successRate: null, p50Ms: null, p95Ms: null });
+    release();
+    await pending;
+  });
+
   it('reports an ambiguous id prefix with the matching ids', async () => {
     const h = await open();
     const engine = new Engine({ logger: silentLogger });

@@ -8,4 +8,3 @@ export { UiErrorCode, type UiErrorCodeValue } from './errors';
 export { escapeHtml } from './html';
 export { CONTENT_SECURITY_POLICY, CSRF_HEADER, isLoopback, secretsEqual } from './security';
 export { COALESCE_MS } from './live';
-export { percentile, statsByTask, type TaskStats } from './stats';

@@ -10,7 +10,6 @@ import { indexPage } from './html';
 import { LiveHub } from './live';
 import { runQueryFrom } from './query';
 import { CSRF_HEADER, SECURITY_HEADERS, TOKEN_COOKIE, checkListenSecurity, checkMutation, hostAllowed, isLoopback, randomToken, requestToken, secretsEqual } from './security';
-import { statsByTask } from './stats';
 
 export interface UiServerOptions {
   history: History;
@@ -103,8 +102,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       }
       if (path === '/api/tasks') {
         const since = Date.now() - DAY_MS;
-        const [tasks, recent] = await Promise.all([actions.tasks(), history.runs({ since, limit: 10_000 })]);
-        const stats = statsByTask(recent);
+        const [tasks, perTask] = await Promise.all([actions.tasks(), history.taskStats(since)]);
+        const stats = new Map(perTask.map(({ task: _task, ...s }) => [_task, s]));
         return sendJson(res, 200, { since, tasks: tasks.map((t) => ({ ...t, stats: stats.get(t.name) ?? null })) });
       }
       if (path === '/api/schedules') {
