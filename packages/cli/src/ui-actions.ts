@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { CascadenceError, isFlow, sanitizeForTerminal, type ExecutionBackend, type Flow, type RunOptions, type Runnable } from '@cascadence/core';
+import { CascadenceError, isFlow, newRunId, sanitizeForTerminal, type ExecutionBackend, type Flow, type RunOptions, type Runnable } from '@cascadence/core';
 import type { History } from '@cascadence/history';
 import type { GraphShape, ScheduleInfo, TaskInfo, UiActions } from '@cascadence/ui';
 import type { Project } from './project/project';
+import { cancelOnTemporal } from './temporal-cancel';
 import { readTaskState, updateTaskState } from './project/task-state';
 
 /** How many upcoming fires the schedules page shows per entry. */
@@ -128,8 +128,12 @@ export class ProjectUiActions implements UiActions {
   async cancel(runId: string): Promise<void> {
     const controller = this.running.get(runId);
     if (controller !== undefined) return controller.abort(new Error('cancelled from the dashboard'));
-    // Run by another process: a request in the history, carried out by the process recording it.
     const run = await this.history.run(runId);
+    if (run.status === 'running' && run.backend === 'temporal' && run.workflowId !== undefined) {
+      await cancelOnTemporal(this.project, run.workflowId, 'cancelled from the dashboard', 0);
+      return;
+    }
+    // Run by another process: a request in the history, carried out by the process recording it.
     if (!this.canCancel(run)) {
       const why = run.status !== 'running' ? `it is ${run.status}` : `it runs on backend "${run.backend}", which takes no cancel requests (cancel it there)`;
       throw new CascadenceError('CASCADENCE_UI_CONFLICT', `run ${run.id} cannot be cancelled from here: ${why}`);
@@ -143,8 +147,10 @@ export class ProjectUiActions implements UiActions {
   }
 
   /** Runs this process started, and running local runs of other processes (through the history). */
-  canCancel(run: { id: string; status: string; backend: string }): boolean {
-    return this.running.has(run.id) || (run.status === 'running' && run.backend === 'local');
+  canCancel(run: { id: string; status: string; backend: string; workflowId?: string | undefined }): boolean {
+    if (this.running.has(run.id)) return true;
+    if (run.status !== 'running') return false;
+    return run.backend === 'local' || (run.backend === 'temporal' && run.workflowId !== undefined);
   }
 
   /** Cancels what this process started, waits for it, stops recording and closes backends. */
@@ -175,7 +181,7 @@ export class ProjectUiActions implements UiActions {
   private async start(runnable: Runnable, input: unknown, backendName: string | undefined, options: Pick<RunOptions, 'trigger' | 'reuse'>): Promise<{ runId: string }> {
     const backend = await this.backend(backendName);
     this.project.engine.prepare(runnable);
-    const runId = randomUUID();
+    const runId = newRunId(); // time-ordered, like every run id (history writes and short ids rely on it)
     const controller = new AbortController();
     this.running.set(runId, controller);
     // The page opens the run as soon as this returns: wait for its start (the recorder, attached

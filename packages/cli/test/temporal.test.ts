@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findTemporalBinary, HOW_TO_GET_A_SERVER, startDevServer, type DevServer } from '@cascadence/temporal/testing';
 import { bin, Project } from './cli-harness';
@@ -196,6 +196,25 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     run.child.kill('SIGINT');
     expect(await run.exited(60_000)).toBe(130);
     expect(run.stderr()).toMatch(/^SIGINT received: cancelling flow "slow" — press Ctrl-C again to force$/m);
+    expect(run.stderr()).toMatch(/^error: flow "slow" was cancelled/m);
+  });
+
+  it('task cancel stops a run on Temporal started by another task run process (through Temporal), exit 0; that process ends with the cancelled run', async () => {
+    rmSync(join(project.dir, 'slow-started'), { force: true });
+    const run = project.start(['run', 'slow', '--backend', 'temporal']);
+    const started = Date.now();
+    while (!existsSync(join(project.dir, 'slow-started')) && Date.now() - started < 60_000 && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(join(project.dir, 'slow-started'))).toBe(true);
+    let id = '';
+    for (let i = 0; i < 100 && id === ''; i++) {
+      const listed = JSON.parse(project.task(['runs', 'slow', '--status', 'running', '--json']).stdout) as Array<{ id: string; backend: string; workflowId?: string }>;
+      id = listed.find((r) => r.backend === 'temporal' && r.workflowId !== undefined)?.id ?? '';
+      if (id === '') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(id).not.toBe('');
+    const cancelled = project.task(['cancel', id, '--wait', '30000']);
+    expect(cancelled).toMatchObject({ code: 0, stdout: `run ${id} (slow) cancelled\n` });
+    expect(await run.exited(60_000)).toBe(1);
     expect(run.stderr()).toMatch(/^error: flow "slow" was cancelled/m);
   });
 

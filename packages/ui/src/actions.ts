@@ -23,7 +23,7 @@ export interface UiActions {
    */
   cancel(runId: string): Promise<void>;
   /** Whether `cancel` can stop this run. */
-  canCancel(run: { id: string; status: string; backend: string }): boolean;
+  canCancel(run: { id: string; status: string; backend: string; workflowId?: string | undefined }): boolean;
   /** Link to the Temporal UI for a run, when its address is configured. */
   temporalLink?(run: { workflowId?: string | undefined; workflowRunId?: string | undefined }): string | undefined;
 }

@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
 import { openProjectHistory } from '../project/history';
+import { cancelOnTemporal } from '../temporal-cancel';
 
 export default class Cancel extends BaseCommand {
   static override summary = 'Cancel a running run, whichever process runs it';
@@ -22,11 +23,16 @@ export default class Cancel extends BaseCommand {
     try {
       const found = await history.run(args.id);
       const what = `run ${found.id} (${sanitizeForTerminal(found.task)})`;
+      if (found.status === 'running' && found.backend === 'temporal' && found.workflowId !== undefined) {
+        // Temporal runs are cancelled through Temporal: the worker aborts their running steps.
+        const result = await cancelOnTemporal(project, found.workflowId, flags.reason, flags.wait);
+        if (flags.wait === 0) return this.out(`cancel requested on Temporal for ${what}`);
+        if (result?.status === 'cancelled') return this.out(`${what} cancelled`);
+        throw new CliError(CliErrorCode.INPUT, result === undefined ? `cancel requested on Temporal, but ${what} was still running after ${flags.wait} ms` : `${what} ended ${result.status} before the request reached it`);
+      }
       if (found.status === 'running' && found.backend !== 'local') {
-        // Only in-process engines carry out requests; Temporal cancels through its own service.
-        throw new CliError(CliErrorCode.INPUT, `${what} runs on backend "${sanitizeForTerminal(found.backend)}", which task cancel cannot reach`, undefined, {
-          suggestions: found.workflowId !== undefined ? [`cancel it on Temporal: temporal workflow cancel --workflow-id ${sanitizeForTerminal(found.workflowId)}`] : [],
-        });
+        // Only in-process engines carry out history requests.
+        throw new CliError(CliErrorCode.INPUT, `${what} runs on backend "${sanitizeForTerminal(found.backend)}", which task cancel cannot reach`);
       }
       const run = await history.requestCancel(found.id, flags.reason);
       if (flags.wait === 0) {
