@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@cascadence/test-kit';
 import pg from 'pg';
 
 /** A throwaway PostgreSQL cluster in a temp folder, on a free loopback port. */
@@ -25,16 +25,6 @@ export function postgresAvailable(): boolean {
   return binDir() !== undefined;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * initdb + postgres as an unprivileged user (the server refuses to run as root: as root we run

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { freePort } from '@cascadence/test-kit';
 
 /** An executable: `$ENV_VAR` when set, else the first `name` on PATH. */
 export function findBinary(name: string, envVar?: string): string | undefined {
@@ -19,14 +19,7 @@ export function findBinary(name: string, envVar?: string): string | undefined {
   return undefined;
 }
 
-/** A port free on 127.0.0.1 right now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort };
 
 /** Polls `check` until it returns true (errors count as false); rejects after `timeoutMs`. */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -5,9 +5,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '@cascadence/test-kit';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
@@ -31,16 +31,7 @@ export function findJaegerBinary(): string | undefined {
   return found.status === 0 && line ? line : undefined;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function config(otlp: number, queryHttp: number, queryGrpc: number, health: number): string {
   // Only what the test needs: OTLP/HTTP in, memory storage, the query API; no fixed ports anywhere.

@@ -1,1 +1,2 @@
 export { describeSchedulerContract, type SchedulerContractSubject } from './scheduler-contract';
+export { freePort } from './free-port';
