@@ -15,9 +15,7 @@ find_chromium() {
 if bin="$(find_chromium)"; then echo "$bin"; exit 0; fi
 
 echo "ensure-chromium: installing Debian's chromium package" >&2
-SUDO=""
-if [[ "$(id -u)" != "0" ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >&2 || true
-$SUDO apt-get install -y -qq chromium >&2
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/apt-install.sh"
+apt_install chromium
 find_chromium

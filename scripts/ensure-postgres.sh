@@ -16,11 +16,9 @@ find_bin_dir() {
 if dir="$(find_bin_dir)"; then echo "$dir"; exit 0; fi
 
 echo "ensure-postgres: installing Debian's postgresql package" >&2
-SUDO=""
-if [[ "$(id -u)" != "0" ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >&2 || true
-$SUDO apt-get install -y -qq postgresql >&2
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib/apt-install.sh"
+apt_install postgresql
 # Debian starts a system cluster on install; the tests never use it.
 dir="$(find_bin_dir)"
 echo "$dir"

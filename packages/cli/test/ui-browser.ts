@@ -59,6 +59,16 @@ export async function startDashboard(project: Project, args: string[] = []): Pro
   return { ui, url: line.slice('dashboard: '.length) };
 }
 
+/** After a dashboard suite: the browser closed, `task ui` stopped (SIGTERM), the project removed. */
+export async function closeDashboard(browser: Browser | undefined, ui: RunningTask | undefined, project: Project | undefined): Promise<void> {
+  await browser?.close();
+  if (ui !== undefined && ui.child.exitCode === null) {
+    ui.child.kill('SIGTERM');
+    await ui.exited(15_000);
+  }
+  project?.remove();
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: false });

@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 import type { Browser, Page } from 'playwright-core';
 import { Project, type RunningTask } from './cli-harness';
-import { findChromium, launch, present, ready, startDashboard, watchedPage, type PageWatch } from './ui-browser';
+import { closeDashboard, findChromium, launch, present, ready, startDashboard, watchedPage, type PageWatch } from './ui-browser';
 
 // Hostile names, descriptions, inputs, outputs and errors go through a real run, the history and
 // the dashboard into a real browser: none of them may run as script or become markup.
@@ -82,14 +82,7 @@ if (chromium === undefined && process.env.CI === 'true') {
       ({ page, watch } = await watchedPage(browser));
     }, 90_000);
 
-    afterAll(async () => {
-      await browser?.close();
-      if (ui !== undefined && ui.child.exitCode === null) {
-        ui.child.kill('SIGTERM');
-        await ui.exited(15_000);
-      }
-      project?.remove();
-    });
+    afterAll(() => closeDashboard(browser, ui, project));
 
     afterEach(async () => {
       expect(watch.dialogs).toEqual([]);

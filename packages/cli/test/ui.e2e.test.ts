@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Project, type RunningTask } from './cli-harness';
-import { findChromium, launch, present, ready, screenshot, startDashboard, watchedPage, type PageWatch } from './ui-browser';
+import { closeDashboard, findChromium, launch, present, ready, screenshot, startDashboard, watchedPage, type PageWatch } from './ui-browser';
 
 // The dashboard end to end: the built `task ui` on a real project, driven by a real Chromium.
 // Steps wait on files the test creates, never on time, so "running" can be seen for sure.
@@ -82,14 +82,7 @@ if (chromium === undefined && process.env.CI === 'true') {
       ({ page, watch } = await watchedPage(browser));
     }, 90_000);
 
-    afterAll(async () => {
-      await browser?.close();
-      if (ui !== undefined && ui.child.exitCode === null) {
-        ui.child.kill('SIGTERM');
-        await ui.exited(15_000);
-      }
-      project?.remove();
-    });
+    afterAll(() => closeDashboard(browser, ui, project));
 
     afterEach(() => {
       // No step of the dashboard may raise a dialog or log an error.
