@@ -115,7 +115,9 @@ async function startTemporal(binary) {
   const stop = () => {
     try {
       process.kill(-child.pid, 'SIGTERM');
-    } catch {}
+    } catch {
+      // already gone
+    }
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -148,7 +150,9 @@ function run(cmd, args, { cwd, env, timeout }) {
       timedOut = true;
       try {
         process.kill(-child.pid, 'SIGKILL');
-      } catch {}
+      } catch {
+      // already gone
+    }
     }, timeout);
     child.on('close', (status, signal) => {
       clearTimeout(timer);
@@ -179,7 +183,9 @@ function runInTerminal(command, cwd, env, answers, timeoutMs = 120_000) {
     const timer = setTimeout(() => {
       try {
         process.kill(-child.pid, 'SIGKILL');
-      } catch {}
+      } catch {
+      // already gone
+    }
       resolve({ ok: false, status: -1, output: `${transcript}\ntimed out waiting for: ${answers[next]?.[0] ?? 'exit'}` });
     }, timeoutMs);
     const onData = (chunk) => {

@@ -23,6 +23,9 @@
 //    start a dev server, run `task worker` and `task run --backend temporal` from the install,
 //    export the run's history with `temporal workflow show --output json`, and `task replay` it
 //    (scripts/lib/temporal-smoke.mjs). No binary: skipped with a note (CI=true: a failure).
+// 6. Node 22 and 24 (scripts/lib/node-runtimes.mjs; the npm registry ships them): the same install,
+//    its native modules rebuilt for that runtime, loads every entry point (ESM), passes the use
+//    probes, and runs `task --version` and `task run example`. CASCADENCE_SMOKE_NODES=none skips.
 // Exit code 1 with a summary naming the package and the failed step.
 import { accessSync, constants, existsSync, mkdtempSync, openSync, readSync, closeSync } from 'node:fs';
 import os from 'node:os';
@@ -39,6 +42,7 @@ import {
 } from './lib/workspace.mjs';
 import { npmInstall, packAll, removeTree, scratchEnv, scratchProject } from './lib/pack.mjs';
 import { checkTemporal } from './lib/temporal-smoke.mjs';
+import { ensureNodeRuntime, runtimeEnv, smokeNodeVersions } from './lib/node-runtimes.mjs';
 
 const NODE_TIMEOUT_MS = 60_000;
 
@@ -119,7 +123,7 @@ function firstLine(file) {
   }
 }
 
-function checkPackage(p, projectDir, env) {
+function checkPackage(p, projectDir, env, { node = process.execPath, cjs = true } = {}) {
   const problems = [];
   const notes = [];
   const isPlugin = p.pkg.cascadence !== undefined;
@@ -130,9 +134,9 @@ function checkPackage(p, projectDir, env) {
   for (const ep of eps) {
     const spec = ep === '.' ? p.name : `${p.name}/${ep.slice(2)}`;
     const modes = [['esm', ['--input-type=module', '-e', ESM_PROBE, spec]]];
-    if (hasCjsEntry(p.pkg, ep)) modes.push(['cjs', ['-e', CJS_PROBE, spec]]);
+    if (cjs && hasCjsEntry(p.pkg, ep)) modes.push(['cjs', ['-e', CJS_PROBE, spec]]);
     for (const [mode, args] of modes) {
-      const res = run(process.execPath, args, { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
+      const res = run(node, args, { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
       const probe = res.ok ? parseProbe(res) : null;
       if (!probe) {
         problems.push(`${mode === 'esm' ? 'import' : 'require'}('${spec}') failed:\n${indent(res.output || `exit ${res.status}`)}`);
@@ -148,12 +152,12 @@ function checkPackage(p, projectDir, env) {
       const n = probe.names.length;
       notes.push(`${mode}${ep === '.' ? '' : ` ${ep}`}: ${n} named export${n === 1 ? '' : 's'}${probe.hasDefault ? ' + default' : ''}`);
     }
-    if (!hasCjsEntry(p.pkg, ep)) notes.push(`cjs${ep === '.' ? '' : ` ${ep}`}: none (ESM-only)`);
+    if (cjs && !hasCjsEntry(p.pkg, ep)) notes.push(`cjs${ep === '.' ? '' : ` ${ep}`}: none (ESM-only)`);
   }
 
   const useProbe = USE_PROBES[p.name];
   if (useProbe !== undefined) {
-    const res = run(process.execPath, ['--input-type=module', '-e', useProbe], { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
+    const res = run(node, ['--input-type=module', '-e', useProbe], { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
     if (res.ok) notes.push(res.stdout.trim().split('\n').pop());
     else problems.push(`using ${p.name} after npm install failed:\n${indent(res.output || `exit ${res.status}`)}`);
   }
@@ -174,7 +178,7 @@ function checkPackage(p, projectDir, env) {
     } catch {
       problems.push(`bin "${name}": node_modules/.bin/${name} is missing or not executable after npm install`);
     }
-    const res = run(process.execPath, [binPath, '--version'], { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
+    const res = run(node, [binPath, '--version'], { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
     if (!res.ok) {
       problems.push(`bin "${name}": node ${file} --version exited ${res.status}:\n${indent(res.output || 'no output')}`);
     } else {
@@ -182,6 +186,37 @@ function checkPackage(p, projectDir, env) {
     }
   }
   return { problems, notes };
+}
+
+// Native modules npm built for this process's Node; rebuilt for each other runtime in turn.
+const NATIVE_MODULES = ['better-sqlite3'];
+
+/** Step 6 for one runtime: its problems (empty when all passed). Rebuilds native modules in place. */
+function checkRuntime(version, packages, projectDir, baseEnv) {
+  let rt;
+  try {
+    rt = ensureNodeRuntime(version, baseEnv);
+  } catch (err) {
+    return [err.message];
+  }
+  const env = runtimeEnv(rt, baseEnv);
+  const installed = NATIVE_MODULES.filter((m) => existsSync(path.join(projectDir, 'node_modules', m)));
+  if (installed.length > 0) {
+    const rebuild = run('npm', ['rebuild', '--loglevel=error', ...installed], { cwd: projectDir, env, timeout: 10 * 60_000 });
+    if (!rebuild.ok) return [`npm rebuild ${installed.join(' ')} for Node ${version} failed:\n${indent(rebuild.output)}`];
+  }
+  const problems = [];
+  for (const p of packages) {
+    for (const problem of checkPackage(p, projectDir, env, { node: rt.node, cjs: false }).problems) problems.push(`${p.name}: ${problem}`);
+  }
+  const cli = packages.find((p) => p.name === '@cascadence/cli');
+  const task = cli && binEntries(cli.pkg).find((b) => b.name === 'task');
+  if (task !== undefined) {
+    const bin = path.join(projectDir, 'node_modules', ...cli.name.split('/'), task.file);
+    const res = run(rt.node, [bin, 'run', 'example'], { cwd: projectDir, env, timeout: NODE_TIMEOUT_MS });
+    if (!res.ok) problems.push(`task run example exited ${res.status}:\n${indent(res.output || 'no output')}`);
+  }
+  return problems;
 }
 
 async function main() {
@@ -248,6 +283,13 @@ async function main() {
         console.log(`${temporal.problems.length ? 'FAIL' : 'ok  '} Temporal from the npm install  ${temporal.notes.join('; ')}`);
         if (temporal.problems.length) failures.push({ p: { name: 'Temporal from the npm install', rel: 'scripts/lib/temporal-smoke.mjs' }, problems: temporal.problems });
       }
+    }
+    // 6. other Node majors, in the same install
+    for (const version of smokeNodeVersions()) {
+      const label = `Node ${version}`;
+      const problems = checkRuntime(version, packages, projectDir, env);
+      console.log(`${problems.length ? 'FAIL' : 'ok  '} ${label}: every package loads, task --version and task run example`);
+      if (problems.length) failures.push({ p: { name: label, rel: 'scripts/lib/node-runtimes.mjs' }, problems });
     }
     if (failures.length > 0) {
       console.error(`\npack-smoke: ${failures.length} check(s) failed:`);

@@ -43,7 +43,10 @@ export async function run({ quick }) {
       let batch = [];
       for (let i = 0; i < runs; i++) {
         batch.push(await plain.run(single));
-        if (batch.length === 1000) (insertMany(batch), (batch = []));
+        if (batch.length === 1000) {
+          insertMany(batch);
+          batch = [];
+        }
       }
       insertMany(batch);
     };

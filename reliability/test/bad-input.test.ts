@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CascadenceError, defineFlow, Engine, ErrorCode, flowFromSpec, loadPlugins, Registry, silentLogger } from '@cascadence/core';
+import { CascadenceError, defineFlow, Engine, ErrorCode, flowFromSpec, Registry, silentLogger } from '@cascadence/core';
 import { shell } from '@cascadence/plugin-shell';
 import { CronScheduler, parseSchedules, upsertSchedule, validateCron } from '@cascadence/scheduler-cron';
 import { aliasBomb, baseFiles, baseLinks, CLASSES, CLI_CASES, garbage, INVALID_CRONS, PLUGIN_CASES, type CliCase } from './corpus';

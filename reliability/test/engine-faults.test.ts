@@ -458,7 +458,7 @@ async function runOnce(spec: RunSpec): Promise<void> {
   } catch (error) {
     realClearTimeout(cancelTimer);
     timers.restore();
-    throw new Error(`engine.run rejected or hung: ${(error as Error).message}`);
+    throw new Error(`engine.run rejected or hung: ${(error as Error).message}`, { cause: error });
   } finally {
     realClearTimeout(bound);
   }
@@ -643,7 +643,7 @@ describe(`engine fault properties (${RUNS_ASYNC + RUNS_CANCEL + RUNS_SYNC} rando
         try {
           result = engine.runSync(flow, undefined, { failFast });
         } catch (error) {
-          throw new Error(`runSync threw: ${(error as Error).message}`);
+          throw new Error(`runSync threw: ${(error as Error).message}`, { cause: error });
         }
         syncStats.maxRunMs = Math.max(syncStats.maxRunMs, performance.now() - started);
         syncStats.runs++;

@@ -34,7 +34,7 @@ export function packAll(packages, dir) {
     try {
       tarballs.set(p.name, pnpmPack(p, path.join(dir, p.name.replace('/', '__'))));
     } catch (err) {
-      throw new Error(`${p.name} (${p.rel}): ${err.message}`);
+      throw new Error(`${p.name} (${p.rel}): ${err.message}`, { cause: err });
     }
   }
   return tarballs;

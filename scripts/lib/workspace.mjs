@@ -31,7 +31,7 @@ export function discoverPackages({ includePrivate = false } = {}) {
       try {
         pkg = JSON.parse(readFileSync(manifestPath, 'utf8'));
       } catch (err) {
-        throw new Error(`${path.relative(repoRoot, manifestPath)} is not valid JSON: ${err.message}`);
+        throw new Error(`${path.relative(repoRoot, manifestPath)} is not valid JSON: ${err.message}`, { cause: err });
       }
       if (pkg.private === true && !includePrivate) continue;
       if (typeof pkg.name !== 'string' || pkg.name === '') {

@@ -4,7 +4,7 @@
  * timeouts and OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES are read by the SDK itself). The SDK is
  * imported only then, so commands without tracing never load it.
  */
-import type { EventBus, ExecutionBackend } from '@cascadence/core';
+import type { EventBus } from '@cascadence/core';
 
 export interface CommandTracing {
   /** Traces the runs of one more target (an event bus is traced once). */

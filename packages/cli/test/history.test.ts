@@ -26,6 +26,22 @@ function etlProject(config = `export default { tasks: ['./tasks.mjs'] };\n`): Pr
           report: { needs: ['load'], run: (ctx) => 'loaded ' + ctx.results.load },
         },
       });
+      // Fails until the file \`ok\` exists; then waits for a minute unless cancelled.
+      export const hang = defineFlow({
+        name: 'hang',
+        steps: {
+          wait: {
+            run: (ctx) => {
+              if (!existsSync(here + 'ok')) throw new Error('not yet');
+              ctx.log.info('wait started');
+              return new Promise((resolve, reject) => {
+                const timer = setTimeout(resolve, 60000);
+                ctx.signal.addEventListener('abort', () => { clearTimeout(timer); reject(ctx.signal.reason); });
+              });
+            },
+          },
+        },
+      });
       export const big = defineTask({ name: 'big', run: () => 10n });
       export const evil = defineTask({ name: 'evil', run: () => { throw new Error('\\u001b[2J\\u001b[31mscreen wiped'); } });
     `,
@@ -125,6 +141,23 @@ describe('run history through the task binary', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('succeeded: nothing to retry');
     expect(project.task(['retry', latest!.id, '--rerun-all']).code).toBe(0);
+  });
+
+  it('task retry stops like task run: Ctrl-C cancels the retry and exits 130', async () => {
+    project = etlProject();
+    expect(project.task(['run', 'hang']).code).toBe(1);
+    const [failed] = json<Array<{ id: string }>>(project.task(['runs', '--json', '--limit', '1']).stdout);
+    writeFileSync(join(project.dir, 'ok'), '');
+
+    const retry = project.start(['retry', failed!.id]);
+    await retry.waitFor(/wait started/);
+    retry.child.kill('SIGINT');
+    // The old retry ignored the signal's meaning: it ended with exit 1, like a failed task.
+    expect(await retry.exited()).toBe(130);
+    expect(retry.stderr()).toMatch(/^SIGINT received: cancelling flow "hang" — press Ctrl-C again to force$/m);
+    expect(retry.stderr()).toMatch(/^error: flow "hang" was cancelled: interrupted by SIGINT$/m);
+    const [latest] = json<Array<{ trigger: string; status: string }>>(project.task(['runs', '--json', '--limit', '1']).stdout);
+    expect(latest).toMatchObject({ trigger: 'retry', status: 'cancelled' });
   });
 
   it('refuses a retry whose input was not recorded, and unknown or ambiguous ids, each with a clear error', () => {

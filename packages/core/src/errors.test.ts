@@ -23,7 +23,6 @@ describe('CascadenceError', () => {
 
   it('isInstance recognises errors created by the CommonJS build from the ESM test import', () => {
     jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const copy = require('./errors') as typeof import('./errors');
       expect(copy.CascadenceError).not.toBe(CascadenceError);
       const error = new copy.CascadenceError(ErrorCode.CYCLE, 'x');

@@ -152,21 +152,26 @@ export interface StepObserver {
   stepSuccess(flow: string | undefined, step: string, task: string, attempt: number, durationMs: number, runId: string, output: unknown): void;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * Typed lifecycle events. The engine asks `active` before building an event object, so a bus
  * nobody listens to costs one property read per step. A listener that throws is reported to
  * `onListenerError` (default: console.error) and never breaks the run.
  */
 export class EventBus {
+  // The fast-path flags below are plain fields (read once per step, so no getters) but readonly
+  // to everyone else: only this class changes them, through `fastPath`.
   /** True while at least one listener, observer or tracer is attached. */
-  active = false;
-  /** Whether anyone listens to `step:start` / `step:success` objects (observers aside). */
-  wantsStepStart = false;
-  wantsStepSuccess = false;
-  /** Attached step observers; swapped whole on change, like the listener lists. */
-  observers: readonly StepObserver[] = [];
+  readonly active: boolean = false;
+  /** @internal Whether anyone listens to `step:start` / `step:success` objects (observers aside). */
+  readonly wantsStepStart: boolean = false;
+  /** @internal */
+  readonly wantsStepSuccess: boolean = false;
+  /** @internal Attached step observers; swapped whole on change, like the listener lists. */
+  readonly observers: readonly StepObserver[] = [];
   /** The attached tracer (see RunTracer), if any; at most one per bus. */
-  tracer: RunTracer | undefined = undefined;
+  readonly tracer: RunTracer | undefined = undefined;
   private readonly byType = new Map<EngineEventType, Set<EngineEventListener<any>>>();
   private readonly any = new Set<(event: EngineEvent) => void>();
   /** Per type, typed and catch-all listeners merged into one array: emit is one lookup and a loop. */
@@ -196,12 +201,17 @@ export class EventBus {
     };
   }
 
+  /** This bus with its fast-path fields writable: for this class only. */
+  private get fastPath(): Mutable<Pick<EventBus, 'active' | 'wantsStepStart' | 'wantsStepSuccess' | 'observers' | 'tracer'>> {
+    return this;
+  }
+
   /** Attach a step observer; returns the function that detaches it. */
   observe(observer: StepObserver): () => void {
-    this.observers = [...this.observers, observer];
+    this.fastPath.observers = [...this.observers, observer];
     this.rebuild();
     return () => {
-      this.observers = this.observers.filter((o) => o !== observer);
+      this.fastPath.observers = this.observers.filter((o) => o !== observer);
       this.rebuild();
     };
   }
@@ -216,11 +226,11 @@ export class EventBus {
         suggestions: ['call the detach function returned when the first tracer was attached'],
       });
     }
-    this.tracer = tracer;
+    this.fastPath.tracer = tracer;
     this.rebuild();
     return () => {
       if (this.tracer !== tracer) return;
-      this.tracer = undefined;
+      this.fastPath.tracer = undefined;
       this.rebuild();
     };
   }
@@ -281,9 +291,10 @@ export class EventBus {
     }
     // Swapped whole, so an emit in progress keeps iterating the list it started with.
     this.dispatch = dispatch;
-    this.wantsStepStart = dispatch['step:start'] !== undefined;
-    this.wantsStepSuccess = dispatch['step:success'] !== undefined;
-    this.active = this.listenerCount() > 0 || this.observers.length > 0 || this.tracer !== undefined;
+    const fast = this.fastPath;
+    fast.wantsStepStart = dispatch['step:start'] !== undefined;
+    fast.wantsStepSuccess = dispatch['step:success'] !== undefined;
+    fast.active = this.listenerCount() > 0 || this.observers.length > 0 || this.tracer !== undefined;
   }
 }
 

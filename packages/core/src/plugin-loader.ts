@@ -257,9 +257,6 @@ function readProjectPackage(projectDir: string): Record<string, unknown> | undef
   }
 }
 
-/** The specs package managers use for a dependency that lives at a local path (a symlink is expected). */
-const LOCAL_SPEC = /^(file|link|workspace|portal):/;
-
 function isInside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));

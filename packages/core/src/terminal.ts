@@ -8,9 +8,7 @@
 
 // C0 controls, DEL, C1 controls, and the Unicode format characters that reorder or hide text
 // (bidi embeddings/overrides/isolates, line/paragraph separators, zero-width joiners aside).
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g;
-// eslint-disable-next-line no-control-regex
 const UNSAFE_KEEP_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };

@@ -339,7 +339,11 @@ export class Recorder {
       this.failingSince ??= now;
       if (!final && now - this.failingSince < this.settings.retryForMs) {
         // Kept for a later flush: a lock held by another process for a while passes.
-        for (const run of written) (run.stepsChanged = true), (run.rowChanged = true), this.dirty.add(run);
+        for (const run of written) {
+          run.stepsChanged = true;
+          run.rowChanged = true;
+          this.dirty.add(run);
+        }
         this.schedule(Math.min(1000, this.settings.retryForMs));
         this.report(error, 0);
         return;

@@ -147,10 +147,22 @@ export class HistoryReader {
   async runs(query: RunQuery & { statuses?: readonly string[] }): Promise<RunWithOwner[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (query.task !== undefined) (where.push('r.task = ?'), params.push(query.task));
-    if (query.statuses !== undefined) (where.push(`r.status IN (${query.statuses.map(() => '?').join(', ')})`), params.push(...query.statuses));
-    if (query.trigger !== undefined) (where.push('r.trigger_kind = ?'), params.push(query.trigger));
-    if (query.since !== undefined) (where.push('r.started_at >= ?'), params.push(query.since));
+    if (query.task !== undefined) {
+      where.push('r.task = ?');
+      params.push(query.task);
+    }
+    if (query.statuses !== undefined) {
+      where.push(`r.status IN (${query.statuses.map(() => '?').join(', ')})`);
+      params.push(...query.statuses);
+    }
+    if (query.trigger !== undefined) {
+      where.push('r.trigger_kind = ?');
+      params.push(query.trigger);
+    }
+    if (query.since !== undefined) {
+      where.push('r.started_at >= ?');
+      params.push(query.since);
+    }
     if (query.before !== undefined && query.beforeId !== undefined) {
       // Written so the started_at index gives a range: (started_at, id) < (before, beforeId).
       where.push('r.started_at <= ? AND (r.started_at < ? OR r.id < ?)');

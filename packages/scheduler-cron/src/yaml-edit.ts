@@ -57,7 +57,7 @@ export function quotedText(value: string): string {
   return JSON.stringify(value);
 }
 
-const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_.\/-]*$/;
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
 const RESERVED = /^(true|false|yes|no|on|off|null|y|n|~)$/i;
 
 /** A task name as a key: plain when that reads back as the same string, else double-quoted. */

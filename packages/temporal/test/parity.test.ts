@@ -18,7 +18,6 @@ import {
   type RunOptions,
   type RunResult,
   type Runnable,
-  type Task,
 } from '@cascadence/core';
 import { TemporalBackend, type CascadenceWorker } from '../src';
 import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';

@@ -7,7 +7,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { TemporalBackend } from '../src';
 import { bundlePath, count, describeTemporal, serverAddress, tempDir, uniqueQueue } from './helpers';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createKillFlow } = require('./fixtures/kill-flow.cjs') as { createKillFlow(dir: string, short?: boolean): import('@cascadence/core').Flow };
 
 function startChildWorker(taskQueue: string, dir: string): Promise<ChildProcess> {

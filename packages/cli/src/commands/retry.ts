@@ -1,7 +1,7 @@
 import { newRunId, sanitizeForTerminal, type RunResult } from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
-import { CliError, CliErrorCode } from '../errors';
+import { CancellableRun } from '../cancellable-run';
 import { formatRunResult, toJson } from '../output';
 import { openProjectHistory, startRecording } from '../project/history';
 
@@ -15,6 +15,7 @@ export default class Retry extends BaseCommand {
     'rerun-all': Flags.boolean({ description: 'Run every step again (with the recorded input)' }),
     backend: Flags.string({ description: 'Backend to run on (default: the one the original run used)' }),
     json: Flags.boolean({ description: 'Print the whole RunResult as JSON' }),
+    'stop-timeout': Flags.integer({ description: 'After Ctrl-C or SIGTERM, milliseconds cancelled steps get to stop before the process exits anyway', default: 10_000, min: 0 }),
   };
 
   async run(): Promise<void> {
@@ -41,28 +42,34 @@ export default class Retry extends BaseCommand {
       );
     }
     const recording = await startRecording(project, backend);
-    const controller = new AbortController();
-    const onSignal = () => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    let result: RunResult;
+    // Stop signals as in `task run`: the first cancels the retry, a second exits at once.
+    const cancellable = new CancellableRun(`${runnable.kind} "${runnable.name}"`, (line) => process.stderr.write(`${line}\n`));
     try {
-      result = await backend.run(runnable, plan.input, {
-        runId: newRunId(),
-        signal: controller.signal,
-        trigger: { kind: 'retry', retryOf: original.id },
-        ...(plan.reuse === undefined ? {} : { reuse: plan.reuse }),
-      });
+      let result: RunResult;
+      try {
+        result = await cancellable.race(
+          backend.run(runnable, plan.input, {
+            runId: newRunId(),
+            signal: cancellable.signal,
+            trigger: { kind: 'retry', retryOf: original.id },
+            ...(plan.reuse === undefined ? {} : { reuse: plan.reuse }),
+          }),
+        );
+      } finally {
+        await cancellable.race(
+          (async () => {
+            await recording.close();
+            await backend.close?.();
+          })(),
+        );
+      }
+      if (flags.json) this.outRaw(toJson(result));
+      else this.out(formatRunResult(result, runnable.kind));
+      await cancellable.waitForStoppingSteps(backend, flags['stop-timeout']);
+      const failure = cancellable.failure(result);
+      if (failure !== undefined) throw failure;
     } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      await recording.close();
-      await backend.close?.();
-    }
-    if (flags.json) this.outRaw(toJson(result));
-    else this.out(formatRunResult(result, runnable.kind));
-    if (result.status !== 'succeeded') {
-      throw new CliError(CliErrorCode.TASK_FAILED, `${runnable.kind} "${runnable.name}" ${result.status}: ${result.error?.message ?? result.status}`);
+      cancellable.close();
     }
   }
 }

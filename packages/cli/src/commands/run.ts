@@ -8,7 +8,7 @@ import { formatDuration, formatRunResult, runResultJson, stepLine, toJson, unser
 import { paletteFor, type Palette } from '../colour';
 import { startRecording, type Recording } from '../project/history';
 import { statusLine } from '../status-line';
-import { againToForce, interruptedError, listenForStop, type StopSignal } from '../stop-signals';
+import { CancellableRun } from '../cancellable-run';
 import { isTemporalBackend, runOnTemporal } from '../temporal-run';
 import { startCommandTracing, type CommandTracing } from '../tracing';
 
@@ -62,41 +62,29 @@ export default class Run extends BaseCommand {
     const stepsShown = progress !== undefined || (temporal !== undefined && !flags.json && runnable.kind === 'flow');
     const detach = progress === undefined ? undefined : backend.events?.onAny((event) => progress.on(event));
 
-    // First stop signal: cancel the run (steps get ctx.signal). A second one: stop waiting, exit now
-    // (the shell plugin kills the process groups of its commands when the process exits).
-    const controller = new AbortController();
-    let stoppedBy: StopSignal | undefined;
-    const signals = listenForStop(
-      (signal) => {
-        stoppedBy = signal;
-        notice(`${signal} received: cancelling ${sanitizeForTerminal(what)} — ${againToForce(signal)}`);
-        controller.abort(new Error(`interrupted by ${signal}`));
-      },
-      (signal) => `${what} was interrupted by ${signal}; forced to exit without waiting for its steps to stop`,
-      notice,
-    );
-    const { forced } = signals;
+    // A second stop signal exits at once; the shell plugin kills its commands' process groups then.
+    const cancellable = new CancellableRun(what, notice);
     try {
       let result: RunResult;
       try {
         const running =
           temporal === undefined
-            ? backend.run(runnable, input, { signal: controller.signal, runId, trigger: { kind: 'cli' } })
+            ? backend.run(runnable, input, { signal: cancellable.signal, runId, trigger: { kind: 'cli' } })
             : runOnTemporal(temporal, runnable, input, {
                 runId,
                 trigger: { kind: 'cli' },
-                signal: controller.signal,
+                signal: cancellable.signal,
                 progress: stepsShown,
                 waitForWorkerMs: flags['wait-for-worker'] === undefined ? undefined : flags['wait-for-worker'] * 1000,
                 note: notice,
                 print: (line) => process.stdout.write(`${line}\n`),
               });
-        result = await Promise.race([running, forced]);
+        result = await cancellable.race(running);
       } finally {
         detach?.();
         progress?.done();
       }
-      await Promise.race([closeAll(metrics, recording, tracing, backend), forced]);
+      await cancellable.race(closeAll(metrics, recording, tracing, backend));
 
       const problems: JsonSafeProblem[] = [];
       if (flags.json) this.outRaw(toJson(runResultJson(result), problems));
@@ -105,30 +93,11 @@ export default class Run extends BaseCommand {
       const warning = unserialisableWarning(what, problems);
       if (warning !== '') process.stderr.write(`${warning}\n`);
 
-      // Cancelled steps that ignore ctx.signal (or a shell command in its kill grace) are still running.
-      const still = stoppedBy === undefined ? 0 : (backend.stepsInFlight?.() ?? 0);
-      if (stoppedBy !== undefined && still > 0 && backend.whenStepsSettled !== undefined) {
-        const limit = flags['stop-timeout'];
-        notice(`waiting up to ${formatDuration(limit)} for ${still} step${still === 1 ? '' : 's'} to stop — ${againToForce(stoppedBy)}`);
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)));
-        try {
-          await Promise.race([backend.whenStepsSettled(), deadline, forced]);
-        } finally {
-          clearTimeout(timer);
-        }
-        const left = backend.stepsInFlight?.() ?? 0;
-        if (left > 0) notice(`${left} step${left === 1 ? '' : 's'} still running after ${formatDuration(limit)}: exiting anyway`);
-      }
-
-      if (result.status === 'succeeded') return;
-      const why = result.error?.message ?? result.status;
-      // The error usually names the run already (`flow "x" was cancelled: ...`): do not say it twice.
-      const message = why.startsWith(what) ? why : `${what} ${result.status}: ${why}`;
-      if (result.status === 'cancelled' && stoppedBy !== undefined) throw interruptedError(stoppedBy, message);
-      throw new CliError(CliErrorCode.TASK_FAILED, message);
+      await cancellable.waitForStoppingSteps(backend, flags['stop-timeout']);
+      const failure = cancellable.failure(result);
+      if (failure !== undefined) throw failure;
     } finally {
-      signals.close();
+      cancellable.close();
     }
   }
 }

@@ -138,7 +138,7 @@ export async function loadConfig(cwd: string, env: NodeJS.ProcessEnv = process.e
   let search: ConfigSearch;
   if (explicit !== undefined) {
     const file = resolve(cwd, explicit);
-    let isFile = false;
+    let isFile: boolean;
     try {
       isFile = statSync(file).isFile();
     } catch {

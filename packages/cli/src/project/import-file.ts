@@ -15,7 +15,7 @@ export async function importFile(file: string, projectDir: string): Promise<Reco
     const key = createHash('sha256').update(`${file}:${stat.mtimeMs}:${stat.size}`).digest('hex').slice(0, 16);
     const cacheDir = join(projectDir, '.cascadence', 'cache');
     const out = join(cacheDir, `${key}.mjs`);
-    let cached = false;
+    let cached: boolean;
     try {
       cached = statSync(out).isFile();
     } catch {

@@ -66,7 +66,10 @@ export async function runsPage(main, params) {
   if (runs.length === 0) body.append(el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No runs recorded yet that match.')));
   const link = (label, extra) => {
     const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(extra)) v === null ? p.delete(k) : p.set(k, v);
+    for (const [k, v] of Object.entries(extra)) {
+      if (v === null) p.delete(k);
+      else p.set(k, v);
+    }
     return el('a', { href: `#/runs?${p}`, class: 'button' }, label);
   };
   if (before) pager.append(link('← Newest', { before: null, beforeId: null }));
