@@ -76,15 +76,24 @@ export class Engine implements EventSource {
     this.events = options.events ?? new EventBus();
   }
 
-  /** Runs a task or flow; resolves to its RunResult (a failed run resolves too, with status `failed`). */
-  run<Output>(runnable: Task<any, Output, any> | Flow<any, Output>, input?: unknown, options: RunOptions = {}): Promise<RunResult<Output>> {
+  /**
+   * Runs a task or flow; resolves to its RunResult (a failed run resolves too, with status `failed`).
+   * A typed flow's result is typed: `output` and each `steps[id].output`.
+   */
+  run<Input, Output, Outputs extends Record<string, unknown>>(
+    runnable: Flow<Input, Output, Outputs>,
+    input?: NoInfer<Input>,
+    options?: RunOptions,
+  ): Promise<RunResult<Output, Outputs>>;
+  run<Input, Output>(runnable: Task<Input, Output, any>, input?: NoInfer<Input>, options?: RunOptions): Promise<RunResult<Output>>;
+  run(runnable: Runnable, input?: unknown, options: RunOptions = {}): Promise<RunResult<unknown>> {
     let execution: Execution;
     try {
       execution = this.start(runnable, input, options, false);
     } catch (error) {
       return Promise.reject(error);
     }
-    return execution.promise as Promise<RunResult<Output>>;
+    return execution.promise as Promise<RunResult<unknown>>;
   }
 
   /**
@@ -110,8 +119,14 @@ export class Engine implements EventSource {
    * Runs a task or flow whose steps are all synchronous, returning the RunResult directly.
    * Throws CASCADENCE_ASYNC_IN_RUN_SYNC if a step returns a Promise. Retry delays block the thread.
    */
-  runSync<Output>(runnable: Task<any, Output, any> | Flow<any, Output>, input?: unknown, options: Omit<RunOptions, 'concurrency'> = {}): RunResult<Output> {
-    return this.start(runnable, input, options, true).result as RunResult<Output>;
+  runSync<Input, Output, Outputs extends Record<string, unknown>>(
+    runnable: Flow<Input, Output, Outputs>,
+    input?: NoInfer<Input>,
+    options?: Omit<RunOptions, 'concurrency'>,
+  ): RunResult<Output, Outputs>;
+  runSync<Input, Output>(runnable: Task<Input, Output, any>, input?: NoInfer<Input>, options?: Omit<RunOptions, 'concurrency'>): RunResult<Output>;
+  runSync(runnable: Runnable, input?: unknown, options: Omit<RunOptions, 'concurrency'> = {}): RunResult<unknown> {
+    return this.start(runnable, input, options, true).result as RunResult<unknown>;
   }
 
   /**
