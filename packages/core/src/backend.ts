@@ -1,6 +1,5 @@
 import { Engine, type RunOptions, type Runnable } from './engine';
 import type { EventBus, EventSource } from './events';
-import type { Flow } from './flow';
 import type { RunResult } from './result';
 
 /** Where tasks run: the in-process engine (`local`), Temporal, or a plugin's backend. */
@@ -45,6 +44,6 @@ export class LocalBackend implements ExecutionBackend, EventSource {
   }
 
   run<Output>(runnable: Runnable, input?: unknown, options?: RunOptions): Promise<RunResult<Output>> {
-    return this.engine.run(runnable as Flow, input, options) as Promise<RunResult<Output>>;
+    return this.engine.run(runnable as Runnable & { run: never }, input, options) as Promise<RunResult<Output>>;
   }
 }

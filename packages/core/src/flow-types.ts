@@ -5,6 +5,7 @@
  */
 import type { Flow, TriggerRule } from './flow';
 import type { Processor } from './processor';
+import type { RunResult } from './result';
 import type { RetryPolicy } from './retry';
 import type { Task, TaskContext } from './task';
 
@@ -102,3 +103,21 @@ export type TaskReference = Task<any, any, any> | Flow<any, any, any> | string;
 
 /** Flattens an intersection for readable hovers and messages. */
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** What `engine.run(runnable, input)` accepts as input: the flow's or task's input type. */
+export type RunInput<R> = R extends { readonly kind: 'flow' }
+  ? R extends Flow<infer Input, any, any>
+    ? Input
+    : unknown
+  : R extends Task<infer Input, any, any>
+    ? Input
+    : unknown;
+
+/** What running `R` returns: a typed flow's output and step outputs, a task's output. */
+export type RunResultOf<R> = R extends { readonly kind: 'flow' }
+  ? R extends Flow<any, infer Output, infer Outputs>
+    ? RunResult<Output, Outputs>
+    : RunResult
+  : R extends Task<any, infer Output, any>
+    ? RunResult<Awaited<Output>>
+    : RunResult;
