@@ -90,13 +90,24 @@ export interface TypedStep<
 > extends TypedStepSettings<Need, When> {
   /** An inline function; its return (awaited) is the step's output. */
   run?: (ctx: TaskContext<Results>, input: StepInput<FlowInput, With>) => RunReturn;
-  /** A task or flow object (typed output), or the name of one known to the engine's registry (`unknown`). */
-  task?: TaskRef;
+  /**
+   * A task or flow object (typed output; its input type must accept the step's input), or the
+   * name of one known to the engine's registry (`unknown`).
+   */
+  task?: TaskRef & AcceptsInput<TaskRef, StepInput<FlowInput, With>>;
   /** A processor name; its output is typed when the name is listed in `ProcessorTypes`. */
   uses?: Uses;
   /** Input of the step (a processor's options); when absent the step receives the flow's input. */
   with?: With;
 }
+
+/**
+ * Nothing when a task or flow accepts `Input`; otherwise a message the task reference cannot
+ * match, so the mismatch is a compile error that says what is wrong.
+ */
+export type AcceptsInput<TaskRef, Input> = [Input] extends [RunInput<TaskRef>]
+  ? unknown
+  : { 'the step input (the flow input, or the step with) does not fit the task input': RunInput<TaskRef> };
 
 /** A task or flow a `task:` step can hold, or a task name. */
 export type TaskReference = Task<any, any, any> | Flow<any, any, any> | string;

@@ -187,3 +187,19 @@ async function anyRunnable(): Promise<void> {
   type _any = Expect<Equal<typeof result.status, 'succeeded' | 'failed' | 'cancelled'>>;
 }
 void anyRunnable;
+
+// A task or nested flow must accept the step's input: the flow's input, or the step's `with`.
+const double = defineTask({ name: 'double', run: (_ctx, n: number) => n * 2 });
+const anyInput = defineTask({ name: 'any-input', run: () => 'ok' });
+const needsA = flow<{ a: number }>('needs-a').step('x', { run: (_ctx, input) => input.a }).build();
+flow<number>('fits').step('d', { task: double }).step('a', { task: anyInput }).step('n', { task: 'by-name' });
+flow('own-with').step('d', { with: 3, task: double });
+flow<{ a: number; b: string }>('wider').step('c', { task: needsA });
+// @ts-expect-error -- the flow's input is a string, the task wants a number
+flow<string>('wrong-input').step('d', { task: double });
+// @ts-expect-error -- an untyped flow input (unknown) is not a number: say flow<number>(...)
+flow('unknown-input').step('d', { task: double });
+// @ts-expect-error -- the nested flow wants { a: number }
+flow<number>('nested-wrong').step('c', { task: needsA });
+// @ts-expect-error -- the step's own with is a string
+flow<number>('with-wrong').step('d', { with: 'three', task: double });
