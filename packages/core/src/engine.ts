@@ -5,7 +5,7 @@ import { EventBus, type EventSource } from './events';
 import { Execution } from './execution';
 import { isFlow, type Flow } from './flow';
 import { consoleLogger, scopedLogger, taggedLogger, type Logger } from './logger';
-import type { RunResult } from './result';
+import type { RunInput, RunResultOf } from './flow-types';
 import { planRunnable, type PlanOptions, type Runnable, type RunnablePlan, type StepResolver } from './step-plan';
 import { newRunId } from './run-id';
 import { isTask, type Task } from './task';
@@ -76,15 +76,18 @@ export class Engine implements EventSource {
     this.events = options.events ?? new EventBus();
   }
 
-  /** Runs a task or flow; resolves to its RunResult (a failed run resolves too, with status `failed`). */
-  run<Output>(runnable: Task<any, Output, any> | Flow<any, Output>, input?: unknown, options: RunOptions = {}): Promise<RunResult<Output>> {
+  /**
+   * Runs a task or flow; resolves to its RunResult (a failed run resolves too, with status `failed`).
+   * A typed flow's result is typed: `output` and each `steps[id].output`.
+   */
+  run<R extends Runnable>(runnable: R, input?: RunInput<R>, options: RunOptions = {}): Promise<RunResultOf<R>> {
     let execution: Execution;
     try {
       execution = this.start(runnable, input, options, false);
     } catch (error) {
       return Promise.reject(error);
     }
-    return execution.promise as Promise<RunResult<Output>>;
+    return execution.promise as Promise<RunResultOf<R>>;
   }
 
   /**
@@ -110,8 +113,8 @@ export class Engine implements EventSource {
    * Runs a task or flow whose steps are all synchronous, returning the RunResult directly.
    * Throws CASCADENCE_ASYNC_IN_RUN_SYNC if a step returns a Promise. Retry delays block the thread.
    */
-  runSync<Output>(runnable: Task<any, Output, any> | Flow<any, Output>, input?: unknown, options: Omit<RunOptions, 'concurrency'> = {}): RunResult<Output> {
-    return this.start(runnable, input, options, true).result as RunResult<Output>;
+  runSync<R extends Runnable>(runnable: R, input?: RunInput<R>, options: Omit<RunOptions, 'concurrency'> = {}): RunResultOf<R> {
+    return this.start(runnable, input, options, true).result as RunResultOf<R>;
   }
 
   /**

@@ -3,6 +3,7 @@ import { resolveRetryPolicy, type RetryPolicy } from './retry';
 import { stepDefinitionWhere } from './dag/messages';
 import { FlowGraphBuilder } from './flow-graph';
 import { assertValidName, assertValidTimeout, isTask, type Task, type TaskRunFunction } from './task';
+import type { StepOutputs } from './flow-types';
 
 /** When a step runs, given how the steps it `needs` ended. */
 export type TriggerRule = 'all-succeeded' | 'all-done' | 'any-failed';
@@ -57,20 +58,33 @@ export interface FlowGraph {
   readonly index: ReadonlyMap<string, number>;
 }
 
-/** A graph of steps; a flow is itself a task, so flows nest. Create with `defineFlow`. */
-export interface Flow<Input = unknown, Output = Record<string, unknown>> {
+/** Type-only key carrying a flow's types (never set at run time). */
+declare const flowTypes: unique symbol;
+
+/**
+ * A graph of steps; a flow is itself a task, so flows nest. Create with `flow()` or `defineFlow`.
+ * `Outputs` is the output type of each step by id (what `RunResult.steps[id].output` holds).
+ */
+export interface Flow<Input = unknown, Output = Record<string, unknown>, Outputs extends StepOutputs = Record<string, unknown>> {
   readonly kind: 'flow';
   readonly name: string;
   readonly description?: string;
   readonly steps: Readonly<Record<string, FlowStep>>;
   readonly graph: FlowGraph;
-  readonly output?: (results: Record<string, unknown>, input: Input) => Output;
+  /** (A method, so a typed flow is still a `Flow` wherever any flow is accepted.) */
+  output?(results: Record<string, unknown>, input: Input): Output;
   readonly retry?: RetryPolicy;
   readonly timeoutMs?: number;
   readonly tags?: string[];
+  /** Types only: never present at run time. */
+  readonly [flowTypes]?: { readonly input: Input; readonly output: Output; readonly outputs: Outputs };
 }
 
-/** Defines a flow and checks it now: bad names, unknown `needs`, duplicate ids and cycles throw. */
+/**
+ * Defines a flow and checks it now: bad names, unknown `needs`, duplicate ids and cycles throw.
+ * Its steps are not typed (`ctx.results` is `Record<string, unknown>`): for a flow whose types
+ * follow the data, build it with `flow()` (flow-builder.ts).
+ */
 export function defineFlow<Input = unknown, Output = Record<string, unknown>>(
   definition: FlowDefinition<Input, Output>,
 ): Flow<Input, Output> {

@@ -10,6 +10,20 @@ export {
   type FlowSteps,
   type TriggerRule,
 } from './flow';
+export { flow, FlowBuilder, type FlowSettings } from './flow-builder';
+export type {
+  FinalOutputs,
+  NeededResults,
+  ProcessorOutput,
+  ProcessorTypes,
+  StepInput,
+  StepOutput,
+  StepOutputs,
+  TaskOutput,
+  TaskReference,
+  TypedStep,
+  TypedStepSettings,
+} from './flow-types';
 export { flowFromSpec, type FlowSpec, type StepSpec } from './flow-spec';
 export { Engine, type EngineOptions, type RunOptions } from './engine';
 export { newRunId, shortRunId, SHORT_RUN_ID_LENGTH } from './run-id';
@@ -23,7 +37,7 @@ export {
   type StepPlan,
   type StepResolver,
 } from './step-plan';
-export type { RunResult, RunStatus, StepResult, StepStatus } from './result';
+export type { RunResult, RunStatus, StepResult, StepResults, StepStatus } from './result';
 export type { RunTrigger, RunTriggerKind } from './trigger';
 export { SCHEDULE_OVERLAPS, SCHEDULER_DEFAULTS, type Scheduler, type ScheduleOverlap, type ScheduleRequest, type ScheduleView } from './scheduler-contract';
 export { createRunResult } from './run-result';

@@ -19,7 +19,13 @@ export interface StepResult<Output = unknown> {
   skipReason?: SkipReason;
 }
 
-export interface RunResult<Output = unknown> {
+/** `RunResult.steps`: each step's result, its output typed from `Outputs` (a typed flow's step outputs). */
+export type StepResults<Outputs extends Record<string, unknown> = Record<string, unknown>> = string extends keyof Outputs
+  ? Record<string, StepResult<Outputs[string]>>
+  : { [K in keyof Outputs]: StepResult<Outputs[K]> } & { readonly [id: string]: StepResult | undefined };
+
+/** `Outputs`: the flow's step outputs by id, for a typed flow (see `Flow`). */
+export interface RunResult<Output = unknown, Outputs extends Record<string, unknown> = Record<string, unknown>> {
   runId: string;
   /** Name of the task or flow that was run. */
   task: string;
@@ -29,7 +35,7 @@ export interface RunResult<Output = unknown> {
   /** The first error that failed the run (for a flow: the first failed step's error). */
   error: Error | undefined;
   /** Keyed by step id; a task run on its own has one step named after the task. */
-  steps: Record<string, StepResult>;
+  steps: StepResults<Outputs>;
   startedAt: number;
   durationMs: number;
 }
