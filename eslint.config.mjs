@@ -1,6 +1,6 @@
 // One lint for the whole repository (`pnpm lint`, run by `pnpm run ci`): ESLint's and
 // typescript-eslint's recommended rules, plus the few this codebase has been bitten by.
-// Formatting is Prettier's job (`pnpm format:check`), so no stylistic rules here.
+// Formatting is Prettier's job (`.prettierrc.json`), so no stylistic rules here.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -52,6 +52,11 @@ export default tseslint.config(
     // Tests load some modules lazily or as the worker process would (CommonJS fixtures).
     files: ['**/test/**', '**/*.test.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Type tests declare values only to inspect their types.
+    files: ['**/test-d/**'],
+    rules: { '@typescript-eslint/no-unused-vars': 'off' },
   },
   {
     // The dashboard's front end runs in the browser.

@@ -8,7 +8,7 @@ import { consoleLogger, scopedLogger, taggedLogger, type Logger } from './logger
 import type { RunInput, RunResultOf } from './flow-types';
 import { planRunnable, type PlanOptions, type Runnable, type RunnablePlan, type StepResolver } from './step-plan';
 import { newRunId } from './run-id';
-import { isTask, type Task } from './task';
+import { isTask } from './task';
 import type { RunTrigger } from './trigger';
 
 export type { Runnable, StepResolver } from './step-plan';

@@ -27,6 +27,8 @@ interface StepLink {
  * what does not depend on `ctx`). Immutable: `step` returns a new builder. `build` checks the
  * flow exactly as `defineFlow` does.
  */
+// `{}` is the empty record of outputs before the first step; it is intersected, never used alone.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export class FlowBuilder<Input, Outputs extends StepOutputs = {}, Needed extends string = never> {
   /** @internal use `flow()`. */
   constructor(

@@ -18,7 +18,8 @@ export type StepOutputs = Record<string, unknown>;
  * `declare module '@cascadence/core' { interface ProcessorTypes { shell: typeof shell } }`.
  * A name not listed gives `unknown`.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// Empty on purpose: declaration merging fills it.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface ProcessorTypes {}
 
 /** Output of the processor registered under `Name` in `ProcessorTypes`; `unknown` otherwise. */
