@@ -3,9 +3,9 @@
 // test is skipped with a reason, except under CI=true where a missing binary fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from '@cascadence/test-kit';
 import { bin, Project } from './cli-harness';
 
 jest.setTimeout(90_000);
@@ -21,14 +21,6 @@ function findPrometheus(): string | undefined {
     }
   }
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
