@@ -35,10 +35,11 @@ import { TemporalErrorCode, temporalError } from './errors';
 import { syntheticSummary, toRunResult } from './result';
 import { workflowPollers, type TaskQueuePoller } from './task-queue';
 import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
+import { encodeRunSpec, type CompactRunSpec } from './compact-spec';
 import {
   CANCEL_REASON_SIGNAL,
+  PLAIN_SPEC_VERSION,
   RUN_FAILED_TYPE,
-  SPEC_VERSION,
   STATE_QUERY,
   WORKFLOW_TYPE,
   formatBytes,
@@ -184,7 +185,41 @@ export function buildRunSpec(runnable: Runnable, input: unknown, runId: string, 
     );
   }
   markShortSteps(graph, settings.localStepMaxTimeoutMs ?? 0);
-  return { version: SPEC_VERSION, runId, root: runnable.name, graph, input, options: settings };
+  return { version: PLAIN_SPEC_VERSION, runId, root: runnable.name, graph, input, options: settings };
+}
+
+/**
+ * What the workflow receives for `spec`: its compact form (size grows with what is distinct in the
+ * flow, not with its step count), checked against the payload limit before anything starts —
+ * Temporal would refuse it with a bare "Failed to start Workflow".
+ */
+export function workflowArgument(spec: RunSpec): CompactRunSpec {
+  const argument = encodeRunSpec(spec);
+  const size = jsonSize(argument);
+  const limit = spec.options.maxPayloadBytes;
+  if (size > limit) {
+    const steps = countSteps(spec.graph);
+    const what = `${spec.graph.kind} "${spec.root}"`;
+    throw temporalError(
+      TemporalErrorCode.SPEC_TOO_LARGE,
+      `the run spec of ${what} (${steps} steps, input included) is ${formatBytes(size)} as a workflow input, over the ${formatBytes(limit)} Temporal payload limit (maxPayloadBytes; the server refuses blobs over limit.blobSize.error, 2 MiB by default)`,
+      {
+        details: { size, limit, steps },
+        suggestions: [
+          'split the flow into smaller flows run one after another',
+          'make one step per item a step that loops over (maps) the items, or that passes a reference to them',
+          'raise the server limit (dynamic config limit.blobSize.error) and maxPayloadBytes together',
+        ],
+      },
+    );
+  }
+  return argument;
+}
+
+function countSteps(graph: WireGraph): number {
+  let steps = 0;
+  for (const step of graph.steps) steps += 1 + (step.flow === undefined ? 0 : countSteps(step.flow));
+  return steps;
 }
 
 /** The documented rule: a step (not a nested flow) whose timeoutMs is at most `maxMs` is short. */
@@ -303,6 +338,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     const runId = options.runId ?? newRunId();
     const spec = buildRunSpec(runnable, input, runId, resolveRunSettings(this.options, options), registry);
     if (options.reuse !== undefined) spec.reuse = checkedReuse(runnable, spec.graph, options.reuse);
+    const argument = workflowArgument(spec);
     const workflowId = options.workflowId ?? `${this.options.workflowIdPrefix ?? 'cascadence-'}${runnable.name}-${runId}`;
     const client = await this.client();
     const indexed = this.options.searchAttributes !== false;
@@ -317,7 +353,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
         client.workflow.start(WORKFLOW_TYPE, {
           taskQueue: this.taskQueue,
           workflowId,
-          args: [spec],
+          args: [argument],
           memo: { cascadenceTask: runnable.name, cascadenceRunId: runId, ...options.memo },
           staticSummary: `${runnable.kind} ${runnable.name}`,
           ...(indexed ? { typedSearchAttributes: runSearchAttributes(runnable.name, 'run') } : {}),
@@ -361,7 +397,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   /** @internal */
   rpcError(error: unknown, what: string): Error {
     if (CascadenceError.isInstance(error)) return error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = rpcErrorText(error);
     return temporalError(TemporalErrorCode.CONNECT, `could not ${what} at Temporal ${this.address} (namespace "${this.namespace}"): ${message}`, {
       details: { address: this.address, namespace: this.namespace },
     });
@@ -371,6 +407,24 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   get rpcTimeoutMs(): number {
     return this.connectionOptions.connectTimeoutMs;
   }
+}
+
+/**
+ * The message of a failed RPC with the server's reason: the client's ServiceError says only what
+ * it tried ("Failed to start Workflow"); the gRPC error in its cause says why.
+ */
+export function rpcErrorText(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    const text = current instanceof Error ? current.message : String(current);
+    const reason = typeof (current as { details?: unknown }).details === 'string' ? ((current as { details: string }).details) : undefined;
+    for (const part of [text, reason]) {
+      if (part !== undefined && part !== '' && !parts.some((seen) => seen.includes(part))) parts.push(part);
+    }
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ');
 }
 
 /** `RunOptions.reuse` checked before the workflow starts, with the engine's rules and error code. */

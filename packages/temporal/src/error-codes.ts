@@ -22,6 +22,8 @@ export const TemporalErrorCode = {
   NO_SERVER: 'CASCADENCE_TEMPORAL_NO_SERVER',
   /** A workflow was started with a RunSpec of another version (client and worker differ). */
   SPEC_VERSION: 'CASCADENCE_TEMPORAL_SPEC_VERSION',
+  /** A flow's run spec (the workflow input) is over the payload limit: refused before starting. */
+  SPEC_TOO_LARGE: 'CASCADENCE_TEMPORAL_SPEC_TOO_LARGE',
   /** The workflow ended in a way that carries no Cascadence result (terminated, timed out, ...). */
   WORKFLOW: 'CASCADENCE_TEMPORAL_WORKFLOW',
 } as const;

@@ -19,8 +19,10 @@ export const CANCEL_REASON_SIGNAL = 'cascadence.cancelReason';
 export const RUN_FAILED_TYPE = 'CascadenceRunFailed';
 /** Patch id (Temporal's `patched()`) gating local-activity steps: histories without it replay them as regular activities. */
 export const LOCAL_STEPS_PATCH = 'cascadence-local-steps';
-/** Version of the RunSpec format. */
-export const SPEC_VERSION = 1;
+/** RunSpec version of releases before the compact form: the graph travels as plain WireGraph (still read). */
+export const PLAIN_SPEC_VERSION = 1;
+/** Version of the RunSpec format clients send: the graph as tables (compact-spec.ts). */
+export const SPEC_VERSION = 2;
 
 export type WireRule = 'all-succeeded' | 'all-done' | 'any-failed';
 
