@@ -71,6 +71,13 @@ export interface TemporalRunSettings {
    * 5000 ms; 0 runs every step as a regular activity.
    */
   localStepMaxTimeoutMs?: number;
+  /**
+   * Largest JSON output a step may return. Every output is recorded into the workflow's history
+   * (and into the input of each step that needs it), which the server caps (50 MiB by default):
+   * larger data belongs outside, passed by reference. Default 512 KiB (the server's own warning
+   * size for a payload); at most maxPayloadBytes applies in any case.
+   */
+  maxOutputBytes?: number;
 }
 
 export interface TemporalBackendOptions extends TemporalConnectionOptions, TemporalRunSettings {
@@ -144,6 +151,7 @@ const DEFAULTS = {
   workerLossRetries: 3,
   maxPayloadBytes: 2_000_000,
   localStepMaxTimeoutMs: 5000,
+  maxOutputBytes: 512 * 1024,
 };
 
 /** Checks run settings and fills in defaults. */
@@ -156,6 +164,7 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
     workerLossRetries: settings.workerLossRetries ?? DEFAULTS.workerLossRetries,
     maxPayloadBytes: settings.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     localStepMaxTimeoutMs: settings.localStepMaxTimeoutMs ?? DEFAULTS.localStepMaxTimeoutMs,
+    maxOutputBytes: settings.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
   };
   const positive = (name: keyof WireRunOptions, allowZero = false): void => {
     const value = out[name] as number;
@@ -168,6 +177,7 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
   positive('workerLossRetries', true);
   positive('maxPayloadBytes');
   positive('localStepMaxTimeoutMs', true);
+  positive('maxOutputBytes');
   // JSON has no Infinity: the workflow treats a huge number the same.
   if (out.concurrency === Infinity) out.concurrency = Number.MAX_SAFE_INTEGER;
   return out;

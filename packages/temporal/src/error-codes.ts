@@ -8,6 +8,8 @@ export const TemporalErrorCode = {
   NAMESPACE: 'CASCADENCE_TEMPORAL_NAMESPACE',
   /** A payload (step input/results, output, run result) is over maxPayloadBytes. */
   PAYLOAD_TOO_LARGE: 'CASCADENCE_TEMPORAL_PAYLOAD_TOO_LARGE',
+  /** A step output is over maxOutputBytes, the cap on what one output may add to the workflow history. */
+  OUTPUT_TOO_LARGE: 'CASCADENCE_TEMPORAL_OUTPUT_TOO_LARGE',
   /** A step attempt stopped heartbeating more often than workerLossRetries allows. */
   WORKER_LOST: 'CASCADENCE_TEMPORAL_WORKER_LOST',
   /** The worker does not know the flow or step a workflow asked it to run. */

@@ -83,6 +83,8 @@ export interface WireRunOptions {
   maxPayloadBytes: number;
   /** Steps with a timeoutMs at most this run as local activities (0: none). Absent in specs of older releases. */
   localStepMaxTimeoutMs?: number;
+  /** Largest JSON step output recorded into the workflow history. Absent in specs of older releases (then only maxPayloadBytes). */
+  maxOutputBytes?: number;
 }
 
 /** The workflow's single argument. */
@@ -114,6 +116,8 @@ export interface StepCall {
   /** Attempts consumed by earlier activities of this step (lost workers); added to Temporal's attempt. */
   attemptOffset: number;
   maxPayloadBytes: number;
+  /** Largest output the step may return (it is recorded into the history); absent from workflows of older releases. */
+  maxOutputBytes?: number;
 }
 
 /** What the step activity returns. */

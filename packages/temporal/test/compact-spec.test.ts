@@ -5,7 +5,7 @@ import { workflowArgument } from '../src/backend';
 import { decodeColumn, decodeIds, decodeRunSpec, encodeColumn, encodeIds, encodeRunSpec } from '../src/compact-spec';
 import { PLAIN_SPEC_VERSION, SPEC_VERSION, jsonSize, type RunSpec } from '../src/wire';
 
-const work = defineTask({ name: 'work', run: (ctx) => ctx.input });
+const work = defineTask({ name: 'work', run: (_ctx, input: unknown) => input });
 const short = defineTask({ name: 'short', timeoutMs: 1000, retry: { attempts: 2 }, run: () => 1 });
 const inner = defineFlow({ name: 'inner', steps: { x: { task: work }, y: { needs: ['x'], task: short } } });
 
