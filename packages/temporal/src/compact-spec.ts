@@ -25,8 +25,11 @@ export type IdColumn = Array<string | [string, number, number]>;
 /** A step definition shared by every step that has it: a WireStep without id, needs and with. */
 export type CompactDef = Omit<WireStep, 'id' | 'needs' | 'with' | 'flow'> & { flow?: CompactGraph };
 
+/** A graph's steps as tables (see the file comment). */
 export interface CompactSteps {
+  /** Step ids, in step order. */
   ids: IdColumn;
+  /** Distinct step definitions. */
   defs: CompactDef[];
   /** Per step: index into `defs`. */
   def: Column;
@@ -44,7 +47,7 @@ export interface CompactSteps {
 export type CompactGraph = Omit<WireGraph, 'steps'> & { table: CompactSteps };
 
 /** The workflow input as clients send it since SPEC_VERSION 2. */
-export type CompactRunSpec = Omit<RunSpec, 'version' | 'graph'> & { version: typeof SPEC_VERSION; graph: CompactGraph };
+export type CompactRunSpec = Omit<RunSpec, 'version' | 'graph'> & { version: 2; graph: CompactGraph };
 
 /** Runs of at least this many equal-stride values are stored as `[start, delta, count]`. */
 const MIN_RUN = 3;
