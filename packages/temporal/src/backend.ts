@@ -36,6 +36,7 @@ import { syntheticSummary, toRunResult } from './result';
 import { workflowPollers, type TaskQueuePoller } from './task-queue';
 import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
 import { encodeRunSpec, type CompactRunSpec } from './compact-spec';
+import { minHistoryEvents } from './history-budget';
 import {
   CANCEL_REASON_SIGNAL,
   PLAIN_SPEC_VERSION,
@@ -78,6 +79,12 @@ export interface TemporalRunSettings {
    * size for a payload); at most maxPayloadBytes applies in any case.
    */
   maxOutputBytes?: number;
+  /**
+   * The server's limit of history events per workflow (`limit.historyCount.error`, default 51,200).
+   * A run that needs more when every step runs (about 3 events per step, 6 per step in a chain,
+   * 1 per short step) is refused before it starts. Raise both together.
+   */
+  maxHistoryEvents?: number;
 }
 
 export interface TemporalBackendOptions extends TemporalConnectionOptions, TemporalRunSettings {
@@ -152,6 +159,7 @@ const DEFAULTS = {
   maxPayloadBytes: 2_000_000,
   localStepMaxTimeoutMs: 5000,
   maxOutputBytes: 512 * 1024,
+  maxHistoryEvents: 51_200,
 };
 
 /** Checks run settings and fills in defaults. */
@@ -165,6 +173,7 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
     maxPayloadBytes: settings.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     localStepMaxTimeoutMs: settings.localStepMaxTimeoutMs ?? DEFAULTS.localStepMaxTimeoutMs,
     maxOutputBytes: settings.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
+    maxHistoryEvents: settings.maxHistoryEvents ?? DEFAULTS.maxHistoryEvents,
   };
   const positive = (name: keyof WireRunOptions, allowZero = false): void => {
     const value = out[name] as number;
@@ -178,6 +187,7 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
   positive('maxPayloadBytes');
   positive('localStepMaxTimeoutMs', true);
   positive('maxOutputBytes');
+  positive('maxHistoryEvents');
   // JSON has no Infinity: the workflow treats a huge number the same.
   if (out.concurrency === Infinity) out.concurrency = Number.MAX_SAFE_INTEGER;
   return out;
@@ -204,6 +214,7 @@ export function buildRunSpec(runnable: Runnable, input: unknown, runId: string, 
  * Temporal would refuse it with a bare "Failed to start Workflow".
  */
 export function workflowArgument(spec: RunSpec): CompactRunSpec {
+  checkHistoryEvents(spec);
   const argument = encodeRunSpec(spec);
   const size = jsonSize(argument);
   const limit = spec.options.maxPayloadBytes;
@@ -224,6 +235,28 @@ export function workflowArgument(spec: RunSpec): CompactRunSpec {
     );
   }
   return argument;
+}
+
+/** A run that cannot fit in the server's history event limit fails now, not when the server terminates it. */
+function checkHistoryEvents(spec: RunSpec): void {
+  const limit = spec.options.maxHistoryEvents;
+  if (limit === undefined) return;
+  const events = minHistoryEvents(spec.graph);
+  if (events <= limit) return;
+  const steps = countSteps(spec.graph);
+  throw temporalError(
+    TemporalErrorCode.HISTORY_LIMIT,
+    `${spec.graph.kind} "${spec.root}" (${steps} steps) needs at least ${events} workflow history events when every step runs, over Temporal's limit of ${limit} events per workflow (maxHistoryEvents)`,
+    {
+      details: { events, limit, steps },
+      suggestions: [
+        'split the flow into smaller flows run one after another',
+        'give short steps a timeoutMs of at most localStepMaxTimeoutMs: they run as local activities, about 1 history event each instead of 3 to 6',
+        'make one step per item a step that loops over (maps) the items',
+        'raise the server limit (dynamic config limit.historyCount.error) and maxHistoryEvents together',
+      ],
+    },
+  );
 }
 
 function countSteps(graph: WireGraph): number {

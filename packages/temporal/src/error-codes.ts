@@ -26,6 +26,8 @@ export const TemporalErrorCode = {
   SPEC_VERSION: 'CASCADENCE_TEMPORAL_SPEC_VERSION',
   /** A flow's run spec (the workflow input) is over the payload limit: refused before starting. */
   SPEC_TOO_LARGE: 'CASCADENCE_TEMPORAL_SPEC_TOO_LARGE',
+  /** A run would need more history events than maxHistoryEvents (the server's per-workflow limit): refused before starting. */
+  HISTORY_LIMIT: 'CASCADENCE_TEMPORAL_HISTORY_LIMIT',
   /** The workflow ended in a way that carries no Cascadence result (terminated, timed out, ...). */
   WORKFLOW: 'CASCADENCE_TEMPORAL_WORKFLOW',
 } as const;

@@ -85,6 +85,8 @@ export interface WireRunOptions {
   localStepMaxTimeoutMs?: number;
   /** Largest JSON step output recorded into the workflow history. Absent in specs of older releases (then only maxPayloadBytes). */
   maxOutputBytes?: number;
+  /** The server's limit of history events per workflow: runs that cannot fit are refused before starting. Absent in older specs. */
+  maxHistoryEvents?: number;
 }
 
 /** The workflow's single argument. */
