@@ -16,7 +16,7 @@ import { ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, d
 import { TemporalErrorCode } from './error-codes';
 import { GraphRun, type RunContext } from './graph-run';
 import { READABLE_SPEC_VERSIONS, decodeRunSpec, type CompactRunSpec } from './compact-spec';
-import { CANCEL_REASON_SIGNAL, RUN_FAILED_TYPE, STATE_QUERY, jsonSize, type RunSpec, type RunSummary } from './wire';
+import { CANCEL_REASON_SIGNAL, PLAIN_SPEC_VERSION, RUN_FAILED_TYPE, SPEC_VERSION, STATE_QUERY, jsonSize, type RunSpec, type RunSummary } from './wire';
 import { payloadTooLarge } from './workflow-failures';
 
 export { WORKFLOW_TYPE } from './wire';
@@ -33,7 +33,7 @@ const cancelReasonSignal = defineSignal<[string]>(CANCEL_REASON_SIGNAL);
 export async function cascadenceFlow(input: RunSpec | CompactRunSpec): Promise<RunSummary> {
   if (!READABLE_SPEC_VERSIONS.includes(input?.version)) {
     throw ApplicationFailure.nonRetryable(
-      `cascadenceFlow expects a RunSpec of version ${READABLE_SPEC_VERSIONS.join(' or ')} (got ${String(input?.version)}); client and worker run different @cascadence/temporal versions`,
+      `cascadenceFlow expects a RunSpec of version ${SPEC_VERSION} (got ${String(input?.version)}), or ${PLAIN_SPEC_VERSION} from earlier releases; client and worker run different @cascadence/temporal versions`,
       TemporalErrorCode.SPEC_VERSION,
     );
   }

@@ -20,7 +20,7 @@ const argument = (flow: Flow, settings = {}): unknown => workflowArgument(buildR
 
 describe('history event budget', () => {
   it('counts 3 events per regular step, 3 more per regular step on the longest path, 1 per short step', () => {
-    const graph = (flow: Flow) => buildRunSpec(flow, undefined, 'r', resolveRunSettings({}), undefined).graph;
+    const graph = (flow: Flow<unknown, unknown>) => buildRunSpec(flow, undefined, 'r', resolveRunSettings({}), undefined).graph;
     expect(minHistoryEvents(graph(chain(10)))).toBe(5 + 30 + 30);
     expect(minHistoryEvents(graph(wide(10)))).toBe(5 + 33 + 6);
     expect(minHistoryEvents(graph(chain(10, short)))).toBe(5 + 10);
