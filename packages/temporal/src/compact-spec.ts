@@ -22,8 +22,11 @@ export type Column = Array<number | [number, number, number]>;
 /** Step ids: literals, and runs `[prefix, start, count]` for prefix+start … prefix+(start+count-1). */
 export type IdColumn = Array<string | [string, number, number]>;
 
-/** A step definition shared by every step that has it: a WireStep without id, needs and with. */
-export type CompactDef = Omit<WireStep, 'id' | 'needs' | 'with' | 'flow'> & { flow?: CompactGraph };
+/**
+ * A step definition shared by every step that has it: a WireStep without id, needs and with. No
+ * `label` means the step's id (inline `run:` steps), so that inline steps share definitions too.
+ */
+export type CompactDef = Omit<WireStep, 'id' | 'needs' | 'with' | 'flow' | 'label'> & { label?: string; flow?: CompactGraph };
 
 /** A graph's steps as tables (see the file comment). */
 export interface CompactSteps {
@@ -153,7 +156,8 @@ export function encodeGraph(graph: WireGraph): CompactGraph {
   const withColumn: number[] = [];
   const shapes = needsPatterns(steps);
   steps.forEach((step, i) => {
-    const { id: _id, needs: _needs, with: given, flow, ...shared } = step;
+    const { id, needs: _needs, with: given, flow, label, ...rest } = step;
+    const shared: CompactDef = label === id ? rest : { label, ...rest };
     const definition: CompactDef = flow === undefined ? shared : { ...shared, flow: encodeGraph(flow) };
     def.push(defs.add(JSON.stringify(definition), definition));
     const pattern = shapes[i]!;
@@ -187,8 +191,8 @@ export function decodeGraph(compact: CompactGraph): WireGraph {
     throw new InvalidSpecError(`graph "${compact.name}": ${n} step ids but ${def.length} definitions, ${need.length} needs and ${withIndex.length} with entries`);
   }
   const patterns = table.needs.map((pattern) => decodeColumn(pattern));
-  const defs = table.defs.map((definition): Omit<WireStep, 'id' | 'needs'> => {
-    if (definition.flow === undefined) return definition as Omit<WireStep, 'id' | 'needs'>;
+  const defs = table.defs.map((definition): Omit<WireStep, 'id' | 'needs' | 'label'> & { label?: string } => {
+    if (definition.flow === undefined) return definition as Omit<WireStep, 'id' | 'needs' | 'label'>;
     return { ...definition, flow: decodeGraph(definition.flow) };
   });
   const steps: WireStep[] = new Array<WireStep>(n);
@@ -196,7 +200,8 @@ export function decodeGraph(compact: CompactGraph): WireGraph {
     const shared = defs[def[i]!];
     const pattern = patterns[need[i]!];
     if (shared === undefined || pattern === undefined) throw new InvalidSpecError(`graph "${compact.name}", step "${ids[i]!}": index out of range`);
-    const step: WireStep = { id: ids[i]!, ...shared, needs: pattern.map((j) => (j < 0 ? i + j : j)) };
+    const id = ids[i]!;
+    const step: WireStep = { id, ...shared, label: shared.label ?? id, needs: pattern.map((j) => (j < 0 ? i + j : j)) };
     const w = withIndex[i]!;
     if (w >= 0) step.with = table.withs[w];
     steps[i] = step;

@@ -78,6 +78,14 @@ describe('compact RunSpec', () => {
     expect(roundTrip(plain)).toEqual(asJson({ ...plain, version: SPEC_VERSION }));
   });
 
+  it('inline `run:` steps (labelled by their id) share one definition too', () => {
+    const steps: Record<string, object> = {};
+    for (let i = 0; i < 10_000; i++) steps[`step-${i}`] = i === 0 ? { run: () => 1 } : { needs: [`step-${i - 1}`], run: () => 1 };
+    const plain = spec(defineFlow({ name: 'inline-chain', steps } as never));
+    expect(jsonSize(encodeRunSpec(plain)) / 10_000).toBeLessThanOrEqual(1);
+    expect(roundTrip(plain)).toEqual(asJson({ ...plain, version: SPEC_VERSION }));
+  });
+
   it('grows with what is distinct: a different `with` per step costs its value, not a whole step', () => {
     const steps: Record<string, object> = { source: { task: work } };
     for (let i = 0; i < 10_000; i++) steps[`item-${i * 7}`] = { needs: ['source'], task: work, with: { n: i } };
