@@ -4,7 +4,7 @@
  * the server refuses says why.
  */
 import { CascadenceError, Engine, defineFlow, defineTask, silentLogger, type Flow, type RunResult } from '@cascadence/core';
-import { TemporalBackend, type CascadenceWorker } from '../src';
+import { TemporalBackend, TemporalErrorCode, WORKFLOW_TYPE, type CascadenceWorker } from '../src';
 import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
 
 const STEPS = 10_000;
@@ -85,6 +85,19 @@ describeTemporal('large flows', () => {
     } finally {
       await unchecked.close();
     }
+  });
+
+  it('a compact spec that does not decode fails the workflow with CASCADENCE_TEMPORAL_SPEC_VERSION (not a workflow task retried without end)', async () => {
+    const client = await backend.client();
+    const table = { ids: ['a', 'b'], defs: [], def: [0], needs: [], need: [], withs: [], with: [] };
+    const spec = { version: 2, runId: 'r', root: 'broken', input: null, options: {}, graph: { name: 'broken', kind: 'flow', hasOutput: false, table } };
+    const handle = await client.workflow.start(WORKFLOW_TYPE, { taskQueue, workflowId: `broken-spec-${Date.now()}`, args: [spec] });
+    const failure = await handle.result().then(
+      () => undefined,
+      (error: { cause?: { type?: string; message?: string } }) => error.cause,
+    );
+    expect(failure?.type).toBe(TemporalErrorCode.SPEC_VERSION);
+    expect(failure?.message).toBe('cascadenceFlow could not read its RunSpec: graph "broken": 2 step ids but 1 definitions, 0 needs and 0 with entries');
   });
 
   it(`a ${STEPS}-step wide flow (one source, ${STEPS} steps that need it) completes with the local engine's RunResult`, async () => {
