@@ -35,8 +35,7 @@ import { TemporalErrorCode, temporalError } from './errors';
 import { syntheticSummary, toRunResult } from './result';
 import { workflowPollers, type TaskQueuePoller } from './task-queue';
 import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
-import { encodeRunSpec, type CompactRunSpec } from './compact-spec';
-import { minHistoryEvents } from './history-budget';
+import { workflowArgument } from './workflow-argument';
 import {
   CANCEL_REASON_SIGNAL,
   PLAIN_SPEC_VERSION,
@@ -193,6 +192,8 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
   return out;
 }
 
+export { workflowArgument } from './workflow-argument';
+
 /** Builds the workflow argument for a task or flow. */
 export function buildRunSpec(runnable: Runnable, input: unknown, runId: string, settings: WireRunOptions, resolver: StepResolver | undefined): RunSpec {
   const graph = compileGraph(runnable, resolver);
@@ -206,63 +207,6 @@ export function buildRunSpec(runnable: Runnable, input: unknown, runId: string, 
   }
   markShortSteps(graph, settings.localStepMaxTimeoutMs ?? 0);
   return { version: PLAIN_SPEC_VERSION, runId, root: runnable.name, graph, input, options: settings };
-}
-
-/**
- * What the workflow receives for `spec`: its compact form (size grows with what is distinct in the
- * flow, not with its step count), checked against the payload limit before anything starts —
- * Temporal would refuse it with a bare "Failed to start Workflow".
- */
-export function workflowArgument(spec: RunSpec): CompactRunSpec {
-  checkHistoryEvents(spec);
-  const argument = encodeRunSpec(spec);
-  const size = jsonSize(argument);
-  const limit = spec.options.maxPayloadBytes;
-  if (size > limit) {
-    const steps = countSteps(spec.graph);
-    const what = `${spec.graph.kind} "${spec.root}"`;
-    throw temporalError(
-      TemporalErrorCode.SPEC_TOO_LARGE,
-      `the run spec of ${what} (${steps} steps, input included) is ${formatBytes(size)} as a workflow input, over the ${formatBytes(limit)} Temporal payload limit (maxPayloadBytes; the server refuses blobs over limit.blobSize.error, 2 MiB by default)`,
-      {
-        details: { size, limit, steps },
-        suggestions: [
-          'split the flow into smaller flows run one after another',
-          'make one step per item a step that loops over (maps) the items, or that passes a reference to them',
-          'raise the server limit (dynamic config limit.blobSize.error) and maxPayloadBytes together',
-        ],
-      },
-    );
-  }
-  return argument;
-}
-
-/** A run that cannot fit in the server's history event limit fails now, not when the server terminates it. */
-function checkHistoryEvents(spec: RunSpec): void {
-  const limit = spec.options.maxHistoryEvents;
-  if (limit === undefined) return;
-  const events = minHistoryEvents(spec.graph);
-  if (events <= limit) return;
-  const steps = countSteps(spec.graph);
-  throw temporalError(
-    TemporalErrorCode.HISTORY_LIMIT,
-    `${spec.graph.kind} "${spec.root}" (${steps} steps) needs at least ${events} workflow history events when every step runs, over Temporal's limit of ${limit} events per workflow (maxHistoryEvents)`,
-    {
-      details: { events, limit, steps },
-      suggestions: [
-        'split the flow into smaller flows run one after another',
-        'give short steps a timeoutMs of at most localStepMaxTimeoutMs: they run as local activities, about 1 history event each instead of 3 to 6',
-        'make one step per item a step that loops over (maps) the items',
-        'raise the server limit (dynamic config limit.historyCount.error) and maxHistoryEvents together',
-      ],
-    },
-  );
-}
-
-function countSteps(graph: WireGraph): number {
-  let steps = 0;
-  for (const step of graph.steps) steps += 1 + (step.flow === undefined ? 0 : countSteps(step.flow));
-  return steps;
 }
 
 /** The documented rule: a step (not a nested flow) whose timeoutMs is at most `maxMs` is short. */
