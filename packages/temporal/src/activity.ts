@@ -236,6 +236,7 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
           { details: { size, limit: call.maxPayloadBytes } },
         );
       }
+      if (call.maxOutputBytes !== undefined && size > call.maxOutputBytes) throw outputTooLarge(step.where, stepId, size, call.maxOutputBytes);
       if (events?.active || traceScope !== undefined) {
         const event: StepSuccessEvent = { type: 'step:success', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0, output };
         events?.emit(event);
@@ -250,7 +251,7 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
         throw new CancelledFailure(`${step.where} was cancelled`);
       }
       const error = toError(thrown);
-      const payloadError = CascadenceError.isInstance(error, TemporalErrorCode.PAYLOAD_TOO_LARGE);
+      const payloadError = CascadenceError.isInstance(error, TemporalErrorCode.PAYLOAD_TOO_LARGE) || CascadenceError.isInstance(error, TemporalErrorCode.OUTPUT_TOO_LARGE);
       const maxAttempts = info.retryPolicy?.maximumAttempts ?? step.retry.attempts;
       const nonRetryable = payloadError || !isRetryable(step.retry, error);
       const durationMs = performance.now() - t0;
@@ -305,4 +306,19 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
   }
 
   return { [STEP_ACTIVITY]: runStep, [OUTPUT_ACTIVITY]: computeOutput };
+}
+
+/**
+ * A step output over the history cap: every output is recorded into the workflow's history (and
+ * again into the input of each step that needs it), which Temporal limits (50 MiB by default).
+ */
+function outputTooLarge(where: string, step: string, size: number, limit: number): CascadenceError {
+  return new CascadenceError(
+    TemporalErrorCode.OUTPUT_TOO_LARGE,
+    `the output of ${where} is ${formatBytes(size)}, over the ${formatBytes(limit)} cap on a step output recorded in the workflow history (maxOutputBytes)`,
+    {
+      details: { step, size, limit },
+      suggestions: ['store large data outside the workflow (a file, an object store) and return a reference (a path, a URL, a key) that the next step loads'],
+    },
+  );
 }

@@ -35,10 +35,11 @@ import { TemporalErrorCode, temporalError } from './errors';
 import { syntheticSummary, toRunResult } from './result';
 import { workflowPollers, type TaskQueuePoller } from './task-queue';
 import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
+import { workflowArgument } from './workflow-argument';
 import {
   CANCEL_REASON_SIGNAL,
+  PLAIN_SPEC_VERSION,
   RUN_FAILED_TYPE,
-  SPEC_VERSION,
   STATE_QUERY,
   WORKFLOW_TYPE,
   formatBytes,
@@ -70,6 +71,19 @@ export interface TemporalRunSettings {
    * 5000 ms; 0 runs every step as a regular activity.
    */
   localStepMaxTimeoutMs?: number;
+  /**
+   * Largest JSON output a step may return. Every output is recorded into the workflow's history
+   * (and into the input of each step that needs it), which the server caps (50 MiB by default):
+   * larger data belongs outside, passed by reference. Default 512 KiB (the server's own warning
+   * size for a payload); at most maxPayloadBytes applies in any case.
+   */
+  maxOutputBytes?: number;
+  /**
+   * The server's limit of history events per workflow (`limit.historyCount.error`, default 51,200).
+   * A run that needs more when every step runs (about 3 events per step, 6 per step in a chain,
+   * 1 per short step) is refused before it starts. Raise both together.
+   */
+  maxHistoryEvents?: number;
 }
 
 export interface TemporalBackendOptions extends TemporalConnectionOptions, TemporalRunSettings {
@@ -143,6 +157,8 @@ const DEFAULTS = {
   workerLossRetries: 3,
   maxPayloadBytes: 2_000_000,
   localStepMaxTimeoutMs: 5000,
+  maxOutputBytes: 512 * 1024,
+  maxHistoryEvents: 51_200,
 };
 
 /** Checks run settings and fills in defaults. */
@@ -155,6 +171,8 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
     workerLossRetries: settings.workerLossRetries ?? DEFAULTS.workerLossRetries,
     maxPayloadBytes: settings.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes,
     localStepMaxTimeoutMs: settings.localStepMaxTimeoutMs ?? DEFAULTS.localStepMaxTimeoutMs,
+    maxOutputBytes: settings.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
+    maxHistoryEvents: settings.maxHistoryEvents ?? DEFAULTS.maxHistoryEvents,
   };
   const positive = (name: keyof WireRunOptions, allowZero = false): void => {
     const value = out[name] as number;
@@ -167,10 +185,14 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
   positive('workerLossRetries', true);
   positive('maxPayloadBytes');
   positive('localStepMaxTimeoutMs', true);
+  positive('maxOutputBytes');
+  positive('maxHistoryEvents');
   // JSON has no Infinity: the workflow treats a huge number the same.
   if (out.concurrency === Infinity) out.concurrency = Number.MAX_SAFE_INTEGER;
   return out;
 }
+
+export { workflowArgument } from './workflow-argument';
 
 /** Builds the workflow argument for a task or flow. */
 export function buildRunSpec(runnable: Runnable, input: unknown, runId: string, settings: WireRunOptions, resolver: StepResolver | undefined): RunSpec {
@@ -184,7 +206,7 @@ export function buildRunSpec(runnable: Runnable, input: unknown, runId: string, 
     );
   }
   markShortSteps(graph, settings.localStepMaxTimeoutMs ?? 0);
-  return { version: SPEC_VERSION, runId, root: runnable.name, graph, input, options: settings };
+  return { version: PLAIN_SPEC_VERSION, runId, root: runnable.name, graph, input, options: settings };
 }
 
 /** The documented rule: a step (not a nested flow) whose timeoutMs is at most `maxMs` is short. */
@@ -303,6 +325,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     const runId = options.runId ?? newRunId();
     const spec = buildRunSpec(runnable, input, runId, resolveRunSettings(this.options, options), registry);
     if (options.reuse !== undefined) spec.reuse = checkedReuse(runnable, spec.graph, options.reuse);
+    const argument = workflowArgument(spec);
     const workflowId = options.workflowId ?? `${this.options.workflowIdPrefix ?? 'cascadence-'}${runnable.name}-${runId}`;
     const client = await this.client();
     const indexed = this.options.searchAttributes !== false;
@@ -317,7 +340,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
         client.workflow.start(WORKFLOW_TYPE, {
           taskQueue: this.taskQueue,
           workflowId,
-          args: [spec],
+          args: [argument],
           memo: { cascadenceTask: runnable.name, cascadenceRunId: runId, ...options.memo },
           staticSummary: `${runnable.kind} ${runnable.name}`,
           ...(indexed ? { typedSearchAttributes: runSearchAttributes(runnable.name, 'run') } : {}),
@@ -361,7 +384,7 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   /** @internal */
   rpcError(error: unknown, what: string): Error {
     if (CascadenceError.isInstance(error)) return error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = rpcErrorText(error);
     return temporalError(TemporalErrorCode.CONNECT, `could not ${what} at Temporal ${this.address} (namespace "${this.namespace}"): ${message}`, {
       details: { address: this.address, namespace: this.namespace },
     });
@@ -371,6 +394,24 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   get rpcTimeoutMs(): number {
     return this.connectionOptions.connectTimeoutMs;
   }
+}
+
+/**
+ * The message of a failed RPC with the server's reason: the client's ServiceError says only what
+ * it tried ("Failed to start Workflow"); the gRPC error in its cause says why.
+ */
+export function rpcErrorText(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    const text = current instanceof Error ? current.message : String(current);
+    const reason = typeof (current as { details?: unknown }).details === 'string' ? ((current as { details: string }).details) : undefined;
+    for (const part of [text, reason]) {
+      if (part !== undefined && part !== '' && !parts.some((seen) => seen.includes(part))) parts.push(part);
+    }
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ');
 }
 
 /** `RunOptions.reuse` checked before the workflow starts, with the engine's rules and error code. */

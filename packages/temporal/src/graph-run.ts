@@ -198,6 +198,7 @@ export class GraphRun {
       attemptOffset: 0,
       maxPayloadBytes: options.maxPayloadBytes,
     };
+    if (options.maxOutputBytes !== undefined) call.maxOutputBytes = options.maxOutputBytes;
     if (this.graph.kind === 'flow') call.flow = this.graph.name;
     const size = jsonSize(call.input) + jsonSize(call.results);
     if (size > options.maxPayloadBytes) {

@@ -2,6 +2,7 @@ export {
   TemporalBackend,
   buildRunSpec,
   resolveRunSettings,
+  workflowArgument,
   type TemporalBackendOptions,
   type TemporalRunDescription,
   type TemporalRunHandle,
@@ -31,6 +32,7 @@ export {
   type TemporalConnectionOptions,
 } from './connection';
 export { compileGraph } from './compile';
+export { decodeRunSpec, type Column, type CompactDef, type CompactGraph, type CompactRunSpec, type CompactSteps, type IdColumn } from './compact-spec';
 export { fromWireError, toRunResult } from './result';
 export { TemporalErrorCode } from './errors';
 export type { TaskQueuePoller } from './task-queue';

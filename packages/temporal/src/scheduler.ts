@@ -22,7 +22,7 @@ import {
   type ScheduleUpdateOptions,
 } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
-import { buildRunSpec, resolveRunSettings, type TemporalRunSettings } from './backend';
+import { buildRunSpec, resolveRunSettings, workflowArgument, type TemporalRunSettings } from './backend';
 import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
 import { LazyClient, resolveConnectionOptions, type ResolvedConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
@@ -163,7 +163,7 @@ export class TemporalScheduler implements Scheduler<TemporalScheduleJob> {
     }
     const timezone = options.timezone ?? this.timezone;
     // An empty run id makes every fire use its own Temporal run id as the Cascadence run id.
-    const spec = buildRunSpec(runnable, options.input, '', resolveRunSettings(this.options), this.options.registry);
+    const spec = workflowArgument(buildRunSpec(runnable, options.input, '', resolveRunSettings(this.options), this.options.registry));
     const scheduleId = this.scheduleId(runnable.name);
     const action: ScheduleOptions['action'] = {
       type: 'startWorkflow',

@@ -19,8 +19,10 @@ export const CANCEL_REASON_SIGNAL = 'cascadence.cancelReason';
 export const RUN_FAILED_TYPE = 'CascadenceRunFailed';
 /** Patch id (Temporal's `patched()`) gating local-activity steps: histories without it replay them as regular activities. */
 export const LOCAL_STEPS_PATCH = 'cascadence-local-steps';
-/** Version of the RunSpec format. */
-export const SPEC_VERSION = 1;
+/** RunSpec version of releases before the compact form: the graph travels as plain WireGraph (still read). */
+export const PLAIN_SPEC_VERSION = 1;
+/** Version of the RunSpec format clients send: the graph as tables (compact-spec.ts). */
+export const SPEC_VERSION = 2;
 
 export type WireRule = 'all-succeeded' | 'all-done' | 'any-failed';
 
@@ -81,6 +83,10 @@ export interface WireRunOptions {
   maxPayloadBytes: number;
   /** Steps with a timeoutMs at most this run as local activities (0: none). Absent in specs of older releases. */
   localStepMaxTimeoutMs?: number;
+  /** Largest JSON step output recorded into the workflow history. Absent in specs of older releases (then only maxPayloadBytes). */
+  maxOutputBytes?: number;
+  /** The server's limit of history events per workflow: runs that cannot fit are refused before starting. Absent in older specs. */
+  maxHistoryEvents?: number;
 }
 
 /** The workflow's single argument. */
@@ -112,6 +118,8 @@ export interface StepCall {
   /** Attempts consumed by earlier activities of this step (lost workers); added to Temporal's attempt. */
   attemptOffset: number;
   maxPayloadBytes: number;
+  /** Largest output the step may return (it is recorded into the history); absent from workflows of older releases. */
+  maxOutputBytes?: number;
 }
 
 /** What the step activity returns. */

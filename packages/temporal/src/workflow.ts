@@ -9,13 +9,14 @@
  * retry policies onto activity options.
  *
  * Bundled into Temporal's deterministic sandbox: it and the files it imports (graph-run.ts,
- * workflow-failures.ts, wire.ts, error-codes.ts) may import only `@temporalio/workflow` and
+ * workflow-failures.ts, wire.ts, compact-spec.ts, error-codes.ts) may import only `@temporalio/workflow` and
  * `@cascadence/core/dag` (sandbox-safe by contract and by test).
  */
 import { ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
 import { TemporalErrorCode } from './error-codes';
 import { GraphRun, type RunContext } from './graph-run';
-import { CANCEL_REASON_SIGNAL, RUN_FAILED_TYPE, SPEC_VERSION, STATE_QUERY, jsonSize, type RunSpec, type RunSummary } from './wire';
+import { READABLE_SPEC_VERSIONS, decodeRunSpec, type CompactRunSpec } from './compact-spec';
+import { CANCEL_REASON_SIGNAL, PLAIN_SPEC_VERSION, RUN_FAILED_TYPE, SPEC_VERSION, STATE_QUERY, jsonSize, type RunSpec, type RunSummary } from './wire';
 import { payloadTooLarge } from './workflow-failures';
 
 export { WORKFLOW_TYPE } from './wire';
@@ -29,15 +30,16 @@ const cancelReasonSignal = defineSignal<[string]>(CANCEL_REASON_SIGNAL);
  * when it fails; ends as cancelled when the workflow is cancelled (the summary stays
  * available through the `cascadence.state` query).
  */
-export async function cascadenceFlow(input: RunSpec): Promise<RunSummary> {
-  if (input?.version !== SPEC_VERSION) {
+export async function cascadenceFlow(input: RunSpec | CompactRunSpec): Promise<RunSummary> {
+  if (!READABLE_SPEC_VERSIONS.includes(input?.version)) {
     throw ApplicationFailure.nonRetryable(
-      `cascadenceFlow expects a RunSpec of version ${SPEC_VERSION} (got ${String(input?.version)}); client and worker run different @cascadence/temporal versions`,
+      `cascadenceFlow expects a RunSpec of version ${SPEC_VERSION} (got ${String(input?.version)}), or ${PLAIN_SPEC_VERSION} from earlier releases; client and worker run different @cascadence/temporal versions`,
       TemporalErrorCode.SPEC_VERSION,
     );
   }
+  const decoded = decodeSpec(input);
   // Scheduled runs carry no run id: each fire uses its Temporal run id.
-  const spec: RunSpec = input.runId === '' ? { ...input, runId: workflowInfo().runId } : input;
+  const spec: RunSpec = decoded.runId === '' ? { ...decoded, runId: workflowInfo().runId } : decoded;
   const startedAt = Date.now();
   const rootScope = new CancellationScope({ cancellable: true, parent: CancellationScope.current() });
   const context: RunContext = { activitySeq: 0, cancelReason: undefined };
@@ -73,4 +75,13 @@ export async function cascadenceFlow(input: RunSpec): Promise<RunSummary> {
     nonRetryable: true,
     details: [summary],
   });
+}
+
+/** The spec the run interprets; a compact spec that does not decode fails the workflow (not its task, which would retry forever). */
+function decodeSpec(input: RunSpec | CompactRunSpec): RunSpec {
+  try {
+    return decodeRunSpec(input);
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable(`cascadenceFlow could not read its RunSpec: ${error instanceof Error ? error.message : String(error)}`, TemporalErrorCode.SPEC_VERSION);
+  }
 }

@@ -52,7 +52,7 @@ describe('histories recorded by earlier releases replay against the current work
   }, 120_000);
 
   it('has the committed fixtures', () => {
-    expect(files).toEqual(['cancel.json', 'diamond.json', 'nested.json', 'retry.json', 'shortSteps.json', 'skipCascade.json', 'withOutput.json']);
+    expect(files).toEqual(['cancel.json', 'compactSpec.json', 'diamond.json', 'nested.json', 'retry.json', 'shortSteps.json', 'skipCascade.json', 'withOutput.json']);
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {

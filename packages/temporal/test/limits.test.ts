@@ -1,7 +1,9 @@
 /** Payload limits and worker/client mismatches end in clear errors, not in stuck workflows. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { CascadenceError, defineFlow, silentLogger } from '@cascadence/core';
 import { TemporalBackend, type CascadenceWorker } from '../src';
-import { describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
+import { describeTemporal, serverAddress, startWorker, tempDir, uniqueQueue } from './helpers';
 
 const big = defineFlow({
   name: 'big-output',
@@ -9,6 +11,29 @@ const big = defineFlow({
     small: { run: () => 'fine' },
     huge: { run: () => 'x'.repeat(300_000) },
     after: { needs: ['huge'], run: () => 'never' },
+  },
+});
+const { dir: dataDir, cleanup } = tempDir('cascadence-limits-');
+const report = 'r'.repeat(20_000);
+const largeOutput = defineFlow({
+  name: 'large-output',
+  steps: {
+    build: { run: () => report },
+    use: { needs: ['build'], run: (ctx) => (ctx.results.build as string).length },
+  },
+});
+/** The documented way: the step stores the data and returns a reference; the next step loads it. */
+const byReference = defineFlow({
+  name: 'by-reference',
+  steps: {
+    build: {
+      run: (ctx) => {
+        const file = path.join(dataDir, `${ctx.runId}.txt`);
+        writeFileSync(file, report);
+        return { file };
+      },
+    },
+    use: { needs: ['build'], run: (ctx) => readFileSync((ctx.results.build as { file: string }).file, 'utf8').length },
   },
 });
 const known = defineFlow({ name: 'known', steps: { a: { run: () => 1 } } });
@@ -21,12 +46,13 @@ describeTemporal('limits and mismatches', () => {
   let backend: TemporalBackend;
 
   beforeAll(async () => {
-    worker = await startWorker({ taskQueue, tasks: [big, known], logger: silentLogger });
+    worker = await startWorker({ taskQueue, tasks: [big, known, largeOutput, byReference], logger: silentLogger });
     backend = new TemporalBackend({ address: serverAddress(), taskQueue, maxPayloadBytes: 100_000 });
   });
   afterAll(async () => {
     await backend?.close();
     await worker?.shutdown();
+    cleanup();
   });
 
   it('a step output over maxPayloadBytes fails that step with CASCADENCE_TEMPORAL_PAYLOAD_TOO_LARGE', async () => {
@@ -37,6 +63,26 @@ describeTemporal('limits and mismatches', () => {
     expect(CascadenceError.isInstance(result.steps.huge?.error, 'CASCADENCE_TEMPORAL_PAYLOAD_TOO_LARGE')).toBe(true);
     expect(result.steps.huge?.error?.message).toMatch(/^the output of step "huge" of flow "big-output" is 293\.0 KiB, over the 97\.7 KiB Temporal payload limit/);
     expect(result.steps.after?.status).toBe('skipped');
+  });
+
+  it('a step output over maxOutputBytes (the history cap) fails that step with CASCADENCE_TEMPORAL_OUTPUT_TOO_LARGE; a reference passes', async () => {
+    const capped = new TemporalBackend({ address: serverAddress(), taskQueue, maxOutputBytes: 10_000 });
+    try {
+      const result = await capped.run(largeOutput);
+      expect(result.status).toBe('failed');
+      const error = result.steps.build?.error;
+      expect(result.steps.build?.attempts).toBe(1);
+      expect(CascadenceError.isInstance(error, 'CASCADENCE_TEMPORAL_OUTPUT_TOO_LARGE')).toBe(true);
+      expect(error?.message).toBe('the output of step "build" of flow "large-output" is 19.5 KiB, over the 9.8 KiB cap on a step output recorded in the workflow history (maxOutputBytes)');
+      expect(result.steps.use?.status).toBe('skipped');
+      const passed = await capped.run(byReference);
+      expect(passed.status).toBe('succeeded');
+      expect(passed.steps.use?.output).toBe(20_000);
+    } finally {
+      await capped.close();
+    }
+    // The default cap (512 KiB) lets the same output through.
+    expect((await backend.run(largeOutput)).steps.use?.output).toBe(20_000);
   });
 
   it('an input over maxPayloadBytes is refused before starting', async () => {

@@ -1,0 +1,61 @@
+import { encodeRunSpec, type CompactRunSpec } from './compact-spec';
+import { TemporalErrorCode, temporalError } from './errors';
+import { minHistoryEvents } from './history-budget';
+import { formatBytes, jsonSize, type RunSpec, type WireGraph } from './wire';
+
+/**
+ * What the workflow receives for `spec`: its compact form (size grows with what is distinct in the
+ * flow, not with its step count), checked against the payload limit before anything starts —
+ * Temporal would refuse it with a bare "Failed to start Workflow".
+ */
+export function workflowArgument(spec: RunSpec): CompactRunSpec {
+  checkHistoryEvents(spec);
+  const argument = encodeRunSpec(spec);
+  const size = jsonSize(argument);
+  const limit = spec.options.maxPayloadBytes;
+  if (size > limit) {
+    const steps = countSteps(spec.graph);
+    const what = `${spec.graph.kind} "${spec.root}"`;
+    throw temporalError(
+      TemporalErrorCode.SPEC_TOO_LARGE,
+      `the run spec of ${what} (${steps} steps, input included) is ${formatBytes(size)} as a workflow input, over the ${formatBytes(limit)} Temporal payload limit (maxPayloadBytes; the server refuses blobs over limit.blobSize.error, 2 MiB by default)`,
+      {
+        details: { size, limit, steps },
+        suggestions: [
+          'split the flow into smaller flows run one after another',
+          'make one step per item a step that loops over (maps) the items, or that passes a reference to them',
+          'raise the server limit (dynamic config limit.blobSize.error) and maxPayloadBytes together',
+        ],
+      },
+    );
+  }
+  return argument;
+}
+
+/** A run that cannot fit in the server's history event limit fails now, not when the server terminates it. */
+function checkHistoryEvents(spec: RunSpec): void {
+  const limit = spec.options.maxHistoryEvents;
+  if (limit === undefined) return;
+  const events = minHistoryEvents(spec.graph);
+  if (events <= limit) return;
+  const steps = countSteps(spec.graph);
+  throw temporalError(
+    TemporalErrorCode.HISTORY_LIMIT,
+    `${spec.graph.kind} "${spec.root}" (${steps} steps) needs at least ${events} workflow history events when every step runs, over Temporal's limit of ${limit} events per workflow (maxHistoryEvents)`,
+    {
+      details: { events, limit, steps },
+      suggestions: [
+        'split the flow into smaller flows run one after another',
+        'give short steps a timeoutMs of at most localStepMaxTimeoutMs: they run as local activities, about 1 history event each instead of 3 to 6',
+        'make one step per item a step that loops over (maps) the items',
+        'raise the server limit (dynamic config limit.historyCount.error) and maxHistoryEvents together',
+      ],
+    },
+  );
+}
+
+function countSteps(graph: WireGraph): number {
+  let steps = 0;
+  for (const step of graph.steps) steps += 1 + (step.flow === undefined ? 0 : countSteps(step.flow));
+  return steps;
+}
