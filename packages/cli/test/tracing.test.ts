@@ -1,4 +1,4 @@
-// `task run` exports traces over OTLP/HTTP when the standard OTEL_* variables ask for it.
+// `task run` exports traces over OTLP (protocols: tracing-protocols.test.ts) when the standard OTEL_* variables ask for it.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -71,25 +71,6 @@ describe('task run with OpenTelemetry', () => {
     } finally {
       project.remove();
       await new Promise((resolve) => receiver.close(resolve));
-    }
-  });
-
-  it('says so when asked for another OTLP protocol, and still exports OTLP/HTTP JSON', async () => {
-    const receiver = await otlpReceiver();
-    const project = new Project({ 'cascadence.config.mjs': `export default { tasks: [] };` });
-    try {
-      const child = spawn(process.execPath, [bin, 'run', 'example'], {
-        cwd: project.dir,
-        env: { ...process.env, NO_COLOR: '1', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
-      });
-      let stderr = '';
-      child.stderr.on('data', (c) => (stderr += c));
-      expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(0);
-      expect(stderr).toBe('tracing: OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported by task; exporting OTLP/HTTP with JSON bodies\n');
-      expect(receiver.spans().map((s) => s.span.name)).toContain('cascadence.run example');
-    } finally {
-      project.remove();
-      await receiver.close();
     }
   });
 
