@@ -56,8 +56,10 @@ export async function startCommandTracing(targets: readonly TracingTarget[], opt
     exporter,
     resource,
     trace(target, backend = options.backend) {
-      // A LocalBackend and the scheduler running on it may share one bus: trace it once.
-      if (target.events === undefined || seen.has(target.events)) return;
+      // A LocalBackend and the scheduler running on it may share one bus: trace it once. A bus a
+      // plugin (the @cascadence/otel plugin) already traces keeps that tracer: it reaches this
+      // provider through the global one.
+      if (target.events === undefined || seen.has(target.events) || target.events.tracer !== undefined) return;
       seen.add(target.events);
       detaches.push(instrumentTracing(target, { tracerProvider: provider, ...(backend !== undefined ? { backend } : {}) }));
     },
