@@ -39,7 +39,7 @@ describe('the @cascadence/otel plugin', () => {
       // A dependency alone is not a plugin: discovery leaves it (code may call instrumentTracing itself).
       const discovered = await loadPlugins({ projectDir: dir, onProblem: () => {} });
       expect(discovered.loaded).toEqual([]);
-      const listed = await loadPlugins({ projectDir: dir, plugins: ['@cascadence/otel'], onProblem: (p) => { throw p.error; } });
+      const listed = await loadPlugins({ projectDir: dir, plugins: ['@cascadence/otel'], loadTimeoutMs: 0, blockedWarningMs: 0, onProblem: (p) => { throw p.error; } });
       expect(listed.loaded.map((p) => p.name)).toEqual(['@cascadence/otel']);
       expect(listed.instrumentation.map((i) => `${i.plugin} ${i.name}`)).toEqual(['@cascadence/otel opentelemetry-tracing']);
     } finally {
