@@ -5,6 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { EventBus } from '@cascadence/core';
+import { attachPluginInstrumentation } from '../src/plugin-instrumentation';
 import { Project } from './cli-harness';
 
 // The SDK and API the otel package is tested with, given to the project's setup file by path.
@@ -84,3 +86,35 @@ describe('the @cascadence/otel plugin listed in the config', () => {
   });
 });
 
+
+describe('attachPluginInstrumentation', () => {
+  it('attaches each instrumentation once per bus, with the target name; one that throws is an escaped warning', () => {
+    const bus = new EventBus();
+    const seen: string[] = [];
+    const warnings: string[] = [];
+    let detached = 0;
+    const detach = attachPluginInstrumentation(
+      {
+        instrumentation: [
+          { plugin: 'good', name: 'spans', attach: (target) => (seen.push(`${(target as { name?: string }).name}`), () => void detached++) },
+          {
+            plugin: 'evil\u001b[2J',
+            name: 'broken',
+            attach: () => {
+              throw new Error('no \u001b]0;title\u0007');
+            },
+          },
+        ],
+      },
+      [{ events: bus, name: 'temporal' }, { events: bus, name: 'again' }, { name: 'no bus' }],
+      (line) => warnings.push(line),
+    );
+    expect(seen).toEqual(['temporal']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^warning: instrumentation "broken" of plugin evil.*could not attach: no /);
+    expect(warnings[0]).not.toMatch(/\u001b|\u0007/);
+    detach();
+    detach();
+    expect(detached).toBe(1);
+  });
+});
