@@ -1,10 +1,11 @@
 /**
  * OpenTelemetry tracing for `task run`, `task scheduler` and `task worker`, switched on by the
- * standard environment: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (headers,
- * timeouts and OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES are read by the SDK itself). The SDK is
- * imported only then, so commands without tracing never load it.
+ * standard environment: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the
+ * protocol: see otlp-exporter.ts; headers, timeouts and OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES
+ * are read by the SDK itself). The SDK is imported only then, so commands without tracing never load it.
  */
 import type { EventBus } from '@cascadence/core';
+import { createOtlpTraceExporter, otlpProtocol } from './otlp-exporter';
 
 export interface CommandTracing {
   /** Traces the runs of one more target (an event bus is traced once). */
@@ -27,28 +28,25 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
 }
 
 /**
- * Starts the Node SDK (a batch span processor and the OTLP/HTTP exporter, W3C propagation, fetch
- * instrumentation so HTTP steps send `traceparent`) and traces each target's runs; undefined
+ * Starts the Node SDK (a batch span processor and the OTLP exporter of the protocol asked for, W3C
+ * propagation, fetch instrumentation so HTTP steps send `traceparent`) and traces each target's runs; undefined
  * when tracing is not requested.
  */
 export async function startCommandTracing(targets: readonly TracingTarget[], options: { backend?: string } = {}): Promise<CommandTracing | undefined> {
   if (!tracingRequested()) return undefined;
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, resources, { registerInstrumentations }, { UndiciInstrumentation }, { instrumentTracing }] = await Promise.all([
+  // A protocol task cannot export with fails the command before anything is loaded.
+  const protocol = otlpProtocol();
+  const [{ NodeTracerProvider, BatchSpanProcessor }, exporter, resources, { registerInstrumentations }, { UndiciInstrumentation }, { instrumentTracing }] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
+    createOtlpTraceExporter(protocol),
     import('@opentelemetry/resources'),
     import('@opentelemetry/instrumentation'),
     import('@opentelemetry/instrumentation-undici'),
     import('@cascadence/otel'),
   ]);
-  const protocol = process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL;
-  if (protocol !== undefined && protocol.trim() !== '' && protocol.trim() !== 'http/json') {
-    process.stderr.write(`tracing: OTEL_EXPORTER_OTLP_PROTOCOL=${protocol.trim()} is not supported by task; exporting OTLP/HTTP with JSON bodies\n`);
-  }
   const resource = resources
     .resourceFromAttributes({ 'service.name': 'cascadence' })
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
-  const exporter = new OTLPTraceExporter();
   const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
   provider.register();
   const unregister = registerInstrumentations({ instrumentations: [new UndiciInstrumentation()], tracerProvider: provider });
@@ -58,8 +56,10 @@ export async function startCommandTracing(targets: readonly TracingTarget[], opt
     exporter,
     resource,
     trace(target, backend = options.backend) {
-      // A LocalBackend and the scheduler running on it may share one bus: trace it once.
-      if (target.events === undefined || seen.has(target.events)) return;
+      // A LocalBackend and the scheduler running on it may share one bus: trace it once. A bus a
+      // plugin (the @cascadence/otel plugin) already traces keeps that tracer: it reaches this
+      // provider through the global one.
+      if (target.events === undefined || seen.has(target.events) || target.events.tracer !== undefined) return;
       seen.add(target.events);
       detaches.push(instrumentTracing(target, { tracerProvider: provider, ...(backend !== undefined ? { backend } : {}) }));
     },

@@ -9,6 +9,7 @@ export const bin = join(cliRoot, 'bin', 'run.js');
 const packageDirs: Record<string, string> = {
   '@cascadence/core': resolve(cliRoot, '..', 'core'),
   '@cascadence/plugin-shell': resolve(cliRoot, '..', '..', 'plugins', 'plugin-shell'),
+  '@cascadence/otel': resolve(cliRoot, '..', 'otel'),
 };
 
 export interface Result {

@@ -1,4 +1,4 @@
-// `task run` exports traces over OTLP/HTTP when the standard OTEL_* variables ask for it.
+// `task run` exports traces over OTLP (protocols: tracing-protocols.test.ts) when the standard OTEL_* variables ask for it.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -74,25 +74,6 @@ describe('task run with OpenTelemetry', () => {
     }
   });
 
-  it('says so when asked for another OTLP protocol, and still exports OTLP/HTTP JSON', async () => {
-    const receiver = await otlpReceiver();
-    const project = new Project({ 'cascadence.config.mjs': `export default { tasks: [] };` });
-    try {
-      const child = spawn(process.execPath, [bin, 'run', 'example'], {
-        cwd: project.dir,
-        env: { ...process.env, NO_COLOR: '1', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
-      });
-      let stderr = '';
-      child.stderr.on('data', (c) => (stderr += c));
-      expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(0);
-      expect(stderr).toBe('tracing: OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported by task; exporting OTLP/HTTP with JSON bodies\n');
-      expect(receiver.spans().map((s) => s.span.name)).toContain('cascadence.run example');
-    } finally {
-      project.remove();
-      await receiver.close();
-    }
-  });
-
   it('is on only when an OTLP endpoint is set and the SDK is not disabled', () => {
     expect(tracingRequested({})).toBe(false);
     expect(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(true);
@@ -129,19 +110,25 @@ if (temporalBinary === undefined && process.env.CI === 'true') throw new Error('
 const describeTemporal = temporalBinary === undefined ? describe.skip : describe;
 
 describeTemporal('task run --backend temporal and task worker with OpenTelemetry', () => {
-  it('one trace: the run span in the client process, the step spans in the worker process under Temporal activity spans', async () => {
+  // Also with the @cascadence/otel plugin listed: it traces both processes' buses, the CLI's own
+  // OTLP export carries its spans (each once), and the worker's steps still say backend=temporal.
+  it.each([
+    ['', ''],
+    [' (the @cascadence/otel plugin listed too)', `plugins: ['@cascadence/otel'], `],
+  ])('one trace: the run span in the client process, the step spans in the worker process under Temporal activity spans%s', async (_title, plugins) => {
     const server = await startDevServer({ binary: temporalBinary as string });
     const receiver = await otlpReceiver();
     const taskQueue = `cli-otel-${process.pid}`;
     const project = new Project({
       'package.json': JSON.stringify({ name: 'cli-otel-temporal', private: true, type: 'module' }),
-      'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'], temporal: { address: ${JSON.stringify(server.address)}, taskQueue: ${JSON.stringify(taskQueue)} } };`,
+      'cascadence.config.mjs': `export default { ${plugins}tasks: ['./tasks.mjs'], temporal: { address: ${JSON.stringify(server.address)}, taskQueue: ${JSON.stringify(taskQueue)} } };`,
       'tasks.mjs': `
         import { defineFlow } from '@cascadence/core';
         export const pair = defineFlow({ name: 'pair', steps: { a: { run: () => 1 }, b: { needs: ['a'], run: (ctx) => ctx.results.a + 1 } } });
       `,
     });
     project.linkCore();
+    if (plugins !== '') project.link('@cascadence/otel');
     const env = { ...process.env, NO_COLOR: '1', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
     const worker = spawn(process.execPath, [bin, 'worker'], { cwd: project.dir, env: { ...env, OTEL_SERVICE_NAME: 'cli-worker' } });
     let workerOut = '';
@@ -169,8 +156,12 @@ describeTemporal('task run --backend temporal and task worker with OpenTelemetry
       const stopped = new Promise((resolve) => worker.once('exit', resolve));
       worker.kill('SIGTERM');
       await stopped;
+      // The plugin loaded and attached (a failure would be a warning line).
+      expect(workerOut).not.toMatch(/warning/i);
 
       const spans = receiver.spans();
+      // Each span once, whoever attached the tracer.
+      expect(spans.filter((s) => s.span.name.startsWith('cascadence.')).map((s) => s.span.name).sort()).toEqual(['cascadence.run pair', 'cascadence.step a', 'cascadence.step b']);
       const runSpan = spans.find((s) => s.span.name === 'cascadence.run pair');
       expect(runSpan?.service).toBe('cli-client');
       const traceId = runSpan!.span.traceId;

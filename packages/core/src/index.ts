@@ -89,7 +89,7 @@ export {
   type CascadenceErrorOptions,
   type ErrorCodeValue,
 } from './errors';
-export { consoleLogger, scopedLogger, silentLogger, taggedLogger, type Logger } from './logger';
+export { consoleLogger, currentLogTag, scopedLogger, setLogTagSource, silentLogger, taggedLogger, type Logger, type LogTagSource } from './logger';
 export { closestNames, didYouMean, editDistance, unknownName } from './suggest';
 export {
   definePlugin,

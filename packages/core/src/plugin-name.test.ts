@@ -10,6 +10,8 @@ describe('normalizePluginName', () => {
     ['@acme/cascadence-plugin', '@acme/cascadence-plugin'],
     ['@cascadence/shell', '@cascadence/plugin-shell'],
     ['@cascadence/plugin-shell', '@cascadence/plugin-shell'],
+    // A first-party package that is a plugin under its own name.
+    ['@cascadence/otel', '@cascadence/otel'],
     ['  acme  ', 'cascadence-plugin-acme'],
     ['./local-plugin', './local-plugin'],
     ['/abs/plugin', '/abs/plugin'],
@@ -35,6 +37,7 @@ describe('isPluginPackageName', () => {
     ['cascadence-plugin', false],
     ['cascadence-plugin-', false],
     ['@cascadence/core', false],
+    ['@cascadence/otel', false],
     ['@cascadence/plugin-', false],
     ['@acme/s3', false],
     ['acme', false],

@@ -4,16 +4,22 @@
  */
 const PREFIX = 'cascadence-plugin';
 const FIRST_PARTY_SCOPE = '@cascadence';
+/**
+ * First-party packages that are also plugins under their own name (their default export is a
+ * plugin). A config may list them; discovery never picks them up, since they are also used in code.
+ */
+const FIRST_PARTY_PLUGIN_PACKAGES: ReadonlySet<string> = new Set(['@cascadence/otel']);
 
 /**
  * Expands a shorthand the way users write it in a config file:
  * `acme` → `cascadence-plugin-acme`, `@acme/s3` → `@acme/cascadence-plugin-s3`,
  * `@acme` → `@acme/cascadence-plugin`, `@cascadence/shell` → `@cascadence/plugin-shell`.
- * Full names, and paths (starting with `.` or `/`), come back unchanged.
+ * Full names, first-party plugin packages (`@cascadence/otel`), and paths (starting with `.` or
+ * `/`), come back unchanged.
  */
 export function normalizePluginName(name: string): string {
   const trimmed = name.trim();
-  if (trimmed === '' || trimmed.startsWith('.') || trimmed.startsWith('/')) return trimmed;
+  if (trimmed === '' || trimmed.startsWith('.') || trimmed.startsWith('/') || FIRST_PARTY_PLUGIN_PACKAGES.has(trimmed)) return trimmed;
   if (trimmed.startsWith('@')) {
     const slash = trimmed.indexOf('/');
     if (slash === -1) return `${trimmed}/${PREFIX}`;

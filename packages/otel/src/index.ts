@@ -2,3 +2,5 @@ export { instrumentTracing, TRACER_NAME, type DetachTracing, type TracingOptions
 export { RUN_SPAN_PREFIX, SPAN_ATTRIBUTES, SPAN_EVENTS, STEP_SPAN_PREFIX } from './attributes';
 export { OtelErrorCode, type OtelErrorCodeValue } from './errors';
 export { temporalWorkflowSpanExporter, type SpanExporterLike } from './temporal-workflow-spans';
+export { tracingPlugin } from './plugin';
+export { tracingPlugin as default } from './plugin';

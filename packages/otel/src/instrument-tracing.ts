@@ -1,6 +1,7 @@
 import { CascadenceError, type EventBus } from '@cascadence/core';
 import { trace, type TracerProvider } from '@opentelemetry/api';
 import { OtelErrorCode } from './errors';
+import { useActiveSpanLogTags } from './log-tags';
 import { SpanTracer } from './span-tracer';
 
 /** Anything with a Cascadence event bus: an Engine, a LocalBackend, a TemporalBackend, a Temporal worker. */
@@ -27,7 +28,8 @@ export const TRACER_NAME = '@cascadence/otel';
  * Traces every run the target executes from now on: a span `cascadence.run <name>` per run and a
  * child span `cascadence.step <id>` per step attempt, with each attempt's code running inside its
  * span (so HTTP calls it makes carry its `traceparent`, given an HTTP instrumentation) and its
- * `ctx.log` lines carrying `trace_id=… span_id=…`.
+ * `ctx.log` lines carrying `trace_id=… span_id=…`. While attached, lines of Cascadence's other
+ * loggers (`consoleLogger`, `scopedLogger`) logged inside any active span carry its ids too.
  *
  * A run started while a span is active becomes that span's child. On a Temporal worker the step
  * spans join the activity's span (Temporal's OpenTelemetry interceptors carry the context).
@@ -47,5 +49,10 @@ export function instrumentTracing(target: TracingTarget, options: TracingOptions
     });
   }
   const backend = options.backend ?? (typeof target.name === 'string' ? target.name : 'local');
-  return events.trace(new SpanTracer(provider.getTracer(TRACER_NAME), backend));
+  const detach = events.trace(new SpanTracer(provider.getTracer(TRACER_NAME), backend));
+  const release = useActiveSpanLogTags();
+  return () => {
+    detach();
+    release();
+  };
 }

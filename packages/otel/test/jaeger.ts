@@ -14,6 +14,10 @@ const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export interface Jaeger {
   /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:PORT/v1/traces. */
   readonly otlpTracesUrl: string;
+  /** OTLP/HTTP base URL (what OTEL_EXPORTER_OTLP_ENDPOINT takes for http/json and http/protobuf). */
+  readonly otlpHttpEndpoint: string;
+  /** OTLP/gRPC endpoint, e.g. http://127.0.0.1:PORT (OTEL_EXPORTER_OTLP_ENDPOINT for grpc). */
+  readonly otlpGrpcEndpoint: string;
   /** Base URL of the query service (HTTP API under /api). */
   readonly queryUrl: string;
   stop(): Promise<void>;
@@ -33,8 +37,8 @@ export function findJaegerBinary(): string | undefined {
 
 export { freePort };
 
-function config(otlp: number, queryHttp: number, queryGrpc: number, health: number): string {
-  // Only what the test needs: OTLP/HTTP in, memory storage, the query API; no fixed ports anywhere.
+function config(otlp: number, otlpGrpc: number, queryHttp: number, queryGrpc: number, health: number): string {
+  // Only what the tests need: OTLP/HTTP and OTLP/gRPC in, memory storage, the query API; no fixed ports anywhere.
   return `
 service:
   extensions: [jaeger_storage, jaeger_query, healthcheckv2]
@@ -70,6 +74,8 @@ receivers:
     protocols:
       http:
         endpoint: 127.0.0.1:${otlp}
+      grpc:
+        endpoint: 127.0.0.1:${otlpGrpc}
 processors:
   batch:
     timeout: 100ms
@@ -80,10 +86,10 @@ exporters:
 }
 
 export async function startJaeger(binary: string): Promise<Jaeger> {
-  const [otlp, queryHttp, queryGrpc, health] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [otlp, otlpGrpc, queryHttp, queryGrpc, health] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cascadence-jaeger-'));
   const file = path.join(dir, 'jaeger.yaml');
-  writeFileSync(file, config(otlp, queryHttp, queryGrpc, health));
+  writeFileSync(file, config(otlp, otlpGrpc, queryHttp, queryGrpc, health));
   const child: ChildProcess = spawn(binary, ['--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -95,6 +101,8 @@ export async function startJaeger(binary: string): Promise<Jaeger> {
   });
   const jaeger: Jaeger = {
     otlpTracesUrl: `http://127.0.0.1:${otlp}/v1/traces`,
+    otlpHttpEndpoint: `http://127.0.0.1:${otlp}`,
+    otlpGrpcEndpoint: `http://127.0.0.1:${otlpGrpc}`,
     queryUrl: `http://127.0.0.1:${queryHttp}`,
     async stop() {
       if (exited === undefined) {

@@ -5,10 +5,12 @@ import path from 'node:path';
 import { findJaegerBinary, findTraces, spansNamed, startJaeger, tag } from './jaeger';
 
 const binary = findJaegerBinary();
-const run = binary === undefined ? test.skip : test;
+// Like jaeger.e2e.test.ts: no binary skips the test, except under CI=true, where it fails.
+const run = binary === undefined && process.env.CI !== 'true' ? test.skip : test;
 
 run('README example: the failed nightly run is found by operation and cascadence.status=failed', async () => {
-  const jaeger = await startJaeger(binary as string);
+  if (binary === undefined) throw new Error('[otel README example] no Jaeger binary, and CI=true: Jaeger is required');
+  const jaeger = await startJaeger(binary);
   try {
     const child = spawn(process.execPath, [path.join(__dirname, '..', 'example', 'tracing.mjs')], {
       env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpTracesUrl.replace(/\/v1\/traces$/, '') },

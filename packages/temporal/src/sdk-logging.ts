@@ -2,7 +2,7 @@
  * Temporal's SDK logs (worker state changes, failed activity attempts, core warnings) through a
  * Cascadence Logger, one line each, instead of the SDK's default multi-line coloured blocks.
  */
-import type { Logger } from '@cascadence/core';
+import { currentLogTag, type Logger } from '@cascadence/core';
 import { DefaultLogger, Runtime, makeTelemetryFilterString, type LogEntry } from '@temporalio/worker';
 
 export type TemporalLogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -33,9 +33,13 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** Passes one SDK log entry to `logger` as a single line (newlines inside become spaces). */
+/**
+ * Passes one SDK log entry to `logger` as a single line (newlines inside become spaces), ending
+ * with `trace_id=… span_id=…` when logged inside a traced span (core's log tag source).
+ */
 export function forwardTemporalLog(logger: Logger, entry: Pick<LogEntry, 'level' | 'message' | 'meta'>): void {
-  const line = `${entry.message}${metaText(entry.meta)}`.replace(/\s*\n\s*/g, ' ');
+  const words = currentLogTag();
+  const line = `${entry.message}${metaText(entry.meta)}${words === undefined ? '' : ` ${words}`}`.replace(/\s*\n\s*/g, ' ');
   switch (entry.level) {
     case 'TRACE':
     case 'DEBUG':

@@ -2,7 +2,7 @@
  * The Temporal SDK's log entries reach a Cascadence Logger as one line each, at the matching
  * level; a process whose Runtime is already installed keeps its own logging.
  */
-import type { Logger } from '@cascadence/core';
+import { setLogTagSource, type Logger } from '@cascadence/core';
 import { forwardTemporalLog, routeTemporalLogs } from '../src';
 
 function recorder(): { logger: Logger; lines: Array<[string, string]> } {
@@ -23,6 +23,21 @@ describe('Temporal SDK logs through a Cascadence logger', () => {
       ['warn', 'Activity failed second line error={"name":"Error","message":"boom\\nmore"} attempt=2'],
       ['debug', 'trace'],
       ['error', 'bad id="a b"'],
+    ]);
+  });
+
+  it('ends a line logged while a log tag source gives words (a traced span, with @cascadence/otel) with them', () => {
+    const { logger, lines } = recorder();
+    const previous = setLogTagSource(() => 'trace_id=0af7651916cd43dd8448eb211c80319c span_id=b7ad6b7169203331');
+    try {
+      forwardTemporalLog(logger, { level: 'WARN', message: 'Activity failed', meta: { attempt: 1 } });
+    } finally {
+      setLogTagSource(previous);
+    }
+    forwardTemporalLog(logger, { level: 'WARN', message: 'Activity failed', meta: { attempt: 2 } });
+    expect(lines).toEqual([
+      ['warn', 'Activity failed attempt=1 trace_id=0af7651916cd43dd8448eb211c80319c span_id=b7ad6b7169203331'],
+      ['warn', 'Activity failed attempt=2'],
     ]);
   });
 

@@ -10,6 +10,7 @@ import { startRecording, type Recording } from '../project/history';
 import { statusLine } from '../status-line';
 import { CancellableRun } from '../cancellable-run';
 import { isTemporalBackend, runOnTemporal } from '../temporal-run';
+import { attachPluginInstrumentation } from '../plugin-instrumentation';
 import { startCommandTracing, type CommandTracing } from '../tracing';
 
 /** Larger inputs belong in files the task reads itself, not in a workflow payload. */
@@ -50,6 +51,7 @@ export default class Run extends BaseCommand {
     const metricsPort = flags['metrics-port'] ?? undefined;
     const metricsHost = flags['metrics-host'] ?? project.config.metrics?.host;
     const metrics = metricsPort === undefined ? undefined : await startMetrics(metricsPort, metricsHost, backend);
+    attachPluginInstrumentation(project.plugins, [backend], notice);
     const tracing = await startCommandTracing([backend]);
 
     const recording = await startRecording(project, backend);

@@ -4,6 +4,7 @@ import { BaseCommand } from '../base-command';
 import { formatDuration } from '../output';
 import { startRecording } from '../project/history';
 import { stderrLogger } from '../project/project';
+import { attachPluginInstrumentation } from '../plugin-instrumentation';
 import { startCommandTracing } from '../tracing';
 import { watchDisabled } from '../project/task-state';
 import { againToForce, interruptedError, listenForStop, type StopSignal } from '../stop-signals';
@@ -84,6 +85,8 @@ export default class Scheduler extends BaseCommand {
       const recording = await unlessStopped(startRecording(project, backend));
       if (typeof recording === 'string') return await stopDuringStartup(recording);
       closers.push(() => recording.close());
+      const detachInstrumentation = attachPluginInstrumentation(project.plugins, [backend], (line) => process.stderr.write(`${line}\n`));
+      closers.push(async () => detachInstrumentation());
       const tracing = await unlessStopped(startCommandTracing([backend]));
       if (typeof tracing === 'string') return await stopDuringStartup(tracing);
       closers.push(() => tracing?.close());

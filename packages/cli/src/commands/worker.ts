@@ -4,6 +4,7 @@ import { routeTemporalLogsToStderr, verboseFlagDescription } from '../temporal-l
 import { DEFAULT_TASK_QUEUE } from '../project/project';
 import { againToForce, listenForStop } from '../stop-signals';
 import { tracedWorkerOptions } from '../temporal-tracing';
+import { attachPluginInstrumentation } from '../plugin-instrumentation';
 import { startCommandTracing } from '../tracing';
 
 export default class Worker extends BaseCommand {
@@ -32,6 +33,8 @@ export default class Worker extends BaseCommand {
       ...(temporal.namespace !== undefined ? { namespace: temporal.namespace } : {}),
       ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
     });
+    // The worker's runs are Temporal's: recorded as cascadence.backend=temporal.
+    attachPluginInstrumentation(project.plugins, [{ events: worker.events, name: 'temporal' }], (line) => process.stderr.write(`${line}\n`));
     tracing?.trace(worker);
     this.out(`worker polling task queue "${taskQueue}" with ${project.registry.list().length} tasks and flows (Ctrl-C to stop)`);
     // SIGHUP (terminal closed) stops the worker like SIGINT/SIGTERM; a second signal exits at once.
