@@ -25,19 +25,8 @@ import { ScheduleFileWatcher } from './file-watcher';
 import { FireQueue } from './fire-queue';
 import { JobTable } from './job-table';
 import { entryKey, MAX_COUNTED_MISSES, scanMissed, seriesKey, type Job, type MissScan } from './job';
-import {
-  checkOptionNames,
-  normalizeOptions,
-  parseSchedules,
-  readScheduleSource,
-  readScheduleSourceSync,
-  removeSchedule,
-  setSchedulePaused,
-  upsertSchedules,
-  type ParsedSchedules,
-  type ScheduleOptions,
-  type UpdateResult,
-} from './schedule-file';
+import { checkOptionNames, normalizeOptions, scheduleEntries, type ScheduleEntries, type ScheduleOptions } from './schedule-file';
+import { readScheduleSource, readScheduleSourceSync, removeSchedule, setSchedulePaused, upsertSchedules, type UpdateResult } from './schedule-file-edit';
 import type { CronSchedulerOptions, ScheduledJob, SchedulerErrorContext, StopOptions, StopResult } from './scheduler-options';
 import { statePathFor } from './state';
 import { ScheduledTasks } from './scheduled-tasks';
@@ -286,14 +275,14 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
 
   // ---------------------------------------------------------------- file and reconcile
 
-  private readFileSync(): ParsedSchedules {
+  private readFileSync(): ScheduleEntries {
     try {
       this.watcher.known = signatureOf(statSync(this.storagePath));
     } catch {
       this.watcher.known = undefined;
     }
     const source = readScheduleSourceSync(this.storagePath);
-    return parseSchedules(source?.text ?? '', this.storagePath);
+    return scheduleEntries(source?.text ?? '', this.storagePath);
   }
 
   private async reloadNow(): Promise<void> {
@@ -306,10 +295,10 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
         return;
       }
     }
-    let parsed: ParsedSchedules;
+    let parsed: ScheduleEntries;
     try {
       const source = await readScheduleSource(this.storagePath);
-      parsed = parseSchedules(source?.text ?? '', this.storagePath);
+      parsed = scheduleEntries(source?.text ?? '', this.storagePath);
     } catch (error) {
       this.watcher.known = signature;
       this.reportError(toError(error), { phase: 'reload' });
@@ -325,11 +314,11 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
 
   private applyUpdate(result: UpdateResult): void {
     if (result.signature !== undefined) this.watcher.known = result.signature;
-    this.reconcile({ path: this.storagePath, doc: undefined as never, text: '', position: () => ({ line: 0, column: 0 }), entries: result.entries, problems: result.problems });
+    this.reconcile(result);
   }
 
   /** Makes the jobs match the file's entries: unchanged jobs keep their timers. */
-  private reconcile(parsed: ParsedSchedules): void {
+  private reconcile(parsed: ScheduleEntries): void {
     const seen = new Set<string>();
     const unknown: string[] = [];
     const broken = new Set(parsed.problems.map((problem) => problem.details.task));
