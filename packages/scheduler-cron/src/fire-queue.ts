@@ -27,6 +27,12 @@ export interface FireQueueContext<J extends QueuedJob> {
    * get in between slices.
    */
   readonly sliceMs?: number;
+  /**
+   * Runs `callback` on the next turn of the event loop, after pending I/O (default: the clock's
+   * 0 ms timer; the scheduler passes setImmediate with the system clock, which does not wait
+   * for the timer phase).
+   */
+  readonly nextTurn?: (callback: () => void) => unknown;
 }
 
 /**
@@ -73,7 +79,8 @@ export class FireQueue<J extends QueuedJob> {
     this.dueJobs = [];
     this.dueFrom = [];
     this.dueAt = 0;
-    if (this.resumeTimer !== undefined) this.context.clock.clearTimeout(this.resumeTimer);
+    // A pending immediate finds the queue stopped (or its backlog empty) and does nothing.
+    if (this.resumeTimer !== undefined && this.context.nextTurn === undefined) this.context.clock.clearTimeout(this.resumeTimer);
     this.resumeTimer = undefined;
   }
 
@@ -180,7 +187,7 @@ export class FireQueue<J extends QueuedJob> {
     }
     if (i < jobs.length && this.armed) {
       this.dueAt = i;
-      this.resumeTimer = clock.setTimeout(this.onResume, 0);
+      this.resumeTimer = this.context.nextTurn !== undefined ? this.context.nextTurn(this.onResume) : clock.setTimeout(this.onResume, 0);
       return;
     }
     this.dueJobs = [];
