@@ -80,7 +80,7 @@ describe('schedules line scanner (issue 21)', () => {
       }),
       { numRuns: 3000 },
     );
-    expect(accepted).toBeGreaterThan(300);
+    expect(accepted).toBeGreaterThan(600); // about 1,270 of 3,000 (the seed is random)
   });
 
   it('accepts every file made of the common one-line entries, comments and blank lines (unique names)', () => {
@@ -125,6 +125,6 @@ describe('schedules line scanner (issue 21)', () => {
       { numRuns: 2000 },
     );
     // the shortcut was taken often enough for the comparison to mean something
-    expect(quick).toBeGreaterThan(200);
+    expect(quick).toBeGreaterThan(100); // ~10 % of runs (about 200; the seed is random)
   });
 });
