@@ -52,6 +52,27 @@ describe('task schedule / unschedule / schedules', () => {
     }
   });
 
+  it('lists a 150,000-entry file (it overflowed the stack measuring column widths), edits it byte-preserving (issue 21)', () => {
+    const project = countingProject();
+    try {
+      const lines = ['# many schedules'];
+      for (let i = 0; i < 150_000; i++) lines.push(`job-${i}: "${i % 2 === 0 ? '0 3 * * *' : '*/5 * * * *'}"`);
+      const original = `${lines.join('\n')}\n`;
+      project.write('schedules.yml', original);
+      const listed = project.task(['schedules']);
+      expect(listed.code).toBe(0);
+      const rows = listed.stdout.split('\n').filter(Boolean);
+      expect(rows).toHaveLength(150_000);
+      expect(rows[149_999]).toMatch(/^job-149999 {2}"\*\/5 \* \* \* \*" {2}UTC {2}next \d{4}-.* {2}last - {2}\(unknown task\)$/);
+      expect(project.task(['schedule', 'tick', '0 4 * * *']).code).toBe(0);
+      expect(readFileSync(join(project.dir, 'schedules.yml'), 'utf8')).toBe(`${original}tick: "0 4 * * *"\n`);
+      expect(project.task(['unschedule', 'tick']).code).toBe(0);
+      expect(readFileSync(join(project.dir, 'schedules.yml'), 'utf8')).toBe(original);
+    } finally {
+      project.remove();
+    }
+  });
+
   it('bad expressions, unknown tasks and corrupt files are refused and the file stays byte-for-byte the same', () => {
     const project = countingProject();
     try {

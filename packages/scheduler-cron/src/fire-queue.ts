@@ -20,6 +20,19 @@ export interface FireQueueContext<J extends QueuedJob> {
   onWake(): void;
   /** One due job (already taken out of the queue); it is re-queued by calling `enqueue` again. */
   onDue(job: J, now: number): void;
+  /**
+   * Longest stretch of due jobs handed out in one go (default 10 ms, by `clock.now()`): the rest
+   * wait for the next turn of the event loop, so many jobs due at one instant (10,000
+   * every-second schedules) do not hold the loop, and runs' completions, I/O and other timers
+   * get in between slices.
+   */
+  readonly sliceMs?: number;
+  /**
+   * Runs `callback` on the next turn of the event loop, after pending I/O (default: the clock's
+   * 0 ms timer; the scheduler passes setImmediate with the system clock, which does not wait
+   * for the timer phase).
+   */
+  readonly nextTurn?: (callback: () => void) => unknown;
 }
 
 /**
@@ -35,8 +48,22 @@ export class FireQueue<J extends QueuedJob> {
   private timerTarget = Number.NaN;
   /** Inside `batch` or a wake-up: enqueueing does not re-arm the timer until the end. */
   private batching = false;
+  // Due jobs not handed out yet (a slice ran out of time), with the bucket each came from: an
+  // entry whose job moved since (its bucketTs changed) is stale and skipped, as in a bucket.
+  private dueJobs: J[] = [];
+  private dueFrom: number[] = [];
+  private dueAt = 0;
+  private resumeTimer: unknown;
+  private readonly sliceMs: number;
 
-  constructor(private readonly context: FireQueueContext<J>) {}
+  constructor(private readonly context: FireQueueContext<J>) {
+    this.sliceMs = context.sliceMs ?? 10;
+  }
+
+  /** Due jobs waiting for the next slice. */
+  get backlog(): number {
+    return this.dueJobs.length - this.dueAt;
+  }
 
   /** Lets the timer run. Call `rearm` (or end a `batch`) afterwards to arm it. */
   start(): void {
@@ -49,6 +76,12 @@ export class FireQueue<J extends QueuedJob> {
     this.clearTimer();
     this.heap.clear();
     this.buckets.clear();
+    this.dueJobs = [];
+    this.dueFrom = [];
+    this.dueAt = 0;
+    // A pending immediate finds the queue stopped (or its backlog empty) and does nothing.
+    if (this.resumeTimer !== undefined && this.context.nextTurn === undefined) this.context.clock.clearTimeout(this.resumeTimer);
+    this.resumeTimer = undefined;
   }
 
   /** Runs `fn` with timer re-arming deferred to its end (many enqueues, one timer). */
@@ -110,6 +143,8 @@ export class FireQueue<J extends QueuedJob> {
     this.context.onWake();
     const now = this.context.clock.now();
     this.batch(() => {
+      // Due buckets move to the backlog in time order; jobs stay marked with their bucket until
+      // handed out, so an edit or removal meanwhile still makes their entry stale.
       let head = this.heap.peek();
       while (head !== undefined && head <= now) {
         this.heap.pop();
@@ -117,14 +152,46 @@ export class FireQueue<J extends QueuedJob> {
         this.buckets.delete(head);
         if (bucket !== undefined) {
           for (let i = 0; i < bucket.length; i++) {
-            const job = bucket[i] as J;
-            if (job.bucketTs !== head || job.removed) continue;
-            job.bucketTs = Number.NaN;
-            this.context.onDue(job, now);
+            this.dueJobs.push(bucket[i] as J);
+            this.dueFrom.push(head);
           }
         }
         head = this.heap.peek();
       }
+      if (this.resumeTimer === undefined) this.drain();
     });
   };
+
+  private readonly onResume = (): void => {
+    this.resumeTimer = undefined;
+    if (this.armed) this.batch(() => this.drain());
+  };
+
+  /** Hands out backlog jobs for up to `sliceMs`; what is left goes on at the next turn. */
+  private drain(): void {
+    const clock = this.context.clock;
+    const jobs = this.dueJobs;
+    const from = this.dueFrom;
+    let now = clock.now();
+    const until = now + this.sliceMs;
+    let i = this.dueAt;
+    while (i < jobs.length) {
+      const job = jobs[i] as J;
+      const head = from[i] as number;
+      i++;
+      if (job.bucketTs !== head || job.removed) continue;
+      job.bucketTs = Number.NaN;
+      this.context.onDue(job, now);
+      now = clock.now();
+      if (now >= until || !this.armed) break;
+    }
+    if (i < jobs.length && this.armed) {
+      this.dueAt = i;
+      this.resumeTimer = this.context.nextTurn !== undefined ? this.context.nextTurn(this.onResume) : clock.setTimeout(this.onResume, 0);
+      return;
+    }
+    this.dueJobs = [];
+    this.dueFrom = [];
+    this.dueAt = 0;
+  }
 }

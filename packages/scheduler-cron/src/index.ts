@@ -21,19 +21,14 @@ export {
   OVERLAP_POLICIES,
   parseSchedules,
   readSchedules,
-  removeSchedule,
-  setSchedulePaused,
-  upsertSchedule,
-  upsertSchedules,
   type CatchUpOptions,
   type OverlapPolicy,
   type ParsedSchedules,
   type ScheduleEntry,
   type ScheduleEntryOptions,
   type ScheduleOptions,
-  type UpdateResult,
-  type UpsertRequest,
 } from './schedule-file';
+export { removeSchedule, setSchedulePaused, upsertSchedule, upsertSchedules, type UpdateResult, type UpsertRequest } from './schedule-file-edit';
 export { readScheduleState, statePathFor, writeScheduleState, type ScheduleRunState } from './state';
 export { parseDuration } from './duration';
 export { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';

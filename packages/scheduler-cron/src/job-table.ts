@@ -45,6 +45,7 @@ export class JobTable {
       bucketTs: Number.NaN,
       removed: false,
       stalled: false,
+      runOptions: undefined,
     };
     if (existing !== undefined) this.retire(existing);
     this.jobs.set(entry.task, job);

@@ -1,4 +1,4 @@
-import type { Runnable } from '@cascadence/core';
+import type { RunOptions, Runnable } from '@cascadence/core';
 import type { CronSchedule } from './cron';
 import type { OverlapPolicy, ScheduleEntry } from './schedule-file';
 import type { ScheduleRunState } from './state';
@@ -33,6 +33,8 @@ export interface Job {
   removed: boolean;
   /** Reported as having no next fire (once). */
   stalled: boolean;
+  /** Options of this job's runs (made at its first fire after each start()). */
+  runOptions: RunOptions | undefined;
 }
 
 /** A slot count walked through at most, when counting missed fires. */

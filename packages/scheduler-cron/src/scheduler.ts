@@ -25,19 +25,8 @@ import { ScheduleFileWatcher } from './file-watcher';
 import { FireQueue } from './fire-queue';
 import { JobTable } from './job-table';
 import { entryKey, MAX_COUNTED_MISSES, scanMissed, seriesKey, type Job, type MissScan } from './job';
-import {
-  checkOptionNames,
-  normalizeOptions,
-  parseSchedules,
-  readScheduleSource,
-  readScheduleSourceSync,
-  removeSchedule,
-  setSchedulePaused,
-  upsertSchedules,
-  type ParsedSchedules,
-  type ScheduleOptions,
-  type UpdateResult,
-} from './schedule-file';
+import { checkOptionNames, normalizeOptions, scheduleEntries, type ScheduleEntries, type ScheduleOptions } from './schedule-file';
+import { readScheduleSource, readScheduleSourceSync, removeSchedule, setSchedulePaused, upsertSchedules, type UpdateResult } from './schedule-file-edit';
 import type { CronSchedulerOptions, ScheduledJob, SchedulerErrorContext, StopOptions, StopResult } from './scheduler-options';
 import { statePathFor } from './state';
 import { ScheduledTasks } from './scheduled-tasks';
@@ -108,6 +97,8 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
     this.queue = new FireQueue<Job>({
       clock: this.clock,
       maxSleepMs,
+      // Slices of a large dispatch continue right after pending I/O, not after a 1 ms timer.
+      ...(this.clock === systemClock ? { nextTurn: (callback: () => void) => setImmediate(callback) } : {}),
       onWake: () => {
         if (this.watchEnabled) this.watcher.checkNow();
       },
@@ -286,14 +277,14 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
 
   // ---------------------------------------------------------------- file and reconcile
 
-  private readFileSync(): ParsedSchedules {
+  private readFileSync(): ScheduleEntries {
     try {
       this.watcher.known = signatureOf(statSync(this.storagePath));
     } catch {
       this.watcher.known = undefined;
     }
     const source = readScheduleSourceSync(this.storagePath);
-    return parseSchedules(source?.text ?? '', this.storagePath);
+    return scheduleEntries(source?.text ?? '', this.storagePath);
   }
 
   private async reloadNow(): Promise<void> {
@@ -306,10 +297,10 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
         return;
       }
     }
-    let parsed: ParsedSchedules;
+    let parsed: ScheduleEntries;
     try {
       const source = await readScheduleSource(this.storagePath);
-      parsed = parseSchedules(source?.text ?? '', this.storagePath);
+      parsed = scheduleEntries(source?.text ?? '', this.storagePath);
     } catch (error) {
       this.watcher.known = signature;
       this.reportError(toError(error), { phase: 'reload' });
@@ -325,11 +316,11 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
 
   private applyUpdate(result: UpdateResult): void {
     if (result.signature !== undefined) this.watcher.known = result.signature;
-    this.reconcile({ path: this.storagePath, doc: undefined as never, text: '', position: () => ({ line: 0, column: 0 }), entries: result.entries, problems: result.problems });
+    this.reconcile(result);
   }
 
   /** Makes the jobs match the file's entries: unchanged jobs keep their timers. */
-  private reconcile(parsed: ParsedSchedules): void {
+  private reconcile(parsed: ScheduleEntries): void {
     const seen = new Set<string>();
     const unknown: string[] = [];
     const broken = new Set(parsed.problems.map((problem) => problem.details.task));
@@ -459,9 +450,16 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
       const at = this.clock.now();
       this.events.emit({ type: 'schedule:fire', task: job.task, scheduledAt: slot, at, lagMs: Math.max(0, at - slot) });
     }
+    // One options object per job and start(): backends only read it, and 10,000 fires a second
+    // then allocate no options or trigger objects of their own.
+    let runOptions = job.runOptions;
+    if (runOptions === undefined || runOptions.signal !== this.abort.signal) {
+      runOptions = { signal: this.abort.signal, trigger: Object.freeze({ kind: 'schedule', schedule: job.task }) };
+      job.runOptions = runOptions;
+    }
     let promise: Promise<RunResult>;
     try {
-      promise = this.backend.run(job.runnable, undefined, { signal: this.abort.signal, trigger: { kind: 'schedule', schedule: job.task } });
+      promise = this.backend.run(job.runnable, undefined, runOptions);
     } catch (error) {
       promise = Promise.reject(error);
     }

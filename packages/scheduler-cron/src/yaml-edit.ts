@@ -66,7 +66,7 @@ export function keyText(task: string): string {
 }
 
 /** A scalar's new text in the quoting style of the old one (plain only when it stays a string). */
-function scalarText(value: string, like: Scalar | undefined): string {
+export function scalarText(value: string, like: Pick<Scalar, 'type'> | undefined): string {
   if (like?.type === 'QUOTE_SINGLE') return `'${value.replace(/'/g, "''")}'`;
   if (like?.type === 'PLAIN' && /^[^\s#'"&*!|>%@`{}[\],:?-][^#:]*$/.test(value) && !/\s$/.test(value) && !/^\d/.test(value)) return value;
   return quotedText(value);

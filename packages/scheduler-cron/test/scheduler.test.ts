@@ -136,6 +136,64 @@ describe('firing', () => {
     expect(h.runs.map((r) => iso(r.at)).slice(2)).toEqual(['2025-01-01T00:00:07.000Z', '2025-01-01T00:00:08.000Z']);
   });
 
+  it('hands out jobs due at one instant in slices: a slow task ends the slice, the rest start on the next turn (issue 21)', async () => {
+    let clock!: FakeClock;
+    const runs: Array<{ task: string; at: number }> = [];
+    const tasks = ['a', 'b', 'c'].map((name) =>
+      defineTask({
+        name,
+        run: () => {
+          runs.push({ task: name, at: clock.now() });
+          if (name === 'a') clock.jump(25); // 25 ms of synchronous work
+        },
+      }),
+    );
+    const h = harness({ file: 'a: "* * * * * *"\nb: "* * * * * *"\nc: "* * * * * *"\n', tasks, extra: { persistState: false } });
+    clock = h.clock;
+    h.scheduler.start();
+    h.clock.jump(1_000);
+    await h.clock.fireEarliest();
+    // b and c did not start inside a's turn: they wait for a 0 ms timer (the loop gets a turn)
+    expect(runs.map((r) => r.task)).toEqual(['a']);
+    expect(h.clock.delays).toContain(0);
+    await h.clock.advance(0);
+    expect(runs.map((r) => r.task)).toEqual(['a', 'b', 'c']);
+    // same slot, late by the slow task's time: fired, not missed
+    const fires = h.events.filter((e): e is Extract<ScheduleEvt, { type: 'schedule:fire' }> => e.type === 'schedule:fire');
+    expect(fires.map((f) => [f.task, f.scheduledAt, f.lagMs])).toEqual([
+      ['a', T0 + 1_000, 0],
+      ['b', T0 + 1_000, 25],
+      ['c', T0 + 1_000, 25],
+    ]);
+    expect(h.events.filter((e) => e.type === 'schedule:miss')).toEqual([]);
+    await h.clock.advance(1_000);
+    expect(runs.filter((r) => r.task === 'c').map((r) => iso(r.at))).toEqual(['2025-01-01T00:00:01.025Z', '2025-01-01T00:00:02.025Z']);
+  });
+
+  it('a job removed while it waits in the backlog of a slice does not fire (issue 21)', async () => {
+    let clock!: FakeClock;
+    const runs: string[] = [];
+    const tasks = ['a', 'b'].map((name) =>
+      defineTask({
+        name,
+        run: () => {
+          runs.push(name);
+          if (name === 'a') clock.jump(25);
+        },
+      }),
+    );
+    const h = harness({ file: 'a: "* * * * * *"\nb: "* * * * * *"\n', tasks, extra: { persistState: false } });
+    clock = h.clock;
+    const scheduler = h.scheduler;
+    scheduler.start();
+    h.clock.jump(1_000);
+    await h.clock.fireEarliest();
+    expect(runs).toEqual(['a']);
+    await scheduler.unschedule('b');
+    await h.clock.advance(0);
+    expect(runs).toEqual(['a']);
+  });
+
   it('jitter delays each fire by 0..jitterMs and keeps scheduledAt on the cron time', async () => {
     const h = harness({ file: 'a: { cron: "*/10 * * * * *", jitterMs: 3000 }\n' });
     h.scheduler.start();

@@ -33,15 +33,26 @@ export default class Schedules extends BaseCommand {
       process.stderr.write(`warning: ${(error as Error).message}; last runs are not shown\n`);
     }
     const now = Date.now();
+    // Large files repeat a few expressions: each (expression, zone) is parsed and stepped once.
+    const nextRuns = new Map<string, string | null>();
+    const nextRun = (cron: string, timezone: string): string | null => {
+      const key = `${timezone}\n${cron}`;
+      let next = nextRuns.get(key);
+      if (next === undefined) {
+        next = parseCronExpression(cron, timezone).next(now)?.toISOString() ?? null;
+        nextRuns.set(key, next);
+      }
+      return next;
+    };
     const rows = entries.map((entry) => {
       const timezone = entry.timezone ?? project.config.timezone ?? 'UTC';
-      const next = entry.paused ? null : parseCronExpression(entry.cron, timezone).next(now);
+      const next = entry.paused ? null : nextRun(entry.cron, timezone);
       const lastRun = state.get(entry.task)?.lastRun;
       return {
         task: entry.task,
         cron: entry.cron,
         timezone,
-        nextRun: next?.toISOString() ?? null,
+        nextRun: next,
         lastRun: lastRun === undefined || lastRun === null ? null : new Date(lastRun).toISOString(),
         paused: entry.paused === true,
         known: project.registry.has(entry.task),
@@ -64,22 +75,57 @@ export default class Schedules extends BaseCommand {
     }
     // Keys and values of schedules.yml are untrusted text: escape control characters. Times are
     // shown in each schedule's own zone (with its offset), or in UTC with --utc.
-    const when = (iso: string | null, zone: string): string => (iso === null ? '-' : formatInZone(new Date(iso), flags.utc ? 'UTC' : zone));
-    const shown = rows.map((r) => ({
-      ...r,
-      task: sanitizeForTerminal(r.task),
-      cron: `"${sanitizeForTerminal(r.cron)}"`,
-      timezone: sanitizeForTerminal(r.timezone),
-      next: r.paused ? 'paused' : when(r.nextRun, r.timezone),
-      last: when(r.lastRun, r.timezone),
-    }));
-    const width = (key: 'task' | 'cron' | 'timezone' | 'next') => Math.max(...shown.map((r) => r[key].length));
-    const [taskWidth, cronWidth, zoneWidth, nextWidth] = [width('task'), width('cron'), width('timezone'), width('next')];
-    for (const r of shown) {
-      const notes = [r.known ? '' : 'unknown task', r.enabled ? '' : 'disabled'].filter(Boolean).join(', ');
-      this.out(
-        `${r.task.padEnd(taskWidth)}  ${r.cron.padEnd(cronWidth)}  ${r.timezone.padEnd(zoneWidth)}  next ${r.next.padEnd(nextWidth)}  last ${r.last}${notes ? `  (${notes})` : ''}`,
-      );
+    const formatted = new Map<string, string>();
+    const when = (iso: string | null, zone: string): string => {
+      if (iso === null) return '-';
+      const shownZone = flags.utc ? 'UTC' : zone;
+      const key = `${shownZone}\n${iso}`;
+      let text = formatted.get(key);
+      if (text === undefined) {
+        text = formatInZone(new Date(iso), shownZone);
+        formatted.set(key, text);
+      }
+      return text;
+    };
+    // Columns in parallel arrays, widths in the same pass; expressions and zones repeat, so
+    // their escaped text is memoised (100,000 rows: no per-row copies of the row objects).
+    const escaped = new Map<string, string>();
+    const escape = (text: string): string => {
+      let out = escaped.get(text);
+      if (out === undefined) {
+        out = sanitizeForTerminal(text);
+        escaped.set(text, out);
+      }
+      return out;
+    };
+    const count = rows.length;
+    const tasks: string[] = new Array<string>(count);
+    const crons: string[] = new Array<string>(count);
+    const zones: string[] = new Array<string>(count);
+    const nexts: string[] = new Array<string>(count);
+    let [taskWidth, cronWidth, zoneWidth, nextWidth] = [0, 0, 0, 0];
+    for (let i = 0; i < count; i++) {
+      const r = rows[i] as (typeof rows)[number];
+      const task = (tasks[i] = sanitizeForTerminal(r.task));
+      const cron = (crons[i] = `"${escape(r.cron)}"`);
+      const zone = (zones[i] = escape(r.timezone));
+      const next = (nexts[i] = r.paused ? 'paused' : when(r.nextRun, r.timezone));
+      if (task.length > taskWidth) taskWidth = task.length;
+      if (cron.length > cronWidth) cronWidth = cron.length;
+      if (zone.length > zoneWidth) zoneWidth = zone.length;
+      if (next.length > nextWidth) nextWidth = next.length;
     }
+    // One write per 1,000 lines: 100,000 rows written one by one cost more than building them.
+    let lines: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const r = rows[i] as (typeof rows)[number];
+      const notes = r.known ? (r.enabled ? '' : '  (disabled)') : r.enabled ? '  (unknown task)' : '  (unknown task, disabled)';
+      lines.push(`${(tasks[i] as string).padEnd(taskWidth)}  ${(crons[i] as string).padEnd(cronWidth)}  ${(zones[i] as string).padEnd(zoneWidth)}  next ${(nexts[i] as string).padEnd(nextWidth)}  last ${when(r.lastRun, r.timezone)}${notes}`);
+      if (lines.length === 1000) {
+        this.out(lines.join('\n'));
+        lines = [];
+      }
+    }
+    if (lines.length > 0) this.out(lines.join('\n'));
   }
 }
