@@ -1,5 +1,5 @@
 import { CascadenceError, ErrorCode } from './errors';
-import { MAX_JSON_DEPTH, toJsonSafe, type JsonSafeProblem } from './json-safe';
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES, toJsonSafe, type JsonSafeProblem } from './json-safe';
 
 describe('toJsonSafe', () => {
   it('gives what JSON.stringify gives for plain data', () => {
@@ -31,6 +31,24 @@ describe('toJsonSafe', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]?.reason).toBe(`nested deeper than ${MAX_JSON_DEPTH} levels`);
     expect(text.endsWith(`{"$unserialisable":"nested deeper than ${MAX_JSON_DEPTH} levels"}${'}'.repeat(MAX_JSON_DEPTH)}`)).toBe(true);
+  });
+
+  it('stops after MAX_JSON_VALUES values: a graph that shares its parts (2^60 paths here) is cut, not copied forever', () => {
+    // Each level holds the level below twice: 61 objects, but a copy of 2^60 values. (A task that
+    // returned its ctx made `task run` spin without end and ignore Ctrl-C.)
+    let shared: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < 60; i++) shared = { left: shared, right: shared };
+    const problems: JsonSafeProblem[] = [];
+    const text = JSON.stringify(toJsonSafe(shared, problems));
+    expect(problems).toEqual([{ path: expect.stringMatching(/^\$(\.left)+/), reason: `more than ${MAX_JSON_VALUES} values: the rest is left out` }]);
+    expect(text.length).toBeLessThan(40 * MAX_JSON_VALUES);
+  });
+
+  it('copies a value of exactly MAX_JSON_VALUES values whole', () => {
+    const rows = Array.from({ length: MAX_JSON_VALUES - 1 }, (_, i) => i); // the array itself is one value
+    const problems: JsonSafeProblem[] = [];
+    expect(toJsonSafe(rows, problems)).toEqual(rows);
+    expect(problems).toEqual([]);
   });
 
   it('keeps a "__proto__" key as data', () => {

@@ -14,6 +14,14 @@ export const UNSERIALISABLE_KEY = '$unserialisable';
  */
 export const MAX_JSON_DEPTH = 100;
 
+/**
+ * More values than this, and the rest is replaced: an object graph that shares parts (a task
+ * returning its `ctx`, a request, a client) is a tree of exponential size once copied, so the
+ * copy never ends — a cycle check alone does not catch it. A million values is some tens of MB
+ * of JSON, more than any terminal or history row should get.
+ */
+export const MAX_JSON_VALUES = 1_000_000;
+
 /** Where in the value (`$.rows[2].total`) and why a part of it was replaced. */
 export interface JsonSafeProblem {
   path: string;
@@ -27,19 +35,33 @@ export interface JsonSafeProblem {
  * `{ name, message, code?, details? }` instead of `{}`.
  */
 export function toJsonSafe(value: unknown, problems?: JsonSafeProblem[]): unknown {
-  return walk(value, '', '$', 0, [], problems, true);
+  return walk(value, '', '$', 0, newWalk(problems), true);
 }
 
 /** An error as JSON: `{ name, message, code?, details? }` (details made JSON-safe). */
 export function errorToJson(error: Error, problems?: JsonSafeProblem[]): Record<string, unknown> {
-  return errorFields(error, '$', 0, [], problems);
+  return errorFields(error, '$', 0, newWalk(problems));
 }
 
-function walk(value: unknown, key: string, path: string, depth: number, ancestors: object[], problems: JsonSafeProblem[] | undefined, callToJson: boolean): unknown {
+/** One copy's state: the objects on the current path (cycles), what was replaced, values left. */
+interface Walk {
+  ancestors: object[];
+  problems: JsonSafeProblem[] | undefined;
+  valuesLeft: number;
+}
+
+const newWalk = (problems: JsonSafeProblem[] | undefined): Walk => ({ ancestors: [], problems, valuesLeft: MAX_JSON_VALUES });
+
+function walk(value: unknown, key: string, path: string, depth: number, state: Walk, callToJson: boolean): unknown {
   const mark = (reason: string): Record<string, string> => {
-    problems?.push({ path, reason });
+    state.problems?.push({ path, reason });
     return { [UNSERIALISABLE_KEY]: reason };
   };
+  if (--state.valuesLeft < 0) {
+    // The first value past the limit is replaced and reported; the loops above it then stop.
+    return state.valuesLeft === -1 ? mark(`more than ${MAX_JSON_VALUES} values: the rest is left out`) : { [UNSERIALISABLE_KEY]: 'left out' };
+  }
+  const { ancestors } = state;
   try {
     switch (typeof value) {
       case 'string':
@@ -61,7 +83,7 @@ function walk(value: unknown, key: string, path: string, depth: number, ancestor
     const seenAt = ancestors.indexOf(object);
     if (seenAt >= 0) return mark(`circular reference to ${seenAt === 0 ? '$' : 'an enclosing value'}`);
     if (depth >= MAX_JSON_DEPTH) return mark(`nested deeper than ${MAX_JSON_DEPTH} levels`);
-    if (isErrorLike(object)) return errorFields(object, path, depth, ancestors, problems);
+    if (isErrorLike(object)) return errorFields(object, path, depth, state);
     if (callToJson) {
       const toJSON = (object as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') {
@@ -71,7 +93,7 @@ function walk(value: unknown, key: string, path: string, depth: number, ancestor
         } catch (error) {
           return mark(`toJSON threw: ${messageOf(error)}`);
         }
-        return walk(replaced, key, path, depth, ancestors, problems, false);
+        return walk(replaced, key, path, depth, state, false);
       }
     }
     ancestors.push(object);
@@ -79,16 +101,18 @@ function walk(value: unknown, key: string, path: string, depth: number, ancestor
       if (Array.isArray(object)) {
         const out: unknown[] = [];
         for (let i = 0; i < object.length; i++) {
-          const item = walk(object[i], String(i), `${path}[${i}]`, depth + 1, ancestors, problems, true);
+          const item = walk(object[i], String(i), `${path}[${i}]`, depth + 1, state, true);
           out.push(item === undefined ? null : item);
+          if (state.valuesLeft < 0) break;
         }
         return out;
       }
       const out: Record<string, unknown> = {};
       for (const name of Object.keys(object)) {
-        const item = walk((object as Record<string, unknown>)[name], name, childPath(path, name), depth + 1, ancestors, problems, true);
+        const item = walk((object as Record<string, unknown>)[name], name, childPath(path, name), depth + 1, state, true);
         // defineProperty: a "__proto__" key stays data instead of replacing the copy's prototype.
         if (item !== undefined) Object.defineProperty(out, name, { value: item, enumerable: true, writable: true, configurable: true });
+        if (state.valuesLeft < 0) break;
       }
       return out;
     } finally {
@@ -100,16 +124,16 @@ function walk(value: unknown, key: string, path: string, depth: number, ancestor
   }
 }
 
-function errorFields(error: object, path: string, depth: number, ancestors: object[], problems: JsonSafeProblem[] | undefined): Record<string, unknown> {
+function errorFields(error: object, path: string, depth: number, state: Walk): Record<string, unknown> {
   const e = error as { name?: unknown; message?: unknown; code?: unknown; details?: unknown };
   const out: Record<string, unknown> = { name: String(e.name ?? 'Error'), message: String(e.message ?? '') };
   if (typeof e.code === 'string') out.code = e.code;
   if (e.details !== undefined && e.details !== null && typeof e.details === 'object' && Object.keys(e.details).length > 0) {
-    ancestors.push(error);
+    state.ancestors.push(error);
     try {
-      out.details = walk(e.details, 'details', `${path}.details`, depth + 1, ancestors, problems, true);
+      out.details = walk(e.details, 'details', `${path}.details`, depth + 1, state, true);
     } finally {
-      ancestors.pop();
+      state.ancestors.pop();
     }
   }
   return out;
