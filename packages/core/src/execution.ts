@@ -113,6 +113,8 @@ export class Execution {
     const signal = this.settings.signal;
     if (signal !== undefined) {
       if (signal.aborted) {
+        // Seeded first: the run's `always` steps still run.
+        this.state.seed();
         this.abortRun(new CancelledError(this.what, signal.reason), 'cancelled', signal.reason);
         return;
       }
@@ -142,10 +144,9 @@ export class Execution {
     const state = this.state;
     try {
       for (;;) {
-        if (this.sync && this.settings.signal?.aborted) {
+        if (this.sync && this.settings.signal?.aborted && !state.stopped) {
           const reason = this.settings.signal.reason;
           this.abortRun(new CancelledError(this.what, reason), 'cancelled', reason);
-          break;
         }
         const i = state.next(this.limit);
         if (i < 0) break;
@@ -356,7 +357,8 @@ export class Execution {
   /** Stops the whole run now: nothing new starts, running steps are aborted, the result is final. */
   private abortRun(runError: Error, status: RunStatus, stepReason: unknown): void {
     if (this.finished) return;
-    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.finish();
+    // Pumped, not finished: the run ends when its `always` steps (if any) have ended.
+    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.pump();
   }
 
   /** RunStateObserver: a step will not run. */

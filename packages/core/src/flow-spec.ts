@@ -1,5 +1,5 @@
 import { CascadenceError, ErrorCode } from './errors';
-import { defineFlow, type Flow, type FlowStep } from './flow';
+import { TRIGGER_RULES, defineFlow, type Flow, type FlowStep, type TriggerRule } from './flow';
 import type { RetryPolicy } from './retry';
 import { didYouMean } from './suggest';
 
@@ -57,6 +57,9 @@ export function flowFromSpec(data: unknown, source = 'flow definition'): Flow {
     checkKeys(step, STEP_KEYS, `step "${id}"`, path, fail);
     for (const key of ['task', 'uses', 'description', 'when'] as const) {
       if (step[key] !== undefined && typeof step[key] !== 'string') fail(`step "${id}": "${key}" must be a string`, [...path, key]);
+    }
+    if (step.when !== undefined && !TRIGGER_RULES.includes(step.when as TriggerRule)) {
+      fail(`step "${id}": "when" must be one of ${TRIGGER_RULES.join(', ')} (got "${step.when as string}")${didYouMean(step.when as string, TRIGGER_RULES)}`, [...path, 'when']);
     }
     if (step.task === undefined && step.uses === undefined) fail(`step "${id}" needs "uses: <processor>" or "task: <name>"`, path);
     if (step.run !== undefined) fail(`step "${id}": "run" is only available in code; use "task" or "uses"`, [...path, 'run']);

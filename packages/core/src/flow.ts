@@ -5,10 +5,24 @@ import { FlowGraphBuilder } from './flow-graph';
 import { assertValidName, assertValidTimeout, isTask, type Task, type TaskRunFunction } from './task';
 import type { StepOutputs } from './flow-types';
 
-/** When a step runs, given how the steps it `needs` ended. */
-export type TriggerRule = 'all-succeeded' | 'all-done' | 'any-failed';
+/**
+ * When a step runs, given how the steps it `needs` ended ("failed" includes cancelled needs and
+ * needs skipped because something upstream of them failed):
+ * - `all-succeeded` (default): every need succeeded;
+ * - `all-done`: every need ended, whatever happened (cleanup);
+ * - `any-failed`: a need failed — starts at the first failure, without waiting for the others;
+ * - `none-failed`: every need ended and none failed (skipped needs are fine: branching);
+ * - `one-succeeded`: a need succeeded — starts at the first success;
+ * - `all-failed`: every need failed;
+ * - `always`: like `all-done`, and never cancelled: it still runs when the run is cancelled or
+ *   times out (teardown).
+ */
+export type TriggerRule = 'all-succeeded' | 'all-done' | 'any-failed' | 'none-failed' | 'one-succeeded' | 'all-failed' | 'always';
 
-export const TRIGGER_RULES: readonly TriggerRule[] = ['all-succeeded', 'all-done', 'any-failed'];
+export const TRIGGER_RULES: readonly TriggerRule[] = ['all-succeeded', 'all-done', 'any-failed', 'none-failed', 'one-succeeded', 'all-failed', 'always'];
+
+/** Rules that can only be met through a need: a step without `needs` cannot use them. */
+const RULES_NEEDING_NEEDS: readonly TriggerRule[] = ['any-failed', 'one-succeeded', 'all-failed'];
 
 /** One node of a flow: exactly one of `task`, `run` or `uses` says what it does. */
 export interface FlowStep {
@@ -212,16 +226,16 @@ function checkStep(step: FlowStep, flowName: string, id: string): FlowStep {
 }
 
 function checkWhen(step: FlowStep, flowName: string, id: string): void {
-  if (step.when !== 'all-succeeded' && step.when !== 'all-done' && step.when !== 'any-failed') {
+  if (!TRIGGER_RULES.includes(step.when as TriggerRule)) {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
       `${stepDefinitionWhere(flowName, id)}: "when" must be one of ${TRIGGER_RULES.join(', ')} (got ${JSON.stringify(step.when)})`,
     );
   }
-  if (step.when === 'any-failed' && (step.needs === undefined || step.needs.length === 0)) {
+  if (RULES_NEEDING_NEEDS.includes(step.when as TriggerRule) && (step.needs === undefined || step.needs.length === 0)) {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
-      `${stepDefinitionWhere(flowName, id)}: when "any-failed" needs at least one step in "needs" (it runs only if one of them fails)`,
+      `${stepDefinitionWhere(flowName, id)}: when "${step.when}" needs at least one step in "needs" (it depends on how they end)`,
     );
   }
 }

@@ -37,7 +37,7 @@ export class StepContext implements TaskContext {
     if (this.controller === undefined) {
       this.controller = new AbortController();
       const state = this.execution.state;
-      if (state.stopped) this.controller.abort(state.stopReason);
+      if (state.stopped && !state.runsWhenStopped(this.index)) this.controller.abort(state.stopReason);
     }
     return this.controller.signal;
   }

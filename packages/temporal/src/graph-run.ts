@@ -169,7 +169,9 @@ export class GraphRun {
     this.state.start(i);
     this.startedAt[i] ??= Date.now();
     const token = ++this.tokens[i]!;
-    const stepScope = new CancellationScope({ cancellable: true, parent: this.scope });
+    // An `always` step is never cancelled (it runs even in a cancelled run), so outside
+    // cancellation must not reach its activity either.
+    const stepScope = new CancellationScope({ cancellable: !this.state.runsWhenStopped(i), parent: this.scope });
     this.stepScopes[i] = stepScope;
     const runner = step.kind === 'flow' ? () => this.runNestedStep(i, stepScope) : () => this.runActivityStep(i, stepScope);
     stepScope.run(runner).then(
@@ -365,7 +367,8 @@ export class GraphRun {
 
   private abortRun(runError: WireError, status: 'failed' | 'cancelled', stepReason: WireError | undefined): void {
     if (this.finished) return;
-    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.finish();
+    // Pumped, not finished: the run ends when its `always` steps (if any) have ended.
+    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.pump();
   }
 
   private finish(): void {

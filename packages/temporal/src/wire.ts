@@ -22,7 +22,7 @@ export const LOCAL_STEPS_PATCH = 'cascadence-local-steps';
 /** Version of the RunSpec format. */
 export const SPEC_VERSION = 1;
 
-export type WireRule = 'all-succeeded' | 'all-done' | 'any-failed';
+export type WireRule = 'all-succeeded' | 'all-done' | 'any-failed' | 'none-failed' | 'one-succeeded' | 'all-failed' | 'always';
 
 export interface WireRetry {
   /** Total tries including the first. */
