@@ -28,6 +28,8 @@ export const ErrorCode = {
   NON_RETRYABLE: 'CASCADENCE_NON_RETRYABLE',
   PLUGIN_LOAD: 'CASCADENCE_PLUGIN_LOAD',
   PLUGIN_CONFLICT: 'CASCADENCE_PLUGIN_CONFLICT',
+  /** Not a failure: what `ctx.skip(reason)` throws to end its step as skipped. */
+  STEP_SKIPPED: 'CASCADENCE_STEP_SKIPPED',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

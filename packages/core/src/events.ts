@@ -76,6 +76,8 @@ export interface StepRetryEvent extends StepEventBase {
 export interface StepSkipEvent extends Omit<StepEventBase, 'attempt'> {
   type: 'step:skip';
   reason: SkipReason;
+  /** For `reason: 'self'`: the step's own words (`ctx.skip(reason)`). */
+  message?: string;
 }
 
 interface ScheduleEventBase {

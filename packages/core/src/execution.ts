@@ -17,6 +17,7 @@ import { decideRetry } from './retry';
 import { SerialisableRunResult } from './run-result';
 import type { RunTracer } from './run-tracer';
 import { StepContext } from './step-context';
+import { skipSignalReason } from './step-skip';
 import type { RunnablePlan, StepPlan } from './step-plan';
 import type { RunTrigger } from './trigger';
 
@@ -281,6 +282,14 @@ export class Execution {
     ctx.finish();
     this.contexts[i] = undefined;
     const plan = this.plan.plans[i] as StepPlan;
+    const skipMessage = skipSignalReason(thrown);
+    if (skipMessage !== undefined) {
+      // ctx.skip(): the step ends skipped, not failed, and is not retried.
+      this.endedAt[i] = now();
+      this.state.skipSelf(i, skipMessage);
+      this.pump();
+      return;
+    }
     const error = toError(thrown);
     const t = now();
     const events = this.engine.events;
@@ -366,6 +375,7 @@ export class Execution {
     if (!this.engine.events.active && this.tracer === undefined) return;
     const plan = this.plan.plans[i] as StepPlan;
     const event: EngineEvent = { type: 'step:skip', runId: this.runId, at: timeOrigin + now(), flow: this.flowName, step: plan.id, task: plan.label, reason };
+    if (reason === 'self') event.message = this.state.skipMessages[i];
     this.emit(event);
     if (this.traceScope !== undefined) this.traceStepEvent(event);
   }
@@ -448,6 +458,8 @@ export class Execution {
       };
       const skipReason = this.state.skipReasons[i];
       if (skipReason !== undefined) (steps[ids[i] as string] as StepResult).skipReason = skipReason;
+      const skipMessage = this.state.skipMessages[i];
+      if (skipMessage !== undefined) (steps[ids[i] as string] as StepResult).skipMessage = skipMessage;
     }
     return steps;
   }

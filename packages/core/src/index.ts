@@ -42,6 +42,7 @@ export type { RunTrigger, RunTriggerKind } from './trigger';
 export { SCHEDULE_OVERLAPS, SCHEDULER_DEFAULTS, type Scheduler, type ScheduleOverlap, type ScheduleRequest, type ScheduleView } from './scheduler-contract';
 export { createRunResult } from './run-result';
 export type { SkipReason } from './dag/status';
+export { StepSkipSignal, skipSignalReason } from './step-skip';
 export {
   EventBus,
   EVENT_TYPES,

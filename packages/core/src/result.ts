@@ -15,8 +15,10 @@ export interface StepResult<Output = unknown> {
   startedAt: number | undefined;
   /** From the first attempt's start to the step's end, retry delays included. */
   durationMs: number | undefined;
-  /** For a skipped step: why (`upstream-failed`, `trigger-rule`, `fail-fast`, `disabled`). */
+  /** For a skipped step: why (`upstream-failed`, `trigger-rule`, `fail-fast`, `disabled`, `self`). */
   skipReason?: SkipReason;
+  /** For a step that skipped itself: the reason it gave to `ctx.skip(reason)`. */
+  skipMessage?: string;
 }
 
 /** `RunResult.steps`: each step's result, its output typed from `Outputs` (a typed flow's step outputs). */

@@ -1,6 +1,7 @@
 import type { Execution } from './execution';
 import type { Logger } from './logger';
 import type { StepPlan } from './step-plan';
+import { StepSkipSignal } from './step-skip';
 import type { TaskContext } from './task';
 
 /** `ctx` of one attempt of one step. Signal, logger and results are built only when read. */
@@ -62,6 +63,10 @@ export class StepContext implements TaskContext {
 
   get results(): Record<string, unknown> {
     return (this.cachedResults ??= this.execution.state.neededResults(this.index, this.execution.plan.graph.ids));
+  }
+
+  skip(reason?: string): never {
+    throw new StepSkipSignal(this.execution.stepWhere(this.plan.id), reason ?? '');
   }
 
   abort(reason: Error): void {

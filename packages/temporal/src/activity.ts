@@ -10,6 +10,8 @@ import {
   planStep,
   retryDelay,
   scopedLogger,
+  skipSignalReason,
+  StepSkipSignal,
   taggedLogger,
   toError,
   validateProcessorOptions,
@@ -212,6 +214,9 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       },
       // Prototype-less, as the local engine gives it.
       results: Object.assign(Object.create(null) as Record<string, unknown>, call.results),
+      skip(reason?: string): never {
+        throw new StepSkipSignal(step.where, reason ?? '');
+      },
     };
     const t0 = performance.now();
     const started = Date.now();
@@ -243,6 +248,9 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       }
       return { output, attempt: info.attempt };
     } catch (thrown) {
+      const skipped = skipSignalReason(thrown);
+      // ctx.skip(): not a failure; the workflow records the step as skipped (and never retries it).
+      if (skipped !== undefined) return { output: undefined, attempt: info.attempt, skipped };
       if (controller.signal.aborted && context.cancellationDetails?.cancelRequested && !CascadenceError.isInstance(controller.signal.reason, ErrorCode.TIMEOUT)) {
         // Only the tracer hears of it: the workflow reports the cancellation of the run.
         const reason = controller.signal.reason;

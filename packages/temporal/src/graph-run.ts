@@ -223,7 +223,7 @@ export class GraphRun {
       this.state.attempts[i] = call.attemptOffset + 1;
       try {
         const report = await scheduleActivity<StepReport>(STEP_ACTIVITY, [call], activityOptions);
-        return { output: report.output, attempt: call.attemptOffset + report.attempt };
+        return { ...report, attempt: call.attemptOffset + report.attempt };
       } catch (err) {
         if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
         const failed = activityError(err, where, timeoutMs, call.attemptOffset, maximumAttempts);
@@ -254,8 +254,7 @@ export class GraphRun {
     };
     this.state.attempts[i] = 1;
     try {
-      const report = await scheduleLocalActivity<StepReport>(STEP_ACTIVITY, [call], options);
-      return { output: report.output, attempt: report.attempt };
+      return await scheduleLocalActivity<StepReport>(STEP_ACTIVITY, [call], options);
     } catch (err) {
       if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
       throw activityError(err, where, timeoutMs, 0, options.retry!.maximumAttempts!);
@@ -327,7 +326,8 @@ export class GraphRun {
     if (this.tokens[i] !== token || !this.isRunning(i)) return;
     this.state.attempts[i] = report.attempt;
     this.endedAt[i] = Date.now();
-    this.state.succeed(i, report.output);
+    if (report.skipped !== undefined) this.state.skipSelf(i, report.skipped);
+    else this.state.succeed(i, report.output);
     this.pump();
   }
 
@@ -434,6 +434,8 @@ export class GraphRun {
       if (code === SUCCEEDED) result.output = outputs[i];
       const skipReason = this.state.skipReasons[i];
       if (skipReason !== undefined) result.skipReason = skipReason;
+      const skipMessage = this.state.skipMessages[i];
+      if (skipMessage !== undefined) result.skipMessage = skipMessage;
       const error = errors[i];
       if (error !== undefined) result.error = error;
       if (started !== undefined && (tries > 0 || result.status !== 'pending')) {

@@ -46,6 +46,7 @@ export function toRunResult<Output>(summary: RunSummary): RunResult<Output> {
       startedAt: step.startedAt,
       durationMs: step.durationMs,
       ...(step.skipReason !== undefined ? { skipReason: step.skipReason } : {}),
+      ...(step.skipMessage !== undefined ? { skipMessage: step.skipMessage } : {}),
     };
   }
   return createRunResult<Output>({

@@ -118,6 +118,8 @@ export interface StepCall {
 export interface StepReport {
   output: unknown;
   attempt: number;
+  /** Set when the step skipped itself (`ctx.skip(reason)`): the reason. */
+  skipped?: string;
 }
 
 /** Argument of the output activity. */
@@ -164,6 +166,8 @@ export interface WireStepResult {
   startedAt?: number;
   durationMs?: number;
   skipReason?: SkipReason;
+  /** A step that skipped itself: the reason it gave. */
+  skipMessage?: string;
 }
 
 /** The workflow's result (also the details of its failure, and the state query's answer). */

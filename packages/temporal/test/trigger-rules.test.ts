@@ -3,7 +3,7 @@
  * starting at the first failure) on a real dev server, beside the local engine: the dag state
  * machine decides, so both backends must give the same RunResult.
  */
-import { Engine, Registry, defineFlow, silentLogger, type Flow, type RunOptions, type RunResult } from '@cascadence/core';
+import { Engine, Registry, defineFlow, defineProcessor, silentLogger, type Flow, type RunOptions, type RunResult } from '@cascadence/core';
 import { TemporalBackend, type CascadenceWorker } from '../src';
 import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
 
@@ -59,8 +59,26 @@ const withTeardown = defineFlow({
   },
 });
 
-const registry = new Registry();
-for (const flow of [table, alerting, withTeardown]) registry.add(flow);
+// ctx.skip on the worker: the activity reports the skip, the workflow's RunState records it.
+const skipper = defineProcessor<{ go: boolean }, string>({
+  name: 'skipper',
+  options: { go: { type: 'boolean', required: true } },
+  run: (ctx, options) => (options.go ? 'went' : ctx.skip('told not to go')),
+});
+const branching = defineFlow({
+  name: 'skip-branching',
+  steps: {
+    route: { run: () => 'small' },
+    small: { needs: ['route'], run: (ctx) => (ctx.results.route === 'small' ? 'small path' : ctx.skip('not small')) },
+    large: { needs: ['route'], retry: { attempts: 3, delayMs: 10 }, run: async (ctx) => (ctx.results.route === 'large' ? 'large path' : ctx.skip('not large')) },
+    afterLarge: { needs: ['large'], run: () => 'never' },
+    viaProcessor: { needs: ['route'], uses: 'skipper', with: { go: false } },
+    join: { needs: ['small', 'large', 'viaProcessor'], when: 'none-failed', run: (ctx) => Object.keys(ctx.results).sort() },
+  },
+});
+
+const registry = new Registry().addProcessor(skipper);
+for (const flow of [table, alerting, withTeardown, branching]) registry.add(flow);
 
 describeTemporal('trigger rules on Temporal match the local engine', () => {
   const taskQueue = uniqueQueue('rules');
@@ -102,6 +120,17 @@ describeTemporal('trigger rules on Temporal match the local engine', () => {
     const { remote } = await both(alerting);
     expect(remote.steps.alert).toMatchObject({ status: 'succeeded', output: 'paged' });
     expect(remote.steps.slow).toMatchObject({ status: 'succeeded', output: 'slow done' });
+  });
+
+  it('ctx.skip (in a step and in a processor) ends the step skipped with its reason; dependants follow their rules', async () => {
+    const { remote } = await both(branching);
+    expect(remote.status).toBe('succeeded');
+    expect(remote.steps).toMatchObject({
+      large: { status: 'skipped', skipReason: 'self', skipMessage: 'not large', attempts: 1 },
+      viaProcessor: { status: 'skipped', skipReason: 'self', skipMessage: 'told not to go' },
+      afterLarge: { status: 'skipped', skipReason: 'trigger-rule' },
+      join: { status: 'succeeded', output: ['small'] },
+    });
   });
 
   it('a cancelled run still runs its always step (and the run stays cancelled)', async () => {

@@ -91,6 +91,8 @@ export class RunState<E> {
   readonly errors: Array<E | undefined>;
   /** Why each skipped step was skipped (undefined for steps that were not). */
   readonly skipReasons: Array<SkipReason | undefined> = [];
+  /** For steps that skipped themselves: the reason they gave. */
+  readonly skipMessages: Array<string | undefined> = [];
   /** Steps started and not yet ended. */
   running = 0;
   /** Steps in a final state. */
@@ -204,6 +206,17 @@ export class RunState<E> {
     this.status[i] = SUCCEEDED;
     this.outputs[i] = output;
     this.settled++;
+    this.release(i);
+  }
+
+  /**
+   * Step i skipped itself while running (`ctx.skip(message)`): skipped on purpose, like a trigger
+   * rule, so its dependants see a skip, not a failure. Decides its dependants.
+   */
+  skipSelf(i: number, message: string): void {
+    this.running--;
+    this.skipMessages[i] = message;
+    this.skip(i, 'self');
     this.release(i);
   }
 
@@ -396,7 +409,7 @@ export class RunState<E> {
   private skip(i: number, reason: SkipReason): void {
     // Skipped because something upstream failed counts as failed for any-failed handlers downstream;
     // a disabled step is skipped on purpose, like a trigger rule.
-    this.status[i] = reason === 'trigger-rule' || reason === 'disabled' ? SKIPPED : SKIPPED_UPSTREAM;
+    this.status[i] = reason === 'trigger-rule' || reason === 'disabled' || reason === 'self' ? SKIPPED : SKIPPED_UPSTREAM;
     this.skipReasons[i] = reason;
     this.settled++;
     this.observer?.stepSkipped?.(i, reason);
