@@ -9,6 +9,8 @@ export interface FlowSettings {
   retry?: RetryPolicy;
   timeoutMs?: number;
   tags?: string[];
+  /** `leaves`: the run succeeds when its final steps succeeded or were skipped on purpose (see FlowDefinition). */
+  statusFrom?: 'steps' | 'leaves';
 }
 
 /** Says at compile time that an id is already used, instead of silently typing it twice. */

@@ -11,6 +11,7 @@ export interface FlowSpec {
   retry?: RetryPolicy;
   timeoutMs?: number;
   tags?: string[];
+  statusFrom?: 'steps' | 'leaves';
 }
 
 export interface StepSpec {
@@ -24,7 +25,7 @@ export interface StepSpec {
   description?: string;
 }
 
-const FLOW_KEYS = ['name', 'description', 'steps', 'retry', 'timeoutMs', 'tags'];
+const FLOW_KEYS = ['name', 'description', 'steps', 'retry', 'timeoutMs', 'tags', 'statusFrom'];
 const STEP_KEYS = ['task', 'uses', 'with', 'needs', 'when', 'retry', 'timeoutMs', 'description'];
 const RETRY_KEYS = ['attempts', 'backoff', 'delayMs', 'maxDelayMs', 'jitter', 'nonRetryable'];
 
@@ -46,6 +47,7 @@ export function flowFromSpec(data: unknown, source = 'flow definition'): Flow {
   if (spec.retry !== undefined) checkRetry(spec.retry, ['retry'], fail);
   if (spec.timeoutMs !== undefined && typeof spec.timeoutMs !== 'number') fail('"timeoutMs" must be a number', ['timeoutMs']);
   if (spec.tags !== undefined && !isStringList(spec.tags)) fail('"tags" must be a list of strings', ['tags']);
+  if (spec.statusFrom !== undefined && spec.statusFrom !== 'steps' && spec.statusFrom !== 'leaves') fail(`"statusFrom" must be "steps" or "leaves" (got ${JSON.stringify(spec.statusFrom)})`, ['statusFrom']);
 
   const steps: Record<string, FlowStep> = {};
   for (const [id, raw] of Object.entries(spec.steps as Record<string, unknown>)) {

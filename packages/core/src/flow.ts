@@ -57,6 +57,14 @@ export interface FlowDefinition<Input = unknown, Output = Record<string, unknown
   retry?: RetryPolicy;
   timeoutMs?: number;
   tags?: string[];
+  /**
+   * How the run's status is decided when a step failed. `steps` (default): any failed step fails
+   * the run, even one whose failure an `any-failed` or `all-done` step handled. `leaves`: the run
+   * succeeds when every final step (one nothing needs) succeeded or was skipped on purpose (a
+   * trigger rule, `ctx.skip`, a disabled task) — a final step that failed, was cancelled, or was
+   * skipped because something upstream failed still fails it (Airflow's leaf rule).
+   */
+  statusFrom?: 'steps' | 'leaves';
 }
 
 /** The checked graph of a flow, with indices the engine walks without lookups. */
@@ -90,6 +98,8 @@ export interface Flow<Input = unknown, Output = Record<string, unknown>, Outputs
   readonly retry?: RetryPolicy;
   readonly timeoutMs?: number;
   readonly tags?: string[];
+  /** How the run's status is decided when a step failed (see FlowDefinition). */
+  readonly statusFrom?: 'steps' | 'leaves';
   /** Types only: never present at run time. */
   readonly [flowTypes]?: { readonly input: Input; readonly output: Output; readonly outputs: Outputs };
 }
@@ -106,6 +116,9 @@ export function defineFlow<Input = unknown, Output = Record<string, unknown>>(
   const where = `flow "${definition.name}"`;
   resolveRetryPolicy(definition.retry, where);
   assertValidTimeout(definition.timeoutMs, where);
+  if (definition.statusFrom !== undefined && definition.statusFrom !== 'steps' && definition.statusFrom !== 'leaves') {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "statusFrom" must be "steps" or "leaves" (got ${JSON.stringify(definition.statusFrom)})`);
+  }
   if (definition.output !== undefined && typeof definition.output !== 'function') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: output must be a function`);
   }

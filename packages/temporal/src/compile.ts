@@ -31,6 +31,7 @@ function toWire(plan: RunnablePlan, planned: ReadonlyMap<Runnable, RunnablePlan>
   const steps = plan.plans.map((step, i) => toWireStep(step, plan.graph.needs[i] as readonly number[], planned));
   const wire: WireGraph = { name: runnable.name, kind: runnable.kind, steps, hasOutput: runnable.kind === 'flow' && typeof runnable.output === 'function' };
   if (isRoot && runnable.kind === 'flow' && runnable.timeoutMs !== undefined) wire.timeoutMs = runnable.timeoutMs;
+  if (runnable.kind === 'flow' && runnable.statusFrom === 'leaves') wire.statusFrom = 'leaves';
   return wire;
 }
 

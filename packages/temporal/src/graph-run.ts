@@ -102,6 +102,7 @@ export class GraphRun {
       graph.steps.map((step) => RULE_CODES[step.when]),
       undefined,
       graph.steps.map((step) => step.disabled === true),
+      graph.statusFrom === 'leaves',
     );
     this.state = new RunState<WireError>(this.shape, spec.options.failFast);
     this.startedAt = new Array(n).fill(undefined);

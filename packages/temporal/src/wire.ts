@@ -66,6 +66,8 @@ export interface WireGraph {
   hasOutput: boolean;
   /** Whole-run deadline of a top-level flow. */
   timeoutMs?: number;
+  /** The flow's `statusFrom: 'leaves'` (absent: `steps`). */
+  statusFrom?: 'leaves';
 }
 
 export interface WireRunOptions {

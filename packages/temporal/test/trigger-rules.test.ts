@@ -77,8 +77,28 @@ const branching = defineFlow({
   },
 });
 
+// statusFrom 'leaves': handled failures (an alert and a cleanup as the final steps) do not fail the run.
+const handledInner = defineFlow({
+  name: 'handled-inner',
+  statusFrom: 'leaves',
+  steps: {
+    work: { run: fail('work failed') },
+    alert: { needs: ['work'], when: 'any-failed', run: () => 'paged' },
+    cleanup: { needs: ['work'], when: 'all-done', run: () => 'cleaned' },
+  },
+});
+const handledOuter = defineFlow({
+  name: 'handled-outer',
+  steps: { inner: { task: handledInner }, after: { needs: ['inner'], run: (ctx) => ctx.results.inner } },
+});
+const unhandled = defineFlow({
+  name: 'unhandled',
+  statusFrom: 'leaves',
+  steps: { work: { run: fail('work failed') }, next: { needs: ['work'], run: () => 'never' } },
+});
+
 const registry = new Registry().addProcessor(skipper);
-for (const flow of [table, alerting, withTeardown, branching]) registry.add(flow);
+for (const flow of [table, alerting, withTeardown, branching, handledInner, handledOuter, unhandled]) registry.add(flow);
 
 describeTemporal('trigger rules on Temporal match the local engine', () => {
   const taskQueue = uniqueQueue('rules');
@@ -131,6 +151,15 @@ describeTemporal('trigger rules on Temporal match the local engine', () => {
       afterLarge: { status: 'skipped', skipReason: 'trigger-rule' },
       join: { status: 'succeeded', output: ['small'] },
     });
+  });
+
+  it("statusFrom 'leaves' (also for a nested flow): handled failures leave the run succeeded; unhandled ones fail it", async () => {
+    const handled = await both(handledOuter);
+    expect(handled.remote.status).toBe('succeeded');
+    expect(handled.remote.steps.after?.output).toEqual({ alert: 'paged', cleanup: 'cleaned' });
+    const failed = await both(unhandled);
+    expect(failed.remote.status).toBe('failed');
+    expect(failed.remote.error?.message).toBe('work failed');
   });
 
   it('a cancelled run still runs its always step (and the run stays cancelled)', async () => {

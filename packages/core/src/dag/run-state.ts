@@ -46,6 +46,8 @@ export interface DagShape {
   readonly roots: readonly number[];
   /** disabled[i]: step i's task is disabled, so the step is skipped (reason `disabled`) instead of started. */
   readonly disabled: readonly boolean[] | undefined;
+  /** The flow's `statusFrom: 'leaves'`: a run with failed steps succeeds when its final steps did. */
+  readonly statusFromLeaves: boolean;
 }
 
 /** Builds a DagShape from `needs` lists and rule codes (dependants are derived, or given). */
@@ -54,6 +56,7 @@ export function dagShape(
   rules: ArrayLike<number>,
   dependants?: readonly (readonly number[])[],
   disabled?: readonly boolean[],
+  statusFromLeaves = false,
 ): DagShape {
   let deps = dependants;
   if (deps === undefined) {
@@ -66,7 +69,7 @@ export function dagShape(
   const needCounts = needs.map((own) => own.length);
   const roots: number[] = [];
   for (let i = 0; i < needs.length; i++) if (needCounts[i] === 0) roots.push(i);
-  return { needs, dependants: deps, rules, needCounts, roots, disabled: disabled?.includes(true) ? disabled : undefined };
+  return { needs, dependants: deps, rules, needCounts, roots, disabled: disabled?.includes(true) ? disabled : undefined, statusFromLeaves };
 }
 
 /** What the state machine tells its driver while it decides. */
@@ -333,11 +336,22 @@ export class RunState<E> {
    */
   outcome(): { status: RunStatus; error: E | undefined } {
     if (this.abortStatus !== undefined) return { status: this.abortStatus, error: this.abortError };
-    if (this.failedSteps === 0) return { status: 'succeeded', error: undefined };
+    if (this.failedSteps === 0 || (this.shape.statusFromLeaves && this.leavesSucceeded())) return { status: 'succeeded', error: undefined };
     for (let i = 0; i < this.n; i++) {
       if (this.status[i] === FAILED) return { status: 'failed', error: this.errors[i] };
     }
     return { status: 'failed', error: undefined };
+  }
+
+  /** statusFrom 'leaves': every final step succeeded or was skipped on purpose (SKIPPED, not SKIPPED_UPSTREAM). */
+  private leavesSucceeded(): boolean {
+    const dependants = this.shape.dependants;
+    for (let i = 0; i < this.n; i++) {
+      if ((dependants[i] as readonly number[]).length !== 0) continue;
+      const state = this.status[i];
+      if (state !== SUCCEEDED && state !== SKIPPED) return false;
+    }
+    return true;
   }
 
   /**
