@@ -16,9 +16,13 @@ import type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 import { decideRetry } from './retry';
 import { SerialisableRunResult } from './run-result';
 import type { RunTracer } from './run-tracer';
+import { MapRun } from './map-run';
+import { mapItems, type MapPlan } from './map-spec';
+import { sleepSync } from './sleep-sync';
 import { StepContext } from './step-context';
 import { skipSignalReason } from './step-skip';
 import type { RunnablePlan, StepPlan } from './step-plan';
+import { isThenable } from './thenable';
 import type { RunTrigger } from './trigger';
 
 /** Up to this many steps, RunResult.steps is built at once (cheaper than a lazy property). */
@@ -55,6 +59,8 @@ export class Execution {
    * that read ctx.results spent most of its extra time in the GC.
    */
   private readonly contexts: Array<StepContext | undefined>;
+  /** The item runs of `map` steps, by step index (created for the first map step). */
+  private maps: Array<MapRun | undefined> | undefined;
   /** Created on the first retry: most runs never wait for one. */
   private retryTimersMap: Map<number, ReturnType<typeof setTimeout>> | undefined;
   private pumping = false;
@@ -176,6 +182,10 @@ export class Execution {
       }
       if (events.observers.length > 0) events.notifyStepStart(this.runId, this.flowName, plan.id, plan.label, attempt);
     }
+    if (plan.map !== undefined) {
+      this.startMapStep(i, ctx, plan);
+      return;
+    }
     const input = plan.useFlowInput ? this.input : plan.input;
     let value: unknown;
     try {
@@ -233,7 +243,36 @@ export class Execution {
     this.stepSucceeded(i, ctx, value);
   }
 
-  private runNested(flow: Flow, input: unknown, ctx: StepContext): unknown {
+  /**
+   * A `map` step: its items run through a MapRun (map-run.ts), which applies the step's retry and
+   * timeout per item; the step itself is tried once and has no deadline of its own.
+   */
+  private startMapStep(i: number, ctx: StepContext, plan: StepPlan): void {
+    let value: unknown;
+    try {
+      const run = () => {
+        const map = new MapRun(this, ctx, plan, mapItems(plan.map as MapPlan, ctx, this.stepWhere(plan.id)), plan.map as MapPlan);
+        (this.maps ??= [])[i] = map;
+        return map.start();
+      };
+      value = ctx.traceScope === undefined ? run() : (this.tracer as RunTracer).within(ctx.traceScope, run);
+    } catch (error) {
+      if (CascadenceError.isInstance(error, ErrorCode.ASYNC_IN_RUN_SYNC)) throw error;
+      this.stepFailed(i, ctx, error);
+      return;
+    }
+    if (!isThenable(value)) {
+      this.stepSucceeded(i, ctx, value);
+      return;
+    }
+    value.then(
+      (output) => this.stepSucceeded(i, ctx, output),
+      (error: unknown) => this.stepFailed(i, ctx, error),
+    );
+  }
+
+  /** Runs a nested flow for a step (or one item of a map step), under that attempt's signal and trace scope. */
+  runNested(flow: Flow, input: unknown, ctx: { readonly signal: AbortSignal; readonly traceScope: unknown }): unknown {
     const child = this.engine.startNested(flow, input, {
       runId: this.runId,
       concurrency: this.settings.concurrency,
@@ -294,7 +333,8 @@ export class Execution {
     const t = now();
     const events = this.engine.events;
     const state = this.state;
-    const delayMs = decideRetry(plan.retry, ctx.attempt, error, state.mayRetry);
+    // A map step's retry policy applies to each item (map-run.ts), not to the step.
+    const delayMs = plan.map === undefined ? decideRetry(plan.retry, ctx.attempt, error, state.mayRetry) : -1;
     if (delayMs >= 0) {
       if (events.active || this.tracer !== undefined) {
         const event: StepRetryEvent = { type: 'step:retry', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, delayMs };
@@ -460,6 +500,8 @@ export class Execution {
       if (skipReason !== undefined) (steps[ids[i] as string] as StepResult).skipReason = skipReason;
       const skipMessage = this.state.skipMessages[i];
       if (skipMessage !== undefined) (steps[ids[i] as string] as StepResult).skipMessage = skipMessage;
+      const map = this.maps?.[i];
+      if (map !== undefined) (steps[ids[i] as string] as StepResult).items = map.results();
     }
     return steps;
   }
@@ -514,23 +556,4 @@ export class Execution {
       this.engine.events.tracerFailed(error, event);
     }
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  try {
-    return (
-      value !== null &&
-      (typeof value === 'object' || typeof value === 'function') &&
-      typeof (value as PromiseLike<unknown>).then === 'function'
-    );
-  } catch {
-    // A revoked Proxy (or a throwing `then` getter) is an output, not a promise.
-    return false;
-  }
-}
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-/** Blocks the thread: runSync's retry delays have no event loop to wait on. */
-function sleepSync(ms: number): void {
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
 }

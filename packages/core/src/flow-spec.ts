@@ -23,10 +23,14 @@ export interface StepSpec {
   retry?: RetryPolicy;
   timeoutMs?: number;
   description?: string;
+  /** A step id or key path (`list.items`) whose array the step runs over, one item at a time. */
+  map?: string;
+  concurrency?: number;
+  onItemFailure?: 'settle' | 'fail-fast';
 }
 
 const FLOW_KEYS = ['name', 'description', 'steps', 'retry', 'timeoutMs', 'tags', 'statusFrom'];
-const STEP_KEYS = ['task', 'uses', 'with', 'needs', 'when', 'retry', 'timeoutMs', 'description'];
+const STEP_KEYS = ['task', 'uses', 'with', 'needs', 'when', 'retry', 'timeoutMs', 'description', 'map', 'concurrency', 'onItemFailure'];
 const RETRY_KEYS = ['attempts', 'backoff', 'delayMs', 'maxDelayMs', 'jitter', 'nonRetryable'];
 
 /**
@@ -57,7 +61,7 @@ export function flowFromSpec(data: unknown, source = 'flow definition'): Flow {
     if (!isRecord(raw)) fail(`step "${id}" must be a mapping (with "uses" or "task")`, path);
     const step = raw as Record<string, unknown>;
     checkKeys(step, STEP_KEYS, `step "${id}"`, path, fail);
-    for (const key of ['task', 'uses', 'description', 'when'] as const) {
+    for (const key of ['task', 'uses', 'description', 'when', 'map', 'onItemFailure'] as const) {
       if (step[key] !== undefined && typeof step[key] !== 'string') fail(`step "${id}": "${key}" must be a string`, [...path, key]);
     }
     if (step.when !== undefined && !TRIGGER_RULES.includes(step.when as TriggerRule)) {

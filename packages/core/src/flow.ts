@@ -2,7 +2,8 @@ import { CascadenceError, ErrorCode } from './errors';
 import { resolveRetryPolicy, type RetryPolicy } from './retry';
 import { stepDefinitionWhere } from './dag/messages';
 import { FlowGraphBuilder } from './flow-graph';
-import { assertValidName, assertValidTimeout, isTask, type Task, type TaskRunFunction } from './task';
+import { checkMapStep, type ItemFailurePolicy } from './map-spec';
+import { assertValidName, assertValidTimeout, isTask, type Task, type TaskContext, type TaskRunFunction } from './task';
 import type { StepOutputs } from './flow-types';
 
 /**
@@ -38,6 +39,20 @@ export interface FlowStep {
   needs?: string[];
   /** Trigger rule; default `all-succeeded`. */
   when?: TriggerRule;
+  /**
+   * Runs the step once per item of a list made at run time, each item as the step's input: a step
+   * id in `needs` (`'list'`), a key path into its output (`'list.items'`), or `(ctx) => array`.
+   * The step's retry and timeoutMs apply per item; its output is the array of item outputs, in
+   * item order; `RunResult.steps[id].items` has each item's result.
+   */
+  map?: string | ((ctx: TaskContext) => unknown);
+  /** For a `map` step: items running at once at most (default: the run's concurrency). */
+  concurrency?: number;
+  /**
+   * For a `map` step: `settle` (default) lets every item finish and then fails the step if any
+   * failed; `fail-fast` cancels the other items at the first failure.
+   */
+  onItemFailure?: ItemFailurePolicy;
   retry?: RetryPolicy;
   timeoutMs?: number;
   description?: string;
@@ -233,6 +248,7 @@ function checkStep(step: FlowStep, flowName: string, id: string): FlowStep {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: "needs" must be a list of step ids`);
   }
   if (step.when !== undefined) checkWhen(step, flowName, id);
+  checkMapStep(step, flowName, id);
   if (step.retry !== undefined) resolveRetryPolicy(step.retry, stepDefinitionWhere(flowName, id));
   if (step.timeoutMs !== undefined) assertValidTimeout(step.timeoutMs, stepDefinitionWhere(flowName, id));
   return step;

@@ -37,7 +37,8 @@ export {
   type StepPlan,
   type StepResolver,
 } from './step-plan';
-export type { RunResult, RunStatus, StepResult, StepResults, StepStatus } from './result';
+export type { MapItemResult, MapItemStatus, RunResult, RunStatus, StepResult, StepResults, StepStatus } from './result';
+export type { ItemFailurePolicy } from './map-spec';
 export type { RunTrigger, RunTriggerKind } from './trigger';
 export { SCHEDULE_OVERLAPS, SCHEDULER_DEFAULTS, type Scheduler, type ScheduleOverlap, type ScheduleRequest, type ScheduleView } from './scheduler-contract';
 export { createRunResult } from './run-result';
@@ -59,6 +60,7 @@ export {
   type ScheduleSkipEvent,
   type ScheduleStallEvent,
   type StepFailureEvent,
+  type StepItemEvent,
   type StepRetryEvent,
   type StepSkipEvent,
   type StepObserver,

@@ -1,4 +1,5 @@
-import { planRunnable, type ResolvedRetryPolicy, type Runnable, type RunnablePlan, type StepPlan, type StepResolver } from '@cascadence/core';
+import { CascadenceError, planRunnable, type ResolvedRetryPolicy, type Runnable, type RunnablePlan, type StepPlan, type StepResolver } from '@cascadence/core';
+import { TemporalErrorCode } from './error-codes';
 import type { WireGraph, WireRetry, WireStep } from './wire';
 
 /** A resolved retry policy as data: classes in `nonRetryable` travel by name. */
@@ -36,6 +37,9 @@ function toWire(plan: RunnablePlan, planned: ReadonlyMap<Runnable, RunnablePlan>
 }
 
 function toWireStep(plan: StepPlan, needs: readonly number[], planned: ReadonlyMap<Runnable, RunnablePlan>): WireStep {
+  if (plan.map !== undefined) {
+    throw new CascadenceError(TemporalErrorCode.UNSUPPORTED, `step "${plan.id}" is a "map" step, which runs on the local engine only for now (not yet on Temporal)`, { details: { step: plan.id } });
+  }
   const wire: WireStep = {
     id: plan.id,
     label: plan.label,
