@@ -91,6 +91,8 @@ export interface StepSkipEvent extends Omit<StepEventBase, 'attempt'> {
   reason: SkipReason;
   /** For `reason: 'self'`: the step's own words (`ctx.skip(reason)`). */
   message?: string;
+  /** For `reason: 'self'`: the attempt that skipped itself (it had started: its `step:start` came before). */
+  attempt?: number;
 }
 
 interface ScheduleEventBase {

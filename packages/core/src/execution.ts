@@ -10,7 +10,7 @@ import { RunState, type CancelledWhile } from './dag/run-state';
 import { STEP_STATUS_NAMES, type SkipReason } from './dag/status';
 import type { Engine } from './engine';
 import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } from './errors';
-import type { EngineEvent, RunStartEvent, StepFailureEvent, StepRetryEvent, StepStartEvent, StepSuccessEvent } from './events';
+import type { EngineEvent, RunStartEvent, StepFailureEvent, StepRetryEvent, StepSkipEvent, StepStartEvent, StepSuccessEvent } from './events';
 import { isFlow, type Flow } from './flow';
 import type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 import { decideRetry } from './retry';
@@ -323,8 +323,15 @@ export class Execution {
     const plan = this.plan.plans[i] as StepPlan;
     const skipMessage = skipSignalReason(thrown);
     if (skipMessage !== undefined) {
-      // ctx.skip(): the step ends skipped, not failed, and is not retried.
-      this.endedAt[i] = now();
+      // ctx.skip(): the step ends skipped, not failed, and is not retried. Its attempt had started,
+      // so the skip event ends that attempt (for tracers and in-progress gauges).
+      const t = now();
+      this.endedAt[i] = t;
+      if (this.engine.events.active || this.tracer !== undefined) {
+        const event: StepSkipEvent = { type: 'step:skip', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, reason: 'self', message: skipMessage, attempt: ctx.attempt };
+        this.emit(event);
+        if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
+      }
       this.state.skipSelf(i, skipMessage);
       this.pump();
       return;
@@ -412,10 +419,10 @@ export class Execution {
 
   /** RunStateObserver: a step will not run. */
   stepSkipped(i: number, reason: SkipReason): void {
-    if (!this.engine.events.active && this.tracer === undefined) return;
+    // A step that skipped itself was reported when its attempt ended (stepFailed).
+    if (reason === 'self' || (!this.engine.events.active && this.tracer === undefined)) return;
     const plan = this.plan.plans[i] as StepPlan;
     const event: EngineEvent = { type: 'step:skip', runId: this.runId, at: timeOrigin + now(), flow: this.flowName, step: plan.id, task: plan.label, reason };
-    if (reason === 'self') event.message = this.state.skipMessages[i];
     this.emit(event);
     if (this.traceScope !== undefined) this.traceStepEvent(event);
   }
@@ -541,7 +548,7 @@ export class Execution {
     }
   }
 
-  private traceStepEnd(ctx: StepContext, event: StepSuccessEvent | StepFailureEvent | StepRetryEvent): void {
+  private traceStepEnd(ctx: StepContext, event: StepSuccessEvent | StepFailureEvent | StepRetryEvent | StepSkipEvent): void {
     try {
       (this.tracer as RunTracer).endStep(ctx.traceScope, event);
     } catch (error) {

@@ -32,7 +32,7 @@ export const METRICS = {
   skipped: {
     name: 'task_skipped_total',
     type: 'counter',
-    help: 'Flow steps skipped because their trigger rule could not be met (reason: upstream-failed, trigger-rule, fail-fast, disabled)',
+    help: 'Flow steps skipped because their trigger rule could not be met (reason: upstream-failed, trigger-rule, fail-fast, disabled, self)',
     labelNames: [...TASK_LABELS, 'reason'],
   },
   inProgress: {

@@ -252,7 +252,11 @@ class Attachment {
 
   private readonly onStepSkip = (e: EngineEventOf<'step:skip'>): void => {
     const r = SKIP_REASONS.indexOf(e.reason);
-    if (r >= 0) this.store.addSkip(this.slot(e.flow, e.step, e.task), r);
+    if (r < 0) return;
+    const i = this.slot(e.flow, e.step, e.task);
+    // A step that skipped itself (ctx.skip) had started: its in-progress execution ends here.
+    if (e.reason === 'self') this.end(i);
+    this.store.addSkip(i, r);
   };
 
   // A flow is itself a task: a top-level flow run counts under task=<flow>, flow="", step=<flow>,

@@ -15,7 +15,7 @@ export const STATUS_SUCCEEDED = 0;
 export const STATUS_FAILED = 1;
 export const STATUS_CANCELLED = 2;
 
-export const SKIP_REASONS = ['upstream-failed', 'trigger-rule', 'fail-fast', 'disabled'] as const;
+export const SKIP_REASONS = ['upstream-failed', 'trigger-rule', 'fail-fast', 'disabled', 'self'] as const;
 export const SCHEDULE_SKIP_REASONS = ['overlap', 'disabled', 'paused'] as const;
 
 export type Labels = Record<string, string>;

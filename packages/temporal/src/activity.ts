@@ -23,6 +23,7 @@ import {
   type RunTracer,
   type StepFailureEvent,
   type StepRetryEvent,
+  type StepSkipEvent,
   type StepStartEvent,
   type StepSuccessEvent,
   type StepPlan,
@@ -183,7 +184,7 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     // (the activity's span, when Temporal's OpenTelemetry interceptors are installed).
     const tracer = events?.active ? events.tracer : undefined;
     let traceScope: unknown;
-    const traceEnd = (event: StepSuccessEvent | StepFailureEvent | StepRetryEvent): void => {
+    const traceEnd = (event: StepSuccessEvent | StepFailureEvent | StepRetryEvent | StepSkipEvent): void => {
       if (traceScope === undefined) return;
       try {
         (tracer as RunTracer).endStep(traceScope, event);
@@ -250,7 +251,14 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     } catch (thrown) {
       const skipped = skipSignalReason(thrown);
       // ctx.skip(): not a failure; the workflow records the step as skipped (and never retries it).
-      if (skipped !== undefined) return { output: undefined, attempt: info.attempt, skipped };
+      if (skipped !== undefined) {
+        if (events?.active || traceScope !== undefined) {
+          const event: StepSkipEvent = { type: 'step:skip', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, reason: 'self', message: skipped, attempt };
+          events?.emit(event);
+          traceEnd(event);
+        }
+        return { output: undefined, attempt: info.attempt, skipped };
+      }
       if (controller.signal.aborted && context.cancellationDetails?.cancelRequested && !CascadenceError.isInstance(controller.signal.reason, ErrorCode.TIMEOUT)) {
         // Only the tracer hears of it: the workflow reports the cancellation of the run.
         const reason = controller.signal.reason;
