@@ -508,7 +508,7 @@ export class Execution {
       const skipMessage = this.state.skipMessages[i];
       if (skipMessage !== undefined) (steps[ids[i] as string] as StepResult).skipMessage = skipMessage;
       const map = this.maps?.[i];
-      if (map !== undefined) (steps[ids[i] as string] as StepResult).items = map.results();
+      if (map !== undefined) lazyItems(steps[ids[i] as string] as StepResult, map);
     }
     return steps;
   }
@@ -563,4 +563,17 @@ export class Execution {
       this.engine.events.tracerFailed(error, event);
     }
   }
+}
+
+/** `items` of a map step's result, built on first read: one object per item, and most callers never look. */
+function lazyItems(step: StepResult, map: MapRun): void {
+  Object.defineProperty(step, 'items', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const items = map.results();
+      Object.defineProperty(step, 'items', { value: items, enumerable: true, writable: true, configurable: true });
+      return items;
+    },
+  });
 }

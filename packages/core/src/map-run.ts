@@ -26,6 +26,8 @@ const now = (): number => performance.now();
 /** `ctx` of one attempt of one item: the step's context, with the item's attempt and signal. */
 class ItemContext implements TaskContext {
   done = false;
+  /** Ended while its lane still awaits it (timed out, or the map stopped): the lane exits. */
+  replaced = false;
   timer: ReturnType<typeof setTimeout> | undefined;
   private controller: AbortController | undefined;
 
@@ -160,16 +162,18 @@ export class MapRun {
     return `${this.execution.stepWhere(this.plan.id)}, item ${k}`;
   }
 
+  /**
+   * Starts lanes while fewer than `limit` items run and items wait. A lane is a loop that runs one
+   * item after another, awaiting each (no callbacks, no promise per item beyond the item's own);
+   * a lane whose item timed out is replaced at once and exits when that item finally settles.
+   */
   private pump(): void {
     if (this.pumping || this.finished) return;
     this.pumping = true;
     try {
-      while (this.stopReason === undefined && this.active < this.limit) {
-        let k: number;
-        if (this.retryHead < this.retryQueue.length) k = this.retryQueue[this.retryHead++] as number;
-        else if (this.nextItem < this.n) k = this.nextItem++;
-        else break;
-        this.startItem(k);
+      while (this.stopReason === undefined && this.active < this.limit && this.hasWork()) {
+        if (this.execution.sync) this.syncLane();
+        else void this.lane();
       }
     } finally {
       this.pumping = false;
@@ -177,52 +181,94 @@ export class MapRun {
     if (this.settled === this.n) this.finish();
   }
 
-  private startItem(k: number): void {
+  private hasWork(): boolean {
+    return this.retryHead < this.retryQueue.length || this.nextItem < this.n;
+  }
+
+  /** The next item to start, or -1: retries whose delay is over first, then new items. */
+  private take(): number {
+    if (this.stopReason !== undefined || this.active >= this.limit) return -1;
+    if (this.retryHead < this.retryQueue.length) return this.retryQueue[this.retryHead++] as number;
+    if (this.nextItem < this.n) return this.nextItem++;
+    return -1;
+  }
+
+  private async lane(): Promise<void> {
+    for (let k = this.take(); k >= 0; k = this.take()) {
+      const ctx = this.begin(k);
+      let value: unknown;
+      try {
+        value = this.call(k, ctx);
+      } catch (error) {
+        this.itemFailed(k, ctx, error);
+        continue;
+      }
+      if (!isThenable(value)) {
+        this.itemSucceeded(k, ctx, value);
+        continue;
+      }
+      if (this.plan.timeoutMs !== undefined) this.armTimeout(k, ctx, this.plan.timeoutMs);
+      try {
+        this.itemSucceeded(k, ctx, await value);
+      } catch (error) {
+        this.itemFailed(k, ctx, error);
+      }
+      // Timed out (a new lane took over) or cancelled while awaited: this lane is done.
+      if (ctx.replaced) return;
+    }
+    if (this.settled === this.n) this.finish();
+  }
+
+  /** runSync: one lane, every item synchronous (a Promise is the runSync error). */
+  private syncLane(): void {
+    for (let k = this.take(); k >= 0; k = this.take()) {
+      const ctx = this.begin(k);
+      const t0 = now();
+      let value: unknown;
+      try {
+        value = this.call(k, ctx);
+      } catch (error) {
+        if (CascadenceError.isInstance(error, ErrorCode.ASYNC_IN_RUN_SYNC)) throw error;
+        this.itemFailed(k, ctx, error);
+        continue;
+      }
+      if (isThenable(value)) {
+        Promise.resolve(value).catch(() => {});
+        throw new CascadenceError(
+          ErrorCode.ASYNC_IN_RUN_SYNC,
+          `${this.itemWhere(k)} returned a Promise, but runSync only runs synchronous steps; use engine.run() for async steps`,
+          { details: { flow: this.execution.flowName, step: this.plan.id, item: k } },
+        );
+      }
+      // A synchronous item cannot be interrupted; its timeout is judged after the fact.
+      if (this.plan.timeoutMs !== undefined && now() - t0 > this.plan.timeoutMs) this.itemFailed(k, ctx, new TimeoutError(this.itemWhere(k), this.plan.timeoutMs));
+      else this.itemSucceeded(k, ctx, value);
+    }
+  }
+
+  private begin(k: number): ItemContext {
     const attempt = ++this.attempts[k]!;
     this.status[k] = RUNNING;
     this.active++;
     const ctx = new ItemContext(this, k, attempt);
     this.running[k] = ctx;
-    const t0 = now();
-    if (this.startedAt !== undefined && attempt === 1) this.startedAt[k] = t0;
+    if (this.startedAt !== undefined && attempt === 1) this.startedAt[k] = now();
+    return ctx;
+  }
+
+  private call(k: number, ctx: ItemContext): unknown {
     const plan = this.plan;
-    const item = this.items[k];
-    let value: unknown;
-    try {
-      value = plan.nested !== undefined ? this.execution.runNested(plan.nested, item, ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, item);
-    } catch (error) {
-      if (CascadenceError.isInstance(error, ErrorCode.ASYNC_IN_RUN_SYNC)) throw error;
+    return plan.nested !== undefined ? this.execution.runNested(plan.nested, this.items[k], ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, this.items[k]);
+  }
+
+  private armTimeout(k: number, ctx: ItemContext, ms: number): void {
+    ctx.timer = setTimeout(() => {
+      const error = new TimeoutError(this.itemWhere(k), ms);
+      ctx.abort(error);
+      ctx.replaced = true;
       this.itemFailed(k, ctx, error);
-      return;
-    }
-    if (isThenable(value)) {
-      if (this.execution.sync) {
-        Promise.resolve(value).catch(() => {});
-        throw new CascadenceError(
-          ErrorCode.ASYNC_IN_RUN_SYNC,
-          `${this.itemWhere(k)} returned a Promise, but runSync only runs synchronous steps; use engine.run() for async steps`,
-          { details: { flow: this.execution.flowName, step: plan.id, item: k } },
-        );
-      }
-      if (plan.timeoutMs !== undefined) {
-        const ms = plan.timeoutMs;
-        ctx.timer = setTimeout(() => {
-          const error = new TimeoutError(this.itemWhere(k), ms);
-          ctx.abort(error);
-          this.itemFailed(k, ctx, error);
-        }, ms);
-      }
-      value.then(
-        (output) => this.itemSucceeded(k, ctx, output),
-        (error: unknown) => this.itemFailed(k, ctx, error),
-      );
-      return;
-    }
-    if (plan.timeoutMs !== undefined && now() - t0 > plan.timeoutMs) {
-      this.itemFailed(k, ctx, new TimeoutError(this.itemWhere(k), plan.timeoutMs));
-      return;
-    }
-    this.itemSucceeded(k, ctx, value);
+      this.pump();
+    }, ms);
   }
 
   private itemSucceeded(k: number, ctx: ItemContext, output: unknown): void {
@@ -234,7 +280,6 @@ export class MapRun {
     this.outputs[k] = output;
     this.settled++;
     if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'succeeded', undefined, output);
-    this.pump();
   }
 
   private itemFailed(k: number, ctx: ItemContext, thrown: unknown): void {
@@ -248,7 +293,6 @@ export class MapRun {
       (this.skipMessages ??= [])[k] = skipped;
       this.settled++;
       if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'skipped', undefined, undefined);
-      this.pump();
       return;
     }
     const error = toError(thrown);
@@ -270,7 +314,6 @@ export class MapRun {
           }, delayMs),
         );
       }
-      this.pump();
       return;
     }
     this.status[k] = FAILED;
@@ -282,7 +325,6 @@ export class MapRun {
       this.failFastItem = k;
       this.stop(new Error(`fail-fast after item ${k} failed`));
     }
-    this.pump();
   }
 
   /** Stops early: nothing new starts; running and waiting items are cancelled with `reason`. */
@@ -296,6 +338,7 @@ export class MapRun {
       const ctx = this.running[k];
       if (ctx !== undefined) {
         ctx.finish();
+        ctx.replaced = true;
         ctx.abort(error);
         this.running[k] = undefined;
         this.active--;
