@@ -35,6 +35,12 @@ export const METRICS = {
     help: 'Flow steps skipped because their trigger rule could not be met (reason: upstream-failed, trigger-rule, fail-fast, disabled, self)',
     labelNames: [...TASK_LABELS, 'reason'],
   },
+  mapItems: {
+    name: 'task_map_items_total',
+    type: 'counter',
+    help: 'Items of map steps that ended (status: succeeded, failed, skipped), after their retries; one series per step, not per item',
+    labelNames: [...TASK_LABELS, 'status'],
+  },
   inProgress: {
     name: 'tasks_in_progress',
     type: 'gauge',
