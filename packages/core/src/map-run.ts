@@ -6,6 +6,7 @@
  * failure, cancelling the rest). Items that end synchronously cost no promise and no event-loop
  * hop, so a map of synchronous items completes inside the step's own call.
  */
+import { mapItemsFailedMessage } from './dag/map-items';
 import { CANCELLED, FAILED, PENDING, RUNNING, SKIPPED, STEP_STATUS_NAMES, SUCCEEDED } from './dag/status';
 import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } from './errors';
 import type { StepItemEvent } from './events';
@@ -376,9 +377,7 @@ export class MapRun {
     const cause = this.errors[first] as Error;
     const failedItems: number[] = [];
     for (let k = 0; k < this.n && failedItems.length < 100; k++) if (this.status[k] === FAILED) failedItems.push(k);
-    const message = this.failFast
-      ? `${where}: item ${first} failed (onItemFailure: fail-fast; the other items were cancelled): ${cause.message}`
-      : `${where}: ${this.failed} of ${this.n} items failed; first, item ${first}: ${cause.message}`;
+    const message = mapItemsFailedMessage(where, this.failFast, this.failed, this.n, first, cause.message);
     throw new CascadenceError(ErrorCode.MAP_ITEMS_FAILED, message, { cause, details: { step: this.plan.id, items: this.n, failed: this.failed, failedItems } });
   }
 

@@ -4,6 +4,7 @@
  * flow is defined, and turned into the items when the step starts. The per-item scheduling is
  * map-run.ts.
  */
+import { checkItems, invalidMapInputMessage, itemsAtPath } from './dag/map-items';
 import { stepDefinitionWhere } from './dag/messages';
 import { CascadenceError, ErrorCode } from './errors';
 import type { FlowStep } from './flow';
@@ -61,32 +62,8 @@ export function planMap(step: FlowStep): MapPlan | undefined {
 
 /** The items of a map step about to start, or a coded error naming the step and the path. */
 export function mapItems(plan: MapPlan, ctx: TaskContext, where: string): unknown[] {
-  let value: unknown;
-  let source: string;
-  if (plan.path !== undefined) {
-    source = `"${plan.path.join('.')}"`;
-    value = ctx.results[plan.path[0] as string];
-    for (let k = 1; k < plan.path.length; k++) {
-      if (value === null || typeof value !== 'object') {
-        throw invalidMapInput(where, source, `${describe(value)} at "${plan.path.slice(0, k).join('.')}" has no key "${plan.path[k] as string}"`);
-      }
-      value = (value as Record<string, unknown>)[plan.path[k] as string];
-    }
-  } else {
-    source = 'the map function';
-    value = (plan.select as (ctx: TaskContext) => unknown)(ctx);
-  }
-  if (!Array.isArray(value)) throw invalidMapInput(where, source, `expected an array, got ${describe(value)}`);
-  return value;
-}
-
-function invalidMapInput(where: string, source: string, problem: string): CascadenceError {
-  return new CascadenceError(ErrorCode.INVALID_MAP_INPUT, `${where}: cannot map over ${source}: ${problem}`, { details: { source } });
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
+  const source = plan.path !== undefined ? `"${plan.path.join('.')}"` : 'the map function';
+  const found = plan.path !== undefined ? itemsAtPath(ctx.results, plan.path) : checkItems((plan.select as (ctx: TaskContext) => unknown)(ctx));
+  if (found.items !== undefined) return found.items;
+  throw new CascadenceError(ErrorCode.INVALID_MAP_INPUT, invalidMapInputMessage(where, source, found.problem), { details: { source } });
 }

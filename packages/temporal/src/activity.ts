@@ -119,7 +119,8 @@ function resolveStep(source: StepSource, root: string, path: readonly string[]):
   const where = stepWhere(flow.name, last);
   if (plan.nested !== undefined) throw notFound(`${where} is a nested flow; the workflow runs those itself`);
   const processor = plan.processor;
-  if (processor !== undefined) {
+  // A mapped processor's run already merges each item over `with` and validates it (core's plan).
+  if (processor !== undefined && plan.map === undefined) {
     // The options travelled from the client; checked again here, by the same function.
     const optionsWhere = stepDefinitionWhere(flow.name, last);
     return { run: (ctx, input) => processor.run(ctx, validateProcessorOptions(processor, input, optionsWhere)), retry: plan.retry, where };

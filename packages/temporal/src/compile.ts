@@ -37,8 +37,8 @@ function toWire(plan: RunnablePlan, planned: ReadonlyMap<Runnable, RunnablePlan>
 }
 
 function toWireStep(plan: StepPlan, needs: readonly number[], planned: ReadonlyMap<Runnable, RunnablePlan>): WireStep {
-  if (plan.map !== undefined) {
-    throw new CascadenceError(TemporalErrorCode.UNSUPPORTED, `step "${plan.id}" is a "map" step, which runs on the local engine only for now (not yet on Temporal)`, { details: { step: plan.id } });
+  if (plan.map !== undefined && plan.map.path === undefined) {
+    throw new CascadenceError(TemporalErrorCode.UNSUPPORTED, `step "${plan.id}": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")`, { details: { step: plan.id } });
   }
   const wire: WireStep = {
     id: plan.id,
@@ -52,6 +52,10 @@ function toWireStep(plan: StepPlan, needs: readonly number[], planned: ReadonlyM
   if (!plan.useFlowInput) wire.with = plan.input;
   if (plan.timeoutMs !== undefined) wire.timeoutMs = plan.timeoutMs;
   if (plan.disabled) wire.disabled = true;
+  if (plan.map?.path !== undefined) {
+    wire.map = { path: [...plan.map.path], failFast: plan.map.failFast };
+    if (plan.map.concurrency !== undefined) wire.map.concurrency = plan.map.concurrency;
+  }
   if (plan.nested !== undefined) wire.flow = toWire(planned.get(plan.nested) as RunnablePlan, planned, false);
   return wire;
 }

@@ -34,6 +34,7 @@ import {
   type DagShape,
 } from '@cascadence/core/dag';
 import { LOCAL_STEPS_PATCH, OUTPUT_ACTIVITY, STEP_ACTIVITY, jsonSize, type OutputCall, type WireRetry, type RunSpec, type StepCall, type StepReport, type WireError, type WireGraph, type WireStepResult } from './wire';
+import { runMapItems, type WireItemResult } from './map-items';
 import { StepCancelled, StepFailed, activityError, cancelledError, cascadenceError, payloadTooLarge, timeoutError } from './workflow-failures';
 
 /** A step's retry policy as Temporal's activity retry policy (which has no jitter). */
@@ -84,6 +85,8 @@ export class GraphRun {
   readonly done: Promise<Outcome>;
   private readonly what: string;
   private readonly shape: DagShape;
+  /** Item results of map steps, by step index. */
+  private mapResults: Array<WireItemResult[] | undefined> | undefined;
 
   constructor(
     private readonly spec: RunSpec,
@@ -174,7 +177,8 @@ export class GraphRun {
     // cancellation must not reach its activity either.
     const stepScope = new CancellationScope({ cancellable: !this.state.runsWhenStopped(i), parent: this.scope });
     this.stepScopes[i] = stepScope;
-    const runner = step.kind === 'flow' ? () => this.runNestedStep(i, stepScope) : () => this.runActivityStep(i, stepScope);
+    const runner =
+      step.map !== undefined ? () => this.runMapStep(i, stepScope) : step.kind === 'flow' ? () => this.runNestedStep(i, stepScope) : () => this.runActivityStep(i, stepScope);
     stepScope.run(runner).then(
       (report) => this.stepSucceeded(i, token, report),
       (error: unknown) => this.stepFailed(i, token, error),
@@ -186,17 +190,28 @@ export class GraphRun {
     return step.useFlowInput ? this.input : step.with;
   }
 
-  /** Runs an activity step; Temporal retries it, and re-schedules it when its worker is lost. */
-  private async runActivityStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
+  /** A map step: its items run through map-items.ts, each an activity (or a nested flow) of its own. */
+  private async runMapStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
     const step = this.graph.steps[i]!;
-    const where = this.where(i);
+    const results: WireItemResult[] = [];
+    (this.mapResults ??= [])[i] = results;
+    const runItem = (k: number, item: unknown): Promise<StepReport> =>
+      step.kind === 'flow' ? this.runNestedStep(i, stepScope, { index: k, input: item }) : this.runActivityStep(i, stepScope, { index: k, input: item });
+    const output = await runMapItems(stepScope, step.map!, this.state.neededResults(i, this.ids), this.where(i), runItem, results, this.spec.options.concurrency);
+    return { output, attempt: 1 };
+  }
+
+  /** Runs an activity step (or one item of a map step); Temporal retries it, and re-schedules it when its worker is lost. */
+  private async runActivityStep(i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
+    const step = this.graph.steps[i]!;
+    const where = item === undefined ? this.where(i) : `${this.where(i)}, item ${item.index}`;
     const options = this.spec.options;
     const call: StepCall = {
       runId: this.spec.runId,
       root: this.spec.root,
       path: [...this.path, step.id],
       label: step.label,
-      input: this.stepInput(i),
+      input: item === undefined ? this.stepInput(i) : item.input,
       results: this.state.neededResults(i, this.ids),
       attemptOffset: 0,
       maxPayloadBytes: options.maxPayloadBytes,
@@ -208,20 +223,20 @@ export class GraphRun {
     }
     const timeoutMs = step.timeoutMs ?? options.defaultStepTimeoutMs;
     // Short steps run as local activities; a history recorded before (no patch marker) keeps regular ones.
-    if (step.local === true && patched(LOCAL_STEPS_PATCH)) return this.runLocalStep(i, stepScope, call, timeoutMs, where);
+    if (step.local === true && patched(LOCAL_STEPS_PATCH)) return this.runLocalStep(i, stepScope, call, timeoutMs, where, item);
     let losses = 0;
     for (;;) {
       const used = call.attemptOffset - losses;
       const maximumAttempts = Math.max(1, step.retry.attempts - used);
       const activityOptions: ActivityOptions = {
-        activityId: `${++this.context.activitySeq}:${call.path.join('/')}`,
+        activityId: `${++this.context.activitySeq}:${call.path.join('/')}${item === undefined ? '' : `#${item.index}`}`,
         summary: call.path.join(' / '),
         startToCloseTimeout: timeoutMs,
         heartbeatTimeout: options.heartbeatTimeoutMs,
         cancellationType: 'TRY_CANCEL',
         retry: retryPolicy(step.retry, maximumAttempts),
       };
-      this.state.attempts[i] = call.attemptOffset + 1;
+      if (item === undefined) this.state.attempts[i] = call.attemptOffset + 1;
       try {
         const report = await scheduleActivity<StepReport>(STEP_ACTIVITY, [call], activityOptions);
         return { ...report, attempt: call.attemptOffset + report.attempt };
@@ -245,7 +260,7 @@ export class GraphRun {
    * in the workflow task (no activity task round trip). Retries and the per-attempt timeout are the
    * step's; there is no heartbeat, so a worker lost mid-step re-runs it when the workflow task moves.
    */
-  private async runLocalStep(i: number, stepScope: CancellationScope, call: StepCall, timeoutMs: number, where: string): Promise<StepReport> {
+  private async runLocalStep(i: number, stepScope: CancellationScope, call: StepCall, timeoutMs: number, where: string, item: MapItem | undefined): Promise<StepReport> {
     const step = this.graph.steps[i]!;
     const options: LocalActivityOptions = {
       summary: call.path.join(' / '),
@@ -253,7 +268,7 @@ export class GraphRun {
       cancellationType: 'TRY_CANCEL',
       retry: retryPolicy(step.retry, Math.max(1, step.retry.attempts)),
     };
-    this.state.attempts[i] = 1;
+    if (item === undefined) this.state.attempts[i] = 1;
     try {
       return await scheduleLocalActivity<StepReport>(STEP_ACTIVITY, [call], options);
     } catch (err) {
@@ -263,15 +278,15 @@ export class GraphRun {
   }
 
   /** Runs a nested flow inline; its retries are decided by core's decideRetry and waited with a workflow timer. */
-  private async runNestedStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
+  private async runNestedStep(i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
     const step = this.graph.steps[i]!;
     const flow = step.flow!;
-    const where = this.where(i);
+    const where = item === undefined ? this.where(i) : `${this.where(i)}, item ${item.index}`;
     for (let attempt = 1; ; attempt++) {
-      this.state.attempts[i] = attempt;
+      if (item === undefined) this.state.attempts[i] = attempt;
       let failure: StepFailed;
       try {
-        return { output: await this.runNestedOnce(i, stepScope, flow, where), attempt };
+        return { output: await this.runNestedOnce(i, stepScope, flow, where, item === undefined ? this.stepInput(i) : item.input), attempt };
       } catch (err) {
         if (err instanceof StepCancelled || (isCancellation(err) && stepScope.consideredCancelled)) throw new StepCancelled();
         failure = err instanceof StepFailed ? err : new StepFailed({ name: 'Error', message: String(err) }, attempt);
@@ -287,10 +302,10 @@ export class GraphRun {
     }
   }
 
-  private async runNestedOnce(i: number, stepScope: CancellationScope, flow: WireGraph, where: string): Promise<unknown> {
+  private async runNestedOnce(i: number, stepScope: CancellationScope, flow: WireGraph, where: string, input: unknown): Promise<unknown> {
     const step = this.graph.steps[i]!;
     const childScope = new CancellationScope({ cancellable: true, parent: stepScope });
-    const child = new GraphRun(this.spec, flow, this.stepInput(i), [...this.path, step.id], childScope, false, this.context);
+    const child = new GraphRun(this.spec, flow, input, [...this.path, step.id], childScope, false, this.context);
     const outcomePromise = childScope.run(() => child.run());
     let outcome: Outcome;
     if (step.timeoutMs === undefined) {
@@ -437,6 +452,8 @@ export class GraphRun {
       if (skipReason !== undefined) result.skipReason = skipReason;
       const skipMessage = this.state.skipMessages[i];
       if (skipMessage !== undefined) result.skipMessage = skipMessage;
+      const items = this.mapResults?.[i];
+      if (items !== undefined) result.items = items;
       const error = errors[i];
       if (error !== undefined) result.error = error;
       if (started !== undefined && (tries > 0 || result.status !== 'pending')) {
@@ -447,6 +464,12 @@ export class GraphRun {
     }
     return steps;
   }
+}
+
+/** One item of a map step: its index and its input. */
+interface MapItem {
+  index: number;
+  input: unknown;
 }
 
 function indexOf(ids: readonly string[], id: string): number | undefined {

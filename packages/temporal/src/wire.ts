@@ -55,6 +55,17 @@ export interface WireStep {
   local?: true;
   /** The step's task is disabled: the workflow skips it (reason `disabled`) and never runs it. */
   disabled?: true;
+  /** A `map` step: runs once per item of the list at `map.path` (map-items.ts). */
+  map?: WireMap;
+}
+
+/** A map step's settings (only key-path sources travel: a function is code). */
+export interface WireMap {
+  /** `['list', 'items']` for `map: 'list.items'`; the first is a step in `needs`. */
+  path: string[];
+  /** Items running at once at most (absent: the run's concurrency). */
+  concurrency?: number;
+  failFast: boolean;
 }
 
 export interface WireGraph {
@@ -170,6 +181,8 @@ export interface WireStepResult {
   skipReason?: SkipReason;
   /** A step that skipped itself: the reason it gave. */
   skipMessage?: string;
+  /** A map step: each item's result. */
+  items?: Array<{ status: WireStepStatus; attempts: number; output?: unknown; error?: WireError; skipMessage?: string }>;
 }
 
 /** The workflow's result (also the details of its failure, and the state query's answer). */
