@@ -190,6 +190,16 @@ export class GraphRun {
     return step.useFlowInput ? this.input : step.with;
   }
 
+  /**
+   * `ctx.results` of a map item: the step's needed results without the mapped step's output, which
+   * would otherwise be copied into every item's activity input (history growing with items²).
+   */
+  private itemResults(i: number): Record<string, unknown> {
+    const results = this.state.neededResults(i, this.ids);
+    delete results[this.graph.steps[i]!.map!.path[0]!];
+    return results;
+  }
+
   /** A map step: its items run through map-items.ts, each an activity (or a nested flow) of its own. */
   private async runMapStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
     const step = this.graph.steps[i]!;
@@ -212,7 +222,7 @@ export class GraphRun {
       path: [...this.path, step.id],
       label: step.label,
       input: item === undefined ? this.stepInput(i) : item.input,
-      results: this.state.neededResults(i, this.ids),
+      results: item === undefined ? this.state.neededResults(i, this.ids) : this.itemResults(i),
       attemptOffset: 0,
       maxPayloadBytes: options.maxPayloadBytes,
     };
