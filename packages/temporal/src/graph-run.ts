@@ -205,8 +205,8 @@ export class GraphRun {
     const step = this.graph.steps[i]!;
     const results: WireItemResult[] = [];
     (this.mapResults ??= [])[i] = results;
-    const runItem = (k: number, item: unknown): Promise<StepReport> =>
-      step.kind === 'flow' ? this.runNestedStep(i, stepScope, { index: k, input: item }) : this.runActivityStep(i, stepScope, { index: k, input: item });
+    const runItem = (k: number, item: unknown, count: number): Promise<StepReport> =>
+      step.kind === 'flow' ? this.runNestedStep(i, stepScope, { index: k, count, input: item }) : this.runActivityStep(i, stepScope, { index: k, count, input: item });
     const output = await runMapItems(stepScope, step.map!, this.state.neededResults(i, this.ids), this.where(i), runItem, results, this.spec.options.concurrency);
     return { output, attempt: 1 };
   }
@@ -227,6 +227,7 @@ export class GraphRun {
       maxPayloadBytes: options.maxPayloadBytes,
     };
     if (this.graph.kind === 'flow') call.flow = this.graph.name;
+    if (item !== undefined) call.item = { index: item.index, count: item.count };
     const size = jsonSize(call.input) + jsonSize(call.results);
     if (size > options.maxPayloadBytes) {
       throw new StepFailed(payloadTooLarge(`the input and needed results of ${where}`, size, options.maxPayloadBytes), 0);
@@ -479,6 +480,7 @@ export class GraphRun {
 /** One item of a map step: its index and its input. */
 interface MapItem {
   index: number;
+  count: number;
   input: unknown;
 }
 

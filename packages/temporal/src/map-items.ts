@@ -26,7 +26,7 @@ export interface WireItemResult {
 }
 
 /** Runs one item (the item's scope is current); throws StepFailed or StepCancelled. */
-export type RunItem = (k: number, item: unknown) => Promise<StepReport>;
+export type RunItem = (k: number, item: unknown, count: number) => Promise<StepReport>;
 
 /**
  * Runs the map step's items and returns the outputs in item order; fills `results` with each
@@ -69,7 +69,7 @@ export async function runMapItems(
       scopes[k] = scope;
       const result = results[k] as WireItemResult;
       try {
-        const report = await scope.run(() => runItem(k, items[k]));
+        const report = await scope.run(() => runItem(k, items[k], n));
         result.attempts = report.attempt;
         if (report.skipped !== undefined) {
           result.status = 'skipped';

@@ -125,6 +125,8 @@ export interface StepCall {
   /** Attempts consumed by earlier activities of this step (lost workers); added to Temporal's attempt. */
   attemptOffset: number;
   maxPayloadBytes: number;
+  /** One item of a map step: its index and the item count (the worker reports `step:item` events). */
+  item?: { index: number; count: number };
 }
 
 /** What the step activity returns. */

@@ -87,6 +87,25 @@ describeTemporal('map steps on Temporal match the local engine', () => {
     expect(remote.steps.squares?.items?.map((item) => item.status)).toEqual(local.steps.squares?.items?.map((item) => item.status));
   });
 
+  it("the worker reports each item as a step:item event (as the local engine does), not as step attempts", async () => {
+    const seen: string[] = [];
+    const onItem = (e: { step: string; item: number; status: string }) => {
+      if (e.step === 'squares') seen.push(`${e.item}:${e.status}`);
+    };
+    const onStart = (e: { step: string }) => {
+      if (e.step === 'squares') seen.push('step:start');
+    };
+    const offItem = worker.events.on('step:item', onItem);
+    const offStart = worker.events.on('step:start', onStart);
+    try {
+      await backend.run(fanOut);
+    } finally {
+      offItem();
+      offStart();
+    }
+    expect(seen.sort()).toEqual(['0:succeeded', '1:succeeded', '2:succeeded', '3:succeeded', '4:succeeded']);
+  });
+
   it('per-item retries, settle policy, and a non-array list: the same coded errors as local', async () => {
     const { remote } = await both(failing);
     expect(CascadenceError.isInstance(remote.steps.flaky?.error, ErrorCode.MAP_ITEMS_FAILED)).toBe(true);
