@@ -16,17 +16,21 @@ interface StepSpec {
 const stepSpec = (index: number): fc.Arbitrary<StepSpec> =>
   fc.record({
     needs: index === 0 ? fc.constant([]) : fc.uniqueArray(fc.nat(index - 1), { maxLength: Math.min(index, 4) }),
-    when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-succeeded', 'all-done', 'any-failed'),
+    when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-succeeded', 'all-done', 'any-failed', 'none-failed', 'one-succeeded', 'all-failed', 'always'),
     attempts: fc.integer({ min: 1, max: 3 }),
     outcomes: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
     async: fc.boolean(),
   });
 
-// A root step cannot say any-failed (defineFlow rejects it: it could never run).
+/** Rules decided by how the needs ended; a root step cannot say them (defineFlow rejects it). */
+const NEEDS_NEEDS: readonly TriggerRule[] = ['any-failed', 'one-succeeded', 'all-failed'];
+/** Rules under which a step may start before every need has ended. */
+const STARTS_EARLY: readonly TriggerRule[] = ['any-failed', 'one-succeeded'];
+
 const dagSpec = fc
   .integer({ min: 1, max: 25 })
   .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => stepSpec(i))))
-  .map((specs) => specs.map((s) => (s.needs.length === 0 && s.when === 'any-failed' ? { ...s, when: 'all-succeeded' as const } : s)));
+  .map((specs) => specs.map((s) => (s.needs.length === 0 && NEEDS_NEEDS.includes(s.when) ? { ...s, when: 'all-succeeded' as const } : s)));
 
 type Final = 'succeeded' | 'failed' | 'skipped';
 
@@ -37,12 +41,23 @@ function expected(specs: StepSpec[]): { status: Final[]; attempts: number[] } {
   const attempts: number[] = [];
   specs.forEach((spec, i) => {
     const deps = spec.needs.map((j) => ({ status: status[j], upstreamFailed: upstreamFailed[j] }));
-    const allSucceeded = deps.every((d) => d.status === 'succeeded');
-    const anyFailed = deps.some((d) => d.status === 'failed' || (d.status === 'skipped' && d.upstreamFailed));
-    const runs = spec.when === 'all-done' || (spec.when === 'all-succeeded' ? allSucceeded : anyFailed);
+    const failed = deps.filter((d) => d.status === 'failed' || (d.status === 'skipped' && d.upstreamFailed)).length;
+    const succeeded = deps.filter((d) => d.status === 'succeeded').length;
+    const anyFailed = failed > 0;
+    // Airflow's rule table, written out per rule.
+    const runs = {
+      'all-succeeded': succeeded === deps.length,
+      'all-done': true,
+      always: true,
+      'any-failed': anyFailed,
+      'none-failed': !anyFailed,
+      'one-succeeded': succeeded > 0,
+      'all-failed': failed === deps.length,
+    }[spec.when];
     if (!runs) {
       status[i] = 'skipped';
-      upstreamFailed[i] = anyFailed;
+      // all-failed and any-failed are skipped on purpose (a trigger rule), the others because of the failure.
+      upstreamFailed[i] = anyFailed && spec.when !== 'all-failed' && spec.when !== 'any-failed';
       attempts[i] = 0;
       return;
     }
@@ -64,11 +79,20 @@ function buildFlow(specs: StepSpec[], journal: string[], finished: Map<string, F
       retry: { attempts: spec.attempts, backoff: 'fixed', delayMs: 0 },
       run: (ctx) => {
         journal.push(`start ${id} ${ctx.attempt}`);
-        // The dependencies must all have finished (and succeeded, unless the rule says otherwise).
-        for (const j of spec.needs) {
-          const dep = finished.get(`s${j}`);
-          if (dep === undefined) throw new Error(`INVARIANT: ${id} started before s${j} finished`);
-          if (spec.when === 'all-succeeded' && dep !== 'succeeded') throw new Error(`INVARIANT: ${id} started after s${j} ${dep}`);
+        // The dependencies must all have finished (and succeeded, unless the rule says otherwise);
+        // any-failed and one-succeeded start once one need ended the way they wait for.
+        const ends = spec.needs.map((j) => finished.get(`s${j}`));
+        if (STARTS_EARLY.includes(spec.when)) {
+          const want = spec.when === 'one-succeeded' ? ['succeeded'] : ['failed', 'skipped'];
+          if (!ends.some((end) => end !== undefined && want.includes(end))) throw new Error(`INVARIANT: ${id} (${spec.when}) started before a need ended as it waits for`);
+        } else {
+          spec.needs.forEach((j, k) => {
+            const dep = ends[k];
+            if (dep === undefined) throw new Error(`INVARIANT: ${id} started before s${j} finished`);
+            if ((spec.when === 'all-succeeded' && dep !== 'succeeded') || (spec.when === 'none-failed' && dep === 'failed')) {
+              throw new Error(`INVARIANT: ${id} started after s${j} ${dep}`);
+            }
+          });
         }
         const ok = spec.outcomes[ctx.attempt - 1];
         const settle = () => {

@@ -28,6 +28,12 @@ export const ErrorCode = {
   NON_RETRYABLE: 'CASCADENCE_NON_RETRYABLE',
   PLUGIN_LOAD: 'CASCADENCE_PLUGIN_LOAD',
   PLUGIN_CONFLICT: 'CASCADENCE_PLUGIN_CONFLICT',
+  /** Not a failure: what `ctx.skip(reason)` throws to end its step as skipped. */
+  STEP_SKIPPED: 'CASCADENCE_STEP_SKIPPED',
+  /** A `map` step's list is not an array (the message names the step and the path). */
+  INVALID_MAP_INPUT: 'CASCADENCE_INVALID_MAP_INPUT',
+  /** A `map` step failed because items failed (`cause`: the first failed item's error). */
+  MAP_ITEMS_FAILED: 'CASCADENCE_MAP_ITEMS_FAILED',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

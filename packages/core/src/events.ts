@@ -73,9 +73,26 @@ export interface StepRetryEvent extends StepEventBase {
   /** Wait before the next attempt. */
   delayMs: number;
 }
+/** An item of a `map` step ended (or will be retried): one event per item attempt that ended. */
+export interface StepItemEvent extends StepEventBase {
+  type: 'step:item';
+  /** The item's index in the list. */
+  item: number;
+  /** How many items the step maps over. */
+  items: number;
+  status: 'succeeded' | 'failed' | 'skipped' | 'retrying';
+  /** From the item's first start. */
+  durationMs: number;
+  error: Error | undefined;
+  output: unknown;
+}
 export interface StepSkipEvent extends Omit<StepEventBase, 'attempt'> {
   type: 'step:skip';
   reason: SkipReason;
+  /** For `reason: 'self'`: the step's own words (`ctx.skip(reason)`). */
+  message?: string;
+  /** For `reason: 'self'`: the attempt that skipped itself (it had started: its `step:start` came before). */
+  attempt?: number;
 }
 
 interface ScheduleEventBase {
@@ -130,7 +147,8 @@ export type EngineEvent =
   | StepSuccessEvent
   | StepFailureEvent
   | StepRetryEvent
-  | StepSkipEvent;
+  | StepSkipEvent
+  | StepItemEvent;
 
 export type EngineEventType = EngineEvent['type'];
 export type EngineEventOf<T extends EngineEventType> = Extract<EngineEvent, { type: T }>;
@@ -307,6 +325,7 @@ export const EVENT_TYPES: readonly EngineEventType[] = [
   'step:failure',
   'step:retry',
   'step:skip',
+  'step:item',
   'schedule:fire',
   'schedule:skip',
   'schedule:miss',

@@ -10,14 +10,19 @@ import { RunState, type CancelledWhile } from './dag/run-state';
 import { STEP_STATUS_NAMES, type SkipReason } from './dag/status';
 import type { Engine } from './engine';
 import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } from './errors';
-import type { EngineEvent, RunStartEvent, StepFailureEvent, StepRetryEvent, StepStartEvent, StepSuccessEvent } from './events';
+import type { EngineEvent, RunStartEvent, StepFailureEvent, StepRetryEvent, StepSkipEvent, StepStartEvent, StepSuccessEvent } from './events';
 import { isFlow, type Flow } from './flow';
 import type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 import { decideRetry } from './retry';
 import { SerialisableRunResult } from './run-result';
 import type { RunTracer } from './run-tracer';
+import { MapRun } from './map-run';
+import { mapItems, type MapPlan } from './map-spec';
+import { sleepSync } from './sleep-sync';
 import { StepContext } from './step-context';
+import { skipSignalReason } from './step-skip';
 import type { RunnablePlan, StepPlan } from './step-plan';
+import { isThenable } from './thenable';
 import type { RunTrigger } from './trigger';
 
 /** Up to this many steps, RunResult.steps is built at once (cheaper than a lazy property). */
@@ -54,6 +59,8 @@ export class Execution {
    * that read ctx.results spent most of its extra time in the GC.
    */
   private readonly contexts: Array<StepContext | undefined>;
+  /** The item runs of `map` steps, by step index (created for the first map step). */
+  private maps: Array<MapRun | undefined> | undefined;
   /** Created on the first retry: most runs never wait for one. */
   private retryTimersMap: Map<number, ReturnType<typeof setTimeout>> | undefined;
   private pumping = false;
@@ -113,6 +120,8 @@ export class Execution {
     const signal = this.settings.signal;
     if (signal !== undefined) {
       if (signal.aborted) {
+        // Seeded first: the run's `always` steps still run.
+        this.state.seed();
         this.abortRun(new CancelledError(this.what, signal.reason), 'cancelled', signal.reason);
         return;
       }
@@ -142,10 +151,9 @@ export class Execution {
     const state = this.state;
     try {
       for (;;) {
-        if (this.sync && this.settings.signal?.aborted) {
+        if (this.sync && this.settings.signal?.aborted && !state.stopped) {
           const reason = this.settings.signal.reason;
           this.abortRun(new CancelledError(this.what, reason), 'cancelled', reason);
-          break;
         }
         const i = state.next(this.limit);
         if (i < 0) break;
@@ -173,6 +181,10 @@ export class Execution {
         if (tracer !== undefined) this.traceStepStart(tracer, ctx, event);
       }
       if (events.observers.length > 0) events.notifyStepStart(this.runId, this.flowName, plan.id, plan.label, attempt);
+    }
+    if (plan.map !== undefined) {
+      this.startMapStep(i, ctx, plan);
+      return;
     }
     const input = plan.useFlowInput ? this.input : plan.input;
     let value: unknown;
@@ -231,7 +243,36 @@ export class Execution {
     this.stepSucceeded(i, ctx, value);
   }
 
-  private runNested(flow: Flow, input: unknown, ctx: StepContext): unknown {
+  /**
+   * A `map` step: its items run through a MapRun (map-run.ts), which applies the step's retry and
+   * timeout per item; the step itself is tried once and has no deadline of its own.
+   */
+  private startMapStep(i: number, ctx: StepContext, plan: StepPlan): void {
+    let value: unknown;
+    try {
+      const run = () => {
+        const map = new MapRun(this, ctx, plan, mapItems(plan.map as MapPlan, ctx, this.stepWhere(plan.id)), plan.map as MapPlan);
+        (this.maps ??= [])[i] = map;
+        return map.start();
+      };
+      value = ctx.traceScope === undefined ? run() : (this.tracer as RunTracer).within(ctx.traceScope, run);
+    } catch (error) {
+      if (CascadenceError.isInstance(error, ErrorCode.ASYNC_IN_RUN_SYNC)) throw error;
+      this.stepFailed(i, ctx, error);
+      return;
+    }
+    if (!isThenable(value)) {
+      this.stepSucceeded(i, ctx, value);
+      return;
+    }
+    value.then(
+      (output) => this.stepSucceeded(i, ctx, output),
+      (error: unknown) => this.stepFailed(i, ctx, error),
+    );
+  }
+
+  /** Runs a nested flow for a step (or one item of a map step), under that attempt's signal and trace scope. */
+  runNested(flow: Flow, input: unknown, ctx: { readonly signal: AbortSignal; readonly traceScope: unknown }): unknown {
     const child = this.engine.startNested(flow, input, {
       runId: this.runId,
       concurrency: this.settings.concurrency,
@@ -280,11 +321,27 @@ export class Execution {
     ctx.finish();
     this.contexts[i] = undefined;
     const plan = this.plan.plans[i] as StepPlan;
+    const skipMessage = skipSignalReason(thrown);
+    if (skipMessage !== undefined) {
+      // ctx.skip(): the step ends skipped, not failed, and is not retried. Its attempt had started,
+      // so the skip event ends that attempt (for tracers and in-progress gauges).
+      const t = now();
+      this.endedAt[i] = t;
+      if (this.engine.events.active || this.tracer !== undefined) {
+        const event: StepSkipEvent = { type: 'step:skip', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, reason: 'self', message: skipMessage, attempt: ctx.attempt };
+        this.emit(event);
+        if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
+      }
+      this.state.skipSelf(i, skipMessage);
+      this.pump();
+      return;
+    }
     const error = toError(thrown);
     const t = now();
     const events = this.engine.events;
     const state = this.state;
-    const delayMs = decideRetry(plan.retry, ctx.attempt, error, state.mayRetry);
+    // A map step's retry policy applies to each item (map-run.ts), not to the step.
+    const delayMs = plan.map === undefined ? decideRetry(plan.retry, ctx.attempt, error, state.mayRetry) : -1;
     if (delayMs >= 0) {
       if (events.active || this.tracer !== undefined) {
         const event: StepRetryEvent = { type: 'step:retry', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, delayMs };
@@ -356,12 +413,14 @@ export class Execution {
   /** Stops the whole run now: nothing new starts, running steps are aborted, the result is final. */
   private abortRun(runError: Error, status: RunStatus, stepReason: unknown): void {
     if (this.finished) return;
-    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.finish();
+    // Pumped, not finished: the run ends when its `always` steps (if any) have ended.
+    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.pump();
   }
 
   /** RunStateObserver: a step will not run. */
   stepSkipped(i: number, reason: SkipReason): void {
-    if (!this.engine.events.active && this.tracer === undefined) return;
+    // A step that skipped itself was reported when its attempt ended (stepFailed).
+    if (reason === 'self' || (!this.engine.events.active && this.tracer === undefined)) return;
     const plan = this.plan.plans[i] as StepPlan;
     const event: EngineEvent = { type: 'step:skip', runId: this.runId, at: timeOrigin + now(), flow: this.flowName, step: plan.id, task: plan.label, reason };
     this.emit(event);
@@ -446,6 +505,10 @@ export class Execution {
       };
       const skipReason = this.state.skipReasons[i];
       if (skipReason !== undefined) (steps[ids[i] as string] as StepResult).skipReason = skipReason;
+      const skipMessage = this.state.skipMessages[i];
+      if (skipMessage !== undefined) (steps[ids[i] as string] as StepResult).skipMessage = skipMessage;
+      const map = this.maps?.[i];
+      if (map !== undefined) lazyItems(steps[ids[i] as string] as StepResult, map);
     }
     return steps;
   }
@@ -485,7 +548,7 @@ export class Execution {
     }
   }
 
-  private traceStepEnd(ctx: StepContext, event: StepSuccessEvent | StepFailureEvent | StepRetryEvent): void {
+  private traceStepEnd(ctx: StepContext, event: StepSuccessEvent | StepFailureEvent | StepRetryEvent | StepSkipEvent): void {
     try {
       (this.tracer as RunTracer).endStep(ctx.traceScope, event);
     } catch (error) {
@@ -502,21 +565,15 @@ export class Execution {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  try {
-    return (
-      value !== null &&
-      (typeof value === 'object' || typeof value === 'function') &&
-      typeof (value as PromiseLike<unknown>).then === 'function'
-    );
-  } catch {
-    // A revoked Proxy (or a throwing `then` getter) is an output, not a promise.
-    return false;
-  }
-}
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-/** Blocks the thread: runSync's retry delays have no event loop to wait on. */
-function sleepSync(ms: number): void {
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+/** `items` of a map step's result, built on first read: one object per item, and most callers never look. */
+function lazyItems(step: StepResult, map: MapRun): void {
+  Object.defineProperty(step, 'items', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const items = map.results();
+      Object.defineProperty(step, 'items', { value: items, enumerable: true, writable: true, configurable: true });
+      return items;
+    },
+  });
 }

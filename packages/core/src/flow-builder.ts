@@ -1,6 +1,6 @@
 import { CascadenceError, ErrorCode } from './errors';
 import { defineFlow, type Flow, type FlowStep, type TriggerRule } from './flow';
-import type { FinalOutputs, NeededResults, Simplify, StepOutput, StepOutputs, TaskReference, TypedStep } from './flow-types';
+import type { FinalOutputs, MappedOutput, MapSource, NeededResults, Simplify, StepOutput, StepOutputs, TaskReference, TypedStep } from './flow-types';
 import type { RetryPolicy } from './retry';
 
 /** A flow's own settings, given to `flow(name, settings)`. */
@@ -9,6 +9,8 @@ export interface FlowSettings {
   retry?: RetryPolicy;
   timeoutMs?: number;
   tags?: string[];
+  /** `leaves`: the run succeeds when its final steps succeeded or were skipped on purpose (see FlowDefinition). */
+  statusFrom?: 'steps' | 'leaves';
 }
 
 /** Says at compile time that an id is already used, instead of silently typing it twice. */
@@ -49,10 +51,12 @@ export class FlowBuilder<Input, Outputs extends StepOutputs = {}, Needed extends
     TaskRef extends TaskReference = never,
     Uses extends string = never,
     With = never,
+    Map extends MapSource<Need> = never,
+    FnItem = never,
   >(
     id: NewStepId<Id, Outputs>,
-    step: TypedStep<Input, NeededResults<Outputs, Need, When>, Need, When, RunReturn, TaskRef, Uses, With>,
-  ): FlowBuilder<Input, Simplify<Outputs & { [K in Id]: StepOutput<RunReturn, TaskRef, Uses> }>, Needed | Need> {
+    step: TypedStep<Input, NeededResults<Outputs, Need, When>, Need, When, RunReturn, TaskRef, Uses, With, Map, FnItem>,
+  ): FlowBuilder<Input, Simplify<Outputs & { [K in Id]: MappedOutput<StepOutput<RunReturn, TaskRef, Uses>, Map, FnItem> }>, Needed | Need> {
     return new FlowBuilder(this.name, this.settings, { previous: this.last, id, step: step as FlowStep });
   }
 

@@ -1,5 +1,5 @@
 import { CascadenceError, ErrorCode } from './errors';
-import { defineFlow, type Flow, type FlowStep } from './flow';
+import { TRIGGER_RULES, defineFlow, type Flow, type FlowStep, type TriggerRule } from './flow';
 import type { RetryPolicy } from './retry';
 import { didYouMean } from './suggest';
 
@@ -11,6 +11,7 @@ export interface FlowSpec {
   retry?: RetryPolicy;
   timeoutMs?: number;
   tags?: string[];
+  statusFrom?: 'steps' | 'leaves';
 }
 
 export interface StepSpec {
@@ -22,10 +23,14 @@ export interface StepSpec {
   retry?: RetryPolicy;
   timeoutMs?: number;
   description?: string;
+  /** A step id or key path (`list.items`) whose array the step runs over, one item at a time. */
+  map?: string;
+  concurrency?: number;
+  onItemFailure?: 'settle' | 'fail-fast';
 }
 
-const FLOW_KEYS = ['name', 'description', 'steps', 'retry', 'timeoutMs', 'tags'];
-const STEP_KEYS = ['task', 'uses', 'with', 'needs', 'when', 'retry', 'timeoutMs', 'description'];
+const FLOW_KEYS = ['name', 'description', 'steps', 'retry', 'timeoutMs', 'tags', 'statusFrom'];
+const STEP_KEYS = ['task', 'uses', 'with', 'needs', 'when', 'retry', 'timeoutMs', 'description', 'map', 'concurrency', 'onItemFailure'];
 const RETRY_KEYS = ['attempts', 'backoff', 'delayMs', 'maxDelayMs', 'jitter', 'nonRetryable'];
 
 /**
@@ -46,6 +51,7 @@ export function flowFromSpec(data: unknown, source = 'flow definition'): Flow {
   if (spec.retry !== undefined) checkRetry(spec.retry, ['retry'], fail);
   if (spec.timeoutMs !== undefined && typeof spec.timeoutMs !== 'number') fail('"timeoutMs" must be a number', ['timeoutMs']);
   if (spec.tags !== undefined && !isStringList(spec.tags)) fail('"tags" must be a list of strings', ['tags']);
+  if (spec.statusFrom !== undefined && spec.statusFrom !== 'steps' && spec.statusFrom !== 'leaves') fail(`"statusFrom" must be "steps" or "leaves" (got ${JSON.stringify(spec.statusFrom)})`, ['statusFrom']);
 
   const steps: Record<string, FlowStep> = {};
   for (const [id, raw] of Object.entries(spec.steps as Record<string, unknown>)) {
@@ -55,8 +61,11 @@ export function flowFromSpec(data: unknown, source = 'flow definition'): Flow {
     if (!isRecord(raw)) fail(`step "${id}" must be a mapping (with "uses" or "task")`, path);
     const step = raw as Record<string, unknown>;
     checkKeys(step, STEP_KEYS, `step "${id}"`, path, fail);
-    for (const key of ['task', 'uses', 'description', 'when'] as const) {
+    for (const key of ['task', 'uses', 'description', 'when', 'map', 'onItemFailure'] as const) {
       if (step[key] !== undefined && typeof step[key] !== 'string') fail(`step "${id}": "${key}" must be a string`, [...path, key]);
+    }
+    if (step.when !== undefined && !TRIGGER_RULES.includes(step.when as TriggerRule)) {
+      fail(`step "${id}": "when" must be one of ${TRIGGER_RULES.join(', ')} (got "${step.when as string}")${didYouMean(step.when as string, TRIGGER_RULES)}`, [...path, 'when']);
     }
     if (step.task === undefined && step.uses === undefined) fail(`step "${id}" needs "uses: <processor>" or "task: <name>"`, path);
     if (step.run !== undefined) fail(`step "${id}": "run" is only available in code; use "task" or "uses"`, [...path, 'run']);

@@ -61,6 +61,34 @@ export type NeededResults<Outputs, Need extends keyof Outputs, When> = [When] ex
 /** The step's input: its `with` when it has one, otherwise the flow's input. */
 export type StepInput<FlowInput, With> = [With] extends [never] ? FlowInput : With;
 
+/**
+ * Where a `map` step's items come from, as the builder types it (a function source is typed by
+ * its own generic, so that `ctx` is typed inside it): a needed step's id, or a key path into one
+ * (`'list.items'`: items typed `unknown`).
+ */
+export type MapSource<Need extends string> = Need | `${Need}.${string}`;
+
+/**
+ * A `map` step's item type: the function source's element type (`FnItem`), else the element type
+ * of the needed step's array output (`unknown` for key paths).
+ */
+export type MapItem<Results, Map, FnItem> = [FnItem] extends [never]
+  ? Map extends keyof Results
+    ? NonNullable<Results[Map]> extends readonly (infer Item)[]
+      ? Item
+      : unknown
+    : unknown
+  : FnItem;
+
+/** Whether a step maps: it has a string source (`Map`) or a function source (`FnItem`). */
+type Maps<Map, FnItem> = [Map | FnItem] extends [never] ? false : true;
+
+/** The input a step's code receives: one item for a `map` step, otherwise StepInput. */
+export type StepCodeInput<FlowInput, With, Results, Map, FnItem> = Maps<Map, FnItem> extends true ? MapItem<Results, Map, FnItem> : StepInput<FlowInput, With>;
+
+/** A step's output: a `map` step's is the array of its items' outputs, in item order. */
+export type MappedOutput<Output, Map, FnItem> = Maps<Map, FnItem> extends true ? Output[] : Output;
+
 /** A flow's default output: the outputs of its final steps (those nothing needs) that succeeded. */
 export type FinalOutputs<Outputs, Needed> = { [K in Exclude<keyof Outputs, Needed>]?: Outputs[K] };
 
@@ -88,14 +116,22 @@ export interface TypedStep<
   TaskRef,
   Uses extends string,
   With,
+  Map = never,
+  FnItem = never,
 > extends TypedStepSettings<Need, When> {
-  /** An inline function; its return (awaited) is the step's output. */
-  run?: (ctx: TaskContext<Results>, input: StepInput<FlowInput, With>) => RunReturn;
+  /** An inline function; its return (awaited) is the step's output (one item's, for a `map` step). */
+  run?: (ctx: TaskContext<Results>, input: StepCodeInput<FlowInput, With, Results, Map, FnItem>) => RunReturn;
   /**
    * A task or flow object (typed output; its input type must accept the step's input), or the
    * name of one known to the engine's registry (`unknown`).
    */
-  task?: TaskRef & AcceptsInput<TaskRef, StepInput<FlowInput, With>>;
+  task?: TaskRef & AcceptsInput<TaskRef, StepCodeInput<FlowInput, With, Results, Map, FnItem>>;
+  /** Runs the step once per item (see FlowStep.map); each item is typed from its source. */
+  map?: Map | ((ctx: TaskContext<Results>) => readonly FnItem[]);
+  /** For a `map` step: items running at once at most. */
+  concurrency?: number;
+  /** For a `map` step: `settle` (default) or `fail-fast`. */
+  onItemFailure?: 'settle' | 'fail-fast';
   /** A processor name; its output is typed when the name is listed in `ProcessorTypes`. */
   uses?: Uses;
   /** Input of the step (a processor's options); when absent the step receives the flow's input. */

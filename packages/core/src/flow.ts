@@ -2,13 +2,28 @@ import { CascadenceError, ErrorCode } from './errors';
 import { resolveRetryPolicy, type RetryPolicy } from './retry';
 import { stepDefinitionWhere } from './dag/messages';
 import { FlowGraphBuilder } from './flow-graph';
-import { assertValidName, assertValidTimeout, isTask, type Task, type TaskRunFunction } from './task';
+import { checkMapStep, type ItemFailurePolicy } from './map-spec';
+import { assertValidName, assertValidTimeout, isTask, type Task, type TaskContext, type TaskRunFunction } from './task';
 import type { StepOutputs } from './flow-types';
 
-/** When a step runs, given how the steps it `needs` ended. */
-export type TriggerRule = 'all-succeeded' | 'all-done' | 'any-failed';
+/**
+ * When a step runs, given how the steps it `needs` ended ("failed" includes cancelled needs and
+ * needs skipped because something upstream of them failed):
+ * - `all-succeeded` (default): every need succeeded;
+ * - `all-done`: every need ended, whatever happened (cleanup);
+ * - `any-failed`: a need failed — starts at the first failure, without waiting for the others;
+ * - `none-failed`: every need ended and none failed (skipped needs are fine: branching);
+ * - `one-succeeded`: a need succeeded — starts at the first success;
+ * - `all-failed`: every need failed;
+ * - `always`: like `all-done`, and never cancelled: it still runs when the run is cancelled or
+ *   times out (teardown).
+ */
+export type TriggerRule = 'all-succeeded' | 'all-done' | 'any-failed' | 'none-failed' | 'one-succeeded' | 'all-failed' | 'always';
 
-export const TRIGGER_RULES: readonly TriggerRule[] = ['all-succeeded', 'all-done', 'any-failed'];
+export const TRIGGER_RULES: readonly TriggerRule[] = ['all-succeeded', 'all-done', 'any-failed', 'none-failed', 'one-succeeded', 'all-failed', 'always'];
+
+/** Rules that can only be met through a need: a step without `needs` cannot use them. */
+const RULES_NEEDING_NEEDS: readonly TriggerRule[] = ['any-failed', 'one-succeeded', 'all-failed'];
 
 /** One node of a flow: exactly one of `task`, `run` or `uses` says what it does. */
 export interface FlowStep {
@@ -24,6 +39,20 @@ export interface FlowStep {
   needs?: string[];
   /** Trigger rule; default `all-succeeded`. */
   when?: TriggerRule;
+  /**
+   * Runs the step once per item of a list made at run time, each item as the step's input: a step
+   * id in `needs` (`'list'`), a key path into its output (`'list.items'`), or `(ctx) => array`.
+   * The step's retry and timeoutMs apply per item; its output is the array of item outputs, in
+   * item order; `RunResult.steps[id].items` has each item's result.
+   */
+  map?: string | ((ctx: TaskContext) => unknown);
+  /** For a `map` step: items running at once at most (default: the run's concurrency). */
+  concurrency?: number;
+  /**
+   * For a `map` step: `settle` (default) lets every item finish and then fails the step if any
+   * failed; `fail-fast` cancels the other items at the first failure.
+   */
+  onItemFailure?: ItemFailurePolicy;
   retry?: RetryPolicy;
   timeoutMs?: number;
   description?: string;
@@ -43,6 +72,14 @@ export interface FlowDefinition<Input = unknown, Output = Record<string, unknown
   retry?: RetryPolicy;
   timeoutMs?: number;
   tags?: string[];
+  /**
+   * How the run's status is decided when a step failed. `steps` (default): any failed step fails
+   * the run, even one whose failure an `any-failed` or `all-done` step handled. `leaves`: the run
+   * succeeds when every final step (one nothing needs) succeeded or was skipped on purpose (a
+   * trigger rule, `ctx.skip`, a disabled task) — a final step that failed, was cancelled, or was
+   * skipped because something upstream failed still fails it (Airflow's leaf rule).
+   */
+  statusFrom?: 'steps' | 'leaves';
 }
 
 /** The checked graph of a flow, with indices the engine walks without lookups. */
@@ -76,6 +113,8 @@ export interface Flow<Input = unknown, Output = Record<string, unknown>, Outputs
   readonly retry?: RetryPolicy;
   readonly timeoutMs?: number;
   readonly tags?: string[];
+  /** How the run's status is decided when a step failed (see FlowDefinition). */
+  readonly statusFrom?: 'steps' | 'leaves';
   /** Types only: never present at run time. */
   readonly [flowTypes]?: { readonly input: Input; readonly output: Output; readonly outputs: Outputs };
 }
@@ -92,6 +131,9 @@ export function defineFlow<Input = unknown, Output = Record<string, unknown>>(
   const where = `flow "${definition.name}"`;
   resolveRetryPolicy(definition.retry, where);
   assertValidTimeout(definition.timeoutMs, where);
+  if (definition.statusFrom !== undefined && definition.statusFrom !== 'steps' && definition.statusFrom !== 'leaves') {
+    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "statusFrom" must be "steps" or "leaves" (got ${JSON.stringify(definition.statusFrom)})`);
+  }
   if (definition.output !== undefined && typeof definition.output !== 'function') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: output must be a function`);
   }
@@ -206,22 +248,23 @@ function checkStep(step: FlowStep, flowName: string, id: string): FlowStep {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${stepDefinitionWhere(flowName, id)}: "needs" must be a list of step ids`);
   }
   if (step.when !== undefined) checkWhen(step, flowName, id);
+  checkMapStep(step, flowName, id);
   if (step.retry !== undefined) resolveRetryPolicy(step.retry, stepDefinitionWhere(flowName, id));
   if (step.timeoutMs !== undefined) assertValidTimeout(step.timeoutMs, stepDefinitionWhere(flowName, id));
   return step;
 }
 
 function checkWhen(step: FlowStep, flowName: string, id: string): void {
-  if (step.when !== 'all-succeeded' && step.when !== 'all-done' && step.when !== 'any-failed') {
+  if (!TRIGGER_RULES.includes(step.when as TriggerRule)) {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
       `${stepDefinitionWhere(flowName, id)}: "when" must be one of ${TRIGGER_RULES.join(', ')} (got ${JSON.stringify(step.when)})`,
     );
   }
-  if (step.when === 'any-failed' && (step.needs === undefined || step.needs.length === 0)) {
+  if (RULES_NEEDING_NEEDS.includes(step.when as TriggerRule) && (step.needs === undefined || step.needs.length === 0)) {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,
-      `${stepDefinitionWhere(flowName, id)}: when "any-failed" needs at least one step in "needs" (it runs only if one of them fails)`,
+      `${stepDefinitionWhere(flowName, id)}: when "${step.when}" needs at least one step in "needs" (it depends on how they end)`,
     );
   }
 }

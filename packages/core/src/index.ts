@@ -37,11 +37,13 @@ export {
   type StepPlan,
   type StepResolver,
 } from './step-plan';
-export type { RunResult, RunStatus, StepResult, StepResults, StepStatus } from './result';
+export type { MapItemResult, MapItemStatus, RunResult, RunStatus, StepResult, StepResults, StepStatus } from './result';
+export type { ItemFailurePolicy } from './map-spec';
 export type { RunTrigger, RunTriggerKind } from './trigger';
 export { SCHEDULE_OVERLAPS, SCHEDULER_DEFAULTS, type Scheduler, type ScheduleOverlap, type ScheduleRequest, type ScheduleView } from './scheduler-contract';
 export { createRunResult } from './run-result';
 export type { SkipReason } from './dag/status';
+export { StepSkipSignal, skipSignalReason } from './step-skip';
 export {
   EventBus,
   EVENT_TYPES,
@@ -58,6 +60,7 @@ export {
   type ScheduleSkipEvent,
   type ScheduleStallEvent,
   type StepFailureEvent,
+  type StepItemEvent,
   type StepRetryEvent,
   type StepSkipEvent,
   type StepObserver,

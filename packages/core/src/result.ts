@@ -15,8 +15,26 @@ export interface StepResult<Output = unknown> {
   startedAt: number | undefined;
   /** From the first attempt's start to the step's end, retry delays included. */
   durationMs: number | undefined;
-  /** For a skipped step: why (`upstream-failed`, `trigger-rule`, `fail-fast`, `disabled`). */
+  /** For a skipped step: why (`upstream-failed`, `trigger-rule`, `fail-fast`, `disabled`, `self`). */
   skipReason?: SkipReason;
+  /** For a step that skipped itself: the reason it gave to `ctx.skip(reason)`. */
+  skipMessage?: string;
+  /** For a `map` step that started: each item's result, in item order. */
+  items?: MapItemResult[];
+}
+
+/** An item of a `map` step: `pending` items never started (the map was stopped before them). */
+export type MapItemStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** One item's result of a `map` step (`StepResult.items`). */
+export interface MapItemResult {
+  status: MapItemStatus;
+  /** Attempts of this item (the step's retry policy applies per item). */
+  attempts: number;
+  output: unknown;
+  error: Error | undefined;
+  /** The item called `ctx.skip(reason)`. */
+  skipMessage?: string;
 }
 
 /** `RunResult.steps`: each step's result, its output typed from `Outputs` (a typed flow's step outputs). */

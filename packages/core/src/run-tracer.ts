@@ -15,8 +15,11 @@ export interface RunTracer<Scope = unknown> {
   endRun(run: Scope, event: RunEndEvent): void;
   /** An attempt of a step begins. `run`: its run's scope (undefined when no run scope is known, e.g. on a worker). */
   startStep(run: Scope | undefined, event: StepStartEvent): Scope;
-  /** The attempt ended: succeeded, failed for good, failed and will be retried, or cancelled while running. */
-  endStep(attempt: Scope, event: StepSuccessEvent | StepFailureEvent | StepRetryEvent): void;
+  /**
+   * The attempt ended: succeeded, failed for good, failed and will be retried, cancelled while
+   * running, or skipped itself (`step:skip` with reason `self`).
+   */
+  endStep(attempt: Scope, event: StepSuccessEvent | StepFailureEvent | StepRetryEvent | StepSkipEvent): void;
   /** Something happened to a step that has no running attempt: it was skipped, or cancelled while waiting. */
   stepEvent(run: Scope, event: StepSkipEvent | StepFailureEvent): void;
   /** Calls `fn` — the attempt's code — with `scope` as the current context, and returns what it returns. */

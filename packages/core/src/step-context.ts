@@ -1,6 +1,7 @@
 import type { Execution } from './execution';
 import type { Logger } from './logger';
 import type { StepPlan } from './step-plan';
+import { StepSkipSignal } from './step-skip';
 import type { TaskContext } from './task';
 
 /** `ctx` of one attempt of one step. Signal, logger and results are built only when read. */
@@ -37,7 +38,7 @@ export class StepContext implements TaskContext {
     if (this.controller === undefined) {
       this.controller = new AbortController();
       const state = this.execution.state;
-      if (state.stopped) this.controller.abort(state.stopReason);
+      if (state.stopped && !state.runsWhenStopped(this.index)) this.controller.abort(state.stopReason);
     }
     return this.controller.signal;
   }
@@ -62,6 +63,10 @@ export class StepContext implements TaskContext {
 
   get results(): Record<string, unknown> {
     return (this.cachedResults ??= this.execution.state.neededResults(this.index, this.execution.plan.graph.ids));
+  }
+
+  skip(reason?: string): never {
+    throw new StepSkipSignal(this.execution.stepWhere(this.plan.id), reason ?? '');
   }
 
   abort(reason: Error): void {

@@ -10,6 +10,7 @@ import { RULE_CODES } from './dag/status';
 import { flowContainsItselfMessage, stepDefinitionWhere } from './dag/messages';
 import { CascadenceError, ErrorCode } from './errors';
 import { isFlow, type Flow, type FlowGraph, type FlowStep, type TriggerRule } from './flow';
+import { planMap, type MapPlan } from './map-spec';
 import { validateOptions, type Processor } from './processor';
 import { resolveRetryPolicy, type ResolvedRetryPolicy } from './retry';
 import { isTask, type Task, type TaskContext } from './task';
@@ -48,6 +49,8 @@ export interface StepPlan {
   rule: number;
   /** The step's task (or nested flow) is disabled: the step is skipped with reason `disabled`. */
   disabled: boolean;
+  /** A `map` step: runs once per item (map-run.ts); `run`/`nested` then take one item as input. */
+  map: MapPlan | undefined;
 }
 
 /** A task or flow with every step planned; nested flows are planned too (see `nestedPlans`). */
@@ -100,7 +103,7 @@ export function planRunnable(runnable: Runnable, options: PlanOptions = {}, pare
     // A lone task is its own single step: whether it may run at all is its runner's check.
     disabled[i] = flowName !== undefined && plan.disabled;
   }
-  const result: RunnablePlan = { runnable, graph, plans, rules, shape: dagShape(graph.needs, rules, graph.dependants, disabled) };
+  const result: RunnablePlan = { runnable, graph, plans, rules, shape: dagShape(graph.needs, rules, graph.dependants, disabled, isFlow(runnable) && runnable.statusFrom === 'leaves') };
   options.planned?.set(runnable, result);
   return result;
 }
@@ -135,9 +138,16 @@ export function planStep(step: FlowStep, id: string, flowName: string | undefine
     kind = 'processor';
     processor = resolveProcessor(step.uses, where, options);
     label = processor.name;
-    input = validateProcessorOptions(processor, step.with, where);
     useFlowInput = false;
-    run = processor.run as StepPlan['run'];
+    if (step.map === undefined) {
+      input = validateProcessorOptions(processor, step.with, where);
+      run = processor.run as StepPlan['run'];
+    } else {
+      // Mapped: each item (merged over `with`) is a set of options, checked when the item runs.
+      const base = step.with;
+      const mapped = processor;
+      run = (ctx, item) => mapped.run(ctx, validateProcessorOptions(mapped, mergeItem(base, item), `${where}, item`));
+    }
   } else {
     run = step.run as StepPlan['run'];
   }
@@ -156,7 +166,15 @@ export function planStep(step: FlowStep, id: string, flowName: string | undefine
     when,
     rule: RULE_CODES[when],
     disabled,
+    map: planMap(step),
   };
+}
+
+/** A mapped processor's options: the item's keys over `with`'s (or the item alone). */
+function mergeItem(base: unknown, item: unknown): unknown {
+  if (base === undefined) return item;
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  return isRecord(base) && isRecord(item) ? { ...base, ...item } : item;
 }
 
 /** A processor's options checked against its schema and its own cross-field `validate`. */

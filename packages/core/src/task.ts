@@ -19,6 +19,12 @@ export interface TaskContext<Results extends Record<string, unknown> = Record<st
   readonly log: Logger;
   /** Outputs of the steps listed in `needs` that succeeded, keyed by step id (an object without a prototype: use `Object.hasOwn(ctx.results, id)` or `id in ctx.results`). */
   readonly results: Results;
+  /**
+   * Ends this step as `skipped` (not failed; `skipReason: 'self'`, `skipMessage: reason`), and its
+   * dependants follow their trigger rules — branching without a special operator. It throws to
+   * stop the step's code: do not swallow it in a catch-all.
+   */
+  skip(reason?: string): never;
 }
 
 export type TaskRunFunction<Input, Output, Results extends Record<string, unknown>> = (

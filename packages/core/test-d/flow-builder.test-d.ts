@@ -203,3 +203,40 @@ flow('unknown-input').step('d', { task: double });
 flow<number>('nested-wrong').step('c', { task: needsA });
 // @ts-expect-error -- the step's own with is a string
 flow<number>('with-wrong').step('d', { with: 'three', task: double });
+
+// map: the item type comes from the upstream output's element type; the output is an array.
+const fanOut = flow('fan-out')
+  .step('list', { run: () => ({ ids: [1, 2, 3], names: ['a'] }) })
+  .step('ids', { needs: ['list'], run: (ctx) => ctx.results.list.ids })
+  .step('each', {
+    needs: ['ids'],
+    map: 'ids',
+    run: (_ctx, id) => {
+      type _item = Expect<Equal<typeof id, number>>;
+      return `#${id}`;
+    },
+  })
+  .step('lengths', {
+    needs: ['list'],
+    map: (ctx) => ctx.results.list.names,
+    run: (_ctx, name) => {
+      type _item = Expect<Equal<typeof name, string>>;
+      return name.length;
+    },
+  })
+  .step('byPath', { needs: ['list'], map: 'list.ids', run: (_ctx, item) => {
+    type _item = Expect<Equal<typeof item, unknown>>;
+    return item;
+  } })
+  .step('sum', {
+    needs: ['each', 'lengths'],
+    run: (ctx) => {
+      type _each = Expect<Equal<typeof ctx.results.each, string[]>>;
+      type _lengths = Expect<Equal<typeof ctx.results.lengths, number[]>>;
+      return ctx.results.lengths.reduce((a, b) => a + b, 0);
+    },
+  })
+  .build();
+void fanOut;
+// @ts-expect-error -- "list" is not in needs, so it cannot be mapped
+flow('bad-map').step('list', { run: () => [1] }).step('each', { map: 'list', run: (_ctx, n) => n });

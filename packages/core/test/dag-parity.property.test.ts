@@ -17,7 +17,7 @@ import { CANCEL_REASON, SIM_FLOW, simulate, type SimError, type SimResult, type 
 const stepArb = (index: number): fc.Arbitrary<SimStep> =>
   fc.record({
     needs: index === 0 ? fc.constant([]) : fc.uniqueArray(fc.nat(index - 1), { maxLength: Math.min(index, 3) }),
-    when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-succeeded', 'all-done', 'any-failed'),
+    when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-succeeded', 'all-done', 'any-failed', 'none-failed', 'one-succeeded', 'all-failed', 'always'),
     attempts: fc.integer({ min: 1, max: 3 }),
     delayMs: fc.integer({ min: 1, max: 4 }),
     outcomes: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
@@ -29,7 +29,7 @@ export const scenarioArb: fc.Arbitrary<SimScenario> = fc.record({
   steps: fc
     .integer({ min: 1, max: 14 })
     .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => stepArb(i))))
-    .map((steps) => steps.map((s) => (s.needs.length === 0 && s.when === 'any-failed' ? { ...s, when: 'all-succeeded' as const } : s))),
+    .map((steps) => steps.map((s) => (s.needs.length === 0 && ['any-failed', 'one-succeeded', 'all-failed'].includes(s.when) ? { ...s, when: 'all-succeeded' as const } : s))),
   concurrency: fc.constantFrom(1, 2, 3, 16),
   failFast: fc.boolean(),
   cancelAt: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),

@@ -146,7 +146,8 @@ export function simulate(scenario: SimScenario): SimResult {
         token[j]!++;
         return cancelled(j, CANCEL_REASON);
       });
-      if (aborted) finish();
+      // The run ends once its `always` steps (if any) have ended too.
+      if (aborted) pump();
     });
   }
   state.seed();

@@ -218,7 +218,16 @@ export class Recorder {
   private stepSkip(e: EngineEventOf<'step:skip'>): void {
     const run = this.live.get(e.runId);
     if (run === undefined || e.flow !== run.flow) return;
-    run.steps.set(e.step, { step: e.step, status: 'skipped', attempts: 0, skipReason: e.reason, output: NONE });
+    const started = run.steps.get(e.step);
+    if (e.reason === 'self' && started?.startedAt !== undefined) {
+      // ctx.skip(): the step ran (its attempt and start time stay) and ended skipped.
+      started.status = 'skipped';
+      started.skipReason = e.reason;
+      started.attempts = e.attempt ?? started.attempts;
+      started.durationMs = e.at - started.startedAt;
+    } else {
+      run.steps.set(e.step, { step: e.step, status: 'skipped', attempts: 0, skipReason: e.reason, output: NONE });
+    }
     run.stepsChanged = true;
     this.touch(run);
   }

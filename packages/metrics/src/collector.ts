@@ -3,7 +3,7 @@ import { DEFAULT_LATENCY_BUCKETS, METRICS, type MetricKey } from './definitions'
 import { MetricsErrorCode } from './errors';
 import { registerCustomMetric } from './prom-client-internals';
 import type { MetricsRegistry } from './registry';
-import { F_BUCKETS, F_COUNT, F_IN_PROGRESS, F_SUCCESS, F_SUM, isStore, MetricsStore, SCHEDULE_SKIP_REASONS, SKIP_REASONS, type Labels } from './store';
+import { F_BUCKETS, F_COUNT, F_IN_PROGRESS, F_SUCCESS, F_SUM, isStore, MetricsStore, MAP_ITEM_STATUSES, SCHEDULE_SKIP_REASONS, SKIP_REASONS, type Labels } from './store';
 
 /** Property of every collector metric pointing to its store (shared by every copy of this package). */
 const STORE_REF = Symbol.for('cascadence.metrics.storeRef');
@@ -57,6 +57,7 @@ class StoreMetric {
       case 'failure': store.zero(store.tailField('failed')); store.zero(store.tailField('cancelled')); break;
       case 'retries': store.zero(store.tailField('retries')); break;
       case 'skipped': store.zero(store.tailField('skipped'), SKIP_REASONS.length); break;
+      case 'mapItems': store.zero(store.tailField('mapItems'), MAP_ITEM_STATUSES.length); break;
       case 'latency':
         store.zero(F_COUNT, store.tail - F_COUNT);
         store.failedLatency.clear();
@@ -105,6 +106,14 @@ class StoreMetric {
           for (let r = 0; r < SKIP_REASONS.length; r++) {
             const value = store.field(i, store.tailField('skipped', r));
             if (value > 0) out.push({ labels: store.labels(i, 'reason', SKIP_REASONS[r] as string), value });
+          }
+        }
+        break;
+      case 'mapItems':
+        for (let i = 0; i < n; i++) {
+          for (let s = 0; s < MAP_ITEM_STATUSES.length; s++) {
+            const value = store.field(i, store.tailField('mapItems', s));
+            if (value > 0) out.push({ labels: store.labels(i, 'status', MAP_ITEM_STATUSES[s] as string), value });
           }
         }
         break;

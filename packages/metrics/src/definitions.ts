@@ -32,8 +32,14 @@ export const METRICS = {
   skipped: {
     name: 'task_skipped_total',
     type: 'counter',
-    help: 'Flow steps skipped because their trigger rule could not be met (reason: upstream-failed, trigger-rule, fail-fast, disabled)',
+    help: 'Flow steps skipped because their trigger rule could not be met (reason: upstream-failed, trigger-rule, fail-fast, disabled, self)',
     labelNames: [...TASK_LABELS, 'reason'],
+  },
+  mapItems: {
+    name: 'task_map_items_total',
+    type: 'counter',
+    help: 'Items of map steps that ended (status: succeeded, failed, skipped), after their retries; one series per step, not per item',
+    labelNames: [...TASK_LABELS, 'status'],
   },
   inProgress: {
     name: 'tasks_in_progress',

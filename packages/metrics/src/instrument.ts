@@ -11,6 +11,7 @@ import {
   F_SUCCESS,
   SCHEDULE_SKIP_REASONS,
   SKIP_REASONS,
+  MAP_ITEM_STATUSES,
   STATUS_CANCELLED,
   STATUS_FAILED,
   STATUS_SUCCEEDED,
@@ -150,6 +151,7 @@ class Attachment {
       events.on('step:failure', this.onStepFailure),
       events.on('step:retry', this.onStepRetry),
       events.on('step:skip', this.onStepSkip),
+      events.on('step:item', this.onStepItem),
       events.on('run:start', this.onRunStart),
       events.on('run:end', this.onRunEnd),
       events.on('schedule:fire', this.onScheduleFire),
@@ -252,7 +254,17 @@ class Attachment {
 
   private readonly onStepSkip = (e: EngineEventOf<'step:skip'>): void => {
     const r = SKIP_REASONS.indexOf(e.reason);
-    if (r >= 0) this.store.addSkip(this.slot(e.flow, e.step, e.task), r);
+    if (r < 0) return;
+    const i = this.slot(e.flow, e.step, e.task);
+    // A step that skipped itself (ctx.skip) had started: its in-progress execution ends here.
+    if (e.reason === 'self') this.end(i);
+    this.store.addSkip(i, r);
+  };
+
+  /** An item of a map step ended: counted per step and status (never a label per item). */
+  private readonly onStepItem = (e: EngineEventOf<'step:item'>): void => {
+    if (e.status === 'retrying') return;
+    this.store.addMapItem(this.slot(e.flow, e.step, e.task), MAP_ITEM_STATUSES.indexOf(e.status));
   };
 
   // A flow is itself a task: a top-level flow run counts under task=<flow>, flow="", step=<flow>,

@@ -15,8 +15,10 @@ export const STATUS_SUCCEEDED = 0;
 export const STATUS_FAILED = 1;
 export const STATUS_CANCELLED = 2;
 
-export const SKIP_REASONS = ['upstream-failed', 'trigger-rule', 'fail-fast', 'disabled'] as const;
+export const SKIP_REASONS = ['upstream-failed', 'trigger-rule', 'fail-fast', 'disabled', 'self'] as const;
 export const SCHEDULE_SKIP_REASONS = ['overlap', 'disabled', 'paused'] as const;
+/** How a map step's item ended (the `status` label of task_map_items_total). */
+export const MAP_ITEM_STATUSES = ['succeeded', 'failed', 'skipped'] as const;
 
 export type Labels = Record<string, string>;
 
@@ -37,7 +39,8 @@ const T_FAILED = 0;
 const T_CANCELLED = 1;
 const T_RETRIES = 2;
 const T_SKIPPED = 3; // one per reason, SKIP_REASONS order
-const TAIL_FIELDS = T_SKIPPED + SKIP_REASONS.length;
+const T_MAP_ITEMS = T_SKIPPED + SKIP_REASONS.length; // one per status, MAP_ITEM_STATUSES order
+const TAIL_FIELDS = T_MAP_ITEMS + MAP_ITEM_STATUSES.length;
 
 /** Count, sum and buckets of a failed or cancelled histogram (rare: kept out of the hot array). */
 export class SideHistogram {
@@ -178,13 +181,17 @@ export class MetricsStore {
     this.data[i * this.stride + this.tail + T_SKIPPED + reason]!++;
   }
 
+  addMapItem(i: number, status: number): void {
+    this.data[i * this.stride + this.tail + T_MAP_ITEMS + status]!++;
+  }
+
   /** Reads field `offset` (F_* or tail-relative via `tailField`) of slot `i`. */
   field(i: number, offset: number): number {
     return this.data[i * this.stride + offset] as number;
   }
 
-  tailField(name: 'failed' | 'cancelled' | 'retries' | 'skipped', extra = 0): number {
-    const t = name === 'failed' ? T_FAILED : name === 'cancelled' ? T_CANCELLED : name === 'retries' ? T_RETRIES : T_SKIPPED + extra;
+  tailField(name: 'failed' | 'cancelled' | 'retries' | 'skipped' | 'mapItems', extra = 0): number {
+    const t = name === 'failed' ? T_FAILED : name === 'cancelled' ? T_CANCELLED : name === 'retries' ? T_RETRIES : name === 'mapItems' ? T_MAP_ITEMS + extra : T_SKIPPED + extra;
     return this.tail + t;
   }
 

@@ -67,10 +67,14 @@ export class SpanTracer implements RunTracer<SpanScope> {
     return { span, context: trace.setSpan(parentContext, span) };
   }
 
-  endStep(attempt: SpanScope, event: StepSuccessEvent | StepFailureEvent | StepRetryEvent): void {
+  endStep(attempt: SpanScope, event: StepSuccessEvent | StepFailureEvent | StepRetryEvent | StepSkipEvent): void {
     const span = attempt.span;
     if (event.type === 'step:success') {
       span.setAttribute(A.STATUS, 'succeeded');
+    } else if (event.type === 'step:skip') {
+      // ctx.skip(): the attempt ended on purpose, not in error.
+      span.setAttribute(A.STATUS, 'skipped');
+      span.setAttribute('cascadence.skip.reason', event.reason);
     } else if (event.type === 'step:retry') {
       span.setAttribute(A.STATUS, 'retrying');
       fail(span, event.error, 'failed', event.at);

@@ -10,6 +10,8 @@ import {
   planStep,
   retryDelay,
   scopedLogger,
+  skipSignalReason,
+  StepSkipSignal,
   taggedLogger,
   toError,
   validateProcessorOptions,
@@ -21,6 +23,8 @@ import {
   type RunTracer,
   type StepFailureEvent,
   type StepRetryEvent,
+  type StepItemEvent,
+  type StepSkipEvent,
   type StepStartEvent,
   type StepSuccessEvent,
   type StepPlan,
@@ -116,7 +120,8 @@ function resolveStep(source: StepSource, root: string, path: readonly string[]):
   const where = stepWhere(flow.name, last);
   if (plan.nested !== undefined) throw notFound(`${where} is a nested flow; the workflow runs those itself`);
   const processor = plan.processor;
-  if (processor !== undefined) {
+  // A mapped processor's run already merges each item over `with` and validates it (core's plan).
+  if (processor !== undefined && plan.map === undefined) {
     // The options travelled from the client; checked again here, by the same function.
     const optionsWhere = stepDefinitionWhere(flow.name, last);
     return { run: (ctx, input) => processor.run(ctx, validateProcessorOptions(processor, input, optionsWhere)), retry: plan.retry, where };
@@ -179,14 +184,22 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     let log: Logger | undefined;
     // A tracer on the worker's bus gets a scope per attempt; its parent is the active context
     // (the activity's span, when Temporal's OpenTelemetry interceptors are installed).
-    const tracer = events?.active ? events.tracer : undefined;
+    // An item of a map step reports `step:item` events (as the local engine does), not step events.
+    const item = call.item;
+    const stepBus = item === undefined ? events : undefined;
+    const itemEvent = (status: StepItemEvent['status'], error: Error | undefined, output: unknown): void => {
+      if (item === undefined || !events?.active) return;
+      const event: StepItemEvent = { type: 'step:item', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, item: item.index, items: item.count, status, durationMs: performance.now() - t0, error, output };
+      events.emit(event);
+    };
+    const tracer = stepBus?.active ? stepBus.tracer : undefined;
     let traceScope: unknown;
-    const traceEnd = (event: StepSuccessEvent | StepFailureEvent | StepRetryEvent): void => {
+    const traceEnd = (event: StepSuccessEvent | StepFailureEvent | StepRetryEvent | StepSkipEvent): void => {
       if (traceScope === undefined) return;
       try {
         (tracer as RunTracer).endStep(traceScope, event);
       } catch (error) {
-        events?.tracerFailed(error, event);
+        stepBus?.tracerFailed(error, event);
       }
     };
     const ctx: TaskContext = {
@@ -212,17 +225,20 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       },
       // Prototype-less, as the local engine gives it.
       results: Object.assign(Object.create(null) as Record<string, unknown>, call.results),
+      skip(reason?: string): never {
+        throw new StepSkipSignal(step.where, reason ?? '');
+      },
     };
     const t0 = performance.now();
     const started = Date.now();
-    if (events?.active) {
+    if (stepBus?.active) {
       const event: StepStartEvent = { type: 'step:start', runId: call.runId, at: started, flow: call.flow, step: stepId, task: call.label, attempt };
-      events.emit(event);
+      stepBus.emit(event);
       if (tracer !== undefined) {
         try {
           traceScope = tracer.startStep(undefined, event);
         } catch (error) {
-          events.tracerFailed(error, event);
+          stepBus.tracerFailed(error, event);
         }
       }
     }
@@ -237,13 +253,25 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
         );
       }
       if (call.maxOutputBytes !== undefined && size > call.maxOutputBytes) throw outputTooLarge(step.where, stepId, size, call.maxOutputBytes);
-      if (events?.active || traceScope !== undefined) {
+      if (stepBus?.active || traceScope !== undefined) {
         const event: StepSuccessEvent = { type: 'step:success', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0, output };
-        events?.emit(event);
+        stepBus?.emit(event);
         traceEnd(event);
       }
+      itemEvent('succeeded', undefined, output);
       return { output, attempt: info.attempt };
     } catch (thrown) {
+      const skipped = skipSignalReason(thrown);
+      // ctx.skip(): not a failure; the workflow records the step as skipped (and never retries it).
+      if (skipped !== undefined) {
+        if (stepBus?.active || traceScope !== undefined) {
+          const event: StepSkipEvent = { type: 'step:skip', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, reason: 'self', message: skipped, attempt };
+          stepBus?.emit(event);
+          traceEnd(event);
+        }
+        itemEvent('skipped', undefined, undefined);
+        return { output: undefined, attempt: info.attempt, skipped };
+      }
       if (controller.signal.aborted && context.cancellationDetails?.cancelRequested && !CascadenceError.isInstance(controller.signal.reason, ErrorCode.TIMEOUT)) {
         // Only the tracer hears of it: the workflow reports the cancellation of the run.
         const reason = controller.signal.reason;
@@ -255,14 +283,15 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       const maxAttempts = info.retryPolicy?.maximumAttempts ?? step.retry.attempts;
       const nonRetryable = payloadError || !isRetryable(step.retry, error);
       const durationMs = performance.now() - t0;
-      if (events?.active || traceScope !== undefined) {
+      if (stepBus?.active || traceScope !== undefined) {
         const event: StepRetryEvent | StepFailureEvent =
           !nonRetryable && info.attempt < maxAttempts
             ? { type: 'step:retry', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, delayMs: retryDelay({ ...step.retry, jitter: 0 }, info.attempt) }
             : { type: 'step:failure', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, status: 'failed' };
-        events?.emit(event);
+        stepBus?.emit(event);
         traceEnd(event);
       }
+      itemEvent(!nonRetryable && info.attempt < maxAttempts ? 'retrying' : 'failed', error, undefined);
       const wire = toWireError(error);
       const details: StepFailureDetails = { attempt: info.attempt, name: wire.name };
       if (wire.code !== undefined) details.code = wire.code;

@@ -1,4 +1,5 @@
-import { planRunnable, type ResolvedRetryPolicy, type Runnable, type RunnablePlan, type StepPlan, type StepResolver } from '@cascadence/core';
+import { CascadenceError, planRunnable, type ResolvedRetryPolicy, type Runnable, type RunnablePlan, type StepPlan, type StepResolver } from '@cascadence/core';
+import { TemporalErrorCode } from './error-codes';
 import type { WireGraph, WireRetry, WireStep } from './wire';
 
 /** A resolved retry policy as data: classes in `nonRetryable` travel by name. */
@@ -31,10 +32,14 @@ function toWire(plan: RunnablePlan, planned: ReadonlyMap<Runnable, RunnablePlan>
   const steps = plan.plans.map((step, i) => toWireStep(step, plan.graph.needs[i] as readonly number[], planned));
   const wire: WireGraph = { name: runnable.name, kind: runnable.kind, steps, hasOutput: runnable.kind === 'flow' && typeof runnable.output === 'function' };
   if (isRoot && runnable.kind === 'flow' && runnable.timeoutMs !== undefined) wire.timeoutMs = runnable.timeoutMs;
+  if (runnable.kind === 'flow' && runnable.statusFrom === 'leaves') wire.statusFrom = 'leaves';
   return wire;
 }
 
 function toWireStep(plan: StepPlan, needs: readonly number[], planned: ReadonlyMap<Runnable, RunnablePlan>): WireStep {
+  if (plan.map !== undefined && plan.map.path === undefined) {
+    throw new CascadenceError(TemporalErrorCode.UNSUPPORTED, `step "${plan.id}": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")`, { details: { step: plan.id } });
+  }
   const wire: WireStep = {
     id: plan.id,
     label: plan.label,
@@ -47,6 +52,10 @@ function toWireStep(plan: StepPlan, needs: readonly number[], planned: ReadonlyM
   if (!plan.useFlowInput) wire.with = plan.input;
   if (plan.timeoutMs !== undefined) wire.timeoutMs = plan.timeoutMs;
   if (plan.disabled) wire.disabled = true;
+  if (plan.map?.path !== undefined) {
+    wire.map = { path: [...plan.map.path], failFast: plan.map.failFast };
+    if (plan.map.concurrency !== undefined) wire.map.concurrency = plan.map.concurrency;
+  }
   if (plan.nested !== undefined) wire.flow = toWire(planned.get(plan.nested) as RunnablePlan, planned, false);
   return wire;
 }

@@ -34,6 +34,7 @@ import {
   type DagShape,
 } from '@cascadence/core/dag';
 import { LOCAL_STEPS_PATCH, OUTPUT_ACTIVITY, STEP_ACTIVITY, jsonSize, type OutputCall, type WireRetry, type RunSpec, type StepCall, type StepReport, type WireError, type WireGraph, type WireStepResult } from './wire';
+import { runMapItems, type WireItemResult } from './map-items';
 import { StepCancelled, StepFailed, activityError, cancelledError, cascadenceError, payloadTooLarge, timeoutError } from './workflow-failures';
 
 /** A step's retry policy as Temporal's activity retry policy (which has no jitter). */
@@ -84,6 +85,8 @@ export class GraphRun {
   readonly done: Promise<Outcome>;
   private readonly what: string;
   private readonly shape: DagShape;
+  /** Item results of map steps, by step index. */
+  private mapResults: Array<WireItemResult[] | undefined> | undefined;
 
   constructor(
     private readonly spec: RunSpec,
@@ -102,6 +105,7 @@ export class GraphRun {
       graph.steps.map((step) => RULE_CODES[step.when]),
       undefined,
       graph.steps.map((step) => step.disabled === true),
+      graph.statusFrom === 'leaves',
     );
     this.state = new RunState<WireError>(this.shape, spec.options.failFast);
     this.startedAt = new Array(n).fill(undefined);
@@ -169,9 +173,12 @@ export class GraphRun {
     this.state.start(i);
     this.startedAt[i] ??= Date.now();
     const token = ++this.tokens[i]!;
-    const stepScope = new CancellationScope({ cancellable: true, parent: this.scope });
+    // An `always` step is never cancelled (it runs even in a cancelled run), so outside
+    // cancellation must not reach its activity either.
+    const stepScope = new CancellationScope({ cancellable: !this.state.runsWhenStopped(i), parent: this.scope });
     this.stepScopes[i] = stepScope;
-    const runner = step.kind === 'flow' ? () => this.runNestedStep(i, stepScope) : () => this.runActivityStep(i, stepScope);
+    const runner =
+      step.map !== undefined ? () => this.runMapStep(i, stepScope) : step.kind === 'flow' ? () => this.runNestedStep(i, stepScope) : () => this.runActivityStep(i, stepScope);
     stepScope.run(runner).then(
       (report) => this.stepSucceeded(i, token, report),
       (error: unknown) => this.stepFailed(i, token, error),
@@ -183,46 +190,68 @@ export class GraphRun {
     return step.useFlowInput ? this.input : step.with;
   }
 
-  /** Runs an activity step; Temporal retries it, and re-schedules it when its worker is lost. */
-  private async runActivityStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
+  /**
+   * `ctx.results` of a map item: the step's needed results without the mapped step's output, which
+   * would otherwise be copied into every item's activity input (history growing with items²).
+   */
+  private itemResults(i: number): Record<string, unknown> {
+    const results = this.state.neededResults(i, this.ids);
+    delete results[this.graph.steps[i]!.map!.path[0]!];
+    return results;
+  }
+
+  /** A map step: its items run through map-items.ts, each an activity (or a nested flow) of its own. */
+  private async runMapStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
     const step = this.graph.steps[i]!;
-    const where = this.where(i);
+    const results: WireItemResult[] = [];
+    (this.mapResults ??= [])[i] = results;
+    const runItem = (k: number, item: unknown, count: number): Promise<StepReport> =>
+      step.kind === 'flow' ? this.runNestedStep(i, stepScope, { index: k, count, input: item }) : this.runActivityStep(i, stepScope, { index: k, count, input: item });
+    const output = await runMapItems(stepScope, step.map!, this.state.neededResults(i, this.ids), this.where(i), runItem, results, this.spec.options.concurrency);
+    return { output, attempt: 1 };
+  }
+
+  /** Runs an activity step (or one item of a map step); Temporal retries it, and re-schedules it when its worker is lost. */
+  private async runActivityStep(i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
+    const step = this.graph.steps[i]!;
+    const where = item === undefined ? this.where(i) : `${this.where(i)}, item ${item.index}`;
     const options = this.spec.options;
     const call: StepCall = {
       runId: this.spec.runId,
       root: this.spec.root,
       path: [...this.path, step.id],
       label: step.label,
-      input: this.stepInput(i),
-      results: this.state.neededResults(i, this.ids),
+      input: item === undefined ? this.stepInput(i) : item.input,
+      results: item === undefined ? this.state.neededResults(i, this.ids) : this.itemResults(i),
       attemptOffset: 0,
       maxPayloadBytes: options.maxPayloadBytes,
     };
     if (options.maxOutputBytes !== undefined) call.maxOutputBytes = options.maxOutputBytes;
     if (this.graph.kind === 'flow') call.flow = this.graph.name;
+    if (item !== undefined) call.item = { index: item.index, count: item.count };
     const size = jsonSize(call.input) + jsonSize(call.results);
     if (size > options.maxPayloadBytes) {
       throw new StepFailed(payloadTooLarge(`the input and needed results of ${where}`, size, options.maxPayloadBytes), 0);
     }
     const timeoutMs = step.timeoutMs ?? options.defaultStepTimeoutMs;
     // Short steps run as local activities; a history recorded before (no patch marker) keeps regular ones.
-    if (step.local === true && patched(LOCAL_STEPS_PATCH)) return this.runLocalStep(i, stepScope, call, timeoutMs, where);
+    if (step.local === true && patched(LOCAL_STEPS_PATCH)) return this.runLocalStep(i, stepScope, call, timeoutMs, where, item);
     let losses = 0;
     for (;;) {
       const used = call.attemptOffset - losses;
       const maximumAttempts = Math.max(1, step.retry.attempts - used);
       const activityOptions: ActivityOptions = {
-        activityId: `${++this.context.activitySeq}:${call.path.join('/')}`,
+        activityId: `${++this.context.activitySeq}:${call.path.join('/')}${item === undefined ? '' : `#${item.index}`}`,
         summary: call.path.join(' / '),
         startToCloseTimeout: timeoutMs,
         heartbeatTimeout: options.heartbeatTimeoutMs,
         cancellationType: 'TRY_CANCEL',
         retry: retryPolicy(step.retry, maximumAttempts),
       };
-      this.state.attempts[i] = call.attemptOffset + 1;
+      if (item === undefined) this.state.attempts[i] = call.attemptOffset + 1;
       try {
         const report = await scheduleActivity<StepReport>(STEP_ACTIVITY, [call], activityOptions);
-        return { output: report.output, attempt: call.attemptOffset + report.attempt };
+        return { ...report, attempt: call.attemptOffset + report.attempt };
       } catch (err) {
         if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
         const failed = activityError(err, where, timeoutMs, call.attemptOffset, maximumAttempts);
@@ -243,7 +272,7 @@ export class GraphRun {
    * in the workflow task (no activity task round trip). Retries and the per-attempt timeout are the
    * step's; there is no heartbeat, so a worker lost mid-step re-runs it when the workflow task moves.
    */
-  private async runLocalStep(i: number, stepScope: CancellationScope, call: StepCall, timeoutMs: number, where: string): Promise<StepReport> {
+  private async runLocalStep(i: number, stepScope: CancellationScope, call: StepCall, timeoutMs: number, where: string, item: MapItem | undefined): Promise<StepReport> {
     const step = this.graph.steps[i]!;
     const options: LocalActivityOptions = {
       summary: call.path.join(' / '),
@@ -251,10 +280,9 @@ export class GraphRun {
       cancellationType: 'TRY_CANCEL',
       retry: retryPolicy(step.retry, Math.max(1, step.retry.attempts)),
     };
-    this.state.attempts[i] = 1;
+    if (item === undefined) this.state.attempts[i] = 1;
     try {
-      const report = await scheduleLocalActivity<StepReport>(STEP_ACTIVITY, [call], options);
-      return { output: report.output, attempt: report.attempt };
+      return await scheduleLocalActivity<StepReport>(STEP_ACTIVITY, [call], options);
     } catch (err) {
       if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
       throw activityError(err, where, timeoutMs, 0, options.retry!.maximumAttempts!);
@@ -262,15 +290,15 @@ export class GraphRun {
   }
 
   /** Runs a nested flow inline; its retries are decided by core's decideRetry and waited with a workflow timer. */
-  private async runNestedStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
+  private async runNestedStep(i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
     const step = this.graph.steps[i]!;
     const flow = step.flow!;
-    const where = this.where(i);
+    const where = item === undefined ? this.where(i) : `${this.where(i)}, item ${item.index}`;
     for (let attempt = 1; ; attempt++) {
-      this.state.attempts[i] = attempt;
+      if (item === undefined) this.state.attempts[i] = attempt;
       let failure: StepFailed;
       try {
-        return { output: await this.runNestedOnce(i, stepScope, flow, where), attempt };
+        return { output: await this.runNestedOnce(i, stepScope, flow, where, item === undefined ? this.stepInput(i) : item.input), attempt };
       } catch (err) {
         if (err instanceof StepCancelled || (isCancellation(err) && stepScope.consideredCancelled)) throw new StepCancelled();
         failure = err instanceof StepFailed ? err : new StepFailed({ name: 'Error', message: String(err) }, attempt);
@@ -286,10 +314,10 @@ export class GraphRun {
     }
   }
 
-  private async runNestedOnce(i: number, stepScope: CancellationScope, flow: WireGraph, where: string): Promise<unknown> {
+  private async runNestedOnce(i: number, stepScope: CancellationScope, flow: WireGraph, where: string, input: unknown): Promise<unknown> {
     const step = this.graph.steps[i]!;
     const childScope = new CancellationScope({ cancellable: true, parent: stepScope });
-    const child = new GraphRun(this.spec, flow, this.stepInput(i), [...this.path, step.id], childScope, false, this.context);
+    const child = new GraphRun(this.spec, flow, input, [...this.path, step.id], childScope, false, this.context);
     const outcomePromise = childScope.run(() => child.run());
     let outcome: Outcome;
     if (step.timeoutMs === undefined) {
@@ -326,7 +354,8 @@ export class GraphRun {
     if (this.tokens[i] !== token || !this.isRunning(i)) return;
     this.state.attempts[i] = report.attempt;
     this.endedAt[i] = Date.now();
-    this.state.succeed(i, report.output);
+    if (report.skipped !== undefined) this.state.skipSelf(i, report.skipped);
+    else this.state.succeed(i, report.output);
     this.pump();
   }
 
@@ -366,7 +395,8 @@ export class GraphRun {
 
   private abortRun(runError: WireError, status: 'failed' | 'cancelled', stepReason: WireError | undefined): void {
     if (this.finished) return;
-    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.finish();
+    // Pumped, not finished: the run ends when its `always` steps (if any) have ended.
+    if (this.state.abort(status, runError, (i, while_) => this.cancelStep(i, while_, stepReason))) this.pump();
   }
 
   private finish(): void {
@@ -432,6 +462,10 @@ export class GraphRun {
       if (code === SUCCEEDED) result.output = outputs[i];
       const skipReason = this.state.skipReasons[i];
       if (skipReason !== undefined) result.skipReason = skipReason;
+      const skipMessage = this.state.skipMessages[i];
+      if (skipMessage !== undefined) result.skipMessage = skipMessage;
+      const items = this.mapResults?.[i];
+      if (items !== undefined) result.items = items;
       const error = errors[i];
       if (error !== undefined) result.error = error;
       if (started !== undefined && (tries > 0 || result.status !== 'pending')) {
@@ -442,6 +476,13 @@ export class GraphRun {
     }
     return steps;
   }
+}
+
+/** One item of a map step: its index and its input. */
+interface MapItem {
+  index: number;
+  count: number;
+  input: unknown;
 }
 
 function indexOf(ids: readonly string[], id: string): number | undefined {

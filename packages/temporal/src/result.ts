@@ -1,5 +1,5 @@
 import { CascadenceError, createRunResult, type RunResult, type StepResult } from '@cascadence/core';
-import type { RunSummary, WireError, WireGraph } from './wire';
+import type { RunSummary, WireError, WireGraph, WireStepResult } from './wire';
 
 /** An error that crossed Temporal, rebuilt: CASCADENCE_* codes come back as CascadenceErrors. */
 export function fromWireError(wire: WireError): Error {
@@ -40,12 +40,24 @@ export function toRunResult<Output>(summary: RunSummary): RunResult<Output> {
   for (const [id, step] of Object.entries(summary.steps)) {
     steps[id] = {
       status: step.status,
-      output: step.output,
+      output: step.items !== undefined && Array.isArray(step.output) ? unskipped(step.output, step.items) : step.output,
       error: step.error === undefined ? undefined : fromWireError(step.error),
       attempts: step.attempts,
       startedAt: step.startedAt,
       durationMs: step.durationMs,
       ...(step.skipReason !== undefined ? { skipReason: step.skipReason } : {}),
+      ...(step.skipMessage !== undefined ? { skipMessage: step.skipMessage } : {}),
+      ...(step.items !== undefined
+        ? {
+            items: step.items.map((item) => ({
+              status: item.status,
+              attempts: item.attempts,
+              output: item.output,
+              error: item.error === undefined ? undefined : fromWireError(item.error),
+              ...(item.skipMessage !== undefined ? { skipMessage: item.skipMessage } : {}),
+            })),
+          }
+        : {}),
     };
   }
   return createRunResult<Output>({
@@ -73,4 +85,12 @@ export function syntheticSummary(
   const steps: RunSummary['steps'] = {};
   for (const step of graph?.steps ?? []) steps[step.id] = { status: status === 'cancelled' ? 'cancelled' : 'pending', attempts: 0 };
   return { runId, task, status, error, steps, startedAt, durationMs };
+}
+
+/**
+ * A map step's output as the local engine gives it: JSON (Temporal's payloads) turned the
+ * `undefined` of items that did not succeed into `null`; they are `undefined` again here.
+ */
+function unskipped(output: unknown[], items: NonNullable<WireStepResult['items']>): unknown[] {
+  return output.map((value, k) => (items[k]?.status === 'succeeded' ? value : undefined));
 }

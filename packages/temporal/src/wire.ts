@@ -24,7 +24,7 @@ export const PLAIN_SPEC_VERSION = 1;
 /** Version of the RunSpec format clients send: the graph as tables (compact-spec.ts). */
 export const SPEC_VERSION = 2;
 
-export type WireRule = 'all-succeeded' | 'all-done' | 'any-failed';
+export type WireRule = 'all-succeeded' | 'all-done' | 'any-failed' | 'none-failed' | 'one-succeeded' | 'all-failed' | 'always';
 
 export interface WireRetry {
   /** Total tries including the first. */
@@ -57,6 +57,17 @@ export interface WireStep {
   local?: true;
   /** The step's task is disabled: the workflow skips it (reason `disabled`) and never runs it. */
   disabled?: true;
+  /** A `map` step: runs once per item of the list at `map.path` (map-items.ts). */
+  map?: WireMap;
+}
+
+/** A map step's settings (only key-path sources travel: a function is code). */
+export interface WireMap {
+  /** `['list', 'items']` for `map: 'list.items'`; the first is a step in `needs`. */
+  path: string[];
+  /** Items running at once at most (absent: the run's concurrency). */
+  concurrency?: number;
+  failFast: boolean;
 }
 
 export interface WireGraph {
@@ -68,6 +79,8 @@ export interface WireGraph {
   hasOutput: boolean;
   /** Whole-run deadline of a top-level flow. */
   timeoutMs?: number;
+  /** The flow's `statusFrom: 'leaves'` (absent: `steps`). */
+  statusFrom?: 'leaves';
 }
 
 export interface WireRunOptions {
@@ -120,12 +133,16 @@ export interface StepCall {
   maxPayloadBytes: number;
   /** Largest output the step may return (it is recorded into the history); absent from workflows of older releases. */
   maxOutputBytes?: number;
+  /** One item of a map step: its index and the item count (the worker reports `step:item` events). */
+  item?: { index: number; count: number };
 }
 
 /** What the step activity returns. */
 export interface StepReport {
   output: unknown;
   attempt: number;
+  /** Set when the step skipped itself (`ctx.skip(reason)`): the reason. */
+  skipped?: string;
 }
 
 /** Argument of the output activity. */
@@ -172,6 +189,10 @@ export interface WireStepResult {
   startedAt?: number;
   durationMs?: number;
   skipReason?: SkipReason;
+  /** A step that skipped itself: the reason it gave. */
+  skipMessage?: string;
+  /** A map step: each item's result. */
+  items?: Array<{ status: WireStepStatus; attempts: number; output?: unknown; error?: WireError; skipMessage?: string }>;
 }
 
 /** The workflow's result (also the details of its failure, and the state query's answer). */

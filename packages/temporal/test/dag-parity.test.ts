@@ -29,10 +29,15 @@ interface RandomStep {
   outcomes: boolean[];
 }
 
+/** Rules a root step cannot have (defineFlow refuses them). */
+const NEEDS_NEEDS: readonly TriggerRule[] = ['any-failed', 'one-succeeded', 'all-failed'];
+/** Rules that start at the first failure / success: what they see of their needs depends on timing. */
+const STARTS_EARLY: readonly TriggerRule[] = ['any-failed', 'one-succeeded'];
+
 const stepArb = (index: number): fc.Arbitrary<RandomStep> =>
   fc.record({
     needs: index === 0 ? fc.constant([]) : fc.uniqueArray(fc.nat(index - 1), { maxLength: Math.min(index, 3) }),
-    when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-succeeded', 'all-done', 'any-failed'),
+    when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-succeeded', 'all-done', 'any-failed', 'none-failed', 'one-succeeded', 'all-failed', 'always'),
     attempts: fc.integer({ min: 1, max: 3 }),
     outcomes: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
   });
@@ -40,7 +45,7 @@ const stepArb = (index: number): fc.Arbitrary<RandomStep> =>
 const dagArb = fc
   .integer({ min: 2, max: 9 })
   .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => stepArb(i))))
-  .map((steps) => steps.map((s) => (s.needs.length === 0 && s.when === 'any-failed' ? { ...s, when: 'all-succeeded' as const } : s)));
+  .map((steps) => steps.map((s) => (s.needs.length === 0 && NEEDS_NEEDS.includes(s.when) ? { ...s, when: 'all-succeeded' as const } : s)));
 
 const SEED = Number(process.env.CASCADENCE_DAG_PARITY_SEED ?? 20261201);
 const SAMPLES = Number(process.env.CASCADENCE_DAG_PARITY_SAMPLES ?? 12);
@@ -54,7 +59,7 @@ function randomFlow(specs: RandomStep[], k: number): Flow {
       retry: { attempts: spec.attempts, backoff: 'fixed', delayMs: 5 },
       run: (ctx) => {
         if (!spec.outcomes[ctx.attempt - 1]) throw new Error(`s${i} failed attempt ${ctx.attempt}`);
-        return { i, saw: Object.keys(ctx.results).sort() };
+        return STARTS_EARLY.includes(spec.when) ? { i } : { i, saw: Object.keys(ctx.results).sort() };
       },
     };
   });

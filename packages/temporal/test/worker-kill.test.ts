@@ -7,7 +7,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { TemporalBackend } from '../src';
 import { bundlePath, count, describeTemporal, serverAddress, tempDir, uniqueQueue } from './helpers';
-const { createKillFlow } = require('./fixtures/kill-flow.cjs') as { createKillFlow(dir: string, short?: boolean): import('@cascadence/core').Flow };
+const { createKillFlow, createMapKillFlow } = require('./fixtures/kill-flow.cjs') as {
+  createKillFlow(dir: string, short?: boolean): import('@cascadence/core').Flow;
+  createMapKillFlow(dir: string): import('@cascadence/core').Flow;
+};
 
 function startChildWorker(taskQueue: string, dir: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'kill-worker.mjs'), serverAddress(), taskQueue, dir, bundlePath as string], {
@@ -79,5 +82,31 @@ describeTemporal('a worker killed mid-flow', () => {
     const history = await (await backend.client()).workflow.getHandle(handle.workflowId).fetchHistory();
     const ACTIVITY_TASK_SCHEDULED = 10;
     expect(history.events?.filter((e) => e.eventType === ACTIVITY_TASK_SCHEDULED)).toHaveLength(short ? 2 : 5);
+  });
+
+  it('mid-fan-out: a map step finishes on the new worker; items that had completed do not run again', async () => {
+    const taskQueue = uniqueQueue('kill-map');
+    const dir = path.join(root, 'map');
+    mkdirSync(dir);
+    const flow = createMapKillFlow(dir);
+    const first = await startChildWorker(taskQueue, dir);
+    children.push(first);
+    await backend?.close();
+    backend = new TemporalBackend({ address: serverAddress(), taskQueue, heartbeatTimeoutMs: 2000 });
+    const handle = await backend.start(flow);
+
+    // Item 3 hangs; the other lane runs 4 and 5 meanwhile.
+    await waitFor(() => count(dir, 'm3') === 1 && count(dir, 'm5') === 1);
+    const exited = new Promise((resolve) => first.once('exit', resolve));
+    first.kill('SIGKILL');
+    await exited;
+
+    children.push(await startChildWorker(taskQueue, dir));
+    const result = await handle.result();
+    expect(result.status).toBe('succeeded');
+    expect(result.steps.each?.output).toEqual([0, 10, 20, 30, 40, 50]);
+    for (const k of [0, 1, 2, 4, 5]) expect(count(dir, `m${k}`)).toBe(1);
+    expect(count(dir, 'm3')).toBe(2);
+    expect(result.steps.each?.items?.[3]).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 });

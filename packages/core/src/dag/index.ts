@@ -8,6 +8,7 @@
  */
 export { RunState, dagShape, type CancelledWhile, type CancelStep, type DagShape, type RunStateObserver } from './run-state';
 export { resolveReuse, type ReusedSteps } from './reuse';
+export { checkItems, invalidMapInputMessage, itemsAtPath, mapItemsFailedMessage } from './map-items';
 export {
   CANCELLED,
   FAILED,

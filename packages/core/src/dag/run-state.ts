@@ -13,8 +13,12 @@ import {
   CANCELLED,
   FAILED,
   PENDING,
-  RULE_ALL_DONE,
+  RULE_ALL_FAILED,
   RULE_ALL_SUCCEEDED,
+  RULE_ALWAYS,
+  RULE_ANY_FAILED,
+  RULE_NONE_FAILED,
+  RULE_ONE_SUCCEEDED,
   RUNNING,
   SKIPPED,
   SKIPPED_UPSTREAM,
@@ -42,6 +46,8 @@ export interface DagShape {
   readonly roots: readonly number[];
   /** disabled[i]: step i's task is disabled, so the step is skipped (reason `disabled`) instead of started. */
   readonly disabled: readonly boolean[] | undefined;
+  /** The flow's `statusFrom: 'leaves'`: a run with failed steps succeeds when its final steps did. */
+  readonly statusFromLeaves: boolean;
 }
 
 /** Builds a DagShape from `needs` lists and rule codes (dependants are derived, or given). */
@@ -50,6 +56,7 @@ export function dagShape(
   rules: ArrayLike<number>,
   dependants?: readonly (readonly number[])[],
   disabled?: readonly boolean[],
+  statusFromLeaves = false,
 ): DagShape {
   let deps = dependants;
   if (deps === undefined) {
@@ -62,7 +69,7 @@ export function dagShape(
   const needCounts = needs.map((own) => own.length);
   const roots: number[] = [];
   for (let i = 0; i < needs.length; i++) if (needCounts[i] === 0) roots.push(i);
-  return { needs, dependants: deps, rules, needCounts, roots, disabled: disabled?.includes(true) ? disabled : undefined };
+  return { needs, dependants: deps, rules, needCounts, roots, disabled: disabled?.includes(true) ? disabled : undefined, statusFromLeaves };
 }
 
 /** What the state machine tells its driver while it decides. */
@@ -87,6 +94,8 @@ export class RunState<E> {
   readonly errors: Array<E | undefined>;
   /** Why each skipped step was skipped (undefined for steps that were not). */
   readonly skipReasons: Array<SkipReason | undefined> = [];
+  /** For steps that skipped themselves: the reason they gave. */
+  readonly skipMessages: Array<string | undefined> = [];
   /** Steps started and not yet ended. */
   running = 0;
   /** Steps in a final state. */
@@ -165,11 +174,15 @@ export class RunState<E> {
   next(limit: number): number {
     const ready = this.ready;
     if (ready === undefined) return -1;
-    while (this.readyHead < ready.length && this.running < limit && this.abortStatus === undefined) {
+    const rules = this.shape.rules;
+    while (this.readyHead < ready.length && this.running < limit) {
       const i = ready[this.readyHead++] as number;
       // A step queued for its retry may have been cancelled (fail-fast) while it waited here.
       if (this.status[i] !== PENDING) continue;
-      if (this.failFastTriggered && this.shape.rules[i] === RULE_ALL_SUCCEEDED) {
+      const rule = rules[i];
+      // A stopped run starts only its `always` steps (abort cancelled everything else).
+      if (this.abortStatus !== undefined && rule !== RULE_ALWAYS) continue;
+      if (this.failFastTriggered && (rule === RULE_ALL_SUCCEEDED || rule === RULE_NONE_FAILED || rule === RULE_ONE_SUCCEEDED)) {
         this.skip(i, 'fail-fast');
         this.release(i);
         continue;
@@ -196,6 +209,17 @@ export class RunState<E> {
     this.status[i] = SUCCEEDED;
     this.outputs[i] = output;
     this.settled++;
+    this.release(i);
+  }
+
+  /**
+   * Step i skipped itself while running (`ctx.skip(message)`): skipped on purpose, like a trigger
+   * rule, so its dependants see a skip, not a failure. Decides its dependants.
+   */
+  skipSelf(i: number, message: string): void {
+    this.running--;
+    this.skipMessages[i] = message;
+    this.skip(i, 'self');
     this.release(i);
   }
 
@@ -240,25 +264,39 @@ export class RunState<E> {
   /**
    * Marks running and retry-waiting steps cancelled (with `stopAll`, never-started ones too),
    * asking `cancel` for each one's error. Without `stopAll` (fail-fast) their dependants are then
-   * decided by the trigger rules.
+   * decided by the trigger rules. `always` steps are never cancelled: with `stopAll` they still run
+   * once their needs have ended.
    */
   cancelInFlight(stopAll: boolean, cancel: CancelStep<E>): void {
+    const rules = this.shape.rules;
+    let cancelled: number[] | undefined;
+    let alwaysLeft = false;
     for (let i = 0; i < this.n; i++) {
       const state = this.status[i];
       const waitingRetry = state === PENDING && (this.attempts[i] as number) > 0;
       if (state !== RUNNING && !waitingRetry && !(stopAll && state === PENDING)) continue;
+      if (rules[i] === RULE_ALWAYS) {
+        alwaysLeft = true;
+        continue;
+      }
       const error = cancel(i, state === RUNNING ? 'running' : waitingRetry ? 'retry-wait' : 'pending');
       if (state === RUNNING) this.running--;
       this.status[i] = CANCELLED;
       this.errors[i] = error;
       this.settled++;
       if (!stopAll) this.release(i);
+      else (cancelled ??= []).push(i);
     }
+    // Stopped with `always` steps left: they follow their needs' ends (released only now, so that
+    // no other step is decided while the loop above is still cancelling).
+    if (alwaysLeft && cancelled !== undefined) for (const i of cancelled) this.release(i);
   }
 
   /**
    * Stops the whole run now (cancelled from outside, or the flow's deadline): nothing new starts
-   * and every unfinished step is cancelled. Returns false if the run was already stopped.
+   * and every unfinished step is cancelled, except `always` steps, which still run once their
+   * needs have ended. Returns false if the run was already stopped. The driver then pumps: the
+   * run is `complete` at once, or when its `always` steps have ended.
    */
   abort(status: RunStatus, error: E, cancel: CancelStep<E>): boolean {
     if (this.abortStatus !== undefined) return false;
@@ -278,9 +316,14 @@ export class RunState<E> {
     return this.abortError;
   }
 
-  /** Every step has ended and the run was not stopped: time to finish. */
+  /** Every step has ended (in a stopped run too): time to finish. */
   get complete(): boolean {
-    return this.settled === this.n && this.abortStatus === undefined;
+    return this.settled === this.n;
+  }
+
+  /** Whether step i runs even in a stopped run (an `always` step), so its signal is not aborted. */
+  runsWhenStopped(i: number): boolean {
+    return this.shape.rules[i] === RULE_ALWAYS;
   }
 
   isSucceeded(i: number): boolean {
@@ -293,11 +336,22 @@ export class RunState<E> {
    */
   outcome(): { status: RunStatus; error: E | undefined } {
     if (this.abortStatus !== undefined) return { status: this.abortStatus, error: this.abortError };
-    if (this.failedSteps === 0) return { status: 'succeeded', error: undefined };
+    if (this.failedSteps === 0 || (this.shape.statusFromLeaves && this.leavesSucceeded())) return { status: 'succeeded', error: undefined };
     for (let i = 0; i < this.n; i++) {
       if (this.status[i] === FAILED) return { status: 'failed', error: this.errors[i] };
     }
     return { status: 'failed', error: undefined };
+  }
+
+  /** statusFrom 'leaves': every final step succeeded or was skipped on purpose (SKIPPED, not SKIPPED_UPSTREAM). */
+  private leavesSucceeded(): boolean {
+    const dependants = this.shape.dependants;
+    for (let i = 0; i < this.n; i++) {
+      if ((dependants[i] as readonly number[]).length !== 0) continue;
+      const state = this.status[i];
+      if (state !== SUCCEEDED && state !== SKIPPED) return false;
+    }
+    return true;
   }
 
   /**
@@ -345,17 +399,21 @@ export class RunState<E> {
         const d = deps[k] as number;
         const ended = (this.ended[d] as number) + add;
         this.ended[d] = ended;
-        if (--this.remaining[d]! !== 0 || this.status[d] !== PENDING) continue;
-        const rule = rules[d];
-        const anyFailed = ended >= FAILED_NEED;
-        const runIt = rule === RULE_ALL_SUCCEEDED ? ended === 0 : rule === RULE_ALL_DONE || anyFailed;
-        if (runIt && this.shape.disabled?.[d] === true) {
+        const left = --this.remaining[d]!;
+        // left < 0: already started early (see below); only PENDING steps are still undecided.
+        if (left < 0 || this.status[d] !== PENDING) continue;
+        const decision = decide(rules[d] as number, left, ended, this.shape.needCounts[d] as number);
+        if (decision === WAIT) continue;
+        if (decision === RUN && this.shape.disabled?.[d] === true) {
           this.skip(d, 'disabled');
           stack.push(d);
-        } else if (runIt) {
+        } else if (decision === RUN) {
           this.queue(d);
+          // Decided before its last needs ended (any-failed, one-succeeded): push its countdown
+          // below zero so that those later ends do not decide (and queue) it again.
+          if (left !== 0) this.remaining[d] = -1 - this.n;
         } else {
-          this.skip(d, anyFailed ? 'upstream-failed' : 'trigger-rule');
+          this.skip(d, decision === SKIP_UPSTREAM_FAILED ? 'upstream-failed' : 'trigger-rule');
           stack.push(d);
         }
       }
@@ -365,9 +423,48 @@ export class RunState<E> {
   private skip(i: number, reason: SkipReason): void {
     // Skipped because something upstream failed counts as failed for any-failed handlers downstream;
     // a disabled step is skipped on purpose, like a trigger rule.
-    this.status[i] = reason === 'trigger-rule' || reason === 'disabled' ? SKIPPED : SKIPPED_UPSTREAM;
+    this.status[i] = reason === 'trigger-rule' || reason === 'disabled' || reason === 'self' ? SKIPPED : SKIPPED_UPSTREAM;
     this.skipReasons[i] = reason;
     this.settled++;
     this.observer?.stepSkipped?.(i, reason);
+  }
+}
+
+const WAIT = 0;
+const RUN = 1;
+const SKIP_TRIGGER_RULE = 2;
+const SKIP_UPSTREAM_FAILED = 3;
+
+/**
+ * A step's trigger rule, given its needs so far: `left` not yet ended, `ended` the packed counters
+ * (not-succeeded units + FAILED_NEED per failed one), `total` needs. Decides as early as the rule
+ * allows: any-failed runs at the first failure and one-succeeded at the first success; the others
+ * wait for every need.
+ */
+function decide(rule: number, left: number, ended: number, total: number): number {
+  const failed = Math.floor(ended / FAILED_NEED);
+  const notSucceeded = ended - failed * FAILED_NEED;
+  switch (rule) {
+    case RULE_ANY_FAILED:
+      if (failed > 0) return RUN;
+      return left === 0 ? SKIP_TRIGGER_RULE : WAIT;
+    case RULE_ONE_SUCCEEDED:
+      if (total - left - notSucceeded > 0) return RUN;
+      if (left !== 0) return WAIT;
+      return failed > 0 ? SKIP_UPSTREAM_FAILED : SKIP_TRIGGER_RULE;
+    default:
+      break;
+  }
+  if (left !== 0) return WAIT;
+  switch (rule) {
+    case RULE_ALL_SUCCEEDED:
+      return ended === 0 ? RUN : failed > 0 ? SKIP_UPSTREAM_FAILED : SKIP_TRIGGER_RULE;
+    case RULE_NONE_FAILED:
+      return failed === 0 ? RUN : SKIP_UPSTREAM_FAILED;
+    case RULE_ALL_FAILED:
+      return failed === total ? RUN : SKIP_TRIGGER_RULE;
+    default:
+      // all-done, always
+      return RUN;
   }
 }

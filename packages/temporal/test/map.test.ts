@@ -1,0 +1,131 @@
+/**
+ * `map` steps on Temporal (issue 19): one activity per item, inline in the workflow, beside the
+ * local engine — the same RunResult (statuses, outputs, errors, attempts), and the items.
+ */
+import { CascadenceError, Engine, ErrorCode, Registry, defineFlow, defineProcessor, silentLogger, type Flow, type RunResult } from '@cascadence/core';
+import { TemporalBackend, TemporalErrorCode, compileGraph, type CascadenceWorker } from '../src';
+import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
+
+const tries = new Map<string, number>();
+const label = defineProcessor<{ prefix: string; n: number }, string>({
+  name: 'label',
+  options: { prefix: { type: 'string', required: true }, n: { type: 'integer', required: true } },
+  run: (_ctx, o) => `${o.prefix}${o.n}`,
+});
+const inner = defineFlow({ name: 'map-inner', steps: { plus: { run: (_ctx, n: number) => n + 100 } }, output: (r) => r.plus });
+
+const fanOut = defineFlow({
+  name: 'map-fan-out',
+  steps: {
+    list: { run: () => ({ ids: [1, 2, 3, 4, 5], none: [] as number[], opts: [{ n: 1 }, { n: 2 }], bad: 'x' }) },
+    squares: { needs: ['list'], map: 'list.ids', concurrency: 2, run: async (_ctx, n: number) => n * n },
+    empty: { needs: ['list'], map: 'list.none', run: (_ctx, n: number) => n },
+    labels: { needs: ['list'], map: 'list.opts', uses: 'label', with: { prefix: '#' } },
+    nested: { needs: ['list'], map: 'list.ids', task: inner },
+    skips: { needs: ['list'], map: 'list.ids', run: (ctx, n: number) => (n % 2 === 0 ? ctx.skip('even') : n) },
+    sum: { needs: ['squares'], run: (ctx) => (ctx.results.squares as number[]).reduce((a, b) => a + b, 0) },
+    // Not a final step: JSON carries a skipped item's undefined as null into the flow's output on Temporal.
+    afterSkips: { needs: ['skips'], run: () => 'ok' },
+  },
+});
+
+const failing = defineFlow({
+  name: 'map-failing',
+  steps: {
+    list: { run: () => ({ ids: [0, 1, 2, 3], bad: 'x' }) },
+    flaky: {
+      needs: ['list'],
+      map: 'list.ids',
+      retry: { attempts: 2, delayMs: 5 },
+      run: (ctx, n: number) => {
+        const key = `${ctx.runId}/${n}`;
+        const t = (tries.get(key) ?? 0) + 1;
+        tries.set(key, t);
+        if (n === 1 && t === 1) throw new Error('flaky once');
+        if (n >= 2) throw new Error(`item ${n} is broken`);
+        return n;
+      },
+    },
+    notArray: { needs: ['list'], map: 'list.bad', run: (_ctx, n: unknown) => n },
+  },
+});
+
+const registry = new Registry().addProcessor(label).add(inner).add(fanOut).add(failing);
+
+describeTemporal('map steps on Temporal match the local engine', () => {
+  const taskQueue = uniqueQueue('map');
+  let worker: CascadenceWorker;
+  let backend: TemporalBackend;
+  const engine = new Engine({ logger: silentLogger, resolver: registry });
+
+  beforeAll(async () => {
+    worker = await startWorker({ taskQueue, registry, logger: silentLogger });
+    backend = new TemporalBackend({ address: serverAddress(), taskQueue, registry, heartbeatTimeoutMs: 5000 });
+  });
+  afterAll(async () => {
+    await backend?.close();
+    await worker?.shutdown();
+  });
+
+  async function both(flow: Flow): Promise<{ local: RunResult; remote: RunResult }> {
+    const local = await engine.run(flow);
+    const remote = await backend.run(flow);
+    expect(comparable(remote)).toEqual(comparable(local));
+    return { local, remote };
+  }
+
+  it('maps tasks, processors (items over with), nested flows; empty lists; skipped items; outputs in item order', async () => {
+    const { local, remote } = await both(fanOut);
+    expect(remote.status).toBe('succeeded');
+    expect(remote.steps.squares?.output).toEqual([1, 4, 9, 16, 25]);
+    expect(remote.steps.sum?.output).toBe(55);
+    expect(remote.steps.empty?.output).toEqual([]);
+    expect(remote.steps.labels?.output).toEqual(['#1', '#2']);
+    expect(remote.steps.nested?.output).toEqual([101, 102, 103, 104, 105]);
+    expect(remote.steps.skips?.items?.map((item) => item.status)).toEqual(['succeeded', 'skipped', 'succeeded', 'skipped', 'succeeded']);
+    expect(remote.steps.skips?.items?.[1]).toMatchObject({ skipMessage: 'even' });
+    expect(remote.steps.squares?.items?.map((item) => item.status)).toEqual(local.steps.squares?.items?.map((item) => item.status));
+  });
+
+  it("the worker reports each item as a step:item event (as the local engine does), not as step attempts", async () => {
+    const seen: string[] = [];
+    const onItem = (e: { step: string; item: number; status: string }) => {
+      if (e.step === 'squares') seen.push(`${e.item}:${e.status}`);
+    };
+    const onStart = (e: { step: string }) => {
+      if (e.step === 'squares') seen.push('step:start');
+    };
+    const offItem = worker.events.on('step:item', onItem);
+    const offStart = worker.events.on('step:start', onStart);
+    try {
+      await backend.run(fanOut);
+    } finally {
+      offItem();
+      offStart();
+    }
+    expect(seen.sort()).toEqual(['0:succeeded', '1:succeeded', '2:succeeded', '3:succeeded', '4:succeeded']);
+  });
+
+  it('per-item retries, settle policy, and a non-array list: the same coded errors as local', async () => {
+    const { remote } = await both(failing);
+    expect(CascadenceError.isInstance(remote.steps.flaky?.error, ErrorCode.MAP_ITEMS_FAILED)).toBe(true);
+    expect(remote.steps.flaky?.error?.message).toBe('step "flaky" of flow "map-failing": 2 of 4 items failed; first, item 2: item 2 is broken');
+    expect(remote.steps.flaky?.items?.map((item) => [item.status, item.attempts])).toEqual([['succeeded', 1], ['succeeded', 2], ['failed', 2], ['failed', 2]]);
+    expect(CascadenceError.isInstance(remote.steps.notArray?.error, ErrorCode.INVALID_MAP_INPUT)).toBe(true);
+    expect(remote.steps.notArray?.error?.message).toBe('step "notArray" of flow "map-failing": cannot map over "list.bad": expected an array, got a string');
+  });
+});
+
+describe('map steps on Temporal: what is refused up front', () => {
+  it('a map function (code) is refused with a coded error naming the step', () => {
+    const mapped = defineFlow({ name: 'mapped', steps: { each: { map: () => [1], run: (_ctx, n: number) => n } } });
+    let error: unknown;
+    try {
+      compileGraph(mapped, undefined);
+    } catch (e) {
+      error = e;
+    }
+    expect(CascadenceError.isInstance(error, TemporalErrorCode.UNSUPPORTED)).toBe(true);
+    expect((error as Error).message).toBe('step "each": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")');
+  });
+});
