@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CascadenceError, defineFlow, Engine, Registry, silentLogger, type FlowSteps, type RunOptions, type TaskContext } from '@cascadence/core';
+import { CascadenceError, defineFlow, Engine, Registry, silentLogger, type FlowSteps, type RunOptions, StepSkipSignal, type TaskContext } from '@cascadence/core';
+
+// A hand-made context (the processor called directly, outside an engine) skips as the engine's does.
+const skipOutsideEngine = (reason?: string): never => {
+  throw new StepSkipSignal('direct call', reason ?? '');
+};
 import httpPluginDefault, { http, httpPlugin, HttpErrorCode, runHttp, statusMatches, type HttpResult } from '../src';
 import { eventually, startServer, type TestServer } from './server';
 
@@ -219,7 +224,7 @@ describe('http processor: timeouts and cancellation abort the request', () => {
 
   it('runHttp can be called directly with any AbortSignal; its reason is the rejection', async () => {
     const controller = new AbortController();
-    const ctx = { runId: 'r', task: 'http', stepId: 'direct', flow: undefined, attempt: 1, signal: controller.signal, log: silentLogger, results: {} } satisfies TaskContext;
+    const ctx = { runId: 'r', task: 'http', stepId: 'direct', flow: undefined, attempt: 1, signal: controller.signal, log: silentLogger, results: {}, skip: skipOutsideEngine } satisfies TaskContext;
     const pending = runHttp(ctx, { url: `${server.url}/hang` });
     setTimeout(() => controller.abort(new Error('shutting down')), 50);
     await expect(pending).rejects.toThrow('shutting down');

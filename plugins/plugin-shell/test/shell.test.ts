@@ -1,7 +1,12 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { CascadenceError, defineFlow, Engine, Registry, silentLogger, type TaskContext } from '@cascadence/core';
+import { CascadenceError, defineFlow, Engine, Registry, silentLogger, StepSkipSignal, type TaskContext } from '@cascadence/core';
+
+// A hand-made context (the processor called directly, outside an engine) skips as the engine's does.
+const skipOutsideEngine = (reason?: string): never => {
+  throw new StepSkipSignal('direct call', reason ?? '');
+};
 import shellPluginDefault, { runShell, shell, shellPlugin, ShellErrorCode, type ShellResult } from '../src';
 import { killQuietly, processRunning, readPidFile, shellEngine, tempDir, waitUntilGone } from './helpers';
 
@@ -236,7 +241,7 @@ describe('shell processor: options', () => {
       message: `flow "test-flow", step "bad": ${problem}`,
     });
     // Called directly (outside an engine), the same check fails without retrying.
-    const ctx: TaskContext = { runId: 'r', task: 'shell', stepId: 'bad', flow: 'test-flow', attempt: 1, signal: new AbortController().signal, log: silentLogger, results: {} };
+    const ctx: TaskContext = { runId: 'r', task: 'shell', stepId: 'bad', flow: 'test-flow', attempt: 1, signal: new AbortController().signal, log: silentLogger, results: {}, skip: skipOutsideEngine };
     const direct = await runShell(ctx, withOptions as never).then(() => undefined, (error: CascadenceError) => error);
     expect(direct?.code).toBe('CASCADENCE_NON_RETRYABLE');
     expect(direct?.message).toContain(problem);
@@ -366,7 +371,7 @@ describe('shell processor: timeouts and cancellation kill the whole process tree
 
   it('runShell can be called directly with any AbortSignal', async () => {
     const controller = new AbortController();
-    const ctx = { runId: 'r', task: 'shell', stepId: 'direct', flow: undefined, attempt: 1, signal: controller.signal, log: silentLogger, results: {} } satisfies TaskContext;
+    const ctx = { runId: 'r', task: 'shell', stepId: 'direct', flow: undefined, attempt: 1, signal: controller.signal, log: silentLogger, results: {}, skip: skipOutsideEngine } satisfies TaskContext;
     const running = runShell(ctx, { command: tree(tmp.dir) });
     const grandchild = await readPidFile(join(tmp.dir, 'grandchild.pid'));
     controller.abort(new Error('stop now'));
