@@ -44,11 +44,21 @@ describe('toJsonSafe', () => {
     expect(text.length).toBeLessThan(40 * MAX_JSON_VALUES);
   });
 
+  it('an inner copy made by a toJSON on the way (a RunResult makes one) spends the outer budget, and the outer copy reports the cut', () => {
+    const pair = (half: unknown) => ({ left: half, right: half, toJSON: () => toJsonSafe({ left: half, right: half }) });
+    let shared: unknown = 'leaf';
+    for (let i = 0; i < 60; i++) shared = pair(shared);
+    const problems: JsonSafeProblem[] = [];
+    toJsonSafe({ output: shared }, problems);
+    expect(problems).toEqual([{ path: '$', reason: `more than ${MAX_JSON_VALUES} values: the rest is left out` }]);
+  });
+
   it('copies a value of exactly MAX_JSON_VALUES values whole', () => {
     const rows = Array.from({ length: MAX_JSON_VALUES - 1 }, (_, i) => i); // the array itself is one value
     const problems: JsonSafeProblem[] = [];
-    expect(toJsonSafe(rows, problems)).toEqual(rows);
+    const copy = toJsonSafe(rows, problems) as number[];
     expect(problems).toEqual([]);
+    expect([copy.length, copy[0], copy[copy.length - 1]]).toEqual([rows.length, 0, MAX_JSON_VALUES - 2]);
   });
 
   it('keeps a "__proto__" key as data', () => {

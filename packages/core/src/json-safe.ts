@@ -35,31 +35,60 @@ export interface JsonSafeProblem {
  * `{ name, message, code?, details? }` instead of `{}`.
  */
 export function toJsonSafe(value: unknown, problems?: JsonSafeProblem[]): unknown {
-  return walk(value, '', '$', 0, newWalk(problems), true);
+  return withBudget(problems, (budget) => walk(value, '', '$', 0, { ancestors: [], problems, budget }, true));
 }
 
 /** An error as JSON: `{ name, message, code?, details? }` (details made JSON-safe). */
 export function errorToJson(error: Error, problems?: JsonSafeProblem[]): Record<string, unknown> {
-  return errorFields(error, '$', 0, newWalk(problems));
+  return withBudget(problems, (budget) => errorFields(error, '$', 0, { ancestors: [], problems, budget }));
 }
 
 /** One copy's state: the objects on the current path (cycles), what was replaced, values left. */
 interface Walk {
   ancestors: object[];
   problems: JsonSafeProblem[] | undefined;
-  valuesLeft: number;
+  budget: Budget;
 }
 
-const newWalk = (problems: JsonSafeProblem[] | undefined): Walk => ({ ancestors: [], problems, valuesLeft: MAX_JSON_VALUES });
+interface Budget {
+  valuesLeft: number;
+  /** The outermost copy's problems, told of the limit even when an inner copy reached it. */
+  outerProblems: JsonSafeProblem[] | undefined;
+  limitReported: boolean;
+}
+
+const LIMIT_REASON = `more than ${MAX_JSON_VALUES} values: the rest is left out`;
+
+/**
+ * The budget of the copy in progress. A `toJSON` met on the way may itself call `toJsonSafe` (a
+ * RunResult does); that inner copy spends the outer copy's budget instead of starting a new one,
+ * or a shared graph of such objects would again be copied without end.
+ */
+let activeBudget: Budget | undefined;
+
+function withBudget<T>(problems: JsonSafeProblem[] | undefined, copy: (budget: Budget) => T): T {
+  if (activeBudget !== undefined) return copy(activeBudget);
+  const budget: Budget = { valuesLeft: MAX_JSON_VALUES, outerProblems: problems, limitReported: false };
+  activeBudget = budget;
+  try {
+    return copy(budget);
+  } finally {
+    activeBudget = undefined;
+    if (budget.valuesLeft < 0 && !budget.limitReported) problems?.push({ path: '$', reason: LIMIT_REASON });
+  }
+}
 
 function walk(value: unknown, key: string, path: string, depth: number, state: Walk, callToJson: boolean): unknown {
   const mark = (reason: string): Record<string, string> => {
     state.problems?.push({ path, reason });
     return { [UNSERIALISABLE_KEY]: reason };
   };
-  if (--state.valuesLeft < 0) {
+  const { budget } = state;
+  if (--budget.valuesLeft < 0) {
     // The first value past the limit is replaced and reported; the loops above it then stop.
-    return state.valuesLeft === -1 ? mark(`more than ${MAX_JSON_VALUES} values: the rest is left out`) : { [UNSERIALISABLE_KEY]: 'left out' };
+    if (budget.valuesLeft !== -1) return { [UNSERIALISABLE_KEY]: 'left out' };
+    if (state.problems === budget.outerProblems) budget.limitReported = true;
+    return mark(LIMIT_REASON);
   }
   const { ancestors } = state;
   try {
@@ -103,7 +132,7 @@ function walk(value: unknown, key: string, path: string, depth: number, state: W
         for (let i = 0; i < object.length; i++) {
           const item = walk(object[i], String(i), `${path}[${i}]`, depth + 1, state, true);
           out.push(item === undefined ? null : item);
-          if (state.valuesLeft < 0) break;
+          if (budget.valuesLeft < 0) break;
         }
         return out;
       }
@@ -112,7 +141,7 @@ function walk(value: unknown, key: string, path: string, depth: number, state: W
         const item = walk((object as Record<string, unknown>)[name], name, childPath(path, name), depth + 1, state, true);
         // defineProperty: a "__proto__" key stays data instead of replacing the copy's prototype.
         if (item !== undefined) Object.defineProperty(out, name, { value: item, enumerable: true, writable: true, configurable: true });
-        if (state.valuesLeft < 0) break;
+        if (budget.valuesLeft < 0) break;
       }
       return out;
     } finally {
