@@ -547,10 +547,15 @@ async function runOnce(spec: RunSpec): Promise<void> {
         if (event.seq > abortSeq && event.flow === name) world.violations.push(`${key} started after cancellation`);
         const own = rules.get(key);
         if (own !== undefined) {
-          for (const j of own.needs) {
-            const need = settledSteps.get(`${name}/s${j}`);
-            if (need === undefined) world.violations.push(`${key} started before s${j} ended`);
-            else if (own.when === 'all-succeeded' && need !== 'succeeded') world.violations.push(`${key} started after s${j} ${need}`);
+          const needs = own.needs.map((j) => [j, settledSteps.get(`${name}/s${j}`)] as const);
+          if (own.when === 'any-failed') {
+            // Decided at the first upstream failure (issue 19): the other needs may still be running.
+            if (!needs.some(([, need]) => need !== undefined && need !== 'succeeded')) world.violations.push(`${key} (any-failed) started before any need failed`);
+          } else {
+            for (const [j, need] of needs) {
+              if (need === undefined) world.violations.push(`${key} started before s${j} ended`);
+              else if (own.when === 'all-succeeded' && need !== 'succeeded') world.violations.push(`${key} started after s${j} ${need}`);
+            }
           }
           if (event.seq > failFastAt && (event.attempt > 1 || own.when === 'all-succeeded')) {
             world.violations.push(`${key} attempt ${event.attempt} (${own.when}) started after fail-fast`);
