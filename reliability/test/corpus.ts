@@ -195,7 +195,7 @@ export const CLI_CASES: CliCase[] = [
       ['needs an unknown step', flow('name: f\nsteps:\n  a:\n    task: tick\n    needs: [zzz]\n'), /^flows\/f\.yml: flow "f": step "a" needs unknown step "zzz" \(line \d+, column \d+\)/],
       ['no name', flow('steps:\n  a: { task: tick }\n'), /^flows\/f\.yml: "name" must be a non-empty string/],
       ['name with a space', flow('name: my flow\nsteps:\n  a: { task: tick }\n'), /^flows\/f\.yml: .*"my flow" is invalid/],
-      ['unknown trigger rule', flow('name: f\nsteps:\n  a: { task: tick }\n  b: { task: tock, needs: [a], when: sometimes }\n'), /^flows\/f\.yml: .*"when" must be one of all-succeeded, all-done, any-failed \(got "sometimes"\)/],
+      ['unknown trigger rule', flow('name: f\nsteps:\n  a: { task: tick }\n  b: { task: tock, needs: [a], when: sometimes }\n'), /^flows\/f\.yml: .*"when" must be one of all-succeeded, all-done, any-failed, none-failed, one-succeeded, all-failed, always \(got "sometimes"\)/],
       ['retry attempts not a number', flow('name: f\nsteps:\n  a: { task: tick, retry: { attempts: three } }\n'), /^flows\/f\.yml: .*attempts/],
       ['timeoutMs not a number', flow('name: f\nsteps:\n  a: { task: tick, timeoutMs: soon }\n'), /^flows\/f\.yml: step "a": "timeoutMs" must be a number/],
       ['"run" in a YAML flow', flow('name: f\nsteps:\n  a: { run: "console.log(1)" }\n'), /^flows\/f\.yml: step "a".*("run" is only available in code|unknown key "run")/],

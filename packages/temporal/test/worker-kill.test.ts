@@ -95,8 +95,17 @@ describeTemporal('a worker killed mid-flow', () => {
     backend = new TemporalBackend({ address: serverAddress(), taskQueue, heartbeatTimeoutMs: 2000 });
     const handle = await backend.start(flow);
 
-    // Item 3 hangs; the other lane runs 4 and 5 meanwhile.
+    // Item 3 hangs; the other lane runs 4 and 5 meanwhile. An item's mark is written when it
+    // starts, so wait until the server has recorded list and the five other items as completed
+    // (a kill between an item's return and its report would rightly run it again).
     await waitFor(() => count(dir, 'm3') === 1 && count(dir, 'm5') === 1);
+    const ACTIVITY_TASK_COMPLETED = 11;
+    const client = await backend.client();
+    const completed = async () => ((await client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? []).filter((e) => e.eventType === ACTIVITY_TASK_COMPLETED).length;
+    for (let until = Date.now() + 30_000; (await completed()) < 6; ) {
+      if (Date.now() > until) throw new Error('the five other items were not recorded as completed in time');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const exited = new Promise((resolve) => first.once('exit', resolve));
     first.kill('SIGKILL');
     await exited;
