@@ -36,8 +36,9 @@ export default class Worker extends BaseCommand {
     // The worker's runs are Temporal's: recorded as cascadence.backend=temporal.
     attachPluginInstrumentation(project.plugins, [{ events: worker.events, name: 'temporal' }], (line) => process.stderr.write(`${line}\n`));
     tracing?.trace(worker);
-    this.out(`worker polling task queue "${taskQueue}" with ${project.registry.list().length} tasks and flows (Ctrl-C to stop)`);
     // SIGHUP (terminal closed) stops the worker like SIGINT/SIGTERM; a second signal exits at once.
+    // Listening before the ready line: a supervisor that signals as soon as it reads that line
+    // must not meet the default action (killed, exit code null) — seen under load in CI.
     const signals = listenForStop(
       (signal) => {
         this.out(`${signal} received: stopping (running steps get their grace time — ${againToForce(signal)})`);
@@ -46,6 +47,7 @@ export default class Worker extends BaseCommand {
       (signal) => `worker forced to exit by a second ${signal}; running steps were abandoned`,
       (line) => this.out(line),
     );
+    this.out(`worker polling task queue "${taskQueue}" with ${project.registry.list().length} tasks and flows (Ctrl-C to stop)`);
     try {
       await Promise.race([worker.run(), signals.forced]);
     } finally {
