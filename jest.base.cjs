@@ -1,11 +1,11 @@
-// Shared jest settings: TypeScript through @swc/jest (CommonJS mode), tests beside the code.
+// Shared jest settings: TypeScript through @swc/jest (CommonJS mode); every package keeps its tests in test/.
 const path = require('node:path');
 
 module.exports = function jestConfig(dir, overrides = {}) {
   return {
     rootDir: dir,
     testEnvironment: 'node',
-    testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+    testMatch: ['<rootDir>/test/**/*.test.ts'],
     transform: {
       '^.+\\.(t|j)sx?$': [
         require.resolve('@swc/jest'),

@@ -47,7 +47,11 @@ function printTable(rows) {
     r.met === undefined ? '' : r.met ? 'yes' : 'NO',
   ]);
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => String(c[i]).length)));
-  const line = (values) => values.map((v, i) => String(v).padEnd(widths[i])).join('  ').trimEnd();
+  const line = (values) =>
+    values
+      .map((v, i) => String(v).padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   console.log(line(headers));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const c of cells) console.log(line(c));

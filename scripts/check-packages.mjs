@@ -30,16 +30,7 @@
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  discoverPackages,
-  hasCjsBuild,
-  indent,
-  notBuiltHint,
-  pnpmPack,
-  repoRoot,
-  run,
-  selectPackages,
-} from './lib/workspace.mjs';
+import { discoverPackages, hasCjsBuild, indent, notBuiltHint, pnpmPack, repoRoot, run, selectPackages } from './lib/workspace.mjs';
 
 const bin = (name) => path.join(repoRoot, 'node_modules', '.bin', name);
 

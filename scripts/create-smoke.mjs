@@ -46,9 +46,22 @@ const PARTS = ['schedules', 'metrics', 'temporal', 'shell', 'http'];
 const none = Object.fromEntries(PARTS.map((p) => [p, false]));
 
 const VARIANTS = [
-  { id: 'ts-all', kind: 'project', language: 'ts', args: ['--ts', '--all', '--yes'], parts: Object.fromEntries(PARTS.map((p) => [p, true])), temporalServer: true },
+  {
+    id: 'ts-all',
+    kind: 'project',
+    language: 'ts',
+    args: ['--ts', '--all', '--yes'],
+    parts: Object.fromEntries(PARTS.map((p) => [p, true])),
+    temporalServer: true,
+  },
   { id: 'ts-none', kind: 'project', language: 'ts', args: ['--ts', '--none', '--yes'], parts: none },
-  { id: 'js-flags', kind: 'project', language: 'js', args: ['--js', '--none', '--temporal', '--http'], parts: { ...none, temporal: true, http: true } },
+  {
+    id: 'js-flags',
+    kind: 'project',
+    language: 'js',
+    args: ['--js', '--none', '--temporal', '--http'],
+    parts: { ...none, temporal: true, http: true },
+  },
   {
     id: 'js-pty',
     kind: 'project',
@@ -108,7 +121,21 @@ function freePort() {
 /** `temporal server start-dev` on free loopback ports, in memory; resolves once it accepts connections. */
 async function startTemporal(binary) {
   const [port, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--metrics-port', String(metricsPort), '--log-level', 'error'];
+  const args = [
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--log-level',
+    'error',
+  ];
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
@@ -151,8 +178,8 @@ function run(cmd, args, { cwd, env, timeout }) {
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
-      // already gone
-    }
+        // already gone
+      }
     }, timeout);
     child.on('close', (status, signal) => {
       clearTimeout(timer);
@@ -184,15 +211,18 @@ function runInTerminal(command, cwd, env, answers, timeoutMs = 120_000) {
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
-      // already gone
-    }
+        // already gone
+      }
       resolve({ ok: false, status: -1, output: `${transcript}\ntimed out waiting for: ${answers[next]?.[0] ?? 'exit'}` });
     }, timeoutMs);
     const onData = (chunk) => {
       transcript += chunk.toString('utf8');
       const answer = answers[next];
       // readline moves the cursor with escape sequences after each question: match without them
-      const shown = transcript.slice(pending).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+      const shown = transcript
+        .slice(pending)
+        .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+        .replace(/\r/g, '');
       if (answer && answer[0].test(shown)) {
         next += 1;
         pending = transcript.length;
@@ -232,7 +262,10 @@ async function checkVariant(v, ctx) {
     if (v.answers) {
       must(await runInTerminal(generator, tmp, env, v.answers), 'create-cascadence in a terminal');
     } else {
-      must(await run('sh', ['-c', `${generator} ${dirName} ${v.args.join(' ')} </dev/null`], { cwd: tmp, env, timeout: STEP_TIMEOUT_MS }), 'create-cascadence');
+      must(
+        await run('sh', ['-c', `${generator} ${dirName} ${v.args.join(' ')} </dev/null`], { cwd: tmp, env, timeout: STEP_TIMEOUT_MS }),
+        'create-cascadence',
+      );
     }
   });
 
@@ -258,8 +291,10 @@ async function checkVariant(v, ctx) {
       throw new StepError(`package.json depends on ${cascadence.join(', ')}; expected ${want.join(', ')}`);
     }
     const files = ['schedules.yml', `flows/ping.yml`];
-    if (existsSync(path.join(dir, 'schedules.yml')) !== v.parts.schedules) throw new StepError(`schedules.yml ${v.parts.schedules ? 'missing' : 'written without the part'}`);
-    if (existsSync(path.join(dir, 'flows', 'ping.yml')) !== v.parts.http) throw new StepError(`flows/ping.yml ${v.parts.http ? 'missing' : 'written without the part'}`);
+    if (existsSync(path.join(dir, 'schedules.yml')) !== v.parts.schedules)
+      throw new StepError(`schedules.yml ${v.parts.schedules ? 'missing' : 'written without the part'}`);
+    if (existsSync(path.join(dir, 'flows', 'ping.yml')) !== v.parts.http)
+      throw new StepError(`flows/ping.yml ${v.parts.http ? 'missing' : 'written without the part'}`);
     void files;
     const config = `cascadence.config.${v.language}`;
     if (!existsSync(path.join(dir, config))) throw new StepError(`${config} missing`);
@@ -275,7 +310,11 @@ async function checkVariant(v, ctx) {
   await timed('npm install', async () => {
     // --prefer-offline: what is in npm's cache is not revalidated with the registry (speed).
     const packages = [...closure].sort().map((n) => tarballs.get(n));
-    const res = await run('npm', [...NPM_INSTALL, '--prefer-offline', ...(v.kind === 'plugin' ? ['--save-dev'] : []), ...packages], { cwd: dir, env, timeout: INSTALL_TIMEOUT_MS });
+    const res = await run('npm', [...NPM_INSTALL, '--prefer-offline', ...(v.kind === 'plugin' ? ['--save-dev'] : []), ...packages], {
+      cwd: dir,
+      env,
+      timeout: INSTALL_TIMEOUT_MS,
+    });
     writeFileSync(pkgFile, generated); // as generated: the tarballs were only this test's registry
     must(res, 'npm install');
   });
@@ -288,7 +327,8 @@ async function checkVariant(v, ctx) {
     });
   if (v.kind === 'project') {
     await sh('task run report', 'npx task run report', (r) => {
-      if (!/report succeeded/.test(r.stdout)) throw new StepError(`npx task run report did not say "report succeeded":\n${indent(r.output, '  ')}`);
+      if (!/report succeeded/.test(r.stdout))
+        throw new StepError(`npx task run report did not say "report succeeded":\n${indent(r.output, '  ')}`);
     });
     await sh('task run stats', 'npx task run stats --json', (r) => {
       const out = JSON.parse(r.stdout);
@@ -301,12 +341,16 @@ async function checkVariant(v, ctx) {
     const { pass, skip } = expectedTests(v.parts, binary !== undefined);
     const server = binary ? await timed('temporal dev server', () => startTemporal(binary)) : undefined;
     try {
-      await sh(server ? 'npm test (with Temporal)' : 'npm test', server ? `TEMPORAL_ADDRESS=${server.address} npm test` : 'npm test', (r) => {
-        const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(r.stdout)?.[1] ?? NaN);
-        if (count('pass') !== pass || count('skipped') !== skip || count('fail') !== 0) {
-          throw new StepError(`npm test: expected ${pass} passed and ${skip} skipped, got:\n${indent(r.output, '  ')}`);
-        }
-      });
+      await sh(
+        server ? 'npm test (with Temporal)' : 'npm test',
+        server ? `TEMPORAL_ADDRESS=${server.address} npm test` : 'npm test',
+        (r) => {
+          const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(r.stdout)?.[1] ?? NaN);
+          if (count('pass') !== pass || count('skipped') !== skip || count('fail') !== 0) {
+            throw new StepError(`npm test: expected ${pass} passed and ${skip} skipped, got:\n${indent(r.output, '  ')}`);
+          }
+        },
+      );
     } finally {
       server?.stop();
     }
@@ -394,7 +438,9 @@ async function main() {
       for (const [id, message] of failures) console.error(`\n${id}\n${indent(message, '  ')}`);
       return 1;
     }
-    console.log(`\ncreate-smoke: ${variants.length} generated variant(s) install and pass their own tests (${((Date.now() - started) / 1000).toFixed(0)}s)`);
+    console.log(
+      `\ncreate-smoke: ${variants.length} generated variant(s) install and pass their own tests (${((Date.now() - started) / 1000).toFixed(0)}s)`,
+    );
     return 0;
   } finally {
     cleanup();

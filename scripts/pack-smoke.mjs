@@ -30,16 +30,7 @@
 import { accessSync, constants, existsSync, mkdtempSync, openSync, readSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  binEntries,
-  discoverPackages,
-  entrypoints,
-  hasCjsEntry,
-  indent,
-  notBuiltHint,
-  run,
-  selectPackages,
-} from './lib/workspace.mjs';
+import { binEntries, discoverPackages, entrypoints, hasCjsEntry, indent, notBuiltHint, run, selectPackages } from './lib/workspace.mjs';
 import { npmInstall, packAll, removeTree, scratchEnv, scratchProject } from './lib/pack.mjs';
 import { checkTemporal } from './lib/temporal-smoke.mjs';
 import { ensureNodeRuntime, runtimeEnv, smokeNodeVersions } from './lib/node-runtimes.mjs';
@@ -144,8 +135,7 @@ function checkPackage(p, projectDir, env, { node = process.execPath, cjs = true 
       }
       if (probe.names.length === 0 && !(isPlugin && probe.hasDefault)) {
         problems.push(
-          `${mode === 'esm' ? 'import' : 'require'}('${spec}') has no named exports` +
-            (isPlugin ? ' and no default export' : ''),
+          `${mode === 'esm' ? 'import' : 'require'}('${spec}') has no named exports` + (isPlugin ? ' and no default export' : ''),
         );
         continue;
       }
@@ -281,7 +271,11 @@ async function main() {
       if (temporal.skipped !== undefined) console.log(`skip Temporal replay check: ${temporal.skipped}`);
       else {
         console.log(`${temporal.problems.length ? 'FAIL' : 'ok  '} Temporal from the npm install  ${temporal.notes.join('; ')}`);
-        if (temporal.problems.length) failures.push({ p: { name: 'Temporal from the npm install', rel: 'scripts/lib/temporal-smoke.mjs' }, problems: temporal.problems });
+        if (temporal.problems.length)
+          failures.push({
+            p: { name: 'Temporal from the npm install', rel: 'scripts/lib/temporal-smoke.mjs' },
+            problems: temporal.problems,
+          });
       }
     }
     // 6. other Node majors, in the same install

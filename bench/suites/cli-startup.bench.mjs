@@ -22,9 +22,24 @@ function time(args, cwd) {
 
 /** A project folder: config, 6 tasks in one module, 5 YAML flows, 2 plugins in node_modules. */
 export function realProject(dir) {
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'bench-project', private: true, type: 'module', dependencies: { '@cascadence/plugin-shell': '*', '@cascadence/plugin-http': '*' } }));
-  writeFileSync(join(dir, 'cascadence.config.mjs'), `export default { tasks: ['./tasks.mjs'], timezone: 'UTC', plugins: { discover: true } };\n`);
-  const tasks = Array.from({ length: 6 }, (_, i) => `export const task${i} = defineTask({ name: 'task-${i}', description: 'task number ${i}', run: (input) => ({ i: ${i}, input }) });`);
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({
+      name: 'bench-project',
+      private: true,
+      type: 'module',
+      dependencies: { '@cascadence/plugin-shell': '*', '@cascadence/plugin-http': '*' },
+    }),
+  );
+  writeFileSync(
+    join(dir, 'cascadence.config.mjs'),
+    `export default { tasks: ['./tasks.mjs'], timezone: 'UTC', plugins: { discover: true } };\n`,
+  );
+  const tasks = Array.from(
+    { length: 6 },
+    (_, i) =>
+      `export const task${i} = defineTask({ name: 'task-${i}', description: 'task number ${i}', run: (input) => ({ i: ${i}, input }) });`,
+  );
   writeFileSync(join(dir, 'tasks.mjs'), `import { defineTask } from '@cascadence/core';\n${tasks.join('\n')}\n`);
   mkdirSync(join(dir, 'flows'));
   for (let i = 0; i < 5; i++) {
@@ -61,7 +76,15 @@ export async function run({ quick }) {
     return Object.entries(samples).map(([name, values]) => {
       const ms = median(values);
       const limit = targets[name];
-      return { case: name, value: ms, unit: 'ms (median)', ratio: ms / base, baseline: 'node -e 0', target: limit === undefined ? undefined : `<= ${limit.toFixed(2)}x`, met: limit === undefined ? undefined : ms / base <= limit };
+      return {
+        case: name,
+        value: ms,
+        unit: 'ms (median)',
+        ratio: ms / base,
+        baseline: 'node -e 0',
+        target: limit === undefined ? undefined : `<= ${limit.toFixed(2)}x`,
+        met: limit === undefined ? undefined : ms / base <= limit,
+      };
     });
   } finally {
     rmSync(bare, { recursive: true, force: true });

@@ -38,7 +38,8 @@ export async function fanOut(items, limit) {
 
 export async function run({ quick }) {
   const binary = findTemporalBinary();
-  if (binary === undefined) return [{ case: 'skipped: no temporal binary (see packages/temporal/README.md, "Getting a server")', value: 0, unit: '' }];
+  if (binary === undefined)
+    return [{ case: 'skipped: no temporal binary (see packages/temporal/README.md, "Getting a server")', value: 0, unit: '' }];
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   } catch {
@@ -75,7 +76,12 @@ export async function run({ quick }) {
       webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [temporalModules, 'node_modules'] } }),
     });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const handWorker = await Worker.create({ connection: nativeConnection, taskQueue: 'bench-map-hand', workflowBundle: { code: bundle.code }, activities: { work: async (k) => k * 2 } });
+    const handWorker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue: 'bench-map-hand',
+      workflowBundle: { code: bundle.code },
+      activities: { work: async (k) => k * 2 },
+    });
     const handRun = handWorker.run();
     cleanups.push(async () => {
       handWorker.shutdown();
@@ -89,12 +95,17 @@ export async function run({ quick }) {
     let handId = 0;
     const contenders = {
       'hand-written workflow': async () => {
-        const out = await client.workflow.execute('fanOut', { taskQueue: 'bench-map-hand', workflowId: `hand-map-${handId++}`, args: [items, CONCURRENCY] });
+        const out = await client.workflow.execute('fanOut', {
+          taskQueue: 'bench-map-hand',
+          workflowId: `hand-map-${handId++}`,
+          args: [items, CONCURRENCY],
+        });
         if (out.length !== size || out[size - 1] !== (size - 1) * 2) throw new Error('hand-written fan-out: wrong result');
       },
       TemporalBackend: async () => {
         const result = await backend.run(flow);
-        if (result.status !== 'succeeded' || result.output.length !== size || result.output[size - 1] !== (size - 1) * 2) throw new Error(`TemporalBackend map run ${result.status}: ${result.error?.message}`);
+        if (result.status !== 'succeeded' || result.output.length !== size || result.output[size - 1] !== (size - 1) * 2)
+          throw new Error(`TemporalBackend map run ${result.status}: ${result.error?.message}`);
       },
     };
     const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
@@ -112,10 +123,21 @@ export async function run({ quick }) {
     const ratio = ours / hand;
     return [
       { case: `hand-written workflow, ${size}-item fan-out, ${CONCURRENCY} at a time (dev server)`, value: hand, unit: 'ms/run' },
-      { case: `TemporalBackend, ${size}-item map step, concurrency ${CONCURRENCY}`, value: ours, unit: 'ms/run', ratio, baseline: 'hand-written', target: '<= 1.20x', met: ratio <= 1.2 },
+      {
+        case: `TemporalBackend, ${size}-item map step, concurrency ${CONCURRENCY}`,
+        value: ours,
+        unit: 'ms/run',
+        ratio,
+        baseline: 'hand-written',
+        target: '<= 1.20x',
+        met: ratio <= 1.2,
+      },
     ];
   } finally {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
+    for (const cleanup of cleanups.reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch(() => undefined);
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }

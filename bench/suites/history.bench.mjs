@@ -22,7 +22,8 @@ export async function run({ quick }) {
     const runs = quick ? 2_000 : 10_000;
     const single = defineTask({ name: 'single', run: () => 1 });
     const steps = {};
-    for (let i = 0; i < STEPS; i++) steps[`s${i}`] = i === 0 ? { run: () => 1 } : { needs: [`s${i - 1}`], run: (ctx) => ctx.results[`s${i - 1}`] + 1 };
+    for (let i = 0; i < STEPS; i++)
+      steps[`s${i}`] = i === 0 ? { run: () => 1 } : { needs: [`s${i - 1}`], run: (ctx) => ctx.results[`s${i - 1}`] + 1 };
     const chain = defineFlow({ name: 'chain', steps });
 
     const plain = new Engine({ logger: silentLogger });
@@ -87,9 +88,21 @@ export async function run({ quick }) {
       baseline: 'hand-written INSERT',
     });
     rows.push({ case: 'recording: µs added per run', value: addedPerRun, unit: 'µs', target: '<= 20 µs', met: addedPerRun <= 20 });
-    rows.push({ case: `recording: µs added per step (${STEPS}-step chain)`, value: addedPerStep, unit: 'µs', target: '<= 3 µs', met: addedPerStep <= 3 });
+    rows.push({
+      case: `recording: µs added per step (${STEPS}-step chain)`,
+      value: addedPerStep,
+      unit: 'µs',
+      target: '<= 3 µs',
+      met: addedPerStep <= 3,
+    });
     const perSecond = 1e6 / perRun(t['single-task run, recorded']);
-    rows.push({ case: 'recorded single-task runs per second (one process)', value: Math.round(perSecond), unit: 'runs/s', target: '>= 20,000', met: perSecond >= 20_000 });
+    rows.push({
+      case: 'recorded single-task runs per second (one process)',
+      value: Math.round(perSecond),
+      unit: 'runs/s',
+      target: '>= 20,000',
+      met: perSecond >= 20_000,
+    });
 
     await history.close();
     db.close();
@@ -107,7 +120,8 @@ export async function run({ quick }) {
        VALUES (?, ?, 'flow', 'local', 'schedule', 'o', ?, ?, ?, ?, ?, 12.5, 'ok', '{"day":"2026-12-01"}', ?, ?)`,
     );
     // The recorder's compact steps document (schema 3: a step is a row, times relative to the run).
-    const stepsOf = (at) => `{"v":3,"at":${at},"steps":[["extract","succeeded",1,0,3,[{"rows":3}]],["load","succeeded",1,3,3,[{"rows":3}]]]}`;
+    const stepsOf = (at) =>
+      `{"v":3,"at":${at},"steps":[["extract","succeeded",1,0,3,[{"rows":3}]],["load","succeeded",1,3,3,[{"rows":3}]]]}`;
     const ids = [];
     const fill = raw.transaction((from, to) => {
       for (let i = from; i < to; i++) {
@@ -115,7 +129,17 @@ export async function run({ quick }) {
         const at = 1_700_000_000_000 + i * 1000;
         const id = newRunId(); // time-ordered, as the engine makes them
         if (i % 100_000 === 0) ids.push(id);
-        insertRun.run(id, `flow${i % 20}`, failed ? 'failed' : 'succeeded', failed ? '{"name":"Error","message":"boom"}' : null, failed ? 'load' : null, at, at + 12.5, stepsOf(at), at);
+        insertRun.run(
+          id,
+          `flow${i % 20}`,
+          failed ? 'failed' : 'succeeded',
+          failed ? '{"name":"Error","message":"boom"}' : null,
+          failed ? 'load' : null,
+          at,
+          at + 12.5,
+          stepsOf(at),
+          at,
+        );
       }
     });
     for (let i = 0; i < total; i += 50_000) fill(i, Math.min(total, i + 50_000));
@@ -151,7 +175,13 @@ export async function run({ quick }) {
     await reader.close();
     rows.push({ case: `task runs --limit 50 on ${label} runs`, value: latest, unit: 'ms', target: '<= 50 ms', met: latest <= 50 });
     rows.push({ case: `task runs NAME --limit 50 on ${label} runs`, value: byTask, unit: 'ms', target: '<= 50 ms', met: byTask <= 50 });
-    rows.push({ case: `task runs --status failed --limit 50 on ${label} runs`, value: failedOnly, unit: 'ms', target: '<= 50 ms', met: failedOnly <= 50 });
+    rows.push({
+      case: `task runs --status failed --limit 50 on ${label} runs`,
+      value: failedOnly,
+      unit: 'ms',
+      target: '<= 50 ms',
+      met: failedOnly <= 50,
+    });
     rows.push({ case: `task show SHORT_ID (last 8 chars) on ${label} runs`, value: byShort, unit: 'ms' });
     rows.push({ case: `task show ID_START (first 24 chars) on ${label} runs`, value: byStart, unit: 'ms' });
     rows.push({ case: 'database size per run (2 steps, small values)', value: Math.round(size / total), unit: 'B' });

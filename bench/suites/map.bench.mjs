@@ -35,7 +35,8 @@ export async function run({ quick }) {
   });
   // Sanity: the engine really ran every item (a bench of a wrong run is worthless).
   const check = await engine.run(flow);
-  if (check.status !== 'succeeded' || check.steps.each.output.length !== size) throw new Error(`map bench: the flow did not run every item (${check.status})`);
+  if (check.status !== 'succeeded' || check.steps.each.output.length !== size)
+    throw new Error(`map bench: the flow did not run every item (${check.status})`);
 
   const times = await interleaved(
     {

@@ -56,7 +56,7 @@ export async function run({ quick }) {
     { name: 'instrumented', engine: instrumented, times: [] },
   ];
   const once = async (engine) => {
-    if (process.env.BENCH_GC === "1") globalThis.gc?.();
+    if (process.env.BENCH_GC === '1') globalThis.gc?.();
     const t0 = performance.now();
     const result = await engine.run(flow, undefined, { concurrency: Infinity });
     const ms = performance.now() - t0;
@@ -90,7 +90,13 @@ export async function run({ quick }) {
   const label = `dag ${size / 1000}k steps`;
   return [
     { case: `${label}, no instrumentation`, value: none, unit: 'ns/step' },
-    { case: `${label}, no-op event listeners (core event cost)`, value: listenersOnly, unit: 'ns/step', ratio: listenersRatio, baseline: 'no instrumentation' },
+    {
+      case: `${label}, no-op event listeners (core event cost)`,
+      value: listenersOnly,
+      unit: 'ns/step',
+      ratio: listenersRatio,
+      baseline: 'no instrumentation',
+    },
     {
       case: `${label}, instrument() attached`,
       value: withMetrics,
@@ -100,6 +106,12 @@ export async function run({ quick }) {
       target: '<= 1.30x',
       met: ratio <= 1.3,
     },
-    { case: `${label}, instrument() over no-op listeners`, value: withMetrics - listenersOnly, unit: 'ns/step added', ratio: overListeners, baseline: 'no-op listeners' },
+    {
+      case: `${label}, instrument() over no-op listeners`,
+      value: withMetrics - listenersOnly,
+      unit: 'ns/step added',
+      ratio: overListeners,
+      baseline: 'no-op listeners',
+    },
   ];
 }

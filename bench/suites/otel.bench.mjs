@@ -79,7 +79,14 @@ function sdkSpans(tracer, size) {
       {
         kind: SpanKind.INTERNAL,
         startTime: at,
-        attributes: { 'cascadence.run.id': 'r', 'cascadence.step': step, 'cascadence.task': 'step', 'cascadence.attempt': 1, 'cascadence.backend': 'local', 'cascadence.flow': 'random-dag' },
+        attributes: {
+          'cascadence.run.id': 'r',
+          'cascadence.step': step,
+          'cascadence.task': 'step',
+          'cascadence.attempt': 1,
+          'cascadence.backend': 'local',
+          'cascadence.flow': 'random-dag',
+        },
       },
       parentContext,
     );
@@ -161,7 +168,9 @@ export async function run({ quick }) {
   const exporter = new CountingNoopExporter();
   // A queue large enough that no span is dropped (the default, 2048, drops most of a 10k-step run):
   // dropping would make tracing look cheaper than exporting every span.
-  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 200_000, maxExportBatchSize: 2048 })] });
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 200_000, maxExportBatchSize: 2048 })],
+  });
   const plain = new Engine({ logger: silentLogger });
   const traced = new Engine({ logger: silentLogger });
   const detach = instrumentTracing(traced, { tracerProvider: provider });
@@ -173,7 +182,9 @@ export async function run({ quick }) {
     const contextOnly = new Engine({ logger: silentLogger });
     contextOnly.events.trace(new ContextOnlyTracer());
     // The SDK-alone loop's spans go through a processor of their own: the traced runs' count stays exact.
-    const sdkProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new CountingNoopExporter(), { maxQueueSize: 200_000, maxExportBatchSize: 2048 })] });
+    const sdkProvider = new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor(new CountingNoopExporter(), { maxQueueSize: 200_000, maxExportBatchSize: 2048 })],
+    });
     const dag = await dagBreakdown({
       flow: flowOf(size, () => 1),
       size,
@@ -196,7 +207,13 @@ export async function run({ quick }) {
     const label = `dag ${size / 1000}k no-op steps`;
     const { us } = dag;
     rows.push({ case: `${label}, no tracing`, value: us.plain, unit: 'µs/step' });
-    rows.push({ case: `${label}, tracing (batch, no-op exporter)`, value: us.traced, unit: 'µs/step', ratio: dag.ratio, baseline: 'no tracing' });
+    rows.push({
+      case: `${label}, tracing (batch, no-op exporter)`,
+      value: us.traced,
+      unit: 'µs/step',
+      ratio: dag.ratio,
+      baseline: 'no tracing',
+    });
     rows.push({ case: `${label}, added by tracing`, value: us.traced - us.plain, unit: 'µs/step' });
     // Where the added µs go: core's hook, the context switch, the SDK's span (reference), the rest.
     rows.push({ case: `  of which core's tracer hook (a tracer making no spans)`, value: us.hook - us.plain, unit: 'µs/step' });
@@ -208,8 +225,18 @@ export async function run({ quick }) {
     // 1 ms steps, three ways: waiting on a timer one at a time, waiting 16 at once (the spans of a
     // whole wave land between two timer ticks), and 1 ms of CPU work.
     const slowCases = [
-      { label: '1 ms timer steps, concurrency 1', size: quick ? 100 : 300, concurrency: 1, run: () => new Promise((resolve) => setTimeout(resolve, 1)) },
-      { label: '1 ms timer steps, concurrency 16', size: quick ? 300 : 1_000, concurrency: 16, run: () => new Promise((resolve) => setTimeout(resolve, 1)) },
+      {
+        label: '1 ms timer steps, concurrency 1',
+        size: quick ? 100 : 300,
+        concurrency: 1,
+        run: () => new Promise((resolve) => setTimeout(resolve, 1)),
+      },
+      {
+        label: '1 ms timer steps, concurrency 16',
+        size: quick ? 300 : 1_000,
+        concurrency: 16,
+        run: () => new Promise((resolve) => setTimeout(resolve, 1)),
+      },
       {
         label: '1 ms CPU steps',
         size: quick ? 100 : 300,
@@ -221,7 +248,16 @@ export async function run({ quick }) {
       },
     ];
     for (const c of slowCases) {
-      const slow = await compare({ flow: flowOf(c.size, c.run), size: c.size, concurrency: c.concurrency, warmup: quick ? 1 : 2, reps: quick ? 5 : 11, plain, traced, manager });
+      const slow = await compare({
+        flow: flowOf(c.size, c.run),
+        size: c.size,
+        concurrency: c.concurrency,
+        warmup: quick ? 1 : 2,
+        reps: quick ? 5 : 11,
+        plain,
+        traced,
+        manager,
+      });
       rows.push({
         case: `dag ${c.size} ${c.label}, tracing on`,
         value: slow.tracedUs,

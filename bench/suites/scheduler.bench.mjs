@@ -64,7 +64,16 @@ function gc() {
 
 /** A backend that calls the task directly: the same work croner and node-cron do per fire. */
 function inlineBackend() {
-  const ok = Object.freeze({ runId: 'inline', task: '', status: 'succeeded', output: undefined, error: undefined, steps: {}, startedAt: 0, durationMs: 0 });
+  const ok = Object.freeze({
+    runId: 'inline',
+    task: '',
+    status: 'succeeded',
+    output: undefined,
+    error: undefined,
+    steps: {},
+    startedAt: 0,
+    durationMs: 0,
+  });
   const done = Promise.resolve(ok);
   return {
     name: 'inline',
@@ -195,7 +204,13 @@ export async function run({ quick }) {
       { case: `${label} jobs: missed fires`, value: ours.missed, unit: 'fires', target: '0', met: ours.missed === 0 },
       { case: `${label} jobs: duplicated fires`, value: ours.duplicated, unit: 'fires', target: '0', met: ours.duplicated === 0 },
       { case: `${label} jobs: lateness p50`, value: ours.p50, unit: 'ms' },
-      { case: `${label} jobs: lateness p99`, value: ours.p99, unit: 'ms', target: `<= ${latenessTarget} ms`, met: ours.p99 <= latenessTarget },
+      {
+        case: `${label} jobs: lateness p99`,
+        value: ours.p99,
+        unit: 'ms',
+        target: `<= ${latenessTarget} ms`,
+        met: ours.p99 <= latenessTarget,
+      },
       {
         case: `${label} jobs: CPU`,
         value: ours.cores,
@@ -213,8 +228,20 @@ export async function run({ quick }) {
       rows.push(
         { case: `${label} jobs: ${peer} missed/duplicated`, value: `${other.missed}/${other.duplicated}`, unit: 'fires' },
         { case: `${label} jobs: ${peer} lateness p50/p99`, value: `${other.p50.toFixed(1)}/${other.p99.toFixed(1)}`, unit: 'ms' },
-        { case: `${label} jobs: ${peer} CPU`, value: other.cores, unit: 'cores', ratio: ours.cores / other.cores, baseline: `cascadence/${peer}` },
-        { case: `${label} jobs: ${peer} heap per job`, value: other.heapPerJob, unit: 'bytes', ratio: ours.heapPerJob / other.heapPerJob, baseline: `cascadence/${peer}` },
+        {
+          case: `${label} jobs: ${peer} CPU`,
+          value: other.cores,
+          unit: 'cores',
+          ratio: ours.cores / other.cores,
+          baseline: `cascadence/${peer}`,
+        },
+        {
+          case: `${label} jobs: ${peer} heap per job`,
+          value: other.heapPerJob,
+          unit: 'bytes',
+          ratio: ours.heapPerJob / other.heapPerJob,
+          baseline: `cascadence/${peer}`,
+        },
       );
     }
   }
@@ -229,7 +256,13 @@ export async function run({ quick }) {
   } else {
     const vsCroner = croner !== undefined && croner.error === undefined;
     rows.push(
-      { case: '10,000 jobs, LocalBackend: missed/duplicated', value: `${local.missed}/${local.duplicated}`, unit: 'fires', target: '0/0', met: local.missed === 0 && local.duplicated === 0 },
+      {
+        case: '10,000 jobs, LocalBackend: missed/duplicated',
+        value: `${local.missed}/${local.duplicated}`,
+        unit: 'fires',
+        target: '0/0',
+        met: local.missed === 0 && local.duplicated === 0,
+      },
       { case: '10,000 jobs, LocalBackend: lateness p50', value: local.p50, unit: 'ms' },
       {
         case: '10,000 jobs, LocalBackend: lateness p99',
@@ -247,7 +280,13 @@ export async function run({ quick }) {
         target: '<= 0.1 core',
         met: local.cores <= 0.1,
       },
-      { case: '10,000 jobs, LocalBackend: heap per job', value: local.heapPerJob, unit: 'bytes', target: '<= 2048 B', met: local.heapPerJob <= 2048 },
+      {
+        case: '10,000 jobs, LocalBackend: heap per job',
+        value: local.heapPerJob,
+        unit: 'bytes',
+        target: '<= 2048 B',
+        met: local.heapPerJob <= 2048,
+      },
     );
   }
   return rows;

@@ -72,11 +72,23 @@ export async function run({ quick }) {
     const before = Buffer.byteLength(JSON.stringify(plain));
     const after = Buffer.byteLength(JSON.stringify(workflowArgument(plain)));
     rows.push({ case: `${n}-step ${shape} flow: RunSpec bytes per step, plain (version 1) spec`, value: before / n, unit: 'B/step' });
-    rows.push({ case: `${n}-step ${shape} flow: RunSpec bytes per step, compact (version 2) spec`, value: after / n, unit: 'B/step', ratio: after / before, baseline: 'plain spec', target: '<= 30 B/step', met: after / n <= 30 });
+    rows.push({
+      case: `${n}-step ${shape} flow: RunSpec bytes per step, compact (version 2) spec`,
+      value: after / n,
+      unit: 'B/step',
+      ratio: after / before,
+      baseline: 'plain spec',
+      target: '<= 30 B/step',
+      met: after / n <= 30,
+    });
   }
   const binary = findTemporalBinary();
   if (binary === undefined) {
-    rows.push({ case: 'server rows skipped: no temporal binary (see packages/temporal/README.md, "Getting a server")', value: 0, unit: '' });
+    rows.push({
+      case: 'server rows skipped: no temporal binary (see packages/temporal/README.md, "Getting a server")',
+      value: 0,
+      unit: '',
+    });
     return rows;
   }
   try {
@@ -88,7 +100,12 @@ export async function run({ quick }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cascadence-bench-large-'));
   const cleanups = [];
   try {
-    const worker = await createWorker({ address: server.address, taskQueue: 'bench-large', tasks: Object.values(flows), logger: silentLogger });
+    const worker = await createWorker({
+      address: server.address,
+      taskQueue: 'bench-large',
+      tasks: Object.values(flows),
+      logger: silentLogger,
+    });
     worker.start();
     cleanups.push(() => worker.shutdown());
     const backend = new TemporalBackend({ address: server.address, taskQueue: 'bench-large', concurrency: CONCURRENCY });
@@ -123,27 +140,37 @@ export async function run({ quick }) {
     const contenders = {
       wide: {
         hand: async () => {
-          const handle = await client.workflow.start('handWide', { taskQueue: 'bench-large-hand', workflowId: `hand-wide-${id++}`, args: [n, CONCURRENCY] });
+          const handle = await client.workflow.start('handWide', {
+            taskQueue: 'bench-large-hand',
+            workflowId: `hand-wide-${id++}`,
+            args: [n, CONCURRENCY],
+          });
           if ((await handle.result()) !== n) throw new Error('hand-written wide flow: wrong result');
           return (await handle.describe()).historyLength;
         },
         ours: async () => {
           const handle = await backend.start(flows.wide);
           const result = await handle.result();
-          if (result.status !== 'succeeded' || result.steps[`s${n - 1}`].output !== 2) throw new Error(`wide flow ${result.status}: ${result.error?.message}`);
+          if (result.status !== 'succeeded' || result.steps[`s${n - 1}`].output !== 2)
+            throw new Error(`wide flow ${result.status}: ${result.error?.message}`);
           return (await handle.describe()).historyLength;
         },
       },
       chain: {
         hand: async () => {
-          const handle = await client.workflow.start('handChain', { taskQueue: 'bench-large-hand', workflowId: `hand-chain-${id++}`, args: [n] });
+          const handle = await client.workflow.start('handChain', {
+            taskQueue: 'bench-large-hand',
+            workflowId: `hand-chain-${id++}`,
+            args: [n],
+          });
           if ((await handle.result()) !== n) throw new Error('hand-written chain: wrong result');
           return (await handle.describe()).historyLength;
         },
         ours: async () => {
           const handle = await backend.start(flows.chain);
           const result = await handle.result();
-          if (result.status !== 'succeeded' || result.output[`s${n - 1}`] !== n) throw new Error(`chain ${result.status}: ${result.error?.message}`);
+          if (result.status !== 'succeeded' || result.output[`s${n - 1}`] !== n)
+            throw new Error(`chain ${result.status}: ${result.error?.message}`);
           return (await handle.describe()).historyLength;
         },
       },
@@ -161,13 +188,32 @@ export async function run({ quick }) {
       }
       const hand = Math.min(...times.hand);
       const ours = Math.min(...times.ours);
-      rows.push({ case: `${n}-step ${shape} flow, hand-written workflow (${shape === 'wide' ? `regular activities, ${CONCURRENCY} at once` : 'local activities'})`, value: hand, unit: 'ms/run' });
-      rows.push({ case: `${n}-step ${shape} flow, TemporalBackend`, value: ours, unit: 'ms/run', ratio: ours / hand, baseline: 'hand-written' });
-      rows.push({ case: `${n}-step ${shape} flow, history events per step: TemporalBackend (hand-written ${(events.hand / n).toFixed(2)})`, value: events.ours / n, unit: 'events/step', ratio: events.ours / events.hand, baseline: 'hand-written' });
+      rows.push({
+        case: `${n}-step ${shape} flow, hand-written workflow (${shape === 'wide' ? `regular activities, ${CONCURRENCY} at once` : 'local activities'})`,
+        value: hand,
+        unit: 'ms/run',
+      });
+      rows.push({
+        case: `${n}-step ${shape} flow, TemporalBackend`,
+        value: ours,
+        unit: 'ms/run',
+        ratio: ours / hand,
+        baseline: 'hand-written',
+      });
+      rows.push({
+        case: `${n}-step ${shape} flow, history events per step: TemporalBackend (hand-written ${(events.hand / n).toFixed(2)})`,
+        value: events.ours / n,
+        unit: 'events/step',
+        ratio: events.ours / events.hand,
+        baseline: 'hand-written',
+      });
     }
     return rows;
   } finally {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
+    for (const cleanup of cleanups.reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch(() => undefined);
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }

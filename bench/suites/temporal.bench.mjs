@@ -111,7 +111,12 @@ export async function run({ quick }) {
     const layers = Array.from({ length: LAYERS }, (_, layer) => Array.from({ length: WIDTH }, (_, k) => `s${layer}_${k}`));
 
     // Cascadence: TemporalBackend + createWorker.
-    const cascadenceWorker = await createWorker({ address: server.address, taskQueue: 'bench-cascadence', tasks: [flow], logger: silentLogger });
+    const cascadenceWorker = await createWorker({
+      address: server.address,
+      taskQueue: 'bench-cascadence',
+      tasks: [flow],
+      logger: silentLogger,
+    });
     cascadenceWorker.start();
     cleanups.push(() => cascadenceWorker.shutdown());
     const backend = new TemporalBackend({ address: server.address, taskQueue: 'bench-cascadence' });
@@ -146,7 +151,11 @@ export async function run({ quick }) {
     let handId = 0;
     const contenders = {
       'hand-written workflow': async () => {
-        const out = await client.workflow.execute('handWritten', { taskQueue: 'bench-hand-written', workflowId: `hand-${handId++}`, args: [layers] });
+        const out = await client.workflow.execute('handWritten', {
+          taskQueue: 'bench-hand-written',
+          workflowId: `hand-${handId++}`,
+          args: [layers],
+        });
         if (out[`s${LAYERS - 1}_0`] === undefined) throw new Error('hand-written workflow returned nothing');
       },
       TemporalBackend: async () => {
@@ -156,8 +165,15 @@ export async function run({ quick }) {
     };
     // The outputs agree (the same computation either way).
     const check = await backend.run(flow);
-    const expected = await client.workflow.execute('handWritten', { taskQueue: 'bench-hand-written', workflowId: 'hand-check', args: [layers] });
-    if (JSON.stringify(check.output) !== JSON.stringify(Object.fromEntries(Object.entries(expected).filter(([id]) => id.startsWith(`s${LAYERS - 1}_`))))) {
+    const expected = await client.workflow.execute('handWritten', {
+      taskQueue: 'bench-hand-written',
+      workflowId: 'hand-check',
+      args: [layers],
+    });
+    if (
+      JSON.stringify(check.output) !==
+      JSON.stringify(Object.fromEntries(Object.entries(expected).filter(([id]) => id.startsWith(`s${LAYERS - 1}_`))))
+    ) {
       throw new Error('TemporalBackend and the hand-written workflow disagree');
     }
 
@@ -178,7 +194,12 @@ export async function run({ quick }) {
     // Short steps: a 50-step chain, local activities vs hand-written regular activities.
     const chain = shortChain('bench-short-chain', CHAIN);
     const five = shortChain('bench-short-5', THROUGHPUT_STEPS);
-    const shortWorker = await createWorker({ address: server.address, taskQueue: 'bench-short', tasks: [chain, five], logger: silentLogger });
+    const shortWorker = await createWorker({
+      address: server.address,
+      taskQueue: 'bench-short',
+      tasks: [chain, five],
+      logger: silentLogger,
+    });
     shortWorker.start();
     cleanups.push(() => shortWorker.shutdown());
     const shortBackend = new TemporalBackend({ address: server.address, taskQueue: 'bench-short' });
@@ -203,14 +224,16 @@ export async function run({ quick }) {
       await chainRun;
       await chainConnection.close();
     });
-    const handChain = async (type, n) => client.workflow.execute(type, { taskQueue: 'bench-hand-chains', workflowId: `${type}-${handId++}`, args: [n] });
+    const handChain = async (type, n) =>
+      client.workflow.execute(type, { taskQueue: 'bench-hand-chains', workflowId: `${type}-${handId++}`, args: [n] });
     const chainContenders = {
       'hand-written regular chain': async () => {
         if ((await handChain('regularChain', CHAIN)) !== CHAIN) throw new Error('hand-written chain: wrong result');
       },
       'TemporalBackend short chain': async () => {
         const result = await shortBackend.run(chain);
-        if (result.status !== 'succeeded' || result.output[`c${CHAIN - 1}`] !== CHAIN) throw new Error(`short chain ${result.status}: ${result.error?.message}`);
+        if (result.status !== 'succeeded' || result.output[`c${CHAIN - 1}`] !== CHAIN)
+          throw new Error(`short chain ${result.status}: ${result.error?.message}`);
       },
     };
     const chainSamples = Object.fromEntries(Object.keys(chainContenders).map((name) => [name, []]));
@@ -253,7 +276,15 @@ export async function run({ quick }) {
 
     return [
       { case: `hand-written workflow, ${LAYERS * WIDTH} steps (dev server ${binary})`, value: hand, unit: 'ms/run' },
-      { case: `TemporalBackend, same ${LAYERS * WIDTH}-step flow`, value: ours, unit: 'ms/run', ratio, baseline: 'hand-written', target: '<= 1.00x', met: ratio <= 1.0 },
+      {
+        case: `TemporalBackend, same ${LAYERS * WIDTH}-step flow`,
+        value: ours,
+        unit: 'ms/run',
+        ratio,
+        baseline: 'hand-written',
+        target: '<= 1.00x',
+        met: ratio <= 1.0,
+      },
       { case: 'TemporalBackend per step', value: ours / (LAYERS * WIDTH), unit: 'ms/step' },
       { case: `hand-written workflow, ${CHAIN} regular activities in a chain`, value: regularChainMs, unit: 'ms/run' },
       {
@@ -265,7 +296,11 @@ export async function run({ quick }) {
         target: '<= 0.30x',
         met: chainRatio <= 0.3,
       },
-      { case: `hand-written workflow, ${THROUGHPUT_STEPS} local activities, ${IN_FLIGHT} in flight`, value: handThroughput, unit: 'flows/s' },
+      {
+        case: `hand-written workflow, ${THROUGHPUT_STEPS} local activities, ${IN_FLIGHT} in flight`,
+        value: handThroughput,
+        unit: 'flows/s',
+      },
       {
         case: `TemporalBackend, ${THROUGHPUT_STEPS}-step flow of short steps, ${IN_FLIGHT} in flight (ratio: flows/s over hand-written, higher is better)`,
         value: ourThroughput,
@@ -275,7 +310,10 @@ export async function run({ quick }) {
       },
     ];
   } finally {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
+    for (const cleanup of cleanups.reverse())
+      await Promise.resolve()
+        .then(cleanup)
+        .catch(() => undefined);
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -23,19 +23,56 @@ function fillHistory(path, total) {
      VALUES (?, ?, 'flow', 'local', ?, 'bench-owner', ?, ?, ?, ?, ?, ?, 'ok', '{"n":1}', ?, ?)`,
   );
   const end = Date.now();
-  const twoSteps = (at) => JSON.stringify({ steps: [{ step: 'a', status: 'succeeded', attempts: 1, startedAt: at, durationMs: 4, output: { state: 'ok', json: '1' } }, { step: 'b', status: 'succeeded', attempts: 1, startedAt: at + 4, durationMs: 8, output: { state: 'ok', json: '2' } }] });
+  const twoSteps = (at) =>
+    JSON.stringify({
+      steps: [
+        { step: 'a', status: 'succeeded', attempts: 1, startedAt: at, durationMs: 4, output: { state: 'ok', json: '1' } },
+        { step: 'b', status: 'succeeded', attempts: 1, startedAt: at + 4, durationMs: 8, output: { state: 'ok', json: '2' } },
+      ],
+    });
   const batch = db.transaction((from, to) => {
     for (let i = from; i < to; i++) {
       const at = end - (total - i) * 1000;
       const failed = i % 50 === 0;
-      insert.run(`r${String(i).padStart(9, '0')}-bench`, `flow${i % 20}`, i % 3 === 0 ? 'schedule' : 'cli', failed ? 'failed' : 'succeeded', failed ? '{"name":"Error","message":"boom"}' : null, failed ? 'b' : null, at, at + 12, 12 + (i % 7), twoSteps(at), at + 12);
+      insert.run(
+        `r${String(i).padStart(9, '0')}-bench`,
+        `flow${i % 20}`,
+        i % 3 === 0 ? 'schedule' : 'cli',
+        failed ? 'failed' : 'succeeded',
+        failed ? '{"name":"Error","message":"boom"}' : null,
+        failed ? 'b' : null,
+        at,
+        at + 12,
+        12 + (i % 7),
+        twoSteps(at),
+        at + 12,
+      );
     }
   });
   for (let i = 0; i < total; i += 50_000) batch(i, Math.min(total, i + 50_000));
   // One run of a 1,000-step flow, the newest.
   const at = end + 1;
-  const steps = Array.from({ length: BIG_FLOW_STEPS }, (_, i) => ({ step: `s${i}`, status: 'succeeded', attempts: 1, startedAt: at + i, durationMs: 1, output: { state: 'ok', json: String(i) } }));
-  insert.run('big-flow-run', 'big', 'cli', 'succeeded', null, null, at, at + BIG_FLOW_STEPS, BIG_FLOW_STEPS, JSON.stringify({ steps }), at + BIG_FLOW_STEPS);
+  const steps = Array.from({ length: BIG_FLOW_STEPS }, (_, i) => ({
+    step: `s${i}`,
+    status: 'succeeded',
+    attempts: 1,
+    startedAt: at + i,
+    durationMs: 1,
+    output: { state: 'ok', json: String(i) },
+  }));
+  insert.run(
+    'big-flow-run',
+    'big',
+    'cli',
+    'succeeded',
+    null,
+    null,
+    at,
+    at + BIG_FLOW_STEPS,
+    BIG_FLOW_STEPS,
+    JSON.stringify({ steps }),
+    at + BIG_FLOW_STEPS,
+  );
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
 }
@@ -94,12 +131,23 @@ export async function run({ quick }) {
         [`GET /api/runs?task=flow7 on ${label} runs`, await timeGet('/api/runs?limit=50&task=flow7')],
         [`GET /api/runs?status=failed on ${label} runs`, await timeGet('/api/runs?limit=50&status=failed')],
         [`GET /api/runs?trigger=schedule on ${label} runs`, await timeGet('/api/runs?limit=50&trigger=schedule')],
-        [`GET /api/runs, page 2 (cursor) on ${label} runs`, await timeGet(`/api/runs?limit=50&before=${cursor.before}&beforeId=${encodeURIComponent(cursor.beforeId)}`)],
+        [
+          `GET /api/runs, page 2 (cursor) on ${label} runs`,
+          await timeGet(`/api/runs?limit=50&before=${cursor.before}&beforeId=${encodeURIComponent(cursor.beforeId)}`),
+        ],
         [`GET /api/runs, a page half-way back on ${label} runs`, await timeGet(`/api/runs?limit=50&before=${deep}`)],
       ];
       for (const [name, ms] of cases) rows.push({ case: name, value: ms, unit: 'ms', target: '<= 200 ms', met: ms <= 200 });
-      rows.push({ case: `GET /api/runs/:id of a ${BIG_FLOW_STEPS.toLocaleString('en-US')}-step flow run (steps, attempts, graph)`, value: await timeGet('/api/runs/big-flow-run'), unit: 'ms' });
-      rows.push({ case: `GET /api/tasks (success rate, p50/p95 over the last day's runs, at most 10,000)`, value: await timeGet('/api/tasks'), unit: 'ms' });
+      rows.push({
+        case: `GET /api/runs/:id of a ${BIG_FLOW_STEPS.toLocaleString('en-US')}-step flow run (steps, attempts, graph)`,
+        value: await timeGet('/api/runs/big-flow-run'),
+        unit: 'ms',
+      });
+      rows.push({
+        case: `GET /api/tasks (success rate, p50/p95 over the last day's runs, at most 10,000)`,
+        value: await timeGet('/api/tasks'),
+        unit: 'ms',
+      });
     } finally {
       await server.close();
       await history.close();

@@ -46,7 +46,11 @@ const result = await engine.run(flow);
 
 console.log(`flow ${flow.name}: ${result.status} in ${Math.round(result.durationMs)} ms`);
 for (const [id, step] of Object.entries(result.steps)) {
-  const shown = step.error ? step.error.message : typeof step.output === 'object' && step.output !== null && 'stdout' in step.output ? step.output.stdout : step.output;
+  const shown = step.error
+    ? step.error.message
+    : typeof step.output === 'object' && step.output !== null && 'stdout' in step.output
+      ? step.output.stdout
+      : step.output;
   console.log(`  ${id.padEnd(9)} ${step.status.padEnd(10)} ${typeof shown === 'string' ? shown : JSON.stringify(shown)}`);
 }
 if (result.status !== 'succeeded') process.exitCode = 1;
@@ -62,7 +66,10 @@ if (check) {
     path: result.steps.path.output?.stdout,
     runtime: result.steps.runtime.output?.stdout,
   };
-  const names = loaded.map((p) => p.name).sort().join(',');
+  const names = loaded
+    .map((p) => p.name)
+    .sort()
+    .join(',');
   const problems = Object.entries(expected)
     .filter(([key, value]) => actual[key] !== value)
     .map(([key, value]) => `${key}: expected ${JSON.stringify(value)}, got ${JSON.stringify(actual[key])}`);

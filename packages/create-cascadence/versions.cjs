@@ -28,9 +28,20 @@ function templateVersions() {
   }
   const root = readJson(path.join(repoRoot, 'package.json'));
   const tools = {};
-  for (const name of ['typescript', '@types/node', 'tsup', 'jest', '@types/jest', '@swc/core', '@swc/jest', 'publint', '@arethetypeswrong/cli']) {
+  for (const name of [
+    'typescript',
+    '@types/node',
+    'tsup',
+    'jest',
+    '@types/jest',
+    '@swc/core',
+    '@swc/jest',
+    'publint',
+    '@arethetypeswrong/cli',
+  ]) {
     const version = root.devDependencies[name];
-    if (!/^\d+\.\d+\.\d+$/.test(version ?? '')) throw new Error(`root package.json: devDependency ${name} must be pinned exactly (got ${version})`);
+    if (!/^\d+\.\d+\.\d+$/.test(version ?? ''))
+      throw new Error(`root package.json: devDependency ${name} must be pinned exactly (got ${version})`);
     tools[name] = version;
   }
   Object.assign(tools, EXTRA_TOOLS);

@@ -28,7 +28,10 @@ describe(`${WRITERS} concurrent task schedule processes, ${REPEATS} times`, () =
       const started = performance.now();
       // Spawned all at once: mapLimit with the full width starts every child before awaiting any.
       const results = await mapLimit(names, WRITERS, (name, i) =>
-        runTask(['schedule', name, `${i} ${repeat % 24} * * *`, ...(i % 3 === 0 ? ['--timezone', 'Europe/Paris'] : [])], { cwd: project.dir, timeoutMs: 90_000 }),
+        runTask(['schedule', name, `${i} ${repeat % 24} * * *`, ...(i % 3 === 0 ? ['--timezone', 'Europe/Paris'] : [])], {
+          cwd: project.dir,
+          timeoutMs: 90_000,
+        }),
       );
       const wallMs = performance.now() - started;
       expect(results.map((r) => ({ code: r.code, stderr: r.stderr }))).toEqual(names.map(() => ({ code: 0, stderr: '' })));
@@ -53,7 +56,14 @@ describe(`${WRITERS} concurrent task schedule processes, ${REPEATS} times`, () =
       const listed = await project.run(['schedules', '--json']);
       expect(listed.code).toBe(0);
       expect((JSON.parse(listed.stdout) as Array<{ task: string }>).map((s) => s.task).sort()).toEqual([...names].sort());
-      rows.push({ repeat, writers: WRITERS, succeeded: results.filter((r) => r.code === 0).length, entries: entries.length, wallMs: Math.round(wallMs), slowestMs: Math.round(Math.max(...results.map((r) => r.ms))) });
+      rows.push({
+        repeat,
+        writers: WRITERS,
+        succeeded: results.filter((r) => r.code === 0).length,
+        entries: entries.length,
+        wallMs: Math.round(wallMs),
+        slowestMs: Math.round(Math.max(...results.map((r) => r.ms))),
+      });
     } finally {
       project.remove();
     }

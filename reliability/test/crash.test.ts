@@ -138,45 +138,53 @@ describe(`task schedule killed with SIGKILL at random moments (seed ${SEED})`, (
     expect(entryOf('tick')).toBe('4 0 1 1 *');
   }, 120_000);
 
-  it(`${ROUNDS} rounds killed after a uniform random delay in [0, typical run time]`, async () => {
-    const t = tally();
-    const startedAt = performance.now();
-    for (let i = 0; i < ROUNDS; i++) {
-      const delay = random() * typicalMs;
-      await round(t, (child) => {
-        const timer = setTimeout(() => child.kill('SIGKILL'), delay);
-        return () => clearTimeout(timer);
-      });
-    }
-    rows.push(row('uniform', t, startedAt));
-    expect(t.old + t.new).toBe(ROUNDS);
-  }, 30 * 60_000);
-
-  it(`${TARGETED} rounds killed inside the lock-held window (when the lock or the temp file appears)`, async () => {
-    const t = tally();
-    const startedAt = performance.now();
-    for (let i = 0; i < TARGETED; i++) {
-      // Even rounds: 0-20 ms after the lock folder appears (reading, parsing, writing); odd rounds:
-      // 0-2 ms after the temp file appears (write, fsync, rename, folder fsync, unlock).
-      const onTemp = i % 2 === 1;
-      const delay = random() * (onTemp ? 2 : 20);
-      await round(t, (child) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const watcher = watch(project.dir, (_event, name) => {
-          const hit = onTemp ? typeof name === 'string' && name.startsWith('.schedules.yml.') : name === 'schedules.yml.lock';
-          if (hit && timer === undefined) timer = setTimeout(() => child.kill('SIGKILL'), delay);
+  it(
+    `${ROUNDS} rounds killed after a uniform random delay in [0, typical run time]`,
+    async () => {
+      const t = tally();
+      const startedAt = performance.now();
+      for (let i = 0; i < ROUNDS; i++) {
+        const delay = random() * typicalMs;
+        await round(t, (child) => {
+          const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+          return () => clearTimeout(timer);
         });
-        return () => {
-          watcher.close();
-          clearTimeout(timer);
-        };
-      });
-    }
-    rows.push(row('lock window', t, startedAt));
-    expect(t.old + t.new).toBe(TARGETED);
-    // The window was really hit: some rounds were killed holding the lock.
-    if (TARGETED >= 2) expect(t.lockLeft).toBeGreaterThan(0);
-  }, 30 * 60_000);
+      }
+      rows.push(row('uniform', t, startedAt));
+      expect(t.old + t.new).toBe(ROUNDS);
+    },
+    30 * 60_000,
+  );
+
+  it(
+    `${TARGETED} rounds killed inside the lock-held window (when the lock or the temp file appears)`,
+    async () => {
+      const t = tally();
+      const startedAt = performance.now();
+      for (let i = 0; i < TARGETED; i++) {
+        // Even rounds: 0-20 ms after the lock folder appears (reading, parsing, writing); odd rounds:
+        // 0-2 ms after the temp file appears (write, fsync, rename, folder fsync, unlock).
+        const onTemp = i % 2 === 1;
+        const delay = random() * (onTemp ? 2 : 20);
+        await round(t, (child) => {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const watcher = watch(project.dir, (_event, name) => {
+            const hit = onTemp ? typeof name === 'string' && name.startsWith('.schedules.yml.') : name === 'schedules.yml.lock';
+            if (hit && timer === undefined) timer = setTimeout(() => child.kill('SIGKILL'), delay);
+          });
+          return () => {
+            watcher.close();
+            clearTimeout(timer);
+          };
+        });
+      }
+      rows.push(row('lock window', t, startedAt));
+      expect(t.old + t.new).toBe(TARGETED);
+      // The window was really hit: some rounds were killed holding the lock.
+      if (TARGETED >= 2) expect(t.lockLeft).toBeGreaterThan(0);
+    },
+    30 * 60_000,
+  );
 
   it('afterwards an unkilled command works at once and leaves no lock or temp file', async () => {
     const last = await runTask(['schedule', 'tick', '30 12 * * *'], { cwd: project.dir });

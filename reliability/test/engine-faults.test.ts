@@ -1,4 +1,15 @@
-import { CascadenceError, defineFlow, Engine, ErrorCode, silentLogger, type EngineEvent, type Flow, type FlowStep, type RunResult, type TriggerRule } from '@cascadence/core';
+import {
+  CascadenceError,
+  defineFlow,
+  Engine,
+  ErrorCode,
+  silentLogger,
+  type EngineEvent,
+  type Flow,
+  type FlowStep,
+  type RunResult,
+  type TriggerRule,
+} from '@cascadence/core';
 import fc from 'fast-check';
 import { envInt, FULL, report } from './harness';
 
@@ -22,8 +33,35 @@ const RUNS_SYNC = Math.round((RUNS_ASYNC * 2) / 3);
 /** No run may take longer than this (the slowest possible one here needs well under a second). */
 const BOUND_MS = 10_000;
 
-type ThrownKind = 'error' | 'error-subclass' | 'error-like' | 'string' | 'number' | 'undefined' | 'null' | 'object' | 'symbol' | 'bigint' | 'function' | 'revoked-proxy' | 'hostile-proxy';
-const THROWN_KINDS: ThrownKind[] = ['error', 'error-subclass', 'error-like', 'string', 'number', 'undefined', 'null', 'object', 'symbol', 'bigint', 'function', 'revoked-proxy', 'hostile-proxy'];
+type ThrownKind =
+  | 'error'
+  | 'error-subclass'
+  | 'error-like'
+  | 'string'
+  | 'number'
+  | 'undefined'
+  | 'null'
+  | 'object'
+  | 'symbol'
+  | 'bigint'
+  | 'function'
+  | 'revoked-proxy'
+  | 'hostile-proxy';
+const THROWN_KINDS: ThrownKind[] = [
+  'error',
+  'error-subclass',
+  'error-like',
+  'string',
+  'number',
+  'undefined',
+  'null',
+  'object',
+  'symbol',
+  'bigint',
+  'function',
+  'revoked-proxy',
+  'hostile-proxy',
+];
 
 type Behaviour =
   | { kind: 'ok-sync' }
@@ -137,14 +175,18 @@ function behaviourArb(timed: boolean): fc.Arbitrary<Behaviour> {
     return fc.oneof(
       ...always,
       fc.integer({ min: 0, max: 3 }).map((ms) => ({ kind: 'ok-timer' as const, ms })),
-      fc.record({ thrown: thrownArb, ms: fc.integer({ min: 0, max: 3 }) }).map(({ thrown, ms }) => ({ kind: 'reject-timer' as const, thrown, ms })),
+      fc
+        .record({ thrown: thrownArb, ms: fc.integer({ min: 0, max: 3 }) })
+        .map(({ thrown, ms }) => ({ kind: 'reject-timer' as const, thrown, ms })),
     );
   }
   return fc.oneof(
     ...always,
     fc.constant({ kind: 'hang' as const }),
     fc.constant({ kind: 'hang-abortable' as const }),
-    fc.record({ ms: fc.integer({ min: 1, max: 6 }), reject: fc.boolean() }).map(({ ms, reject }) => ({ kind: 'late' as const, ms, reject })),
+    fc
+      .record({ ms: fc.integer({ min: 1, max: 6 }), reject: fc.boolean() })
+      .map(({ ms, reject }) => ({ kind: 'late' as const, ms, reject })),
   );
 }
 
@@ -159,19 +201,21 @@ function stepArb(index: number, depth: number): fc.Arbitrary<StepSpec> {
       nested: depth === 0 ? fc.integer({ min: 0, max: 9 }).map((n) => n === 0) : fc.constant(false),
     })
     .chain((base) =>
-      fc.record({
-        behaviours: fc.array(behaviourArb(base.timeoutMs !== undefined), { minLength: 3, maxLength: 3 }),
-        inner: base.nested ? dagArb(3, depth + 1).map((s): StepSpec[] | undefined => s) : fc.constant<StepSpec[] | undefined>(undefined),
-      }).map(({ behaviours, inner }) => ({
-        needs: base.needs,
-        // A root step cannot say any-failed (defineFlow rejects it: it could never run).
-        when: base.needs.length === 0 && base.when === 'any-failed' ? ('all-succeeded' as const) : base.when,
-        attempts: base.attempts,
-        delayMs: base.delayMs,
-        timeoutMs: base.timeoutMs,
-        behaviours,
-        inner,
-      })),
+      fc
+        .record({
+          behaviours: fc.array(behaviourArb(base.timeoutMs !== undefined), { minLength: 3, maxLength: 3 }),
+          inner: base.nested ? dagArb(3, depth + 1).map((s): StepSpec[] | undefined => s) : fc.constant<StepSpec[] | undefined>(undefined),
+        })
+        .map(({ behaviours, inner }) => ({
+          needs: base.needs,
+          // A root step cannot say any-failed (defineFlow rejects it: it could never run).
+          when: base.needs.length === 0 && base.when === 'any-failed' ? ('all-succeeded' as const) : base.when,
+          attempts: base.attempts,
+          delayMs: base.delayMs,
+          timeoutMs: base.timeoutMs,
+          behaviours,
+          inner,
+        })),
     );
 }
 
@@ -314,7 +358,9 @@ function buildFlow(name: string, specs: StepSpec[], world: World, parentStep: st
             });
           case 'late':
             return new Promise((resolve, reject) =>
-              testTimer(world, (spec.timeoutMs ?? 0) + behaviour.ms, () => (behaviour.reject ? reject(new Error('late rejection')) : resolve(token))),
+              testTimer(world, (spec.timeoutMs ?? 0) + behaviour.ms, () =>
+                behaviour.reject ? reject(new Error('late rejection')) : resolve(token),
+              ),
             );
         }
       },
@@ -353,7 +399,23 @@ function countAbortListeners(signal: AbortSignal): () => number {
   return () => live.size;
 }
 
-const stats = { runs: 0, steps: 0, attempts: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0, timeouts: 0, nonErrors: 0, hostile: 0, runCancelled: 0, runFailed: 0, runSucceeded: 0, flowDeadline: 0, maxRunMs: 0 };
+const stats = {
+  runs: 0,
+  steps: 0,
+  attempts: 0,
+  succeeded: 0,
+  failed: 0,
+  cancelled: 0,
+  skipped: 0,
+  timeouts: 0,
+  nonErrors: 0,
+  hostile: 0,
+  runCancelled: 0,
+  runFailed: 0,
+  runSucceeded: 0,
+  flowDeadline: 0,
+  maxRunMs: 0,
+};
 const syncStats = { runs: 0, steps: 0, failed: 0, nonErrors: 0, maxRunMs: 0 };
 
 /** Checks the error a failed step ended with against what its last attempt did. */
@@ -387,8 +449,13 @@ function checkFailedStep(world: World, id: string, step: { error?: Error; attemp
     } else {
       stats.nonErrors++;
       if (behaviour.thrown.endsWith('proxy')) stats.hostile++;
-      if (!CascadenceError.isInstance(error, ErrorCode.NON_ERROR_THROWN) || !Object.is((error as unknown as { value: unknown }).value, thrown)) {
-        world.violations.push(`${name}/${id}: thrown ${behaviour.thrown} not kept (got ${(error as CascadenceError).code}: ${error.message})`);
+      if (
+        !CascadenceError.isInstance(error, ErrorCode.NON_ERROR_THROWN) ||
+        !Object.is((error as unknown as { value: unknown }).value, thrown)
+      ) {
+        world.violations.push(
+          `${name}/${id}: thrown ${behaviour.thrown} not kept (got ${(error as CascadenceError).code}: ${error.message})`,
+        );
       }
     }
     return;
@@ -402,7 +469,8 @@ const finishedWorlds: Array<{ name: string; world: World; spec: RunSpec }> = [];
 
 async function runOnce(spec: RunSpec): Promise<void> {
   for (const old of finishedWorlds) {
-    if (old.world.violations.length > 0) throw new Error(`late violations of ${old.name} (${JSON.stringify(old.spec)}):\n  ${old.world.violations.join('\n  ')}`);
+    if (old.world.violations.length > 0)
+      throw new Error(`late violations of ${old.name} (${JSON.stringify(old.spec)}):\n  ${old.world.violations.join('\n  ')}`);
   }
   const world: World = { seq: 0, attempts: [], starts: new Map(), pending: new Set(), outerAttempt: new Map(), violations: [] };
   const name = `random-${flowCounter++}`;
@@ -437,7 +505,13 @@ async function runOnce(spec: RunSpec): Promise<void> {
       abortedBeforeSettled = !settled;
       abortSeq = world.seq++;
       const reason =
-        spec.cancelReason === 'none' ? undefined : spec.cancelReason === 'error' ? new Error('stop now') : spec.cancelReason === 'string' ? 'stop now' : makeThrown('revoked-proxy', 'cancel');
+        spec.cancelReason === 'none'
+          ? undefined
+          : spec.cancelReason === 'error'
+            ? new Error('stop now')
+            : spec.cancelReason === 'string'
+              ? 'stop now'
+              : makeThrown('revoked-proxy', 'cancel');
       controller.abort(reason);
     }, spec.cancelAtMs);
   }
@@ -453,7 +527,9 @@ async function runOnce(spec: RunSpec): Promise<void> {
     );
     result = await Promise.race([
       run,
-      new Promise<never>((_, reject) => (bound = realSetTimeout(() => reject(new Error(`the run did not resolve within ${BOUND_MS} ms`)), BOUND_MS))),
+      new Promise<never>(
+        (_, reject) => (bound = realSetTimeout(() => reject(new Error(`the run did not resolve within ${BOUND_MS} ms`)), BOUND_MS)),
+      ),
     ]);
   } catch (error) {
     realClearTimeout(cancelTimer);
@@ -480,15 +556,18 @@ async function runOnce(spec: RunSpec): Promise<void> {
     stats.attempts += step.attempts;
     const starts = world.attempts.filter((a) => a.step === `${name}/${id}`);
     if (step.attempts > stepSpec.attempts) world.violations.push(`${id}: ${step.attempts} attempts, allowed ${stepSpec.attempts}`);
-    if (stepSpec.inner === undefined && starts.length !== step.attempts) world.violations.push(`${id}: result says ${step.attempts} attempts, ${starts.length} starts seen`);
+    if (stepSpec.inner === undefined && starts.length !== step.attempts)
+      world.violations.push(`${id}: result says ${step.attempts} attempts, ${starts.length} starts seen`);
     switch (step.status) {
       case 'succeeded': {
         stats.succeeded++;
         if (stepSpec.inner === undefined) {
           const last = starts.at(-1);
           const b = last?.behaviour as Behaviour | undefined;
-          if (b === undefined || !['ok-sync', 'ok-micro', 'ok-timer', 'late'].includes(b.kind)) world.violations.push(`${id} succeeded although its last attempt was ${b?.kind}`);
-          else if (b.kind !== 'late' && step.output !== last?.returned) world.violations.push(`${id}: output is not what the step returned`);
+          if (b === undefined || !['ok-sync', 'ok-micro', 'ok-timer', 'late'].includes(b.kind))
+            world.violations.push(`${id} succeeded although its last attempt was ${b?.kind}`);
+          else if (b.kind !== 'late' && step.output !== last?.returned)
+            world.violations.push(`${id}: output is not what the step returned`);
         }
         if (step.error !== undefined) world.violations.push(`${id} succeeded with an error`);
         break;
@@ -500,8 +579,10 @@ async function runOnce(spec: RunSpec): Promise<void> {
         break;
       case 'cancelled':
         stats.cancelled++;
-        if (!CascadenceError.isInstance(step.error, ErrorCode.CANCELLED) || !isErrorLike(step.error)) world.violations.push(`${id} cancelled without a CancelledError`);
-        if (!spec.failFast && !expectCancelled && spec.flowTimeoutMs === undefined) world.violations.push(`${id} cancelled with no cancellation, fail-fast or deadline`);
+        if (!CascadenceError.isInstance(step.error, ErrorCode.CANCELLED) || !isErrorLike(step.error))
+          world.violations.push(`${id} cancelled without a CancelledError`);
+        if (!spec.failFast && !expectCancelled && spec.flowTimeoutMs === undefined)
+          world.violations.push(`${id} cancelled with no cancellation, fail-fast or deadline`);
         break;
       case 'skipped':
         stats.skipped++;
@@ -512,21 +593,26 @@ async function runOnce(spec: RunSpec): Promise<void> {
     }
   });
 
-  const deadline = spec.flowTimeoutMs !== undefined && CascadenceError.isInstance(result.error, ErrorCode.TIMEOUT) && result.error.message.includes(`flow "${name}" timed out`);
+  const deadline =
+    spec.flowTimeoutMs !== undefined &&
+    CascadenceError.isInstance(result.error, ErrorCode.TIMEOUT) &&
+    result.error.message.includes(`flow "${name}" timed out`);
   if (expectCancelled) {
     stats.runCancelled++;
     if (result.status !== 'cancelled' && !deadline) world.violations.push(`aborted before the run settled, but status ${result.status}`);
   }
   if (result.status === 'cancelled') {
     if (!expectCancelled) world.violations.push('cancelled without an abort');
-    if (!CascadenceError.isInstance(result.error, ErrorCode.CANCELLED) || !isErrorLike(result.error)) world.violations.push('cancelled run without a CancelledError');
+    if (!CascadenceError.isInstance(result.error, ErrorCode.CANCELLED) || !isErrorLike(result.error))
+      world.violations.push('cancelled run without a CancelledError');
   } else if (deadline) {
     stats.flowDeadline++;
     if (result.status !== 'failed') world.violations.push(`deadline passed but status ${result.status}`);
   } else if (failedErrors.length > 0) {
     stats.runFailed++;
     if (result.status !== 'failed') world.violations.push(`a step failed but the run ${result.status}`);
-    if (!failedErrors.includes(result.error as Error)) world.violations.push(`the run's error is none of its failed steps' errors: ${result.error?.message}`);
+    if (!failedErrors.includes(result.error as Error))
+      world.violations.push(`the run's error is none of its failed steps' errors: ${result.error?.message}`);
   } else if (result.status === 'failed') {
     // Only a flow output function could fail a run with no failed step; there is none here.
     world.violations.push(`run failed with no failed step: ${result.error?.message}`);
@@ -550,7 +636,8 @@ async function runOnce(spec: RunSpec): Promise<void> {
           const needs = own.needs.map((j) => [j, settledSteps.get(`${name}/s${j}`)] as const);
           if (own.when === 'any-failed') {
             // Decided at the first upstream failure (issue 19): the other needs may still be running.
-            if (!needs.some(([, need]) => need !== undefined && need !== 'succeeded')) world.violations.push(`${key} (any-failed) started before any need failed`);
+            if (!needs.some(([, need]) => need !== undefined && need !== 'succeeded'))
+              world.violations.push(`${key} (any-failed) started before any need failed`);
           } else {
             for (const [j, need] of needs) {
               if (need === undefined) world.violations.push(`${key} started before s${j} ended`);
@@ -574,9 +661,14 @@ async function runOnce(spec: RunSpec): Promise<void> {
       }
     }
     // Every start got an end: success, retry or failure for the same attempt.
-    const ends = new Set(events.filter((e) => e.type === 'step:success' || e.type === 'step:failure' || e.type === 'step:retry').map((e) => `${e.flow}/${(e as { step: string }).step}#${(e as { attempt: number }).attempt}`));
+    const ends = new Set(
+      events
+        .filter((e) => e.type === 'step:success' || e.type === 'step:failure' || e.type === 'step:retry')
+        .map((e) => `${e.flow}/${(e as { step: string }).step}#${(e as { attempt: number }).attempt}`),
+    );
     for (const e of events) {
-      if (e.type === 'step:start' && !ends.has(`${e.flow}/${e.step}#${e.attempt}`)) world.violations.push(`${e.flow}/${e.step} attempt ${e.attempt} started and never ended`);
+      if (e.type === 'step:start' && !ends.has(`${e.flow}/${e.step}#${e.attempt}`))
+        world.violations.push(`${e.flow}/${e.step} attempt ${e.attempt} started and never ended`);
     }
   }
 
@@ -594,7 +686,8 @@ async function runOnce(spec: RunSpec): Promise<void> {
     await new Promise((resolve) => realSetTimeout(resolve, 10));
     timersAfter = timerCount();
   }
-  if (timersAfter > timersBefore) world.violations.push(`active timers: ${timersBefore} before the run, ${timersAfter} after (for a second)`);
+  if (timersAfter > timersBefore)
+    world.violations.push(`active timers: ${timersBefore} before the run, ${timersAfter} after (for a second)`);
 
   stats.runs++;
   if (world.violations.length === 0) finishedWorlds.push({ name, world, spec });
@@ -610,69 +703,84 @@ describe(`engine fault properties (${RUNS_ASYNC + RUNS_CANCEL + RUNS_SYNC} rando
     ]);
   });
 
-  it(`engine.run over ${RUNS_ASYNC} random graphs with random faults, timeouts, fail-fast and cancellation`, async () => {
-    await fc.assert(fc.asyncProperty(runArb('sometimes'), runOnce), { numRuns: RUNS_ASYNC });
-  }, 15 * 60_000);
+  it(
+    `engine.run over ${RUNS_ASYNC} random graphs with random faults, timeouts, fail-fast and cancellation`,
+    async () => {
+      await fc.assert(fc.asyncProperty(runArb('sometimes'), runOnce), { numRuns: RUNS_ASYNC });
+    },
+    15 * 60_000,
+  );
 
-  it(`engine.run over ${RUNS_CANCEL} random graphs, each cancelled at a random moment`, async () => {
-    await fc.assert(fc.asyncProperty(runArb('always'), runOnce), { numRuns: RUNS_CANCEL });
-  }, 15 * 60_000);
+  it(
+    `engine.run over ${RUNS_CANCEL} random graphs, each cancelled at a random moment`,
+    async () => {
+      await fc.assert(fc.asyncProperty(runArb('always'), runOnce), { numRuns: RUNS_CANCEL });
+    },
+    15 * 60_000,
+  );
 
-  it(`engine.runSync over ${RUNS_SYNC} random graphs of synchronous steps that throw anything`, () => {
-    const syncBehaviour: fc.Arbitrary<Behaviour> = fc.oneof(
-      fc.constant({ kind: 'ok-sync' as const }),
-      thrownArb.map((thrown) => ({ kind: 'throw' as const, thrown })),
-    );
-    const syncDag = fc.integer({ min: 1, max: 12 }).chain((n) =>
-      fc.tuple(
-        ...Array.from({ length: n }, (_, i) =>
-          fc.record({
-            needs: i === 0 ? fc.constant([] as number[]) : fc.uniqueArray(fc.nat(i - 1), { maxLength: Math.min(i, 3) }),
-            when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-done', 'any-failed'),
-            attempts: fc.integer({ min: 1, max: 3 }),
-            behaviours: fc.array(syncBehaviour, { minLength: 3, maxLength: 3 }),
-          }).map((s) => (s.needs.length === 0 && s.when === 'any-failed' ? { ...s, when: 'all-succeeded' as const } : s)),
+  it(
+    `engine.runSync over ${RUNS_SYNC} random graphs of synchronous steps that throw anything`,
+    () => {
+      const syncBehaviour: fc.Arbitrary<Behaviour> = fc.oneof(
+        fc.constant({ kind: 'ok-sync' as const }),
+        thrownArb.map((thrown) => ({ kind: 'throw' as const, thrown })),
+      );
+      const syncDag = fc.integer({ min: 1, max: 12 }).chain((n) =>
+        fc.tuple(
+          ...Array.from({ length: n }, (_, i) =>
+            fc
+              .record({
+                needs: i === 0 ? fc.constant([] as number[]) : fc.uniqueArray(fc.nat(i - 1), { maxLength: Math.min(i, 3) }),
+                when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-done', 'any-failed'),
+                attempts: fc.integer({ min: 1, max: 3 }),
+                behaviours: fc.array(syncBehaviour, { minLength: 3, maxLength: 3 }),
+              })
+              .map((s) => (s.needs.length === 0 && s.when === 'any-failed' ? { ...s, when: 'all-succeeded' as const } : s)),
+          ),
         ),
-      ),
-    );
-    fc.assert(
-      fc.property(syncDag, fc.boolean(), (specs, failFast) => {
-        const world: World = { seq: 0, attempts: [], starts: new Map(), pending: new Set(), outerAttempt: new Map(), violations: [] };
-        const name = `sync-${flowCounter++}`;
-        const full: StepSpec[] = specs.map((s) => ({ ...s, delayMs: 0, timeoutMs: undefined, inner: undefined }));
-        const flow = buildFlow(name, full, world, undefined);
-        const engine = new Engine({ logger: silentLogger });
-        const timersBefore = timerCount();
-        const started = performance.now();
-        let result: RunResult;
-        try {
-          result = engine.runSync(flow, undefined, { failFast });
-        } catch (error) {
-          throw new Error(`runSync threw: ${(error as Error).message}`, { cause: error });
-        }
-        syncStats.maxRunMs = Math.max(syncStats.maxRunMs, performance.now() - started);
-        syncStats.runs++;
-        full.forEach((spec, i) => {
-          const step = result.steps[`s${i}`];
-          syncStats.steps++;
-          if (step === undefined) return void world.violations.push(`s${i} missing`);
-          if (step.status === 'failed') {
-            syncStats.failed++;
-            const before = stats.nonErrors;
-            checkFailedStep(world, `s${i}`, step, spec, name);
-            syncStats.nonErrors += stats.nonErrors - before;
-            stats.nonErrors = before;
-          } else if (step.status === 'cancelled') {
-            // Only fail-fast cancels in a synchronous run: a step queued for its retry when another failed.
-            if (!failFast || step.attempts === 0 || !CascadenceError.isInstance(step.error, ErrorCode.CANCELLED)) world.violations.push(`s${i} cancelled in a synchronous run`);
-          } else if (step.status === 'skipped' ? step.attempts !== 0 : step.status !== 'succeeded') {
-            world.violations.push(`s${i} ended ${step.status} (${step.attempts} attempts) in a synchronous run`);
+      );
+      fc.assert(
+        fc.property(syncDag, fc.boolean(), (specs, failFast) => {
+          const world: World = { seq: 0, attempts: [], starts: new Map(), pending: new Set(), outerAttempt: new Map(), violations: [] };
+          const name = `sync-${flowCounter++}`;
+          const full: StepSpec[] = specs.map((s) => ({ ...s, delayMs: 0, timeoutMs: undefined, inner: undefined }));
+          const flow = buildFlow(name, full, world, undefined);
+          const engine = new Engine({ logger: silentLogger });
+          const timersBefore = timerCount();
+          const started = performance.now();
+          let result: RunResult;
+          try {
+            result = engine.runSync(flow, undefined, { failFast });
+          } catch (error) {
+            throw new Error(`runSync threw: ${(error as Error).message}`, { cause: error });
           }
-        });
-        if (timerCount() > timersBefore) world.violations.push('runSync left a timer');
-        if (world.violations.length > 0) throw new Error(`violations:\n  ${world.violations.join('\n  ')}`);
-      }),
-      { numRuns: RUNS_SYNC },
-    );
-  }, 15 * 60_000);
+          syncStats.maxRunMs = Math.max(syncStats.maxRunMs, performance.now() - started);
+          syncStats.runs++;
+          full.forEach((spec, i) => {
+            const step = result.steps[`s${i}`];
+            syncStats.steps++;
+            if (step === undefined) return void world.violations.push(`s${i} missing`);
+            if (step.status === 'failed') {
+              syncStats.failed++;
+              const before = stats.nonErrors;
+              checkFailedStep(world, `s${i}`, step, spec, name);
+              syncStats.nonErrors += stats.nonErrors - before;
+              stats.nonErrors = before;
+            } else if (step.status === 'cancelled') {
+              // Only fail-fast cancels in a synchronous run: a step queued for its retry when another failed.
+              if (!failFast || step.attempts === 0 || !CascadenceError.isInstance(step.error, ErrorCode.CANCELLED))
+                world.violations.push(`s${i} cancelled in a synchronous run`);
+            } else if (step.status === 'skipped' ? step.attempts !== 0 : step.status !== 'succeeded') {
+              world.violations.push(`s${i} ended ${step.status} (${step.attempts} attempts) in a synchronous run`);
+            }
+          });
+          if (timerCount() > timersBefore) world.violations.push('runSync left a timer');
+          if (world.violations.length > 0) throw new Error(`violations:\n  ${world.violations.join('\n  ')}`);
+        }),
+        { numRuns: RUNS_SYNC },
+      );
+    },
+    15 * 60_000,
+  );
 });

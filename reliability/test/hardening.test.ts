@@ -27,7 +27,13 @@ async function waitFor(text: () => string, pattern: RegExp, alive: () => boolean
 function plugin(name: string, source: string, tasks: string[] = []): Record<string, string> {
   const dir = `node_modules/${name}`;
   return {
-    [`${dir}/package.json`]: JSON.stringify({ name, version: '1.0.0', type: 'module', main: 'index.js', cascadence: { apiVersion: 1, provides: ['task'], tasks } }),
+    [`${dir}/package.json`]: JSON.stringify({
+      name,
+      version: '1.0.0',
+      type: 'module',
+      main: 'index.js',
+      cascadence: { apiVersion: 1, provides: ['task'], tasks },
+    }),
     [`${dir}/index.js`]: source,
   };
 }
@@ -43,9 +49,15 @@ describe('plugins that hang, block or throw hostile values (items 2, 3)', () => 
       }),
       'cascadence.config.yaml': 'plugins:\n  loadTimeoutMs: 1000\n',
       ...plugin('cascadence-plugin-tla', 'await new Promise(() => {});\nexport default {};\n', ['tla-task']),
-      ...plugin('cascadence-plugin-setup', `export default { name: 'cascadence-plugin-setup', apiVersion: 1, setup: () => new Promise(() => {}) };\n`),
+      ...plugin(
+        'cascadence-plugin-setup',
+        `export default { name: 'cascadence-plugin-setup', apiVersion: 1, setup: () => new Promise(() => {}) };\n`,
+      ),
       ...plugin('cascadence-plugin-nullproto', 'throw Object.create(null);\n'),
-      ...plugin('cascadence-plugin-revoked', `export default { name: 'cascadence-plugin-revoked', apiVersion: 1, setup() { const p = Proxy.revocable({}, {}); p.revoke(); throw p.proxy; } };\n`),
+      ...plugin(
+        'cascadence-plugin-revoked',
+        `export default { name: 'cascadence-plugin-revoked', apiVersion: 1, setup() { const p = Proxy.revocable({}, {}); p.revoke(); throw p.proxy; } };\n`,
+      ),
     });
     try {
       const list = await project.run(['list']);
@@ -62,7 +74,12 @@ describe('plugins that hang, block or throw hostile values (items 2, 3)', () => 
       const needed = await project.run(['run', 'tla-task']);
       expect(needed.code).toBe(1);
       expect(needed.stderr).toMatch(/^error: .*cascadence-plugin-tla/m);
-      rows.push({ check: 'hanging/hostile plugins', list: `exit ${list.code}`, 'run unrelated': `exit ${unrelated.code}`, 'run its task': `exit ${needed.code}` });
+      rows.push({
+        check: 'hanging/hostile plugins',
+        list: `exit ${list.code}`,
+        'run unrelated': `exit ${unrelated.code}`,
+        'run its task': `exit ${needed.code}`,
+      });
     } finally {
       project.remove();
     }
@@ -79,13 +96,21 @@ describe('plugins that hang, block or throw hostile values (items 2, 3)', () => 
       child.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c));
       const started = performance.now();
       const result = collect(child, started, 60_000);
-      await waitFor(() => err, /cascadence: plugin cascadence-plugin-busy \(.*cascadence-plugin-busy\), its import has blocked the process/, () => child.exitCode === null);
+      await waitFor(
+        () => err,
+        /cascadence: plugin cascadence-plugin-busy \(.*cascadence-plugin-busy\), its import has blocked the process/,
+        () => child.exitCode === null,
+      );
       const warnedAfter = performance.now() - started;
       child.kill('SIGINT');
       const done = await result;
       expect(done.signal).toBe('SIGINT');
       expect(done.stderr).toMatch(/Press Ctrl-C to stop, then fix the plugin or deny it/);
-      rows.push({ check: 'busy-loop plugin', 'warning after': `${(warnedAfter / 1000).toFixed(1)} s`, 'Ctrl-C': done.signal ?? String(done.code) });
+      rows.push({
+        check: 'busy-loop plugin',
+        'warning after': `${(warnedAfter / 1000).toFixed(1)} s`,
+        'Ctrl-C': done.signal ?? String(done.code),
+      });
     } finally {
       project.remove();
     }
@@ -98,7 +123,10 @@ describe('config discovery (item 4)', () => {
     chmodSync(shared, 0o1777);
     const marker = join(shared, 'PLANTED-CONFIG-RAN');
     const planted = join(shared, 'cascadence.config.mjs');
-    writeFileSync(planted, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default { tasks: [] };\n`);
+    writeFileSync(
+      planted,
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default { tasks: [] };\n`,
+    );
     if (isRoot) chownSync(planted, 65534, 65534);
     const project = join(shared, 'project');
     mkdirSync(project);
@@ -118,7 +146,11 @@ describe('config discovery (item 4)', () => {
 
       const fromBare = await run(['list'], bare);
       expect(fromBare.code).toBe(0);
-      expect(fromBare.stderr).toMatch(new RegExp(`warning: ignoring ${planted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*(owned by another user|writable by every user).*use --config`));
+      expect(fromBare.stderr).toMatch(
+        new RegExp(
+          `warning: ignoring ${planted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*(owned by another user|writable by every user).*use --config`,
+        ),
+      );
       expect(existsSync(marker)).toBe(false);
 
       // Named explicitly, the user's choice is respected.
@@ -160,7 +192,11 @@ describe('metrics server address (item 5)', () => {
       let err = '';
       runChild.stderr?.setEncoding('utf8').on('data', (c: string) => (err += c));
       const result = collect(runChild);
-      const match = await waitFor(() => err, /metrics: http:\/\/([\d.]+):(\d+)\/metrics/, () => runChild.exitCode === null);
+      const match = await waitFor(
+        () => err,
+        /metrics: http:\/\/([\d.]+):(\d+)\/metrics/,
+        () => runChild.exitCode === null,
+      );
       const addresses = listenAddresses(Number(match[2]));
       project.write('go', '');
       expect((await result).code).toBe(0);
@@ -172,13 +208,21 @@ describe('metrics server address (item 5)', () => {
       let out = '';
       sched.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
       const done = collect(sched);
-      const at = await waitFor(() => out, /metrics at http:\/\/([\d.]+):(\d+)\/metrics/, () => sched.exitCode === null);
+      const at = await waitFor(
+        () => out,
+        /metrics at http:\/\/([\d.]+):(\d+)\/metrics/,
+        () => sched.exitCode === null,
+      );
       const schedAddresses = listenAddresses(Number(at[2]));
       sched.kill('SIGTERM');
       expect((await done).code).toBe(0);
       expect(at[1]).toBe('127.0.0.2');
       expect(schedAddresses).toEqual(['0200007F']);
-      rows.push({ check: 'metrics bind', 'task run': `${match[1]} (${addresses.join(',')})`, 'task scheduler with metrics.host': `${at[1]} (${schedAddresses.join(',')})` });
+      rows.push({
+        check: 'metrics bind',
+        'task run': `${match[1]} (${addresses.join(',')})`,
+        'task scheduler with metrics.host': `${at[1]} (${schedAddresses.join(',')})`,
+      });
     } finally {
       project.remove();
     }
@@ -212,9 +256,17 @@ describe('task scheduler while its metrics endpoint is abused (item 6)', () => {
     const done = collect(child, performance.now(), 240_000);
     const sockets: Socket[] = [];
     try {
-      const at = await waitFor(() => out, /metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/, () => child.exitCode === null);
+      const at = await waitFor(
+        () => out,
+        /metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/,
+        () => child.exitCode === null,
+      );
       const port = Number(at[1]);
-      await waitFor(() => out, /tick succeeded/, () => child.exitCode === null);
+      await waitFor(
+        () => out,
+        /tick succeeded/,
+        () => child.exitCode === null,
+      );
       const rssBefore = vmRssMb(child.pid!);
 
       // Pipelining: 10,000 requests in one write, answers never read.
@@ -235,7 +287,8 @@ describe('task scheduler while its metrics endpoint is abused (item 6)', () => {
         await sleep(100);
         if (!pipelined.destroyed) pipelined.write('GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n');
         if (child.exitCode !== null) throw new Error(`scheduler died: ${err}`);
-        if (Date.now() > guard) throw new Error(`the server never closed the pipelining connection (${pipelined.bytesRead} bytes answered)`);
+        if (Date.now() > guard)
+          throw new Error(`the server never closed the pipelining connection (${pipelined.bytesRead} bytes answered)`);
       }
 
       // Idle connections that never send a byte.
@@ -249,7 +302,12 @@ describe('task scheduler while its metrics endpoint is abused (item 6)', () => {
         sockets.push(socket);
       }
       const firesBefore = (out.match(/tick succeeded/g) ?? []).length;
-      await waitFor(() => String(closedAt.length), new RegExp(`^${idleCount}$`), () => child.exitCode === null, 120_000);
+      await waitFor(
+        () => String(closedAt.length),
+        new RegExp(`^${idleCount}$`),
+        () => child.exitCode === null,
+        120_000,
+      );
       const firesAfter = (out.match(/tick succeeded/g) ?? []).length;
       rssMax = Math.max(rssMax, vmRssMb(child.pid!));
 
@@ -292,8 +350,17 @@ describe('terminal output (item 9)', () => {
     const port = (server.address() as { port: number }).port;
     const description = `looks fine${ESC}[2J${ESC}]0;owned\u0007\nfake-task  task  enabled  forged row`;
     const project = new Project({
-      'package.json': JSON.stringify({ name: 'p', private: true, type: 'module', dependencies: { '@cascadence/plugin-http': 'workspace:*' } }),
-      'flows/evil.json': JSON.stringify({ name: 'evil', description, steps: { call: { uses: 'http', with: { url: `http://127.0.0.1:${port}/` } } } }),
+      'package.json': JSON.stringify({
+        name: 'p',
+        private: true,
+        type: 'module',
+        dependencies: { '@cascadence/plugin-http': 'workspace:*' },
+      }),
+      'flows/evil.json': JSON.stringify({
+        name: 'evil',
+        description,
+        steps: { call: { uses: 'http', with: { url: `http://127.0.0.1:${port}/` } } },
+      }),
       'schedules.yml': `"tick${ESC}[31m\\nforged": "* * * * *"\n`,
       'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };\n`,
       'tasks.mjs': `export const noisy = { kind: 'task', name: 'noisy', run: (ctx) => { ctx.log.warn('remote said: %s', ${JSON.stringify(`ok${ESC}[2J${ESC}]0;t\u0007`)}); return 1; } };\n`,
@@ -307,7 +374,9 @@ describe('terminal output (item 9)', () => {
       expect(list.stdout).not.toMatch(/^fake-task/m);
       expect(list.stdout).toContain('looks fine\\e[2J\\e]0;owned\\x07\\nfake-task');
       const json = await project.run(['list', '--json']);
-      expect((JSON.parse(json.stdout) as Array<{ name: string; description: string }>).find((e) => e.name === 'evil')?.description).toBe(description);
+      expect((JSON.parse(json.stdout) as Array<{ name: string; description: string }>).find((e) => e.name === 'evil')?.description).toBe(
+        description,
+      );
 
       const schedules = await project.run(['schedules']);
       expect(schedules.stdout + schedules.stderr).not.toContain(ESC);

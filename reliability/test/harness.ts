@@ -1,6 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 
@@ -222,7 +233,12 @@ export function withoutRunHistory(changes: string[]): string[] {
 /** Lines of a summary table printed once per suite (the figures RELIABILITY.md quotes). */
 export function report(title: string, rows: Array<Record<string, string | number>>): void {
   const lines = [`\n[reliability] ${title}`];
-  for (const row of rows) lines.push(`  ${Object.entries(row).map(([k, v]) => `${k}=${v}`).join('  ')}`);
+  for (const row of rows)
+    lines.push(
+      `  ${Object.entries(row)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('  ')}`,
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
   const dir = process.env.RELIABILITY_REPORT_DIR ?? process.env.CASCADENCE_RELIABILITY_REPORT_DIR;
   if (dir !== undefined && dir !== '') {

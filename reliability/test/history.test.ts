@@ -46,7 +46,11 @@ describe('run history faults, through the task binary', () => {
       const before = readFileSync(project.path('.cascadence', 'history.db'));
       const run = await project.run(['run', 'ok']);
       expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(new RegExp(`^warning: run history is off for this run: the run history at .*history\\.db has schema version 7, newer than the ${SCHEMA_VERSION} this Cascadence understands; it was left untouched\n$`));
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^warning: run history is off for this run: the run history at .*history\\.db has schema version 7, newer than the ${SCHEMA_VERSION} this Cascadence understands; it was left untouched\n$`,
+        ),
+      );
       const runs = await project.run(['runs']);
       expect(runs.code).toBe(1);
       expect(runs.stderr).toContain(`has schema version 7, newer than the ${SCHEMA_VERSION}`);
@@ -69,10 +73,14 @@ describe('run history faults, through the task binary', () => {
       db.close();
       expect(run.code).toBe(0);
       expect(run.stdout).toContain('"fine"');
-      expect(run.stderr).toMatch(/^warning: history: 1 run change\(s\) could not be written to .*history\.db and are lost \(.*locked.*\); the runs themselves are unaffected$/m);
+      expect(run.stderr).toMatch(
+        /^warning: history: 1 run change\(s\) could not be written to .*history\.db and are lost \(.*locked.*\); the runs themselves are unaffected$/m,
+      );
       const runs = await runsJson(project);
       expect(runs.map((r) => r.status)).toEqual(['succeeded']);
-      report('history: locked database', [{ runExitCode: run.code ?? -1, runMs: Math.round(ms), warning: run.stderr.trim().split('\n')[0] ?? '' }]);
+      report('history: locked database', [
+        { runExitCode: run.code ?? -1, runMs: Math.round(ms), warning: run.stderr.trim().split('\n')[0] ?? '' },
+      ]);
     } finally {
       project.remove();
     }

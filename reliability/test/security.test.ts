@@ -7,7 +7,20 @@ import { inspect } from 'node:util';
 import { defineFlow, Engine, Registry, silentLogger } from '@cascadence/core';
 import { shell } from '@cascadence/plugin-shell';
 import { MARKER_CODE, garbage } from './corpus';
-import { childEnv, collect, diffTrees, exited, hashTree, mapLimit, packageDir, Project, report, sleep, spawnTask, withoutRunHistory } from './harness';
+import {
+  childEnv,
+  collect,
+  diffTrees,
+  exited,
+  hashTree,
+  mapLimit,
+  packageDir,
+  Project,
+  report,
+  sleep,
+  spawnTask,
+  withoutRunHistory,
+} from './harness';
 
 const rows: Array<Record<string, string | number>> = [];
 afterAll(() => report('security', rows));
@@ -47,7 +60,12 @@ describe('plugin discovery loads only declared dependencies with a manifest', ()
           name: 'secure-project',
           private: true,
           type: 'module',
-          dependencies: { 'cascadence-plugin-declared': '1.0.0', 'cascadence-plugin-nomani': '1.0.0', 'some-lib': '1.0.0', 'cascadence-plugin-hoisted': '1.0.0' },
+          dependencies: {
+            'cascadence-plugin-declared': '1.0.0',
+            'cascadence-plugin-nomani': '1.0.0',
+            'some-lib': '1.0.0',
+            'cascadence-plugin-hoisted': '1.0.0',
+          },
           devDependencies: { 'cascadence-plugin-devonly': '1.0.0' },
         }),
       });
@@ -61,11 +79,22 @@ describe('plugin discovery loads only declared dependencies with a manifest', ()
       nm('@evil/cascadence-plugin', markerPlugin('@evil/cascadence-plugin', markers));
       nm('@evil/cascadence-plugin-x', markerPlugin('@evil/cascadence-plugin-x', markers));
       // Declared only by a dependency of the project (transitive).
-      nm('some-lib', { 'package.json': JSON.stringify({ name: 'some-lib', version: '1.0.0', main: 'index.js', dependencies: { 'cascadence-plugin-transitive': '1.0.0' } }), 'index.js': MARKER_CODE });
+      nm('some-lib', {
+        'package.json': JSON.stringify({
+          name: 'some-lib',
+          version: '1.0.0',
+          main: 'index.js',
+          dependencies: { 'cascadence-plugin-transitive': '1.0.0' },
+        }),
+        'index.js': MARKER_CODE,
+      });
       nm('cascadence-plugin-transitive', markerPlugin('cascadence-plugin-transitive', markers));
       // In a node_modules outside the project: one undeclared, one declared (hoisted, as workspaces do).
       write(join(outer, 'node_modules', 'cascadence-plugin-outside'), markerPlugin('cascadence-plugin-outside', markers));
-      write(join(outer, 'node_modules', 'cascadence-plugin-hoisted'), markerPlugin('cascadence-plugin-hoisted', markers, { task: 'hoisted-task' }));
+      write(
+        join(outer, 'node_modules', 'cascadence-plugin-hoisted'),
+        markerPlugin('cascadence-plugin-hoisted', markers, { task: 'hoisted-task' }),
+      );
       mkdirSync(join(dir, 'node_modules', '@cascadence'), { recursive: true });
       symlinkSync(packageDir('@cascadence/core'), join(dir, 'node_modules', '@cascadence', 'core'), 'dir');
 
@@ -74,7 +103,11 @@ describe('plugin discovery loads only declared dependencies with a manifest', ()
       expect({ code: list.code, stderr: list.stderr }).toEqual({ code: 0, stderr: '' });
       const names = (JSON.parse(list.stdout) as Array<{ name: string }>).map((e) => e.name).sort();
       expect(names).toEqual(['declared-task', 'devonly-task', 'example', 'hoisted-task']);
-      expect(readdirSync(markers).sort()).toEqual(['IMPORTED-cascadence-plugin-declared', 'IMPORTED-cascadence-plugin-devonly', 'IMPORTED-cascadence-plugin-hoisted']);
+      expect(readdirSync(markers).sort()).toEqual([
+        'IMPORTED-cascadence-plugin-declared',
+        'IMPORTED-cascadence-plugin-devonly',
+        'IMPORTED-cascadence-plugin-hoisted',
+      ]);
       expect(diffTrees(before, hashTree(dir))).toEqual([]);
 
       // Production mode: devDependencies are not even looked at.
@@ -82,7 +115,11 @@ describe('plugin discovery loads only declared dependencies with a manifest', ()
       mkdirSync(markers);
       const production = await collect(spawnTask(['list', '--json'], { cwd: dir, env: { NODE_ENV: 'production' } }));
       expect(production.code).toBe(0);
-      expect((JSON.parse(production.stdout) as Array<{ name: string }>).map((e) => e.name).sort()).toEqual(['declared-task', 'example', 'hoisted-task']);
+      expect((JSON.parse(production.stdout) as Array<{ name: string }>).map((e) => e.name).sort()).toEqual([
+        'declared-task',
+        'example',
+        'hoisted-task',
+      ]);
       expect(readdirSync(markers).sort()).toEqual(['IMPORTED-cascadence-plugin-declared', 'IMPORTED-cascadence-plugin-hoisted']);
 
       // Running one of the never-loaded plugins' tasks is an unknown task; a config path outside the project is refused.
@@ -93,7 +130,9 @@ describe('plugin discovery loads only declared dependencies with a manifest', ()
       write(dir, { 'cascadence.config.json': JSON.stringify({ plugins: ['../node_modules/cascadence-plugin-outside/index.js'] }) });
       const outside = await collect(spawnTask(['list'], { cwd: dir }));
       expect(outside.code).toBe(0);
-      expect(outside.stderr).toMatch(/^warning: .*plugin path \.\.\/node_modules\/cascadence-plugin-outside\/index\.js is outside the project .*; only plugins inside the project are loaded\n$/);
+      expect(outside.stderr).toMatch(
+        /^warning: .*plugin path \.\.\/node_modules\/cascadence-plugin-outside\/index\.js is outside the project .*; only plugins inside the project are loaded\n$/,
+      );
       const allowed = ['IMPORTED-cascadence-plugin-declared', 'IMPORTED-cascadence-plugin-devonly', 'IMPORTED-cascadence-plugin-hoisted'];
       expect(readdirSync(markers).filter((m) => !allowed.includes(m))).toEqual([]);
       rows.push({ check: 'plugin discovery', packagesPlanted: 9, loaded: 3, importedThatMustNot: 0 });
@@ -156,10 +195,24 @@ describe('the metrics server of task scheduler answers only its path and survive
 
       const request = (line: string, headers = 'Host: x\r\nConnection: close\r\n') => `${line}\r\n${headers}\r\n`;
       const cases: Array<[string, string | Buffer, RegExp]> = [
-        ...['/', '/metrics/', '/metricsx', '/metrics.txt', '//metrics', '/../metrics', '/%2e%2e/metrics', '/metrics%00', '/METRICS', '/other/metrics', `/${'a'.repeat(4000)}`].map(
-          (path): [string, string, RegExp] => [`GET ${path.slice(0, 30)}`, request(`GET ${path} HTTP/1.1`), /^HTTP\/1\.1 404 /],
-        ),
-        ...['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE'].map((method): [string, string, RegExp] => [`${method} /metrics`, request(`${method} /metrics HTTP/1.1`, 'Host: x\r\nConnection: close\r\nContent-Length: 0\r\n'), /^HTTP\/1\.1 405 /]),
+        ...[
+          '/',
+          '/metrics/',
+          '/metricsx',
+          '/metrics.txt',
+          '//metrics',
+          '/../metrics',
+          '/%2e%2e/metrics',
+          '/metrics%00',
+          '/METRICS',
+          '/other/metrics',
+          `/${'a'.repeat(4000)}`,
+        ].map((path): [string, string, RegExp] => [`GET ${path.slice(0, 30)}`, request(`GET ${path} HTTP/1.1`), /^HTTP\/1\.1 404 /]),
+        ...['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE'].map((method): [string, string, RegExp] => [
+          `${method} /metrics`,
+          request(`${method} /metrics HTTP/1.1`, 'Host: x\r\nConnection: close\r\nContent-Length: 0\r\n'),
+          /^HTTP\/1\.1 405 /,
+        ]),
         ['CONNECT', request('CONNECT 127.0.0.1:22 HTTP/1.1'), /^HTTP\/1\.1 (400|404|405) |^$/],
         ['garbage 1 KiB', garbage(1024, 1), /^HTTP\/1\.1 400 |^$/],
         ['garbage 64 KiB', garbage(65536, 2), /^HTTP\/1\.1 (400|431) |^$/],
@@ -169,13 +222,23 @@ describe('the metrics server of task scheduler answers only its path and survive
         ['NUL in a header', request('GET /metrics HTTP/1.1', 'Host: x\r\nX-A: a\u0000b\r\n'), /^HTTP\/1\.1 400 /],
         ['header without colon', request('GET /metrics HTTP/1.1', 'Host: x\r\nnocolon\r\n'), /^HTTP\/1\.1 400 /],
         ['bad Content-Length', request('GET /metrics HTTP/1.1', 'Host: x\r\nContent-Length: -5\r\n'), /^HTTP\/1\.1 400 /],
-        ['Content-Length and Transfer-Encoding (smuggling)', 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /secret HTTP/1.1\r\n\r\n', /^HTTP\/1\.1 400 /],
+        [
+          'Content-Length and Transfer-Encoding (smuggling)',
+          'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /secret HTTP/1.1\r\n\r\n',
+          /^HTTP\/1\.1 400 /,
+        ],
         ['one 64 KiB header', request('GET /metrics HTTP/1.1', `Host: x\r\nX-Big: ${'a'.repeat(65536)}\r\n`), /^HTTP\/1\.1 431 /],
-        ['3,000 small headers', request('GET /metrics HTTP/1.1', `Host: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: ${i}\r\n`).join('')}`), /^HTTP\/1\.1 431 /],
+        [
+          '3,000 small headers',
+          request('GET /metrics HTTP/1.1', `Host: x\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: ${i}\r\n`).join('')}`),
+          /^HTTP\/1\.1 431 /,
+        ],
         ['request line of 100 KiB', request(`GET /${'m'.repeat(100_000)} HTTP/1.1`), /^HTTP\/1\.1 (414|431|400) /],
       ];
       const results = await mapLimit(cases, 8, async ([name, payload, expected]) => ({ name, expected, ...(await raw(port, payload)) }));
-      const bad = results.filter((r) => !r.expected.test(r.answer) || !r.closed).map((r) => `${r.name}: ${JSON.stringify(r.answer.slice(0, 80))} closed=${r.closed}`);
+      const bad = results
+        .filter((r) => !r.expected.test(r.answer) || !r.closed)
+        .map((r) => `${r.name}: ${JSON.stringify(r.answer.slice(0, 80))} closed=${r.closed}`);
       expect(bad).toEqual([]);
       // Nothing but the metrics path ever shows metric data.
       expect(results.filter((r) => r.answer.includes('schedule_fires_total'))).toEqual([]);
@@ -195,7 +258,10 @@ describe('the metrics server of task scheduler answers only its path and survive
       const during = await scrape(); // a normal scrape is not held up by them
       expect(during.status).toBe(200);
       let giveUp: ReturnType<typeof setTimeout> | undefined;
-      const cutAfter = await Promise.race([Promise.all(slow), new Promise<number[]>((resolve) => (giveUp = setTimeout(() => resolve([]), 45_000)))]);
+      const cutAfter = await Promise.race([
+        Promise.all(slow),
+        new Promise<number[]>((resolve) => (giveUp = setTimeout(() => resolve([]), 45_000))),
+      ]);
       clearTimeout(giveUp);
       expect(cutAfter).toHaveLength(50);
       const slowest = Math.max(...cutAfter);
@@ -206,7 +272,14 @@ describe('the metrics server of task scheduler answers only its path and survive
       expect(after.status).toBe(200);
       expect(after.body).toMatch(/^schedule_fires_total\{task="tick"\} \d+$/m);
       expect(child.exitCode).toBeNull();
-      rows.push({ check: 'metrics server', malformedRequests: cases.length, allAnsweredOrClosed: cases.length - bad.length, slowlorisClients: 50, slowlorisCutOffMaxMs: slowest, scrapesOk: 3 });
+      rows.push({
+        check: 'metrics server',
+        malformedRequests: cases.length,
+        allAnsweredOrClosed: cases.length - bad.length,
+        slowlorisClients: 50,
+        slowlorisCutOffMaxMs: slowest,
+        scrapesOk: 3,
+      });
       child.kill('SIGTERM');
       expect(await exited(child)).toBe(0);
       expect(err).toBe('');
@@ -219,13 +292,30 @@ describe('the metrics server of task scheduler answers only its path and survive
 
 // ------------------------------------------------------------------------------------------ shell
 
-const HOSTILE_ARGS = ['$(touch marker-subst)', '`touch marker-backtick`', '; touch marker-semicolon', '&& touch marker-and', '| touch marker-pipe', '> marker-redirect', '*', '$HOME', "'quoted'", '"double"', 'line\ntouch marker-newline'];
+const HOSTILE_ARGS = [
+  '$(touch marker-subst)',
+  '`touch marker-backtick`',
+  '; touch marker-semicolon',
+  '&& touch marker-and',
+  '| touch marker-pipe',
+  '> marker-redirect',
+  '*',
+  '$HOME',
+  "'quoted'",
+  '"double"',
+  'line\ntouch marker-newline',
+];
 
 describe('the shell processor with an argv runs no shell', () => {
   it('through the task binary: every argument reaches the program verbatim and nothing is executed', async () => {
     const yamlArgs = ['printf', '%s\\n', ...HOSTILE_ARGS].map((a) => JSON.stringify(a)).join(', ');
     const project = new Project({
-      'package.json': JSON.stringify({ name: 'shell-project', private: true, type: 'module', dependencies: { '@cascadence/plugin-shell': '0.1.0' } }),
+      'package.json': JSON.stringify({
+        name: 'shell-project',
+        private: true,
+        type: 'module',
+        dependencies: { '@cascadence/plugin-shell': '0.1.0' },
+      }),
       'flows/argv.yml': `name: argv\nsteps:\n  echo:\n    uses: shell\n    with:\n      args: [${yamlArgs}]\n      env: { INJECT: "$(touch marker-env)" }\n  env:\n    uses: shell\n    with:\n      args: [printenv, INJECT]\n      env: { INJECT: "$(touch marker-env)" }\n  program:\n    uses: shell\n    with:\n      args: ["touch marker-program; echo", x]\n    when: all-done\n    needs: [echo]\n  parent:\n    uses: shell\n    with:\n      args: [node, -e, "console.log(process.ppid)"]\n`,
     });
     project.link('@cascadence/core');
@@ -234,7 +324,9 @@ describe('the shell processor with an argv runs no shell', () => {
       const before = hashTree(project.dir);
       const child = spawnTask(['run', 'argv', '--json'], { cwd: project.dir });
       const result = await collect(child);
-      const run = JSON.parse(result.stdout) as { steps: Record<string, { status: string; output?: { stdout: string }; error?: { message: string } }> };
+      const run = JSON.parse(result.stdout) as {
+        steps: Record<string, { status: string; output?: { stdout: string }; error?: { message: string } }>;
+      };
       expect(run.steps.echo?.status).toBe('succeeded');
       expect(run.steps.echo?.output?.stdout).toBe(HOSTILE_ARGS.join('\n'));
       expect(run.steps.env?.output?.stdout).toBe('$(touch marker-env)');
@@ -274,7 +366,12 @@ describe('the shell processor with an argv runs no shell', () => {
 const SECRET = `sk-reliability-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 
 /** Every form of the secret that could leak: as is, and base64 (gRPC metadata, Authorization headers). */
-const secretForms = (secret: string): string[] => [secret, Buffer.from(secret).toString('base64'), Buffer.from(`Bearer ${secret}`).toString('base64'), secret.slice(0, 24)];
+const secretForms = (secret: string): string[] => [
+  secret,
+  Buffer.from(secret).toString('base64'),
+  Buffer.from(`Bearer ${secret}`).toString('base64'),
+  secret.slice(0, 24),
+];
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
@@ -296,7 +393,11 @@ describe('secrets given to the Temporal connection never appear in errors or log
     });
     const configProject = new Project({
       'package.json': JSON.stringify({ name: 'secret-project-2', private: true, type: 'module' }),
-      'cascadence.config.json': JSON.stringify({ tasks: ['./tasks.mjs'], backend: 'temporal', temporal: { address: `127.0.0.1:${port}`, apiKey: SECRET } }),
+      'cascadence.config.json': JSON.stringify({
+        tasks: ['./tasks.mjs'],
+        backend: 'temporal',
+        temporal: { address: `127.0.0.1:${port}`, apiKey: SECRET },
+      }),
       'tasks.mjs': `export const x = { kind: 'task', name: 'x', run: () => 'x' };\n`,
     });
     try {
@@ -315,7 +416,9 @@ describe('secrets given to the Temporal connection never appear in errors or log
         for (const form of secretForms(SECRET)) expect({ name, leaked: text.includes(form) }).toEqual({ name, leaked: false });
         if (name.startsWith('scheduler')) continue; // the scheduler only connects when a schedule fires
         expect({ name, code: result.code }).toEqual({ name, code: 1 });
-        expect(result.stderr).toMatch(new RegExp(`error: cannot connect to Temporal at 127\\.0\\.0\\.1:${port} \\(namespace "default", TLS on\\)`));
+        expect(result.stderr).toMatch(
+          new RegExp(`error: cannot connect to Temporal at 127\\.0\\.0\\.1:${port} \\(namespace "default", TLS on\\)`),
+        );
       }
       rows.push({ check: 'temporal apiKey (CLI)', commands: runs.length, leaks: 0 });
     } finally {
@@ -339,7 +442,11 @@ describe('secrets given to the Temporal connection never appear in errors or log
       await backend.close?.();
       process.stdout.write(JSON.stringify({ code: error?.code, message: error?.message, json: JSON.stringify(error), details: JSON.stringify(error?.details), inspected: inspect(error, { depth: 20, showHidden: true }), causes, logs }));
     `;
-    const result = await collect(spawn(process.execPath, ['--input-type=module', '-e', script], { env: childEnv() }), performance.now(), 60_000);
+    const result = await collect(
+      spawn(process.execPath, ['--input-type=module', '-e', script], { env: childEnv() }),
+      performance.now(),
+      60_000,
+    );
     expect(result.code).toBe(0);
     const out = JSON.parse(result.stdout) as { code: string; message: string; causes: unknown[] };
     expect(out.code).toBe('CASCADENCE_TEMPORAL_CONNECT');

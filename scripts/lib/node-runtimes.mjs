@@ -18,7 +18,10 @@ export function smokeNodeVersions(env = process.env) {
   const raw = env.CASCADENCE_SMOKE_NODES;
   if (raw === undefined || raw.trim() === '') return SMOKE_NODE_VERSIONS;
   if (raw.trim() === 'none') return [];
-  return raw.split(',').map((v) => v.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 function cacheRoot(env) {

@@ -13,7 +13,8 @@ export const INSTALL_TIMEOUT_MS = 10 * 60_000;
  * cache settings so mirrors and CI caches keep working. `extra` is merged last.
  */
 export function scratchEnv(extra = {}) {
-  const keep = /^npm_config_(registry|.*:registry|\/\/.*|cache|userconfig|globalconfig|cafile|ca|cert|key|strict_ssl|proxy|https_proxy|http_proxy|noproxy|no_proxy|fetch_.*|prefer_offline|offline|loglevel)$/i;
+  const keep =
+    /^npm_config_(registry|.*:registry|\/\/.*|cache|userconfig|globalconfig|cafile|ca|cert|key|strict_ssl|proxy|https_proxy|http_proxy|noproxy|no_proxy|fetch_.*|prefer_offline|offline|loglevel)$/i;
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(npm_|pnpm_)/i.test(k) && !keep.test(k)) continue;

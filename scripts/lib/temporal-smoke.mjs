@@ -36,7 +36,10 @@ function startWorker(projectDir, bin, env) {
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`task worker did not start within ${STEP_TIMEOUT_MS} ms:\n${indent(output)}`)), STEP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`task worker did not start within ${STEP_TIMEOUT_MS} ms:\n${indent(output)}`)),
+      STEP_TIMEOUT_MS,
+    );
     child.stdout.on('data', () => {
       if (/worker polling task queue/.test(output)) {
         clearTimeout(timer);
@@ -87,7 +90,9 @@ export async function checkTemporal(projectDir, env) {
     }
     notes.push('task run --backend temporal: succeeded');
     const workflowId = `cascadence-smoke-${result.runId}`;
-    const shown = run(binary, ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'], { timeout: STEP_TIMEOUT_MS });
+    const shown = run(binary, ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'], {
+      timeout: STEP_TIMEOUT_MS,
+    });
     if (!shown.ok) {
       problems.push(`temporal workflow show --workflow-id ${workflowId}: exit ${shown.status}\n${indent(shown.output)}`);
       return { problems, notes };
@@ -95,7 +100,9 @@ export async function checkTemporal(projectDir, env) {
     writeFileSync(path.join(projectDir, 'history.json'), shown.stdout);
     const replayed = task(['replay', 'history.json']);
     if (!replayed.ok || !replayed.stdout.startsWith('replay ok: ')) {
-      problems.push(`task replay of a history exported by \`temporal workflow show --output json\`: exit ${replayed.status}\n${indent(replayed.output)}`);
+      problems.push(
+        `task replay of a history exported by \`temporal workflow show --output json\`: exit ${replayed.status}\n${indent(replayed.output)}`,
+      );
     } else {
       notes.push(`task replay (CLI-exported history): ${replayed.stdout.trim().split('\n')[0]}`);
     }

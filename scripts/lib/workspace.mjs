@@ -48,9 +48,7 @@ export function selectPackages(all, names) {
   if (names.length === 0) return all;
   const unknown = names.filter((n) => !all.some((p) => p.name === n));
   if (unknown.length > 0) {
-    throw new Error(
-      `unknown or private package(s): ${unknown.join(', ')} (publishable: ${all.map((p) => p.name).join(', ') || 'none'})`,
-    );
+    throw new Error(`unknown or private package(s): ${unknown.join(', ')} (publishable: ${all.map((p) => p.name).join(', ') || 'none'})`);
   }
   return all.filter((p) => names.includes(p.name));
 }

@@ -68,7 +68,14 @@ export function errorLine(error: unknown): string {
     .filter((line) => line !== '' && !line.startsWith('See more help with'));
   const [first = 'unknown error', ...rest] = lines;
   // "Parsing --flag" is followed by the reason on the next line: keep it ("Parsing --jitter: Expected an integer ...").
-  const text = rest.length === 0 ? first : first.endsWith(':') ? `${first} ${rest.join('; ')}` : /^Parsing --\S+$/.test(first) ? `${first}: ${rest.join('; ')}` : first;
+  const text =
+    rest.length === 0
+      ? first
+      : first.endsWith(':')
+        ? `${first} ${rest.join('; ')}`
+        : /^Parsing --\S+$/.test(first)
+          ? `${first}: ${rest.join('; ')}`
+          : first;
   // Messages quote untrusted text (names from flow files, a server's error body): escape control characters.
   return `error: ${sanitizeForTerminal(text.replace(/\s{2,}/g, ' '))}`;
 }

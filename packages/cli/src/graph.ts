@@ -52,7 +52,11 @@ export function renderGraph(runnable: Runnable, format: GraphFormat): string {
   for (const node of nodes) lines.push(`  ${ids.get(node.id)}["${esc(node.label)}"]`);
   for (const node of nodes) {
     for (const need of node.needs) {
-      lines.push(node.when === 'all-succeeded' ? `  ${ids.get(need)} --> ${ids.get(node.id)}` : `  ${ids.get(need)} -. ${node.when} .-> ${ids.get(node.id)}`);
+      lines.push(
+        node.when === 'all-succeeded'
+          ? `  ${ids.get(need)} --> ${ids.get(node.id)}`
+          : `  ${ids.get(need)} -. ${node.when} .-> ${ids.get(node.id)}`,
+      );
     }
   }
   return lines.join('\n');

@@ -10,7 +10,12 @@ function firstLine(text: string | undefined): string {
 }
 
 function when(epochMs: number | undefined): string {
-  return epochMs === undefined ? '-' : new Date(epochMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return epochMs === undefined
+    ? '-'
+    : new Date(epochMs)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Left-aligned columns; cells are already escaped. */
@@ -35,7 +40,11 @@ export function formatRuns(runs: readonly RunRecord[]): string {
       run.status,
       when(run.startedAt),
       run.durationMs === undefined ? '-' : formatDuration(run.durationMs),
-      run.trigger === 'schedule' && run.schedule !== undefined ? `schedule ${safe(run.schedule)}` : run.trigger === 'retry' && run.retryOf !== undefined ? `retry of ${safe(shortRunId(run.retryOf))}` : run.trigger,
+      run.trigger === 'schedule' && run.schedule !== undefined
+        ? `schedule ${safe(run.schedule)}`
+        : run.trigger === 'retry' && run.retryOf !== undefined
+          ? `retry of ${safe(shortRunId(run.retryOf))}`
+          : run.trigger,
       run.status === 'failed' || run.status === 'cancelled'
         ? `${run.failedStep === undefined ? '' : `step ${safe(run.failedStep)}: `}${firstLine(run.error?.message)}`
         : run.status === 'interrupted'
@@ -70,11 +79,14 @@ export function formatRun(run: RunRecord, steps: readonly StepRecord[], attempts
     `  backend ${safe(run.backend)}${run.workflowId === undefined ? '' : ` (workflow ${safe(run.workflowId)}${run.workflowRunId === undefined ? '' : `, run ${safe(run.workflowRunId)}`})`}  host ${safe(run.host)} pid ${run.pid}`,
     `  input ${valueText(run.input)}`,
   ];
-  if (run.error !== undefined) lines.push(`  error ${firstLine(`${run.error.code === undefined ? '' : `[${run.error.code}] `}${run.error.message}`)}`);
+  if (run.error !== undefined)
+    lines.push(`  error ${firstLine(`${run.error.code === undefined ? '' : `[${run.error.code}] `}${run.error.message}`)}`);
   if (steps.length > 0) {
     lines.push('');
     const retries = new Map<string, number>();
-    for (const attempt of attempts) if (attempt.status === 'retried' && attempt.flow === (run.kind === 'flow' ? run.task : undefined)) retries.set(attempt.step, (retries.get(attempt.step) ?? 0) + 1);
+    for (const attempt of attempts)
+      if (attempt.status === 'retried' && attempt.flow === (run.kind === 'flow' ? run.task : undefined))
+        retries.set(attempt.step, (retries.get(attempt.step) ?? 0) + 1);
     lines.push(
       table(
         ['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'DETAIL'],

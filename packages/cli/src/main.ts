@@ -26,7 +26,11 @@ export async function main(args: string[] = []): Promise<void> {
   }
   // Before a command, only the global flags exist (oclif would say "command --versoin not found").
   if (first !== undefined && first.startsWith('-') && !GLOBAL_FLAGS.includes(first.replace(/=.*$/, ''))) {
-    throw unknownFlagError(first, GLOBAL_FLAGS.filter((flag) => flag.startsWith('--')), 'run "task --help" for the list');
+    throw unknownFlagError(
+      first,
+      GLOBAL_FLAGS.filter((flag) => flag.startsWith('--')),
+      'run "task --help" for the list',
+    );
   }
   await run(args, config);
 }

@@ -17,10 +17,15 @@ export function otlpProtocol(env: NodeJS.ProcessEnv = process.env): OtlpProtocol
     if (raw === undefined || raw === '') continue;
     const value = raw.toLowerCase();
     if ((OTLP_PROTOCOLS as readonly string[]).includes(value)) return value as OtlpProtocol;
-    throw new CliError(CliErrorCode.CONFIG, `${name}=${JSON.stringify(raw)} is not an OTLP protocol task can export with; use one of ${OTLP_PROTOCOLS.join(', ')}`, EXIT_USAGE, {
-      details: { variable: name, value: raw },
-      suggestions: [`${name}=http/protobuf`, `unset ${name} for http/json`],
-    });
+    throw new CliError(
+      CliErrorCode.CONFIG,
+      `${name}=${JSON.stringify(raw)} is not an OTLP protocol task can export with; use one of ${OTLP_PROTOCOLS.join(', ')}`,
+      EXIT_USAGE,
+      {
+        details: { variable: name, value: raw },
+        suggestions: [`${name}=http/protobuf`, `unset ${name} for http/json`],
+      },
+    );
   }
   return 'http/json';
 }

@@ -1,4 +1,13 @@
-import { CascadenceError, ErrorCode, sanitizeForTerminal, sanitizeLinesForTerminal, toJsonSafe, type JsonSafeProblem, type RunResult, type StepResult } from '@cascadence/core';
+import {
+  CascadenceError,
+  ErrorCode,
+  sanitizeForTerminal,
+  sanitizeLinesForTerminal,
+  toJsonSafe,
+  type JsonSafeProblem,
+  type RunResult,
+  type StepResult,
+} from '@cascadence/core';
 import { plain, type Palette } from './colour';
 
 /**
@@ -14,7 +23,12 @@ export function toJson(value: unknown, problems?: JsonSafeProblem[]): string {
 export function runResultJson(result: RunResult): Record<string, unknown> {
   const steps: Record<string, unknown> = {};
   for (const [id, step] of Object.entries(result.steps)) {
-    Object.defineProperty(steps, id, { value: { ...step, startedAt: isoTime(step.startedAt) }, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(steps, id, {
+      value: { ...step, startedAt: isoTime(step.startedAt) },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return { ...result, steps, startedAt: isoTime(result.startedAt) };
 }
@@ -28,7 +42,10 @@ function isoTime(epochMs: number | undefined): string | undefined {
 export function unserialisableWarning(what: string, problems: readonly JsonSafeProblem[]): string {
   if (problems.length === 0) return '';
   const clip = (path: string) => (path.length > 60 ? `${path.slice(0, 30)}…${path.slice(-20)}` : path);
-  const shown = problems.slice(0, 3).map((p) => `${clip(p.path)}: ${p.reason}`).join('; ');
+  const shown = problems
+    .slice(0, 3)
+    .map((p) => `${clip(p.path)}: ${p.reason}`)
+    .join('; ');
   const more = problems.length > 3 ? `; and ${problems.length - 3} more` : '';
   return `warning: ${sanitizeForTerminal(`the output of ${what} has ${problems.length === 1 ? 'a value' : `${problems.length} values`} JSON cannot hold, printed as {"$unserialisable": ...}: ${shown}${more}`)}`;
 }
@@ -51,11 +68,23 @@ const MARKS: Record<StepResult['status'], string> = {
 
 /** How each status is coloured (when colour is on). */
 export function statusColour(status: StepResult['status'] | RunResult['status'], palette: Palette): (text: string) => string {
-  return status === 'succeeded' ? palette.green : status === 'failed' ? palette.red : status === 'cancelled' ? palette.yellow : status === 'skipped' ? palette.dim : (t) => t;
+  return status === 'succeeded'
+    ? palette.green
+    : status === 'failed'
+      ? palette.red
+      : status === 'cancelled'
+        ? palette.yellow
+        : status === 'skipped'
+          ? palette.dim
+          : (t) => t;
 }
 
 /** One line per step: mark, id, status and duration or error (untrusted parts escaped, then coloured). */
-export function stepLine(id: string, step: Pick<StepResult, 'status' | 'durationMs' | 'error' | 'attempts' | 'skipReason'>, palette: Palette = plain): string {
+export function stepLine(
+  id: string,
+  step: Pick<StepResult, 'status' | 'durationMs' | 'error' | 'attempts' | 'skipReason'>,
+  palette: Palette = plain,
+): string {
   const tries = step.attempts > 1 ? `, ${step.attempts} attempts` : '';
   const detail =
     step.status === 'succeeded'
@@ -81,7 +110,13 @@ function stepErrorText(status: StepResult['status'], error: Error | undefined): 
   if (error === undefined) return '';
   if (status === 'cancelled' && CascadenceError.isInstance(error, ErrorCode.CANCELLED)) {
     const cause = error.cause;
-    if (typeof cause === 'object' && cause !== null && typeof (cause as Error).message === 'string' && (cause as Error).name !== 'AbortError' && (cause as Error).message !== '') {
+    if (
+      typeof cause === 'object' &&
+      cause !== null &&
+      typeof (cause as Error).message === 'string' &&
+      (cause as Error).name !== 'AbortError' &&
+      (cause as Error).message !== ''
+    ) {
       return (cause as Error).message;
     }
   }
@@ -94,7 +129,9 @@ function stepErrorText(status: StepResult['status'], error: Error | undefined): 
  */
 export function formatRunResult(result: RunResult, kind: 'task' | 'flow', problems?: JsonSafeProblem[], palette: Palette = plain): string {
   const status = statusColour(result.status, palette)(result.status);
-  const lines = [`${palette.bold(sanitizeForTerminal(result.task))} ${status} in ${formatDuration(result.durationMs)} (run ${sanitizeForTerminal(result.runId)})`];
+  const lines = [
+    `${palette.bold(sanitizeForTerminal(result.task))} ${status} in ${formatDuration(result.durationMs)} (run ${sanitizeForTerminal(result.runId)})`,
+  ];
   if (kind === 'flow') for (const [id, step] of Object.entries(result.steps)) lines.push(stepLine(id, step, palette));
   // JSON escapes C0 controls but not C1 or bidi characters: escape those too for a terminal.
   if (result.status === 'succeeded' && result.output !== undefined) lines.push(sanitizeLinesForTerminal(toJson(result.output, problems)));

@@ -12,7 +12,11 @@ export interface InstrumentedTarget {
 }
 
 /** Attaches each plugin instrumentation to each target's bus once; one that throws is a warning line, not a failure. */
-export function attachPluginInstrumentation(plugins: Pick<PluginLoadResult, 'instrumentation'>, targets: readonly InstrumentedTarget[], warn: (line: string) => void): () => void {
+export function attachPluginInstrumentation(
+  plugins: Pick<PluginLoadResult, 'instrumentation'>,
+  targets: readonly InstrumentedTarget[],
+  warn: (line: string) => void,
+): () => void {
   const detaches: Array<() => void> = [];
   const seen = new Set<EventBus>();
   for (const target of targets) {
@@ -21,11 +25,15 @@ export function attachPluginInstrumentation(plugins: Pick<PluginLoadResult, 'ins
     seen.add(events);
     for (const instrumentation of plugins.instrumentation) {
       try {
-        const detach = instrumentation.attach({ events, ...(target.name !== undefined ? { name: target.name } : {}) } as { events: EventBus });
+        const detach = instrumentation.attach({ events, ...(target.name !== undefined ? { name: target.name } : {}) } as {
+          events: EventBus;
+        });
         if (typeof detach === 'function') detaches.push(detach);
       } catch (error) {
         const what = `instrumentation "${instrumentation.name}" of plugin ${instrumentation.plugin}`;
-        warn(`warning: ${sanitizeForTerminal(what)} could not attach: ${sanitizeForTerminal(error instanceof Error ? error.message : String(error))}`);
+        warn(
+          `warning: ${sanitizeForTerminal(what)} could not attach: ${sanitizeForTerminal(error instanceof Error ? error.message : String(error))}`,
+        );
       }
     }
   }

@@ -31,7 +31,11 @@ export interface StopSignals {
  * `forcedMessage`, exit code from the first signal. While listening, Node's default action
  * (dying at once, children left running) is replaced by these handlers.
  */
-export function listenForStop(onStop: (signal: StopSignal) => void, forcedMessage: (signal: StopSignal) => string, log: (line: string) => void): StopSignals {
+export function listenForStop(
+  onStop: (signal: StopSignal) => void,
+  forcedMessage: (signal: StopSignal) => string,
+  log: (line: string) => void,
+): StopSignals {
   let first: StopSignal | undefined;
   let reject: (error: Error) => void = () => {};
   const forced = new Promise<never>((_, fail) => (reject = fail));

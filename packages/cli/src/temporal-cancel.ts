@@ -15,7 +15,12 @@ function hasHandles(backend: ExecutionBackend): backend is ExecutionBackend & Ha
  * worker aborts the running steps), whichever process started it. Resolves with the run's
  * result when it ends within `waitMs` (0: do not wait), else undefined.
  */
-export async function cancelOnTemporal(project: Project, workflowId: string, reason: string, waitMs: number): Promise<RunResult | undefined> {
+export async function cancelOnTemporal(
+  project: Project,
+  workflowId: string,
+  reason: string,
+  waitMs: number,
+): Promise<RunResult | undefined> {
   const backend = await project.backend('temporal');
   try {
     if (!hasHandles(backend)) throw new Error('the temporal backend of this project cannot look runs up by workflow id');

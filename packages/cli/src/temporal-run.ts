@@ -34,7 +34,11 @@ export interface TemporalRunOptions {
 }
 
 export function isTemporalBackend(backend: ExecutionBackend): backend is TemporalBackend {
-  return backend.name === 'temporal' && typeof (backend as Partial<TemporalBackend>).start === 'function' && typeof (backend as Partial<TemporalBackend>).pollers === 'function';
+  return (
+    backend.name === 'temporal' &&
+    typeof (backend as Partial<TemporalBackend>).start === 'function' &&
+    typeof (backend as Partial<TemporalBackend>).pollers === 'function'
+  );
 }
 
 const q = (text: string): string => JSON.stringify(sanitizeForTerminal(text));
@@ -50,13 +54,20 @@ class StepLines {
       if (this.shown.has(id) || step.status === 'pending' || step.status === 'running') continue;
       this.shown.add(id);
       const error = step.error === undefined ? undefined : { name: step.error.name, message: step.error.message };
-      this.print(stepLine(id, { status: step.status, durationMs: step.durationMs, attempts: step.attempts, error: error as Error | undefined }));
+      this.print(
+        stepLine(id, { status: step.status, durationMs: step.durationMs, attempts: step.attempts, error: error as Error | undefined }),
+      );
     }
   }
 }
 
 /** Runs `runnable` on Temporal with the behaviour above; resolves to the RunResult like backend.run. */
-export async function runOnTemporal(backend: TemporalBackend, runnable: Runnable, input: unknown, options: TemporalRunOptions): Promise<RunResult> {
+export async function runOnTemporal(
+  backend: TemporalBackend,
+  runnable: Runnable,
+  input: unknown,
+  options: TemporalRunOptions,
+): Promise<RunResult> {
   const handle = await backend.start(runnable, input, { runId: options.runId, trigger: options.trigger });
   options.note(
     `temporal: workflow ${q(handle.workflowId)} run ${q(handle.temporalRunId ?? '?')} in namespace ${q(backend.namespace)} on task queue ${q(backend.taskQueue)} (${sanitizeForTerminal(backend.address)})`,
@@ -171,7 +182,10 @@ class RunWatcher {
     const limit = this.options.waitForWorkerMs;
     if (limit !== undefined && now - this.startedAt >= limit) {
       const reason = `no worker polled task queue ${this.backend.taskQueue} within ${Math.round(limit / 1000)} s (--wait-for-worker)`;
-      this.failure = new CliError(CliErrorCode.TASK_FAILED, `${this.what} did not start: no worker polled task queue ${queue} within ${Math.round(limit / 1000)} s (--wait-for-worker); workflow ${q(this.handle.workflowId)} terminated — start \`task worker\``);
+      this.failure = new CliError(
+        CliErrorCode.TASK_FAILED,
+        `${this.what} did not start: no worker polled task queue ${queue} within ${Math.round(limit / 1000)} s (--wait-for-worker); workflow ${q(this.handle.workflowId)} terminated — start \`task worker\``,
+      );
       await this.handle.terminate(reason).catch(() => undefined);
       this.giveUp(this.failure);
     }
@@ -180,7 +194,9 @@ class RunWatcher {
   private async cancel(): Promise<void> {
     if (this.cancelRequested) return;
     this.cancelRequested = true;
-    this.options.note(`temporal: cancelling workflow ${q(this.handle.workflowId)} — running steps are asked to stop; waiting for it to end`);
+    this.options.note(
+      `temporal: cancelling workflow ${q(this.handle.workflowId)} — running steps are asked to stop; waiting for it to end`,
+    );
     try {
       await this.handle.cancel(this.options.signal.reason);
     } catch (error) {

@@ -76,9 +76,14 @@ export async function unscheduleOnTemporal(project: Project, name: string): Prom
   } catch (error) {
     if (!CascadenceError.isInstance(error, ErrorCode.UNKNOWN_SCHEDULE)) throw error;
     const namespace = project.config.temporal?.namespace ?? 'default';
-    throw new CliError(CliErrorCode.INPUT, `task "${sanitizeForTerminal(name)}" has no Temporal schedule in namespace "${sanitizeForTerminal(namespace)}"`, undefined, {
-      suggestions: ['list them with: task schedules --backend temporal'],
-    });
+    throw new CliError(
+      CliErrorCode.INPUT,
+      `task "${sanitizeForTerminal(name)}" has no Temporal schedule in namespace "${sanitizeForTerminal(namespace)}"`,
+      undefined,
+      {
+        suggestions: ['list them with: task schedules --backend temporal'],
+      },
+    );
   }
   return `${sanitizeForTerminal(name)} unscheduled (Temporal schedule deleted; runs already started keep going)`;
 }
@@ -117,12 +122,19 @@ export async function listTemporalSchedules(project: Project): Promise<TemporalS
 /** One line per schedule, names and expressions escaped. */
 export function formatTemporalSchedules(rows: TemporalScheduleRow[]): string {
   if (rows.length === 0) return 'no Temporal schedules';
-  const shown = rows.map((r) => ({ ...r, task: sanitizeForTerminal(r.task), cron: sanitizeForTerminal(r.cron), timezone: sanitizeForTerminal(r.timezone) }));
+  const shown = rows.map((r) => ({
+    ...r,
+    task: sanitizeForTerminal(r.task),
+    cron: sanitizeForTerminal(r.cron),
+    timezone: sanitizeForTerminal(r.timezone),
+  }));
   const width = Math.max(...shown.map((r) => r.task.length));
   const cronWidth = Math.max(...shown.map((r) => r.cron.length + 2));
   return shown
     .map((r) => {
-      const notes = [r.paused ? 'paused' : '', r.known ? '' : 'unknown task', `overlap ${r.overlap}`, `${r.runs} runs`].filter(Boolean).join(', ');
+      const notes = [r.paused ? 'paused' : '', r.known ? '' : 'unknown task', `overlap ${r.overlap}`, `${r.runs} runs`]
+        .filter(Boolean)
+        .join(', ');
       return `${r.task.padEnd(width)}  ${`"${r.cron}"`.padEnd(cronWidth)}  ${r.timezone}  next ${r.nextRun ?? '-'}  (${notes})`;
     })
     .join('\n');

@@ -17,7 +17,9 @@ export function tracedClientInterceptors(): NonNullable<TemporalBackendOptions['
   return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
 }
 
-export async function tracedWorkerOptions(tracing: CommandTracing): Promise<Pick<CreateWorkerOptions, 'workflowInterceptorModules' | 'workerOptions'>> {
+export async function tracedWorkerOptions(
+  tracing: CommandTracing,
+): Promise<Pick<CreateWorkerOptions, 'workflowInterceptorModules' | 'workerOptions'>> {
   const { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor } = require(`${PACKAGE}/lib/worker`);
   const { temporalWorkflowSpanExporter } = await import('@cascadence/otel');
   return {

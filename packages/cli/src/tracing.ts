@@ -32,11 +32,21 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
  * propagation, fetch instrumentation so HTTP steps send `traceparent`) and traces each target's runs; undefined
  * when tracing is not requested.
  */
-export async function startCommandTracing(targets: readonly TracingTarget[], options: { backend?: string } = {}): Promise<CommandTracing | undefined> {
+export async function startCommandTracing(
+  targets: readonly TracingTarget[],
+  options: { backend?: string } = {},
+): Promise<CommandTracing | undefined> {
   if (!tracingRequested()) return undefined;
   // A protocol task cannot export with fails the command before anything is loaded.
   const protocol = otlpProtocol();
-  const [{ NodeTracerProvider, BatchSpanProcessor }, exporter, resources, { registerInstrumentations }, { UndiciInstrumentation }, { instrumentTracing }] = await Promise.all([
+  const [
+    { NodeTracerProvider, BatchSpanProcessor },
+    exporter,
+    resources,
+    { registerInstrumentations },
+    { UndiciInstrumentation },
+    { instrumentTracing },
+  ] = await Promise.all([
     import('@opentelemetry/sdk-trace-node'),
     createOtlpTraceExporter(protocol),
     import('@opentelemetry/resources'),

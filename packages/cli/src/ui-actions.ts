@@ -1,4 +1,13 @@
-import { CascadenceError, isFlow, newRunId, sanitizeForTerminal, type ExecutionBackend, type Flow, type RunOptions, type Runnable } from '@cascadence/core';
+import {
+  CascadenceError,
+  isFlow,
+  newRunId,
+  sanitizeForTerminal,
+  type ExecutionBackend,
+  type Flow,
+  type RunOptions,
+  type Runnable,
+} from '@cascadence/core';
 import type { History } from '@cascadence/history';
 import type { GraphShape, ScheduleInfo, TaskInfo, UiActions } from '@cascadence/ui';
 import type { Project } from './project/project';
@@ -85,7 +94,11 @@ export class ProjectUiActions implements UiActions {
         cron: entry.cron,
         timezone,
         paused: entry.paused === true,
-        nextFires: entry.paused ? [] : parseCronExpression(entry.cron, timezone).nextRuns(NEXT_FIRES).map((d) => d.toISOString()),
+        nextFires: entry.paused
+          ? []
+          : parseCronExpression(entry.cron, timezone)
+              .nextRuns(NEXT_FIRES)
+              .map((d) => d.toISOString()),
         lastRun: lastRun === undefined || lastRun === null ? null : new Date(lastRun).toISOString(),
         known: this.project.registry.has(entry.task),
         enabled: !disabled.has(entry.task),
@@ -135,13 +148,17 @@ export class ProjectUiActions implements UiActions {
     }
     // Run by another process: a request in the history, carried out by the process recording it.
     if (!this.canCancel(run)) {
-      const why = run.status !== 'running' ? `it is ${run.status}` : `it runs on backend "${run.backend}", which takes no cancel requests (cancel it there)`;
+      const why =
+        run.status !== 'running'
+          ? `it is ${run.status}`
+          : `it runs on backend "${run.backend}", which takes no cancel requests (cancel it there)`;
       throw new CascadenceError('CASCADENCE_UI_CONFLICT', `run ${run.id} cannot be cancelled from here: ${why}`);
     }
     try {
       await this.history.requestCancel(run.id, 'cancelled from the dashboard');
     } catch (error) {
-      if (CascadenceError.isInstance(error, 'CASCADENCE_HISTORY_NOT_RUNNING')) throw new CascadenceError('CASCADENCE_UI_CONFLICT', (error as Error).message);
+      if (CascadenceError.isInstance(error, 'CASCADENCE_HISTORY_NOT_RUNNING'))
+        throw new CascadenceError('CASCADENCE_UI_CONFLICT', (error as Error).message);
       throw error;
     }
   }
@@ -178,7 +195,12 @@ export class ProjectUiActions implements UiActions {
   }
 
   /** Starts a run in the background; resolves once history has its first record, so the page can open it. */
-  private async start(runnable: Runnable, input: unknown, backendName: string | undefined, options: Pick<RunOptions, 'trigger' | 'reuse'>): Promise<{ runId: string }> {
+  private async start(
+    runnable: Runnable,
+    input: unknown,
+    backendName: string | undefined,
+    options: Pick<RunOptions, 'trigger' | 'reuse'>,
+  ): Promise<{ runId: string }> {
     const backend = await this.backend(backendName);
     this.project.engine.prepare(runnable);
     const runId = newRunId(); // time-ordered, like every run id (history writes and short ids rely on it)
@@ -196,7 +218,11 @@ export class ProjectUiActions implements UiActions {
       .then((result) => {
         this.warn(`${runnable.kind} "${sanitizeForTerminal(runnable.name)}" ${result.status} (run ${runId})`);
       })
-      .catch((error: unknown) => this.warn(`warning: run ${runId} of "${sanitizeForTerminal(runnable.name)}" could not run: ${sanitizeForTerminal((error as Error).message)}`))
+      .catch((error: unknown) =>
+        this.warn(
+          `warning: run ${runId} of "${sanitizeForTerminal(runnable.name)}" could not run: ${sanitizeForTerminal((error as Error).message)}`,
+        ),
+      )
       .finally(() => {
         this.running.delete(runId);
         this.inFlight.delete(run);

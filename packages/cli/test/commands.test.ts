@@ -23,9 +23,27 @@ describe('task list', () => {
     const { code, stdout } = project.task(['list', '--json']);
     expect(code).toBe(0);
     const entries = JSON.parse(stdout) as Array<Record<string, unknown>>;
-    expect(entries).toContainEqual({ name: 'example', kind: 'task', enabled: true, description: expect.stringContaining('Built-in example'), source: 'builtin' });
-    expect(entries).toContainEqual({ name: 'greet', kind: 'task', enabled: true, description: 'from a plugin', source: 'cascadence-plugin-greet' });
-    expect(entries).toContainEqual({ name: 'report', kind: 'flow', enabled: true, description: 'shouts a greeting after adding', source: join('flows', 'report.yml') });
+    expect(entries).toContainEqual({
+      name: 'example',
+      kind: 'task',
+      enabled: true,
+      description: expect.stringContaining('Built-in example'),
+      source: 'builtin',
+    });
+    expect(entries).toContainEqual({
+      name: 'greet',
+      kind: 'task',
+      enabled: true,
+      description: 'from a plugin',
+      source: 'cascadence-plugin-greet',
+    });
+    expect(entries).toContainEqual({
+      name: 'report',
+      kind: 'flow',
+      enabled: true,
+      description: 'shouts a greeting after adding',
+      source: join('flows', 'report.yml'),
+    });
     expect(entries).toContainEqual({ name: 'add', kind: 'task', enabled: true, description: 'adds a and b', source: 'tasks.mjs' });
   });
 });
@@ -43,7 +61,12 @@ describe('task run', () => {
     const { code, stdout } = project.task(['run', 'add', '--input', '{"a": 40, "b": 2}', '--json']);
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
-    expect(result).toMatchObject({ task: 'add', status: 'succeeded', output: 42, steps: { add: { status: 'succeeded', attempts: 1, output: 42 } } });
+    expect(result).toMatchObject({
+      task: 'add',
+      status: 'succeeded',
+      output: 42,
+      steps: { add: { status: 'succeeded', attempts: 1, output: 42 } },
+    });
   });
 
   it('reads --input-file and runs a flow, printing one line per step when stdout is not a terminal', () => {
@@ -86,7 +109,11 @@ describe('task run', () => {
     [['run', 'add', '--input-file', 'missing.json'], 1, 'error: --input-file missing.json: no such file'],
     [['run', 'add', '--backend', 'lokal'], 1, 'error: unknown backend "lokal" (did you mean "local"?)'],
     [['run'], 2, 'error: Missing 1 required arg: name Task or flow name'],
-    [['run', 'add', '--input', '1', '--input-file', 'x.json'], 2, 'error: The following errors occurred: --input-file=x.json cannot also be provided when using --input'],
+    [
+      ['run', 'add', '--input', '1', '--input-file', 'x.json'],
+      2,
+      'error: The following errors occurred: --input-file=x.json cannot also be provided when using --input',
+    ],
     [['run', 'add', '--nope'], 2, 'error: unknown flag "--nope"; run "task run --help" for the flags'],
     [['runn', 'add'], 2, 'error: unknown command "runn" (did you mean "run"?)'],
   ])('%j exits %i with "%s"', (args, exitCode, message) => {
@@ -150,7 +177,8 @@ describe('help, version, plugins', () => {
   it('task --help lists the commands; task --version prints the version', () => {
     const help = project.task(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['list', 'run', 'enable', 'disable', 'graph', 'plugins']) expect(help.stdout).toMatch(new RegExp(`^  ${command}\\s`, 'm'));
+    for (const command of ['list', 'run', 'enable', 'disable', 'graph', 'plugins'])
+      expect(help.stdout).toMatch(new RegExp(`^  ${command}\\s`, 'm'));
     expect(project.task(['run', '--help']).stdout).toContain('--input-file');
     expect(project.task(['--version']).stdout).toMatch(/^@cascadence\/cli\/0\.1\.0 /);
   });

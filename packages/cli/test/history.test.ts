@@ -70,7 +70,9 @@ describe('run history through the task binary', () => {
     expect(lines[1]).toMatch(/^\w{8}\s+etl\s+failed\s+.*cli\s+step load: warehouse down$/);
     expect(lines[2]).toMatch(/^\w{8}\s+example\s+succeeded/);
 
-    const listed = json<Array<{ id: string; status: string; input: unknown }>>(project.task(['runs', '--status', 'failed', '--json']).stdout);
+    const listed = json<Array<{ id: string; status: string; input: unknown }>>(
+      project.task(['runs', '--status', 'failed', '--json']).stdout,
+    );
     expect(listed).toHaveLength(1);
     const id = listed[0]!.id;
     // The short id in the table is the id's end (its start is the time, shared by both runs here).
@@ -132,7 +134,9 @@ describe('run history through the task binary', () => {
     expect(retry.stdout).toContain('"report": "loaded 6"');
     expect(readFileSync(join(project.dir, 'calls.log'), 'utf8')).toBe('load\n');
 
-    const [latest] = json<Array<{ id: string; trigger: string; retryOf: string; status: string }>>(project.task(['runs', '--json', '--limit', '1']).stdout);
+    const [latest] = json<Array<{ id: string; trigger: string; retryOf: string; status: string }>>(
+      project.task(['runs', '--json', '--limit', '1']).stdout,
+    );
     expect(latest).toMatchObject({ trigger: 'retry', retryOf: original!.id, status: 'succeeded' });
     expect(project.task(['runs', '--trigger', 'retry']).stdout).toContain(`retry of ${original!.id.slice(-8)}`);
 

@@ -13,12 +13,16 @@ describe('bad input the error line must explain', () => {
     try {
       const flow = project.task(['run', 'dup']);
       expect(flow.code).toBe(1);
-      expect(flow.stderr).toMatch(/^error: flows\/dup\.json: duplicate key "a" in "steps" \(line 1, column 57\); each key may appear once\n$/m);
+      expect(flow.stderr).toMatch(
+        /^error: flows\/dup\.json: duplicate key "a" in "steps" \(line 1, column 57\); each key may appear once\n$/m,
+      );
       project.write('flows/dup.json', '{ "name": "ok", "steps": { "a": { "task": "example" } } }\n');
       project.write('cascadence.config.json', '{\n  "backend": "local",\n  "backend": "temporal"\n}\n');
       const config = project.task(['list']);
       expect(config.code).toBe(1);
-      expect(config.stderr).toMatch(/^error: .*cascadence\.config\.json: duplicate key "backend" \(line 3, column 3\); each key may appear once\n$/);
+      expect(config.stderr).toMatch(
+        /^error: .*cascadence\.config\.json: duplicate key "backend" \(line 3, column 3\); each key may appear once\n$/,
+      );
     } finally {
       project.remove();
     }
@@ -35,12 +39,18 @@ describe('bad input the error line must explain', () => {
     const project = new Project();
     try {
       mkdirSync(join(project.dir, 'data'));
-      expect(project.task(['list', '--cwd', 'no/such/dir'])).toMatchObject({ code: 2, stderr: 'error: Parsing --cwd: No directory found at no/such/dir\n' });
+      expect(project.task(['list', '--cwd', 'no/such/dir'])).toMatchObject({
+        code: 2,
+        stderr: 'error: Parsing --cwd: No directory found at no/such/dir\n',
+      });
       expect(project.task(['schedule', 'example', '0 1 * * *', '--jitter', '-5'])).toMatchObject({
         code: 2,
         stderr: 'error: Parsing --jitter: Expected an integer greater than or equal to 0 but received: -5\n',
       });
-      expect(project.task(['run', 'example', '--input-file', 'data'])).toMatchObject({ code: 1, stderr: `error: --input-file data: ${join(project.dir, 'data')} is not a file\n` });
+      expect(project.task(['run', 'example', '--input-file', 'data'])).toMatchObject({
+        code: 1,
+        stderr: `error: --input-file data: ${join(project.dir, 'data')} is not a file\n`,
+      });
     } finally {
       project.remove();
     }

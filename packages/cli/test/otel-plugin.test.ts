@@ -49,12 +49,23 @@ describe('the @cascadence/otel plugin listed in the config', () => {
         })))));
       `,
       );
-      const result = project.task(['run', 'report'], { NODE_OPTIONS: `--import=${pathToFileURL(join(project.dir, 'telemetry.mjs')).href}` });
+      const result = project.task(['run', 'report'], {
+        NODE_OPTIONS: `--import=${pathToFileURL(join(project.dir, 'telemetry.mjs')).href}`,
+      });
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
-      const spans = JSON.parse(readFileSync(spansFile, 'utf8')) as Array<{ name: string; spanId: string; parent?: string; attributes: Record<string, unknown> }>;
+      const spans = JSON.parse(readFileSync(spansFile, 'utf8')) as Array<{
+        name: string;
+        spanId: string;
+        parent?: string;
+        attributes: Record<string, unknown>;
+      }>;
       expect(spans.map((s) => s.name).sort()).toEqual(['cascadence.run report', 'cascadence.step fetch', 'cascadence.step total']);
       const run = spans.find((s) => s.name === 'cascadence.run report')!;
-      expect(run.attributes).toMatchObject({ 'cascadence.trigger': 'cli', 'cascadence.backend': 'local', 'cascadence.status': 'succeeded' });
+      expect(run.attributes).toMatchObject({
+        'cascadence.trigger': 'cli',
+        'cascadence.backend': 'local',
+        'cascadence.status': 'succeeded',
+      });
       for (const step of spans.filter((s) => s !== run)) expect(step.parent).toBe(run.spanId);
     } finally {
       project.remove();
@@ -76,7 +87,9 @@ describe('the @cascadence/otel plugin listed in the config', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     const project = pluginProject();
     try {
-      const running = project.start(['run', 'report'], { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}` });
+      const running = project.start(['run', 'report'], {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+      });
       expect({ code: await running.exited(), stderr: running.stderr() }).toEqual({ code: 0, stderr: '' });
       expect(names.sort()).toEqual(['cascadence.run report', 'cascadence.step fetch', 'cascadence.step total']);
     } finally {
@@ -85,7 +98,6 @@ describe('the @cascadence/otel plugin listed in the config', () => {
     }
   });
 });
-
 
 describe('attachPluginInstrumentation', () => {
   it('attaches each instrumentation once per bus, with the target name; one that throws is an escaped warning', () => {
@@ -96,7 +108,11 @@ describe('attachPluginInstrumentation', () => {
     const detach = attachPluginInstrumentation(
       {
         instrumentation: [
-          { plugin: 'good', name: 'spans', attach: (target) => (seen.push(`${(target as { name?: string }).name}`), () => void detached++) },
+          {
+            plugin: 'good',
+            name: 'spans',
+            attach: (target) => (seen.push(`${(target as { name?: string }).name}`), () => void detached++),
+          },
           {
             plugin: 'evil\u001b[2J',
             name: 'broken',

@@ -11,7 +11,11 @@ const config = `export default { tasks: ['./tasks.mjs'] };\n`;
 
 /** A project whose tasks.mjs is `body` (with @cascadence/core linked). */
 function projectWith(body: string, files: Record<string, string> = {}): Project {
-  const project = new Project({ 'cascadence.config.mjs': config, 'tasks.mjs': `import { defineTask, defineFlow } from '@cascadence/core';\n${body}`, ...files });
+  const project = new Project({
+    'cascadence.config.mjs': config,
+    'tasks.mjs': `import { defineTask, defineFlow } from '@cascadence/core';\n${body}`,
+    ...files,
+  });
   project.linkCore();
   return project;
 }
@@ -19,7 +23,12 @@ function projectWith(body: string, files: Record<string, string> = {}): Project 
 /** A project with @cascadence/plugin-shell installed, and `flows`. */
 function shellProject(flows: Record<string, string>): Project {
   const project = new Project({
-    'package.json': JSON.stringify({ name: 'shell-project', private: true, type: 'module', dependencies: { '@cascadence/plugin-shell': '*' } }),
+    'package.json': JSON.stringify({
+      name: 'shell-project',
+      private: true,
+      type: 'module',
+      dependencies: { '@cascadence/plugin-shell': '*' },
+    }),
     ...Object.fromEntries(Object.entries(flows).map(([name, text]) => [`flows/${name}.yml`, text])),
   });
   project.linkCore();
@@ -57,7 +66,11 @@ describe('item 1: a succeeded run whose output JSON cannot hold', () => {
       ];
       for (const [name, marked] of cases) {
         const { code, stdout, stderr } = project.task(['run', name]);
-        expect({ name, code, stderr }).toEqual({ name, code: 0, stderr: expect.stringMatching(new RegExp(`^warning: the output of task "${name}" has a value JSON cannot hold`)) });
+        expect({ name, code, stderr }).toEqual({
+          name,
+          code: 0,
+          stderr: expect.stringMatching(new RegExp(`^warning: the output of task "${name}" has a value JSON cannot hold`)),
+        });
         expect(stdout).toMatch(new RegExp(`^${name} succeeded in `));
         expect(stdout).toMatch(marked);
         expect(stderr.trim().split('\n')).toHaveLength(1);
@@ -105,7 +118,12 @@ describe('item 13: --json times and errors', () => {
       expect(result.startedAt).toMatch(iso);
       expect(result.steps.ok.startedAt).toMatch(iso);
       expect(Math.abs(Date.parse(result.startedAt) - Date.now())).toBeLessThan(10 * 60_000);
-      expect(result.error).toEqual({ name: 'TimeoutError', message: 'step "slow" of flow "late" timed out after 50 ms', code: 'CASCADENCE_TIMEOUT', details: { timeoutMs: 50 } });
+      expect(result.error).toEqual({
+        name: 'TimeoutError',
+        message: 'step "slow" of flow "late" timed out after 50 ms',
+        code: 'CASCADENCE_TIMEOUT',
+        details: { timeoutMs: 50 },
+      });
       expect(result.steps.slow.error).toEqual(result.error);
       // A step that never started has no startedAt at all.
       expect(result.steps.after).toEqual({ status: 'skipped', skipReason: 'upstream-failed', attempts: 0 });
@@ -252,17 +270,25 @@ describe('item 9: one broken flow file', () => {
       expect(example.code).toBe(0);
       const warnings = example.stderr.trim().split('\n');
       expect(warnings).toEqual([
-        expect.stringMatching(/^warning: flows\/broken\.yml: flow "broken": step "a" needs unknown step "zzz" \(line 4, column 5\) — flow "broken" is unavailable until the file is fixed$/),
+        expect.stringMatching(
+          /^warning: flows\/broken\.yml: flow "broken": step "a" needs unknown step "zzz" \(line 4, column 5\) — flow "broken" is unavailable until the file is fixed$/,
+        ),
         expect.stringMatching(/^warning: flows\/garbled\.yml: invalid YAML at line \d+, column \d+.* — flow "garbled" is unavailable/),
       ]);
       expect(project.task(['run', 'good']).code).toBe(0);
 
       const list = project.task(['list']);
       expect(list.code).toBe(0);
-      expect(list.stdout).toMatch(/^broken +flow +broken +flows\/broken\.yml: flow "broken": step "a" needs unknown step "zzz" \(line 4, column 5\)$/m);
+      expect(list.stdout).toMatch(
+        /^broken +flow +broken +flows\/broken\.yml: flow "broken": step "a" needs unknown step "zzz" \(line 4, column 5\)$/m,
+      );
       expect(list.stdout).toMatch(/^good +flow +enabled/m);
       const json = JSON.parse(project.task(['list', '--json']).stdout);
-      expect(json.find((e: { name: string }) => e.name === 'garbled')).toMatchObject({ kind: 'flow', source: 'flows/garbled.yml', error: expect.stringMatching(/invalid YAML at line/) });
+      expect(json.find((e: { name: string }) => e.name === 'garbled')).toMatchObject({
+        kind: 'flow',
+        source: 'flows/garbled.yml',
+        error: expect.stringMatching(/invalid YAML at line/),
+      });
 
       const run = project.task(['run', 'broken']);
       expect(run.code).toBe(1);
@@ -284,14 +310,26 @@ describe('item 10: one format for unknown names, always with a suggestion when o
       const cases: Array<[string[], number, string]> = [
         [['run', 'example', '--jsn'], 2, 'error: unknown flag "--jsn" (did you mean "--json"?); run "task run --help" for the flags'],
         [['list', '--jsn=1'], 2, 'error: unknown flag "--jsn" (did you mean "--json"?); run "task list --help" for the flags'],
-        [['run', 'example', '--backend', 'temproal'], 1, 'error: unknown backend "temproal" (did you mean "temporal"?); available: local, temporal'],
+        [
+          ['run', 'example', '--backend', 'temproal'],
+          1,
+          'error: unknown backend "temproal" (did you mean "temporal"?); available: local, temporal',
+        ],
         [['--versoin'], 2, 'error: unknown flag "--versoin" (did you mean "--version"?); run "task --help" for the list'],
         [['lst'], 2, 'error: unknown command "lst" (did you mean "list"?); run "task --help" for the list'],
-        [['run', 'typo'], 1, 'error: flow "typo", step "a": unknown option "comand" (did you mean "command"?); accepted: command, args, shell,'],
+        [
+          ['run', 'typo'],
+          1,
+          'error: flow "typo", step "a": unknown option "comand" (did you mean "command"?); accepted: command, args, shell,',
+        ],
       ];
       for (const [args, code, line] of cases) {
         const result = project.task(args);
-        expect({ args, code: result.code, stderr: result.stderr.startsWith(line) ? line : result.stderr }).toEqual({ args, code, stderr: line });
+        expect({ args, code: result.code, stderr: result.stderr.startsWith(line) ? line : result.stderr }).toEqual({
+          args,
+          code,
+          stderr: line,
+        });
         expect(result.stderr.trim().split('\n')).toHaveLength(1);
       }
       expect(project.task(['--version']).code).toBe(0);
@@ -302,19 +340,22 @@ describe('item 10: one format for unknown names, always with a suggestion when o
 });
 
 describe('item 11: task schedules', () => {
-  it('aligns its columns whatever the zone names, shows times in each entry\'s own zone, and in UTC with --utc', () => {
-    const project = projectWith(`
+  it("aligns its columns whatever the zone names, shows times in each entry's own zone, and in UTC with --utc", () => {
+    const project = projectWith(
+      `
       export const a = defineTask({ name: 'a', run: () => 1 });
       export const longer_name = defineTask({ name: 'longer_name', run: () => 1 });
       export const mid = defineTask({ name: 'mid', run: () => 1 });
-    `, {
-      'schedules.yml': [
-        'a: { cron: "0 10 1 1 *", timezone: "America/New_York" }',
-        'longer_name: "0 10 1 1 *"',
-        'mid: { cron: "0 10 1 1 *", timezone: "Asia/Kolkata" }',
-        '',
-      ].join('\n'),
-    });
+    `,
+      {
+        'schedules.yml': [
+          'a: { cron: "0 10 1 1 *", timezone: "America/New_York" }',
+          'longer_name: "0 10 1 1 *"',
+          'mid: { cron: "0 10 1 1 *", timezone: "Asia/Kolkata" }',
+          '',
+        ].join('\n'),
+      },
+    );
     try {
       const own = project.task(['schedules']);
       expect(own.code).toBe(0);
@@ -339,7 +380,9 @@ describe('item 6: shell steps fed by upstream outputs', () => {
   function upstreamProject(): Project {
     const project = shellProject({});
     project.write('cascadence.config.mjs', config);
-    project.write('tasks.mjs', `
+    project.write(
+      'tasks.mjs',
+      `
       import { defineFlow } from '@cascadence/core';
       const chunk = 'x'.repeat(60 * 1024);
       const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => ['part' + i, { run: () => chunk }]));
@@ -361,7 +404,8 @@ describe('item 6: shell steps fed by upstream outputs', () => {
         build_docs: { run: () => 'b' },
         use: { needs: ['build-docs', 'build_docs'], uses: 'shell', with: { command: 'true' } },
       } });
-    `);
+    `,
+    );
     return project;
   }
 
@@ -381,7 +425,9 @@ describe('item 6: shell steps fed by upstream outputs', () => {
 
       const strict = project.task(['run', 'strict']);
       expect(strict.code).toBe(1);
-      expect(strict.stderr).toMatch(/^error: flow "strict", step "use": cannot pass CASCADENCE_RESULT_DIRTY \(output of step "dirty"\): it contains a NUL byte/m);
+      expect(strict.stderr).toMatch(
+        /^error: flow "strict", step "use": cannot pass CASCADENCE_RESULT_DIRTY \(output of step "dirty"\): it contains a NUL byte/m,
+      );
     } finally {
       project.remove();
     }
@@ -427,7 +473,10 @@ describe('items 4 and 5: stop signals', () => {
   it('SIGTERM exits 143 and SIGHUP 129 (128 + the signal number)', async () => {
     const project = projectWith(stubborn);
     try {
-      for (const [signal, expected] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+      for (const [signal, expected] of [
+        ['SIGTERM', 143],
+        ['SIGHUP', 129],
+      ] as const) {
         const run = project.start(['run', 'stubborn']);
         await run.waitFor(/b started/);
         run.child.kill(signal);
@@ -481,7 +530,9 @@ describe('items 4 and 5: stop signals', () => {
   });
 
   it('SIGHUP to task run stops its shell command (exit 129)', async () => {
-    const project = shellProject({ nap: 'name: nap\nsteps:\n  nap:\n    uses: shell\n    with: { command: "echo $$ > nap.pid; exec sleep 600" }\n' });
+    const project = shellProject({
+      nap: 'name: nap\nsteps:\n  nap:\n    uses: shell\n    with: { command: "echo $$ > nap.pid; exec sleep 600" }\n',
+    });
     try {
       const run = project.start(['run', 'nap']);
       const pid = await waitForPidFile(project, 'nap.pid', run);
@@ -520,7 +571,9 @@ describe('items 4 and 5: stop signals', () => {
     const { port } = silent.address() as AddressInfo;
     const project = projectWith(`export const tick = defineTask({ name: 'tick', run: () => 'tick' });\n`);
     try {
-      const scheduler = project.start(['scheduler', '--metrics-port', '0'], { CASCADENCE_HISTORY_URL: `postgres://u:p@127.0.0.1:${port}/db` });
+      const scheduler = project.start(['scheduler', '--metrics-port', '0'], {
+        CASCADENCE_HISTORY_URL: `postgres://u:p@127.0.0.1:${port}/db`,
+      });
       await scheduler.waitFor(/metrics at http/);
       scheduler.child.kill('SIGTERM');
       expect(await scheduler.exited(20_000)).toBe(0);
@@ -534,7 +587,9 @@ describe('items 4 and 5: stop signals', () => {
   });
 
   it('SIGHUP to task scheduler stops the shell command of a running schedule and exits 129', async () => {
-    const project = shellProject({ nap: 'name: nap\nsteps:\n  nap:\n    uses: shell\n    with: { command: "echo $$ > nap.pid; exec sleep 600" }\n' });
+    const project = shellProject({
+      nap: 'name: nap\nsteps:\n  nap:\n    uses: shell\n    with: { command: "echo $$ > nap.pid; exec sleep 600" }\n',
+    });
     try {
       expect(project.task(['schedule', 'nap', '* * * * * *']).code).toBe(0);
       const scheduler = project.start(['scheduler', '--stop-timeout', '500']);
@@ -549,7 +604,11 @@ describe('items 4 and 5: stop signals', () => {
   });
 });
 
-async function waitForPidFile(project: Project, file: string, running: { output: () => string; child: { exitCode: number | null } }): Promise<number> {
+async function waitForPidFile(
+  project: Project,
+  file: string,
+  running: { output: () => string; child: { exitCode: number | null } },
+): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < 20_000) {
     try {

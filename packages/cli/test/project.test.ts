@@ -59,10 +59,22 @@ describe('projects and config files', () => {
   it.each([
     ['cascadence.config.json', '{ "tasks": [', /^error: .*cascadence\.config\.json: invalid JSON: /],
     ['cascadence.config.json', '{ "taks": [] }', /^error: .*cascadence\.config\.json: unknown setting "taks" \(did you mean "tasks"\?\)/],
-    ['cascadence.config.json', '{ "tasks": "x.mjs" }', /^error: .*cascadence\.config\.json: "tasks" must be a list of paths \(got "x.mjs"\)/],
+    [
+      'cascadence.config.json',
+      '{ "tasks": "x.mjs" }',
+      /^error: .*cascadence\.config\.json: "tasks" must be a list of paths \(got "x.mjs"\)/,
+    ],
     ['cascadence.config.yaml', 'tasks: [a\nbackend: b\n', /^error: .*cascadence\.config\.yaml: invalid YAML at line \d+, column \d+: /],
-    ['cascadence.config.mjs', 'export default { tasks: ["./missing.mjs"] };', /^error: "tasks" lists \.\/missing\.mjs, which does not exist in /],
-    ['cascadence.config.mjs', 'throw new Error("config blew up");', /^error: .*cascadence\.config\.mjs could not be loaded: config blew up\n$/],
+    [
+      'cascadence.config.mjs',
+      'export default { tasks: ["./missing.mjs"] };',
+      /^error: "tasks" lists \.\/missing\.mjs, which does not exist in /,
+    ],
+    [
+      'cascadence.config.mjs',
+      'throw new Error("config blew up");',
+      /^error: .*cascadence\.config\.mjs could not be loaded: config blew up\n$/,
+    ],
   ])('a broken %s names the file and the problem', (name, content, message) => {
     const project = new Project({ [name]: content });
     try {

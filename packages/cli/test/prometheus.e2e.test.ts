@@ -64,13 +64,27 @@ if (prometheus === undefined && process.env.CI === 'true') {
 
       writeFileSync(
         join(dir, 'prometheus.yml'),
-        ['global:', '  scrape_interval: 1s', '  scrape_timeout: 1s', 'scrape_configs:', '  - job_name: cascadence-scheduler', '    static_configs:', `      - targets: ['127.0.0.1:${metricsPort}']`, ''].join('\n'),
+        [
+          'global:',
+          '  scrape_interval: 1s',
+          '  scrape_timeout: 1s',
+          'scrape_configs:',
+          '  - job_name: cascadence-scheduler',
+          '    static_configs:',
+          `      - targets: ['127.0.0.1:${metricsPort}']`,
+          '',
+        ].join('\n'),
       );
       const apiPort = await freePort();
       const api = `http://127.0.0.1:${apiPort}`;
       server = spawn(
         prometheus,
-        [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${apiPort}`, '--log.level=warn'],
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${apiPort}`,
+          '--log.level=warn',
+        ],
         { stdio: 'ignore' },
       );
       const query = async (promql: string) => {

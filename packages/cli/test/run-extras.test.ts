@@ -9,15 +9,23 @@ const itWithPty = hasScript ? it : it.skip;
 /** Runs the `task` binary on a pseudo-terminal (`script`); colour off unless `env` says otherwise. */
 function onTerminal(args: string, cwd: string, env: NodeJS.ProcessEnv = { NO_COLOR: '1' }) {
   const { FORCE_COLOR: _force, NO_COLOR: _no, ...rest } = process.env;
-  return spawnSync('script', ['-q', '-e', '-c', `${process.execPath} ${bin} ${args}`, '/dev/null'], { cwd, encoding: 'utf8', timeout: 30_000, env: { ...rest, ...env } });
+  return spawnSync('script', ['-q', '-e', '-c', `${process.execPath} ${bin} ${args}`, '/dev/null'], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...rest, ...env },
+  });
 }
 
 describe('task run extras', () => {
   it('--metrics-port serves /metrics while the run lasts, then closes', async () => {
     const project = new Project({ 'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };` });
-    project.write('tasks.mjs', `
+    project.write(
+      'tasks.mjs',
+      `
       export const slow = { kind: 'task', name: 'slow', run: () => new Promise((resolve) => setTimeout(() => resolve('done'), 1500)) };
-    `);
+    `,
+    );
     try {
       const run = project.start(['run', 'slow', '--metrics-port', '0']);
       const url = (await run.waitFor(/metrics: http:\/\/\S+/)).replace('metrics: ', '');

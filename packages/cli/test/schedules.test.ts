@@ -8,7 +8,10 @@ function startScheduler(project: Project, args: string[] = []): RunningTask {
   return project.start(['scheduler', ...args]);
 }
 
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 
 function countingProject(): Project {
   return new Project({
@@ -34,7 +37,9 @@ describe('task schedule / unschedule / schedules', () => {
     const project = countingProject();
     try {
       project.write('schedules.yml', '# nightly things\ntock: "0 3 * * *" # keep me\n');
-      expect(project.task(['schedule', 'tick', '*/5 * * * *']).stdout).toMatch(/^tick scheduled "\*\/5 \* \* \* \*" \(UTC\); next run \d{4}-/);
+      expect(project.task(['schedule', 'tick', '*/5 * * * *']).stdout).toMatch(
+        /^tick scheduled "\*\/5 \* \* \* \*" \(UTC\); next run \d{4}-/,
+      );
       expect(project.task(['schedule', 'tick', '0 12 * * *', '--timezone', 'Europe/Paris']).code).toBe(0);
       const file = readFileSync(join(project.dir, 'schedules.yml'), 'utf8');
       expect(file).toContain('# nightly things\ntock: "0 3 * * *" # keep me\n');
@@ -79,7 +84,10 @@ describe('task schedule / unschedule / schedules', () => {
       const original = 'tock: "0 3 * * *"\n';
       project.write('schedules.yml', original);
       const cases: Array<[string[], RegExp]> = [
-        [['schedule', 'tick', '61 * * * *'], /^error: invalid cron expression "61 \* \* \* \*": minute field "61" is out of range \(0-59\)\n$/],
+        [
+          ['schedule', 'tick', '61 * * * *'],
+          /^error: invalid cron expression "61 \* \* \* \*": minute field "61" is out of range \(0-59\)\n$/,
+        ],
         [['schedule', 'tick', '* * *'], /^error: invalid cron expression "\* \* \*"/],
         [['schedule', 'tick', 'every day'], /^error: invalid cron expression "every day"/],
         [['schedule', 'tick', '0 1 * * *', '--timezone', 'Mars/Olympus'], /^error: .*Mars\/Olympus/],
@@ -96,7 +104,9 @@ describe('task schedule / unschedule / schedules', () => {
       project.write('schedules.yml', corrupt);
       const { code, stderr } = project.task(['schedule', 'tick', '0 1 * * *']);
       expect(code).toBe(1);
-      expect(stderr).toMatch(/^error: .*schedules\.yml:3:1: cannot parse the schedules file: .*\(the file was not changed; fix it by hand\)\n$/);
+      expect(stderr).toMatch(
+        /^error: .*schedules\.yml:3:1: cannot parse the schedules file: .*\(the file was not changed; fix it by hand\)\n$/,
+      );
       expect(readFileSync(join(project.dir, 'schedules.yml'), 'utf8')).toBe(corrupt);
     } finally {
       project.remove();
@@ -154,7 +164,9 @@ describe('task scheduler', () => {
       await first.waitFor(/tock succeeded/);
       first.child.kill('SIGTERM');
       expect(await exited(first.child)).toBe(0);
-      expect(first.output()).toMatch(/SIGTERM received: stopping \(waiting up to 30\.00 s for running tasks — send SIGTERM again to force\)\n.*stopped cleanly\n/);
+      expect(first.output()).toMatch(
+        /SIGTERM received: stopping \(waiting up to 30\.00 s for running tasks — send SIGTERM again to force\)\n.*stopped cleanly\n/,
+      );
 
       // A new scheduler process restores the schedules from the file.
       const before = ticks(project);
@@ -167,7 +179,11 @@ describe('task scheduler', () => {
 
       // Every run the schedulers logged is in the run history, as fired by its schedule entry.
       const logged = (first.output() + second.output()).match(/^\S+ (tick|tock) succeeded in /gm) ?? [];
-      const recorded = JSON.parse(project.task(['runs', '--trigger', 'schedule', '--json', '--limit', '1000']).stdout) as Array<{ task: string; schedule: string; status: string }>;
+      const recorded = JSON.parse(project.task(['runs', '--trigger', 'schedule', '--json', '--limit', '1000']).stdout) as Array<{
+        task: string;
+        schedule: string;
+        status: string;
+      }>;
       expect(recorded).toHaveLength(logged.length);
       expect(recorded.every((run) => run.schedule === run.task && run.status === 'succeeded')).toBe(true);
     } finally {
@@ -195,7 +211,7 @@ describe('task scheduler', () => {
 });
 
 describe('schedules.yml integrity through the CLI (issue 14)', () => {
-  it('prints the entry\'s own zone and real next run; follows symlinks; keeps BOM, CRLF and comments', () => {
+  it("prints the entry's own zone and real next run; follows symlinks; keeps BOM, CRLF and comments", () => {
     const project = countingProject();
     try {
       project.write('schedules.yml', 'tick: { cron: "0 10 1 1 *", timezone: "America/New_York" }\n');
@@ -228,7 +244,9 @@ describe('schedules.yml integrity through the CLI (issue 14)', () => {
       chmodSync(path, 0o444);
       let result = project.task(['schedule', 'tick', '0 1 * * *']);
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`error: ${path} is read-only (mode 0444); nothing was written. Make it writable (chmod u+w) to let Cascadence edit it\n`);
+      expect(result.stderr).toBe(
+        `error: ${path} is read-only (mode 0444); nothing was written. Make it writable (chmod u+w) to let Cascadence edit it\n`,
+      );
       expect(readFileSync(path, 'utf8')).toBe('tock: "0 3 * * *"\n');
       chmodSync(path, 0o644);
 
@@ -236,7 +254,9 @@ describe('schedules.yml integrity through the CLI (issue 14)', () => {
       project.write('schedules.yml', anchored);
       result = project.task(['unschedule', 'tick']);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^error: .*schedules\.yml:1:1: cannot remove schedule "tick": its value carries the anchor &base, which "tock" uses through the alias \*base \(line 2\)/);
+      expect(result.stderr).toMatch(
+        /^error: .*schedules\.yml:1:1: cannot remove schedule "tick": its value carries the anchor &base, which "tock" uses through the alias \*base \(line 2\)/,
+      );
       result = project.task(['schedule', 'tick', '*/60 * * * * *']);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^error: invalid cron expression "\*\/60 \* \* \* \* \*": second field "\*\/60" has a step of 60/);
@@ -261,7 +281,9 @@ describe('schedules.yml integrity through the CLI (issue 14)', () => {
       project.write('.cascadence/schedules.state.json', '{ "version": 1, "schedules": { oops');
       const result = project.task(['schedules', '--json']);
       expect(result.code).toBe(0);
-      expect(result.stderr).toMatch(/^warning: .*schedules\.state\.json:1:\d+: cannot parse the schedule state file: .*; last runs are not shown\n$/);
+      expect(result.stderr).toMatch(
+        /^warning: .*schedules\.state\.json:1:\d+: cannot parse the schedule state file: .*; last runs are not shown\n$/,
+      );
       expect(JSON.parse(result.stdout)).toEqual([expect.objectContaining({ task: 'tock', cron: '0 3 * * *', lastRun: null })]);
     } finally {
       project.remove();

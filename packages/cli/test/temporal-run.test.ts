@@ -107,7 +107,10 @@ describeWithServer('task run --backend temporal: id, progress, no silent waits, 
   it('prints the workflow id line at start and one line per step; --json stays the RunResult', () => {
     const run = project.task(['run', 'chain', '--backend', 'temporal']);
     expect(run.code).toBe(1);
-    const idLine = /^temporal: workflow "(cascadence-chain-[0-9a-f-]+)" run "([0-9a-f-]+)" in namespace "default" on task queue "run-\d+" \(127\.0\.0\.1:\d+\)$/m.exec(run.stderr);
+    const idLine =
+      /^temporal: workflow "(cascadence-chain-[0-9a-f-]+)" run "([0-9a-f-]+)" in namespace "default" on task queue "run-\d+" \(127\.0\.0\.1:\d+\)$/m.exec(
+        run.stderr,
+      );
     expect(idLine).not.toBeNull();
     // Each step exactly once; the untrusted error text is escaped.
     for (const line of ['  ✓ one', '  ✓ two', '  ✗ bad failed: bad \\e[31mstep', '  - after skipped']) {
@@ -121,13 +124,20 @@ describeWithServer('task run --backend temporal: id, progress, no silent waits, 
     // Findable with Temporal's own CLI by flow name (search attribute CascadenceTask).
     let listed = '';
     for (let i = 0; i < 100 && !listed.includes(idLine?.[1] as string); i++) {
-      listed = spawnSync(binary as string, ['workflow', 'list', '--address', server.address, '-q', 'CascadenceTask="chain"', '--output', 'json'], { encoding: 'utf8' }).stdout;
+      listed = spawnSync(
+        binary as string,
+        ['workflow', 'list', '--address', server.address, '-q', 'CascadenceTask="chain"', '--output', 'json'],
+        { encoding: 'utf8' },
+      ).stdout;
       spawnSync('sleep', ['0.2']);
     }
     expect(listed).toContain(idLine?.[1] as string);
 
     const json = project.task(['run', 'chain', '--backend', 'temporal', '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'failed', steps: { one: { status: 'succeeded', output: 1 }, after: { status: 'skipped' } } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'failed',
+      steps: { one: { status: 'succeeded', output: 1 }, after: { status: 'skipped' } },
+    });
     expect(json.stdout).not.toContain('✓');
   });
 
@@ -146,10 +156,19 @@ describeWithServer('task run --backend temporal: id, progress, no silent waits, 
   });
 
   it('says when no worker polls the queue, and --wait-for-worker gives up (terminating the run)', async () => {
-    const run = project.task(['run', 'double', '--input', '2', '--backend', 'temporal', '--wait-for-worker', '3'], { TEMPORAL_TASK_QUEUE: nobody });
+    const run = project.task(['run', 'double', '--input', '2', '--backend', 'temporal', '--wait-for-worker', '3'], {
+      TEMPORAL_TASK_QUEUE: nobody,
+    });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`temporal: no worker is polling task queue "${nobody}" — start \`task worker\` (with --task-queue ${nobody}); waiting up to 3 s (--wait-for-worker)`);
-    expect(run.stderr).toMatch(new RegExp(`^error: task "double" did not start: no worker polled task queue "${nobody}" within 3 s \\(--wait-for-worker\\); workflow "cascadence-double-[0-9a-f-]+" terminated`, 'm'));
+    expect(run.stderr).toContain(
+      `temporal: no worker is polling task queue "${nobody}" — start \`task worker\` (with --task-queue ${nobody}); waiting up to 3 s (--wait-for-worker)`,
+    );
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^error: task "double" did not start: no worker polled task queue "${nobody}" within 3 s \\(--wait-for-worker\\); workflow "cascadence-double-[0-9a-f-]+" terminated`,
+        'm',
+      ),
+    );
     const workflowId = /temporal: workflow "([^"]+)"/.exec(run.stderr)?.[1] as string;
     expect(await status(workflowId)).toBe('TERMINATED');
   });

@@ -38,16 +38,35 @@ describeWithServer('task schedule --backend temporal', () => {
   });
 
   /** The schedule as Temporal's own CLI describes it. */
-  function described(scheduleId: string): { schedule: { spec: Record<string, any>; policies: Record<string, any>; state?: Record<string, any> } } {
-    const out = spawnSync(binary as string, ['schedule', 'describe', '--schedule-id', scheduleId, '--address', server.address, '--output', 'json'], { encoding: 'utf8' });
+  function described(scheduleId: string): {
+    schedule: { spec: Record<string, any>; policies: Record<string, any>; state?: Record<string, any> };
+  } {
+    const out = spawnSync(
+      binary as string,
+      ['schedule', 'describe', '--schedule-id', scheduleId, '--address', server.address, '--output', 'json'],
+      { encoding: 'utf8' },
+    );
     if (out.status !== 0) throw new Error(`temporal schedule describe: ${out.stderr}`);
     return JSON.parse(out.stdout);
   }
 
   it('creates a Temporal Schedule with the options given, and no catch-up by default', () => {
-    const created = project.task(['schedule', 'report', '30 2 * * 1-5', '--backend', 'temporal', '--overlap', 'buffer-one', '--jitter', '1500', '--paused']);
+    const created = project.task([
+      'schedule',
+      'report',
+      '30 2 * * 1-5',
+      '--backend',
+      'temporal',
+      '--overlap',
+      'buffer-one',
+      '--jitter',
+      '1500',
+      '--paused',
+    ]);
     expect(created).toMatchObject({ code: 0, stderr: '' });
-    expect(created.stdout).toBe('report scheduled "30 2 * * 1-5" (Europe/Paris) as Temporal schedule cascadence-report; next run none (paused)\n');
+    expect(created.stdout).toBe(
+      'report scheduled "30 2 * * 1-5" (Europe/Paris) as Temporal schedule cascadence-report; next run none (paused)\n',
+    );
     const schedule = described('cascadence-report').schedule;
     expect(schedule.spec.timezoneName).toBe('Europe/Paris');
     expect(schedule.spec.jitter).toBe('1.500s');
@@ -61,7 +80,9 @@ describeWithServer('task schedule --backend temporal', () => {
     // Upsert, with a catch-up window this time; allow is every scheduler's name (Temporal's ALLOW_ALL).
     const updated = project.task(['schedule', 'report', '0 12 * * *', '--backend', 'temporal', '--catch-up', '1h', '--overlap', 'allow']);
     expect(updated.code).toBe(0);
-    expect(updated.stdout).toMatch(/^report scheduled "0 12 \* \* \*" \(Europe\/Paris\) as Temporal schedule cascadence-report; next run \d{4}-\d\d-\d\dT/);
+    expect(updated.stdout).toMatch(
+      /^report scheduled "0 12 \* \* \*" \(Europe\/Paris\) as Temporal schedule cascadence-report; next run \d{4}-\d\d-\d\dT/,
+    );
     const after = described('cascadence-report').schedule;
     expect(after.policies.catchupWindow).toBe('3600s');
     expect(after.policies.overlapPolicy).toBe('SCHEDULE_OVERLAP_POLICY_ALLOW_ALL');
@@ -87,14 +108,26 @@ describeWithServer('task schedule --backend temporal', () => {
   });
 
   it('unschedules, and an unknown name is an error; bad input is refused with a clear message', () => {
-    expect(project.task(['unschedule', 'other', '--backend', 'temporal'])).toMatchObject({ code: 0, stdout: 'other unscheduled (Temporal schedule deleted; runs already started keep going)\n' });
+    expect(project.task(['unschedule', 'other', '--backend', 'temporal'])).toMatchObject({
+      code: 0,
+      stdout: 'other unscheduled (Temporal schedule deleted; runs already started keep going)\n',
+    });
     expect(project.task(['unschedule', 'other', '--backend', 'temporal'])).toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/^error: task "other" has no Temporal schedule in namespace "default"/),
     });
-    expect(project.task(['schedule', 'report', '61 * * * *', '--backend', 'temporal'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: .*61 \* \* \* \*/) });
-    expect(project.task(['schedule', 'nope', '@daily', '--backend', 'temporal'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: .*"nope"/) });
-    expect(project.task(['schedule', 'report', '@daily', '--backend', 'temporal', '--catch-up', 'soon'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^error: .*--catch-up/) });
+    expect(project.task(['schedule', 'report', '61 * * * *', '--backend', 'temporal'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: .*61 \* \* \* \*/),
+    });
+    expect(project.task(['schedule', 'nope', '@daily', '--backend', 'temporal'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: .*"nope"/),
+    });
+    expect(project.task(['schedule', 'report', '@daily', '--backend', 'temporal', '--catch-up', 'soon'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^error: .*--catch-up/),
+    });
     expect(project.task(['schedule', 'report', '@daily', '--backend', 'elsewhere']).code).toBe(2);
   });
 
@@ -103,7 +136,11 @@ describeWithServer('task schedule --backend temporal', () => {
       `export default { tasks: ['./tasks.mjs'], temporal: { address: ${JSON.stringify(server.address)}, taskQueue: 'sched', searchAttributes: ${value} } };`;
     project.write('cascadence.config.mjs', config('false'));
     expect(project.task(['schedule', 'report', '@daily', '--backend', 'temporal']).code).toBe(0);
-    const described = spawnSync(binary as string, ['schedule', 'describe', '--schedule-id', 'cascadence-report', '--address', server.address, '--output', 'json'], { encoding: 'utf8' });
+    const described = spawnSync(
+      binary as string,
+      ['schedule', 'describe', '--schedule-id', 'cascadence-report', '--address', server.address, '--output', 'json'],
+      { encoding: 'utf8' },
+    );
     expect(described.stdout).not.toContain('CascadenceTask');
     project.write('cascadence.config.mjs', config('"no"'));
     expect(project.task(['schedule', 'report', '@daily', '--backend', 'temporal'])).toMatchObject({

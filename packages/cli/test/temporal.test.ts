@@ -104,16 +104,17 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     expect(local.code).toBe(1);
     expect(remote.code).toBe(1);
     // stderr: the workflow id line (temporal-run.test.ts), then the error.
-    expect(remote.stderr).toMatch(/^temporal: workflow "cascadence-diamond-[^"]+" run "[^"]+" in namespace "default" on task queue "[^"]+" \([^)]+\)\nerror: flow "diamond" failed: bad step\n$/);
+    expect(remote.stderr).toMatch(
+      /^temporal: workflow "cascadence-diamond-[^"]+" run "[^"]+" in namespace "default" on task queue "[^"]+" \([^)]+\)\nerror: flow "diamond" failed: bad step\n$/,
+    );
     const shape = (stdout: string) => {
       const result = JSON.parse(stdout);
       return {
         status: result.status,
         steps: Object.fromEntries(
-          Object.entries(result.steps as Record<string, { status: string; output: unknown; attempts: number; error?: { message: string } }>).map(([id, s]) => [
-            id,
-            { status: s.status, output: s.output, attempts: s.attempts, error: s.error?.message },
-          ]),
+          Object.entries(
+            result.steps as Record<string, { status: string; output: unknown; attempts: number; error?: { message: string } }>,
+          ).map(([id, s]) => [id, { status: s.status, output: s.output, attempts: s.attempts, error: s.error?.message }]),
         ),
       };
     };
@@ -130,7 +131,14 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     expect(remote.code).toBe(1);
     const runId = JSON.parse(remote.stdout).runId as string;
     const show = JSON.parse(project.task(['show', runId, '--json']).stdout);
-    expect(show.run).toMatchObject({ id: runId, backend: 'temporal', workflowId: `cascadence-diamond-${runId}`, status: 'failed', failedStep: 'bad', trigger: 'cli' });
+    expect(show.run).toMatchObject({
+      id: runId,
+      backend: 'temporal',
+      workflowId: `cascadence-diamond-${runId}`,
+      status: 'failed',
+      failedStep: 'bad',
+      trigger: 'cli',
+    });
     expect(show.run.workflowRunId).toMatch(/\S+/);
     const steps = Object.fromEntries(show.steps.map((s: { step: string }) => [s.step, s]));
     expect(steps.d).toMatchObject({ status: 'succeeded', output: { state: 'ok', json: '112' } });
@@ -151,14 +159,21 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
   it('a history exported with the temporal CLI replays cleanly with task replay', () => {
     const run = JSON.parse(project.task(['run', 'double', '--input', '2', '--backend', 'temporal', '--json']).stdout);
     const workflowId = `cascadence-double-${run.runId}`;
-    const show = spawnSync(binary as string, ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'], { encoding: 'utf8' });
+    const show = spawnSync(
+      binary as string,
+      ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '--output', 'json'],
+      { encoding: 'utf8' },
+    );
     expect(show.status).toBe(0);
     writeFileSync(join(project.dir, 'history.json'), show.stdout);
     const replay = project.task(['replay', 'history.json']);
     expect(replay.stderr).not.toMatch(/error/i);
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/^replay ok: /);
-    expect(project.task(['replay', 'nope.json'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: no such history file: .*nope\.json\n$/) });
+    expect(project.task(['replay', 'nope.json'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: no such history file: .*nope\.json\n$/),
+    });
   });
 
   it('a server that is down fails fast with an error naming the address', () => {
@@ -175,11 +190,24 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
       for (const backend of ['temporal', 'local']) {
         const { code, stdout, stderr } = project.task(['run', 'guarded', '--backend', backend, '--json']);
         // On Temporal the first stderr line names the workflow (and nothing else is said).
-        expect({ backend, code, stderr: stderr.replace(/^temporal: workflow "cascadence-guarded-[^\n]*\n/, '') }).toEqual({ backend, code: 0, stderr: '' });
-        const steps = JSON.parse(stdout).steps;
-        expect({ backend, steps: Object.fromEntries(Object.entries(steps).map(([id, step]: [string, any]) => [id, [step.status, step.skipReason ?? null, step.output ?? null]])) }).toEqual({
+        expect({ backend, code, stderr: stderr.replace(/^temporal: workflow "cascadence-guarded-[^\n]*\n/, '') }).toEqual({
           backend,
-          steps: { first: ['skipped', 'disabled', null], after: ['skipped', 'trigger-rule', null], cleanup: ['succeeded', null, 'cleaned'] },
+          code: 0,
+          stderr: '',
+        });
+        const steps = JSON.parse(stdout).steps;
+        expect({
+          backend,
+          steps: Object.fromEntries(
+            Object.entries(steps).map(([id, step]: [string, any]) => [id, [step.status, step.skipReason ?? null, step.output ?? null]]),
+          ),
+        }).toEqual({
+          backend,
+          steps: {
+            first: ['skipped', 'disabled', null],
+            after: ['skipped', 'trigger-rule', null],
+            cleanup: ['succeeded', null, 'cleaned'],
+          },
         });
       }
       expect(existsSync(join(project.dir, 'touched'))).toBe(false);
@@ -191,7 +219,8 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
   it('Ctrl-C cancels a run on Temporal and exits 130 (issue 15)', async () => {
     const run = project.start(['run', 'slow', '--backend', 'temporal']);
     const started = Date.now();
-    while (!existsSync(join(project.dir, 'slow-started')) && Date.now() - started < 60_000 && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    while (!existsSync(join(project.dir, 'slow-started')) && Date.now() - started < 60_000 && run.child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(join(project.dir, 'slow-started'))).toBe(true);
     run.child.kill('SIGINT');
     expect(await run.exited(60_000)).toBe(130);
@@ -203,11 +232,16 @@ describeWithServer('task CLI on a real Temporal dev server', () => {
     rmSync(join(project.dir, 'slow-started'), { force: true });
     const run = project.start(['run', 'slow', '--backend', 'temporal']);
     const started = Date.now();
-    while (!existsSync(join(project.dir, 'slow-started')) && Date.now() - started < 60_000 && run.child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    while (!existsSync(join(project.dir, 'slow-started')) && Date.now() - started < 60_000 && run.child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(join(project.dir, 'slow-started'))).toBe(true);
     let id = '';
     for (let i = 0; i < 100 && id === ''; i++) {
-      const listed = JSON.parse(project.task(['runs', 'slow', '--status', 'running', '--json']).stdout) as Array<{ id: string; backend: string; workflowId?: string }>;
+      const listed = JSON.parse(project.task(['runs', 'slow', '--status', 'running', '--json']).stdout) as Array<{
+        id: string;
+        backend: string;
+        workflowId?: string;
+      }>;
       id = listed.find((r) => r.backend === 'temporal' && r.workflowId !== undefined)?.id ?? '';
       if (id === '') await new Promise((r) => setTimeout(r, 100));
     }

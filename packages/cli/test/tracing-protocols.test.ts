@@ -25,17 +25,24 @@ describe('OTLP protocol of task run', () => {
   it('reads the traces-specific variable first, then the general one; http/json by default', () => {
     expect(otlpProtocol({})).toBe('http/json');
     expect(otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toBe('grpc');
-    expect(otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ' http/protobuf ' })).toBe('http/protobuf');
+    expect(otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ' http/protobuf ' })).toBe(
+      'http/protobuf',
+    );
     expect(otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: '' })).toBe('http/json');
   });
 
   it('refuses an unknown protocol with a coded error naming the variable and the accepted values, without running the task', () => {
     const project = reportProject();
     try {
-      const result = project.task(['run', 'report'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift' });
+      const result = project.task(['run', 'report'], {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift',
+      });
       expect(result.code).toBe(2);
       expect(result.stdout).not.toContain('succeeded');
-      expect(result.stderr).toContain('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="thrift" is not an OTLP protocol task can export with; use one of http/json, http/protobuf, grpc');
+      expect(result.stderr).toContain(
+        'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL="thrift" is not an OTLP protocol task can export with; use one of http/json, http/protobuf, grpc',
+      );
       expect(() => otlpProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http' })).toThrow(expect.objectContaining({ code: 'CASCADENCE_CONFIG' }));
     } finally {
       project.remove();
@@ -67,7 +74,8 @@ describe('OTLP protocol of task run', () => {
 });
 
 const jaegerBinary = findJaegerBinary();
-if (jaegerBinary === undefined && process.env.CI === 'true') throw new Error('[cli tracing protocols] no Jaeger binary (CI=true: required)');
+if (jaegerBinary === undefined && process.env.CI === 'true')
+  throw new Error('[cli tracing protocols] no Jaeger binary (CI=true: required)');
 if (jaegerBinary === undefined) console.warn('[cli tracing protocols] no Jaeger binary: SKIPPING the Jaeger tests');
 const describeJaeger = jaegerBinary === undefined ? describe.skip : describe;
 
@@ -83,19 +91,31 @@ describeJaeger('task run exporting to a real Jaeger', () => {
   it.each([
     ['http/protobuf', () => jaeger.otlpHttpEndpoint],
     ['grpc', () => jaeger.otlpGrpcEndpoint],
-  ])('%s: the run and its steps arrive as one trace', async (protocol, endpoint) => {
-    const service = `cli-${protocol.replace('/', '-')}-${randomUUID().slice(0, 8)}`;
-    const project = reportProject();
-    try {
-      const result = project.task(['run', 'report'], { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint(), OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_SERVICE_NAME: service });
-      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
-      const [trace] = await findTraces(jaeger, { service, operation: 'cascadence.run report' }, (traces) => traces.length === 1 && traces[0]!.spans.length === 3);
-      const run = spanNamed(trace!, 'cascadence.run report');
-      expect(tag(run, 'cascadence.trigger')).toBe('cli');
-      expect(tag(run, 'cascadence.status')).toBe('succeeded');
-      for (const step of ['fetch', 'total']) expect(spanNamed(trace!, `cascadence.step ${step}`).references[0]?.spanID).toBe(run.spanID);
-    } finally {
-      project.remove();
-    }
-  }, 60_000);
+  ])(
+    '%s: the run and its steps arrive as one trace',
+    async (protocol, endpoint) => {
+      const service = `cli-${protocol.replace('/', '-')}-${randomUUID().slice(0, 8)}`;
+      const project = reportProject();
+      try {
+        const result = project.task(['run', 'report'], {
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint(),
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+          OTEL_SERVICE_NAME: service,
+        });
+        expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+        const [trace] = await findTraces(
+          jaeger,
+          { service, operation: 'cascadence.run report' },
+          (traces) => traces.length === 1 && traces[0]!.spans.length === 3,
+        );
+        const run = spanNamed(trace!, 'cascadence.run report');
+        expect(tag(run, 'cascadence.trigger')).toBe('cli');
+        expect(tag(run, 'cascadence.status')).toBe('succeeded');
+        for (const step of ['fetch', 'total']) expect(spanNamed(trace!, `cascadence.step ${step}`).references[0]?.spanID).toBe(run.spanID);
+      } finally {
+        project.remove();
+      }
+    },
+    60_000,
+  );
 });

@@ -24,7 +24,9 @@ export function findChromium(): string | undefined {
  * CASCADENCE_UPDATE_SCREENSHOTS=1, so a test run leaves the checkout as it found it.
  */
 export const screenshotDir =
-  process.env.CASCADENCE_UPDATE_SCREENSHOTS === '1' ? resolve(cliRoot, '..', '..', 'docs', 'screenshots') : join(tmpdir(), 'cascadence-ui-screenshots');
+  process.env.CASCADENCE_UPDATE_SCREENSHOTS === '1'
+    ? resolve(cliRoot, '..', '..', 'docs', 'screenshots')
+    : join(tmpdir(), 'cascadence-ui-screenshots');
 
 export async function launch(executablePath: string): Promise<Browser> {
   // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
@@ -60,7 +62,11 @@ export async function startDashboard(project: Project, args: string[] = []): Pro
 }
 
 /** After a dashboard suite: the browser closed, `task ui` stopped (SIGTERM), the project removed. */
-export async function closeDashboard(browser: Browser | undefined, ui: RunningTask | undefined, project: Project | undefined): Promise<void> {
+export async function closeDashboard(
+  browser: Browser | undefined,
+  ui: RunningTask | undefined,
+  project: Project | undefined,
+): Promise<void> {
   await browser?.close();
   if (ui !== undefined && ui.child.exitCode === null) {
     ui.child.kill('SIGTERM');

@@ -6,7 +6,10 @@ import { cliRoot, Project } from './cli-harness';
 describe('task ui (the command)', () => {
   let project: Project;
   beforeAll(() => {
-    project = new Project({ 'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };\n`, 'tasks.mjs': `export const t = { kind: 'task', name: 't', run: () => 1 };\n` });
+    project = new Project({
+      'cascadence.config.mjs': `export default { tasks: ['./tasks.mjs'] };\n`,
+      'tasks.mjs': `export const t = { kind: 'task', name: 't', run: () => 1 };\n`,
+    });
   });
   afterAll(() => project.remove());
 
@@ -37,7 +40,9 @@ describe('task ui (the command)', () => {
   test('the dashboard is loaded only by `task ui`: no other command imports @cascadence/ui', () => {
     const dist = join(cliRoot, 'dist');
     const files = readdirSync(dist).filter((f) => f.endsWith('.js'));
-    const statically = files.filter((f) => /\bfrom\s*["']@cascadence\/ui["']|^import\s*["']@cascadence\/ui["']/m.test(readFileSync(join(dist, f), 'utf8')));
+    const statically = files.filter((f) =>
+      /\bfrom\s*["']@cascadence\/ui["']|^import\s*["']@cascadence\/ui["']/m.test(readFileSync(join(dist, f), 'utf8')),
+    );
     const dynamically = files.filter((f) => /import\(\s*["']@cascadence\/ui["']\s*\)/.test(readFileSync(join(dist, f), 'utf8')));
     expect(statically).toEqual([]);
     expect(dynamically).toHaveLength(1);

@@ -43,8 +43,12 @@ async function injectionTraces(page: Page): Promise<Record<string, unknown>> {
     xss: (window as unknown as { __xss?: unknown }).__xss ?? null,
     scripts: [...document.scripts].map((s) => s.getAttribute('src')),
     images: document.images.length,
-    eventAttributes: [...document.querySelectorAll('*')].flatMap((e) => [...e.attributes].filter((a) => a.name.startsWith('on')).map((a) => `${e.tagName}@${a.name}`)),
-    javascriptLinks: [...document.querySelectorAll('[href]')].map((e) => e.getAttribute('href') ?? '').filter((h) => !h.startsWith('#/') && !h.startsWith('/assets/')),
+    eventAttributes: [...document.querySelectorAll('*')].flatMap((e) =>
+      [...e.attributes].filter((a) => a.name.startsWith('on')).map((a) => `${e.tagName}@${a.name}`),
+    ),
+    javascriptLinks: [...document.querySelectorAll('[href]')]
+      .map((e) => e.getAttribute('href') ?? '')
+      .filter((h) => !h.startsWith('#/') && !h.startsWith('/assets/')),
   }));
 }
 
@@ -76,7 +80,8 @@ if (chromium === undefined && process.env.CI === 'true') {
       expect(project.task(['run', 'javascript:alert', '--input', JSON.stringify({ x: '</pre><script>alert(10)</script>' })]).code).toBe(0);
       expect(project.task(['run', 'hostile-fail']).code).toBe(1);
       expect(project.task(['run', 'javascript:flow']).code).toBe(1);
-      for (const run of JSON.parse(project.task(['runs', '--json']).stdout) as Array<{ id: string; task: string }>) runIds[run.task] = run.id;
+      for (const run of JSON.parse(project.task(['runs', '--json']).stdout) as Array<{ id: string; task: string }>)
+        runIds[run.task] = run.id;
       ({ ui, url } = await startDashboard(project));
       browser = await launch(chromium);
       ({ page, watch } = await watchedPage(browser));
@@ -142,7 +147,11 @@ if (chromium === undefined && process.env.CI === 'true') {
       const outcome = await page.evaluate(
         () =>
           new Promise<{ ran: boolean; violated: string }>((resolve) => {
-            document.addEventListener('securitypolicyviolation', (event) => resolve({ ran: (window as unknown as { __inline?: number }).__inline === 1, violated: event.violatedDirective }), { once: true });
+            document.addEventListener(
+              'securitypolicyviolation',
+              (event) => resolve({ ran: (window as unknown as { __inline?: number }).__inline === 1, violated: event.violatedDirective }),
+              { once: true },
+            );
             const script = document.createElement('script');
             script.textContent = 'window.__inline = 1';
             document.body.append(script);

@@ -4,7 +4,17 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { Project, type RunningTask } from './cli-harness';
-import { closeDashboard, findChromium, launch, present, ready, screenshot, startDashboard, watchedPage, type PageWatch } from './ui-browser';
+import {
+  closeDashboard,
+  findChromium,
+  launch,
+  present,
+  ready,
+  screenshot,
+  startDashboard,
+  watchedPage,
+  type PageWatch,
+} from './ui-browser';
 
 // The dashboard end to end: the built `task ui` on a real project, driven by a real Chromium.
 // Steps wait on files the test creates, never on time, so "running" can be seen for sure.
@@ -109,7 +119,11 @@ if (chromium === undefined && process.env.CI === 'true') {
       try {
         const rowSelector = 'tr[data-run] td a[href^="#/run/"]';
         const link = await page.waitForFunction(
-          () => [...document.querySelectorAll('tr[data-run]')].find((tr) => tr.textContent?.includes('gated'))?.querySelector('a')?.getAttribute('href') ?? null,
+          () =>
+            [...document.querySelectorAll('tr[data-run]')]
+              .find((tr) => tr.textContent?.includes('gated'))
+              ?.querySelector('a')
+              ?.getAttribute('href') ?? null,
           undefined,
           { timeout: 20_000 },
         );
@@ -128,7 +142,9 @@ if (chromium === undefined && process.env.CI === 'true') {
         await present(page, 'g.node[data-step="wait"][data-status="succeeded"]', 20_000);
         // Measured, not asserted: the other process's recorder flush (50 ms), the dashboard's
         // 50 ms poll, then the event stream (sent at once after a quiet spell).
-        console.log(`live: node "wait" shown succeeded ${Date.now() - opened} ms after its gate opened (run owned by a separate task run process)`);
+        console.log(
+          `live: node "wait" shown succeeded ${Date.now() - opened} ms after its gate opened (run owned by a separate task run process)`,
+        );
         await present(page, 'g.node[data-step="finish"][data-status="succeeded"]', 20_000);
         await present(page, 'h1 .badge[data-status="succeeded"]', 20_000);
         expect(await cli.exited(20_000)).toBe(0);
@@ -147,10 +163,15 @@ if (chromium === undefined && process.env.CI === 'true') {
       await screenshot(page, 'run-failed');
       rmSync(join(project.dir, 'broken'));
       await page.click('button[data-action="retry"]');
-      await page.waitForFunction((old) => location.hash.startsWith('#/run/') && !location.hash.endsWith(old), failedRunId, { timeout: 20_000 });
+      await page.waitForFunction((old) => location.hash.startsWith('#/run/') && !location.hash.endsWith(old), failedRunId, {
+        timeout: 20_000,
+      });
       await present(page, 'h1 .badge[data-status="succeeded"]', 30_000);
       const newId = decodeURIComponent((await page.evaluate(() => location.hash)).slice('#/run/'.length));
-      const shown = JSON.parse(project.task(['show', newId, '--json']).stdout) as { run: { trigger: string; retryOf: string }; steps: Array<{ step: string; reused: boolean; status: string }> };
+      const shown = JSON.parse(project.task(['show', newId, '--json']).stdout) as {
+        run: { trigger: string; retryOf: string };
+        steps: Array<{ step: string; reused: boolean; status: string }>;
+      };
       expect(shown.run.trigger).toBe('retry');
       expect(shown.run.retryOf).toBe(failedRunId);
       expect(shown.steps.find((s) => s.step === 'fetch')).toMatchObject({ reused: true, status: 'succeeded' });
@@ -191,7 +212,11 @@ if (chromium === undefined && process.env.CI === 'true') {
       const cli = project.start(['run', 'hold']);
       try {
         const link = await page.waitForFunction(
-          () => [...document.querySelectorAll('tr[data-run]')].find((tr) => tr.textContent?.includes('hold') && tr.textContent?.includes('running'))?.querySelector('a')?.getAttribute('href') ?? null,
+          () =>
+            [...document.querySelectorAll('tr[data-run]')]
+              .find((tr) => tr.textContent?.includes('hold') && tr.textContent?.includes('running'))
+              ?.querySelector('a')
+              ?.getAttribute('href') ?? null,
           undefined,
           { timeout: 20_000 },
         );
@@ -245,7 +270,8 @@ if (chromium === undefined && process.env.CI === 'true') {
     test('the runs page after all of it: every trigger and status, and the filter form narrows it', async () => {
       await page.goto(`${url}#/runs`);
       await ready(page, 'runs');
-      const cells = async () => page.$$eval('table.runs tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+      const cells = async () =>
+        page.$$eval('table.runs tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
       const all = await cells();
       expect(new Set(all.map((c) => (c[0] as string).replace(/^\S+ /, '')))).toEqual(new Set(['succeeded', 'failed', 'cancelled']));
       expect(new Set(all.map((c) => (c[2] as string).split(' ')[0]))).toEqual(new Set(['cli', 'retry', 'api']));
@@ -254,7 +280,9 @@ if (chromium === undefined && process.env.CI === 'true') {
       await page.click('form.filters button[type="submit"]');
       await page.waitForFunction(() => location.hash.includes('status=failed'));
       await ready(page, 'runs');
-      await page.waitForFunction(() => [...document.querySelectorAll('table.runs tbody tr')].every((r) => r.textContent?.includes('failed')));
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll('table.runs tbody tr')].every((r) => r.textContent?.includes('failed')),
+      );
       expect((await cells()).map((c) => c[1])).toEqual(['fragile']);
     });
   });

@@ -223,7 +223,7 @@ function reusedSteps(plan: RunnablePlan, outputs: Readonly<Record<string, unknow
       details: { task: runnable.name },
     });
   };
-  if (!isFlow(runnable)) return fail('only a flow\'s steps can be reused');
+  if (!isFlow(runnable)) return fail("only a flow's steps can be reused");
   const index = plan.graph.index;
   const resolved = resolveReuse(plan.shape, plan.graph.ids, (id) => index.get(id), outputs);
   return resolved.reuse ?? fail(resolved.problem as string);

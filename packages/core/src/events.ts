@@ -167,7 +167,15 @@ export interface StepObserver {
   /** `runId` comes last so observers written before it was passed keep working. */
   stepStart(flow: string | undefined, step: string, task: string, attempt: number, runId: string): void;
   /** `output` is the step's output, by reference. */
-  stepSuccess(flow: string | undefined, step: string, task: string, attempt: number, durationMs: number, runId: string, output: unknown): void;
+  stepSuccess(
+    flow: string | undefined,
+    step: string,
+    task: string,
+    attempt: number,
+    durationMs: number,
+    runId: string,
+    output: unknown,
+  ): void;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -270,7 +278,15 @@ export class EventBus {
     }
   }
 
-  notifyStepSuccess(runId: string, flow: string | undefined, step: string, task: string, attempt: number, durationMs: number, output: unknown): void {
+  notifyStepSuccess(
+    runId: string,
+    flow: string | undefined,
+    step: string,
+    task: string,
+    attempt: number,
+    durationMs: number,
+    output: unknown,
+  ): void {
     const observers = this.observers;
     for (let i = 0; i < observers.length; i++) {
       try {

@@ -10,7 +10,15 @@ import { RunState, type CancelledWhile } from './dag/run-state';
 import { STEP_STATUS_NAMES, type SkipReason } from './dag/status';
 import type { Engine } from './engine';
 import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } from './errors';
-import type { EngineEvent, RunStartEvent, StepFailureEvent, StepRetryEvent, StepSkipEvent, StepStartEvent, StepSuccessEvent } from './events';
+import type {
+  EngineEvent,
+  RunStartEvent,
+  StepFailureEvent,
+  StepRetryEvent,
+  StepSkipEvent,
+  StepStartEvent,
+  StepSuccessEvent,
+} from './events';
 import { isFlow, type Flow } from './flow';
 import type { RunResult, RunStatus, StepResult, StepStatus } from './result';
 import { decideRetry } from './retry';
@@ -106,7 +114,16 @@ export class Execution {
   begin(): void {
     const runnable = this.plan.runnable;
     if (this.engine.events.active || this.tracer !== undefined) {
-      const event: RunStartEvent = { type: 'run:start', runId: this.runId, at: timeOrigin + this.runStartedAt, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, trigger: this.settings.trigger, input: this.input };
+      const event: RunStartEvent = {
+        type: 'run:start',
+        runId: this.runId,
+        at: timeOrigin + this.runStartedAt,
+        task: runnable.name,
+        kind: runnable.kind,
+        parentFlow: this.parent?.flowName,
+        trigger: this.settings.trigger,
+        input: this.input,
+      };
       this.emit(event);
       const tracer = this.tracer;
       if (tracer !== undefined) {
@@ -176,7 +193,15 @@ export class Execution {
     const tracer = this.tracer;
     if (events.active || tracer !== undefined) {
       if (events.wantsStepStart || tracer !== undefined) {
-        const event: StepStartEvent = { type: 'step:start', runId: this.runId, at: timeOrigin + t0, flow: this.flowName, step: plan.id, task: plan.label, attempt };
+        const event: StepStartEvent = {
+          type: 'step:start',
+          runId: this.runId,
+          at: timeOrigin + t0,
+          flow: this.flowName,
+          step: plan.id,
+          task: plan.label,
+          attempt,
+        };
         if (events.wantsStepStart) this.emit(event);
         if (tracer !== undefined) this.traceStepStart(tracer, ctx, event);
       }
@@ -190,7 +215,8 @@ export class Execution {
     let value: unknown;
     try {
       if (ctx.traceScope === undefined) {
-        value = plan.nested !== undefined ? this.runNested(plan.nested, input, ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, input);
+        value =
+          plan.nested !== undefined ? this.runNested(plan.nested, input, ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, input);
       } else {
         // The attempt's code runs inside its trace scope: what it calls sees the step as current context.
         value = (tracer as RunTracer).within(ctx.traceScope, () =>
@@ -273,23 +299,33 @@ export class Execution {
 
   /** Runs a nested flow for a step (or one item of a map step), under that attempt's signal and trace scope. */
   runNested(flow: Flow, input: unknown, ctx: { readonly signal: AbortSignal; readonly traceScope: unknown }): unknown {
-    const child = this.engine.startNested(flow, input, {
-      runId: this.runId,
-      concurrency: this.settings.concurrency,
-      failFast: this.settings.failFast,
-      signal: this.sync ? undefined : ctx.signal,
-      sync: this.sync,
-      trigger: this.settings.trigger,
-    }, this, ctx.traceScope);
+    const child = this.engine.startNested(
+      flow,
+      input,
+      {
+        runId: this.runId,
+        concurrency: this.settings.concurrency,
+        failFast: this.settings.failFast,
+        signal: this.sync ? undefined : ctx.signal,
+        sync: this.sync,
+        trigger: this.settings.trigger,
+      },
+      this,
+      ctx.traceScope,
+    );
     const unwrap = (result: RunResult): unknown => {
       if (result.status === 'succeeded') return result.output;
       const failedSteps = Object.entries(result.steps)
         .filter(([, step]) => step.status === 'failed')
         .map(([id]) => id);
-      throw new CascadenceError(ErrorCode.FLOW_FAILED, nestedFlowFailedMessage(flow.name, result.status, failedSteps, result.error?.message), {
-        cause: result.error,
-        details: { flow: flow.name, steps: result.steps },
-      });
+      throw new CascadenceError(
+        ErrorCode.FLOW_FAILED,
+        nestedFlowFailedMessage(flow.name, result.status, failedSteps, result.error?.message),
+        {
+          cause: result.error,
+          details: { flow: flow.name, steps: result.steps },
+        },
+      );
     };
     if (this.sync) return unwrap(child.result as RunResult);
     return (child.promise as Promise<RunResult>).then(unwrap);
@@ -306,11 +342,22 @@ export class Execution {
     if (events.active || this.tracer !== undefined) {
       const durationMs = t - (this.startedAt[i] as number);
       if (events.wantsStepSuccess || ctx.traceScope !== undefined) {
-        const event: StepSuccessEvent = { type: 'step:success', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs, output };
+        const event: StepSuccessEvent = {
+          type: 'step:success',
+          runId: this.runId,
+          at: timeOrigin + t,
+          flow: this.flowName,
+          step: plan.id,
+          task: plan.label,
+          attempt: ctx.attempt,
+          durationMs,
+          output,
+        };
         if (events.wantsStepSuccess) this.emit(event);
         if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
       }
-      if (events.observers.length > 0) events.notifyStepSuccess(this.runId, this.flowName, plan.id, plan.label, ctx.attempt, durationMs, output);
+      if (events.observers.length > 0)
+        events.notifyStepSuccess(this.runId, this.flowName, plan.id, plan.label, ctx.attempt, durationMs, output);
     }
     this.state.succeed(i, output);
     this.pump();
@@ -328,7 +375,17 @@ export class Execution {
       const t = now();
       this.endedAt[i] = t;
       if (this.engine.events.active || this.tracer !== undefined) {
-        const event: StepSkipEvent = { type: 'step:skip', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, reason: 'self', message: skipMessage, attempt: ctx.attempt };
+        const event: StepSkipEvent = {
+          type: 'step:skip',
+          runId: this.runId,
+          at: timeOrigin + t,
+          flow: this.flowName,
+          step: plan.id,
+          task: plan.label,
+          reason: 'self',
+          message: skipMessage,
+          attempt: ctx.attempt,
+        };
         this.emit(event);
         if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
       }
@@ -344,7 +401,18 @@ export class Execution {
     const delayMs = plan.map === undefined ? decideRetry(plan.retry, ctx.attempt, error, state.mayRetry) : -1;
     if (delayMs >= 0) {
       if (events.active || this.tracer !== undefined) {
-        const event: StepRetryEvent = { type: 'step:retry', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, delayMs };
+        const event: StepRetryEvent = {
+          type: 'step:retry',
+          runId: this.runId,
+          at: timeOrigin + t,
+          flow: this.flowName,
+          step: plan.id,
+          task: plan.label,
+          attempt: ctx.attempt,
+          durationMs: t - (this.startedAt[i] as number),
+          error,
+          delayMs,
+        };
         this.emit(event);
         if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
       }
@@ -368,7 +436,18 @@ export class Execution {
     this.endedAt[i] = t;
     const startsFailFast = state.fail(i, error);
     if (events.active || this.tracer !== undefined) {
-      const event: StepFailureEvent = { type: 'step:failure', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: ctx.attempt, durationMs: t - (this.startedAt[i] as number), error, status: 'failed' };
+      const event: StepFailureEvent = {
+        type: 'step:failure',
+        runId: this.runId,
+        at: timeOrigin + t,
+        flow: this.flowName,
+        step: plan.id,
+        task: plan.label,
+        attempt: ctx.attempt,
+        durationMs: t - (this.startedAt[i] as number),
+        error,
+        status: 'failed',
+      };
       this.emit(event);
       if (ctx.traceScope !== undefined) this.traceStepEnd(ctx, event);
     }
@@ -397,7 +476,18 @@ export class Execution {
     }
     this.endedAt[i] = t;
     if (while_ !== 'pending' && (this.engine.events.active || this.tracer !== undefined)) {
-      const event: StepFailureEvent = { type: 'step:failure', runId: this.runId, at: timeOrigin + t, flow: this.flowName, step: plan.id, task: plan.label, attempt: this.state.attempts[i] as number, durationMs: t - (this.startedAt[i] as number), error, status: 'cancelled' };
+      const event: StepFailureEvent = {
+        type: 'step:failure',
+        runId: this.runId,
+        at: timeOrigin + t,
+        flow: this.flowName,
+        step: plan.id,
+        task: plan.label,
+        attempt: this.state.attempts[i] as number,
+        durationMs: t - (this.startedAt[i] as number),
+        error,
+        status: 'cancelled',
+      };
       this.emit(event);
       if (ctx?.traceScope !== undefined) this.traceStepEnd(ctx, event);
       else if (this.traceScope !== undefined) this.traceStepEvent(event);
@@ -422,7 +512,15 @@ export class Execution {
     // A step that skipped itself was reported when its attempt ended (stepFailed).
     if (reason === 'self' || (!this.engine.events.active && this.tracer === undefined)) return;
     const plan = this.plan.plans[i] as StepPlan;
-    const event: EngineEvent = { type: 'step:skip', runId: this.runId, at: timeOrigin + now(), flow: this.flowName, step: plan.id, task: plan.label, reason };
+    const event: EngineEvent = {
+      type: 'step:skip',
+      runId: this.runId,
+      at: timeOrigin + now(),
+      flow: this.flowName,
+      step: plan.id,
+      task: plan.label,
+      reason,
+    };
     this.emit(event);
     if (this.traceScope !== undefined) this.traceStepEvent(event);
   }
@@ -463,18 +561,30 @@ export class Execution {
     );
     // Large flows build the per-step record on first read: most callers only look at status and output.
     if (this.state.n <= EAGER_STEP_RESULTS) result.steps = this.stepResults();
-    else Object.defineProperty(result, 'steps', {
-      enumerable: true,
-      configurable: true,
-      get: () => {
-        const steps = this.stepResults();
-        Object.defineProperty(result, 'steps', { value: steps, enumerable: true, writable: true, configurable: true });
-        return steps;
-      },
-    });
+    else
+      Object.defineProperty(result, 'steps', {
+        enumerable: true,
+        configurable: true,
+        get: () => {
+          const steps = this.stepResults();
+          Object.defineProperty(result, 'steps', { value: steps, enumerable: true, writable: true, configurable: true });
+          return steps;
+        },
+      });
     this.result = result;
     if (this.engine.events.active || this.tracer !== undefined) {
-      const event: EngineEvent = { type: 'run:end', runId: this.runId, at: timeOrigin + t, task: runnable.name, kind: runnable.kind, parentFlow: this.parent?.flowName, status, durationMs: result.durationMs, error, result };
+      const event: EngineEvent = {
+        type: 'run:end',
+        runId: this.runId,
+        at: timeOrigin + t,
+        task: runnable.name,
+        kind: runnable.kind,
+        parentFlow: this.parent?.flowName,
+        status,
+        durationMs: result.durationMs,
+        error,
+        result,
+      };
       this.emit(event);
       if (this.traceScope !== undefined) {
         try {

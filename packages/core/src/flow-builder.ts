@@ -1,6 +1,16 @@
 import { CascadenceError, ErrorCode } from './errors';
 import { defineFlow, type Flow, type FlowStep, type TriggerRule } from './flow';
-import type { FinalOutputs, MappedOutput, MapSource, NeededResults, Simplify, StepOutput, StepOutputs, TaskReference, TypedStep } from './flow-types';
+import type {
+  FinalOutputs,
+  MappedOutput,
+  MapSource,
+  NeededResults,
+  Simplify,
+  StepOutput,
+  StepOutputs,
+  TaskReference,
+  TypedStep,
+} from './flow-types';
 import type { RetryPolicy } from './retry';
 
 /** A flow's own settings, given to `flow(name, settings)`. */

@@ -50,7 +50,10 @@ export class FlowGraphBuilder {
     for (let k = 0; k < listed.length; k++) {
       const need = listed[k];
       if (typeof need !== 'string') {
-        this.failure = new CascadenceError(ErrorCode.INVALID_DEFINITION, `flow "${this.flowName}", step "${ids[i] as string}": "needs" must be a list of step ids`);
+        this.failure = new CascadenceError(
+          ErrorCode.INVALID_DEFINITION,
+          `flow "${this.flowName}", step "${ids[i] as string}": "needs" must be a list of step ids`,
+        );
         return;
       }
       const j = i > 0 && need === ids[i - 1] ? i - 1 : (this.position ??= positionsById(ids))[need];

@@ -51,7 +51,8 @@ export function flowFromSpec(data: unknown, source = 'flow definition'): Flow {
   if (spec.retry !== undefined) checkRetry(spec.retry, ['retry'], fail);
   if (spec.timeoutMs !== undefined && typeof spec.timeoutMs !== 'number') fail('"timeoutMs" must be a number', ['timeoutMs']);
   if (spec.tags !== undefined && !isStringList(spec.tags)) fail('"tags" must be a list of strings', ['tags']);
-  if (spec.statusFrom !== undefined && spec.statusFrom !== 'steps' && spec.statusFrom !== 'leaves') fail(`"statusFrom" must be "steps" or "leaves" (got ${JSON.stringify(spec.statusFrom)})`, ['statusFrom']);
+  if (spec.statusFrom !== undefined && spec.statusFrom !== 'steps' && spec.statusFrom !== 'leaves')
+    fail(`"statusFrom" must be "steps" or "leaves" (got ${JSON.stringify(spec.statusFrom)})`, ['statusFrom']);
 
   const steps: Record<string, FlowStep> = {};
   for (const [id, raw] of Object.entries(spec.steps as Record<string, unknown>)) {
@@ -65,15 +66,20 @@ export function flowFromSpec(data: unknown, source = 'flow definition'): Flow {
       if (step[key] !== undefined && typeof step[key] !== 'string') fail(`step "${id}": "${key}" must be a string`, [...path, key]);
     }
     if (step.when !== undefined && !TRIGGER_RULES.includes(step.when as TriggerRule)) {
-      fail(`step "${id}": "when" must be one of ${TRIGGER_RULES.join(', ')} (got "${step.when as string}")${didYouMean(step.when as string, TRIGGER_RULES)}`, [...path, 'when']);
+      fail(
+        `step "${id}": "when" must be one of ${TRIGGER_RULES.join(', ')} (got "${step.when as string}")${didYouMean(step.when as string, TRIGGER_RULES)}`,
+        [...path, 'when'],
+      );
     }
     if (step.task === undefined && step.uses === undefined) fail(`step "${id}" needs "uses: <processor>" or "task: <name>"`, path);
     if (step.run !== undefined) fail(`step "${id}": "run" is only available in code; use "task" or "uses"`, [...path, 'run']);
     let needs = step.needs;
     if (typeof needs === 'string') needs = [needs];
-    if (needs !== undefined && !isStringList(needs)) fail(`step "${id}": "needs" must be a step id or a list of step ids`, [...path, 'needs']);
+    if (needs !== undefined && !isStringList(needs))
+      fail(`step "${id}": "needs" must be a step id or a list of step ids`, [...path, 'needs']);
     if (step.retry !== undefined) checkRetry(step.retry, [...path, 'retry'], fail);
-    if (step.timeoutMs !== undefined && typeof step.timeoutMs !== 'number') fail(`step "${id}": "timeoutMs" must be a number`, [...path, 'timeoutMs']);
+    if (step.timeoutMs !== undefined && typeof step.timeoutMs !== 'number')
+      fail(`step "${id}": "timeoutMs" must be a number`, [...path, 'timeoutMs']);
     steps[id] = { ...(step as FlowStep), ...(needs !== undefined ? { needs: needs as string[] } : {}) };
   }
   try {
@@ -97,7 +103,8 @@ function checkKeys(
   fail: (message: string, path: Array<string | number>) => never,
 ): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) fail(`${what} has unknown key "${key}"${didYouMean(key, allowed)}; allowed: ${allowed.join(', ')}`, [...path, key]);
+    if (!allowed.includes(key))
+      fail(`${what} has unknown key "${key}"${didYouMean(key, allowed)}; allowed: ${allowed.join(', ')}`, [...path, key]);
   }
 }
 
@@ -105,7 +112,8 @@ function checkRetry(value: unknown, path: Array<string | number>, fail: (message
   if (!isRecord(value)) fail('"retry" must be a mapping like { attempts: 3, delayMs: 1000 }', path);
   checkKeys(value as Record<string, unknown>, RETRY_KEYS, 'retry', path, fail);
   const nonRetryable = (value as Record<string, unknown>).nonRetryable;
-  if (nonRetryable !== undefined && !isStringList(nonRetryable)) fail('"retry.nonRetryable" must be a list of error names or codes', [...path, 'nonRetryable']);
+  if (nonRetryable !== undefined && !isStringList(nonRetryable))
+    fail('"retry.nonRetryable" must be a list of error names or codes', [...path, 'nonRetryable']);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -84,7 +84,8 @@ export type MapItem<Results, Map, FnItem> = [FnItem] extends [never]
 type Maps<Map, FnItem> = [Map | FnItem] extends [never] ? false : true;
 
 /** The input a step's code receives: one item for a `map` step, otherwise StepInput. */
-export type StepCodeInput<FlowInput, With, Results, Map, FnItem> = Maps<Map, FnItem> extends true ? MapItem<Results, Map, FnItem> : StepInput<FlowInput, With>;
+export type StepCodeInput<FlowInput, With, Results, Map, FnItem> =
+  Maps<Map, FnItem> extends true ? MapItem<Results, Map, FnItem> : StepInput<FlowInput, With>;
 
 /** A step's output: a `map` step's is the array of its items' outputs, in item order. */
 export type MappedOutput<Output, Map, FnItem> = Maps<Map, FnItem> extends true ? Output[] : Output;

@@ -20,7 +20,15 @@ import type { StepOutputs } from './flow-types';
  */
 export type TriggerRule = 'all-succeeded' | 'all-done' | 'any-failed' | 'none-failed' | 'one-succeeded' | 'all-failed' | 'always';
 
-export const TRIGGER_RULES: readonly TriggerRule[] = ['all-succeeded', 'all-done', 'any-failed', 'none-failed', 'one-succeeded', 'all-failed', 'always'];
+export const TRIGGER_RULES: readonly TriggerRule[] = [
+  'all-succeeded',
+  'all-done',
+  'any-failed',
+  'none-failed',
+  'one-succeeded',
+  'all-failed',
+  'always',
+];
 
 /** Rules that can only be met through a need: a step without `needs` cannot use them. */
 const RULES_NEEDING_NEEDS: readonly TriggerRule[] = ['any-failed', 'one-succeeded', 'all-failed'];
@@ -132,7 +140,10 @@ export function defineFlow<Input = unknown, Output = Record<string, unknown>>(
   resolveRetryPolicy(definition.retry, where);
   assertValidTimeout(definition.timeoutMs, where);
   if (definition.statusFrom !== undefined && definition.statusFrom !== 'steps' && definition.statusFrom !== 'leaves') {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: "statusFrom" must be "steps" or "leaves" (got ${JSON.stringify(definition.statusFrom)})`);
+    throw new CascadenceError(
+      ErrorCode.INVALID_DEFINITION,
+      `${where}: "statusFrom" must be "steps" or "leaves" (got ${JSON.stringify(definition.statusFrom)})`,
+    );
   }
   if (definition.output !== undefined && typeof definition.output !== 'function') {
     throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${where}: output must be a function`);

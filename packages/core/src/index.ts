@@ -40,7 +40,14 @@ export {
 export type { MapItemResult, MapItemStatus, RunResult, RunStatus, StepResult, StepResults, StepStatus } from './result';
 export type { ItemFailurePolicy } from './map-spec';
 export type { RunTrigger, RunTriggerKind } from './trigger';
-export { SCHEDULE_OVERLAPS, SCHEDULER_DEFAULTS, type Scheduler, type ScheduleOverlap, type ScheduleRequest, type ScheduleView } from './scheduler-contract';
+export {
+  SCHEDULE_OVERLAPS,
+  SCHEDULER_DEFAULTS,
+  type Scheduler,
+  type ScheduleOverlap,
+  type ScheduleRequest,
+  type ScheduleView,
+} from './scheduler-contract';
 export { createRunResult } from './run-result';
 export type { SkipReason } from './dag/status';
 export { StepSkipSignal, skipSignalReason } from './step-skip';
@@ -80,7 +87,17 @@ export {
   type Processor,
   type ProcessorDefinition,
 } from './processor';
-export { decideRetry, isRetryable, resolveRetryPolicy, retryDelay, type Backoff, type ResolvedRetryPolicy, type RetryableError, type RetryPolicy, type RetryTiming } from './retry';
+export {
+  decideRetry,
+  isRetryable,
+  resolveRetryPolicy,
+  retryDelay,
+  type Backoff,
+  type ResolvedRetryPolicy,
+  type RetryableError,
+  type RetryPolicy,
+  type RetryTiming,
+} from './retry';
 export {
   CancelledError,
   CascadenceError,
@@ -92,7 +109,16 @@ export {
   type CascadenceErrorOptions,
   type ErrorCodeValue,
 } from './errors';
-export { consoleLogger, currentLogTag, scopedLogger, setLogTagSource, silentLogger, taggedLogger, type Logger, type LogTagSource } from './logger';
+export {
+  consoleLogger,
+  currentLogTag,
+  scopedLogger,
+  setLogTagSource,
+  silentLogger,
+  taggedLogger,
+  type Logger,
+  type LogTagSource,
+} from './logger';
 export { closestNames, didYouMean, editDistance, unknownName } from './suggest';
 export {
   definePlugin,

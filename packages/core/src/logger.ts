@@ -40,7 +40,8 @@ export function currentLogTag(): string | undefined {
  * already carries a trace id (an outer Cascadence logger tagged it), so a line is tagged once.
  */
 function prefixFor(scope: string | undefined, message: string, words: string | undefined = currentLogTag()): string | undefined {
-  if (words === undefined || (typeof message === 'string' && message.includes('trace_id='))) return scope === undefined ? undefined : `[${scope}]`;
+  if (words === undefined || (typeof message === 'string' && message.includes('trace_id=')))
+    return scope === undefined ? undefined : `[${scope}]`;
   return scope === undefined ? `[${words}]` : `[${scope} ${words}]`;
 }
 

@@ -242,7 +242,8 @@ export class MapRun {
         );
       }
       // A synchronous item cannot be interrupted; its timeout is judged after the fact.
-      if (this.plan.timeoutMs !== undefined && now() - t0 > this.plan.timeoutMs) this.itemFailed(k, ctx, new TimeoutError(this.itemWhere(k), this.plan.timeoutMs));
+      if (this.plan.timeoutMs !== undefined && now() - t0 > this.plan.timeoutMs)
+        this.itemFailed(k, ctx, new TimeoutError(this.itemWhere(k), this.plan.timeoutMs));
       else this.itemSucceeded(k, ctx, value);
     }
   }
@@ -259,7 +260,9 @@ export class MapRun {
 
   private call(k: number, ctx: ItemContext): unknown {
     const plan = this.plan;
-    return plan.nested !== undefined ? this.execution.runNested(plan.nested, this.items[k], ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, this.items[k]);
+    return plan.nested !== undefined
+      ? this.execution.runNested(plan.nested, this.items[k], ctx)
+      : (plan.run as NonNullable<StepPlan['run']>)(ctx, this.items[k]);
   }
 
   private armTimeout(k: number, ctx: ItemContext, ms: number): void {
@@ -378,7 +381,10 @@ export class MapRun {
     const failedItems: number[] = [];
     for (let k = 0; k < this.n && failedItems.length < 100; k++) if (this.status[k] === FAILED) failedItems.push(k);
     const message = mapItemsFailedMessage(where, this.failFast, this.failed, this.n, first, cause.message);
-    throw new CascadenceError(ErrorCode.MAP_ITEMS_FAILED, message, { cause, details: { step: this.plan.id, items: this.n, failed: this.failed, failedItems } });
+    throw new CascadenceError(ErrorCode.MAP_ITEMS_FAILED, message, {
+      cause,
+      details: { step: this.plan.id, items: this.n, failed: this.failed, failedItems },
+    });
   }
 
   private emit(k: number, attempt: number, status: StepItemEvent['status'], error: Error | undefined, output: unknown): void {

@@ -41,9 +41,11 @@ export function checkMapStep(step: FlowStep, flowName: string, id: string): void
   } else if (typeof step.map !== 'function') {
     fail('"map" must be a step id, a key path like "list.items", or a function (ctx) => array');
   }
-  if (step.with !== undefined && step.uses === undefined) fail('a "map" step gets each item as its input, so it takes no "with" (only a "uses" step may: its items are merged over "with")');
+  if (step.with !== undefined && step.uses === undefined)
+    fail('a "map" step gets each item as its input, so it takes no "with" (only a "uses" step may: its items are merged over "with")');
   const concurrency = step.concurrency;
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) fail(`"concurrency" must be a whole number >= 1 (got ${JSON.stringify(concurrency)})`);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1))
+    fail(`"concurrency" must be a whole number >= 1 (got ${JSON.stringify(concurrency)})`);
   if (step.onItemFailure !== undefined && step.onItemFailure !== 'settle' && step.onItemFailure !== 'fail-fast') {
     fail(`"onItemFailure" must be "settle" or "fail-fast" (got ${JSON.stringify(step.onItemFailure)})`);
   }
@@ -63,7 +65,8 @@ export function planMap(step: FlowStep): MapPlan | undefined {
 /** The items of a map step about to start, or a coded error naming the step and the path. */
 export function mapItems(plan: MapPlan, ctx: TaskContext, where: string): unknown[] {
   const source = plan.path !== undefined ? `"${plan.path.join('.')}"` : 'the map function';
-  const found = plan.path !== undefined ? itemsAtPath(ctx.results, plan.path) : checkItems((plan.select as (ctx: TaskContext) => unknown)(ctx));
+  const found =
+    plan.path !== undefined ? itemsAtPath(ctx.results, plan.path) : checkItems((plan.select as (ctx: TaskContext) => unknown)(ctx));
   if (found.items !== undefined) return found.items;
   throw new CascadenceError(ErrorCode.INVALID_MAP_INPUT, invalidMapInputMessage(where, source, found.problem), { details: { source } });
 }

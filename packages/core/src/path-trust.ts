@@ -21,7 +21,8 @@ export function pathTrustProblem(path: string): string | undefined {
   }
   if (stat.uid !== uid && stat.uid !== 0) return `it is owned by another user (uid ${stat.uid}; you are uid ${uid})`;
   if ((stat.mode & 0o002) !== 0) return 'it is writable by every user (mode ' + (stat.mode & 0o7777).toString(8) + ')';
-  if ((parent.mode & 0o002) !== 0) return `its folder ${dirname(path)} is writable by every user (mode ${(parent.mode & 0o7777).toString(8)})`;
+  if ((parent.mode & 0o002) !== 0)
+    return `its folder ${dirname(path)} is writable by every user (mode ${(parent.mode & 0o7777).toString(8)})`;
   if (parent.uid !== uid && parent.uid !== 0) return `its folder ${dirname(path)} is owned by another user (uid ${parent.uid})`;
   return undefined;
 }

@@ -130,7 +130,10 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
 
   const loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_PLUGIN_LOAD_TIMEOUT_MS;
   if (!(typeof loadTimeoutMs === 'number' && Number.isFinite(loadTimeoutMs) && loadTimeoutMs >= 0)) {
-    throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `option "loadTimeoutMs" must be a number of milliseconds >= 0 (0: no limit), got ${String(loadTimeoutMs)}`);
+    throw new CascadenceError(
+      ErrorCode.PLUGIN_LOAD,
+      `option "loadTimeoutMs" must be a number of milliseconds >= 0 (0: no limit), got ${String(loadTimeoutMs)}`,
+    );
   }
   const blockedWarningMs = options.blockedWarningMs ?? 2_000;
   let packageJson: Record<string, unknown> | undefined;
@@ -146,7 +149,11 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
   try {
     for (const candidate of candidates) {
       if (candidate.invalid !== undefined) {
-        fail(candidate.name, undefined, new CascadenceError(ErrorCode.PLUGIN_LOAD, candidate.invalid, { details: { plugin: candidate.name } }));
+        fail(
+          candidate.name,
+          undefined,
+          new CascadenceError(ErrorCode.PLUGIN_LOAD, candidate.invalid, { details: { plugin: candidate.name } }),
+        );
         continue;
       }
       let located: Located | undefined;
@@ -160,7 +167,10 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
           if (located.path !== undefined && located.manifest === undefined && statSync(located.path).isDirectory()) {
             // Named in the config: the user asked for it, so a missing manifest is an error, not a skip.
             if (candidate.origin === 'config') {
-              throw new CascadenceError(ErrorCode.PLUGIN_LOAD, 'its package.json has no "cascadence" manifest, so it is not a Cascadence plugin (nothing of it was imported)');
+              throw new CascadenceError(
+                ErrorCode.PLUGIN_LOAD,
+                'its package.json has no "cascadence" manifest, so it is not a Cascadence plugin (nothing of it was imported)',
+              );
             }
             log.debug(`cascadence: ${candidate.name} matches the plugin name pattern but has no "cascadence" manifest; skipped`);
             result.skipped.push({ plugin: candidate.name, path: located.path, reason: 'no "cascadence" manifest in package.json' });
@@ -221,7 +231,11 @@ function collectCandidates(projectDir: string, options: LoadPluginsOptions, deni
         if (byName.has(name) || deny(name)) continue;
         if (isPluginPackageName(name)) byName.set(name, { name, origin: 'dependency' });
         else if (looksLikePluginPackageName(name)) {
-          byName.set(name, { name, origin: 'dependency', invalid: `the ${field} entry ${JSON.stringify(name)} in ${join(projectDir, 'package.json')} is not a valid npm package name; refused, nothing was imported` });
+          byName.set(name, {
+            name,
+            origin: 'dependency',
+            invalid: `the ${field} entry ${JSON.stringify(name)} in ${join(projectDir, 'package.json')} is not a valid npm package name; refused, nothing was imported`,
+          });
         }
       }
     }
@@ -236,12 +250,17 @@ function collectCandidates(projectDir: string, options: LoadPluginsOptions, deni
         origin: 'config',
         ...(isPath || isValidPackageName(name)
           ? {}
-          : { invalid: `the config's plugin entry ${JSON.stringify(entry)} is neither a valid npm package name nor a path starting with "./"; refused, nothing was imported` }),
+          : {
+              invalid: `the config's plugin entry ${JSON.stringify(entry)} is neither a valid npm package name nor a path starting with "./"; refused, nothing was imported`,
+            }),
       });
     } else if (isPlugin(entry)) {
       if (!deny(entry.name)) byName.set(entry.name, { name: entry.name, origin: 'config', object: entry });
     } else {
-      throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `a plugin listed in the config is not a name or plugin object: ${pluginShapeProblem(entry)}`);
+      throw new CascadenceError(
+        ErrorCode.PLUGIN_LOAD,
+        `a plugin listed in the config is not a name or plugin object: ${pluginShapeProblem(entry)}`,
+      );
     }
   }
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -273,7 +292,8 @@ function realOrSelf(path: string): string {
 function declaredSpec(pkg: Record<string, unknown> | undefined, name: string): string | undefined {
   for (const field of ['dependencies', 'optionalDependencies', 'devDependencies']) {
     const deps = pkg?.[field];
-    if (deps !== null && typeof deps === 'object' && typeof (deps as Record<string, unknown>)[name] === 'string') return (deps as Record<string, string>)[name];
+    if (deps !== null && typeof deps === 'object' && typeof (deps as Record<string, unknown>)[name] === 'string')
+      return (deps as Record<string, string>)[name];
   }
   return undefined;
 }
@@ -291,7 +311,10 @@ function locate(projectDir: string, candidate: Candidate, pkg: Record<string, un
   if (name.startsWith('.') || isAbsolute(name)) {
     const path = resolve(projectDir, name);
     if (!isInside(path, projectDir)) {
-      throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `plugin path ${name} is outside the project ${projectDir}; only plugins inside the project are loaded`);
+      throw new CascadenceError(
+        ErrorCode.PLUGIN_LOAD,
+        `plugin path ${name} is outside the project ${projectDir}; only plugins inside the project are loaded`,
+      );
     }
     if (!existsSync(path)) throw new CascadenceError(ErrorCode.PLUGIN_LOAD, `plugin path ${path} does not exist`);
     const real = realpathSync(path);
@@ -341,12 +364,24 @@ function withManifest(candidate: Candidate, path: string): Located {
   if (raw === undefined) return { candidate, path, manifest: undefined, version };
   const manifest = raw as PluginManifest;
   if (raw === null || typeof raw !== 'object' || typeof manifest.apiVersion !== 'number') {
-    return { candidate, path, manifest: { apiVersion: NaN, provides: [] }, version, manifestProblem: 'its "cascadence" manifest has no numeric apiVersion' };
+    return {
+      candidate,
+      path,
+      manifest: { apiVersion: NaN, provides: [] },
+      version,
+      manifestProblem: 'its "cascadence" manifest has no numeric apiVersion',
+    };
   }
   const checked = { ...manifest, provides: Array.isArray(manifest.provides) ? manifest.provides : [] };
   if (!SUPPORTED_PLUGIN_API_VERSIONS.includes(manifest.apiVersion)) {
     const supported = SUPPORTED_PLUGIN_API_VERSIONS.join(', ');
-    return { candidate, path, manifest: checked, version, manifestProblem: `it declares plugin apiVersion ${manifest.apiVersion}, but this @cascadence/core supports ${supported}` };
+    return {
+      candidate,
+      path,
+      manifest: checked,
+      version,
+      manifestProblem: `it declares plugin apiVersion ${manifest.apiVersion}, but this @cascadence/core supports ${supported}`,
+    };
   }
   return { candidate, path, manifest: checked, version };
 }
@@ -481,10 +516,14 @@ async function withDeadline<T>(
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         reject(
-          new CascadenceError(ErrorCode.PLUGIN_LOAD, `its ${what} did not finish within ${timeoutMs} ms (plugins.loadTimeoutMs); it was left behind`, {
-            suggestions: ['fix or deny the plugin (plugins.deny), or raise plugins.loadTimeoutMs'],
-            details: { plugin, timeoutMs },
-          }),
+          new CascadenceError(
+            ErrorCode.PLUGIN_LOAD,
+            `its ${what} did not finish within ${timeoutMs} ms (plugins.loadTimeoutMs); it was left behind`,
+            {
+              suggestions: ['fix or deny the plugin (plugins.deny), or raise plugins.loadTimeoutMs'],
+              details: { plugin, timeoutMs },
+            },
+          ),
         );
       }, timeoutMs);
     });
@@ -498,4 +537,3 @@ async function withDeadline<T>(
 function warnOnce(problem: PluginProblem): void {
   console.warn(`cascadence: warning: ${sanitizeForTerminal(problem.error.message)}`);
 }
-

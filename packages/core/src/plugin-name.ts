@@ -39,7 +39,9 @@ const VALID_PACKAGE_NAME = /^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~
 
 /** Whether `name` is a valid npm package name (as npm requires of new packages). */
 export function isValidPackageName(name: string): boolean {
-  return typeof name === 'string' && name.length <= 214 && VALID_PACKAGE_NAME.test(name) && name !== 'node_modules' && name !== 'favicon.ico';
+  return (
+    typeof name === 'string' && name.length <= 214 && VALID_PACKAGE_NAME.test(name) && name !== 'node_modules' && name !== 'favicon.ico'
+  );
 }
 
 /**

@@ -73,7 +73,8 @@ export function isPlugin(value: unknown): value is Plugin {
 
 /** Why `value` is not a usable plugin object, or undefined when it is. */
 export function pluginShapeProblem(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return `the export is ${value === null ? 'null' : typeof value}, not a plugin object (use definePlugin)`;
+  if (value === null || typeof value !== 'object')
+    return `the export is ${value === null ? 'null' : typeof value}, not a plugin object (use definePlugin)`;
   const plugin = value as Partial<PluginDefinition>;
   if (typeof plugin.name !== 'string' || plugin.name === '') return 'the plugin has no name';
   if (typeof plugin.apiVersion !== 'number') return `plugin "${plugin.name}" has no apiVersion`;

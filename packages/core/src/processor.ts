@@ -31,8 +31,7 @@ export interface ProcessorDefinition<Options = Record<string, unknown>, Output =
 }
 
 /** A reusable step type, referenced by name from a flow step: `{ uses: 'shell', with: {...} }`. */
-export interface Processor<Options = Record<string, unknown>, Output = unknown>
-  extends Readonly<ProcessorDefinition<Options, Output>> {
+export interface Processor<Options = Record<string, unknown>, Output = unknown> extends Readonly<ProcessorDefinition<Options, Output>> {
   readonly kind: 'processor';
 }
 

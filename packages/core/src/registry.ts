@@ -170,11 +170,9 @@ export class Registry implements StepResolver {
   private put<T>(map: Map<string, Registered<T>>, name: string, value: T, source: string, kind: string): void {
     const existing = map.get(name);
     if (existing !== undefined && existing.value !== value) {
-      throw new CascadenceError(
-        ErrorCode.DUPLICATE_NAME,
-        `${kind} "${name}" is provided twice: by ${existing.source} and by ${source}`,
-        { details: { kind, name, sources: [existing.source, source] } },
-      );
+      throw new CascadenceError(ErrorCode.DUPLICATE_NAME, `${kind} "${name}" is provided twice: by ${existing.source} and by ${source}`, {
+        details: { kind, name, sources: [existing.source, source] },
+      });
     }
     map.set(name, { value, source });
     this.version++;

@@ -64,10 +64,7 @@ export type RetryTiming = Pick<ResolvedRetryPolicy, 'backoff' | 'delayMs' | 'max
 
 /** Milliseconds to wait after failed attempt number `attempt` (1-based). */
 export function retryDelay(policy: RetryTiming, attempt: number, random: () => number = Math.random): number {
-  const base =
-    policy.backoff === 'fixed'
-      ? policy.delayMs
-      : Math.min(policy.maxDelayMs, policy.delayMs * 2 ** Math.min(attempt - 1, 52));
+  const base = policy.backoff === 'fixed' ? policy.delayMs : Math.min(policy.maxDelayMs, policy.delayMs * 2 ** Math.min(attempt - 1, 52));
   return policy.jitter === 0 ? base : Math.round(base * (1 - policy.jitter * random()));
 }
 
@@ -81,7 +78,10 @@ export interface RetryableError {
  * Whether `error` may be retried under `policy`: not if its code is CASCADENCE_NON_RETRYABLE,
  * nor if a `nonRetryable` rule names its name or code (or, for Errors, is a class it belongs to).
  */
-export function isRetryable(policy: { readonly nonRetryable: ReadonlyArray<string | (abstract new (...args: never[]) => Error)> }, error: RetryableError): boolean {
+export function isRetryable(
+  policy: { readonly nonRetryable: ReadonlyArray<string | (abstract new (...args: never[]) => Error)> },
+  error: RetryableError,
+): boolean {
   const code = error.code;
   if (code === ErrorCode.NON_RETRYABLE) return false;
   for (const rule of policy.nonRetryable) {

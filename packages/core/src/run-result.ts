@@ -27,5 +27,14 @@ export class SerialisableRunResult<Output> implements RunResult<Output> {
 
 /** A RunResult with those fields whose `JSON.stringify` keeps errors and never throws. */
 export function createRunResult<Output>(fields: RunResult<Output>): RunResult<Output> {
-  return new SerialisableRunResult(fields.runId, fields.task, fields.status, fields.output, fields.error, fields.steps, fields.startedAt, fields.durationMs);
+  return new SerialisableRunResult(
+    fields.runId,
+    fields.task,
+    fields.status,
+    fields.output,
+    fields.error,
+    fields.steps,
+    fields.startedAt,
+    fields.durationMs,
+  );
 }

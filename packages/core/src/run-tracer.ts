@@ -1,4 +1,12 @@
-import type { RunEndEvent, RunStartEvent, StepFailureEvent, StepRetryEvent, StepSkipEvent, StepStartEvent, StepSuccessEvent } from './events';
+import type {
+  RunEndEvent,
+  RunStartEvent,
+  StepFailureEvent,
+  StepRetryEvent,
+  StepSkipEvent,
+  StepStartEvent,
+  StepSuccessEvent,
+} from './events';
 
 /**
  * A hook for tracing, set on an EventBus with `bus.trace(tracer)`. Where events only report what

@@ -103,7 +103,13 @@ export function planRunnable(runnable: Runnable, options: PlanOptions = {}, pare
     // A lone task is its own single step: whether it may run at all is its runner's check.
     disabled[i] = flowName !== undefined && plan.disabled;
   }
-  const result: RunnablePlan = { runnable, graph, plans, rules, shape: dagShape(graph.needs, rules, graph.dependants, disabled, isFlow(runnable) && runnable.statusFrom === 'leaves') };
+  const result: RunnablePlan = {
+    runnable,
+    graph,
+    plans,
+    rules,
+    shape: dagShape(graph.needs, rules, graph.dependants, disabled, isFlow(runnable) && runnable.statusFrom === 'leaves'),
+  };
   options.planned?.set(runnable, result);
   return result;
 }

@@ -39,7 +39,12 @@ export function didYouMean(name: string, known: Iterable<string>): string {
  * and options alike: `unknown flag "--jsn" (did you mean "--json"?); run "task run --help" for the
  * list`. `then` says where the full list is (or gives it); the suggestions are best first.
  */
-export function unknownName(kind: string, name: string, known: Iterable<string>, then?: string): { message: string; suggestions: string[] } {
+export function unknownName(
+  kind: string,
+  name: string,
+  known: Iterable<string>,
+  then?: string,
+): { message: string; suggestions: string[] } {
   const suggestions = closestNames(name, known);
   const hint = suggestions.length > 0 ? ` (did you mean "${suggestions[0]}"?)` : '';
   return { message: `unknown ${kind} "${name}"${hint}${then === undefined || then === '' ? '' : `; ${then}`}`, suggestions };

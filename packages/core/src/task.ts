@@ -32,11 +32,7 @@ export type TaskRunFunction<Input, Output, Results extends Record<string, unknow
   input: Input,
 ) => Output | Promise<Output>;
 
-export interface TaskDefinition<
-  Input = unknown,
-  Output = unknown,
-  Results extends Record<string, unknown> = Record<string, unknown>,
-> {
+export interface TaskDefinition<Input = unknown, Output = unknown, Results extends Record<string, unknown> = Record<string, unknown>> {
   name: string;
   description?: string;
   run: TaskRunFunction<Input, Output, Results>;
@@ -46,8 +42,11 @@ export interface TaskDefinition<
 }
 
 /** A named unit of work. Create with `defineTask`. */
-export interface Task<Input = unknown, Output = unknown, Results extends Record<string, unknown> = Record<string, unknown>>
-  extends Readonly<TaskDefinition<Input, Output, Results>> {
+export interface Task<
+  Input = unknown,
+  Output = unknown,
+  Results extends Record<string, unknown> = Record<string, unknown>,
+> extends Readonly<TaskDefinition<Input, Output, Results>> {
   readonly kind: 'task';
 }
 
@@ -81,11 +80,9 @@ export function assertValidTimeout(timeoutMs: unknown, where: string): void {
 }
 
 /** Defines a task; the definition is checked now so mistakes surface at import time. */
-export function defineTask<
-  Input = unknown,
-  Output = unknown,
-  Results extends Record<string, unknown> = Record<string, unknown>,
->(definition: TaskDefinition<Input, Output, Results>): Task<Input, Output, Results> {
+export function defineTask<Input = unknown, Output = unknown, Results extends Record<string, unknown> = Record<string, unknown>>(
+  definition: TaskDefinition<Input, Output, Results>,
+): Task<Input, Output, Results> {
   assertValidName(definition?.name, 'a task');
   const where = `task "${definition.name}"`;
   if (typeof definition.run !== 'function') {

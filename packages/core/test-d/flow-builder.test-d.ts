@@ -1,5 +1,16 @@
 // Checked by `tsc -p tsconfig.test-d.json` (part of `pnpm run typecheck`); never run.
-import { defineFlow, defineProcessor, defineTask, Engine, flow, flowFromSpec, type Flow, type Runnable, type RunResult, type StepResult } from '../src/index';
+import {
+  defineFlow,
+  defineProcessor,
+  defineTask,
+  Engine,
+  flow,
+  flowFromSpec,
+  type Flow,
+  type Runnable,
+  type RunResult,
+  type StepResult,
+} from '../src/index';
 import type { Equal, Expect } from './expect';
 
 const engine = new Engine();
@@ -25,7 +36,7 @@ async function runResults(): Promise<void> {
   type _sync = Expect<Equal<typeof synced, RunResult<{ mean?: number }, DiamondOutputs>>>;
   // Reading steps by a computed id keeps compiling, as before.
   const id: string = 'sum';
-  type _byString = Expect<Equal<typeof result.steps[typeof id], StepResult | undefined>>;
+  type _byString = Expect<Equal<(typeof result.steps)[typeof id], StepResult | undefined>>;
 }
 void runResults;
 
@@ -116,9 +127,15 @@ void engine.run(fetchUser, 7);
 // @ts-expect-error -- the task's input is a number
 void engine.run(fetchUser, 'seven');
 
-const child = flow('child').step('n', { run: () => 5 }).build((results) => results.n ?? 0);
+const child = flow('child')
+  .step('n', { run: () => 5 })
+  .build((results) => results.n ?? 0);
 
-const slugify = defineProcessor({ name: 'slugify', options: { text: { type: 'string', required: true } }, run: (_ctx, o: { text: string }) => ({ slug: o.text.toLowerCase() }) });
+const slugify = defineProcessor({
+  name: 'slugify',
+  options: { text: { type: 'string', required: true } },
+  run: (_ctx, o: { text: string }) => ({ slug: o.text.toLowerCase() }),
+});
 declare module '../src/index' {
   interface ProcessorTypes {
     slugify: typeof slugify;
@@ -135,20 +152,32 @@ const composed = flow<number>('composed')
     needs: ['user', 'nested', 'slug', 'shell', 'named'],
     run: (ctx) => {
       type _results = Expect<
-        Equal<typeof ctx.results, { user: { id: number; name: string }; nested: number; slug: { slug: string }; shell: unknown; named: unknown }>
+        Equal<
+          typeof ctx.results,
+          { user: { id: number; name: string }; nested: number; slug: { slug: string }; shell: unknown; named: unknown }
+        >
       >;
       return `${ctx.results.user.name} ${ctx.results.nested} ${ctx.results.slug.slug}`;
     },
   })
   .build();
-type _composed = Expect<Equal<typeof composed, Flow<number, { report?: string }, {
-  user: { id: number; name: string };
-  nested: number;
-  slug: { slug: string };
-  shell: unknown;
-  named: unknown;
-  report: string;
-}>>>;
+type _composed = Expect<
+  Equal<
+    typeof composed,
+    Flow<
+      number,
+      { report?: string },
+      {
+        user: { id: number; name: string };
+        nested: number;
+        slug: { slug: string };
+        shell: unknown;
+        named: unknown;
+        report: string;
+      }
+    >
+  >
+>;
 
 // A builder is immutable: two flows can grow from one start.
 const base = flow('base').step('a', { run: () => 1 });
@@ -169,7 +198,13 @@ const untyped = defineFlow({
     sum: { needs: ['fetch'], run: (ctx) => (ctx.results.fetch as number[]).length },
   },
 });
-const listed = defineFlow({ name: 'listed', steps: [{ id: 'a', run: () => 1 }, { id: 'b', needs: ['a'], run: () => 2 }] });
+const listed = defineFlow({
+  name: 'listed',
+  steps: [
+    { id: 'a', run: () => 1 },
+    { id: 'b', needs: ['a'], run: () => 2 },
+  ],
+});
 const fromYaml = flowFromSpec({ name: 'yaml', steps: { a: { task: 'x' } } });
 async function untypedResults(): Promise<void> {
   const result = await engine.run(untyped, 'anything');
@@ -191,7 +226,9 @@ void anyRunnable;
 // A task or nested flow must accept the step's input: the flow's input, or the step's `with`.
 const double = defineTask({ name: 'double', run: (_ctx, n: number) => n * 2 });
 const anyInput = defineTask({ name: 'any-input', run: () => 'ok' });
-const needsA = flow<{ a: number }>('needs-a').step('x', { run: (_ctx, input) => input.a }).build();
+const needsA = flow<{ a: number }>('needs-a')
+  .step('x', { run: (_ctx, input) => input.a })
+  .build();
 flow<number>('fits').step('d', { task: double }).step('a', { task: anyInput }).step('n', { task: 'by-name' });
 flow('own-with').step('d', { with: 3, task: double });
 flow<{ a: number; b: string }>('wider').step('c', { task: needsA });
@@ -224,10 +261,14 @@ const fanOut = flow('fan-out')
       return name.length;
     },
   })
-  .step('byPath', { needs: ['list'], map: 'list.ids', run: (_ctx, item) => {
-    type _item = Expect<Equal<typeof item, unknown>>;
-    return item;
-  } })
+  .step('byPath', {
+    needs: ['list'],
+    map: 'list.ids',
+    run: (_ctx, item) => {
+      type _item = Expect<Equal<typeof item, unknown>>;
+      return item;
+    },
+  })
   .step('sum', {
     needs: ['each', 'lengths'],
     run: (ctx) => {
@@ -238,5 +279,6 @@ const fanOut = flow('fan-out')
   })
   .build();
 void fanOut;
+const badMap = flow('bad-map').step('list', { run: () => [1] });
 // @ts-expect-error -- "list" is not in needs, so it cannot be mapped
-flow('bad-map').step('list', { run: () => [1] }).step('each', { map: 'list', run: (_ctx, n) => n });
+badMap.step('each', { map: 'list', run: (_ctx, n) => n });

@@ -17,7 +17,16 @@ import { CANCEL_REASON, SIM_FLOW, simulate, type SimError, type SimResult, type 
 const stepArb = (index: number): fc.Arbitrary<SimStep> =>
   fc.record({
     needs: index === 0 ? fc.constant([]) : fc.uniqueArray(fc.nat(index - 1), { maxLength: Math.min(index, 3) }),
-    when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-succeeded', 'all-done', 'any-failed', 'none-failed', 'one-succeeded', 'all-failed', 'always'),
+    when: fc.constantFrom<TriggerRule>(
+      'all-succeeded',
+      'all-succeeded',
+      'all-done',
+      'any-failed',
+      'none-failed',
+      'one-succeeded',
+      'all-failed',
+      'always',
+    ),
     attempts: fc.integer({ min: 1, max: 3 }),
     delayMs: fc.integer({ min: 1, max: 4 }),
     outcomes: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
@@ -29,7 +38,13 @@ export const scenarioArb: fc.Arbitrary<SimScenario> = fc.record({
   steps: fc
     .integer({ min: 1, max: 14 })
     .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => stepArb(i))))
-    .map((steps) => steps.map((s) => (s.needs.length === 0 && ['any-failed', 'one-succeeded', 'all-failed'].includes(s.when) ? { ...s, when: 'all-succeeded' as const } : s))),
+    .map((steps) =>
+      steps.map((s) =>
+        s.needs.length === 0 && ['any-failed', 'one-succeeded', 'all-failed'].includes(s.when)
+          ? { ...s, when: 'all-succeeded' as const }
+          : s,
+      ),
+    ),
   concurrency: fc.constantFrom(1, 2, 3, 16),
   failFast: fc.boolean(),
   cancelAt: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
@@ -46,7 +61,10 @@ function flowOf(scenario: SimScenario) {
       run: (ctx) =>
         new Promise((resolve, reject) => {
           const ok = spec.outcomes[ctx.attempt - 1];
-          const timer = setTimeout(() => (ok ? resolve(i) : reject(new Error(`s${i} failed attempt ${ctx.attempt}`))), spec.durations[ctx.attempt - 1]);
+          const timer = setTimeout(
+            () => (ok ? resolve(i) : reject(new Error(`s${i} failed attempt ${ctx.attempt}`))),
+            spec.durations[ctx.attempt - 1],
+          );
           ctx.signal.addEventListener('abort', () => {
             clearTimeout(timer);
             reject(ctx.signal.reason);
@@ -63,7 +81,12 @@ const view = (error: Error | undefined): SimError | undefined =>
 function comparable(result: RunResult): SimResult {
   const steps: SimResult['steps'] = {};
   for (const [id, step] of Object.entries(result.steps)) {
-    steps[id] = { status: step.status, attempts: step.attempts, output: step.status === 'succeeded' ? step.output : undefined, error: view(step.error) };
+    steps[id] = {
+      status: step.status,
+      attempts: step.attempts,
+      output: step.status === 'succeeded' ? step.output : undefined,
+      error: view(step.error),
+    };
   }
   return { status: result.status, output: result.output, error: view(result.error), steps };
 }

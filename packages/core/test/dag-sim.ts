@@ -56,7 +56,11 @@ export interface SimResult {
 export const SIM_FLOW = 'random';
 export const CANCEL_REASON = 'test cancelled it';
 
-export const attemptError = (i: number, attempt: number): SimError => ({ name: 'Error', message: `s${i} failed attempt ${attempt}`, code: undefined });
+export const attemptError = (i: number, attempt: number): SimError => ({
+  name: 'Error',
+  message: `s${i} failed attempt ${attempt}`,
+  code: undefined,
+});
 
 export function simulate(scenario: SimScenario): SimResult {
   const { steps } = scenario;
@@ -70,7 +74,11 @@ export function simulate(scenario: SimScenario): SimResult {
     scenario.failFast,
   );
   const where = (i: number): string => stepWhere(SIM_FLOW, ids[i] as string);
-  const cancelled = (i: number, reason: string): SimError => ({ name: 'CancelledError', message: cancelledMessage(where(i), reason), code: 'CASCADENCE_CANCELLED' });
+  const cancelled = (i: number, reason: string): SimError => ({
+    name: 'CancelledError',
+    message: cancelledMessage(where(i), reason),
+    code: 'CASCADENCE_CANCELLED',
+  });
   // The event queue: (time, sequence) order, like timers of equal delay fire in creation order.
   const queue: Array<{ t: number; seq: number; run: () => void }> = [];
   let seq = 0;
@@ -115,7 +123,14 @@ export function simulate(scenario: SimScenario): SimResult {
   const failAttempt = (i: number, attempt: number, error: SimError): void => {
     const step = steps[i] as SimStep;
     token[i]!++;
-    const policy = { attempts: step.attempts, backoff: 'fixed' as const, delayMs: step.delayMs, maxDelayMs: Math.max(60_000, step.delayMs), jitter: 0, nonRetryable: [] };
+    const policy = {
+      attempts: step.attempts,
+      backoff: 'fixed' as const,
+      delayMs: step.delayMs,
+      maxDelayMs: Math.max(60_000, step.delayMs),
+      jitter: 0,
+      nonRetryable: [],
+    };
     const delay = decideRetry(policy, attempt, error, state.mayRetry);
     if (delay >= 0) {
       state.awaitRetry(i);
@@ -141,7 +156,11 @@ export function simulate(scenario: SimScenario): SimResult {
   if (scenario.cancelAt !== undefined) {
     after(scenario.cancelAt, () => {
       if (finished) return;
-      const runError: SimError = { name: 'CancelledError', message: cancelledMessage(runWhat('flow', SIM_FLOW), CANCEL_REASON), code: 'CASCADENCE_CANCELLED' };
+      const runError: SimError = {
+        name: 'CancelledError',
+        message: cancelledMessage(runWhat('flow', SIM_FLOW), CANCEL_REASON),
+        code: 'CASCADENCE_CANCELLED',
+      };
       const aborted = state.abort('cancelled', runError, (j) => {
         token[j]!++;
         return cancelled(j, CANCEL_REASON);

@@ -18,15 +18,26 @@ describe('flow() builder', () => {
     expect(result.status).toBe('succeeded');
     expect(result.output).toEqual({ mean: 2 });
     expect(result.steps.sum.output).toBe(6);
-    expect(engine().runSync(flow('sync').step('a', { run: () => 1 }).step('b', { needs: ['a'], run: (ctx) => ctx.results.a + 1 }).build()).output).toEqual({ b: 2 });
+    expect(
+      engine().runSync(
+        flow('sync')
+          .step('a', { run: () => 1 })
+          .step('b', { needs: ['a'], run: (ctx) => ctx.results.a + 1 })
+          .build(),
+      ).output,
+    ).toEqual({ b: 2 });
   });
 
-  it('passes the flow input, or the step\'s own `with`, and builds a custom output', async () => {
+  it("passes the flow input, or the step's own `with`, and builds a custom output", async () => {
     const double = defineTask({ name: 'double', run: (_ctx, n: number) => n * 2 });
     const built = flow<number>('inputs')
       .step('doubled', { task: double })
       .step('options', { with: { factor: 10 }, run: (_ctx, input) => input.factor })
-      .step('nested', { task: flow<number>('child').step('plus', { run: (_ctx, n) => n + 1 }).build((r) => r.plus) })
+      .step('nested', {
+        task: flow<number>('child')
+          .step('plus', { run: (_ctx, n) => n + 1 })
+          .build((r) => r.plus),
+      })
       .build((results, input) => ({ input, doubled: results.doubled, options: results.options, nested: results.nested }));
     const result = await engine().run(built, 4);
     expect(result.output).toEqual({ input: 4, doubled: 8, options: 10, nested: 5 });
@@ -50,10 +61,19 @@ describe('flow() builder', () => {
       expect(CascadenceError.isInstance(error, ErrorCode.DUPLICATE_STEP)).toBe(true);
     }
     // A need typed away (an untyped caller) is still refused when built.
-    const unknownNeed = () => (flow('typo').step('build', { run: () => 1 }) as any).step('test', { needs: ['biuld'], run: () => 2 }).build();
+    const unknownNeed = () =>
+      (flow('typo').step('build', { run: () => 1 }) as any).step('test', { needs: ['biuld'], run: () => 2 }).build();
     expect(unknownNeed).toThrow('flow "typo": step "test" needs unknown step "biuld" (did you mean "build"?)');
-    expect(() => flow('bad name').step('a', { run: () => 1 }).build()).toThrow(CascadenceError);
+    expect(() =>
+      flow('bad name')
+        .step('a', { run: () => 1 })
+        .build(),
+    ).toThrow(CascadenceError);
     expect(() => flow('empty').build()).toThrow('flow "empty" has no steps');
-    expect(() => flow('two-kinds').step('a', { run: () => 1, uses: 'shell' }).build()).toThrow('flow "two-kinds", step "a": has "run" and "uses"; give exactly one');
+    expect(() =>
+      flow('two-kinds')
+        .step('a', { run: () => 1, uses: 'shell' })
+        .build(),
+    ).toThrow('flow "two-kinds", step "a": has "run" and "uses"; give exactly one');
   });
 });

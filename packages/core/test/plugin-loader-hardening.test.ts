@@ -15,7 +15,10 @@ jest.setTimeout(60_000);
 /** A plugin package at `dir` whose import leaves `marker` behind: proof that it was imported. */
 function plantMarkerPackage(dir: string, name: string, marker: string): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js', cascadence: manifest(['task'], { tasks: ['evil-task'] }) }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name, version: '1.0.0', main: 'index.js', cascadence: manifest(['task'], { tasks: ['evil-task'] }) }),
+  );
   writeFileSync(
     join(dir, 'index.js'),
     `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'imported');\nmodule.exports = { name: ${JSON.stringify(name)}, apiVersion: 1, tasks: [] };\n`,
@@ -54,11 +57,18 @@ describe('plugin names and paths that lead outside the project are refused (issu
     // A link to the user's own folder (npm link, file:, workspaces): still loads.
     const mine = join(outer, 'mine');
     mkdirSync(mine);
-    writeFileSync(join(mine, 'package.json'), JSON.stringify({ name: 'cascadence-plugin-mine', version: '1.0.0', main: 'index.js', cascadence: manifest(['task']) }));
+    writeFileSync(
+      join(mine, 'package.json'),
+      JSON.stringify({ name: 'cascadence-plugin-mine', version: '1.0.0', main: 'index.js', cascadence: manifest(['task']) }),
+    );
     writeFileSync(join(mine, 'index.js'), cjsPlugin('cascadence-plugin-mine', 'mine-task'));
     project.link('@cascadence/core', join(__dirname, '..'), mine);
     project.link('cascadence-plugin-mine', mine);
-    project.install({ name: 'cascadence-plugin-good', manifest: manifest(['task']), source: cjsPlugin('cascadence-plugin-good', 'good-task') });
+    project.install({
+      name: 'cascadence-plugin-good',
+      manifest: manifest(['task']),
+      source: cjsPlugin('cascadence-plugin-good', 'good-task'),
+    });
     // A config path that is a symlink from inside the project to a folder outside it.
     symlinkSync(elsewhere, join(project.dir, 'local-plugin'), 'dir');
   });
@@ -79,11 +89,18 @@ describe('plugin names and paths that lead outside the project are refused (issu
     expect(existsSync(marker)).toBe(false);
     expect(out.loaded.sort()).toEqual(['cascadence-plugin-good', 'cascadence-plugin-mine']);
     const byPlugin = new Map(out.problems.map((p) => [p.plugin, p.message]));
-    expect(byPlugin.get('cascadence-plugin-x/../../../elsewhere')).toMatch(/dependencies entry "cascadence-plugin-x\/\.\.\/\.\.\/\.\.\/elsewhere" in .*package\.json is not a valid npm package name/);
-    expect(out.fromConfig).toEqual([expect.stringMatching(/config's plugin entry "x\/\.\.\/\.\.\/\.\.\/elsewhere" is neither a valid npm package name nor a path/)]);
+    expect(byPlugin.get('cascadence-plugin-x/../../../elsewhere')).toMatch(
+      /dependencies entry "cascadence-plugin-x\/\.\.\/\.\.\/\.\.\/elsewhere" in .*package\.json is not a valid npm package name/,
+    );
+    expect(out.fromConfig).toEqual([
+      expect.stringMatching(/config's plugin entry "x\/\.\.\/\.\.\/\.\.\/elsewhere" is neither a valid npm package name nor a path/),
+    ]);
     expect(byPlugin.get('cascadence-plugin-shared')).toMatch(/is a link to .*shared\/evil, outside the project .*writable by every user/);
-    if (process.getuid?.() === 0) expect(byPlugin.get('cascadence-plugin-foreign')).toMatch(/is a link to .*foreign, .*owned by another user \(uid 65534/);
-    expect(byPlugin.get('./local-plugin')).toMatch(/plugin path \.\/local-plugin resolves \(through a symbolic link\) to .*elsewhere, outside the project/);
+    if (process.getuid?.() === 0)
+      expect(byPlugin.get('cascadence-plugin-foreign')).toMatch(/is a link to .*foreign, .*owned by another user \(uid 65534/);
+    expect(byPlugin.get('./local-plugin')).toMatch(
+      /plugin path \.\/local-plugin resolves \(through a symbolic link\) to .*elsewhere, outside the project/,
+    );
     for (const problem of out.problems) expect(problem.code).toBe('CASCADENCE_PLUGIN_LOAD');
     // Reported once each.
     expect(new Set(out.problems.map((p) => p.plugin)).size).toBe(out.problems.length);
@@ -100,7 +117,12 @@ describe('hostile values thrown by a plugin are reported like any failure (issue
       'cascadence-plugin-getter': '1.0.0',
       'cascadence-plugin-good': '1.0.0',
     });
-    project.install({ name: 'cascadence-plugin-nullproto', type: 'module', manifest: manifest(['task']), source: 'throw Object.create(null);' });
+    project.install({
+      name: 'cascadence-plugin-nullproto',
+      type: 'module',
+      manifest: manifest(['task']),
+      source: 'throw Object.create(null);',
+    });
     project.install({
       name: 'cascadence-plugin-tostring',
       type: 'module',
@@ -119,7 +141,11 @@ describe('hostile values thrown by a plugin are reported like any failure (issue
       manifest: manifest(['task']),
       source: `const e = new Error('x'); Object.defineProperty(e, 'message', { get() { throw new Error('hostile getter'); } }); throw e;`,
     });
-    project.install({ name: 'cascadence-plugin-good', manifest: manifest(['task']), source: cjsPlugin('cascadence-plugin-good', 'good-task') });
+    project.install({
+      name: 'cascadence-plugin-good',
+      manifest: manifest(['task']),
+      source: cjsPlugin('cascadence-plugin-good', 'good-task'),
+    });
   });
   afterAll(() => project.remove());
 
@@ -132,7 +158,12 @@ describe('hostile values thrown by a plugin are reported like any failure (issue
     `);
     expect(out.loaded).toEqual(['cascadence-plugin-good']);
     expect(out.good).toBe(true);
-    expect(out.problems.map((p) => p.plugin).sort()).toEqual(['cascadence-plugin-getter', 'cascadence-plugin-nullproto', 'cascadence-plugin-revoked', 'cascadence-plugin-tostring']);
+    expect(out.problems.map((p) => p.plugin).sort()).toEqual([
+      'cascadence-plugin-getter',
+      'cascadence-plugin-nullproto',
+      'cascadence-plugin-revoked',
+      'cascadence-plugin-tostring',
+    ]);
     for (const p of out.problems) {
       expect(p.code).toBe('CASCADENCE_PLUGIN_LOAD');
       expect(p.message).toContain(`plugin ${p.plugin} (`);
@@ -146,14 +177,23 @@ describe('a plugin that never finishes loading is cut off at the load deadline (
   let project: TempProject;
   beforeAll(() => {
     project = new TempProject({ 'cascadence-plugin-tla': '1.0.0', 'cascadence-plugin-setup': '1.0.0', 'cascadence-plugin-good': '1.0.0' });
-    project.install({ name: 'cascadence-plugin-tla', type: 'module', manifest: manifest(['task'], { tasks: ['tla-task'] }), source: 'await new Promise(() => {});\nexport default {};' });
+    project.install({
+      name: 'cascadence-plugin-tla',
+      type: 'module',
+      manifest: manifest(['task'], { tasks: ['tla-task'] }),
+      source: 'await new Promise(() => {});\nexport default {};',
+    });
     project.install({
       name: 'cascadence-plugin-setup',
       type: 'module',
       manifest: manifest(['task']),
       source: `export default { name: 'cascadence-plugin-setup', apiVersion: 1, setup: () => new Promise(() => {}) };`,
     });
-    project.install({ name: 'cascadence-plugin-good', manifest: manifest(['task']), source: cjsPlugin('cascadence-plugin-good', 'good-task') });
+    project.install({
+      name: 'cascadence-plugin-good',
+      manifest: manifest(['task']),
+      source: cjsPlugin('cascadence-plugin-good', 'good-task'),
+    });
   });
   afterAll(() => project.remove());
 
@@ -166,8 +206,12 @@ describe('a plugin that never finishes loading is cut off at the load deadline (
     `);
     expect(out.loaded).toEqual(['cascadence-plugin-good']);
     const byPlugin = new Map(out.problems.map((p) => [p.plugin, p.message]));
-    expect(byPlugin.get('cascadence-plugin-tla')).toMatch(/plugin cascadence-plugin-tla \(.*\) failed to load: its import did not finish within 300 ms \(plugins\.loadTimeoutMs\)/);
-    expect(byPlugin.get('cascadence-plugin-setup')).toMatch(/plugin cascadence-plugin-setup \(.*\) failed to load: its setup\(\) did not finish within 300 ms/);
+    expect(byPlugin.get('cascadence-plugin-tla')).toMatch(
+      /plugin cascadence-plugin-tla \(.*\) failed to load: its import did not finish within 300 ms \(plugins\.loadTimeoutMs\)/,
+    );
+    expect(byPlugin.get('cascadence-plugin-setup')).toMatch(
+      /plugin cascadence-plugin-setup \(.*\) failed to load: its setup\(\) did not finish within 300 ms/,
+    );
     expect(out.tla).toMatch(/cascadence-plugin-tla/);
     expect(out.problems).toHaveLength(2);
   });

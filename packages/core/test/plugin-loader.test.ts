@@ -27,8 +27,18 @@ describe('loadPlugins with real packages in a temp project', () => {
       },
       { 'cascadence-plugin-devtool': '1.0.0' },
     );
-    project.install({ name: 'cascadence-plugin-alpha', type: 'module', manifest: manifest(['task', 'processor']), source: esmPlugin('cascadence-plugin-alpha', 'alpha-task', 'alpha-upper'), pnpmLayout: true });
-    project.install({ name: '@acme/cascadence-plugin-s3', manifest: manifest(['task']), source: cjsPlugin('@acme/cascadence-plugin-s3', 's3-sync') });
+    project.install({
+      name: 'cascadence-plugin-alpha',
+      type: 'module',
+      manifest: manifest(['task', 'processor']),
+      source: esmPlugin('cascadence-plugin-alpha', 'alpha-task', 'alpha-upper'),
+      pnpmLayout: true,
+    });
+    project.install({
+      name: '@acme/cascadence-plugin-s3',
+      manifest: manifest(['task']),
+      source: cjsPlugin('@acme/cascadence-plugin-s3', 's3-sync'),
+    });
     project.install({
       name: '@acme/cascadence-plugin',
       type: 'module',
@@ -37,15 +47,36 @@ describe('loadPlugins with real packages in a temp project', () => {
       exports: { '.': { import: './dist/main.js', require: './dist/missing.cjs' } },
       source: esmPlugin('@acme/cascadence-plugin', 'acme-task', 'acme-upper'),
     });
-    project.install({ name: '@cascadence/plugin-fake', manifest: manifest(['task']), source: cjsPlugin('@cascadence/plugin-fake', 'fake-task') });
+    project.install({
+      name: '@cascadence/plugin-fake',
+      manifest: manifest(['task']),
+      source: cjsPlugin('@cascadence/plugin-fake', 'fake-task'),
+    });
     project.install({ name: 'cascadence-plugin-nomanifest', source: cjsPlugin('cascadence-plugin-nomanifest', 'never-task') });
-    project.install({ name: 'cascadence-plugin-future', manifest: { apiVersion: 2, provides: ['processor'], processors: ['future-proc'] }, source: 'throw new Error("must not be imported")' });
-    project.install({ name: 'cascadence-plugin-throws', type: 'module', manifest: manifest(['task']), source: 'throw new Error("kaboom at import");' });
+    project.install({
+      name: 'cascadence-plugin-future',
+      manifest: { apiVersion: 2, provides: ['processor'], processors: ['future-proc'] },
+      source: 'throw new Error("must not be imported")',
+    });
+    project.install({
+      name: 'cascadence-plugin-throws',
+      type: 'module',
+      manifest: manifest(['task']),
+      source: 'throw new Error("kaboom at import");',
+    });
     project.install({ name: 'cascadence-plugin-shape', type: 'module', manifest: manifest(['task']), source: 'export default 42;' });
     project.install({ name: 'not-a-plugin', manifest: manifest(['task']), source: cjsPlugin('not-a-plugin', 'sneaky-task') });
-    project.install({ name: 'cascadence-plugin-devtool', manifest: manifest(['task']), source: cjsPlugin('cascadence-plugin-devtool', 'dev-task') });
+    project.install({
+      name: 'cascadence-plugin-devtool',
+      manifest: manifest(['task']),
+      source: cjsPlugin('cascadence-plugin-devtool', 'dev-task'),
+    });
     // Installed but not declared in package.json: must never load.
-    project.install({ name: 'cascadence-plugin-undeclared', manifest: manifest(['task']), source: cjsPlugin('cascadence-plugin-undeclared', 'undeclared-task') });
+    project.install({
+      name: 'cascadence-plugin-undeclared',
+      manifest: manifest(['task']),
+      source: cjsPlugin('cascadence-plugin-undeclared', 'undeclared-task'),
+    });
   });
 
   afterAll(() => project.remove());
@@ -85,14 +116,25 @@ describe('loadPlugins with real packages in a temp project', () => {
     expect(out.skipped).toEqual([{ plugin: 'cascadence-plugin-nomanifest', reason: 'no "cascadence" manifest in package.json' }]);
 
     const byPlugin = Object.fromEntries(out.problems.map((p) => [p.plugin, p]));
-    expect(Object.keys(byPlugin).sort()).toEqual(['cascadence-plugin-future', 'cascadence-plugin-missing', 'cascadence-plugin-shape', 'cascadence-plugin-throws']);
+    expect(Object.keys(byPlugin).sort()).toEqual([
+      'cascadence-plugin-future',
+      'cascadence-plugin-missing',
+      'cascadence-plugin-shape',
+      'cascadence-plugin-throws',
+    ]);
     expect(out.problems).toHaveLength(4);
     for (const p of out.problems) expect(p.code).toBe('CASCADENCE_PLUGIN_LOAD');
-    expect(byPlugin['cascadence-plugin-future']?.message).toMatch(/^plugin cascadence-plugin-future \(.*node_modules\/cascadence-plugin-future\) failed to load: it declares plugin apiVersion 2, but this @cascadence\/core supports 1$/);
+    expect(byPlugin['cascadence-plugin-future']?.message).toMatch(
+      /^plugin cascadence-plugin-future \(.*node_modules\/cascadence-plugin-future\) failed to load: it declares plugin apiVersion 2, but this @cascadence\/core supports 1$/,
+    );
     expect(byPlugin['cascadence-plugin-throws']?.message).toContain('failed to load: kaboom at import');
     expect(byPlugin['cascadence-plugin-throws']?.path).toMatch(/node_modules\/cascadence-plugin-throws$/);
-    expect(byPlugin['cascadence-plugin-shape']?.message).toContain('its default export is not a plugin: the export is number, not a plugin object');
-    expect(byPlugin['cascadence-plugin-missing']?.message).toContain(`plugin cascadence-plugin-missing is not installed in ${project.dir} (run: npm install cascadence-plugin-missing)`);
+    expect(byPlugin['cascadence-plugin-shape']?.message).toContain(
+      'its default export is not a plugin: the export is number, not a plugin object',
+    );
+    expect(byPlugin['cascadence-plugin-missing']?.message).toContain(
+      `plugin cascadence-plugin-missing is not installed in ${project.dir} (run: npm install cascadence-plugin-missing)`,
+    );
   });
 
   it('runs plugin tasks and processors through the engine; a broken plugin errors only when its names are used', async () => {
@@ -132,7 +174,10 @@ describe('loadPlugins with real packages in a temp project', () => {
       message: expect.stringContaining('flow "f", step "x": plugin cascadence-plugin-future'),
     });
     // Names a plugin did not declare stay unknown, but the message points at the plugins that failed.
-    expect(out.undeclared).toMatchObject({ code: 'CASCADENCE_UNKNOWN_TASK', message: expect.stringContaining('it may come from a plugin that failed to load: plugin cascadence-plugin-shape') });
+    expect(out.undeclared).toMatchObject({
+      code: 'CASCADENCE_UNKNOWN_TASK',
+      message: expect.stringContaining('it may come from a plugin that failed to load: plugin cascadence-plugin-shape'),
+    });
     expect(out.sneaky).toMatchObject({ code: 'CASCADENCE_UNKNOWN_TASK' });
   });
 
@@ -157,7 +202,9 @@ describe('loadPlugins with real packages in a temp project', () => {
     expect(out.hasTask).toBe(false);
     expect(out.problems).toHaveLength(1);
     expect(out.problems[0]).toMatchObject({ plugin: 'cascadence-plugin-nomanifest', code: 'CASCADENCE_PLUGIN_LOAD' });
-    expect(out.problems[0]?.message).toMatch(/^plugin cascadence-plugin-nomanifest \(.*node_modules\/cascadence-plugin-nomanifest\) failed to load: its package\.json has no "cascadence" manifest/);
+    expect(out.problems[0]?.message).toMatch(
+      /^plugin cascadence-plugin-nomanifest \(.*node_modules\/cascadence-plugin-nomanifest\) failed to load: its package\.json has no "cascadence" manifest/,
+    );
   });
 
   it('production mode skips devDependencies; deny and discover:false are honoured', async () => {
@@ -190,8 +237,18 @@ describe('loadPlugins edge cases', () => {
   it('two plugins providing the same name: an error naming both, the rest of both still works', async () => {
     const project = new TempProject({ 'cascadence-plugin-one': '1', 'cascadence-plugin-two': '1' });
     try {
-      project.install({ name: 'cascadence-plugin-one', type: 'module', manifest: manifest(['task', 'processor']), source: esmPlugin('cascadence-plugin-one', 'deploy', 'one-proc') });
-      project.install({ name: 'cascadence-plugin-two', type: 'module', manifest: manifest(['task', 'processor']), source: esmPlugin('cascadence-plugin-two', 'deploy', 'two-proc') });
+      project.install({
+        name: 'cascadence-plugin-one',
+        type: 'module',
+        manifest: manifest(['task', 'processor']),
+        source: esmPlugin('cascadence-plugin-one', 'deploy', 'one-proc'),
+      });
+      project.install({
+        name: 'cascadence-plugin-two',
+        type: 'module',
+        manifest: manifest(['task', 'processor']),
+        source: esmPlugin('cascadence-plugin-two', 'deploy', 'two-proc'),
+      });
       const out = await project.run<Record<string, unknown>>(`
         const result = await core.loadPlugins({ projectDir, onProblem });
         let deploy;
@@ -206,7 +263,10 @@ describe('loadPlugins edge cases', () => {
           message: 'task "deploy" is provided by both cascadence-plugin-one and cascadence-plugin-two',
         },
       ]);
-      expect(out.deploy).toEqual({ code: 'CASCADENCE_PLUGIN_CONFLICT', message: 'task "deploy" is provided by both cascadence-plugin-one and cascadence-plugin-two' });
+      expect(out.deploy).toEqual({
+        code: 'CASCADENCE_PLUGIN_CONFLICT',
+        message: 'task "deploy" is provided by both cascadence-plugin-one and cascadence-plugin-two',
+      });
       expect(out.processors).toEqual(['one-proc', 'two-proc']);
       expect(out.loaded).toEqual(['cascadence-plugin-one', 'cascadence-plugin-two']);
     } finally {
@@ -263,10 +323,13 @@ describe('loadPlugins edge cases', () => {
         source: `const { definePlugin } = require('@cascadence/core');
           module.exports = definePlugin({ name: 'bad', apiVersion: 1, setup() { throw new Error('setup exploded'); } });`,
       });
-      project.write('plugins/local.mjs', `
+      project.write(
+        'plugins/local.mjs',
+        `
         import { definePlugin, defineTask } from '@cascadence/core';
         export default definePlugin({ name: 'local', apiVersion: 1, tasks: [defineTask({ name: 'local-task', run: () => 'local' })] });
-      `);
+      `,
+      );
       const out = await project.run<{ tasks: string[]; problems: Problem[]; ran: unknown }>(`
         const result = await core.loadPlugins({ projectDir, plugins: ['./plugins/local.mjs', '../elsewhere.mjs'], onProblem });
         const engine = new core.Engine({ resolver: result.registry });

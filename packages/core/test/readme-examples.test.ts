@@ -21,11 +21,11 @@ function copyOf(file: string): string {
 }
 
 describe('README examples', () => {
-  it('the root README\'s first flow example is the one type-checked in test-d', () => {
+  it("the root README's first flow example is the one type-checked in test-d", () => {
     expect(copyOf('readme-root.ts')).toBe(firstTsBlock(path.join(root, 'README.md'), '## A first look'));
   });
 
-  it('the core README\'s first example is the one type-checked in test-d', () => {
+  it("the core README's first example is the one type-checked in test-d", () => {
     expect(copyOf('readme-core.ts')).toBe(firstTsBlock(path.join(root, 'packages', 'core', 'README.md'), '# @cascadence/core'));
   });
 });

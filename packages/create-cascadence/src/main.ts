@@ -142,7 +142,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   if (out.plugin) {
     const projectOnly = [...(out.language ? ['--ts/--js'] : []), ...Object.keys(out.parts).map((p) => `--${p}`)];
-    if (projectOnly.length > 0) throw new CreateError(`${projectOnly.join(', ')}: for projects, not with --plugin (plugins are TypeScript)`, 2);
+    if (projectOnly.length > 0)
+      throw new CreateError(`${projectOnly.join(', ')}: for projects, not with --plugin (plugins are TypeScript)`, 2);
   } else if (out.processor !== undefined) {
     throw new CreateError('--processor goes with --plugin', 2);
   }
@@ -195,7 +196,11 @@ export interface CreateResult {
  * `create-cascadence` as a function: never exits the process, never reads process.argv.
  * Resolves to the exit code; errors are printed on `io.stderr` as `error: ...`.
  */
-export async function main(argv: readonly string[], io: MainIo = defaultIo(), versions: TemplateVersions = templateVersions()): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: MainIo = defaultIo(),
+  versions: TemplateVersions = templateVersions(),
+): Promise<number> {
   try {
     const args = parseArgs(argv);
     if (args.help) {
@@ -225,16 +230,24 @@ export async function create(args: ParsedArgs, io: MainIo, versions: TemplateVer
 
     // The folder.
     let directory = args.directory;
-    const fallbackDir = args.plugin ? (args.name ? args.name.replace(/^@[^/]+\//, '') : DEFAULTS.pluginDirectory) : DEFAULTS.projectDirectory;
+    const fallbackDir = args.plugin
+      ? args.name
+        ? args.name.replace(/^@[^/]+\//, '')
+        : DEFAULTS.pluginDirectory
+      : DEFAULTS.projectDirectory;
     if (directory === undefined) directory = prompter ? await prompter.ask('Folder:', fallbackDir) : fallbackDir;
     const dir = resolve(io.cwd, directory);
     const contents = folderContents(dir);
     if (contents !== undefined && contents.length > 0 && !args.force) {
       const shown = contents.slice(0, 5).join(', ') + (contents.length > 5 ? `, and ${contents.length - 5} more` : '');
-      const ok = prompter ? await prompter.confirm(`${dir} is not empty (${shown}). Write into it anyway, replacing files with the same names?`, false) : false;
+      const ok = prompter
+        ? await prompter.confirm(`${dir} is not empty (${shown}). Write into it anyway, replacing files with the same names?`, false)
+        : false;
       if (!ok) {
         throw new CreateError(
-          prompter ? 'cancelled: nothing was written' : `${dir} is not empty (${shown}): choose a new folder, or pass --force to write into it (files with the same names are replaced)`,
+          prompter
+            ? 'cancelled: nothing was written'
+            : `${dir} is not empty (${shown}): choose a new folder, or pass --force to write into it (files with the same names are replaced)`,
         );
       }
       args = { ...args, force: true };
@@ -248,14 +261,19 @@ export async function create(args: ParsedArgs, io: MainIo, versions: TemplateVer
       const problem = check(name);
       if (problem) {
         const suggestion = args.plugin ? toPluginName(name) : toPackageName(name);
-        throw new CreateError(`"${name}" cannot be the package name: ${problem}${check(suggestion) === undefined && suggestion !== name ? ` (try "${suggestion}")` : ''}`);
+        throw new CreateError(
+          `"${name}" cannot be the package name: ${problem}${check(suggestion) === undefined && suggestion !== name ? ` (try "${suggestion}")` : ''}`,
+        );
       }
     } else {
       const derived = args.plugin ? toPluginName(folderName) : toPackageName(folderName);
       const derivedOk = check(derived) === undefined;
       if (prompter && (!derivedOk || derived !== folderName)) {
         for (;;) {
-          const answer = await prompter.ask('Package name:', derivedOk ? derived : args.plugin ? 'cascadence-plugin-example' : 'cascadence-app');
+          const answer = await prompter.ask(
+            'Package name:',
+            derivedOk ? derived : args.plugin ? 'cascadence-plugin-example' : 'cascadence-app',
+          );
           const problem = check(answer);
           if (!problem) {
             name = answer;

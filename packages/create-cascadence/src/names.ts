@@ -62,6 +62,7 @@ export function defaultProcessorName(pluginName: string): string {
 
 /** Names of tasks, flows and processors (core's rule): letters, digits, - _ . : / — here also starting with a letter. */
 export function processorNameProblem(name: string): string | undefined {
-  if (!/^[a-z][a-z0-9_.:/-]*$/i.test(name)) return `"${name}" is not a valid processor name: start with a letter, then letters, digits, - _ . : /`;
+  if (!/^[a-z][a-z0-9_.:/-]*$/i.test(name))
+    return `"${name}" is not a valid processor name: start with a letter, then letters, digits, - _ . : /`;
   return undefined;
 }

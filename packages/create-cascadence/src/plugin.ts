@@ -62,7 +62,17 @@ export function renderPlugin(options: PluginOptions, versions: TemplateVersions)
 function renderPackageJson({ name, processor }: PluginOptions, versions: TemplateVersions): string {
   const core = cascadenceRange(versions, '@cascadence/core');
   const devDependencies: Record<string, string> = { '@cascadence/core': core };
-  for (const tool of ['@arethetypeswrong/cli', '@swc/core', '@swc/jest', '@types/jest', '@types/node', 'jest', 'publint', 'tsup', 'typescript']) {
+  for (const tool of [
+    '@arethetypeswrong/cli',
+    '@swc/core',
+    '@swc/jest',
+    '@types/jest',
+    '@types/node',
+    'jest',
+    'publint',
+    'tsup',
+    'typescript',
+  ]) {
     devDependencies[tool] = toolVersion(versions, tool);
   }
   return json({

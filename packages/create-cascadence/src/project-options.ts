@@ -24,6 +24,5 @@ export interface ProjectOptions {
 /** Files of a new project, by path relative to its folder ('/' separators). */
 export type FileMap = Record<string, string>;
 
-
 /** The code flow, YAML flow and task names every project has. */
 export const PROJECT_NAMES = { codeFlow: 'stats', yamlFlow: 'report', httpFlow: 'ping', tasks: ['load-numbers', 'summarize'] } as const;

@@ -20,15 +20,26 @@ export function renderReadme({ name, language, parts }: ProjectOptions): string 
     '',
     '## What is here',
     '',
-    `- \`cascadence.config.${ext}\` — where the tasks are` + (parts.metrics ? ', the metrics port' : '') + (parts.temporal ? ', the Temporal task queue' : '') + '.',
+    `- \`cascadence.config.${ext}\` — where the tasks are` +
+      (parts.metrics ? ', the metrics port' : '') +
+      (parts.temporal ? ', the Temporal task queue' : '') +
+      '.',
     `- \`src/tasks.${ext}\` — two tasks (\`load-numbers\`, \`summarize\`) and a flow in code (\`stats\`).`,
     '- `flows/report.yml` — the same steps as a YAML flow' + (parts.shell ? ', plus a `shell` step' : '') + '.',
   ];
   if (parts.http) lines.push('- `flows/ping.yml` — an HTTP request step (`npx task run ping` needs internet access).');
   if (parts.schedules) lines.push('- `schedules.yml` — runs `report` at 07:00 UTC on weekdays: `npx task scheduler` (Ctrl-C stops it).');
-  lines.push(`- \`test/project.test.${ext}\` — node's test runner${ts ? ' (through tsx)' : ''}.`, '- `.cascadence/` — state the `task` command keeps (disabled tasks, schedule state, caches); not committed.');
+  lines.push(
+    `- \`test/project.test.${ext}\` — node's test runner${ts ? ' (through tsx)' : ''}.`,
+    '- `.cascadence/` — state the `task` command keeps (disabled tasks, schedule state, caches); not committed.',
+  );
   lines.push('', '## More commands', '', '```sh');
-  lines.push('npx task list                        # tasks and flows', 'npx task run stats --input \'{"numbers": [2, 4, 9]}\'', 'npx task graph report                # the flow as Mermaid (--format dot)', 'npx task disable summarize           # and `task enable`');
+  lines.push(
+    'npx task list                        # tasks and flows',
+    'npx task run stats --input \'{"numbers": [2, 4, 9]}\'',
+    'npx task graph report                # the flow as Mermaid (--format dot)',
+    'npx task disable summarize           # and `task enable`',
+  );
   if (ts) lines.push('npm run typecheck');
   if (parts.schedules) lines.push('npx task schedule stats "*/15 * * * *"   # adds to schedules.yml', 'npx task schedules');
   if (parts.metrics) lines.push('npx task scheduler                   # also serves http://localhost:9464/metrics');

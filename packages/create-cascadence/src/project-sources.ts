@@ -38,7 +38,7 @@ export function renderConfig({ name, language, parts }: ProjectOptions): string 
   if (parts.temporal) {
     lines.push(
       '  // `task worker` and `task run NAME --backend temporal`. TEMPORAL_ADDRESS (default localhost:7233)',
-      '  // and TEMPORAL_NAMESPACE come from the environment; set backend: \'temporal\' to make it the default.',
+      "  // and TEMPORAL_NAMESPACE come from the environment; set backend: 'temporal' to make it the default.",
       `  temporal: { taskQueue: '${name.replace(/^@[^/]+\//, '')}' },`,
     );
   }

@@ -10,7 +10,11 @@ export function renderTest({ language, parts, name }: ProjectOptions): string {
     "import { execFileSync } from 'node:child_process';",
   ];
   if (parts.http) imports.push("import { createServer } from 'node:http';");
-  imports.push("import { createRequire } from 'node:module';", "import { dirname, join } from 'node:path';", "import { fileURLToPath } from 'node:url';");
+  imports.push(
+    "import { createRequire } from 'node:module';",
+    "import { dirname, join } from 'node:path';",
+    "import { fileURLToPath } from 'node:url';",
+  );
   const core = ['Engine', 'silentLogger'];
   if (parts.http) core.unshift('defineFlow', 'loadPlugins');
   imports.push(`import { ${core.sort().join(', ')} } from '@cascadence/core';`);
@@ -20,13 +24,13 @@ export function renderTest({ language, parts, name }: ProjectOptions): string {
   if (ts && parts.http) imports.push("import type { AddressInfo } from 'node:net';");
 
   const out: string[] = [
-    '// Run with `npm test`: node\'s own test runner' + (ts ? ' (TypeScript through tsx).' : '.'),
+    "// Run with `npm test`: node's own test runner" + (ts ? ' (TypeScript through tsx).' : '.'),
     ...imports,
     '',
-    'const project = join(dirname(fileURLToPath(import.meta.url)), \'..\');',
+    "const project = join(dirname(fileURLToPath(import.meta.url)), '..');",
     "const taskBin = join(dirname(createRequire(import.meta.url).resolve('@cascadence/cli/package.json')), 'bin', 'run.js');",
     '',
-    '/** Runs this project\'s `task` command (what `npx task ...` runs) and returns what it printed. */',
+    "/** Runs this project's `task` command (what `npx task ...` runs) and returns what it printed. */",
     `function task(${t('...args: string[]', '...args')})${t(': string', '')} {`,
     "  return execFileSync(process.execPath, [taskBin, ...args], { cwd: project, encoding: 'utf8' });",
     '}',
@@ -40,14 +44,14 @@ export function renderTest({ language, parts, name }: ProjectOptions): string {
     "test('bad input fails the first step once, without retries, and skips the next', async () => {",
     "  const result = await new Engine({ logger: silentLogger }).run(stats, { numbers: 'many' });",
     "  assert.equal(result.status, 'failed');",
-    "  assert.equal(result.steps.numbers?.attempts, 1);",
-    "  assert.match(String(result.steps.numbers?.error?.message), /input.numbers must be a list of numbers/);",
+    '  assert.equal(result.steps.numbers?.attempts, 1);',
+    '  assert.match(String(result.steps.numbers?.error?.message), /input.numbers must be a list of numbers/);',
     "  assert.equal(result.steps.summary?.status, 'skipped');",
     '});',
     '',
     "test('task list shows the tasks and both flows', () => {",
     `  const entries${t(': Array<{ name: string; kind: string }>', '')} = JSON.parse(task('list', '--json'));`,
-    '  const names = entries.map((e) => `${e.name}:${e.kind}`).filter((n) => !n.startsWith(\'example:\'));',
+    "  const names = entries.map((e) => `${e.name}:${e.kind}`).filter((n) => !n.startsWith('example:'));",
     `  assert.deepEqual(names.sort(), [${[
       'load-numbers:task',
       ...(parts.http ? ['ping:flow'] : []),
@@ -127,12 +131,12 @@ export function renderTest({ language, parts, name }: ProjectOptions): string {
       '',
       "test('the http plugin is found in package.json and its steps make requests', async () => {",
       "  const server = createServer((_req, res) => res.setHeader('content-type', 'application/json').end('{\"ok\":true}'));",
-      "  await new Promise" + t('<void>', '') + "((resolve) => server.listen(0, '127.0.0.1', resolve));",
+      '  await new Promise' + t('<void>', '') + "((resolve) => server.listen(0, '127.0.0.1', resolve));",
       `  const { port } = server.address()${t(' as AddressInfo', '')};`,
       '  try {',
       '    const { registry, loaded } = await loadPlugins({ projectDir: project });',
       "    assert.ok(loaded.some((p) => p.name === '@cascadence/plugin-http'));",
-      '    const flow = defineFlow({ name: \'ping-local\', steps: { site: { uses: \'http\', with: { url: `http://127.0.0.1:${port}/` } } } });',
+      "    const flow = defineFlow({ name: 'ping-local', steps: { site: { uses: 'http', with: { url: `http://127.0.0.1:${port}/` } } } });",
       '    const result = await new Engine({ resolver: registry, logger: silentLogger }).run(flow);',
       "    assert.equal(result.status, 'succeeded');",
       `    assert.deepEqual((result.steps.site?.output${t(' as { status: number; body: unknown }', '')}).body, { ok: true });`,

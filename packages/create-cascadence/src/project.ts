@@ -4,7 +4,15 @@ import { PING_FLOW, renderConfig, renderReportFlow, SCHEDULES, TASKS_JS, TASKS_T
 import { renderTest } from './project-test-file';
 import { renderReadme } from './project-readme';
 
-export { PART_DESCRIPTIONS, PROJECT_NAMES, PROJECT_PARTS, type FileMap, type Language, type ProjectOptions, type ProjectPart } from './project-options';
+export {
+  PART_DESCRIPTIONS,
+  PROJECT_NAMES,
+  PROJECT_PARTS,
+  type FileMap,
+  type Language,
+  type ProjectOptions,
+  type ProjectPart,
+} from './project-options';
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 const sortKeys = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
@@ -46,7 +54,14 @@ export function renderProject(options: ProjectOptions, versions: TemplateVersion
     ...(ts ? { devDependencies: sortKeys(devDependencies) } : {}),
   });
 
-  files['.gitignore'] = ['node_modules/', '# Cascadence state: disabled tasks, schedule run state, compiled TypeScript', '.cascadence/', 'dist/', '*.log', ''].join('\n');
+  files['.gitignore'] = [
+    'node_modules/',
+    '# Cascadence state: disabled tasks, schedule run state, compiled TypeScript',
+    '.cascadence/',
+    'dist/',
+    '*.log',
+    '',
+  ].join('\n');
 
   files[`cascadence.config.${ext}`] = renderConfig(options);
   if (ts) files['tsconfig.json'] = json(TSCONFIG);

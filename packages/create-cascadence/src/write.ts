@@ -6,11 +6,16 @@ import type { FileMap } from './project';
 export function folderContents(dir: string): string[] | undefined {
   if (!existsSync(dir)) return undefined;
   if (!statSync(dir).isDirectory()) throw new CreateError(`${dir} exists and is not a folder`);
-  return readdirSync(dir).filter((entry) => entry !== '.git').sort();
+  return readdirSync(dir)
+    .filter((entry) => entry !== '.git')
+    .sort();
 }
 
 export class CreateError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'CreateError';
   }
@@ -46,7 +51,9 @@ export function writeFiles(dir: string, files: FileMap, { force }: { force: bool
     });
   const clashes = plan.filter((p) => p.state === 'different');
   if (clashes.length > 0 && !force) {
-    throw new CreateError(`these files exist and would be overwritten: ${clashes.map((c) => c.rel).join(', ')} (pass --force to replace them)`);
+    throw new CreateError(
+      `these files exist and would be overwritten: ${clashes.map((c) => c.rel).join(', ')} (pass --force to replace them)`,
+    );
   }
   for (const { rel, target, state } of plan) {
     if (state === 'same') {

@@ -58,14 +58,25 @@ it('asks for the folder, the language and each part, then writes what was answer
   const pkg = JSON.parse(readFileSync(join(cwd, 'Tool Box', 'package.json'), 'utf8'));
   expect(pkg.name).toBe('tool-box');
   expect(Object.keys(pkg.dependencies)).toEqual(['@cascadence/cli', '@cascadence/core', '@cascadence/metrics', '@cascadence/plugin-http']);
-  expect(readdirSync(join(cwd, 'Tool Box')).sort()).toEqual(['.gitignore', 'README.md', 'cascadence.config.js', 'flows', 'package.json', 'src', 'test']);
+  expect(readdirSync(join(cwd, 'Tool Box')).sort()).toEqual([
+    '.gitignore',
+    'README.md',
+    'cascadence.config.js',
+    'flows',
+    'package.json',
+    'src',
+    'test',
+  ]);
   expect(result.out).toContain('cd "Tool Box"');
 });
 
 it('a folder that is not empty: says no → nothing is written', async () => {
   mkdirSync(join(cwd, 'busy'));
   writeFileSync(join(cwd, 'busy', 'README.md'), 'mine');
-  const result = await converse(['busy'], [[/busy is not empty \(README\.md\)\. Write into it anyway, replacing files with the same names\? \(y\/N\) $/, '']]);
+  const result = await converse(
+    ['busy'],
+    [[/busy is not empty \(README\.md\)\. Write into it anyway, replacing files with the same names\? \(y\/N\) $/, '']],
+  );
   expect(result).toMatchObject({ code: 1, err: 'error: cancelled: nothing was written\n', asked: 1 });
   expect(readdirSync(join(cwd, 'busy'))).toEqual(['README.md']);
   expect(readFileSync(join(cwd, 'busy', 'README.md'), 'utf8')).toBe('mine');

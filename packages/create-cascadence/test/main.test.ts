@@ -53,7 +53,16 @@ describe('create-cascadence without a terminal', () => {
   it('JavaScript with parts chosen by flags', async () => {
     expect((await create('js-app', '--js', '--none', '--http', '--yes')).code).toBe(0);
     const files = list(join(cwd, 'js-app'));
-    expect(files).toEqual(['.gitignore', 'README.md', 'cascadence.config.js', 'flows/ping.yml', 'flows/report.yml', 'package.json', 'src/tasks.js', 'test/project.test.js']);
+    expect(files).toEqual([
+      '.gitignore',
+      'README.md',
+      'cascadence.config.js',
+      'flows/ping.yml',
+      'flows/report.yml',
+      'package.json',
+      'src/tasks.js',
+      'test/project.test.js',
+    ]);
     const pkg = JSON.parse(readFileSync(join(cwd, 'js-app', 'package.json'), 'utf8'));
     expect(Object.keys(pkg.dependencies)).toEqual(['@cascadence/cli', '@cascadence/core', '@cascadence/plugin-http']);
     expect(pkg.devDependencies).toBeUndefined();
@@ -62,7 +71,10 @@ describe('create-cascadence without a terminal', () => {
   it('a plugin, named by the convention from the folder', async () => {
     expect((await create('greet', '--plugin')).code).toBe(0);
     const pkg = JSON.parse(readFileSync(join(cwd, 'greet', 'package.json'), 'utf8'));
-    expect(pkg).toMatchObject({ name: 'cascadence-plugin-greet', cascadence: { apiVersion: 1, provides: ['processor'], processors: ['greet'] } });
+    expect(pkg).toMatchObject({
+      name: 'cascadence-plugin-greet',
+      cascadence: { apiVersion: 1, provides: ['processor'], processors: ['greet'] },
+    });
     expect(pkg.peerDependencies).toEqual({ '@cascadence/core': templateVersions().cascadence['@cascadence/core'] });
     expect(JSON.stringify(pkg)).not.toContain('workspace:');
     expect(list(join(cwd, 'greet'))).toContain('test/installed.test.ts');
@@ -98,9 +110,15 @@ describe('create-cascadence without a terminal', () => {
   });
 
   it('refuses names npm would refuse, and plugin names the loader would not find', async () => {
-    expect(await create('x', '--name', 'My App')).toMatchObject({ code: 1, err: expect.stringContaining('"My App" cannot be the package name: the name has capital letters') });
+    expect(await create('x', '--name', 'My App')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('"My App" cannot be the package name: the name has capital letters'),
+    });
     expect((await create('x', '--name', 'My App')).err).toContain('(try "my-app")');
-    expect(await create('p', '--plugin', '--name', 'slugify')).toMatchObject({ code: 1, err: expect.stringContaining('(try "cascadence-plugin-slugify")') });
+    expect(await create('p', '--plugin', '--name', 'slugify')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('(try "cascadence-plugin-slugify")'),
+    });
     expect(await create('Bad Folder!')).toMatchObject({ code: 0 });
     expect(JSON.parse(readFileSync(join(cwd, 'Bad Folder!', 'package.json'), 'utf8')).name).toBe('bad-folder');
     expect(existsSync(join(cwd, 'x'))).toBe(false);
@@ -118,7 +136,13 @@ describe('create-cascadence without a terminal', () => {
 
 describe('parseArgs', () => {
   it('parts: --all, --none, --x and --no-x, later flags win', () => {
-    expect(parseArgs(['--all', '--no-temporal']).parts).toEqual({ schedules: true, metrics: true, temporal: false, shell: true, http: true });
+    expect(parseArgs(['--all', '--no-temporal']).parts).toEqual({
+      schedules: true,
+      metrics: true,
+      temporal: false,
+      shell: true,
+      http: true,
+    });
     expect(parseArgs(['--none', '--shell']).parts).toEqual({ schedules: false, metrics: false, temporal: false, shell: true, http: false });
     expect(parseArgs(['--language=js']).language).toBe('js');
     expect(parseArgs(['--name=@a/b', 'dir', '-y', '--force'])).toMatchObject({ name: '@a/b', directory: 'dir', yes: true, force: true });
@@ -127,7 +151,7 @@ describe('parseArgs', () => {
 
 describe('renderProject', () => {
   const versions = templateVersions();
-  it('depends on this repository\'s @cascadence versions, one package per chosen part', () => {
+  it("depends on this repository's @cascadence versions, one package per chosen part", () => {
     const root = join(__dirname, '..', '..', '..');
     const version = (dir: string) => JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).version;
     const all = Object.fromEntries(PROJECT_PARTS.map((p) => [p, true])) as Record<(typeof PROJECT_PARTS)[number], boolean>;

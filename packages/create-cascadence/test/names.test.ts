@@ -1,4 +1,11 @@
-import { defaultProcessorName, packageNameProblem, pluginNameProblem, processorNameProblem, toPackageName, toPluginName } from '../src/names';
+import {
+  defaultProcessorName,
+  packageNameProblem,
+  pluginNameProblem,
+  processorNameProblem,
+  toPackageName,
+  toPluginName,
+} from '../src/names';
 import { pluginShorthand } from '../src/plugin';
 
 describe('package names', () => {

@@ -26,10 +26,6 @@ export const HistoryErrorCode = {
 
 export type HistoryErrorCodeValue = (typeof HistoryErrorCode)[keyof typeof HistoryErrorCode];
 
-export function historyError(
-  code: HistoryErrorCodeValue,
-  message: string,
-  options: CascadenceErrorOptions = {},
-): CascadenceError {
+export function historyError(code: HistoryErrorCodeValue, message: string, options: CascadenceErrorOptions = {}): CascadenceError {
   return new CascadenceError(code, message, options);
 }

@@ -86,7 +86,11 @@ export class History {
    * A source that can cancel its runs (`cancel(runId, reason)`: Engine, LocalBackend) also carries
    * out `requestCancel` made by any process for the runs it is recording.
    */
-  record(source: { readonly name?: string; readonly events?: EventBus | undefined; cancel?(runId: string, reason?: string): boolean }): () => void {
+  record(source: {
+    readonly name?: string;
+    readonly events?: EventBus | undefined;
+    cancel?(runId: string, reason?: string): boolean;
+  }): () => void {
     this.registerOwner();
     this.startRetention();
     const detach = this.recorder.attach({ name: source.name ?? 'local', events: source.events });
@@ -107,7 +111,9 @@ export class History {
     const run = await this.run(idOrPrefix);
     if (run.status !== 'running') {
       const why = run.status === 'interrupted' ? 'its process is gone (interrupted)' : `it ended ${run.status}`;
-      throw historyError(HistoryErrorCode.NOT_RUNNING, `run ${run.id} (${run.task}) cannot be cancelled: ${why}`, { details: { id: run.id, status: run.status } });
+      throw historyError(HistoryErrorCode.NOT_RUNNING, `run ${run.id} (${run.task}) cannot be cancelled: ${why}`, {
+        details: { id: run.id, status: run.status },
+      });
     }
     await requestCancel(this.driver, run.id, reason, Date.now());
     return run;
@@ -154,15 +160,22 @@ export class History {
     const matches = await this.reader.runsByIdPart(idOrPrefix, 5);
     if (matches.length === 1) return this.toRecord(matches[0] as RunWithOwner);
     if (matches.length > 1) {
-      throw historyError(HistoryErrorCode.AMBIGUOUS_RUN, `run id "${idOrPrefix}" matches several runs: ${matches.map((m) => m.id).join(', ')}${matches.length === 5 ? ', ...' : ''}`, {
-        suggestions: ['give more characters of the id'],
-        details: { id: idOrPrefix },
-      });
+      throw historyError(
+        HistoryErrorCode.AMBIGUOUS_RUN,
+        `run id "${idOrPrefix}" matches several runs: ${matches.map((m) => m.id).join(', ')}${matches.length === 5 ? ', ...' : ''}`,
+        {
+          suggestions: ['give more characters of the id'],
+          details: { id: idOrPrefix },
+        },
+      );
     }
     const recent = await this.reader.recentIds(1000);
     // A mistyped short id is compared with the short forms, and answered with the full ids.
     const short = idOrPrefix.length <= SHORT_RUN_ID_LENGTH + 2 ? new Map(recent.map((id) => [shortRunId(id), id])) : undefined;
-    const close = short === undefined ? closestNames(idOrPrefix, recent, 3) : closestNames(idOrPrefix, short.keys(), 3).map((s) => short.get(s) as string);
+    const close =
+      short === undefined
+        ? closestNames(idOrPrefix, recent, 3)
+        : closestNames(idOrPrefix, short.keys(), 3).map((s) => short.get(s) as string);
     const hint = close.length > 0 ? ` (did you mean ${close.join(' or ')}?)` : '';
     throw historyError(HistoryErrorCode.UNKNOWN_RUN, `no recorded run has id "${idOrPrefix}" in ${this.where}${hint}`, {
       suggestions: close.length > 0 ? close.map((id) => `did you mean ${id}?`) : ['list recent runs with: task runs'],
@@ -264,7 +277,8 @@ export class History {
 
   private registerOwner(): void {
     if (this.ownerRegistered !== undefined) return;
-    const beat = (): Promise<void> => this.driver.batch([write.owner(this.owner.id, this.owner.host, this.owner.pid, this.owner.startedAt, Date.now())]);
+    const beat = (): Promise<void> =>
+      this.driver.batch([write.owner(this.owner.id, this.owner.host, this.owner.pid, this.owner.startedAt, Date.now())]);
     this.ownerRegistered = beat().catch((error: unknown) => {
       this.logger.warn(`history: could not register this process in ${this.where}: ${(error as Error).message}`);
     });
@@ -300,9 +314,13 @@ export async function openHistory(options: HistoryOptions): Promise<History> {
   let driver: SqlDriver;
   if (options.url !== undefined && options.url !== '') {
     if (!/^postgres(ql)?:\/\//.test(options.url)) {
-      throw historyError(HistoryErrorCode.INVALID_OPTION, `history.url must be a postgres:// URL (got "${options.url.split(':')[0]}:...")`, {
-        suggestions: ['for the embedded SQLite store, set history.path (or nothing) instead'],
-      });
+      throw historyError(
+        HistoryErrorCode.INVALID_OPTION,
+        `history.url must be a postgres:// URL (got "${options.url.split(':')[0]}:...")`,
+        {
+          suggestions: ['for the embedded SQLite store, set history.path (or nothing) instead'],
+        },
+      );
     }
     driver = await PostgresDriver.open(options.url, { connectTimeoutMs: options.connectTimeoutMs ?? 5000 });
   } else if (options.path !== undefined) {

@@ -4,7 +4,17 @@
  * `planRetry` back `task runs`, `task show` and `task retry`.
  */
 export { History, openHistory, type HistoryOptions } from './history';
-export type { AttemptRecord, AttemptStatus, RecordedError, RecordedRunStatus, RecordedValue, RunQuery, RunRecord, StepRecord, ValueState } from './records';
+export type {
+  AttemptRecord,
+  AttemptStatus,
+  RecordedError,
+  RecordedRunStatus,
+  RecordedValue,
+  RunQuery,
+  RunRecord,
+  StepRecord,
+  ValueState,
+} from './records';
 export { planRetry, type RetryPlan } from './retry-plan';
 export { recoveredValue, DEFAULT_MAX_VALUE_BYTES } from './values';
 export { parseDuration, parseSince } from './since';

@@ -24,7 +24,12 @@ export function thisProcess(): ProcessIdentity {
  * host) its pid exists; `interrupted` once the owner is gone. A reused pid is caught by the
  * heartbeat going stale.
  */
-export function effectiveStatus(status: Exclude<RecordedRunStatus, 'interrupted'>, owner: RunOwner | undefined, now: number, host: string): RecordedRunStatus {
+export function effectiveStatus(
+  status: Exclude<RecordedRunStatus, 'interrupted'>,
+  owner: RunOwner | undefined,
+  now: number,
+  host: string,
+): RecordedRunStatus {
   if (status !== 'running') return status;
   if (owner === undefined) return 'interrupted';
   if (now - owner.heartbeatAt > STALE_AFTER_MS) return 'interrupted';

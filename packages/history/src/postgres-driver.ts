@@ -36,7 +36,13 @@ export class PostgresDriver implements SqlDriver {
 
   static async open(url: string, options: { connectTimeoutMs: number }): Promise<PostgresDriver> {
     const where = redactUrl(url);
-    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: options.connectTimeoutMs, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 4,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      idleTimeoutMillis: 10_000,
+      allowExitOnIdle: true,
+    });
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     try {

@@ -100,7 +100,8 @@ export class Recorder {
       // The two events every step emits come through the allocation-free observer hooks.
       events.observe({
         stepStart: (flow, step, _task, attempt, runId) => this.stepStart(runId, flow, step, attempt, clock()),
-        stepSuccess: (flow, step, _task, attempt, _durationMs, runId, output) => this.stepEnd(runId, flow, step, attempt, clock(), 'succeeded', undefined, output),
+        stepSuccess: (flow, step, _task, attempt, _durationMs, runId, output) =>
+          this.stepEnd(runId, flow, step, attempt, clock(), 'succeeded', undefined, output),
       }),
       events.on('step:retry', (e) => this.stepEnd(e.runId, e.flow, e.step, e.attempt, e.at, 'retried', e.error, undefined)),
       events.on('step:failure', (e) => this.stepEnd(e.runId, e.flow, e.step, e.attempt, e.at, e.status, e.error, undefined)),
@@ -140,7 +141,19 @@ export class Recorder {
       startedAt: e.at,
       input: recordValue(e.input, this.settings.maxValueBytes, this.settings.values),
     };
-    const run: LiveRun = { row, flow: e.kind === 'flow' ? e.task : undefined, steps: new Map(), attemptStarted: undefined, attemptStarts: undefined, inner: undefined, stepsText: undefined, stepsWrittenAt: 0, stepsChanged: true, rowChanged: true, inserted: false };
+    const run: LiveRun = {
+      row,
+      flow: e.kind === 'flow' ? e.task : undefined,
+      steps: new Map(),
+      attemptStarted: undefined,
+      attemptStarts: undefined,
+      inner: undefined,
+      stepsText: undefined,
+      stepsWrittenAt: 0,
+      stepsChanged: true,
+      rowChanged: true,
+      inserted: false,
+    };
     this.live.set(e.runId, run);
     this.touch(run);
   }
@@ -188,7 +201,14 @@ export class Recorder {
     const recordedError: RecordedError | undefined = error === undefined ? undefined : recordError(error, this.settings.maxValueBytes);
     if (flow !== run.flow) {
       // A nested flow's step: kept as an attempt under its flow's name.
-      const attempt: StoredAttempt = { flow: flow as string, step: id, attempt: attemptNo, status, startedAt: attemptStart, durationMs: at - attemptStart };
+      const attempt: StoredAttempt = {
+        flow: flow as string,
+        step: id,
+        attempt: attemptNo,
+        status,
+        startedAt: attemptStart,
+        durationMs: at - attemptStart,
+      };
       if (recordedError !== undefined) attempt.error = recordedError;
       (run.inner ??= []).push(attempt);
     } else {

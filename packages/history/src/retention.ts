@@ -13,7 +13,10 @@ export function parseRetention(keep: unknown): Retention {
   if (keep === false) return false;
   if (typeof keep === 'number' && Number.isInteger(keep) && keep > 0) return { maxRuns: keep };
   if (typeof keep === 'string') return { maxAgeMs: parseDuration(keep, 'history.keep') };
-  throw historyError(HistoryErrorCode.INVALID_OPTION, `history.keep must be a duration like "30d", a positive whole number of runs, or false (got ${JSON.stringify(keep)})`);
+  throw historyError(
+    HistoryErrorCode.INVALID_OPTION,
+    `history.keep must be a duration like "30d", a positive whole number of runs, or false (got ${JSON.stringify(keep)})`,
+  );
 }
 
 /** Runs deleted per transaction: small enough that writers never wait long for the lock. */
@@ -39,7 +42,9 @@ export async function applyRetention(driver: SqlDriver, retention: Retention, no
   let deleted = 0;
   for (;;) {
     const ids = (
-      await driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE started_at < ? AND status <> 'running' LIMIT ${BATCH}`, [cutoff])
+      await driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE started_at < ? AND status <> 'running' LIMIT ${BATCH}`, [
+        cutoff,
+      ])
     ).map((row) => row.id);
     if (ids.length === 0) return deleted;
     const list = ids.map(() => '?').join(', ');

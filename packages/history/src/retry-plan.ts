@@ -18,7 +18,12 @@ export interface RetryPlan {
  * everything downstream of them. Refuses, naming the step and the reason, when an output it
  * would reuse (or the input) was not recorded whole — unless `rerunAll`.
  */
-export function planRetry(run: RunRecord, steps: readonly StepRecord[], runnable: Task | Flow, options: { rerunAll?: boolean } = {}): RetryPlan {
+export function planRetry(
+  run: RunRecord,
+  steps: readonly StepRecord[],
+  runnable: Task | Flow,
+  options: { rerunAll?: boolean } = {},
+): RetryPlan {
   if (runnable.name !== run.task) {
     throw historyError(HistoryErrorCode.NOT_RETRYABLE, `run ${run.id} ran "${run.task}", not "${runnable.name}"`);
   }
@@ -60,10 +65,14 @@ export function planRetry(run: RunRecord, steps: readonly StepRecord[], runnable
     }
     const output = recoveredValue((byId.get(id) as StepRecord).output);
     if (!output.ok) {
-      throw historyError(HistoryErrorCode.NOT_RETRYABLE, `cannot retry run ${run.id} from its failed steps: the output of step "${id}" is needed but ${output.why}`, {
-        suggestions: [`run every step again with: task retry ${run.id} --rerun-all`],
-        details: { runId: run.id, step: id },
-      });
+      throw historyError(
+        HistoryErrorCode.NOT_RETRYABLE,
+        `cannot retry run ${run.id} from its failed steps: the output of step "${id}" is needed but ${output.why}`,
+        {
+          suggestions: [`run every step again with: task retry ${run.id} --rerun-all`],
+          details: { runId: run.id, step: id },
+        },
+      );
     }
     reuse[id] = output.value;
     reused.push(id);
@@ -73,7 +82,11 @@ export function planRetry(run: RunRecord, steps: readonly StepRecord[], runnable
 }
 
 function nothingToRetry(run: RunRecord): Error {
-  return historyError(HistoryErrorCode.NOT_RETRYABLE, `run ${run.id} ${run.status === 'succeeded' ? 'succeeded' : 'has no failed steps'}: nothing to retry`, {
-    suggestions: [`run it again from the start with: task retry ${run.id} --rerun-all`],
-  });
+  return historyError(
+    HistoryErrorCode.NOT_RETRYABLE,
+    `run ${run.id} ${run.status === 'succeeded' ? 'succeeded' : 'has no failed steps'}: nothing to retry`,
+    {
+      suggestions: [`run it again from the start with: task retry ${run.id} --rerun-all`],
+    },
+  );
 }

@@ -78,7 +78,10 @@ function newerSchema(driver: SqlDriver, version: number): Error {
   return historyError(
     HistoryErrorCode.NEWER_SCHEMA,
     `the run history at ${driver.where} has schema version ${version}, newer than the ${SCHEMA_VERSION} this Cascadence understands; it was left untouched`,
-    { details: { version, supported: SCHEMA_VERSION }, suggestions: ['upgrade @cascadence/history (and the CLI) to the version that wrote it'] },
+    {
+      details: { version, supported: SCHEMA_VERSION },
+      suggestions: ['upgrade @cascadence/history (and the CLI) to the version that wrote it'],
+    },
   );
 }
 
@@ -87,14 +90,20 @@ export async function storedVersion(driver: SqlDriver): Promise<number> {
   const exists =
     driver.dialect === 'sqlite'
       ? await driver.query<{ n: number }>(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'cascadence_meta'`)
-      : await driver.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'cascadence_meta'`);
+      : await driver.query<{ n: number }>(
+          `SELECT count(*)::float8 AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'cascadence_meta'`,
+        );
   if ((exists[0]?.n ?? 0) === 0) return 0;
   const rows = await driver.query<{ value: string }>(`SELECT value FROM cascadence_meta WHERE key = 'schema_version'`);
   const version = Number(rows[0]?.value ?? 0);
   if (!Number.isInteger(version) || version < 0) {
-    throw historyError(HistoryErrorCode.CORRUPT, `the run history at ${driver.where} has an unreadable schema version "${rows[0]?.value}"; it was left untouched`, {
-      details: { version: rows[0]?.value },
-    });
+    throw historyError(
+      HistoryErrorCode.CORRUPT,
+      `the run history at ${driver.where} has an unreadable schema version "${rows[0]?.value}"; it was left untouched`,
+      {
+        details: { version: rows[0]?.value },
+      },
+    );
   }
   return version;
 }

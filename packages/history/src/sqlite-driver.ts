@@ -46,10 +46,14 @@ export class SqliteDriver implements SqlDriver {
       const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
       const appId = db.pragma('application_id', { simple: true }) as number;
       if (tables.n > 0 && appId !== APPLICATION_ID) {
-        throw historyError(HistoryErrorCode.FOREIGN, `${path} is a SQLite database of another program, not a Cascadence run history; it was left untouched`, {
-          details: { path },
-          suggestions: ['point history.path at another file, or move this one away'],
-        });
+        throw historyError(
+          HistoryErrorCode.FOREIGN,
+          `${path} is a SQLite database of another program, not a Cascadence run history; it was left untouched`,
+          {
+            details: { path },
+            suggestions: ['point history.path at another file, or move this one away'],
+          },
+        );
       }
       if (!options.readonly) {
         if (appId !== APPLICATION_ID) db.pragma(`application_id = ${APPLICATION_ID}`);
@@ -120,7 +124,12 @@ export class SqliteDriver implements SqlDriver {
 
 /** SQLite's error codes turned into history errors that name the file and what to do. */
 export function translateSqliteError(error: unknown, path: string, doing: 'open' | 'read' | 'write'): Error {
-  if (error instanceof Error && (error as { code?: unknown }).code !== undefined && String((error as { code?: unknown }).code).startsWith('CASCADENCE_')) return error;
+  if (
+    error instanceof Error &&
+    (error as { code?: unknown }).code !== undefined &&
+    String((error as { code?: unknown }).code).startsWith('CASCADENCE_')
+  )
+    return error;
   const code = String((error as { code?: unknown })?.code ?? '');
   const message = error instanceof Error ? error.message : String(error);
   const details = { path, sqliteCode: code };

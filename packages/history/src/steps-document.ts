@@ -63,7 +63,12 @@ export function decodeSteps(text: string): StepsDocument {
       step,
       status,
       attempts,
-      output: output === null ? { state: 'none' } : Array.isArray(output) ? { state: 'ok', json: JSON.stringify(output[0]) } : (output as RecordedValue),
+      output:
+        output === null
+          ? { state: 'none' }
+          : Array.isArray(output)
+            ? { state: 'ok', json: JSON.stringify(output[0]) }
+            : (output as RecordedValue),
     };
     if (start !== null) stored.startedAt = us(at + start);
     if (durationMs !== null) stored.durationMs = durationMs;

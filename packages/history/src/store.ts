@@ -65,10 +65,28 @@ export const write = {
     return {
       sql: RUN_INSERT,
       params: [
-        row.id, row.task, row.kind, row.backend, row.workflowId ?? null, row.workflowRunId ?? null, row.trigger, row.schedule ?? null,
-        row.retryOf ?? null, row.ownerId, row.status, row.error === undefined ? null : JSON.stringify(row.error), row.failedStep ?? null,
-        row.startedAt, row.endedAt ?? null, row.durationMs ?? null, input.state, input.json ?? null, input.bytes ?? null, input.reason ?? null,
-        steps ?? null, updatedAt,
+        row.id,
+        row.task,
+        row.kind,
+        row.backend,
+        row.workflowId ?? null,
+        row.workflowRunId ?? null,
+        row.trigger,
+        row.schedule ?? null,
+        row.retryOf ?? null,
+        row.ownerId,
+        row.status,
+        row.error === undefined ? null : JSON.stringify(row.error),
+        row.failedStep ?? null,
+        row.startedAt,
+        row.endedAt ?? null,
+        row.durationMs ?? null,
+        input.state,
+        input.json ?? null,
+        input.bytes ?? null,
+        input.reason ?? null,
+        steps ?? null,
+        updatedAt,
       ],
     };
   },
@@ -76,8 +94,14 @@ export const write = {
     return {
       sql: RUN_UPDATE,
       params: [
-        row.status, row.error === undefined ? null : JSON.stringify(row.error), row.failedStep ?? null, row.endedAt ?? null, row.durationMs ?? null,
-        steps ?? null, updatedAt, row.id,
+        row.status,
+        row.error === undefined ? null : JSON.stringify(row.error),
+        row.failedStep ?? null,
+        row.endedAt ?? null,
+        row.durationMs ?? null,
+        steps ?? null,
+        updatedAt,
+        row.id,
       ],
     };
   },
@@ -132,7 +156,10 @@ function toRun(row: Record<string, unknown>): RunWithOwner {
     durationMs: row.duration_ms === null ? undefined : Number(row.duration_ms),
     input: value(row.input_state, row.input_json, row.input_bytes, row.input_reason),
     updatedAt: Number(row.updated_at),
-    owner: row.host === null || row.host === undefined ? undefined : { host: row.host as string, pid: Number(row.pid), heartbeatAt: Number(row.heartbeat_at) },
+    owner:
+      row.host === null || row.host === undefined
+        ? undefined
+        : { host: row.host as string, pid: Number(row.pid), heartbeatAt: Number(row.heartbeat_at) },
   };
 }
 
@@ -194,14 +221,20 @@ export class HistoryReader {
     const max = Math.max(1, limit);
     // A prefix is a range on the primary key: ids >= part and < part with its last character bumped.
     const upper = part.slice(0, -1) + String.fromCharCode(part.charCodeAt(part.length - 1) + 1);
-    const byPrefix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE id >= ? AND id < ? ORDER BY id LIMIT ${max}`, [part, upper]);
+    const byPrefix = await this.driver.query<{ id: string }>(
+      `SELECT id FROM cascadence_runs WHERE id >= ? AND id < ? ORDER BY id LIMIT ${max}`,
+      [part, upper],
+    );
     // An end has no index (one would cost every insert): a scan of the id index, for lookups by
     // hand. Skipped for a longer part that matched as a start: a UUID's start and end of more than
     // 12 characters cannot be the same text (dashes), and a short part may be either.
     let bySuffix: { id: string }[] = [];
     if (byPrefix.length === 0 || part.length <= 12) {
       const tail = this.driver.dialect === 'sqlite' ? 'substr(id, -?)' : 'right(id, ?::int)';
-      bySuffix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE ${tail} = ? ORDER BY id LIMIT ${max}`, [part.length, part]);
+      bySuffix = await this.driver.query<{ id: string }>(`SELECT id FROM cascadence_runs WHERE ${tail} = ? ORDER BY id LIMIT ${max}`, [
+        part.length,
+        part,
+      ]);
     }
     const ids = [...new Set([...byPrefix, ...bySuffix].map((row) => row.id))].sort().slice(0, max);
     const runs: RunWithOwner[] = [];
@@ -245,12 +278,44 @@ export function attemptRecords(runId: string, flow: string | undefined, document
   const out: AttemptRecord[] = [];
   for (const step of document.steps) {
     if (step.tries !== undefined) {
-      for (const t of step.tries) out.push({ runId, flow, step: step.step, attempt: t.attempt, status: t.status, startedAt: t.startedAt, durationMs: t.durationMs, error: t.error });
+      for (const t of step.tries)
+        out.push({
+          runId,
+          flow,
+          step: step.step,
+          attempt: t.attempt,
+          status: t.status,
+          startedAt: t.startedAt,
+          durationMs: t.durationMs,
+          error: t.error,
+        });
     } else if (step.attempts > 0 && step.startedAt !== undefined && !step.reused) {
-      const status = step.status === 'succeeded' || step.status === 'failed' || step.status === 'cancelled' || step.status === 'running' ? step.status : 'failed';
-      out.push({ runId, flow, step: step.step, attempt: step.attempts, status, startedAt: step.startedAt, durationMs: step.durationMs, error: step.error });
+      const status =
+        step.status === 'succeeded' || step.status === 'failed' || step.status === 'cancelled' || step.status === 'running'
+          ? step.status
+          : 'failed';
+      out.push({
+        runId,
+        flow,
+        step: step.step,
+        attempt: step.attempts,
+        status,
+        startedAt: step.startedAt,
+        durationMs: step.durationMs,
+        error: step.error,
+      });
     }
   }
-  for (const t of document.inner ?? []) out.push({ runId, flow: t.flow, step: t.step as string, attempt: t.attempt, status: t.status, startedAt: t.startedAt, durationMs: t.durationMs, error: t.error });
+  for (const t of document.inner ?? [])
+    out.push({
+      runId,
+      flow: t.flow,
+      step: t.step as string,
+      attempt: t.attempt,
+      status: t.status,
+      startedAt: t.startedAt,
+      durationMs: t.durationMs,
+      error: t.error,
+    });
   return out.sort((a, b) => a.startedAt - b.startedAt);
 }

@@ -56,7 +56,16 @@ export async function taskStats(driver: SqlDriver, since: number, limit = TASK_S
     }
     durations.sort((a, b) => a - b);
     const ended = succeeded + failed + cancelled;
-    out.push({ task, runs, succeeded, failed, cancelled, successRate: ended === 0 ? null : succeeded / ended, p50Ms: percentile(durations, 50), p95Ms: percentile(durations, 95) });
+    out.push({
+      task,
+      runs,
+      succeeded,
+      failed,
+      cancelled,
+      successRate: ended === 0 ? null : succeeded / ended,
+      p50Ms: percentile(durations, 50),
+      p95Ms: percentile(durations, 95),
+    });
   }
   return out;
 }

@@ -29,10 +29,21 @@ it('Prometheus counters and the recorded history tell the same story', async () 
     metrics.instrument(backend);
     history.record(backend);
     const ok = defineTask({ name: 'ok', run: () => 1 });
-    const flaky = defineTask({ name: 'flaky', retry: { attempts: 2, delayMs: 1 }, run: (_ctx, n: number) => { if (n % 3 === 0) throw new Error('no'); return n; } });
+    const flaky = defineTask({
+      name: 'flaky',
+      retry: { attempts: 2, delayMs: 1 },
+      run: (_ctx, n: number) => {
+        if (n % 3 === 0) throw new Error('no');
+        return n;
+      },
+    });
     const flow = defineFlow({
       name: 'pipe',
-      steps: { first: { task: flaky, with: 3 }, second: { needs: ['first'], run: () => 2 }, always: { needs: ['first'], when: 'all-done', run: () => 3 } },
+      steps: {
+        first: { task: flaky, with: 3 },
+        second: { needs: ['first'], run: () => 2 },
+        always: { needs: ['first'], when: 'all-done', run: () => 3 },
+      },
     });
     for (let i = 0; i < 17; i++) await backend.run(ok);
     for (let i = 0; i < 9; i++) await backend.run(flaky, i);

@@ -25,7 +25,6 @@ export function postgresAvailable(): boolean {
   return binDir() !== undefined;
 }
 
-
 /**
  * initdb + postgres as an unprivileged user (the server refuses to run as root: as root we run
  * it as Debian's `postgres` user), trust auth on loopback only.
@@ -35,7 +34,8 @@ export async function startPostgres(): Promise<PostgresServer> {
   if (bin === undefined) throw new Error('PostgreSQL server binaries not found: run scripts/ensure-postgres.sh (or set PG_BIN_DIR)');
   const dir = mkdtempSync(join(tmpdir(), 'cascadence-pg-'));
   const asRoot = process.getuid?.() === 0;
-  const wrap = (cmd: string, args: string[]): [string, string[]] => (asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
+  const wrap = (cmd: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
   if (asRoot) {
     const ids = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
@@ -46,7 +46,18 @@ export async function startPostgres(): Promise<PostgresServer> {
   const init = spawnSync(initCmd, initArgs, { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
   const port = await freePort();
-  const [cmd, args] = wrap(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off']);
+  const [cmd, args] = wrap(join(bin, 'postgres'), [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+  ]);
   const server: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   server.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

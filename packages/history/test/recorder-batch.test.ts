@@ -23,17 +23,30 @@ function fakeDriver(): SqlDriver & { batches: Statement[][] } {
 
 function setup() {
   const driver = fakeDriver();
-  const recorder = new Recorder(driver, { id: 'owner', host: 'h', pid: 1, startedAt: 0 }, {
-    maxValueBytes: 1024,
-    values: true,
-    flushIntervalMs: FLUSH_INTERVAL_MS,
-    retryForMs: 10_000,
-    logger: silentLogger,
-  });
+  const recorder = new Recorder(
+    driver,
+    { id: 'owner', host: 'h', pid: 1, startedAt: 0 },
+    {
+      maxValueBytes: 1024,
+      values: true,
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+      retryForMs: 10_000,
+      logger: silentLogger,
+    },
+  );
   const events = new EventBus();
   recorder.attach({ name: 'local', events });
   const start = (i: number) =>
-    events.emit({ type: 'run:start', runId: `run-${i}`, at: 1_000 + i, task: 't', kind: 'task', parentFlow: undefined, trigger: undefined, input: undefined });
+    events.emit({
+      type: 'run:start',
+      runId: `run-${i}`,
+      at: 1_000 + i,
+      task: 't',
+      kind: 'task',
+      parentFlow: undefined,
+      trigger: undefined,
+      input: undefined,
+    });
   return { driver, recorder, start };
 }
 
@@ -63,13 +76,16 @@ describe('recorder batching', () => {
     await recorder.flush();
   });
 
-  it('a small running flow\'s step progress is written with the next flush, not held for a second (live readers see a step end at once)', async () => {
+  it("a small running flow's step progress is written with the next flush, not held for a second (live readers see a step end at once)", async () => {
     const { driver, recorder } = setup();
     const engine = new Engine({ logger: silentLogger });
     recorder.attach({ name: 'local', events: engine.events });
     const gates: Array<() => void> = [];
     const gated = () => new Promise<string>((resolve) => gates.push(() => resolve('ok')));
-    const flow = defineFlow({ name: 'three', steps: { a: { run: gated }, b: { needs: ['a'], run: gated }, c: { needs: ['b'], run: gated } } });
+    const flow = defineFlow({
+      name: 'three',
+      steps: { a: { run: gated }, b: { needs: ['a'], run: gated }, c: { needs: ['b'], run: gated } },
+    });
     const result = engine.run(flow);
     const settle = async () => {
       for (let i = 0; i < 5; i++) await Promise.resolve();

@@ -11,7 +11,10 @@ test('a self-skipped step is recorded skipped (reason self) with its attempt and
   try {
     const engine = new Engine({ logger: silentLogger });
     history.record(new LocalBackend(engine));
-    const flow = defineFlow({ name: 'maybe', steps: { check: { run: async (ctx) => ctx.skip('nothing new') }, after: { needs: ['check'], run: () => 1 } } });
+    const flow = defineFlow({
+      name: 'maybe',
+      steps: { check: { run: async (ctx) => ctx.skip('nothing new') }, after: { needs: ['check'], run: () => 1 } },
+    });
     const result = await engine.run(flow);
     await history.flush();
     const steps = Object.fromEntries((await history.steps(result.runId)).map((s) => [s.step, s]));

@@ -60,7 +60,9 @@ describe('SQLite history: schema migrations', () => {
     const path = join(dir, 'history.db');
     const old = SqliteDriver.open(path, { busyTimeoutMs: 1000, readonly: false });
     expect(await migrate(old, 2)).toBe(2);
-    const steps = { steps: [{ step: 'x', status: 'succeeded', attempts: 1, startedAt: 1500, durationMs: 2.5, output: { state: 'ok', json: '{"a":1}' } }] };
+    const steps = {
+      steps: [{ step: 'x', status: 'succeeded', attempts: 1, startedAt: 1500, durationMs: 2.5, output: { state: 'ok', json: '{"a":1}' } }],
+    };
     await old.query(
       `INSERT INTO cascadence_runs (id, task, kind, backend, trigger_kind, owner_id, status, started_at, ended_at, duration_ms, input_state, steps, updated_at)
        VALUES ('v2-run', 'f', 'flow', 'local', 'cli', 'gone', 'succeeded', 1000, 2000, 1000, 'none', ?, 2000)`,
@@ -144,7 +146,9 @@ describe('SQLite history: faults while recording', () => {
   it('a writer SIGKILLed in the middle of recording never corrupts the file', async () => {
     const path = join(dir, 'history.db');
     await (await openHistory({ path })).close();
-    const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'child-writer.cjs'), JSON.stringify({ path }), 'many', '100000'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'child-writer.cjs'), JSON.stringify({ path }), 'many', '100000'], {
+      stdio: 'ignore',
+    });
     // Kill it once its first batches are committed, while it keeps writing more.
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -179,7 +183,12 @@ describe('SQLite history: faults while recording', () => {
     await history.flush();
     expect((await history.steps(result.runId)).map((s) => s.step).sort()).toEqual(['after', 'sub']);
     const attempts = await history.attempts(result.runId);
-    expect(attempts.filter((a) => a.flow === 'inner').map((a) => a.step).sort()).toEqual(['x', 'y']);
+    expect(
+      attempts
+        .filter((a) => a.flow === 'inner')
+        .map((a) => a.step)
+        .sort(),
+    ).toEqual(['x', 'y']);
     await history.close();
   });
 });

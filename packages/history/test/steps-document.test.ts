@@ -6,10 +6,38 @@ const AT = 1_764_633_612_345.1235;
 describe('steps document', () => {
   it('reads back every kind of step it writes (times to the µs)', () => {
     const steps: StoredStep[] = [
-      { step: 'extract', status: 'succeeded', attempts: 1, startedAt: AT + 0.0004, durationMs: 3.1234567, output: { state: 'ok', json: JSON.stringify({ rows: [1, 'two', null], '"q"': '\u2028 \ud800 é', n: 1e21, f: -0.5 }) } },
-      { step: 'big', status: 'succeeded', attempts: 1, startedAt: AT + 4, durationMs: 1, output: { state: 'ok', json: '"x"', bytes: 65000 } },
-      { step: 'cut', status: 'succeeded', attempts: 1, startedAt: AT + 5, durationMs: 1, output: { state: 'truncated', json: '"xx', bytes: 70000 } },
-      { step: 'bigint', status: 'succeeded', attempts: 1, startedAt: AT + 6, durationMs: 1, output: { state: 'unserializable', reason: 'TypeError: BigInt' } },
+      {
+        step: 'extract',
+        status: 'succeeded',
+        attempts: 1,
+        startedAt: AT + 0.0004,
+        durationMs: 3.1234567,
+        output: { state: 'ok', json: JSON.stringify({ rows: [1, 'two', null], '"q"': '\u2028 \ud800 é', n: 1e21, f: -0.5 }) },
+      },
+      {
+        step: 'big',
+        status: 'succeeded',
+        attempts: 1,
+        startedAt: AT + 4,
+        durationMs: 1,
+        output: { state: 'ok', json: '"x"', bytes: 65000 },
+      },
+      {
+        step: 'cut',
+        status: 'succeeded',
+        attempts: 1,
+        startedAt: AT + 5,
+        durationMs: 1,
+        output: { state: 'truncated', json: '"xx', bytes: 70000 },
+      },
+      {
+        step: 'bigint',
+        status: 'succeeded',
+        attempts: 1,
+        startedAt: AT + 6,
+        durationMs: 1,
+        output: { state: 'unserializable', reason: 'TypeError: BigInt' },
+      },
       {
         step: 'load "db"',
         status: 'failed',
@@ -44,7 +72,9 @@ describe('steps document', () => {
   });
 
   it('reads documents written before (schema 2: one object per step) as they are', () => {
-    const old = { steps: [{ step: 'a', status: 'succeeded', attempts: 1, startedAt: AT, durationMs: 1.5, output: { state: 'ok', json: '1' } }] };
+    const old = {
+      steps: [{ step: 'a', status: 'succeeded', attempts: 1, startedAt: AT, durationMs: 1.5, output: { state: 'ok', json: '1' } }],
+    };
     expect(decodeSteps(JSON.stringify(old))).toEqual(old);
   });
 });

@@ -9,7 +9,10 @@ export type FreshStore = () => Promise<HistoryOptions>;
 const CHILD = join(__dirname, 'fixtures', 'child-writer.cjs');
 
 /** Runs the child writer (see fixtures/child-writer.ts) with node + swc. */
-export function runChild(args: string[], options: { killAfterStart?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runChild(
+  args: string[],
+  options: { killAfterStart?: boolean } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -100,7 +103,12 @@ export function describeHistoryStore(fresh: FreshStore): void {
     const engine = new Engine({ logger: silentLogger });
     h.record(engine as never);
     const ok = defineTask({ name: 'ok', run: () => 1 });
-    const bad = defineTask({ name: 'bad', run: () => { throw new Error('no'); } });
+    const bad = defineTask({
+      name: 'bad',
+      run: () => {
+        throw new Error('no');
+      },
+    });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await engine.run(ok, i, { trigger: { kind: 'cli' } })).runId);
     const failed = await engine.run(bad, undefined, { runId: 'feedface-0000-4000-8000-000000000001' });
@@ -125,7 +133,18 @@ export function describeHistoryStore(fresh: FreshStore): void {
     h.record(engine as never);
     const ok = defineTask({ name: 'ok', run: () => 1 });
     // The clock stands still (only Date and performance are faked): every run starts at the same instant.
-    jest.useFakeTimers({ doNotFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask'] });
+    jest.useFakeTimers({
+      doNotFake: [
+        'setTimeout',
+        'clearTimeout',
+        'setInterval',
+        'clearInterval',
+        'setImmediate',
+        'clearImmediate',
+        'nextTick',
+        'queueMicrotask',
+      ],
+    });
     const ids: string[] = [];
     try {
       for (let i = 0; i < 7; i++) ids.push((await engine.run(ok, i)).runId);
@@ -145,7 +164,10 @@ export function describeHistoryStore(fresh: FreshStore): void {
     expect(paged).toEqual(all.map((r) => r.id));
     expect([...paged].sort()).toEqual([...ids].sort());
     // Filtered (interrupted vs running is decided after the read, paging inside): the same cursor.
-    expect((await h.runs({ status: 'succeeded', limit: 2, before: all[1]!.startedAt, beforeId: all[1]!.id })).map((r) => r.id)).toEqual([all[2]!.id, all[3]!.id]);
+    expect((await h.runs({ status: 'succeeded', limit: 2, before: all[1]!.startedAt, beforeId: all[1]!.id })).map((r) => r.id)).toEqual([
+      all[2]!.id,
+      all[3]!.id,
+    ]);
   });
 
   it('cancels a run across processes: a request in the store reaches the History recording it, which cancels it through its engine', async () => {
@@ -156,7 +178,10 @@ export function describeHistoryStore(fresh: FreshStore): void {
     h.record(engine);
     let started!: () => void;
     const going = new Promise<void>((resolve) => (started = resolve));
-    const waits = defineTask({ name: 'waits', run: (ctx) => new Promise((resolve) => (started(), ctx.signal.addEventListener('abort', () => resolve('stopped')))) });
+    const waits = defineTask({
+      name: 'waits',
+      run: (ctx) => new Promise((resolve) => (started(), ctx.signal.addEventListener('abort', () => resolve('stopped')))),
+    });
     const result = engine.run(waits);
     await going;
     await h.flush();
@@ -175,7 +200,10 @@ export function describeHistoryStore(fresh: FreshStore): void {
       await h.flush();
       expect((await other.run(running!.id)).status).toBe('cancelled');
       // Ended: a second request is refused, naming the status.
-      await expect(other.requestCancel(running!.id)).rejects.toMatchObject({ code: HistoryErrorCode.NOT_RUNNING, message: expect.stringContaining('it ended cancelled') });
+      await expect(other.requestCancel(running!.id)).rejects.toMatchObject({
+        code: HistoryErrorCode.NOT_RUNNING,
+        message: expect.stringContaining('it ended cancelled'),
+      });
       expect(await h.pollCancelRequests()).toBe(0);
     } finally {
       await other.close();
@@ -187,7 +215,12 @@ export function describeHistoryStore(fresh: FreshStore): void {
     const engine = new Engine({ logger: silentLogger });
     h.record(engine as never);
     const ok = defineTask({ name: 'a', run: () => 1 });
-    const bad = defineTask({ name: 'a-bad', run: () => { throw new Error('no'); } });
+    const bad = defineTask({
+      name: 'a-bad',
+      run: () => {
+        throw new Error('no');
+      },
+    });
     const early = await engine.run(ok);
     await h.flush();
     const since = (await h.run(early.runId)).startedAt + 0.0005;
@@ -328,14 +361,21 @@ export function describeHistoryStore(fresh: FreshStore): void {
       name: 'needsbig',
       steps: {
         big: { run: () => 'y'.repeat(100) },
-        use: { needs: ['big'], run: () => { throw new Error('fails'); } },
+        use: {
+          needs: ['big'],
+          run: () => {
+            throw new Error('fails');
+          },
+        },
       },
     });
     const first = await engine.run(flow);
     await h.flush();
     const run = await h.run(first.runId);
     const steps = await h.steps(run.id);
-    expect(() => planRetry(run, steps, flow)).toThrow(/the output of step "big" is needed but it was 102 bytes, over the history value cap/);
+    expect(() => planRetry(run, steps, flow)).toThrow(
+      /the output of step "big" is needed but it was 102 bytes, over the history value cap/,
+    );
     const all = planRetry(run, steps, flow, { rerunAll: true });
     expect(all).toMatchObject({ reuse: undefined, reused: [] });
   });
@@ -357,10 +397,16 @@ export function describeHistoryStore(fresh: FreshStore): void {
     const h = await openHistory({ ...options, logger: silentLogger });
     history = h;
     const seen = new Set<string>();
-    const stop = h.subscribe((run) => {
-      if (run.status === 'succeeded') seen.add(run.id);
-    }, { intervalMs: 50 });
-    const children = await Promise.all([runChild([JSON.stringify(options), 'many', '150']), runChild([JSON.stringify(options), 'many', '150'])]);
+    const stop = h.subscribe(
+      (run) => {
+        if (run.status === 'succeeded') seen.add(run.id);
+      },
+      { intervalMs: 50 },
+    );
+    const children = await Promise.all([
+      runChild([JSON.stringify(options), 'many', '150']),
+      runChild([JSON.stringify(options), 'many', '150']),
+    ]);
     for (const child of children) expect(child).toMatchObject({ code: 0 });
     const runs = await h.runs({ limit: 1000 });
     expect(runs).toHaveLength(300);

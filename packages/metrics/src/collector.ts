@@ -3,7 +3,19 @@ import { DEFAULT_LATENCY_BUCKETS, METRICS, type MetricKey } from './definitions'
 import { MetricsErrorCode } from './errors';
 import { registerCustomMetric } from './prom-client-internals';
 import type { MetricsRegistry } from './registry';
-import { F_BUCKETS, F_COUNT, F_IN_PROGRESS, F_SUCCESS, F_SUM, isStore, MetricsStore, MAP_ITEM_STATUSES, SCHEDULE_SKIP_REASONS, SKIP_REASONS, type Labels } from './store';
+import {
+  F_BUCKETS,
+  F_COUNT,
+  F_IN_PROGRESS,
+  F_SUCCESS,
+  F_SUM,
+  isStore,
+  MetricsStore,
+  MAP_ITEM_STATUSES,
+  SCHEDULE_SKIP_REASONS,
+  SKIP_REASONS,
+  type Labels,
+} from './store';
 
 /** Property of every collector metric pointing to its store (shared by every copy of this package). */
 const STORE_REF = Symbol.for('cascadence.metrics.storeRef');
@@ -53,27 +65,52 @@ class StoreMetric {
   reset(): void {
     const store = this[STORE_REF];
     switch (this.key) {
-      case 'success': store.zero(F_SUCCESS); break;
-      case 'failure': store.zero(store.tailField('failed')); store.zero(store.tailField('cancelled')); break;
-      case 'retries': store.zero(store.tailField('retries')); break;
-      case 'skipped': store.zero(store.tailField('skipped'), SKIP_REASONS.length); break;
-      case 'mapItems': store.zero(store.tailField('mapItems'), MAP_ITEM_STATUSES.length); break;
+      case 'success':
+        store.zero(F_SUCCESS);
+        break;
+      case 'failure':
+        store.zero(store.tailField('failed'));
+        store.zero(store.tailField('cancelled'));
+        break;
+      case 'retries':
+        store.zero(store.tailField('retries'));
+        break;
+      case 'skipped':
+        store.zero(store.tailField('skipped'), SKIP_REASONS.length);
+        break;
+      case 'mapItems':
+        store.zero(store.tailField('mapItems'), MAP_ITEM_STATUSES.length);
+        break;
       case 'latency':
         store.zero(F_COUNT, store.tail - F_COUNT);
         store.failedLatency.clear();
         store.cancelledLatency.clear();
         break;
-      default: break;
+      default:
+        break;
     }
     for (const s of store.schedules.values()) {
       switch (this.key) {
-        case 'scheduleFires': s.fires = 0; break;
-        case 'scheduleMissed': s.missed = 0; break;
-        case 'scheduleSkipped': s.skipped.fill(0); break;
-        case 'scheduleLag': s.lagSeconds = Number.NaN; break;
-        case 'scheduleLastFire': s.lastFireSeconds = Number.NaN; break;
-        case 'scheduleStalled': s.stalled = Number.NaN; break;
-        default: break;
+        case 'scheduleFires':
+          s.fires = 0;
+          break;
+        case 'scheduleMissed':
+          s.missed = 0;
+          break;
+        case 'scheduleSkipped':
+          s.skipped.fill(0);
+          break;
+        case 'scheduleLag':
+          s.lagSeconds = Number.NaN;
+          break;
+        case 'scheduleLastFire':
+          s.lastFireSeconds = Number.NaN;
+          break;
+        case 'scheduleStalled':
+          s.stalled = Number.NaN;
+          break;
+        default:
+          break;
       }
     }
   }
@@ -126,12 +163,21 @@ class StoreMetric {
           const count = store.field(i, F_COUNT);
           if (count > 0) {
             const base = i * store.stride;
-            this.histogram(out, store.labels(i, 'status', 'succeeded'), store.data.subarray(base + F_BUCKETS, base + F_BUCKETS + nb), store.field(i, F_SUM), count, shared);
+            this.histogram(
+              out,
+              store.labels(i, 'status', 'succeeded'),
+              store.data.subarray(base + F_BUCKETS, base + F_BUCKETS + nb),
+              store.field(i, F_SUM),
+              count,
+              shared,
+            );
           }
           const failed = store.failedLatency.get(i);
-          if (failed !== undefined && failed.count > 0) this.histogram(out, store.labels(i, 'status', 'failed'), failed.counts, failed.sum, failed.count, shared);
+          if (failed !== undefined && failed.count > 0)
+            this.histogram(out, store.labels(i, 'status', 'failed'), failed.counts, failed.sum, failed.count, shared);
           const cancelled = store.cancelledLatency.get(i);
-          if (cancelled !== undefined && cancelled.count > 0) this.histogram(out, store.labels(i, 'status', 'cancelled'), cancelled.counts, cancelled.sum, cancelled.count, shared);
+          if (cancelled !== undefined && cancelled.count > 0)
+            this.histogram(out, store.labels(i, 'status', 'cancelled'), cancelled.counts, cancelled.sum, cancelled.count, shared);
         }
         break;
       }
@@ -153,7 +199,8 @@ class StoreMetric {
         for (const s of store.schedules.values()) if (!Number.isNaN(s.lagSeconds)) out.push({ labels: s.labels, value: s.lagSeconds });
         break;
       case 'scheduleLastFire':
-        for (const s of store.schedules.values()) if (!Number.isNaN(s.lastFireSeconds)) out.push({ labels: s.labels, value: s.lastFireSeconds });
+        for (const s of store.schedules.values())
+          if (!Number.isNaN(s.lastFireSeconds)) out.push({ labels: s.labels, value: s.lastFireSeconds });
         break;
       case 'scheduleStalled':
         for (const s of store.schedules.values()) if (!Number.isNaN(s.stalled)) out.push({ labels: s.labels, value: s.stalled });
@@ -170,7 +217,11 @@ class StoreMetric {
     for (let b = 0; b <= bounds.length; b++) {
       cumulative += counts[b] as number;
       const le = this.leLabels[b] as Labels;
-      out.push(shared ? { labels: le, sharedLabels: labels, value: cumulative, metricName: bucketName } : { labels: { ...labels, ...le }, value: cumulative, metricName: bucketName });
+      out.push(
+        shared
+          ? { labels: le, sharedLabels: labels, value: cumulative, metricName: bucketName }
+          : { labels: { ...labels, ...le }, value: cumulative, metricName: bucketName },
+      );
     }
     if (shared) {
       out.push({ labels: {}, sharedLabels: labels, value: sum, metricName: `${this.name}_sum` });
@@ -200,14 +251,20 @@ export function storeFor(registry: MetricsRegistry, prefix: string, buckets: rea
         `metric "${name}" is already registered in this registry by something other than @cascadence/metrics`,
         {
           details: { metric: name },
-          suggestions: ['remove it (registry.removeSingleMetric) or give Cascadence metrics a prefix: instrument(target, { prefix: "cascadence_" })'],
+          suggestions: [
+            'remove it (registry.removeSingleMetric) or give Cascadence metrics a prefix: instrument(target, { prefix: "cascadence_" })',
+          ],
         },
       );
     }
     if (store !== undefined && store !== found) {
-      throw new CascadenceError(MetricsErrorCode.CONFLICT, `metric "${name}" belongs to another Cascadence instrumentation than the other metrics of this registry`, {
-        details: { metric: name },
-      });
+      throw new CascadenceError(
+        MetricsErrorCode.CONFLICT,
+        `metric "${name}" belongs to another Cascadence instrumentation than the other metrics of this registry`,
+        {
+          details: { metric: name },
+        },
+      );
     }
     store = found;
   }
@@ -215,7 +272,10 @@ export function storeFor(registry: MetricsRegistry, prefix: string, buckets: rea
     throw new CascadenceError(
       MetricsErrorCode.CONFLICT,
       `metric "${prefix}${METRICS.latency.name}" is already registered with buckets [${store.buckets.join(', ')}], not [${buckets.join(', ')}]`,
-      { details: { metric: prefix + METRICS.latency.name, buckets: store.buckets }, suggestions: ['use the same buckets for every instrument() call on one registry, or leave them out'] },
+      {
+        details: { metric: prefix + METRICS.latency.name, buckets: store.buckets },
+        suggestions: ['use the same buckets for every instrument() call on one registry, or leave them out'],
+      },
     );
   }
   store ??= new MetricsStore(buckets ?? DEFAULT_LATENCY_BUCKETS);

@@ -47,7 +47,10 @@ export function negotiateFormat(accept: string | undefined): MetricsFormat {
  * with. A registry created for OpenMetrics (`new Registry(openMetricsContentType)`) is always
  * rendered as OpenMetrics: prom-client renames its counters in place for that format.
  */
-export async function renderMetrics(registry: MetricsRegistry = globalRegistry, format: MetricsFormat = 'prometheus'): Promise<RenderedMetrics> {
+export async function renderMetrics(
+  registry: MetricsRegistry = globalRegistry,
+  format: MetricsFormat = 'prometheus',
+): Promise<RenderedMetrics> {
   if (registry.contentType === OPENMETRICS_CONTENT_TYPE || format === 'prometheus') {
     return { contentType: registry.contentType, body: await registry.metrics() };
   }
@@ -58,7 +61,6 @@ export async function renderMetrics(registry: MetricsRegistry = globalRegistry, 
 export async function metricsText(registry: MetricsRegistry = globalRegistry, options: { format?: MetricsFormat } = {}): Promise<string> {
   return (await renderMetrics(registry, options.format)).body;
 }
-
 
 /**
  * An OpenMetrics registry over the same metric objects, through thin views: prom-client's

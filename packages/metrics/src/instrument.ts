@@ -1,8 +1,4 @@
-import {
-  CascadenceError,
-  type EngineEventOf,
-  type EventBus,
-} from '@cascadence/core';
+import { CascadenceError, type EngineEventOf, type EventBus } from '@cascadence/core';
 import { register as globalRegistry } from 'prom-client';
 import { METRIC_NAME_PREFIX } from './definitions';
 import { MetricsErrorCode } from './errors';
@@ -80,9 +76,13 @@ export function instrument(target: InstrumentTarget, options: InstrumentOptions 
 export function checkPrefix(prefix: unknown): string {
   if (prefix === undefined || prefix === '') return '';
   if (typeof prefix !== 'string' || !METRIC_NAME_PREFIX.test(prefix)) {
-    throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "prefix": ${JSON.stringify(prefix)} is not a valid metric name prefix (letters, digits, _ and :, not starting with a digit)`, {
-      details: { option: 'prefix', value: prefix },
-    });
+    throw new CascadenceError(
+      MetricsErrorCode.INVALID_OPTIONS,
+      `option "prefix": ${JSON.stringify(prefix)} is not a valid metric name prefix (letters, digits, _ and :, not starting with a digit)`,
+      {
+        details: { option: 'prefix', value: prefix },
+      },
+    );
   }
   return prefix;
 }
@@ -93,9 +93,13 @@ export function checkBuckets(buckets: unknown): readonly number[] {
     buckets.length > 0 &&
     buckets.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b > (buckets[i - 1] as number)));
   if (!ok) {
-    throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "buckets": expected a non-empty list of finite numbers in increasing order (seconds; +Inf is implicit), got ${JSON.stringify(buckets)}`, {
-      details: { option: 'buckets', value: buckets },
-    });
+    throw new CascadenceError(
+      MetricsErrorCode.INVALID_OPTIONS,
+      `option "buckets": expected a non-empty list of finite numbers in increasing order (seconds; +Inf is implicit), got ${JSON.stringify(buckets)}`,
+      {
+        details: { option: 'buckets', value: buckets },
+      },
+    );
   }
   return buckets as number[];
 }
@@ -281,7 +285,11 @@ class Attachment {
     const i = this.slot(undefined, e.task, e.task);
     this.end(i);
     if (e.status === 'succeeded') this.store.data[i * this.store.stride + F_SUCCESS]!++;
-    this.store.observe(i, e.status === 'succeeded' ? STATUS_SUCCEEDED : e.status === 'cancelled' ? STATUS_CANCELLED : STATUS_FAILED, e.durationMs / 1000);
+    this.store.observe(
+      i,
+      e.status === 'succeeded' ? STATUS_SUCCEEDED : e.status === 'cancelled' ? STATUS_CANCELLED : STATUS_FAILED,
+      e.durationMs / 1000,
+    );
   };
 
   private readonly onScheduleFire = (e: EngineEventOf<'schedule:fire'>): void => {

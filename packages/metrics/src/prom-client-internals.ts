@@ -10,7 +10,12 @@ export interface MetricSnapshot {
   help?: string;
   type: string;
   aggregator?: string;
-  values?: Array<{ labels?: Record<string, string | number>; value?: number; metricName?: string; sharedLabels?: Record<string, string | number> }>;
+  values?: Array<{
+    labels?: Record<string, string | number>;
+    value?: number;
+    metricName?: string;
+    sharedLabels?: Record<string, string | number>;
+  }>;
 }
 
 /**

@@ -38,9 +38,13 @@ export async function pushMetrics(options: PushOptions): Promise<void> {
   const url = pushUrl(options);
   const method = options.method ?? 'PUT';
   if (method !== 'PUT' && method !== 'POST') {
-    throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "method": expected "PUT" or "POST", got ${JSON.stringify(method)}`, {
-      details: { option: 'method', value: method },
-    });
+    throw new CascadenceError(
+      MetricsErrorCode.INVALID_OPTIONS,
+      `option "method": expected "PUT" or "POST", got ${JSON.stringify(method)}`,
+      {
+        details: { option: 'method', value: method },
+      },
+    );
   }
   const { body } = await renderMetrics(options.registry ?? globalRegistry, 'prometheus');
   const clashes = clashingGroupings(options.groupings ?? {}, body);
@@ -51,7 +55,9 @@ export async function pushMetrics(options: PushOptions): Promise<void> {
       `option "groupings": ${names} ${clashes.length === 1 ? 'is' : 'are'} also a label of the pushed metrics; the Pushgateway would overwrite every series' own value with the grouping value`,
       {
         details: { option: 'groupings', labels: clashes.map((c) => c.label) },
-        suggestions: [`group under another name, e.g. { run: ${JSON.stringify(options.groupings?.[clashes[0]!.label] ?? '')} } or { instance: os.hostname() }`],
+        suggestions: [
+          `group under another name, e.g. { run: ${JSON.stringify(options.groupings?.[clashes[0]!.label] ?? '')} } or { instance: os.hostname() }`,
+        ],
       },
     );
   }
@@ -73,9 +79,13 @@ export async function pushMetrics(options: PushOptions): Promise<void> {
   }
   const text = await response.text().catch(() => '');
   if (!response.ok) {
-    throw new CascadenceError(MetricsErrorCode.PUSH, `pushing metrics to ${url} failed: HTTP ${response.status}${text.trim() === '' ? '' : `: ${text.trim().slice(0, 500)}`}`, {
-      details: { url, status: response.status, body: text },
-    });
+    throw new CascadenceError(
+      MetricsErrorCode.PUSH,
+      `pushing metrics to ${url} failed: HTTP ${response.status}${text.trim() === '' ? '' : `: ${text.trim().slice(0, 500)}`}`,
+      {
+        details: { url, status: response.status, body: text },
+      },
+    );
   }
 }
 
@@ -86,21 +96,33 @@ export function pushUrl(options: Pick<PushOptions, 'gateway' | 'job' | 'grouping
     base = new URL(options.gateway);
     if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error('not http');
   } catch {
-    throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "gateway": expected an http(s) URL such as "http://localhost:9091", got ${JSON.stringify(options.gateway)}`, {
-      details: { option: 'gateway', value: options.gateway },
-    });
+    throw new CascadenceError(
+      MetricsErrorCode.INVALID_OPTIONS,
+      `option "gateway": expected an http(s) URL such as "http://localhost:9091", got ${JSON.stringify(options.gateway)}`,
+      {
+        details: { option: 'gateway', value: options.gateway },
+      },
+    );
   }
   if (typeof options.job !== 'string' || options.job === '') {
-    throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "job": expected a non-empty string, got ${JSON.stringify(options.job)}`, {
-      details: { option: 'job', value: options.job },
-    });
+    throw new CascadenceError(
+      MetricsErrorCode.INVALID_OPTIONS,
+      `option "job": expected a non-empty string, got ${JSON.stringify(options.job)}`,
+      {
+        details: { option: 'job', value: options.job },
+      },
+    );
   }
   let path = `/metrics${segment('job', options.job)}`;
   for (const [label, value] of Object.entries(options.groupings ?? {})) {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(label) || label === 'job') {
-      throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "groupings": ${JSON.stringify(label)} is not a valid grouping label name`, {
-        details: { option: 'groupings', label },
-      });
+      throw new CascadenceError(
+        MetricsErrorCode.INVALID_OPTIONS,
+        `option "groupings": ${JSON.stringify(label)} is not a valid grouping label name`,
+        {
+          details: { option: 'groupings', label },
+        },
+      );
     }
     path += segment(label, String(value));
   }
@@ -108,6 +130,7 @@ export function pushUrl(options: Pick<PushOptions, 'gateway' | 'job' | 'grouping
 }
 
 function segment(label: string, value: string): string {
-  if (value === '' || value.includes('/')) return `/${label}@base64/${value === '' ? '=' : Buffer.from(value, 'utf8').toString('base64url')}`;
+  if (value === '' || value.includes('/'))
+    return `/${label}@base64/${value === '' ? '=' : Buffer.from(value, 'utf8').toString('base64url')}`;
   return `/${label}/${encodeURIComponent(value)}`;
 }

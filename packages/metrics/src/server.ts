@@ -62,29 +62,45 @@ export interface MetricsServer {
 export async function startMetricsServer(options: MetricsServerOptions = {}): Promise<MetricsServer> {
   const port = options.port ?? 9000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "port": expected an integer from 0 to 65535, got ${JSON.stringify(port)}`, {
-      details: { option: 'port', value: port },
-    });
+    throw new CascadenceError(
+      MetricsErrorCode.INVALID_OPTIONS,
+      `option "port": expected an integer from 0 to 65535, got ${JSON.stringify(port)}`,
+      {
+        details: { option: 'port', value: port },
+      },
+    );
   }
   const path = options.path ?? '/metrics';
   if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
-    throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "path": expected an absolute URL path such as "/metrics", got ${JSON.stringify(path)}`, {
-      details: { option: 'path', value: path },
-    });
+    throw new CascadenceError(
+      MetricsErrorCode.INVALID_OPTIONS,
+      `option "path": expected an absolute URL path such as "/metrics", got ${JSON.stringify(path)}`,
+      {
+        details: { option: 'path', value: path },
+      },
+    );
   }
   const host = options.host;
   if (host !== undefined && (typeof host !== 'string' || host === '')) {
-    throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "host": expected a host name or IP address, got ${JSON.stringify(host)}`, {
-      details: { option: 'host', value: host },
-    });
+    throw new CascadenceError(
+      MetricsErrorCode.INVALID_OPTIONS,
+      `option "host": expected a host name or IP address, got ${JSON.stringify(host)}`,
+      {
+        details: { option: 'host', value: host },
+      },
+    );
   }
   const registry = options.registry ?? globalRegistry;
   const limit = (name: 'maxConnections' | 'idleTimeoutMs' | 'headersTimeoutMs' | 'maxPipelinedRequests'): number => {
     const value = options[name] ?? METRICS_SERVER_DEFAULTS[name];
     if (!Number.isInteger(value) || value < 1) {
-      throw new CascadenceError(MetricsErrorCode.INVALID_OPTIONS, `option "${name}": expected a positive integer, got ${JSON.stringify(value)}`, {
-        details: { option: name, value },
-      });
+      throw new CascadenceError(
+        MetricsErrorCode.INVALID_OPTIONS,
+        `option "${name}": expected a positive integer, got ${JSON.stringify(value)}`,
+        {
+          details: { option: name, value },
+        },
+      );
     }
     return value;
   };
@@ -96,7 +112,12 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
   // Node enforces these timeouts only when it sweeps its connections (every 30 s by default), so a
   // slowloris client could hold a socket for up to 40 s: sweep every second to cut it at 10 s.
   const server = createServer(
-    { requestTimeout: Math.max(30_000, headersTimeoutMs), headersTimeout: headersTimeoutMs, connectionsCheckingInterval: 1_000, keepAliveTimeout: 5_000 },
+    {
+      requestTimeout: Math.max(30_000, headersTimeoutMs),
+      headersTimeout: headersTimeoutMs,
+      connectionsCheckingInterval: 1_000,
+      keepAliveTimeout: 5_000,
+    },
     (req, res) => {
       const queue = queueOf(req.socket);
       if (queue.waiting >= maxPipelined) {
@@ -131,19 +152,22 @@ export async function startMetricsServer(options: MetricsServerOptions = {}): Pr
     connections.set(socket, { read: -1, written: -1, since: Date.now() });
     socket.once('close', () => connections.delete(socket));
   });
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [socket, seen] of connections) {
-      if (socket.bytesRead !== seen.read || socket.bytesWritten !== seen.written) {
-        seen.read = socket.bytesRead;
-        seen.written = socket.bytesWritten;
-        seen.since = now;
-      } else if (now - seen.since >= idleTimeoutMs) {
-        connections.delete(socket);
-        socket.destroy();
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const [socket, seen] of connections) {
+        if (socket.bytesRead !== seen.read || socket.bytesWritten !== seen.written) {
+          seen.read = socket.bytesRead;
+          seen.written = socket.bytesWritten;
+          seen.since = now;
+        } else if (now - seen.since >= idleTimeoutMs) {
+          connections.delete(socket);
+          socket.destroy();
+        }
       }
-    }
-  }, Math.max(50, Math.min(1_000, Math.floor(idleTimeoutMs / 4))));
+    },
+    Math.max(50, Math.min(1_000, Math.floor(idleTimeoutMs / 4))),
+  );
   sweep.unref();
   server.once('close', () => clearInterval(sweep));
   // A client that half-closes after its request (`printf 'GET /metrics ...' | nc`) still gets
@@ -212,7 +236,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, registry: Metri
     return;
   }
   const { contentType, body } = await renderMetrics(registry, negotiateFormat(req.headers.accept));
-  const headers: Record<string, string | number> = { 'content-type': contentType, vary: 'accept, accept-encoding', 'cache-control': 'no-store' };
+  const headers: Record<string, string | number> = {
+    'content-type': contentType,
+    vary: 'accept, accept-encoding',
+    'cache-control': 'no-store',
+  };
   let payload: Buffer = Buffer.from(body, 'utf8');
   if (acceptsGzip(req.headers['accept-encoding'])) {
     payload = await gzip(payload);
@@ -305,7 +333,10 @@ function listenError(error: NodeJS.ErrnoException, port: number, host: string | 
     return new CascadenceError(MetricsErrorCode.PORT_IN_USE, `metrics server: ${where} is already in use`, {
       cause: error,
       details: { port, host },
-      suggestions: ['choose another port (--metrics-port), or 0 to pick a free one', `find the other process with: ss -ltnp 'sport = :${port}'`],
+      suggestions: [
+        'choose another port (--metrics-port), or 0 to pick a free one',
+        `find the other process with: ss -ltnp 'sport = :${port}'`,
+      ],
     });
   }
   return new CascadenceError(MetricsErrorCode.SERVER, `metrics server: cannot listen on ${where}: ${error.message}`, {

@@ -1,4 +1,3 @@
-
 /**
  * Where instrumentation counts. The hot path (one engine event) only bumps numbers in one
  * Float64Array at a slot found through a Map; prom-client sees the numbers when the registry is read,
@@ -191,7 +190,16 @@ export class MetricsStore {
   }
 
   tailField(name: 'failed' | 'cancelled' | 'retries' | 'skipped' | 'mapItems', extra = 0): number {
-    const t = name === 'failed' ? T_FAILED : name === 'cancelled' ? T_CANCELLED : name === 'retries' ? T_RETRIES : name === 'mapItems' ? T_MAP_ITEMS + extra : T_SKIPPED + extra;
+    const t =
+      name === 'failed'
+        ? T_FAILED
+        : name === 'cancelled'
+          ? T_CANCELLED
+          : name === 'retries'
+            ? T_RETRIES
+            : name === 'mapItems'
+              ? T_MAP_ITEMS + extra
+              : T_SKIPPED + extra;
     return this.tail + t;
   }
 

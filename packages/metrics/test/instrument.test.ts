@@ -73,7 +73,7 @@ describe('instrument', () => {
     detachB();
   });
 
-  test('the same event bus instrumented twice counts once (a LocalBackend shares its engine\'s bus)', async () => {
+  test("the same event bus instrumented twice counts once (a LocalBackend shares its engine's bus)", async () => {
     const registry = new Registry();
     const engine = newEngine();
     const backend = new LocalBackend(engine);
@@ -228,7 +228,9 @@ describe('instrument', () => {
 
   test('a target without events is refused, naming it', () => {
     expect(() => instrument({ name: 'temporal' } as never, { registry: new Registry() })).toThrow(/"temporal" has no "events" bus/);
-    expect(() => instrument({} as never, { registry: new Registry() })).toThrow(expect.objectContaining({ code: 'CASCADENCE_METRICS_NO_EVENTS' }));
+    expect(() => instrument({} as never, { registry: new Registry() })).toThrow(
+      expect.objectContaining({ code: 'CASCADENCE_METRICS_NO_EVENTS' }),
+    );
   });
 
   test('registry.resetMetrics() zeroes counters and histograms, keeps in-progress', async () => {

@@ -154,7 +154,10 @@ describe('metrics of real engine runs, scraped over HTTP', () => {
   });
 
   test('a cancelled run counts its running steps as status="cancelled"', async () => {
-    const hang = defineTask({ name: 'hang', run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))) });
+    const hang = defineTask({
+      name: 'hang',
+      run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+    });
     const flow = defineFlow({ name: 'cancellable', steps: { wait: { task: hang }, after: { task: ok, needs: ['wait'] } } });
     const controller = new AbortController();
     const running = engine.run(flow, undefined, { signal: controller.signal });

@@ -6,14 +6,23 @@ import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { defaultLabelsOf, readForText, registerCustomMetric, type CustomMetric, type MetricSnapshot } from '../src/prom-client-internals';
 
-const pinned = (JSON.parse(readFileSync(require.resolve('../package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies['prom-client'];
+const pinned = (JSON.parse(readFileSync(require.resolve('../package.json'), 'utf8')) as { dependencies: Record<string, string> })
+  .dependencies['prom-client'];
 
 function customCounter(calls: string[]): CustomMetric {
   const snapshot = (via: string): MetricSnapshot => {
     calls.push(via);
     return { name: 'jobs_total', help: 'Jobs done.', type: 'counter', aggregator: 'sum', values: [{ labels: { queue: 'a' }, value: 3 }] };
   };
-  return { name: 'jobs_total', help: 'Jobs done.', type: 'counter', aggregator: 'sum', get: async () => snapshot('get'), getForPromString: async () => snapshot('getForPromString'), reset: () => {} };
+  return {
+    name: 'jobs_total',
+    help: 'Jobs done.',
+    type: 'counter',
+    aggregator: 'sum',
+    get: async () => snapshot('get'),
+    getForPromString: async () => snapshot('getForPromString'),
+    reset: () => {},
+  };
 }
 
 describe(`prom-client ${pinned}: what @cascadence/metrics relies on`, () => {

@@ -103,7 +103,12 @@ if (prometheus === undefined && ci) {
       api = `http://127.0.0.1:${port}`;
       child = spawn(
         prometheus,
-        [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+        [
+          `--config.file=${config}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--log.level=warn',
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
@@ -128,7 +133,10 @@ if (prometheus === undefined && ci) {
 
     const query = async (promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
       const response = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await response.json()) as { status: string; data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+      const body = (await response.json()) as {
+        status: string;
+        data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      };
       if (body.status !== 'success') throw new Error(`query ${promql}: ${JSON.stringify(body)}`);
       return body.data.result;
     };
@@ -172,7 +180,9 @@ if (prometheus === undefined && ci) {
           .replaceAll('$flow', '.*')
           .replaceAll('$__rate_interval', '10s')
           .replaceAll('$__range', '5m');
-      const queries = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((t) => ({ panel: panel.title, expr: substitute(t.expr) })));
+      const queries = dashboard.panels.flatMap((panel) =>
+        (panel.targets ?? []).map((t) => ({ panel: panel.title, expr: substitute(t.expr) })),
+      );
       expect(queries.length).toBeGreaterThan(10);
       for (const { panel, expr } of queries) {
         const response = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -181,11 +191,17 @@ if (prometheus === undefined && ci) {
       }
       // Panels about task successes show the heartbeat task once two scrapes saw its runs.
       const successes = queries.find((q) => q.panel === 'Successes / s by task');
-      await waitFor(async () => (await query(successes!.expr)).some((r) => r.metric.task === target.task), 20_000, 'the successes panel to show data');
+      await waitFor(
+        async () => (await query(successes!.expr)).some((r) => r.metric.task === target.task),
+        20_000,
+        'the successes panel to show data',
+      );
       // The task variable's label_values() query, through the label values API.
       const taskVariable = dashboard.templating.list.find((v) => v.name === 'task');
       const metric = /label_values\(([^,]+),/.exec(substitute(taskVariable!.definition!))![1]!;
-      const labels = (await (await fetch(`${api}/api/v1/label/task/values?match[]=${encodeURIComponent(metric)}`)).json()) as { data: string[] };
+      const labels = (await (await fetch(`${api}/api/v1/label/task/values?match[]=${encodeURIComponent(metric)}`)).json()) as {
+        data: string[];
+      };
       expect(labels.data).toContain(target.task);
     }, 60_000);
   });

@@ -67,7 +67,7 @@ describe('pushMetrics', () => {
     );
   });
 
-  test('an error status is a CASCADENCE_METRICS_PUSH error with the status and the gateway\'s message', async () => {
+  test("an error status is a CASCADENCE_METRICS_PUSH error with the status and the gateway's message", async () => {
     const gateway = await recorder(400);
     try {
       await expect(pushMetrics({ gateway: gateway.url, job: 'j', registry: createMetrics().registry })).rejects.toMatchObject({
@@ -86,7 +86,9 @@ describe('pushMetrics', () => {
       const engine = new Engine({ logger: silentLogger });
       metrics.instrument(engine);
       await engine.run(ok);
-      const error = await metrics.push({ gateway: gateway.url, job: 'j', groupings: { instance: 'a', le: '1', step: 'x' } }).catch((e: unknown) => e);
+      const error = await metrics
+        .push({ gateway: gateway.url, job: 'j', groupings: { instance: 'a', le: '1', step: 'x' } })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'CASCADENCE_INVALID_OPTIONS', details: { labels: ['le', 'step'] } });
       expect((error as Error).message).toContain('"le" (a label of task_latency_seconds_bucket), "step" (a label of task_');
       expect(gateway.received).toHaveLength(0);
@@ -111,7 +113,9 @@ describe('pushMetrics', () => {
     [{ gateway: 'http://gw', job: 'j', groupings: { 'bad-label': 'x' } }, 'option "groupings"'],
     [{ gateway: 'http://gw', job: 'j', method: 'DELETE' }, 'option "method"'],
   ])('bad options %j are refused before any request', async (options, message) => {
-    await expect(pushMetrics({ ...(options as { gateway: string; job: string }), registry: createMetrics().registry })).rejects.toThrow(message);
+    await expect(pushMetrics({ ...(options as { gateway: string; job: string }), registry: createMetrics().registry })).rejects.toThrow(
+      message,
+    );
   });
 });
 
@@ -119,7 +123,8 @@ describe('pushMetrics', () => {
 const pushgateway = findBinary('prometheus-pushgateway', 'PUSHGATEWAY_BIN') ?? findBinary('pushgateway', 'PUSHGATEWAY_BIN');
 if (pushgateway === undefined) {
   // CI installs it (scripts/ensure-prometheus.sh): there a missing gateway fails the run instead of skipping.
-  if (process.env.CI === 'true') throw new Error('push.test: CI=true but no prometheus-pushgateway binary (run scripts/ensure-prometheus.sh)');
+  if (process.env.CI === 'true')
+    throw new Error('push.test: CI=true but no prometheus-pushgateway binary (run scripts/ensure-prometheus.sh)');
   console.log('push.test: no prometheus-pushgateway binary on PATH; the real Pushgateway test is skipped');
 }
 (pushgateway === undefined ? describe.skip : describe)('pushMetrics to a real Pushgateway', () => {
@@ -150,12 +155,14 @@ if (pushgateway === undefined) {
     await engine.run(ok);
     await metrics.push({ gateway: url, job: 'cascadence_e2e', groupings: { instance: 'test/1' } });
     const samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
-    expect(valueOf(samples, 'task_success_total', { job: 'cascadence_e2e', instance: 'test/1', task: 'report', flow: '', step: 'report' })).toBe(2);
+    expect(
+      valueOf(samples, 'task_success_total', { job: 'cascadence_e2e', instance: 'test/1', task: 'report', flow: '', step: 'report' }),
+    ).toBe(2);
   });
 
   // Regression (issue 16, item 7): the README grouped by `task`, and the gateway then rewrote every
   // series' own task label (task="report" on the counters of `fetch`).
-  test('a grouping label that is also a metric label is refused; the gateway keeps each series\' own labels', async () => {
+  test("a grouping label that is also a metric label is refused; the gateway keeps each series' own labels", async () => {
     const fetchTask = defineTask({ name: 'fetch', run: () => 1 });
     const metrics = createMetrics();
     const engine = new Engine({ logger: silentLogger });
@@ -163,13 +170,24 @@ if (pushgateway === undefined) {
     await engine.run(fetchTask);
     const refused = await metrics.push({ gateway: url, job: 'cascadence_clash', groupings: { task: 'report' } }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'CASCADENCE_INVALID_OPTIONS', details: { option: 'groupings', labels: ['task'] } });
-    expect((refused as Error).message).toMatch(/^option "groupings": "task" \(a label of task_\w+\) is also a label of the pushed metrics; the Pushgateway would overwrite/);
+    expect((refused as Error).message).toMatch(
+      /^option "groupings": "task" \(a label of task_\w+\) is also a label of the pushed metrics; the Pushgateway would overwrite/,
+    );
     let samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
     expect(samples.filter((sample) => sample.labels.job === 'cascadence_clash')).toEqual([]); // nothing was sent
 
     await metrics.push({ gateway: url, job: 'cascadence_clash', groupings: { run: 'report' } });
     samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
-    expect(valueOf(samples, 'task_success_total', { job: 'cascadence_clash', instance: '', run: 'report', task: 'fetch', flow: '', step: 'fetch' })).toBe(1);
+    expect(
+      valueOf(samples, 'task_success_total', {
+        job: 'cascadence_clash',
+        instance: '',
+        run: 'report',
+        task: 'fetch',
+        flow: '',
+        step: 'fetch',
+      }),
+    ).toBe(1);
     expect(samples.some((sample) => sample.labels.job === 'cascadence_clash' && sample.labels.task === 'report')).toBe(false);
   });
 });

@@ -4,7 +4,14 @@ import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { CascadenceError, defineTask, Engine, silentLogger } from '@cascadence/core';
 import { Counter, Registry } from 'prom-client';
-import { createMetrics, MetricsErrorCode, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, startMetricsServer, type MetricsServer } from '../src';
+import {
+  createMetrics,
+  MetricsErrorCode,
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+  startMetricsServer,
+  type MetricsServer,
+} from '../src';
 import { closeServer, occupyPort, parseMetrics, valueOf } from './helpers';
 
 /** Sends raw bytes on a new connection; resolves with everything the server answered before closing. */
@@ -13,14 +20,17 @@ function rawRequest(port: number, payload: string | Buffer): Promise<string> {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     socket.on('data', (chunk) => chunks.push(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve(Buffer.concat(chunks).toString('latin1')) : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' ? resolve(Buffer.concat(chunks).toString('latin1')) : reject(error),
+    );
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
     socket.setTimeout(5000, () => socket.destroy(new Error('raw request timed out')));
     socket.end(payload);
   });
 }
 
-const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+const PROMETHEUS_ACCEPT =
+  'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 describe('startMetricsServer', () => {
   const metrics = createMetrics();
@@ -139,9 +149,15 @@ describe('startMetricsServer', () => {
   }, 30_000);
 
   test('absolute-form request targets are routed by their path', async () => {
-    const answer = await rawRequest(server.port, `GET http://127.0.0.1:${server.port}/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const answer = await rawRequest(
+      server.port,
+      `GET http://127.0.0.1:${server.port}/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 200/);
-    const other = await rawRequest(server.port, `GET http://127.0.0.1:${server.port}/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const other = await rawRequest(
+      server.port,
+      `GET http://127.0.0.1:${server.port}/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
     expect(other).toMatch(/^HTTP\/1\.1 404/);
   });
 

@@ -39,14 +39,20 @@ export function instrumentTracing(target: TracingTarget, options: TracingOptions
   if (typeof events !== 'object' || events === null || typeof (events as EventBus).trace !== 'function') {
     const what = typeof target?.name === 'string' ? `"${target.name}"` : 'the target';
     throw new CascadenceError(OtelErrorCode.NO_EVENTS, `instrumentTracing(): ${what} has no "events" bus that accepts a tracer`, {
-      suggestions: ['pass an Engine, a LocalBackend, a TemporalBackend or a Cascadence Temporal worker (and a @cascadence/core that has EventBus.trace)'],
+      suggestions: [
+        'pass an Engine, a LocalBackend, a TemporalBackend or a Cascadence Temporal worker (and a @cascadence/core that has EventBus.trace)',
+      ],
     });
   }
   const provider = options.tracerProvider ?? trace.getTracerProvider();
   if (typeof provider?.getTracer !== 'function') {
-    throw new CascadenceError(OtelErrorCode.INVALID_OPTIONS, 'instrumentTracing(): option "tracerProvider" must be an OpenTelemetry TracerProvider (with getTracer)', {
-      details: { option: 'tracerProvider' },
-    });
+    throw new CascadenceError(
+      OtelErrorCode.INVALID_OPTIONS,
+      'instrumentTracing(): option "tracerProvider" must be an OpenTelemetry TracerProvider (with getTracer)',
+      {
+        details: { option: 'tracerProvider' },
+      },
+    );
   }
   const backend = options.backend ?? (typeof target.name === 'string' ? target.name : 'local');
   const detach = events.trace(new SpanTracer(provider.getTracer(TRACER_NAME), backend));

@@ -42,7 +42,11 @@ export class SpanTracer implements RunTracer<SpanScope> {
       [A.BACKEND]: this.backend,
     };
     if (event.parentFlow !== undefined) attributes[A.PARENT_FLOW] = event.parentFlow;
-    const span = this.tracer.startSpan(RUN_SPAN_PREFIX + event.task, { kind: SpanKind.INTERNAL, startTime: event.at, attributes }, parentContext);
+    const span = this.tracer.startSpan(
+      RUN_SPAN_PREFIX + event.task,
+      { kind: SpanKind.INTERNAL, startTime: event.at, attributes },
+      parentContext,
+    );
     return { span, context: trace.setSpan(parentContext, span) };
   }
 
@@ -63,7 +67,11 @@ export class SpanTracer implements RunTracer<SpanScope> {
       [A.BACKEND]: this.backend,
     };
     if (event.flow !== undefined) attributes[A.FLOW] = event.flow;
-    const span = this.tracer.startSpan(STEP_SPAN_PREFIX + event.step, { kind: SpanKind.INTERNAL, startTime: event.at, attributes }, parentContext);
+    const span = this.tracer.startSpan(
+      STEP_SPAN_PREFIX + event.step,
+      { kind: SpanKind.INTERNAL, startTime: event.at, attributes },
+      parentContext,
+    );
     return { span, context: trace.setSpan(parentContext, span) };
   }
 
@@ -78,7 +86,11 @@ export class SpanTracer implements RunTracer<SpanScope> {
     } else if (event.type === 'step:retry') {
       span.setAttribute(A.STATUS, 'retrying');
       fail(span, event.error, 'failed', event.at);
-      span.addEvent(SPAN_EVENTS.RETRY, { 'cascadence.retry.delay_ms': event.delayMs, 'cascadence.retry.next_attempt': event.attempt + 1 }, event.at);
+      span.addEvent(
+        SPAN_EVENTS.RETRY,
+        { 'cascadence.retry.delay_ms': event.delayMs, 'cascadence.retry.next_attempt': event.attempt + 1 },
+        event.at,
+      );
     } else {
       span.setAttribute(A.STATUS, event.status);
       fail(span, event.error, event.status, event.at);
@@ -88,10 +100,18 @@ export class SpanTracer implements RunTracer<SpanScope> {
 
   stepEvent(run: SpanScope, event: StepSkipEvent | StepFailureEvent): void {
     if (event.type === 'step:skip') {
-      run.span.addEvent(SPAN_EVENTS.SKIPPED, { [A.STEP]: event.step, [A.TASK]: event.task, 'cascadence.skip.reason': event.reason }, event.at);
+      run.span.addEvent(
+        SPAN_EVENTS.SKIPPED,
+        { [A.STEP]: event.step, [A.TASK]: event.task, 'cascadence.skip.reason': event.reason },
+        event.at,
+      );
     } else {
       // Cancelled while waiting for its next attempt: no attempt span is open.
-      run.span.addEvent(SPAN_EVENTS.CANCELLED, { [A.STEP]: event.step, [A.ATTEMPT]: event.attempt, 'exception.message': event.error.message }, event.at);
+      run.span.addEvent(
+        SPAN_EVENTS.CANCELLED,
+        { [A.STEP]: event.step, [A.ATTEMPT]: event.attempt, 'exception.message': event.error.message },
+        event.at,
+      );
     }
   }
 

@@ -39,7 +39,9 @@ function toSdk2Shape(span: Sdk1Span): Sdk1Span {
   return {
     ...span,
     spanContext: () => own,
-    ...(needsParent ? { parentSpanContext: { traceId: own.traceId, spanId: span.parentSpanId as string, traceFlags: own.traceFlags, isRemote: false } } : {}),
+    ...(needsParent
+      ? { parentSpanContext: { traceId: own.traceId, spanId: span.parentSpanId as string, traceFlags: own.traceFlags, isRemote: false } }
+      : {}),
     ...(needsScope ? { instrumentationScope: span.instrumentationLibrary } : {}),
   };
 }

@@ -3,7 +3,12 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 /** A tracer provider that keeps finished spans in memory, and an async-aware context manager. */
-export function inMemoryTracing(): { provider: BasicTracerProvider; exporter: InMemorySpanExporter; tracer: Tracer; spans(): ReadableSpan[] } {
+export function inMemoryTracing(): {
+  provider: BasicTracerProvider;
+  exporter: InMemorySpanExporter;
+  tracer: Tracer;
+  spans(): ReadableSpan[];
+} {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   return { provider, exporter, tracer: provider.getTracer('test'), spans: () => exporter.getFinishedSpans() };
@@ -24,7 +29,8 @@ export function byName(spans: readonly ReadableSpan[], name: string): ReadableSp
 
 export function one(spans: readonly ReadableSpan[], name: string): ReadableSpan {
   const found = byName(spans, name);
-  if (found.length !== 1) throw new Error(`expected one span "${name}", found ${found.length} among: ${spans.map((s) => s.name).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(`expected one span "${name}", found ${found.length} among: ${spans.map((s) => s.name).join(', ')}`);
   return found[0] as ReadableSpan;
 }
 

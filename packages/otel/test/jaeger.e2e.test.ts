@@ -24,7 +24,19 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { instrumentTracing } from '../src';
-import { findJaegerBinary, findTraces, getTrace, parentId, spanNamed, spansNamed, startJaeger, tag, type Jaeger, type JaegerSpan, type JaegerTrace } from './jaeger';
+import {
+  findJaegerBinary,
+  findTraces,
+  getTrace,
+  parentId,
+  spanNamed,
+  spansNamed,
+  startJaeger,
+  tag,
+  type Jaeger,
+  type JaegerSpan,
+  type JaegerTrace,
+} from './jaeger';
 
 // The same CommonJS module the worker process loads (test/fixtures/traced-worker.cjs).
 const { flow: temporalFlow } = require('./fixtures/temporal-flow.cjs') as { flow: Flow };
@@ -74,13 +86,20 @@ describeJaeger('traces in a real Jaeger', () => {
   test('a local run: the run span and its step spans, read back through the query API', async () => {
     const engine = new Engine({ logger: silentLogger });
     const detach = instrumentTracing(engine);
-    const flow = defineFlow({ name: 'e2e-local', steps: { extract: { run: async () => [1, 2] }, load: { needs: ['extract'], run: (ctx) => (ctx.results.extract as number[]).length } } });
+    const flow = defineFlow({
+      name: 'e2e-local',
+      steps: { extract: { run: async () => [1, 2] }, load: { needs: ['extract'], run: (ctx) => (ctx.results.extract as number[]).length } },
+    });
     const result = await engine.run(flow, undefined, { trigger: { kind: 'cli' } });
     detach();
     expect(result.status).toBe('succeeded');
     await provider.forceFlush();
 
-    const [found] = await findTraces(jaeger, { service, operation: 'cascadence.run e2e-local' }, (traces) => traces.length === 1 && traces[0]!.spans.length === 3);
+    const [found] = await findTraces(
+      jaeger,
+      { service, operation: 'cascadence.run e2e-local' },
+      (traces) => traces.length === 1 && traces[0]!.spans.length === 3,
+    );
     const t = found as JaegerTrace;
     const run = spanNamed(t, 'cascadence.run e2e-local');
     expect(parentId(run)).toBeUndefined();
@@ -102,7 +121,12 @@ describeJaeger('traces in a real Jaeger', () => {
     const flow = defineFlow({
       name: 'e2e-nightly',
       steps: {
-        download: { retry: { attempts: 3, delayMs: 10, backoff: 'fixed' }, run: () => { throw new Error('upstream answered 503'); } },
+        download: {
+          retry: { attempts: 3, delayMs: 10, backoff: 'fixed' },
+          run: () => {
+            throw new Error('upstream answered 503');
+          },
+        },
         publish: { needs: ['download'], run: () => 'never' },
       },
     });
@@ -115,7 +139,11 @@ describeJaeger('traces in a real Jaeger', () => {
 
     // The README's query: the failed runs of one flow. (Jaeger's memory store matches span
     // attributes only; `error` and `otel.status_code` are derived from the status and not searchable there.)
-    const traces = await findTraces(jaeger, { service, operation: 'cascadence.run e2e-nightly', tags: '{"cascadence.status":"failed"}' }, (found) => found.length >= 1 && found[0]!.spans.length >= 4);
+    const traces = await findTraces(
+      jaeger,
+      { service, operation: 'cascadence.run e2e-nightly', tags: '{"cascadence.status":"failed"}' },
+      (found) => found.length >= 1 && found[0]!.spans.length >= 4,
+    );
     expect(traces).toHaveLength(1); // the succeeded run of the same flow is not returned
     const t = traces[0] as JaegerTrace;
     const run = spanNamed(t, 'cascadence.run e2e-nightly');
@@ -123,8 +151,15 @@ describeJaeger('traces in a real Jaeger', () => {
     expect(tag(run, 'cascadence.status')).toBe('failed');
     expect(tag(run, 'otel.status_code')).toBe('ERROR');
     const skipped = run.logs.find((log) => log.fields.some((f) => f.key === 'event' && f.value === 'cascadence.step.skipped'));
-    expect(skipped?.fields).toEqual(expect.arrayContaining([{ key: 'cascadence.step', type: 'string', value: 'publish' }, expect.objectContaining({ key: 'cascadence.skip.reason', value: 'upstream-failed' })]));
-    const attempts = spansNamed(t, 'cascadence.step download').sort((a, b) => Number(tag(a, 'cascadence.attempt')) - Number(tag(b, 'cascadence.attempt')));
+    expect(skipped?.fields).toEqual(
+      expect.arrayContaining([
+        { key: 'cascadence.step', type: 'string', value: 'publish' },
+        expect.objectContaining({ key: 'cascadence.skip.reason', value: 'upstream-failed' }),
+      ]),
+    );
+    const attempts = spansNamed(t, 'cascadence.step download').sort(
+      (a, b) => Number(tag(a, 'cascadence.attempt')) - Number(tag(b, 'cascadence.attempt')),
+    );
     expect(attempts.map((s) => tag(s, 'cascadence.attempt'))).toEqual([1, 2, 3]);
     expect(attempts.map((s) => tag(s, 'cascadence.status'))).toEqual(['retrying', 'retrying', 'failed']);
     for (const attempt of attempts) {
@@ -213,7 +248,13 @@ describeJaeger('traces in a real Jaeger', () => {
       const taskQueue = `otel-e2e-${randomUUID().slice(0, 8)}`;
       const workerService = `${service}-worker`;
       worker = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'traced-worker.cjs')], {
-        env: { ...process.env, TEMPORAL_ADDRESS: server.address, TASK_QUEUE: taskQueue, OTLP_TRACES_URL: jaeger.otlpTracesUrl, SERVICE_NAME: workerService },
+        env: {
+          ...process.env,
+          TEMPORAL_ADDRESS: server.address,
+          TASK_QUEUE: taskQueue,
+          OTLP_TRACES_URL: jaeger.otlpTracesUrl,
+          SERVICE_NAME: workerService,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let workerErr = '';
@@ -237,7 +278,12 @@ describeJaeger('traces in a real Jaeger', () => {
       await provider.forceFlush();
 
       const [found] = await findTraces(jaeger, { service, operation: 'cascadence.run e2e-temporal' }, (traces) => traces.length === 1);
-      const t = await waitForTrace(found!.traceID, (candidate) => candidate.spans.some((s) => s.operationName === 'cascadence.step check') && candidate.spans.some((s) => s.operationName.startsWith('RunWorkflow')));
+      const t = await waitForTrace(
+        found!.traceID,
+        (candidate) =>
+          candidate.spans.some((s) => s.operationName === 'cascadence.step check') &&
+          candidate.spans.some((s) => s.operationName.startsWith('RunWorkflow')),
+      );
       const serviceOf = (span: JaegerSpan) => t.processes[span.processID]?.serviceName;
       const run = spanNamed(t, 'cascadence.run e2e-temporal');
       expect(parentId(run)).toBeUndefined();
@@ -293,7 +339,8 @@ async function waitForTrace(traceId: string, ready: (t: JaegerTrace) => boolean)
       t = undefined;
     }
     if (t !== undefined && ready(t)) return t;
-    if (Date.now() > deadline) throw new Error(`trace ${traceId} not complete in Jaeger after 30 s: ${t?.spans.map((s) => s.operationName).join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`trace ${traceId} not complete in Jaeger after 30 s: ${t?.spans.map((s) => s.operationName).join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -86,7 +86,13 @@ exporters:
 }
 
 export async function startJaeger(binary: string): Promise<Jaeger> {
-  const [otlp, otlpGrpc, queryHttp, queryGrpc, health] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [otlp, otlpGrpc, queryHttp, queryGrpc, health] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cascadence-jaeger-'));
   const file = path.join(dir, 'jaeger.yaml');
   writeFileSync(file, config(otlp, otlpGrpc, queryHttp, queryGrpc, health));
@@ -159,7 +165,12 @@ export interface JaegerTrace {
  * GET /api/traces with the given query until it returns traces that `ready` accepts (spans arrive
  * in batches): the query a user types, e.g. { service, operation: 'cascadence.run nightly', tags: '{"error":"true"}' }.
  */
-export async function findTraces(jaeger: Jaeger, query: Record<string, string>, ready: (traces: JaegerTrace[]) => boolean, timeoutMs = 30_000): Promise<JaegerTrace[]> {
+export async function findTraces(
+  jaeger: Jaeger,
+  query: Record<string, string>,
+  ready: (traces: JaegerTrace[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<JaegerTrace[]> {
   const url = `${jaeger.queryUrl}/api/traces?${new URLSearchParams({ limit: '20', lookback: '1h', ...query })}`;
   const deadline = Date.now() + timeoutMs;
   let last: JaegerTrace[] = [];
@@ -171,7 +182,10 @@ export async function findTraces(jaeger: Jaeger, query: Record<string, string>, 
     } else {
       await response.arrayBuffer();
     }
-    if (Date.now() > deadline) throw new Error(`Jaeger query ${url} did not return the expected traces within ${timeoutMs} ms; last answer: ${JSON.stringify(last).slice(0, 2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Jaeger query ${url} did not return the expected traces within ${timeoutMs} ms; last answer: ${JSON.stringify(last).slice(0, 2000)}`,
+      );
     await sleep(250);
   }
 }
@@ -197,6 +211,9 @@ export function spansNamed(trace: JaegerTrace, name: string): JaegerSpan[] {
 
 export function spanNamed(trace: JaegerTrace, name: string): JaegerSpan {
   const found = spansNamed(trace, name);
-  if (found.length !== 1) throw new Error(`expected one span "${name}" in trace ${trace.traceID}, found ${found.length}: ${trace.spans.map((s) => s.operationName).join(', ')}`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one span "${name}" in trace ${trace.traceID}, found ${found.length}: ${trace.spans.map((s) => s.operationName).join(', ')}`,
+    );
   return found[0] as JaegerSpan;
 }

@@ -37,7 +37,10 @@ describe('the @cascadence/otel plugin', () => {
   test('listed in a config as "@cascadence/otel" (not rewritten to @cascadence/plugin-otel), the loader loads it from node_modules', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cascadence-otel-plugin-'));
     try {
-      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'p', private: true, dependencies: { '@cascadence/otel': '*' } }));
+      writeFileSync(
+        path.join(dir, 'package.json'),
+        JSON.stringify({ name: 'p', private: true, dependencies: { '@cascadence/otel': '*' } }),
+      );
       mkdirSync(path.join(dir, 'node_modules', '@cascadence'), { recursive: true });
       symlinkSync(path.resolve(__dirname, '..'), path.join(dir, 'node_modules', '@cascadence', 'otel'), 'dir');
       const script = `
@@ -52,7 +55,10 @@ describe('the @cascadence/otel plugin', () => {
           instrumentation: listed.instrumentation.map((i) => i.plugin + ' ' + i.name),
         }));`;
       // Run from this package so that `@cascadence/core` resolves to the workspace build.
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, dir], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, dir], {
+        cwd: path.resolve(__dirname, '..'),
+        encoding: 'utf8',
+      });
       expect(JSON.parse(out)).toEqual({
         discovered: [],
         listed: ['@cascadence/otel'],

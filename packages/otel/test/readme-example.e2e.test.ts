@@ -26,7 +26,11 @@ run('README example: the failed nightly run is found by operation and cascadence
     expect(lines.filter((l) => /^\[nightly\/download trace_id=[0-9a-f]{32} span_id=[0-9a-f]{16}\] downloading$/.test(l))).toHaveLength(3);
     const [status, runId] = (lines.at(-1) as string).split(' ');
     expect(status).toBe('failed');
-    const traces = await findTraces(jaeger, { service: 'reports', operation: 'cascadence.run nightly', tags: '{"cascadence.status":"failed"}' }, (found) => found.length === 1 && found[0]!.spans.length >= 4);
+    const traces = await findTraces(
+      jaeger,
+      { service: 'reports', operation: 'cascadence.run nightly', tags: '{"cascadence.status":"failed"}' },
+      (found) => found.length === 1 && found[0]!.spans.length >= 4,
+    );
     const run = spansNamed(traces[0]!, 'cascadence.run nightly')[0]!;
     expect(tag(run, 'cascadence.run.id')).toBe(runId);
     expect(spansNamed(traces[0]!, 'cascadence.step download')).toHaveLength(3);

@@ -1,5 +1,15 @@
 // Spans of local runs, checked with the SDK's in-memory exporter.
-import { CascadenceError, defineFlow, defineTask, Engine, EventBus, LocalBackend, NonRetryableError, silentLogger, type Logger } from '@cascadence/core';
+import {
+  CascadenceError,
+  defineFlow,
+  defineTask,
+  Engine,
+  EventBus,
+  LocalBackend,
+  NonRetryableError,
+  silentLogger,
+  type Logger,
+} from '@cascadence/core';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { instrumentTracing, OtelErrorCode, SPAN_ATTRIBUTES as A, SPAN_EVENTS } from '../src';
 import { byName, idOf, inMemoryTracing, one, parentOf, traceOf, useAsyncContext } from './in-memory';
@@ -34,13 +44,27 @@ describe('instrumentTracing on a local engine', () => {
     const run = one(all, 'cascadence.run diamond');
     expect(parentOf(run)).toBeUndefined();
     expect(run.kind).toBe(SpanKind.INTERNAL);
-    expect(run.attributes).toMatchObject({ [A.RUN_ID]: result.runId, [A.TASK]: 'diamond', [A.KIND]: 'flow', [A.TRIGGER]: 'cli', [A.BACKEND]: 'local', [A.STATUS]: 'succeeded' });
+    expect(run.attributes).toMatchObject({
+      [A.RUN_ID]: result.runId,
+      [A.TASK]: 'diamond',
+      [A.KIND]: 'flow',
+      [A.TRIGGER]: 'cli',
+      [A.BACKEND]: 'local',
+      [A.STATUS]: 'succeeded',
+    });
     expect(run.status.code).toBe(SpanStatusCode.UNSET);
     for (const step of ['fetch', 'sum', 'count', 'mean']) {
       const span = one(all, `cascadence.step ${step}`);
       expect(parentOf(span)).toBe(idOf(run));
       expect(traceOf(span)).toBe(traceOf(run));
-      expect(span.attributes).toMatchObject({ [A.RUN_ID]: result.runId, [A.FLOW]: 'diamond', [A.STEP]: step, [A.TASK]: step, [A.ATTEMPT]: 1, [A.STATUS]: 'succeeded' });
+      expect(span.attributes).toMatchObject({
+        [A.RUN_ID]: result.runId,
+        [A.FLOW]: 'diamond',
+        [A.STEP]: step,
+        [A.TASK]: step,
+        [A.ATTEMPT]: 1,
+        [A.STATUS]: 'succeeded',
+      });
     }
     // Spans lie inside their run, in dependency order.
     const start = (name: string) => one(all, name).startTime;
@@ -73,7 +97,9 @@ describe('instrumentTracing on a local engine', () => {
     });
     const result = await engine.run(defineFlow({ name: 'with-retries', steps: { flaky: { task: flaky } } }));
     expect(result.status).toBe('succeeded');
-    const attempts = byName(spans(), 'cascadence.step flaky').sort((a, b) => (a.attributes[A.ATTEMPT] as number) - (b.attributes[A.ATTEMPT] as number));
+    const attempts = byName(spans(), 'cascadence.step flaky').sort(
+      (a, b) => (a.attributes[A.ATTEMPT] as number) - (b.attributes[A.ATTEMPT] as number),
+    );
     expect(attempts.map((s) => s.attributes[A.ATTEMPT])).toEqual([1, 2, 3]);
     expect(attempts.map((s) => s.attributes[A.STATUS])).toEqual(['retrying', 'retrying', 'succeeded']);
     for (const [i, failed] of attempts.slice(0, 2).entries()) {
@@ -93,7 +119,11 @@ describe('instrumentTracing on a local engine', () => {
     const flow = defineFlow({
       name: 'breaks',
       steps: {
-        bad: { run: () => { throw new NonRetryableError('disk full'); } },
+        bad: {
+          run: () => {
+            throw new NonRetryableError('disk full');
+          },
+        },
         after: { needs: ['bad'], run: () => 1 },
         cleanup: { needs: ['after'], when: 'all-done', run: () => 2 },
       },
@@ -109,14 +139,19 @@ describe('instrumentTracing on a local engine', () => {
     expect(bad.attributes[A.STATUS]).toBe('failed');
     expect(bad.attributes[A.ERROR_CODE]).toBe('CASCADENCE_NON_RETRYABLE');
     const skipped = run.events.filter((e) => e.name === SPAN_EVENTS.SKIPPED);
-    expect(skipped.map((e) => e.attributes)).toEqual([{ [A.STEP]: 'after', [A.TASK]: 'after', 'cascadence.skip.reason': 'upstream-failed' }]);
+    expect(skipped.map((e) => e.attributes)).toEqual([
+      { [A.STEP]: 'after', [A.TASK]: 'after', 'cascadence.skip.reason': 'upstream-failed' },
+    ]);
     expect(byName(spans(), 'cascadence.step after')).toHaveLength(0);
     expect(one(spans(), 'cascadence.step cleanup').attributes[A.STATUS]).toBe('succeeded');
   });
 
   test('a timeout is an event on the attempt span', async () => {
     const { engine, spans } = traced();
-    const slow = defineFlow({ name: 'slow', steps: { wait: { timeoutMs: 20, run: (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)) } } });
+    const slow = defineFlow({
+      name: 'slow',
+      steps: { wait: { timeoutMs: 20, run: (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', resolve)) } },
+    });
     const result = await engine.run(slow);
     expect(result.status).toBe('failed');
     const wait = one(spans(), 'cascadence.step wait');
@@ -131,7 +166,12 @@ describe('instrumentTracing on a local engine', () => {
       name: 'cancel-me',
       steps: {
         hang: { run: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))) },
-        retrying: { retry: { attempts: 5, delayMs: 60_000 }, run: () => { throw new Error('not yet'); } },
+        retrying: {
+          retry: { attempts: 5, delayMs: 60_000 },
+          run: () => {
+            throw new Error('not yet');
+          },
+        },
       },
     });
     const running = engine.run(flow, undefined, { signal: controller.signal });
@@ -153,7 +193,10 @@ describe('instrumentTracing on a local engine', () => {
   test('nested flows nest: the inner run span is a child of the step that runs it', async () => {
     const { engine, spans } = traced();
     const inner = defineFlow({ name: 'inner', steps: { a: { run: () => 1 }, b: { needs: ['a'], run: async () => 2 } } });
-    const outer = defineFlow({ name: 'outer', steps: { first: { run: () => 0 }, sub: { needs: ['first'], task: inner }, again: { task: inner } } });
+    const outer = defineFlow({
+      name: 'outer',
+      steps: { first: { run: () => 0 }, sub: { needs: ['first'], task: inner }, again: { task: inner } },
+    });
     const result = await engine.run(outer);
     expect(result.status).toBe('succeeded');
     const all = spans();
@@ -275,7 +318,11 @@ describe('instrumentTracing on a local engine', () => {
     detach();
     release();
     expect((await running).status).toBe('succeeded');
-    expect(spans().map((s) => s.name).sort()).toEqual(['cascadence.run long', 'cascadence.step after', 'cascadence.step wait']);
+    expect(
+      spans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['cascadence.run long', 'cascadence.step after', 'cascadence.step wait']);
     await engine.run(flow);
     expect(spans()).toHaveLength(3);
   });
@@ -304,10 +351,20 @@ describe('instrumentTracing on a local engine', () => {
     const bus = new EventBus();
     const memory = inMemoryTracing();
     const detach = instrumentTracing({ events: bus }, { tracerProvider: memory.provider });
-    expect(CascadenceError.isInstance(caught(() => instrumentTracing({ events: bus }, { tracerProvider: memory.provider })), 'CASCADENCE_INVALID_OPTIONS')).toBe(true);
+    expect(
+      CascadenceError.isInstance(
+        caught(() => instrumentTracing({ events: bus }, { tracerProvider: memory.provider })),
+        'CASCADENCE_INVALID_OPTIONS',
+      ),
+    ).toBe(true);
     detach();
     instrumentTracing({ events: bus }, { tracerProvider: memory.provider })();
-    expect(CascadenceError.isInstance(caught(() => instrumentTracing({ events: bus }, { tracerProvider: {} as never })), 'CASCADENCE_INVALID_OPTIONS')).toBe(true);
+    expect(
+      CascadenceError.isInstance(
+        caught(() => instrumentTracing({ events: bus }, { tracerProvider: {} as never })),
+        'CASCADENCE_INVALID_OPTIONS',
+      ),
+    ).toBe(true);
   });
 });
 

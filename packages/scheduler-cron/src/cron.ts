@@ -33,7 +33,12 @@ export interface ValidatedCron {
   hasSeconds: boolean;
 }
 
-function cronError(expression: unknown, problem: string, details: Record<string, unknown> = {}, suggestions: string[] = []): CascadenceError {
+function cronError(
+  expression: unknown,
+  problem: string,
+  details: Record<string, unknown> = {},
+  suggestions: string[] = [],
+): CascadenceError {
   return new CascadenceError(ScheduleErrorCode.INVALID_CRON, `invalid cron expression ${shown(expression)}: ${problem}`, {
     details: { expression, problem, ...details },
     suggestions,
@@ -70,10 +75,14 @@ function validateUncached(expression: unknown): ValidatedCron {
     const count = before === '' ? 0 : before.split(/\s+/).length;
     const name = JSON.stringify(control[0]).slice(1, -1);
     const where = count === 0 ? 'before the first field' : `after field ${count}`;
-    throw cronError(trimmed, `contains a line break or control character (${name}) ${where}; an expression is one line of fields separated by spaces`, {
-      field: count === 0 ? undefined : count,
-      position: control.index,
-    });
+    throw cronError(
+      trimmed,
+      `contains a line break or control character (${name}) ${where}; an expression is one line of fields separated by spaces`,
+      {
+        field: count === 0 ? undefined : count,
+        position: control.index,
+      },
+    );
   }
   let fields: string[];
   if (trimmed.startsWith('@')) {
@@ -184,9 +193,13 @@ let knownZones: string[] | undefined;
 /** Checks an IANA time zone name (`Europe/Berlin`, `UTC`); throws `CASCADENCE_INVALID_TIMEZONE`. */
 export function validateTimeZone(timezone: unknown): string {
   if (typeof timezone !== 'string' || timezone.trim() === '') {
-    throw new CascadenceError(ScheduleErrorCode.INVALID_TIMEZONE, `invalid time zone ${JSON.stringify(timezone)}: expected an IANA name such as "Europe/Berlin" or "UTC"`, {
-      details: { timezone },
-    });
+    throw new CascadenceError(
+      ScheduleErrorCode.INVALID_TIMEZONE,
+      `invalid time zone ${JSON.stringify(timezone)}: expected an IANA name such as "Europe/Berlin" or "UTC"`,
+      {
+        details: { timezone },
+      },
+    );
   }
   try {
     formatterFor(timezone);
@@ -201,7 +214,6 @@ export function validateTimeZone(timezone: unknown): string {
     );
   }
 }
-
 
 /** UTC offset of `timezone` at instant `at`, in minutes. */
 export function timeZoneOffsetMinutes(timezone: string, at: number): number {

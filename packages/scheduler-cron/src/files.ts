@@ -40,7 +40,7 @@ export function fileError(path: string, error: unknown, action: string, what: st
           ? 'too many levels of symbolic links'
           : code === 'ENOTDIR'
             ? 'a part of the path is not a directory'
-            : (error as Error | undefined)?.message ?? String(error);
+            : ((error as Error | undefined)?.message ?? String(error));
   return new CascadenceError(ScheduleErrorCode.SCHEDULES_INVALID, `${path}: cannot ${action} the ${what}: ${reason}`, {
     details: { path, errno: code },
     cause: error,
@@ -142,10 +142,14 @@ export async function withFileLock<T>(path: string, fn: (assertHeld: () => void)
   }
   const assertHeld = (): void => {
     if (compromised !== undefined) {
-      throw new CascadenceError(ScheduleErrorCode.SCHEDULES_LOCKED, `lost the lock on ${path} (${compromised.message}); nothing was written`, {
-        details: { path },
-        cause: compromised,
-      });
+      throw new CascadenceError(
+        ScheduleErrorCode.SCHEDULES_LOCKED,
+        `lost the lock on ${path} (${compromised.message}); nothing was written`,
+        {
+          details: { path },
+          cause: compromised,
+        },
+      );
     }
   };
   const held = release;
@@ -166,7 +170,11 @@ function tempPrefix(path: string): string {
  * folder. Call it while holding the file's lock: leftover temp files of writers that died are
  * removed first (no live writer can own them then). Returns the new file's signature.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { shownPath?: string } = {}): Promise<FileSignature> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { shownPath?: string } = {},
+): Promise<FileSignature> {
   const dir = dirname(path);
   const shownPath = options.shownPath ?? path;
   let mode = 0o644;
@@ -178,7 +186,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     owner = { uid: info.uid, gid: info.gid };
     // Replacing the file by rename would ignore its mode: a read-only file is the user's "do not touch".
     let writable = (mode & 0o222) !== 0;
-    if (writable) writable = await fsp.access(path, fsConstants.W_OK).then(() => true, () => false);
+    if (writable)
+      writable = await fsp.access(path, fsConstants.W_OK).then(
+        () => true,
+        () => false,
+      );
     if (!writable) {
       throw new CascadenceError(
         ScheduleErrorCode.SCHEDULES_INVALID,

@@ -28,7 +28,14 @@ export {
   type ScheduleEntryOptions,
   type ScheduleOptions,
 } from './schedule-file';
-export { removeSchedule, setSchedulePaused, upsertSchedule, upsertSchedules, type UpdateResult, type UpsertRequest } from './schedule-file-edit';
+export {
+  removeSchedule,
+  setSchedulePaused,
+  upsertSchedule,
+  upsertSchedules,
+  type UpdateResult,
+  type UpsertRequest,
+} from './schedule-file-edit';
 export { readScheduleState, statePathFor, writeScheduleState, type ScheduleRunState } from './state';
 export { parseDuration } from './duration';
 export { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';

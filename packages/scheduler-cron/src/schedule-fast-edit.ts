@@ -66,7 +66,11 @@ export function fastRemove(task: string): FastMutation {
  * back as expected (the caller then takes the full parser's path). Only the edited lines are
  * scanned again: the scanner reads each line on its own, so the other lines read as before.
  */
-export function applyFastChange(scanned: ScannedSchedules, text: string, change: FastChange): { after: string; entries: ScheduleEntry[] } | undefined {
+export function applyFastChange(
+  scanned: ScannedSchedules,
+  text: string,
+  change: FastChange,
+): { after: string; entries: ScheduleEntry[] } | undefined {
   const edits: TextEdit[] = [];
   const entries = scanned.entries.slice();
   for (const { entry, insert } of change.replace) {
@@ -82,7 +86,11 @@ export function applyFastChange(scanned: ScannedSchedules, text: string, change:
     const added = scanSchedules(change.append);
     if (added === undefined) return undefined;
     const wanted = [...change.expected.keys()].filter((task) => scanned.index.get(task) === undefined);
-    if (added.entries.length !== wanted.length || added.entries.some((entry, i) => entry.task !== wanted[i] || entry.cron !== change.expected.get(entry.task)?.cron)) return undefined;
+    if (
+      added.entries.length !== wanted.length ||
+      added.entries.some((entry, i) => entry.task !== wanted[i] || entry.cron !== change.expected.get(entry.task)?.cron)
+    )
+      return undefined;
     const shift = scanned.lines - (text.length > 0 && !text.endsWith('\n') ? 1 : 0);
     for (const entry of added.entries) entries.push({ ...entry, line: entry.line + shift });
     edits.push({ from: text.length, to: text.length, insert: change.append });

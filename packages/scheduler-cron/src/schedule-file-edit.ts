@@ -2,7 +2,15 @@ import { resolve } from 'node:path';
 import { CascadenceError } from '@cascadence/core';
 import { validateCron } from './cron';
 import { didYouMean, ScheduleErrorCode, shown } from './errors';
-import { readBytesIfExists, readBytesIfExistsSync, resolveWriteTarget, withFileLock, writeFileAtomic, type FileSignature, type LockOptions } from './files';
+import {
+  readBytesIfExists,
+  readBytesIfExistsSync,
+  resolveWriteTarget,
+  withFileLock,
+  writeFileAtomic,
+  type FileSignature,
+  type LockOptions,
+} from './files';
 import { applyFastChange, fastRemove, fastUpsert, type FastMutation } from './schedule-fast-edit';
 import {
   checkOptionNames,
@@ -27,7 +35,10 @@ import { applyEdits, deleteEntryEdits, setEntryEdits, type EditContext, type Tex
  * A change to apply to the parsed file under the lock: returns the text edits (or throws), and
  * what each touched task must look like afterwards (`null`: removed). No edits: nothing is written.
  */
-export type ScheduleMutation = (parsed: ParsedSchedules, ctx: EditContext) => { edits: TextEdit[]; expected: Map<string, { cron: string; options: ScheduleEntryOptions } | null> };
+export type ScheduleMutation = (
+  parsed: ParsedSchedules,
+  ctx: EditContext,
+) => { edits: TextEdit[]; expected: Map<string, { cron: string; options: ScheduleEntryOptions } | null> };
 
 export interface UpdateResult {
   /** False when the change was a no-op: nothing was written. */
@@ -67,7 +78,8 @@ export function planScheduleEdit(text: string, eol: string, path: string, mutate
     const scanned = scanSchedules(text);
     const change = scanned === undefined ? undefined : fast(scanned, text, eol);
     if (scanned !== undefined && change !== undefined) {
-      if (change.replace.length === 0 && change.remove.length === 0 && change.append === '') return { after: undefined, entries: scanned.entries, problems: [] };
+      if (change.replace.length === 0 && change.remove.length === 0 && change.append === '')
+        return { after: undefined, entries: scanned.entries, problems: [] };
       const done = applyFastChange(scanned, text, change);
       if (done !== undefined) return { ...done, problems: [] };
     }
@@ -87,7 +99,12 @@ export function planScheduleEdit(text: string, eol: string, path: string, mutate
  * other processes wrote), plan the edit (`planScheduleEdit`), write atomically (temp file and
  * rename). A symlink is followed: the lock, the temp file and the write are at its target.
  */
-export async function updateSchedulesFile(path: string, mutate: ScheduleMutation, lockOptions: LockOptions = {}, fast?: FastMutation): Promise<UpdateResult> {
+export async function updateSchedulesFile(
+  path: string,
+  mutate: ScheduleMutation,
+  lockOptions: LockOptions = {},
+  fast?: FastMutation,
+): Promise<UpdateResult> {
   const absolute = resolve(path);
   const target = await resolveWriteTarget(absolute);
   return withFileLock(
@@ -115,9 +132,13 @@ function checkRoundTrip(
   const old = new Map(before.entries.map((entry) => [entry.task, strip(entry)]));
   const now = new Map(after.entries.map((entry) => [entry.task, entry]));
   const problem = (what: string): CascadenceError =>
-    new CascadenceError(ScheduleErrorCode.SCHEDULES_INVALID, `${path}: cannot edit the schedules file without changing more than asked (${what}); the file was not changed`, {
-      details: { path },
-    });
+    new CascadenceError(
+      ScheduleErrorCode.SCHEDULES_INVALID,
+      `${path}: cannot edit the schedules file without changing more than asked (${what}); the file was not changed`,
+      {
+        details: { path },
+      },
+    );
   for (const [task, entry] of old) {
     if (expected.has(task)) continue;
     const current = now.get(task);
@@ -127,7 +148,8 @@ function checkRoundTrip(
   const problemKey = (p: CascadenceError): string => `${String(p.details.task)}\n${p.code}`;
   const oldProblems = new Set(before.problems.filter((p) => !expected.has(p.details.task as string)).map(problemKey));
   const newProblems = new Set(after.problems.filter((p) => !expected.has(p.details.task as string)).map(problemKey));
-  if ([...oldProblems].some((p) => !newProblems.has(p)) || [...newProblems].some((p) => !oldProblems.has(p))) throw problem('a malformed entry would change');
+  if ([...oldProblems].some((p) => !newProblems.has(p)) || [...newProblems].some((p) => !oldProblems.has(p)))
+    throw problem('a malformed entry would change');
   for (const [task, want] of expected) {
     const current = now.get(task);
     if (want === null) {
@@ -213,7 +235,13 @@ export function upsertChange(requests: UpsertRequest[]): { mutate: ScheduleMutat
 }
 
 /** Adds or edits one schedule in the file; see `upsertSchedules`. */
-export function upsertSchedule(path: string, task: string, cron: string, options: ScheduleOptions = {}, lockOptions: LockOptions = {}): Promise<UpdateResult> {
+export function upsertSchedule(
+  path: string,
+  task: string,
+  cron: string,
+  options: ScheduleOptions = {},
+  lockOptions: LockOptions = {},
+): Promise<UpdateResult> {
   return upsertSchedules(path, [{ task, cron, options }], lockOptions);
 }
 
@@ -228,7 +256,12 @@ export async function removeSchedule(path: string, task: string, lockOptions: Lo
 export function removeChange(absolute: string, task: string): { mutate: ScheduleMutation; fast: FastMutation } {
   const mutate: ScheduleMutation = (parsed, ctx) => {
     const edits = deleteEntryEdits(ctx, task);
-    if (edits === undefined) throw unknownScheduleError(absolute, task, parsed.entries.map((entry) => entry.task));
+    if (edits === undefined)
+      throw unknownScheduleError(
+        absolute,
+        task,
+        parsed.entries.map((entry) => entry.task),
+      );
     return { edits, expected: new Map([[task, null]]) };
   };
   return { mutate, fast: fastRemove(task) };
@@ -244,7 +277,11 @@ export async function setSchedulePaused(path: string, task: string, paused: bool
       if (entry === undefined) {
         const broken = parsed.problems.find((problem) => problem.details.task === task);
         if (broken !== undefined) throw broken;
-        throw unknownScheduleError(absolute, task, parsed.entries.map((candidate) => candidate.task));
+        throw unknownScheduleError(
+          absolute,
+          task,
+          parsed.entries.map((candidate) => candidate.task),
+        );
       }
       const options = mergeOptions(entry, { paused });
       const expected = new Map([[task, { cron: entry.cron, options }]]);

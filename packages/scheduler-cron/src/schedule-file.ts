@@ -135,7 +135,12 @@ export function parseSchedules(text: string, path: string): ParsedSchedules {
         const raw = valueNode.toJSON() as Record<string, unknown>;
         entries.push({ task, ...checkEntryOptions(raw), line, column });
       } else {
-        fail('expected a cron expression string (e.g. "0 12 * * *") or a mapping { cron, timezone, overlap, catchUp, jitterMs, paused }', {}, [], valueAt);
+        fail(
+          'expected a cron expression string (e.g. "0 12 * * *") or a mapping { cron, timezone, overlap, catchUp, jitterMs, paused }',
+          {},
+          [],
+          valueAt,
+        );
       }
     } catch (error) {
       if (!CascadenceError.isInstance(error)) throw error;
@@ -211,7 +216,11 @@ export function normalizeOptions(options: ScheduleOptions): ScheduleEntryOptions
   if (options.overlap !== undefined && options.overlap !== null) {
     if (!OVERLAP_POLICIES.includes(options.overlap)) {
       const { hint, suggestions } = didYouMean(String(options.overlap), OVERLAP_POLICIES);
-      throw optionError(`overlap must be one of ${OVERLAP_POLICIES.join(', ')} (got ${JSON.stringify(options.overlap)})${hint}`, { option: 'overlap' }, suggestions);
+      throw optionError(
+        `overlap must be one of ${OVERLAP_POLICIES.join(', ')} (got ${JSON.stringify(options.overlap)})${hint}`,
+        { option: 'overlap' },
+        suggestions,
+      );
     }
     if (options.overlap !== 'skip') out.overlap = options.overlap;
   }
@@ -227,12 +236,15 @@ export function normalizeOptions(options: ScheduleOptions): ScheduleEntryOptions
   if (options.jitterMs !== undefined && options.jitterMs !== null) {
     const jitter = options.jitterMs;
     if (typeof jitter !== 'number' || !Number.isInteger(jitter) || jitter < 0) {
-      throw optionError(`jitterMs must be a non-negative integer number of milliseconds (got ${JSON.stringify(jitter)})`, { option: 'jitterMs' });
+      throw optionError(`jitterMs must be a non-negative integer number of milliseconds (got ${JSON.stringify(jitter)})`, {
+        option: 'jitterMs',
+      });
     }
     if (jitter > 0) out.jitterMs = jitter;
   }
   if (options.paused !== undefined && options.paused !== null) {
-    if (typeof options.paused !== 'boolean') throw optionError(`paused must be true or false (got ${JSON.stringify(options.paused)})`, { option: 'paused' });
+    if (typeof options.paused !== 'boolean')
+      throw optionError(`paused must be true or false (got ${JSON.stringify(options.paused)})`, { option: 'paused' });
     if (options.paused) out.paused = true;
   }
   return out;
@@ -262,7 +274,12 @@ export function readSchedules(path = './schedules.yml'): ScheduleEntry[] {
  * Like `readSchedules` but lenient about entries: malformed ones are returned in `problems`
  * (each naming path:line:column) instead of thrown. YAML syntax errors still throw.
  */
-export function inspectSchedules(path = './schedules.yml'): { path: string; exists: boolean; entries: ScheduleEntry[]; problems: CascadenceError[] } {
+export function inspectSchedules(path = './schedules.yml'): {
+  path: string;
+  exists: boolean;
+  entries: ScheduleEntry[];
+  problems: CascadenceError[];
+} {
   const absolute = resolve(path);
   const bytes = readBytesIfExistsSync(absolute, 'schedules file');
   if (bytes === undefined) return { path: absolute, exists: false, entries: [], problems: [] };

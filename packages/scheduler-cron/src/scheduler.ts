@@ -26,7 +26,14 @@ import { FireQueue } from './fire-queue';
 import { JobTable } from './job-table';
 import { entryKey, MAX_COUNTED_MISSES, scanMissed, seriesKey, type Job, type MissScan } from './job';
 import { checkOptionNames, normalizeOptions, scheduleEntries, type ScheduleEntries, type ScheduleOptions } from './schedule-file';
-import { readScheduleSource, readScheduleSourceSync, removeSchedule, setSchedulePaused, upsertSchedules, type UpdateResult } from './schedule-file-edit';
+import {
+  readScheduleSource,
+  readScheduleSourceSync,
+  removeSchedule,
+  setSchedulePaused,
+  upsertSchedules,
+  type UpdateResult,
+} from './schedule-file-edit';
 import type { CronSchedulerOptions, ScheduledJob, SchedulerErrorContext, StopOptions, StopResult } from './scheduler-options';
 import { statePathFor } from './state';
 import { ScheduledTasks } from './scheduled-tasks';
@@ -195,7 +202,9 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
       const timeoutMs = nonNegative(options.timeoutMs ?? 30_000, 'timeoutMs');
       if (!(await this.waitIdle(timeoutMs))) {
         aborted = true;
-        this.abort.abort(new CascadenceError(ErrorCode.CANCELLED, `scheduler stopped: running tasks did not finish within ${timeoutMs} ms`));
+        this.abort.abort(
+          new CascadenceError(ErrorCode.CANCELLED, `scheduler stopped: running tasks did not finish within ${timeoutMs} ms`),
+        );
         await this.waitIdle(Math.min(timeoutMs, 1000));
       }
     }
@@ -566,7 +575,14 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
       { details: { task: job.task, cron: job.entry.cron, timezone: job.timezone, after } },
     );
     if (this.events.active) {
-      this.events.emit({ type: 'schedule:stall', task: job.task, scheduledAt: after, at: Date.now(), cron: job.entry.cron, timezone: job.timezone });
+      this.events.emit({
+        type: 'schedule:stall',
+        task: job.task,
+        scheduledAt: after,
+        at: Date.now(),
+        cron: job.entry.cron,
+        timezone: job.timezone,
+      });
     }
     if (this.onErrorHook !== undefined) this.logger.error(`scheduler task "${job.task}" (schedule): ${error.message}`);
     this.reportError(error, { phase: 'schedule', task: job.task });
@@ -616,10 +632,12 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
     }
     if (typeof backend === 'string') {
       if (backend === 'local' && this.registry?.backends().every((b) => b.name !== 'local') !== false) return this.pickBackend(undefined);
-      if (this.registry === undefined) throw optionError(`backend "${backend}" is a name but no registry was given to look it up in`, { option: 'backend' });
+      if (this.registry === undefined)
+        throw optionError(`backend "${backend}" is a name but no registry was given to look it up in`, { option: 'backend' });
       return this.registry.getBackend(backend);
     }
-    if (typeof backend.run !== 'function') throw optionError('backend must be an ExecutionBackend (with a run() method) or a backend name', { option: 'backend' });
+    if (typeof backend.run !== 'function')
+      throw optionError('backend must be an ExecutionBackend (with a run() method) or a backend name', { option: 'backend' });
     return backend;
   }
 

@@ -39,9 +39,13 @@ function parseState(text: string, path: string): Map<string, ScheduleRunState> {
       line = before.split('\n').length;
       column = before.length - before.lastIndexOf('\n');
     }
-    throw new CascadenceError(ScheduleErrorCode.SCHEDULES_PARSE, `${path}:${line}:${column}: cannot parse the schedule state file: ${message} (it will not be overwritten)`, {
-      details: { path, line, column },
-    });
+    throw new CascadenceError(
+      ScheduleErrorCode.SCHEDULES_PARSE,
+      `${path}:${line}:${column}: cannot parse the schedule state file: ${message} (it will not be overwritten)`,
+      {
+        details: { path, line, column },
+      },
+    );
   }
   const out = new Map<string, ScheduleRunState>();
   const schedules = (data as Partial<StateFileShape> | null)?.schedules;

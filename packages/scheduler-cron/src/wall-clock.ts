@@ -43,7 +43,9 @@ export class WallClockCron {
       7,
     );
     this.dowLast = flags(
-      fields.dayOfWeek.values.filter((v) => typeof v === 'string' && v.endsWith('L')).map((v) => Number.parseInt(String(v).charAt(0), 10) % 7),
+      fields.dayOfWeek.values
+        .filter((v) => typeof v === 'string' && v.endsWith('L'))
+        .map((v) => Number.parseInt(String(v).charAt(0), 10) % 7),
       7,
     );
     this.dowNth = fields.dayOfWeek.nthDay;
@@ -150,7 +152,7 @@ export class WallClockCron {
 const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function daysInMonth(y: number, m: number): number {
-  if (m === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return 29;
+  if (m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) return 29;
   return MONTH_DAYS[m] as number;
 }
 

@@ -154,7 +154,8 @@ export type OptionValues = Record<string, unknown>;
 export function setEntryEdits(ctx: EditContext, task: string, cron: string, options: OptionValues, keys: readonly string[]): TextEdit[] {
   const { text } = ctx;
   const present = keys.filter((key) => options[key] !== undefined);
-  const longText = (): string => `{ cron: ${quotedText(cron)}${present.map((key) => `, ${key}: ${optionText(key, options[key])}`).join('')} }`;
+  const longText = (): string =>
+    `{ cron: ${quotedText(cron)}${present.map((key) => `, ${key}: ${optionText(key, options[key])}`).join('')} }`;
   const pair = findEntry(ctx.doc, task);
   if (pair === undefined) return appendEntry(ctx, `${keyText(task)}: ${present.length === 0 ? quotedText(cron) : longText()}`);
   assertNoSharedAnchor(ctx, pair, task, 'edit');
@@ -202,7 +203,8 @@ export function setEntryEdits(ctx: EditContext, task: string, cron: string, opti
     }
     const current = isScalar(node) ? node.value : isMap(node) ? (node.toJSON() as unknown) : undefined;
     if (JSON.stringify(current) === JSON.stringify(wanted)) continue;
-    const insert = name === 'cron' || name === 'timezone' ? scalarText(wanted as string, isScalar(node) ? node : undefined) : optionText(name, wanted);
+    const insert =
+      name === 'cron' || name === 'timezone' ? scalarText(wanted as string, isScalar(node) ? node : undefined) : optionText(name, wanted);
     if (node === null || node === undefined) {
       const colon = text.indexOf(':', ((item.key as Node).range as [number, number, number])[1]);
       edits.push({ from: colon + 1, to: colon + 1, insert: ` ${insert}` });
@@ -249,7 +251,11 @@ export function setEntryEdits(ctx: EditContext, task: string, cron: string, opti
     const lastNode = (last.value as Node | null) ?? (last.key as Node);
     const end = pastLineEnd(text, contentEnd(text, lastNode));
     const needsBreak = end === text.length && !text.endsWith('\n');
-    edits.push({ from: end, to: end, insert: `${needsBreak ? ctx.eol : ''}${additions.map((a) => `${/^\s*$/.test(indent) ? indent : '  '}${a}${ctx.eol}`).join('')}` });
+    edits.push({
+      from: end,
+      to: end,
+      insert: `${needsBreak ? ctx.eol : ''}${additions.map((a) => `${/^\s*$/.test(indent) ? indent : '  '}${a}${ctx.eol}`).join('')}`,
+    });
   }
   return edits;
 }

@@ -11,7 +11,12 @@ const beta = defineTask({ name: 'beta', run: () => 'b' });
 
 describeSchedulerContract('CronScheduler (schedules.yml in a temp folder)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cascadence-contract-'));
-  const scheduler = new CronScheduler({ storagePath: join(dir, 'schedules.yml'), tasks: [alpha, beta], logger: silentLogger, watch: false });
+  const scheduler = new CronScheduler({
+    storagePath: join(dir, 'schedules.yml'),
+    tasks: [alpha, beta],
+    logger: silentLogger,
+    watch: false,
+  });
   return {
     scheduler,
     alpha,

@@ -1,4 +1,12 @@
-import { CronSchedule, parseCronExpression, parseDuration, ScheduleErrorCode, timeZoneOffsetMinutes, validateCron, validateTimeZone } from '../src';
+import {
+  CronSchedule,
+  parseCronExpression,
+  parseDuration,
+  ScheduleErrorCode,
+  timeZoneOffsetMinutes,
+  validateCron,
+  validateTimeZone,
+} from '../src';
 import { thrown } from './helpers';
 
 function fires(expr: string, tz: string, from: string, to: string): string[] {
@@ -12,7 +20,6 @@ function fires(expr: string, tz: string, from: string, to: string): string[] {
     out.push(new Date(at).toISOString());
   }
 }
-
 
 describe('validateCron', () => {
   it('accepts 5 fields, 6 fields (seconds first) and macros', () => {
@@ -55,9 +62,13 @@ describe('validateCron', () => {
 describe('validateCron refuses what would silently mean something else (issue 14, item 8)', () => {
   it('a step larger than the range it walks, naming the field', () => {
     const seconds = thrown(() => validateCron('*/60 * * * * *'));
-    expect(seconds.message).toBe('invalid cron expression "*/60 * * * * *": second field "*/60" has a step of 60, larger than the range 0-59 it steps through (it would only ever match 0); use 0 or a smaller step');
+    expect(seconds.message).toBe(
+      'invalid cron expression "*/60 * * * * *": second field "*/60" has a step of 60, larger than the range 0-59 it steps through (it would only ever match 0); use 0 or a smaller step',
+    );
     expect(seconds.details).toMatchObject({ field: 'second', value: '*/60' });
-    expect(thrown(() => validateCron('0 0-23/25 * * *')).message).toContain('hour field "0-23/25" has a step of 25, larger than the range 0-23');
+    expect(thrown(() => validateCron('0 0-23/25 * * *')).message).toContain(
+      'hour field "0-23/25" has a step of 25, larger than the range 0-23',
+    );
     expect(thrown(() => validateCron('*/61 * * * *')).details).toMatchObject({ field: 'minute' });
     expect(thrown(() => validateCron('0 0 1-31/40 * *')).details).toMatchObject({ field: 'day-of-month' });
     // Steps within the range stay valid.
@@ -173,7 +184,11 @@ describe('Australia/Lord_Howe: 30-minute DST shift (issue 14, item 9)', () => {
       const ran = fires(expr, LH, '2025-04-05T10:00:00Z', '2025-04-07T00:00:00Z').map((d) => Date.parse(d));
       for (let t = Date.parse('2025-04-05T12:00:00Z'); t < Date.parse('2025-04-05T19:00:00Z'); t += 60_000) {
         const restarted = new CronSchedule(expr, LH).nextAfter(t);
-        expect([expr, new Date(t).toISOString(), new Date(restarted).toISOString()]).toEqual([expr, new Date(t).toISOString(), new Date(ran.find((f) => f > t) as number).toISOString()]);
+        expect([expr, new Date(t).toISOString(), new Date(restarted).toISOString()]).toEqual([
+          expr,
+          new Date(t).toISOString(),
+          new Date(ran.find((f) => f > t) as number).toISOString(),
+        ]);
       }
     }
   });

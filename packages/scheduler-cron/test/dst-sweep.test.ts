@@ -167,7 +167,7 @@ function rng(seed: number): () => number {
 describe('DST sweep: every zone, every change 2020-2035', () => {
   it('always has a next fire, never goes backwards, fires each wall time as the README says, and agrees with restarts', () => {
     const started = Date.now();
-    const zones = [...Intl.supportedValuesOf("timeZone"), "UTC"].slice(0, ZONE_LIMIT);
+    const zones = [...Intl.supportedValuesOf('timeZone'), 'UTC'].slice(0, ZONE_LIMIT);
     const random = rng(20261201);
     const failures: string[] = [];
     let changes = 0;
@@ -207,7 +207,9 @@ describe('DST sweep: every zone, every change 2020-2035', () => {
           }
           fires += ran.length;
           if (ran.join() !== want.join()) {
-            failures.push(`${zone} "${s.expr}" around ${iso(c.at)} (${c.before / MINUTE} -> ${c.after / MINUTE} min): ran through ${ran.map(iso).join(' ')}; expected ${want.map(iso).join(' ')}`);
+            failures.push(
+              `${zone} "${s.expr}" around ${iso(c.at)} (${c.before / MINUTE} -> ${c.after / MINUTE} min): ran through ${ran.map(iso).join(' ')}; expected ${want.map(iso).join(' ')}`,
+            );
             continue;
           }
           // Restarted: at sampled minutes (and around the change itself), with a fresh schedule.
@@ -224,7 +226,8 @@ describe('DST sweep: every zone, every change 2020-2035', () => {
             if (wanted === undefined) continue;
             restarts++;
             const got = new CronSchedule(s.expr, zone).nextAfter(r);
-            if (got !== wanted) failures.push(`${zone} "${s.expr}": restarted at ${iso(r)} gives ${iso(got)}, ran through gives ${iso(wanted)}`);
+            if (got !== wanted)
+              failures.push(`${zone} "${s.expr}": restarted at ${iso(r)} gives ${iso(got)}, ran through gives ${iso(wanted)}`);
           }
         }
         if (failures.length > 20) break;

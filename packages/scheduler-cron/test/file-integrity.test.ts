@@ -3,10 +3,30 @@
  * anchors survive every edit, byte for byte outside the edited entry (issue 14).
  * Real temp folders, real symlinks, real file modes.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { CascadenceError, defineTask } from '@cascadence/core';
-import { CronScheduler, inspectSchedules, readSchedules, readScheduleState, removeSchedule, ScheduleErrorCode, setSchedulePaused, upsertSchedule } from '../src';
+import {
+  CronScheduler,
+  inspectSchedules,
+  readSchedules,
+  readScheduleState,
+  removeSchedule,
+  ScheduleErrorCode,
+  setSchedulePaused,
+  upsertSchedule,
+} from '../src';
 import { recordingLogger, silent, tempDir, thrown } from './helpers';
 
 let cleanups: Array<() => unknown> = [];
@@ -30,7 +50,6 @@ async function rejection(promise: Promise<unknown>): Promise<CascadenceError> {
   }
   throw new Error('expected a rejection');
 }
-
 
 const bytes = (...parts: Array<string | number[]>): Buffer =>
   Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'utf8') : Buffer.from(part))));
@@ -72,7 +91,13 @@ describe('symlinks (item 1)', () => {
     writeFileSync(target, 'a: "0 1 * * *"\n');
     symlinkSync(target, join(root, 'project', 'schedules.yml'));
     const tasks = ['a', 'b'].map((name) => defineTask({ name, run() {} }));
-    const scheduler = new CronScheduler({ storagePath: join(root, 'project', 'schedules.yml'), tasks, logger: silent, watchDebounceMs: 10, maxSleepMs: 3_600_000 });
+    const scheduler = new CronScheduler({
+      storagePath: join(root, 'project', 'schedules.yml'),
+      tasks,
+      logger: silent,
+      watchDebounceMs: 10,
+      maxSleepMs: 3_600_000,
+    });
     cleanups.push(() => scheduler.stop({ timeoutMs: 0 }));
     scheduler.start();
     writeFileSync(target, 'a: "0 1 * * *"\nb: "0 2 * * *"\n');
@@ -113,12 +138,35 @@ describe('bytes outside the edited entry (item 3)', () => {
   const BOM = [0xef, 0xbb, 0xbf];
   it('keeps the BOM, CRLF line endings, non-UTF-8 bytes in comments and in an unknown entry key', async () => {
     const path = join(folder(), 'schedules.yml');
-    const original = bytes(BOM, '# caf', [0xe9], ' (Latin-1)\r\n', 'ghost', [0xff, 0xfe], ': "0 1 * * *"  # ', [0x80], '\r\n', 'a: "0 2 * * *"\r\n');
+    const original = bytes(
+      BOM,
+      '# caf',
+      [0xe9],
+      ' (Latin-1)\r\n',
+      'ghost',
+      [0xff, 0xfe],
+      ': "0 1 * * *"  # ',
+      [0x80],
+      '\r\n',
+      'a: "0 2 * * *"\r\n',
+    );
     writeFileSync(path, original);
     await upsertSchedule(path, 'a', '0 3 * * *');
     await upsertSchedule(path, 'b', '@hourly', { timezone: 'Europe/Paris' });
     expect(readFileSync(path)).toEqual(
-      bytes(BOM, '# caf', [0xe9], ' (Latin-1)\r\n', 'ghost', [0xff, 0xfe], ': "0 1 * * *"  # ', [0x80], '\r\n', 'a: "0 3 * * *"\r\n', 'b: { cron: "@hourly", timezone: "Europe/Paris" }\r\n'),
+      bytes(
+        BOM,
+        '# caf',
+        [0xe9],
+        ' (Latin-1)\r\n',
+        'ghost',
+        [0xff, 0xfe],
+        ': "0 1 * * *"  # ',
+        [0x80],
+        '\r\n',
+        'a: "0 3 * * *"\r\n',
+        'b: { cron: "@hourly", timezone: "Europe/Paris" }\r\n',
+      ),
     );
     await removeSchedule(path, 'b');
     await upsertSchedule(path, 'a', '0 2 * * *');
@@ -153,7 +201,9 @@ describe('comments and layout (item 4)', () => {
     expect(inspectSchedules(path).entries).toEqual([]);
     await upsertSchedule(path, 'tick', '0 2 * * *');
     await upsertSchedule(path, 'tock', '0 3 * * *', { overlap: 'allow' });
-    expect(readFileSync(path, 'utf8')).toBe('# Schedules of the reporting box\n# owner: ops\n\ntick: "0 2 * * *"\ntock: { cron: "0 3 * * *", overlap: allow }\n');
+    expect(readFileSync(path, 'utf8')).toBe(
+      '# Schedules of the reporting box\n# owner: ops\n\ntick: "0 2 * * *"\ntock: { cron: "0 3 * * *", overlap: allow }\n',
+    );
   });
 
   it('a file left as "{}" by older versions gets block entries', async () => {
@@ -165,9 +215,14 @@ describe('comments and layout (item 4)', () => {
 
   it('edits a block long-form entry option by option, keeping its comments and other lines', async () => {
     const path = join(folder(), 'schedules.yml');
-    writeFileSync(path, ['sync:', '  cron: "*/15 * * * *"   # every quarter', '  # keep this note', '  overlap: allow', 'other: "@daily"', ''].join('\n'));
+    writeFileSync(
+      path,
+      ['sync:', '  cron: "*/15 * * * *"   # every quarter', '  # keep this note', '  overlap: allow', 'other: "@daily"', ''].join('\n'),
+    );
     await upsertSchedule(path, 'sync', '*/10 * * * *', { jitterMs: 500, overlap: null });
-    expect(readFileSync(path, 'utf8')).toBe(['sync:', '  cron: "*/10 * * * *"   # every quarter', '  # keep this note', '  jitterMs: 500', 'other: "@daily"', ''].join('\n'));
+    expect(readFileSync(path, 'utf8')).toBe(
+      ['sync:', '  cron: "*/10 * * * *"   # every quarter', '  # keep this note', '  jitterMs: 500', 'other: "@daily"', ''].join('\n'),
+    );
     await setSchedulePaused(path, 'sync', true);
     expect(readSchedules(path)[0]).toMatchObject({ task: 'sync', cron: '*/10 * * * *', jitterMs: 500, paused: true });
     expect(readFileSync(path, 'utf8')).toContain('  jitterMs: 500\n  paused: true\nother: "@daily"\n');
@@ -190,7 +245,9 @@ describe('anchors and aliases (item 5)', () => {
     writeFileSync(path, original);
     const edit = await rejection(upsertSchedule(path, 'tick', '0 5 * * *'));
     expect(edit.code).toBe(ScheduleErrorCode.SCHEDULES_INVALID);
-    expect(edit.message).toContain(`${path}:2:1: cannot edit schedule "tick": its value carries the anchor &base, which "tock" uses through the alias *base (line 3)`);
+    expect(edit.message).toContain(
+      `${path}:2:1: cannot edit schedule "tick": its value carries the anchor &base, which "tock" uses through the alias *base (line 3)`,
+    );
     const remove = await rejection(removeSchedule(path, 'tick'));
     expect(remove.message).toContain('cannot remove schedule "tick"');
     expect(remove.message).toContain('"tock"');
@@ -202,7 +259,9 @@ describe('anchors and aliases (item 5)', () => {
     const path = join(folder(), 'schedules.yml');
     writeFileSync(path, original);
     await upsertSchedule(path, 'tock', '0 5 * * *');
-    expect(readFileSync(path, 'utf8')).toBe('# shared\ntick: &base { cron: "0 1 * * *", timezone: "Europe/Berlin" }\ntock: { cron: "0 5 * * *", timezone: "Europe/Berlin" }\nother: "@daily"\n');
+    expect(readFileSync(path, 'utf8')).toBe(
+      '# shared\ntick: &base { cron: "0 1 * * *", timezone: "Europe/Berlin" }\ntock: { cron: "0 5 * * *", timezone: "Europe/Berlin" }\nother: "@daily"\n',
+    );
     expect(readSchedules(path).find((e) => e.task === 'tick')).toMatchObject({ cron: '0 1 * * *', timezone: 'Europe/Berlin' });
   });
 });
@@ -237,8 +296,12 @@ describe('messages (item 7)', () => {
     mkdirSync(path);
     expect(thrown(() => readSchedules(path)).message).toBe(`${path}: cannot read the schedules file: it is a directory, not a file`);
     expect(thrown(() => inspectSchedules(path)).message).toContain(`${path}: cannot read`);
-    expect(thrown(() => new CronScheduler({ storagePath: path, logger: silent, watch: false })).message).toContain(`${path}: cannot read the schedules file: it is a directory`);
-    expect((await rejection(upsertSchedule(path, 'a', '@daily'))).message).toContain(`${path}: cannot read the schedules file: it is a directory`);
+    expect(thrown(() => new CronScheduler({ storagePath: path, logger: silent, watch: false })).message).toContain(
+      `${path}: cannot read the schedules file: it is a directory`,
+    );
+    expect((await rejection(upsertSchedule(path, 'a', '@daily'))).message).toContain(
+      `${path}: cannot read the schedules file: it is a directory`,
+    );
     expect(existsSync(join(path, 'schedules.yml'))).toBe(false);
   });
 

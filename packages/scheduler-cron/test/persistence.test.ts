@@ -39,7 +39,6 @@ function make(path: string, extra: Partial<CronSchedulerOptions> = {}): CronSche
   return scheduler;
 }
 
-
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -153,7 +152,12 @@ describe('file format and round trips', () => {
       ['b', 'Asia/Tokyo'],
     ]);
     expect(readFileSync(path, 'utf8')).toBe('# header\na: "@hourly"\nb: { cron: "0 0 * * *", timezone: "Asia/Tokyo" }\n');
-    await expect(scheduler.scheduleMany([{ task: 'c', cron: '@daily' }, { task: 'd', cron: 'bad' }])).rejects.toMatchObject({ code: ScheduleErrorCode.INVALID_CRON });
+    await expect(
+      scheduler.scheduleMany([
+        { task: 'c', cron: '@daily' },
+        { task: 'd', cron: 'bad' },
+      ]),
+    ).rejects.toMatchObject({ code: ScheduleErrorCode.INVALID_CRON });
     expect(readSchedules(path).map((e) => e.task)).toEqual(['a', 'b']);
   });
 
@@ -192,8 +196,12 @@ describe('bad input never changes the file', () => {
     const before = statSync(path);
     const scheduler = make(path);
     await expect(scheduler.schedule('a', '0 12 * *')).rejects.toMatchObject({ code: ScheduleErrorCode.INVALID_CRON });
-    await expect(scheduler.schedule('a', '0 24 * * *')).rejects.toMatchObject({ message: expect.stringContaining('hour field "24" is out of range') });
-    await expect(scheduler.schedule('a', '0 12 * * *', { timezone: 'Mars/Base' })).rejects.toMatchObject({ code: ScheduleErrorCode.INVALID_TIMEZONE });
+    await expect(scheduler.schedule('a', '0 24 * * *')).rejects.toMatchObject({
+      message: expect.stringContaining('hour field "24" is out of range'),
+    });
+    await expect(scheduler.schedule('a', '0 12 * * *', { timezone: 'Mars/Base' })).rejects.toMatchObject({
+      code: ScheduleErrorCode.INVALID_TIMEZONE,
+    });
     await expect(upsertSchedule(path, 'a', 'nope')).rejects.toMatchObject({ code: ScheduleErrorCode.INVALID_CRON });
     expect(readFileSync(path, 'utf8')).toBe(original);
     const after = statSync(path);
@@ -220,7 +228,9 @@ describe('bad input never changes the file', () => {
 
   it('a top level that is not a mapping is refused with its position', async () => {
     const { path } = setup('- a\n- b\n');
-    expect(thrown(() => readSchedules(path)).message).toBe(`${path}:1:1: the schedules file must be a mapping from task name to cron expression (e.g. example: "0 12 * * *"), found a list`);
+    expect(thrown(() => readSchedules(path)).message).toBe(
+      `${path}:1:1: the schedules file must be a mapping from task name to cron expression (e.g. example: "0 12 * * *"), found a list`,
+    );
     await expect(upsertSchedule(path, 'a', '* * * * *')).rejects.toMatchObject({ code: ScheduleErrorCode.SCHEDULES_INVALID });
     expect(readFileSync(path, 'utf8')).toBe('- a\n- b\n');
   });
@@ -305,7 +315,11 @@ describe('locking', () => {
   });
 });
 
-function run(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill: () => void; ready: Promise<void> } {
+function run(args: string[]): {
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  kill: () => void;
+  ready: Promise<void>;
+} {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -333,7 +347,9 @@ describe('real processes', () => {
   it('10 processes scheduling different tasks at the same instant all end up in the file', async () => {
     const { path } = setup('# shared by many writers\nexisting: "0 0 * * *"\n');
     const startAt = Date.now() + 1_500;
-    const children = Array.from({ length: 10 }, (_, i) => run([join(FIXTURES, 'writer.cjs'), path, `task-${i}`, `${i} * * * *`, String(startAt)]));
+    const children = Array.from({ length: 10 }, (_, i) =>
+      run([join(FIXTURES, 'writer.cjs'), path, `task-${i}`, `${i} * * * *`, String(startAt)]),
+    );
     const results = await Promise.all(children.map((c) => c.done));
     for (const result of results) expect(result).toMatchObject({ code: 0, stdout: 'ok\n' });
     const entries = readSchedules(path);
@@ -344,7 +360,10 @@ describe('real processes', () => {
   }, 60_000);
 
   it('a writer killed with SIGKILL at a random moment never leaves a broken or half-written file (30 rounds)', async () => {
-    const others = Array.from({ length: 300 }, (_, i) => `other-${i}: { cron: "${i % 60} ${i % 24} * * *", timezone: "Europe/Berlin" } # entry ${i}`);
+    const others = Array.from(
+      { length: 300 },
+      (_, i) => `other-${i}: { cron: "${i % 60} ${i % 24} * * *", timezone: "Europe/Berlin" } # entry ${i}`,
+    );
     const header = '# many entries so that each write takes a while\n';
     const A = '0 1 * * *';
     const B = '0 2 * * *';

@@ -16,8 +16,37 @@ const goodKey = fc.oneof(
   fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/),
   fc.constantFrom('"a b"', '"x:y"', '"#hash"', '"ünï"', '"it\'s"'),
 );
-const oddKey = fc.constantFrom('yes', 'true', 'Null', 'on', '123', "'single'", '"a\\tb"', '"a\\"b"', '? a', '- a', '&k a', '*k', '"', 'a b', '<<', '~', 'x'.repeat(1100));
-const goodValue = fc.constantFrom('"0 12 * * *"', '"*/5 * * * * *"', '"@daily"', '" 0 1 * * * "', "'0 12 * * *'", "'@hourly'", '0 12 * * *', '30 2 * * MON-FRI', '0 0 1,15 * *', '"0 0 * * 5#3"');
+const oddKey = fc.constantFrom(
+  'yes',
+  'true',
+  'Null',
+  'on',
+  '123',
+  "'single'",
+  '"a\\tb"',
+  '"a\\"b"',
+  '? a',
+  '- a',
+  '&k a',
+  '*k',
+  '"',
+  'a b',
+  '<<',
+  '~',
+  'x'.repeat(1100),
+);
+const goodValue = fc.constantFrom(
+  '"0 12 * * *"',
+  '"*/5 * * * * *"',
+  '"@daily"',
+  '" 0 1 * * * "',
+  "'0 12 * * *'",
+  "'@hourly'",
+  '0 12 * * *',
+  '30 2 * * MON-FRI',
+  '0 0 1,15 * *',
+  '"0 0 * * 5#3"',
+);
 const oddValue = fc.constantFrom(
   '@daily',
   '"ünicode 0 * * * *"',
@@ -43,18 +72,36 @@ const oddValue = fc.constantFrom(
 );
 const comment = fc.constantFrom('', ' # note', '  #x', ' #', ' # ünï');
 const goodLine = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(goodKey, fc.constantFrom(': ', ':  '), goodValue, comment).map(([k, sep, v, c]) => `${k}${sep}${v}${c}`) },
+  {
+    weight: 6,
+    arbitrary: fc.tuple(goodKey, fc.constantFrom(': ', ':  '), goodValue, comment).map(([k, sep, v, c]) => `${k}${sep}${v}${c}`),
+  },
   { weight: 1, arbitrary: fc.constantFrom('', '   ', '# comment', '  # indented comment', '#', '# a: "0 1 * * *"') },
 );
 const oddLine = fc.oneof(
   fc.tuple(oddKey, fc.constant(': '), goodValue).map(([k, sep, v]) => `${k}${sep}${v}`),
   fc.tuple(goodKey, fc.constantFrom(': ', ':\t', ':'), oddValue).map(([k, sep, v]) => `${k}${sep}${v}`),
-  fc.constantFrom('  cron: "0 1 * * *"', '---', '...', '%YAML 1.2', '\t# tab', 'a:', '  timezone: UTC', '- "0 1 * * *"', '# lone \uDC80 byte', 'a: "0 1 * * *"\r', 'a: "0 1 * * *" # tab\there', 'a: "0 1 * * *"\t# c'),
+  fc.constantFrom(
+    '  cron: "0 1 * * *"',
+    '---',
+    '...',
+    '%YAML 1.2',
+    '\t# tab',
+    'a:',
+    '  timezone: UTC',
+    '- "0 1 * * *"',
+    '# lone \uDC80 byte',
+    'a: "0 1 * * *"\r',
+    'a: "0 1 * * *" # tab\there',
+    'a: "0 1 * * *"\t# c',
+  ),
 );
 const eol = fc.constantFrom('\n', '\r\n');
 
 function file(lines: fc.Arbitrary<string>): fc.Arbitrary<{ text: string; eol: string }> {
-  return fc.tuple(fc.array(lines, { maxLength: 12 }), eol, fc.boolean()).map(([ls, e, final]) => ({ text: ls.join(e) + (final && ls.length > 0 ? e : ''), eol: e }));
+  return fc
+    .tuple(fc.array(lines, { maxLength: 12 }), eol, fc.boolean())
+    .map(([ls, e, final]) => ({ text: ls.join(e) + (final && ls.length > 0 ? e : ''), eol: e }));
 }
 
 const anyFile = file(fc.oneof({ weight: 5, arbitrary: goodLine }, { weight: 1, arbitrary: oddLine }));
@@ -86,7 +133,10 @@ describe('schedules line scanner (issue 21)', () => {
   it('accepts every file made of the common one-line entries, comments and blank lines (unique names)', () => {
     fc.assert(
       fc.property(file(goodLine), ({ text }) => {
-        const names = text.split(/\r?\n/).map((line) => /^("[^"]*"|[^:\s]+):/.exec(line)?.[1]).filter((name) => name !== undefined);
+        const names = text
+          .split(/\r?\n/)
+          .map((line) => /^("[^"]*"|[^:\s]+):/.exec(line)?.[1])
+          .filter((name) => name !== undefined);
         fc.pre(new Set(names).size === names.length);
         expect(scanSchedules(text)).toBeDefined();
       }),
@@ -94,7 +144,7 @@ describe('schedules line scanner (issue 21)', () => {
     );
   });
 
-  const task = fc.constantFrom('a', 'job-1', 'new-task', 'a b', 'nightly.report', 'yes', 'it\'s');
+  const task = fc.constantFrom('a', 'job-1', 'new-task', 'a b', 'nightly.report', 'yes', "it's");
   const cron = fc.constantFrom('0 12 * * *', '*/5 * * * * *', '@daily', '0 0 * * 5#3');
   const options = fc.constantFrom({}, { timezone: 'Europe/Paris' }, { timezone: null }, { paused: true }, { overlap: 'skip' as const });
   const change = fc.oneof(

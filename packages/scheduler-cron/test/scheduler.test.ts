@@ -72,7 +72,12 @@ describe('firing', () => {
     expect(h.clock.pending).toBe(1);
     await h.clock.advance(4_000);
     const at = (task: string): string[] => h.runs.filter((r) => r.task === task).map((r) => iso(r.at));
-    expect(at('a')).toEqual(['2025-01-01T00:00:06.000Z', '2025-01-01T00:00:07.000Z', '2025-01-01T00:00:08.000Z', '2025-01-01T00:00:09.000Z']);
+    expect(at('a')).toEqual([
+      '2025-01-01T00:00:06.000Z',
+      '2025-01-01T00:00:07.000Z',
+      '2025-01-01T00:00:08.000Z',
+      '2025-01-01T00:00:09.000Z',
+    ]);
     expect(at('b')).toEqual(['2025-01-01T00:00:06.000Z', '2025-01-01T00:00:08.000Z']);
     const fire = h.events.find((e) => e.type === 'schedule:fire' && e.task === 'a');
     expect(fire).toMatchObject({ type: 'schedule:fire', scheduledAt: Date.parse('2025-01-01T00:00:06Z'), lagMs: 0 });
@@ -81,7 +86,11 @@ describe('firing', () => {
   });
 
   it('waits longer than 24.8 days by chaining timers, and fires a yearly job exactly once', async () => {
-    const h = harness({ file: 'a: "@yearly"\n', start: Date.parse('2025-03-01T00:00:00Z'), extra: { maxSleepMs: MAX_TIMEOUT_MS, persistState: false } });
+    const h = harness({
+      file: 'a: "@yearly"\n',
+      start: Date.parse('2025-03-01T00:00:00Z'),
+      extra: { maxSleepMs: MAX_TIMEOUT_MS, persistState: false },
+    });
     h.scheduler.start();
     expect(h.scheduler.jobs()[0]?.nextRun?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
     await h.clock.advanceTo(Date.parse('2026-06-01T00:00:00Z'));
@@ -101,10 +110,34 @@ describe('firing', () => {
   });
 
   it.each([
-    ['Europe/Berlin', '30 2 * * *', '2025-03-29T00:00:00Z', '2025-04-01T00:00:00Z', ['2025-03-29T01:30:00.000Z', '2025-03-30T01:30:00.000Z', '2025-03-31T00:30:00.000Z']],
-    ['Europe/Berlin', '30 2 * * *', '2025-10-25T00:00:00Z', '2025-10-28T00:00:00Z', ['2025-10-25T00:30:00.000Z', '2025-10-26T00:30:00.000Z', '2025-10-27T01:30:00.000Z']],
-    ['America/New_York', '30 1 * * *', '2025-11-01T00:00:00Z', '2025-11-04T00:00:00Z', ['2025-11-01T05:30:00.000Z', '2025-11-02T05:30:00.000Z', '2025-11-03T06:30:00.000Z']],
-    ['America/New_York', '30 2 * * *', '2025-03-08T00:00:00Z', '2025-03-11T00:00:00Z', ['2025-03-08T07:30:00.000Z', '2025-03-09T07:30:00.000Z', '2025-03-10T06:30:00.000Z']],
+    [
+      'Europe/Berlin',
+      '30 2 * * *',
+      '2025-03-29T00:00:00Z',
+      '2025-04-01T00:00:00Z',
+      ['2025-03-29T01:30:00.000Z', '2025-03-30T01:30:00.000Z', '2025-03-31T00:30:00.000Z'],
+    ],
+    [
+      'Europe/Berlin',
+      '30 2 * * *',
+      '2025-10-25T00:00:00Z',
+      '2025-10-28T00:00:00Z',
+      ['2025-10-25T00:30:00.000Z', '2025-10-26T00:30:00.000Z', '2025-10-27T01:30:00.000Z'],
+    ],
+    [
+      'America/New_York',
+      '30 1 * * *',
+      '2025-11-01T00:00:00Z',
+      '2025-11-04T00:00:00Z',
+      ['2025-11-01T05:30:00.000Z', '2025-11-02T05:30:00.000Z', '2025-11-03T06:30:00.000Z'],
+    ],
+    [
+      'America/New_York',
+      '30 2 * * *',
+      '2025-03-08T00:00:00Z',
+      '2025-03-11T00:00:00Z',
+      ['2025-03-08T07:30:00.000Z', '2025-03-09T07:30:00.000Z', '2025-03-10T06:30:00.000Z'],
+    ],
   ])('DST in %s: "%s" fires once a day through the transition (%s)', async (zone, cron, from, to, expected) => {
     const h = harness({ file: `a: { cron: "${cron}", timezone: "${zone}" }\n`, start: Date.parse(from), extra: { persistState: false } });
     h.scheduler.start();
@@ -113,7 +146,11 @@ describe('firing', () => {
   });
 
   it('uses the scheduler time zone for entries without one', async () => {
-    const h = harness({ file: 'a: "0 12 * * *"\n', start: Date.parse('2025-06-01T00:00:00Z'), extra: { timezone: 'Asia/Tokyo', persistState: false } });
+    const h = harness({
+      file: 'a: "0 12 * * *"\n',
+      start: Date.parse('2025-06-01T00:00:00Z'),
+      extra: { timezone: 'Asia/Tokyo', persistState: false },
+    });
     h.scheduler.start();
     await h.clock.advanceTo(Date.parse('2025-06-02T00:00:00Z'));
     expect(h.runs.map((r) => iso(r.at))).toEqual(['2025-06-01T03:00:00.000Z']);
@@ -129,7 +166,9 @@ describe('firing', () => {
     await h.clock.fireEarliest();
     // slots 2..6 s were due: 6 s runs (late), 2..5 s are missed
     expect(h.runs).toHaveLength(2);
-    expect(h.events.filter((e) => e.type === 'schedule:miss')).toEqual([expect.objectContaining({ count: 4, task: 'a', scheduledAt: T0 + 5_000 })]);
+    expect(h.events.filter((e) => e.type === 'schedule:miss')).toEqual([
+      expect.objectContaining({ count: 4, task: 'a', scheduledAt: T0 + 5_000 }),
+    ]);
     const fires = h.events.filter((e) => e.type === 'schedule:fire');
     expect(fires[1]).toMatchObject({ scheduledAt: T0 + 6_000, lagMs: 500 });
     await h.clock.advance(2_000);
@@ -336,8 +375,22 @@ describe('schedule / unschedule / jobs', () => {
     h.scheduler.start();
     await h.clock.advance(5_000);
     expect(h.scheduler.jobs()).toEqual([
-      expect.objectContaining({ task: 'a', cron: '0 12 * * *', timezone: 'Europe/Paris', nextRun: new Date('2025-01-01T11:00:00Z'), lastRun: null, paused: false }),
-      expect.objectContaining({ task: 'b', cron: '*/5 * * * * *', timezone: 'UTC', nextRun: new Date(T0 + 10_000), lastRun: new Date(T0 + 5_000), paused: false }),
+      expect.objectContaining({
+        task: 'a',
+        cron: '0 12 * * *',
+        timezone: 'Europe/Paris',
+        nextRun: new Date('2025-01-01T11:00:00Z'),
+        lastRun: null,
+        paused: false,
+      }),
+      expect.objectContaining({
+        task: 'b',
+        cron: '*/5 * * * * *',
+        timezone: 'UTC',
+        nextRun: new Date(T0 + 10_000),
+        lastRun: new Date(T0 + 5_000),
+        paused: false,
+      }),
     ]);
   });
 
@@ -355,10 +408,19 @@ describe('schedule / unschedule / jobs', () => {
 
   it('refuses unknown tasks and bad options before touching anything', async () => {
     const h = harness({});
-    await expect(h.scheduler.schedule('bb', '* * * * *')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TASK, message: expect.stringContaining('did you mean "b"') });
-    await expect(h.scheduler.schedule('a', '* * * * *', { overlap: 'never' as never })).rejects.toMatchObject({ code: ScheduleErrorCode.INVALID_SCHEDULE_OPTIONS });
-    await expect(h.scheduler.schedule('a', '* * * * *', { timeZone: 'UTC' } as never)).rejects.toMatchObject({ message: expect.stringContaining('did you mean "timezone"') });
-    await expect(h.scheduler.schedule('a', '* * * * *', { timezone: 'Nowhere/Land' })).rejects.toMatchObject({ code: ScheduleErrorCode.INVALID_TIMEZONE });
+    await expect(h.scheduler.schedule('bb', '* * * * *')).rejects.toMatchObject({
+      code: ErrorCode.UNKNOWN_TASK,
+      message: expect.stringContaining('did you mean "b"'),
+    });
+    await expect(h.scheduler.schedule('a', '* * * * *', { overlap: 'never' as never })).rejects.toMatchObject({
+      code: ScheduleErrorCode.INVALID_SCHEDULE_OPTIONS,
+    });
+    await expect(h.scheduler.schedule('a', '* * * * *', { timeZone: 'UTC' } as never)).rejects.toMatchObject({
+      message: expect.stringContaining('did you mean "timezone"'),
+    });
+    await expect(h.scheduler.schedule('a', '* * * * *', { timezone: 'Nowhere/Land' })).rejects.toMatchObject({
+      code: ScheduleErrorCode.INVALID_TIMEZONE,
+    });
   });
 
   it('schedule() accepts a task object it was not given', async () => {
@@ -384,7 +446,10 @@ describe('runs, errors and stop', () => {
     const h = harness({
       file: 'boom: "* * * * * *"\n',
       tasks: [task],
-      extra: { onError: (error, ctx) => void errors.push({ message: error.message, task: ctx.task }), onRun: (result) => void results.push(result) },
+      extra: {
+        onError: (error, ctx) => void errors.push({ message: error.message, task: ctx.task }),
+        onRun: (result) => void results.push(result),
+      },
     });
     const runEnds: string[] = [];
     h.scheduler.events.on('run:end', (event) => void runEnds.push(event.status));
@@ -402,7 +467,16 @@ describe('runs, errors and stop', () => {
       name: 'recording',
       run: async (runnable) => {
         calls.push(runnable.name);
-        return { runId: 'x', task: runnable.name, status: 'succeeded', output: undefined, error: undefined, steps: {}, startedAt: 0, durationMs: 0 } as RunResult<never>;
+        return {
+          runId: 'x',
+          task: runnable.name,
+          status: 'succeeded',
+          output: undefined,
+          error: undefined,
+          steps: {},
+          startedAt: 0,
+          durationMs: 0,
+        } as RunResult<never>;
       },
     };
     const h = harness({ file: 'a: "* * * * * *"\n', extra: { backend } });
@@ -494,15 +568,22 @@ describe('catch-up after downtime', () => {
 describe('construction', () => {
   it('re-creates jobs for known tasks and reports the unknown ones without touching them', async () => {
     const warnings: string[] = [];
-    const h = harness({ file: 'a: "* * * * *"\nghost: "0 0 * * *"\n', extra: { logger: { ...silent, warn: (m: string) => void warnings.push(m) } } });
+    const h = harness({
+      file: 'a: "* * * * *"\nghost: "0 0 * * *"\n',
+      extra: { logger: { ...silent, warn: (m: string) => void warnings.push(m) } },
+    });
     expect(h.scheduler.jobs().map((j) => j.task)).toEqual(['a']);
     expect(h.scheduler.unknownTasks).toEqual(['ghost']);
     expect(warnings.join()).toContain('ghost');
   });
 
   it('rejects a bad timezone option and a bad backend name', () => {
-    expect(() => new CronScheduler({ timezone: 'Moon/Base', tasks: [], storagePath: '/nonexistent/x.yml', watch: false })).toThrow(/unknown time zone "Moon\/Base"/);
-    expect(() => new CronScheduler({ backend: 'temporal', tasks: [], storagePath: '/nonexistent/x.yml', watch: false })).toThrow(/no registry/);
+    expect(() => new CronScheduler({ timezone: 'Moon/Base', tasks: [], storagePath: '/nonexistent/x.yml', watch: false })).toThrow(
+      /unknown time zone "Moon\/Base"/,
+    );
+    expect(() => new CronScheduler({ backend: 'temporal', tasks: [], storagePath: '/nonexistent/x.yml', watch: false })).toThrow(
+      /no registry/,
+    );
   });
 });
 
@@ -519,7 +600,12 @@ describe('never stops firing silently (issue 14, item 9)', () => {
     const at = (task: string): string[] => h.runs.filter((r) => r.task === task).map((r) => iso(r.at));
     expect(at('b')).toEqual(['2025-04-05T15:30:00.000Z', '2025-04-06T15:30:00.000Z']);
     const hourly = at('a');
-    expect(hourly.slice(0, 4)).toEqual(['2025-04-05T13:00:00.000Z', '2025-04-05T14:00:00.000Z', '2025-04-05T15:30:00.000Z', '2025-04-05T16:30:00.000Z']);
+    expect(hourly.slice(0, 4)).toEqual([
+      '2025-04-05T13:00:00.000Z',
+      '2025-04-05T14:00:00.000Z',
+      '2025-04-05T15:30:00.000Z',
+      '2025-04-05T16:30:00.000Z',
+    ]);
     expect(hourly).toHaveLength(27);
     expect(errors).toEqual([]);
     expect(h.scheduler.job('a')?.nextRun?.toISOString()).toBe('2025-04-06T16:30:00.000Z');
@@ -535,7 +621,8 @@ describe('never stops firing silently (issue 14, item 9)', () => {
       extra: {
         persistState: false,
         logger: { ...silent, error: (message: string) => void logged.push(message) },
-        onError: (error, context) => errors.push({ phase: context.phase, task: context.task, code: (error as CascadenceError).code, message: error.message }),
+        onError: (error, context) =>
+          errors.push({ phase: context.phase, task: context.task, code: (error as CascadenceError).code, message: error.message }),
       },
     });
     h.scheduler.start();
@@ -544,12 +631,16 @@ describe('never stops firing silently (issue 14, item 9)', () => {
         phase: 'schedule',
         task: 'a',
         code: ScheduleErrorCode.NO_NEXT_FIRE,
-        message: expect.stringContaining('schedule "a" ("0 0 1 1 *" in UTC) has no fire time after +275760-09-08T00:00:00.000Z: it will not fire again'),
+        message: expect.stringContaining(
+          'schedule "a" ("0 0 1 1 *" in UTC) has no fire time after +275760-09-08T00:00:00.000Z: it will not fire again',
+        ),
       },
     ]);
     expect(logged.join('\n')).toContain('schedule "a"');
     // ...and as a schedule:stall event, which @cascadence/metrics turns into schedule_stalled{task} 1.
-    expect(h.events.filter((e) => e.type === 'schedule:stall')).toEqual([expect.objectContaining({ task: 'a', cron: '0 0 1 1 *', timezone: 'UTC' })]);
+    expect(h.events.filter((e) => e.type === 'schedule:stall')).toEqual([
+      expect.objectContaining({ task: 'a', cron: '0 0 1 1 *', timezone: 'UTC' }),
+    ]);
     expect(h.scheduler.job('a')?.nextRun).toBeNull();
     expect(h.scheduler.job('b')?.nextRun).not.toBeNull();
     await h.clock.advance(120_000);

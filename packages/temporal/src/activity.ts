@@ -69,7 +69,13 @@ function notFound(message: string): ApplicationFailure {
     message: `${message} (is this worker running the same version of the flows as the client? deploy workers first)`,
     type: 'CascadenceError',
     nonRetryable: true,
-    details: [{ attempt: Context.current().info.attempt, name: 'CascadenceError', code: TemporalErrorCode.STEP_NOT_FOUND } satisfies StepFailureDetails],
+    details: [
+      {
+        attempt: Context.current().info.attempt,
+        name: 'CascadenceError',
+        code: TemporalErrorCode.STEP_NOT_FOUND,
+      } satisfies StepFailureDetails,
+    ],
   });
 }
 
@@ -165,16 +171,16 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       const details = context.cancellationDetails;
       if (controller.signal.aborted) return;
       controller.abort(
-        details?.timedOut ? new TimeoutError(step.where, info.startToCloseTimeoutMs) : new CancelledError(step.where, details?.workerShutdown ? new Error('the worker is shutting down') : undefined),
+        details?.timedOut
+          ? new TimeoutError(step.where, info.startToCloseTimeoutMs)
+          : new CancelledError(step.where, details?.workerShutdown ? new Error('the worker is shutting down') : undefined),
       );
     };
     context.cancellationSignal.addEventListener('abort', onCancel, { once: true });
     // Like the local engine, ctx.signal aborts with a TimeoutError when the attempt's time is up.
     const limit = info.startToCloseTimeoutMs;
     const deadline =
-      limit > 0 && limit < 2 ** 31 - 1
-        ? setTimeout(() => controller.abort(new TimeoutError(step.where, limit)), limit)
-        : undefined;
+      limit > 0 && limit < 2 ** 31 - 1 ? setTimeout(() => controller.abort(new TimeoutError(step.where, limit)), limit) : undefined;
     deadline?.unref?.();
     // Heartbeats carry cancellation to the step and tell the server this worker is alive.
     const period = Math.max(100, Math.min(1000, (info.heartbeatTimeoutMs ?? 4000) / 4));
@@ -189,7 +195,21 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     const stepBus = item === undefined ? events : undefined;
     const itemEvent = (status: StepItemEvent['status'], error: Error | undefined, output: unknown): void => {
       if (item === undefined || !events?.active) return;
-      const event: StepItemEvent = { type: 'step:item', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, item: item.index, items: item.count, status, durationMs: performance.now() - t0, error, output };
+      const event: StepItemEvent = {
+        type: 'step:item',
+        runId: call.runId,
+        at: Date.now(),
+        flow: call.flow,
+        step: stepId,
+        task: call.label,
+        attempt,
+        item: item.index,
+        items: item.count,
+        status,
+        durationMs: performance.now() - t0,
+        error,
+        output,
+      };
       events.emit(event);
     };
     const tracer = stepBus?.active ? stepBus.tracer : undefined;
@@ -232,7 +252,15 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     const t0 = performance.now();
     const started = Date.now();
     if (stepBus?.active) {
-      const event: StepStartEvent = { type: 'step:start', runId: call.runId, at: started, flow: call.flow, step: stepId, task: call.label, attempt };
+      const event: StepStartEvent = {
+        type: 'step:start',
+        runId: call.runId,
+        at: started,
+        flow: call.flow,
+        step: stepId,
+        task: call.label,
+        attempt,
+      };
       stepBus.emit(event);
       if (tracer !== undefined) {
         try {
@@ -243,7 +271,9 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       }
     }
     try {
-      const output = await (traceScope === undefined ? step.run(ctx, call.input) : (tracer as RunTracer).within(traceScope, () => step.run(ctx, call.input)));
+      const output = await (traceScope === undefined
+        ? step.run(ctx, call.input)
+        : (tracer as RunTracer).within(traceScope, () => step.run(ctx, call.input)));
       const size = jsonSize(output);
       if (size > call.maxPayloadBytes) {
         throw new CascadenceError(
@@ -252,9 +282,20 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
           { details: { size, limit: call.maxPayloadBytes } },
         );
       }
-      if (call.maxOutputBytes !== undefined && size > call.maxOutputBytes) throw outputTooLarge(step.where, stepId, size, call.maxOutputBytes);
+      if (call.maxOutputBytes !== undefined && size > call.maxOutputBytes)
+        throw outputTooLarge(step.where, stepId, size, call.maxOutputBytes);
       if (stepBus?.active || traceScope !== undefined) {
-        const event: StepSuccessEvent = { type: 'step:success', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0, output };
+        const event: StepSuccessEvent = {
+          type: 'step:success',
+          runId: call.runId,
+          at: Date.now(),
+          flow: call.flow,
+          step: stepId,
+          task: call.label,
+          attempt,
+          durationMs: performance.now() - t0,
+          output,
+        };
         stepBus?.emit(event);
         traceEnd(event);
       }
@@ -265,29 +306,78 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
       // ctx.skip(): not a failure; the workflow records the step as skipped (and never retries it).
       if (skipped !== undefined) {
         if (stepBus?.active || traceScope !== undefined) {
-          const event: StepSkipEvent = { type: 'step:skip', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, reason: 'self', message: skipped, attempt };
+          const event: StepSkipEvent = {
+            type: 'step:skip',
+            runId: call.runId,
+            at: Date.now(),
+            flow: call.flow,
+            step: stepId,
+            task: call.label,
+            reason: 'self',
+            message: skipped,
+            attempt,
+          };
           stepBus?.emit(event);
           traceEnd(event);
         }
         itemEvent('skipped', undefined, undefined);
         return { output: undefined, attempt: info.attempt, skipped };
       }
-      if (controller.signal.aborted && context.cancellationDetails?.cancelRequested && !CascadenceError.isInstance(controller.signal.reason, ErrorCode.TIMEOUT)) {
+      if (
+        controller.signal.aborted &&
+        context.cancellationDetails?.cancelRequested &&
+        !CascadenceError.isInstance(controller.signal.reason, ErrorCode.TIMEOUT)
+      ) {
         // Only the tracer hears of it: the workflow reports the cancellation of the run.
         const reason = controller.signal.reason;
-        traceEnd({ type: 'step:failure', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs: performance.now() - t0, error: reason instanceof Error ? reason : toError(reason), status: 'cancelled' });
+        traceEnd({
+          type: 'step:failure',
+          runId: call.runId,
+          at: Date.now(),
+          flow: call.flow,
+          step: stepId,
+          task: call.label,
+          attempt,
+          durationMs: performance.now() - t0,
+          error: reason instanceof Error ? reason : toError(reason),
+          status: 'cancelled',
+        });
         throw new CancelledFailure(`${step.where} was cancelled`);
       }
       const error = toError(thrown);
-      const payloadError = CascadenceError.isInstance(error, TemporalErrorCode.PAYLOAD_TOO_LARGE) || CascadenceError.isInstance(error, TemporalErrorCode.OUTPUT_TOO_LARGE);
+      const payloadError =
+        CascadenceError.isInstance(error, TemporalErrorCode.PAYLOAD_TOO_LARGE) ||
+        CascadenceError.isInstance(error, TemporalErrorCode.OUTPUT_TOO_LARGE);
       const maxAttempts = info.retryPolicy?.maximumAttempts ?? step.retry.attempts;
       const nonRetryable = payloadError || !isRetryable(step.retry, error);
       const durationMs = performance.now() - t0;
       if (stepBus?.active || traceScope !== undefined) {
         const event: StepRetryEvent | StepFailureEvent =
           !nonRetryable && info.attempt < maxAttempts
-            ? { type: 'step:retry', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, delayMs: retryDelay({ ...step.retry, jitter: 0 }, info.attempt) }
-            : { type: 'step:failure', runId: call.runId, at: Date.now(), flow: call.flow, step: stepId, task: call.label, attempt, durationMs, error, status: 'failed' };
+            ? {
+                type: 'step:retry',
+                runId: call.runId,
+                at: Date.now(),
+                flow: call.flow,
+                step: stepId,
+                task: call.label,
+                attempt,
+                durationMs,
+                error,
+                delayMs: retryDelay({ ...step.retry, jitter: 0 }, info.attempt),
+              }
+            : {
+                type: 'step:failure',
+                runId: call.runId,
+                at: Date.now(),
+                flow: call.flow,
+                step: stepId,
+                task: call.label,
+                attempt,
+                durationMs,
+                error,
+                status: 'failed',
+              };
         stepBus?.emit(event);
         traceEnd(event);
       }
@@ -319,7 +409,13 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
         message: error.message,
         type: error.name,
         nonRetryable: true,
-        details: [{ attempt: Context.current().info.attempt, name: wire.name, ...(wire.code === undefined ? {} : { code: wire.code }) } satisfies StepFailureDetails],
+        details: [
+          {
+            attempt: Context.current().info.attempt,
+            name: wire.name,
+            ...(wire.code === undefined ? {} : { code: wire.code }),
+          } satisfies StepFailureDetails,
+        ],
       });
     }
     const size = jsonSize(output);
@@ -328,7 +424,13 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
         message: `the output of flow "${flow.name}" is ${formatBytes(size)}, over the ${formatBytes(call.maxPayloadBytes)} Temporal payload limit (maxPayloadBytes)`,
         type: 'CascadenceError',
         nonRetryable: true,
-        details: [{ attempt: Context.current().info.attempt, name: 'CascadenceError', code: TemporalErrorCode.PAYLOAD_TOO_LARGE } satisfies StepFailureDetails],
+        details: [
+          {
+            attempt: Context.current().info.attempt,
+            name: 'CascadenceError',
+            code: TemporalErrorCode.PAYLOAD_TOO_LARGE,
+          } satisfies StepFailureDetails,
+        ],
       });
     }
     return output;
@@ -347,7 +449,9 @@ function outputTooLarge(where: string, step: string, size: number, limit: number
     `the output of ${where} is ${formatBytes(size)}, over the ${formatBytes(limit)} cap on a step output recorded in the workflow history (maxOutputBytes)`,
     {
       details: { step, size, limit },
-      suggestions: ['store large data outside the workflow (a file, an object store) and return a reference (a path, a URL, a key) that the next step loads'],
+      suggestions: [
+        'store large data outside the workflow (a file, an object store) and return a reference (a path, a URL, a key) that the next step loads',
+      ],
     },
   );
 }

@@ -162,7 +162,10 @@ const DEFAULTS = {
 };
 
 /** Checks run settings and fills in defaults. */
-export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pick<RunOptions, 'concurrency' | 'failFast'> = {}): WireRunOptions {
+export function resolveRunSettings(
+  settings: TemporalRunSettings,
+  overrides: Pick<RunOptions, 'concurrency' | 'failFast'> = {},
+): WireRunOptions {
   const out: WireRunOptions = {
     concurrency: overrides.concurrency ?? settings.concurrency ?? DEFAULTS.concurrency,
     failFast: overrides.failFast ?? settings.failFast ?? DEFAULTS.failFast,
@@ -176,8 +179,15 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
   };
   const positive = (name: keyof WireRunOptions, allowZero = false): void => {
     const value = out[name] as number;
-    const ok = name === 'concurrency' ? value === Infinity || (Number.isInteger(value) && value >= 1) : Number.isFinite(value) && (allowZero ? value >= 0 : value > 0);
-    if (!ok) throw new CascadenceError(ErrorCode.INVALID_DEFINITION, `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number (got ${String(value)})`);
+    const ok =
+      name === 'concurrency'
+        ? value === Infinity || (Number.isInteger(value) && value >= 1)
+        : Number.isFinite(value) && (allowZero ? value >= 0 : value > 0);
+    if (!ok)
+      throw new CascadenceError(
+        ErrorCode.INVALID_DEFINITION,
+        `${name} must be a ${allowZero ? 'non-negative' : 'positive'} number (got ${String(value)})`,
+      );
   };
   positive('concurrency');
   positive('defaultStepTimeoutMs');
@@ -195,14 +205,23 @@ export function resolveRunSettings(settings: TemporalRunSettings, overrides: Pic
 export { workflowArgument } from './workflow-argument';
 
 /** Builds the workflow argument for a task or flow. */
-export function buildRunSpec(runnable: Runnable, input: unknown, runId: string, settings: WireRunOptions, resolver: StepResolver | undefined): RunSpec {
+export function buildRunSpec(
+  runnable: Runnable,
+  input: unknown,
+  runId: string,
+  settings: WireRunOptions,
+  resolver: StepResolver | undefined,
+): RunSpec {
   const graph = compileGraph(runnable, resolver);
   const size = jsonSize(input);
   if (size > settings.maxPayloadBytes) {
     throw temporalError(
       TemporalErrorCode.PAYLOAD_TOO_LARGE,
       `the input of ${runnable.kind} "${runnable.name}" is ${formatBytes(size)}, over the ${formatBytes(settings.maxPayloadBytes)} Temporal payload limit (maxPayloadBytes)`,
-      { details: { size, limit: settings.maxPayloadBytes }, suggestions: ['pass a reference (a path, a URL, an object key) instead of the data'] },
+      {
+        details: { size, limit: settings.maxPayloadBytes },
+        suggestions: ['pass a reference (a path, a URL, an object key) instead of the data'],
+      },
     );
   }
   markShortSteps(graph, settings.localStepMaxTimeoutMs ?? 0);
@@ -275,9 +294,17 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   }
 
   /** Like the engine with an already aborted signal: nothing runs, every step is cancelled. */
-  private cancelledBeforeStart<Output>(runnable: Runnable, input: unknown, options: TemporalRunOptions, reason: unknown): RunResult<Output> {
+  private cancelledBeforeStart<Output>(
+    runnable: Runnable,
+    input: unknown,
+    options: TemporalRunOptions,
+    reason: unknown,
+  ): RunResult<Output> {
     if (!isTask(runnable) && !isFlow(runnable)) {
-      throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'TemporalBackend.run expects a task or flow made with defineTask or defineFlow');
+      throw new CascadenceError(
+        ErrorCode.INVALID_DEFINITION,
+        'TemporalBackend.run expects a task or flow made with defineTask or defineFlow',
+      );
     }
     const runId = options.runId ?? newRunId();
     const graph = compileGraph(runnable, this.options.registry);
@@ -296,13 +323,37 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
       summary.steps[step.id] = {
         status: 'cancelled',
         attempts: 0,
-        error: { name: 'CancelledError', code: ErrorCode.CANCELLED, message: cancelledMessage(stepWhere(graph.kind === 'flow' ? graph.name : undefined, step.id), text) },
+        error: {
+          name: 'CancelledError',
+          code: ErrorCode.CANCELLED,
+          message: cancelledMessage(stepWhere(graph.kind === 'flow' ? graph.name : undefined, step.id), text),
+        },
       };
     }
     const result = toRunResult<Output>(summary);
     if (this.events.active) {
-      const start: RunStartEvent = { type: 'run:start', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, trigger: options.trigger, input };
-      const end: RunEndEvent = { type: 'run:end', runId, at: now, task: runnable.name, kind: runnable.kind, parentFlow: undefined, status: 'cancelled', durationMs: 0, error: result.error, result };
+      const start: RunStartEvent = {
+        type: 'run:start',
+        runId,
+        at: now,
+        task: runnable.name,
+        kind: runnable.kind,
+        parentFlow: undefined,
+        trigger: options.trigger,
+        input,
+      };
+      const end: RunEndEvent = {
+        type: 'run:end',
+        runId,
+        at: now,
+        task: runnable.name,
+        kind: runnable.kind,
+        parentFlow: undefined,
+        status: 'cancelled',
+        durationMs: 0,
+        error: result.error,
+        result,
+      };
       this.events.emit(start);
       this.events.emit(end);
       if (this.events.tracer !== undefined) startTrace(this.events, this.events.tracer, start)?.end(end);
@@ -313,7 +364,10 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   /** Starts a task or flow and returns a handle without waiting for it. */
   async start<Output = unknown>(runnable: Runnable, input?: unknown, options: TemporalRunOptions = {}): Promise<TemporalRunHandle<Output>> {
     if (!isTask(runnable) && !isFlow(runnable)) {
-      throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'TemporalBackend.run expects a task or flow made with defineTask or defineFlow');
+      throw new CascadenceError(
+        ErrorCode.INVALID_DEFINITION,
+        'TemporalBackend.run expects a task or flow made with defineTask or defineFlow',
+      );
     }
     const registry = this.options.registry;
     if (registry?.isEnabled !== undefined && !registry.isEnabled(runnable.name)) {
@@ -329,12 +383,25 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
     const workflowId = options.workflowId ?? `${this.options.workflowIdPrefix ?? 'cascadence-'}${runnable.name}-${runId}`;
     const client = await this.client();
     const indexed = this.options.searchAttributes !== false;
-    if (indexed) await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () => ensureSearchAttributes(client, this.namespace, this.address));
+    if (indexed)
+      await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () =>
+        ensureSearchAttributes(client, this.namespace, this.address),
+      );
     const startedAt = Date.now();
-    const startEvent: RunStartEvent = { type: 'run:start', runId, at: startedAt, task: runnable.name, kind: runnable.kind, parentFlow: undefined, trigger: options.trigger, input };
+    const startEvent: RunStartEvent = {
+      type: 'run:start',
+      runId,
+      at: startedAt,
+      task: runnable.name,
+      kind: runnable.kind,
+      parentFlow: undefined,
+      trigger: options.trigger,
+      input,
+    };
     // A tracer's run scope is current while the workflow starts: Temporal's client interceptor
     // (if installed) puts it in the workflow's headers, so the workflow and its steps join it.
-    const traced = this.events.active && this.events.tracer !== undefined ? startTrace(this.events, this.events.tracer, startEvent) : undefined;
+    const traced =
+      this.events.active && this.events.tracer !== undefined ? startTrace(this.events, this.events.tracer, startEvent) : undefined;
     const startWorkflow = () =>
       withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () =>
         client.workflow.start(WORKFLOW_TYPE, {
@@ -346,12 +413,27 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
           ...(indexed ? { typedSearchAttributes: runSearchAttributes(runnable.name, 'run') } : {}),
         }),
       );
-    const handle = await (traced === undefined ? startWorkflow() : traced.tracer.within(traced.scope, startWorkflow)).catch((error: unknown) => {
-      const failure = this.rpcError(error, `start ${runnable.kind} "${runnable.name}" on task queue "${this.taskQueue}"`);
-      traced?.end({ type: 'run:end', runId, at: Date.now(), task: runnable.name, kind: runnable.kind, parentFlow: undefined, status: 'failed', durationMs: Date.now() - startedAt, error: failure });
-      throw failure;
-    });
-    startEvent.external = { workflowId: handle.workflowId, workflowRunId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId };
+    const handle = await (traced === undefined ? startWorkflow() : traced.tracer.within(traced.scope, startWorkflow)).catch(
+      (error: unknown) => {
+        const failure = this.rpcError(error, `start ${runnable.kind} "${runnable.name}" on task queue "${this.taskQueue}"`);
+        traced?.end({
+          type: 'run:end',
+          runId,
+          at: Date.now(),
+          task: runnable.name,
+          kind: runnable.kind,
+          parentFlow: undefined,
+          status: 'failed',
+          durationMs: Date.now() - startedAt,
+          error: failure,
+        });
+        throw failure;
+      },
+    );
+    startEvent.external = {
+      workflowId: handle.workflowId,
+      workflowRunId: (handle as { firstExecutionRunId?: string }).firstExecutionRunId,
+    };
     if (this.events.active) this.events.emit(startEvent);
     return new RunHandle<Output>(this, client, handle, runId, spec.graph, runnable.kind, startedAt, true, traced);
   }
@@ -363,7 +445,9 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   async pollers(taskQueue: string = this.taskQueue): Promise<TaskQueuePoller[]> {
     const client = await this.client();
     try {
-      return await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () => workflowPollers(client, this.namespace, taskQueue));
+      return await withRpcDeadline(client, this.connectionOptions.connectTimeoutMs, () =>
+        workflowPollers(client, this.namespace, taskQueue),
+      );
     } catch (error) {
       throw this.rpcError(error, `describe task queue "${taskQueue}"`);
     }
@@ -385,9 +469,13 @@ export class TemporalBackend implements ExecutionBackend, EventSource {
   rpcError(error: unknown, what: string): Error {
     if (CascadenceError.isInstance(error)) return error;
     const message = rpcErrorText(error);
-    return temporalError(TemporalErrorCode.CONNECT, `could not ${what} at Temporal ${this.address} (namespace "${this.namespace}"): ${message}`, {
-      details: { address: this.address, namespace: this.namespace },
-    });
+    return temporalError(
+      TemporalErrorCode.CONNECT,
+      `could not ${what} at Temporal ${this.address} (namespace "${this.namespace}"): ${message}`,
+      {
+        details: { address: this.address, namespace: this.namespace },
+      },
+    );
   }
 
   /** @internal */
@@ -405,7 +493,7 @@ export function rpcErrorText(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
     const text = current instanceof Error ? current.message : String(current);
-    const reason = typeof (current as { details?: unknown }).details === 'string' ? ((current as { details: string }).details) : undefined;
+    const reason = typeof (current as { details?: unknown }).details === 'string' ? (current as { details: string }).details : undefined;
     for (const part of [text, reason]) {
       if (part !== undefined && part !== '' && !parts.some((seen) => seen.includes(part))) parts.push(part);
     }
@@ -423,7 +511,10 @@ function checkedReuse(runnable: Runnable, graph: WireGraph, outputs: Readonly<Re
   };
   if (graph.kind !== 'flow') return fail("only a flow's steps can be reused");
   const ids = graph.steps.map((step) => step.id);
-  const shape = dagShape(graph.steps.map((step) => step.needs), graph.steps.map((step) => RULE_CODES[step.when]));
+  const shape = dagShape(
+    graph.steps.map((step) => step.needs),
+    graph.steps.map((step) => RULE_CODES[step.when]),
+  );
   const resolved = resolveReuse(shape, ids, (id) => (ids.includes(id) ? ids.indexOf(id) : undefined), outputs);
   if (resolved.problem !== undefined) fail(resolved.problem);
   return { ...outputs };
@@ -557,18 +648,39 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
       const state = await this.query();
       if (state !== undefined && state.status !== 'running') return state;
       const what = `${this.graph?.kind ?? this.kind} "${task}"`;
-      return syntheticSummary(this.knownRunId, task, this.graph, 'cancelled', { name: 'CancelledError', code: ErrorCode.CANCELLED, message: `${what} was cancelled` }, this.startedAt, elapsed);
+      return syntheticSummary(
+        this.knownRunId,
+        task,
+        this.graph,
+        'cancelled',
+        { name: 'CancelledError', code: ErrorCode.CANCELLED, message: `${what} was cancelled` },
+        this.startedAt,
+        elapsed,
+      );
     }
     let wire: WireError;
     if (cause instanceof TerminatedFailure) {
-      wire = { name: 'CascadenceError', code: TemporalErrorCode.WORKFLOW, message: `workflow "${this.workflowId}" was terminated${cause.message ? `: ${cause.message}` : ''}` };
+      wire = {
+        name: 'CascadenceError',
+        code: TemporalErrorCode.WORKFLOW,
+        message: `workflow "${this.workflowId}" was terminated${cause.message ? `: ${cause.message}` : ''}`,
+      };
     } else if (cause instanceof TimeoutFailure) {
-      wire = { name: 'CascadenceError', code: TemporalErrorCode.WORKFLOW, message: `workflow "${this.workflowId}" timed out (${cause.timeoutType ?? 'execution timeout'})` };
+      wire = {
+        name: 'CascadenceError',
+        code: TemporalErrorCode.WORKFLOW,
+        message: `workflow "${this.workflowId}" timed out (${cause.timeoutType ?? 'execution timeout'})`,
+      };
     } else if (cause instanceof ApplicationFailure) {
-      const code = cause.type !== undefined && cause.type !== null && cause.type.startsWith('CASCADENCE_') ? cause.type : TemporalErrorCode.WORKFLOW;
+      const code =
+        cause.type !== undefined && cause.type !== null && cause.type.startsWith('CASCADENCE_') ? cause.type : TemporalErrorCode.WORKFLOW;
       wire = { name: 'CascadenceError', code, message: cause.message };
     } else {
-      wire = { name: 'CascadenceError', code: TemporalErrorCode.WORKFLOW, message: `workflow "${this.workflowId}" failed: ${cause?.message ?? error.message}` };
+      wire = {
+        name: 'CascadenceError',
+        code: TemporalErrorCode.WORKFLOW,
+        message: `workflow "${this.workflowId}" failed: ${cause?.message ?? error.message}`,
+      };
     }
     return syntheticSummary(this.knownRunId, task, this.graph, 'failed', wire, this.startedAt, elapsed);
   }
@@ -587,7 +699,9 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
     try {
       const text = cancelReasonText(reason);
       if (text !== '') {
-        await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.signal(CANCEL_REASON_SIGNAL, text)).catch(() => undefined);
+        await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.signal(CANCEL_REASON_SIGNAL, text)).catch(
+          () => undefined,
+        );
       }
       await withRpcDeadline(this.client, this.backend.rpcTimeoutMs, () => this.handle.cancel());
     } catch (error) {

@@ -188,7 +188,9 @@ export function decodeGraph(compact: CompactGraph): WireGraph {
   const withIndex = decodeColumn(table.with);
   const n = ids.length;
   if (def.length !== n || need.length !== n || withIndex.length !== n) {
-    throw new InvalidSpecError(`graph "${compact.name}": ${n} step ids but ${def.length} definitions, ${need.length} needs and ${withIndex.length} with entries`);
+    throw new InvalidSpecError(
+      `graph "${compact.name}": ${n} step ids but ${def.length} definitions, ${need.length} needs and ${withIndex.length} with entries`,
+    );
   }
   const patterns = table.needs.map((pattern) => decodeColumn(pattern));
   const defs = table.defs.map((definition): Omit<WireStep, 'id' | 'needs' | 'label'> & { label?: string } => {
@@ -199,7 +201,8 @@ export function decodeGraph(compact: CompactGraph): WireGraph {
   for (let i = 0; i < n; i++) {
     const shared = defs[def[i]!];
     const pattern = patterns[need[i]!];
-    if (shared === undefined || pattern === undefined) throw new InvalidSpecError(`graph "${compact.name}", step "${ids[i]!}": index out of range`);
+    if (shared === undefined || pattern === undefined)
+      throw new InvalidSpecError(`graph "${compact.name}", step "${ids[i]!}": index out of range`);
     const id = ids[i]!;
     const step: WireStep = { id, ...shared, label: shared.label ?? id, needs: pattern.map((j) => (j < 0 ? i + j : j)) };
     const w = withIndex[i]!;

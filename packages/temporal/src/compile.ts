@@ -1,4 +1,12 @@
-import { CascadenceError, planRunnable, type ResolvedRetryPolicy, type Runnable, type RunnablePlan, type StepPlan, type StepResolver } from '@cascadence/core';
+import {
+  CascadenceError,
+  planRunnable,
+  type ResolvedRetryPolicy,
+  type Runnable,
+  type RunnablePlan,
+  type StepPlan,
+  type StepResolver,
+} from '@cascadence/core';
 import { TemporalErrorCode } from './error-codes';
 import type { WireGraph, WireRetry, WireStep } from './wire';
 
@@ -23,14 +31,24 @@ export function wireRetry(resolved: ResolvedRetryPolicy): WireRetry {
  */
 export function compileGraph(runnable: Runnable, resolver: StepResolver | undefined): WireGraph {
   const planned = new Map<Runnable, RunnablePlan>();
-  const plan = planRunnable(runnable, { resolver, owner: 'TemporalBackend', registryHint: 'create the backend with { registry }', planned });
+  const plan = planRunnable(runnable, {
+    resolver,
+    owner: 'TemporalBackend',
+    registryHint: 'create the backend with { registry }',
+    planned,
+  });
   return toWire(plan, planned, true);
 }
 
 function toWire(plan: RunnablePlan, planned: ReadonlyMap<Runnable, RunnablePlan>, isRoot: boolean): WireGraph {
   const runnable = plan.runnable;
   const steps = plan.plans.map((step, i) => toWireStep(step, plan.graph.needs[i] as readonly number[], planned));
-  const wire: WireGraph = { name: runnable.name, kind: runnable.kind, steps, hasOutput: runnable.kind === 'flow' && typeof runnable.output === 'function' };
+  const wire: WireGraph = {
+    name: runnable.name,
+    kind: runnable.kind,
+    steps,
+    hasOutput: runnable.kind === 'flow' && typeof runnable.output === 'function',
+  };
   if (isRoot && runnable.kind === 'flow' && runnable.timeoutMs !== undefined) wire.timeoutMs = runnable.timeoutMs;
   if (runnable.kind === 'flow' && runnable.statusFrom === 'leaves') wire.statusFrom = 'leaves';
   return wire;
@@ -38,7 +56,11 @@ function toWire(plan: RunnablePlan, planned: ReadonlyMap<Runnable, RunnablePlan>
 
 function toWireStep(plan: StepPlan, needs: readonly number[], planned: ReadonlyMap<Runnable, RunnablePlan>): WireStep {
   if (plan.map !== undefined && plan.map.path === undefined) {
-    throw new CascadenceError(TemporalErrorCode.UNSUPPORTED, `step "${plan.id}": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")`, { details: { step: plan.id } });
+    throw new CascadenceError(
+      TemporalErrorCode.UNSUPPORTED,
+      `step "${plan.id}": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")`,
+      { details: { step: plan.id } },
+    );
   }
   const wire: WireStep = {
     id: plan.id,

@@ -34,7 +34,10 @@ export interface ResolvedConnectionOptions {
 export function resolveConnectionOptions(options: TemporalConnectionOptions = {}): ResolvedConnectionOptions {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   if (!(connectTimeoutMs > 0) || !Number.isFinite(connectTimeoutMs)) {
-    throw temporalError(TemporalErrorCode.UNSUPPORTED, `connectTimeoutMs must be a positive number of milliseconds (got ${String(connectTimeoutMs)})`);
+    throw temporalError(
+      TemporalErrorCode.UNSUPPORTED,
+      `connectTimeoutMs must be a positive number of milliseconds (got ${String(connectTimeoutMs)})`,
+    );
   }
   return {
     address: options.address ?? process.env.TEMPORAL_ADDRESS ?? DEFAULT_ADDRESS,
@@ -196,6 +199,10 @@ export class LazyClient {
       this.own = await openClientConnection(this.resolved);
       connection = this.own;
     }
-    return new Client({ connection, namespace: this.resolved.namespace, ...(this.given.clientInterceptors !== undefined ? { interceptors: this.given.clientInterceptors } : {}) });
+    return new Client({
+      connection,
+      namespace: this.resolved.namespace,
+      ...(this.given.clientInterceptors !== undefined ? { interceptors: this.given.clientInterceptors } : {}),
+    });
   }
 }

@@ -27,7 +27,10 @@ export function findTemporalBinary(): string | undefined {
   const go = spawnSync('go', ['env', 'GOBIN', 'GOPATH'], { encoding: 'utf8' });
   if (go.status === 0) {
     const [gobin, gopath] = go.stdout.split('\n').map((line) => line.trim());
-    for (const dir of [gobin, gopath === undefined || gopath === '' ? undefined : path.join(gopath.split(path.delimiter)[0] as string, 'bin')]) {
+    for (const dir of [
+      gobin,
+      gopath === undefined || gopath === '' ? undefined : path.join(gopath.split(path.delimiter)[0] as string, 'bin'),
+    ]) {
       if (dir === undefined || dir === '') continue;
       const candidate = path.join(dir, 'temporal');
       if (existsSync(candidate)) return candidate;
@@ -103,7 +106,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     'error',
   ];
   for (const namespace of options.namespaces ?? []) args.push('--namespace', namespace);
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -132,7 +136,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (exited !== undefined) {
-      throw temporalError(TemporalErrorCode.NO_SERVER, `temporal dev server (${binary}) exited before it was ready (code ${String(exited.code)}): ${stderr.trim()}`);
+      throw temporalError(
+        TemporalErrorCode.NO_SERVER,
+        `temporal dev server (${binary}) exited before it was ready (code ${String(exited.code)}): ${stderr.trim()}`,
+      );
     }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
@@ -145,7 +152,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     } catch {
       if (Date.now() > deadline) {
         await stop();
-        throw temporalError(TemporalErrorCode.NO_SERVER, `temporal dev server at ${address} did not get ready within ${options.readyTimeoutMs ?? 60_000} ms: ${stderr.trim()}`);
+        throw temporalError(
+          TemporalErrorCode.NO_SERVER,
+          `temporal dev server at ${address} did not get ready within ${options.readyTimeoutMs ?? 60_000} ms: ${stderr.trim()}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

@@ -33,9 +33,30 @@ import {
   type CancelledWhile,
   type DagShape,
 } from '@cascadence/core/dag';
-import { LOCAL_STEPS_PATCH, OUTPUT_ACTIVITY, STEP_ACTIVITY, jsonSize, type OutputCall, type WireRetry, type RunSpec, type StepCall, type StepReport, type WireError, type WireGraph, type WireStepResult } from './wire';
+import {
+  LOCAL_STEPS_PATCH,
+  OUTPUT_ACTIVITY,
+  STEP_ACTIVITY,
+  jsonSize,
+  type OutputCall,
+  type WireRetry,
+  type RunSpec,
+  type StepCall,
+  type StepReport,
+  type WireError,
+  type WireGraph,
+  type WireStepResult,
+} from './wire';
 import { runMapItems, type WireItemResult } from './map-items';
-import { StepCancelled, StepFailed, activityError, cancelledError, cascadenceError, payloadTooLarge, timeoutError } from './workflow-failures';
+import {
+  StepCancelled,
+  StepFailed,
+  activityError,
+  cancelledError,
+  cascadenceError,
+  payloadTooLarge,
+  timeoutError,
+} from './workflow-failures';
 
 /** A step's retry policy as Temporal's activity retry policy (which has no jitter). */
 function retryPolicy(retry: WireRetry, maximumAttempts: number): NonNullable<ActivityOptions['retry']> {
@@ -178,7 +199,11 @@ export class GraphRun {
     const stepScope = new CancellationScope({ cancellable: !this.state.runsWhenStopped(i), parent: this.scope });
     this.stepScopes[i] = stepScope;
     const runner =
-      step.map !== undefined ? () => this.runMapStep(i, stepScope) : step.kind === 'flow' ? () => this.runNestedStep(i, stepScope) : () => this.runActivityStep(i, stepScope);
+      step.map !== undefined
+        ? () => this.runMapStep(i, stepScope)
+        : step.kind === 'flow'
+          ? () => this.runNestedStep(i, stepScope)
+          : () => this.runActivityStep(i, stepScope);
     stepScope.run(runner).then(
       (report) => this.stepSucceeded(i, token, report),
       (error: unknown) => this.stepFailed(i, token, error),
@@ -206,8 +231,18 @@ export class GraphRun {
     const results: WireItemResult[] = [];
     (this.mapResults ??= [])[i] = results;
     const runItem = (k: number, item: unknown, count: number): Promise<StepReport> =>
-      step.kind === 'flow' ? this.runNestedStep(i, stepScope, { index: k, count, input: item }) : this.runActivityStep(i, stepScope, { index: k, count, input: item });
-    const output = await runMapItems(stepScope, step.map!, this.state.neededResults(i, this.ids), this.where(i), runItem, results, this.spec.options.concurrency);
+      step.kind === 'flow'
+        ? this.runNestedStep(i, stepScope, { index: k, count, input: item })
+        : this.runActivityStep(i, stepScope, { index: k, count, input: item });
+    const output = await runMapItems(
+      stepScope,
+      step.map!,
+      this.state.neededResults(i, this.ids),
+      this.where(i),
+      runItem,
+      results,
+      this.spec.options.concurrency,
+    );
     return { output, attempt: 1 };
   }
 
@@ -272,7 +307,14 @@ export class GraphRun {
    * in the workflow task (no activity task round trip). Retries and the per-attempt timeout are the
    * step's; there is no heartbeat, so a worker lost mid-step re-runs it when the workflow task moves.
    */
-  private async runLocalStep(i: number, stepScope: CancellationScope, call: StepCall, timeoutMs: number, where: string, item: MapItem | undefined): Promise<StepReport> {
+  private async runLocalStep(
+    i: number,
+    stepScope: CancellationScope,
+    call: StepCall,
+    timeoutMs: number,
+    where: string,
+    item: MapItem | undefined,
+  ): Promise<StepReport> {
     const step = this.graph.steps[i]!;
     const options: LocalActivityOptions = {
       summary: call.path.join(' / '),
@@ -298,7 +340,10 @@ export class GraphRun {
       if (item === undefined) this.state.attempts[i] = attempt;
       let failure: StepFailed;
       try {
-        return { output: await this.runNestedOnce(i, stepScope, flow, where, item === undefined ? this.stepInput(i) : item.input), attempt };
+        return {
+          output: await this.runNestedOnce(i, stepScope, flow, where, item === undefined ? this.stepInput(i) : item.input),
+          attempt,
+        };
       } catch (err) {
         if (err instanceof StepCancelled || (isCancellation(err) && stepScope.consideredCancelled)) throw new StepCancelled();
         failure = err instanceof StepFailed ? err : new StepFailed({ name: 'Error', message: String(err) }, attempt);
@@ -325,10 +370,12 @@ export class GraphRun {
     } else {
       const ms = step.timeoutMs;
       const timerScope = new CancellationScope({ cancellable: true, parent: stepScope });
-      const timedOut = timerScope.run(() => sleep(ms)).then(
-        () => 'timeout' as const,
-        () => 'cancelled' as const,
-      );
+      const timedOut = timerScope
+        .run(() => sleep(ms))
+        .then(
+          () => 'timeout' as const,
+          () => 'cancelled' as const,
+        );
       const first = await Promise.race([outcomePromise, timedOut]);
       if (first === 'timeout') {
         childScope.cancel();
@@ -343,9 +390,14 @@ export class GraphRun {
     const failedSteps = Object.entries(outcome.steps)
       .filter(([, s]) => s.status === 'failed')
       .map(([id]) => id);
-    const error = cascadenceError('CascadenceError', ErrorCode.FLOW_FAILED, nestedFlowFailedMessage(flow.name, outcome.status, failedSteps, outcome.error?.message), {
-      flow: flow.name,
-    });
+    const error = cascadenceError(
+      'CascadenceError',
+      ErrorCode.FLOW_FAILED,
+      nestedFlowFailedMessage(flow.name, outcome.status, failedSteps, outcome.error?.message),
+      {
+        flow: flow.name,
+      },
+    );
     if (outcome.error !== undefined) error.cause = outcome.error;
     throw new StepFailed(error, 0);
   }
@@ -370,7 +422,10 @@ export class GraphRun {
     const failed =
       thrown instanceof StepFailed
         ? thrown
-        : new StepFailed({ name: 'Error', message: thrown instanceof Error ? thrown.message : String(thrown) }, Math.max(1, this.state.attempts[i]!));
+        : new StepFailed(
+            { name: 'Error', message: thrown instanceof Error ? thrown.message : String(thrown) },
+            Math.max(1, this.state.attempts[i]!),
+          );
     this.endedAt[i] = Date.now();
     const startsFailFast = this.state.fail(i, failed.error);
     this.state.attempts[i] = failed.attempts;

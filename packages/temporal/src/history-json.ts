@@ -57,7 +57,8 @@ function nanosOf(fraction: string | undefined): number {
 function timestamp(value: unknown, at: string): Record<string, unknown> {
   const match = typeof value === 'string' ? TIMESTAMP.exec(value) : null;
   const millis = match === null ? NaN : Date.parse(`${match[1]}${match[3]}`);
-  if (match === null || Number.isNaN(millis)) throw new HistoryJsonError(`${at}: expected an RFC 3339 timestamp, got ${JSON.stringify(value)}`);
+  if (match === null || Number.isNaN(millis))
+    throw new HistoryJsonError(`${at}: expected an RFC 3339 timestamp, got ${JSON.stringify(value)}`);
   return { seconds: String(Math.floor(millis / 1000)), nanos: nanosOf(match[2]) };
 }
 
@@ -83,7 +84,9 @@ function structOf(value: Record<string, unknown>): Record<string, unknown> {
   return { fields: Object.fromEntries(Object.entries(value).map(([k, v]) => [k, structValue(v)])) };
 }
 
-const WRAPPERS = new Set(['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((t) => `.google.protobuf.${t}Value`));
+const WRAPPERS = new Set(
+  ['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((t) => `.google.protobuf.${t}Value`),
+);
 
 /** The common prefix of an enum's value names (`EVENT_TYPE_`), which older exports leave out. */
 function enumPrefix(e: ReflectionEnum): string {
@@ -154,7 +157,9 @@ function fields(type: ReflectionType, json: Record<string, unknown>, at: string)
     field.resolve();
     const where = `${at}.${key}`;
     if (field.map) {
-      out[field.name] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, single(field, v, `${where}.${k}`)]));
+      out[field.name] = Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, single(field, v, `${where}.${k}`)]),
+      );
     } else if (field.repeated) {
       if (!Array.isArray(value)) throw new HistoryJsonError(`${where}: expected a list`);
       out[field.name] = value.map((v, i) => single(field, v, `${where}[${i}]`));

@@ -9,7 +9,14 @@ export {
   type TemporalRunOptions,
   type TemporalRunSettings,
 } from './backend';
-export { createWorker, bundleCascadenceWorkflow, workflowsPath, type BundleWorkflowOptions, type CascadenceWorker, type CreateWorkerOptions } from './worker';
+export {
+  createWorker,
+  bundleCascadenceWorkflow,
+  workflowsPath,
+  type BundleWorkflowOptions,
+  type CascadenceWorker,
+  type CreateWorkerOptions,
+} from './worker';
 export { createStepActivities, type StepActivityOptions, type StepSource } from './activity';
 export { replay, formatReplayReport, type ReplayDivergence, type ReplayOptions, type ReplayReport } from './replay';
 export {
@@ -32,7 +39,15 @@ export {
   type TemporalConnectionOptions,
 } from './connection';
 export { compileGraph } from './compile';
-export { decodeRunSpec, type Column, type CompactDef, type CompactGraph, type CompactRunSpec, type CompactSteps, type IdColumn } from './compact-spec';
+export {
+  decodeRunSpec,
+  type Column,
+  type CompactDef,
+  type CompactGraph,
+  type CompactRunSpec,
+  type CompactSteps,
+  type IdColumn,
+} from './compact-spec';
 export { fromWireError, toRunResult } from './result';
 export { TemporalErrorCode } from './errors';
 export type { TaskQueuePoller } from './task-queue';

@@ -45,7 +45,10 @@ export async function runMapItems(
   const found = itemsAtPath(neededResults, map.path);
   if (found.items === undefined) {
     const source = `"${map.path.join('.')}"`;
-    throw new StepFailed(cascadenceError('CascadenceError', ErrorCode.INVALID_MAP_INPUT, invalidMapInputMessage(where, source, found.problem), { source }), 1);
+    throw new StepFailed(
+      cascadenceError('CascadenceError', ErrorCode.INVALID_MAP_INPUT, invalidMapInputMessage(where, source, found.problem), { source }),
+      1,
+    );
   }
   const items = found.items;
   const n = items.length;
@@ -108,7 +111,12 @@ export async function runMapItems(
   for (const result of results) if (result.status === 'pending' && stopped) result.status = 'cancelled';
   if (failed === 0) return outputs;
   const cause = (results[first] as WireItemResult).error as WireError;
-  const error = cascadenceError('CascadenceError', ErrorCode.MAP_ITEMS_FAILED, mapItemsFailedMessage(where, map.failFast, failed, n, first, cause.message), { items: n, failed });
+  const error = cascadenceError(
+    'CascadenceError',
+    ErrorCode.MAP_ITEMS_FAILED,
+    mapItemsFailedMessage(where, map.failFast, failed, n, first, cause.message),
+    { items: n, failed },
+  );
   error.cause = cause;
   throw new StepFailed(error, 1);
 }

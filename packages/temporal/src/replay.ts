@@ -154,9 +154,13 @@ export function jsonErrorOffset(text: string): number | undefined {
 function toHistory(json: unknown, what: string): History {
   const events = (json as { events?: unknown } | null)?.events;
   if (!Array.isArray(events) || events.length === 0) {
-    throw temporalError(TemporalErrorCode.HISTORY, `${what} is not a Temporal workflow history: expected { "events": [...] } as printed by \`temporal workflow show --output json\``, {
-      details: { source: what },
-    });
+    throw temporalError(
+      TemporalErrorCode.HISTORY,
+      `${what} is not a Temporal workflow history: expected { "events": [...] } as printed by \`temporal workflow show --output json\``,
+      {
+        details: { source: what },
+      },
+    );
   }
   const first = events[0] as { eventType?: unknown };
   // JSON exports name event types with strings; decoded histories (fetchHistory) use enum numbers.
@@ -164,7 +168,9 @@ function toHistory(json: unknown, what: string): History {
     try {
       return historyFromProtoJson(json);
     } catch (error) {
-      throw temporalError(TemporalErrorCode.HISTORY, `${what} is not a readable Temporal history: ${(error as Error).message}`, { details: { source: what } });
+      throw temporalError(TemporalErrorCode.HISTORY, `${what} is not a readable Temporal history: ${(error as Error).message}`, {
+        details: { source: what },
+      });
     }
   }
   return json as History;
@@ -178,9 +184,13 @@ async function fetchHistory(workflowId: string, options: ReplayOptions): Promise
     return await client.workflow.getHandle(workflowId, options.runId).fetchHistory();
   } catch (error) {
     if (CascadenceErrorLike(error)) throw error;
-    throw temporalError(TemporalErrorCode.HISTORY, `cannot fetch the history of workflow "${workflowId}" from ${resolved.address} (namespace "${resolved.namespace}"): ${(error as Error).message}`, {
-      details: { workflowId, address: resolved.address, namespace: resolved.namespace },
-    });
+    throw temporalError(
+      TemporalErrorCode.HISTORY,
+      `cannot fetch the history of workflow "${workflowId}" from ${resolved.address} (namespace "${resolved.namespace}"): ${(error as Error).message}`,
+      {
+        details: { workflowId, address: resolved.address, namespace: resolved.namespace },
+      },
+    );
   } finally {
     await own?.close().catch(() => undefined);
   }
@@ -189,7 +199,6 @@ async function fetchHistory(workflowId: string, options: ReplayOptions): Promise
 function CascadenceErrorLike(error: unknown): boolean {
   return typeof (error as { code?: unknown })?.code === 'string' && String((error as { code: string }).code).startsWith('CASCADENCE_');
 }
-
 
 function eventTypeName(history: History, eventId: number): string | undefined {
   const event = history.events?.find((e) => Number(e.eventId) === eventId);
@@ -233,7 +242,8 @@ export async function replay(source: HistorySource, options: ReplayOptions = {})
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const workflowType = started?.workflowType?.name ?? undefined;
   const workflowId = options.workflowId ?? fetchedId;
-  const bundle = options.workflowBundle ?? (await bundleCascadenceWorkflow(...(options.workflowsPath === undefined ? [] : [options.workflowsPath])));
+  const bundle =
+    options.workflowBundle ?? (await bundleCascadenceWorkflow(...(options.workflowsPath === undefined ? [] : [options.workflowsPath])));
   const report: ReplayReport = { ok: true, source: label, workflowId, workflowType, events: history.events?.length ?? 0, error: undefined };
   try {
     await Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'cascadence-replay' }, history, workflowId);

@@ -157,9 +157,13 @@ export class TemporalScheduler implements Scheduler<TemporalScheduleJob> {
     if (!Object.hasOwn(OVERLAP, overlap)) {
       const suggestions = overlap === ('allow-all' as string) ? ['allow'] : closestNames(String(overlap), Object.keys(OVERLAP));
       const hint = suggestions[0] === undefined ? '' : ` (did you mean "${suggestions[0]}"?)`;
-      throw temporalError(TemporalErrorCode.SCHEDULE, `schedule of "${runnable.name}": overlap must be one of ${Object.keys(OVERLAP).join(', ')} (got ${JSON.stringify(overlap)})${hint}`, {
-        suggestions,
-      });
+      throw temporalError(
+        TemporalErrorCode.SCHEDULE,
+        `schedule of "${runnable.name}": overlap must be one of ${Object.keys(OVERLAP).join(', ')} (got ${JSON.stringify(overlap)})${hint}`,
+        {
+          suggestions,
+        },
+      );
     }
     const timezone = options.timezone ?? this.timezone;
     // An empty run id makes every fire use its own Temporal run id as the Cascadence run id.
@@ -185,7 +189,8 @@ export class TemporalScheduler implements Scheduler<TemporalScheduleJob> {
       state: { paused: options.paused ?? false, ...(options.note === undefined ? {} : { note: options.note }) },
     };
     const client = await this.client();
-    if (this.options.searchAttributes !== false) await ensureSearchAttributes(client, client.options.namespace, this.connectionOptions.address);
+    if (this.options.searchAttributes !== false)
+      await ensureSearchAttributes(client, client.options.namespace, this.connectionOptions.address);
     try {
       await client.schedule.create({ scheduleId, memo: { cascadenceTask: runnable.name }, ...body });
     } catch (error) {
@@ -283,9 +288,13 @@ export class TemporalScheduler implements Scheduler<TemporalScheduleJob> {
       if (known !== undefined) runnable = known;
       else if (this.options.registry !== undefined) runnable = this.options.registry.get?.(task) ?? this.options.registry.resolveTask(task);
       else {
-        throw new CascadenceError(ErrorCode.UNKNOWN_TASK, `unknown task "${task}": give the scheduler { tasks } or { registry }, or pass the task object`, {
-          details: { task },
-        });
+        throw new CascadenceError(
+          ErrorCode.UNKNOWN_TASK,
+          `unknown task "${task}": give the scheduler { tasks } or { registry }, or pass the task object`,
+          {
+            details: { task },
+          },
+        );
       }
     } else if (isTask(task) || isFlow(task)) {
       runnable = task;
@@ -305,7 +314,9 @@ export class TemporalScheduler implements Scheduler<TemporalScheduleJob> {
     if (CascadenceError.isInstance(error)) return error;
     const message = error instanceof Error ? error.message : String(error);
     const what = cron === undefined ? `schedule of task "${task}"` : `schedule ${JSON.stringify(cron)} of task "${task}"`;
-    return temporalError(TemporalErrorCode.SCHEDULE, `${what} on Temporal ${this.connectionOptions.address}: ${message}`, { details: { task, cron } });
+    return temporalError(TemporalErrorCode.SCHEDULE, `${what} on Temporal ${this.connectionOptions.address}: ${message}`, {
+      details: { task, cron },
+    });
   }
 
   private client(): Promise<Client> {

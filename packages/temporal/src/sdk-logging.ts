@@ -27,7 +27,11 @@ function metaText(meta: Record<string, unknown> | undefined): string {
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : typeof v === 'bigint' ? String(v) : v)) ?? String(value);
+    return (
+      JSON.stringify(value, (_k, v: unknown) =>
+        v instanceof Error ? { name: v.name, message: v.message } : typeof v === 'bigint' ? String(v) : v,
+      ) ?? String(value)
+    );
   } catch {
     return String(value);
   }

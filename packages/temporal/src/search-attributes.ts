@@ -54,7 +54,10 @@ async function register(client: Client, namespace: string, address: string): Pro
     const absent = await missing();
     if (absent.length === 0) return;
     try {
-      await operator.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(absent.map((name) => [name, INDEXED_VALUE_TYPE_KEYWORD])) });
+      await operator.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(absent.map((name) => [name, INDEXED_VALUE_TYPE_KEYWORD])),
+      });
     } catch (error) {
       // Another client may have added them meanwhile ("already exists"): fine if they are all there now.
       if ((await missing()).length > 0) throw error;

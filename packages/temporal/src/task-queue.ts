@@ -23,7 +23,10 @@ export async function workflowPollers(client: Client, namespace: string, taskQue
   });
   return (response.pollers ?? []).map((poller) => {
     const seconds = poller.lastAccessTime?.seconds;
-    const millis = seconds === undefined || seconds === null ? undefined : Number(seconds) * 1000 + Math.floor((poller.lastAccessTime?.nanos ?? 0) / 1e6);
+    const millis =
+      seconds === undefined || seconds === null
+        ? undefined
+        : Number(seconds) * 1000 + Math.floor((poller.lastAccessTime?.nanos ?? 0) / 1e6);
     return { identity: poller.identity ?? '', lastAccessTime: millis === undefined ? undefined : new Date(millis) };
   });
 }

@@ -1,7 +1,15 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CascadenceError, ErrorCode, EventBus, Registry, type Logger, type Processor, type Runnable } from '@cascadence/core';
-import { DefaultLogger, NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type WorkerOptions,
+  type WorkflowBundle,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import { createStepActivities, type StepSource } from './activity';
 import { openNativeConnection, resolveConnectionOptions, type TemporalConnectionOptions } from './connection';
 
@@ -58,10 +66,17 @@ export interface CascadenceWorker {
 
 /** The built workflow file: `workflow.js` beside this module in dist (or ../dist, or the TS source under test). */
 export function workflowsPath(): string {
-  const candidates = [path.join(__dirname, 'workflow.js'), path.join(__dirname, '..', 'dist', 'workflow.js'), path.join(__dirname, 'workflow.ts')];
+  const candidates = [
+    path.join(__dirname, 'workflow.js'),
+    path.join(__dirname, '..', 'dist', 'workflow.js'),
+    path.join(__dirname, 'workflow.ts'),
+  ];
   const found = candidates.find((candidate) => existsSync(candidate));
   if (found === undefined) {
-    throw new CascadenceError('CASCADENCE_TEMPORAL_UNSUPPORTED', `cannot find the Cascadence workflow file (looked for ${candidates.join(', ')}); build @cascadence/temporal`);
+    throw new CascadenceError(
+      'CASCADENCE_TEMPORAL_UNSUPPORTED',
+      `cannot find the Cascadence workflow file (looked for ${candidates.join(', ')}); build @cascadence/temporal`,
+    );
   }
   return found;
 }
@@ -79,7 +94,9 @@ export function bundleCascadenceWorkflow(file: string = workflowsPath(), options
   const key = JSON.stringify([file, modules]);
   let bundle = bundles.get(key);
   if (bundle === undefined) {
-    bundle = bundleWorkflowCode({ workflowsPath: file, workflowInterceptorModules: modules, logger: new DefaultLogger('WARN') }).then(({ code }) => ({ code }));
+    bundle = bundleWorkflowCode({ workflowsPath: file, workflowInterceptorModules: modules, logger: new DefaultLogger('WARN') }).then(
+      ({ code }) => ({ code }),
+    );
     bundle.catch(() => bundles.delete(key));
     bundles.set(key, bundle);
   }
@@ -94,7 +111,10 @@ function stepSource(options: CreateWorkerOptions): StepSource {
     return options.registry;
   }
   if (options.tasks === undefined || options.tasks.length === 0) {
-    throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'createWorker needs the tasks and flows it runs: { tasks: [...] } or { registry }');
+    throw new CascadenceError(
+      ErrorCode.INVALID_DEFINITION,
+      'createWorker needs the tasks and flows it runs: { tasks: [...] } or { registry }',
+    );
   }
   const registry = new Registry();
   for (const task of options.tasks) registry.add(task);
@@ -114,7 +134,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Cascad
   const events = options.events ?? new EventBus();
   const resolved = resolveConnectionOptions(options);
   const bundleOptions: BundleWorkflowOptions = { workflowInterceptorModules: options.workflowInterceptorModules };
-  const workflowBundle = options.workflowBundle ?? (await bundleCascadenceWorkflow(options.workflowsPath ?? workflowsPath(), bundleOptions));
+  const workflowBundle =
+    options.workflowBundle ?? (await bundleCascadenceWorkflow(options.workflowsPath ?? workflowsPath(), bundleOptions));
   const ownConnection = options.connection === undefined ? await openNativeConnection(resolved) : undefined;
   const connection = options.connection ?? (ownConnection as NativeConnection);
   const throttle = options.heartbeatThrottleMs ?? 1000;
@@ -130,7 +151,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Cascad
       maxHeartbeatThrottleInterval: throttle,
       defaultHeartbeatThrottleInterval: throttle,
       shutdownGraceTime: options.shutdownGraceTimeMs ?? 10_000,
-      ...(options.stickyQueueScheduleToStartTimeoutMs === undefined ? {} : { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeoutMs }),
+      ...(options.stickyQueueScheduleToStartTimeoutMs === undefined
+        ? {}
+        : { stickyQueueScheduleToStartTimeout: options.stickyQueueScheduleToStartTimeoutMs }),
       ...options.workerOptions,
     });
   } catch (error) {

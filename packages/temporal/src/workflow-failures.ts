@@ -50,7 +50,11 @@ export function activityError(err: unknown, where: string, timeoutMs: number, at
     const attempts = attemptOffset + maxAttempts;
     if (cause.timeoutType === 'HEARTBEAT') {
       return new StepFailed(
-        cascadenceError('CascadenceError', TemporalErrorCode.WORKER_LOST, `${where} stopped heartbeating (its worker was lost or its event loop blocked)`),
+        cascadenceError(
+          'CascadenceError',
+          TemporalErrorCode.WORKER_LOST,
+          `${where} stopped heartbeating (its worker was lost or its event loop blocked)`,
+        ),
         attempts,
       );
     }

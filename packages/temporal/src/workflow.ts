@@ -12,11 +12,28 @@
  * workflow-failures.ts, wire.ts, compact-spec.ts, error-codes.ts) may import only `@temporalio/workflow` and
  * `@cascadence/core/dag` (sandbox-safe by contract and by test).
  */
-import { ApplicationFailure, CancellationScope, CancelledFailure, defineQuery, defineSignal, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  defineQuery,
+  defineSignal,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { TemporalErrorCode } from './error-codes';
 import { GraphRun, type RunContext } from './graph-run';
 import { READABLE_SPEC_VERSIONS, decodeRunSpec, type CompactRunSpec } from './compact-spec';
-import { CANCEL_REASON_SIGNAL, PLAIN_SPEC_VERSION, RUN_FAILED_TYPE, SPEC_VERSION, STATE_QUERY, jsonSize, type RunSpec, type RunSummary } from './wire';
+import {
+  CANCEL_REASON_SIGNAL,
+  PLAIN_SPEC_VERSION,
+  RUN_FAILED_TYPE,
+  SPEC_VERSION,
+  STATE_QUERY,
+  jsonSize,
+  type RunSpec,
+  type RunSummary,
+} from './wire';
 import { payloadTooLarge } from './workflow-failures';
 
 export { WORKFLOW_TYPE } from './wire';
@@ -48,7 +65,18 @@ export async function cascadenceFlow(input: RunSpec | CompactRunSpec): Promise<R
   });
   const run = new GraphRun(spec, spec.graph, spec.input, [], rootScope, true, context);
   let final: RunSummary | undefined;
-  setHandler(stateQuery, () => final ?? { runId: spec.runId, task: spec.root, status: 'running', steps: run.stepResults(), startedAt, durationMs: Date.now() - startedAt });
+  setHandler(
+    stateQuery,
+    () =>
+      final ?? {
+        runId: spec.runId,
+        task: spec.root,
+        status: 'running',
+        steps: run.stepResults(),
+        startedAt,
+        durationMs: Date.now() - startedAt,
+      },
+  );
   const outcome = await rootScope.run(() => run.run());
   const summary: RunSummary = {
     runId: spec.runId,
@@ -64,11 +92,16 @@ export async function cascadenceFlow(input: RunSpec | CompactRunSpec): Promise<R
 
   const size = jsonSize(summary);
   if (size > spec.options.maxPayloadBytes) {
-    const error = payloadTooLarge(`the result of ${spec.graph.kind} "${spec.root}" (all step outputs together)`, size, spec.options.maxPayloadBytes);
+    const error = payloadTooLarge(
+      `the result of ${spec.graph.kind} "${spec.root}" (all step outputs together)`,
+      size,
+      spec.options.maxPayloadBytes,
+    );
     throw ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: true });
   }
   if (summary.status === 'succeeded') return summary;
-  if (summary.status === 'cancelled') throw new CancelledFailure(summary.error?.message ?? `${spec.graph.kind} "${spec.root}" was cancelled`);
+  if (summary.status === 'cancelled')
+    throw new CancelledFailure(summary.error?.message ?? `${spec.graph.kind} "${spec.root}" was cancelled`);
   throw ApplicationFailure.create({
     message: summary.error?.message ?? `${spec.graph.kind} "${spec.root}" failed`,
     type: RUN_FAILED_TYPE,
@@ -82,6 +115,9 @@ function decodeSpec(input: RunSpec | CompactRunSpec): RunSpec {
   try {
     return decodeRunSpec(input);
   } catch (error) {
-    throw ApplicationFailure.nonRetryable(`cascadenceFlow could not read its RunSpec: ${error instanceof Error ? error.message : String(error)}`, TemporalErrorCode.SPEC_VERSION);
+    throw ApplicationFailure.nonRetryable(
+      `cascadenceFlow could not read its RunSpec: ${error instanceof Error ? error.message : String(error)}`,
+      TemporalErrorCode.SPEC_VERSION,
+    );
   }
 }

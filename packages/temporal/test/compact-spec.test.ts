@@ -100,7 +100,9 @@ describe('compact RunSpec', () => {
     for (let i = 0; i < 200; i++) steps[`s${i}`] = { task: work, with: `distinct value ${i}` };
     const flow = defineFlow({ name: 'distinct200', steps } as never);
     // What is shared costs nothing per step: 2,001 steps of one task fit in 1000 bytes.
-    expect(() => workflowArgument(buildRunSpec(wide(2000), undefined, 'r', resolveRunSettings({ maxPayloadBytes: 1000 }), undefined))).not.toThrow();
+    expect(() =>
+      workflowArgument(buildRunSpec(wide(2000), undefined, 'r', resolveRunSettings({ maxPayloadBytes: 1000 }), undefined)),
+    ).not.toThrow();
     const plain = buildRunSpec(flow, undefined, 'r', resolveRunSettings({ maxPayloadBytes: 1000 }), undefined);
     const error = (() => {
       try {
@@ -110,7 +112,9 @@ describe('compact RunSpec', () => {
       }
     })();
     expect(CascadenceError.isInstance(error, 'CASCADENCE_TEMPORAL_SPEC_TOO_LARGE')).toBe(true);
-    expect(error?.message).toMatch(/^the run spec of flow "distinct200" \(200 steps, input included\) is \d+(\.\d)? KiB as a workflow input, over the 1000 B Temporal payload limit \(maxPayloadBytes/);
+    expect(error?.message).toMatch(
+      /^the run spec of flow "distinct200" \(200 steps, input included\) is \d+(\.\d)? KiB as a workflow input, over the 1000 B Temporal payload limit \(maxPayloadBytes/,
+    );
     expect(error?.details).toMatchObject({ limit: 1000, steps: 200 });
     expect(error?.suggestions?.join('\n')).toMatch(/split the flow[\s\S]*map[\s\S]*limit\.blobSize\.error/);
   });

@@ -30,10 +30,24 @@ describe('compileGraph', () => {
     const graph = compileGraph(flow, new Registry().addProcessor(upload));
     expect(graph).toMatchObject({ name: 'etl', kind: 'flow', hasOutput: false, timeoutMs: 60_000 });
     const [get, put, sub, tidy] = graph.steps;
-    expect(get).toMatchObject({ id: 'get', label: 'fetch', kind: 'task', needs: [], when: 'all-succeeded', useFlowInput: true, timeoutMs: 2000 });
+    expect(get).toMatchObject({
+      id: 'get',
+      label: 'fetch',
+      kind: 'task',
+      needs: [],
+      when: 'all-succeeded',
+      useFlowInput: true,
+      timeoutMs: 2000,
+    });
     expect(get?.retry).toEqual({ attempts: 3, backoff: 'fixed', delayMs: 50, maxDelayMs: 60_000, jitter: 0, nonRetryable: [] });
     // Processor options are validated (defaults filled) before anything is sent.
-    expect(put).toMatchObject({ label: 'upload', kind: 'processor', needs: [0], useFlowInput: false, with: { bucket: 'b', acl: 'private' } });
+    expect(put).toMatchObject({
+      label: 'upload',
+      kind: 'processor',
+      needs: [0],
+      useFlowInput: false,
+      with: { bucket: 'b', acl: 'private' },
+    });
     expect(put?.retry.nonRetryable).toEqual(['Flaky', 'Nope']);
     // A nested flow travels as a graph; as a step its own timeoutMs is the step's.
     expect(sub).toMatchObject({ kind: 'flow', label: 'inner', with: 3, timeoutMs: 9000 });
@@ -46,10 +60,14 @@ describe('compileGraph', () => {
 
   it('names what is wrong: unknown names, bad processor options, a flow inside itself', () => {
     const byName = defineFlow({ name: 'by-name', steps: { s: { task: 'missing' } } });
-    expect(() => compileGraph(byName, undefined)).toThrow('flow "by-name", step "s": task "missing" is referenced by name, but this TemporalBackend has no registry');
+    expect(() => compileGraph(byName, undefined)).toThrow(
+      'flow "by-name", step "s": task "missing" is referenced by name, but this TemporalBackend has no registry',
+    );
     expect(() => compileGraph(byName, new Registry().add(fetchTask))).toThrow(/flow "by-name", step "s": unknown task "missing"/);
     const badOptions = defineFlow({ name: 'bad-options', steps: { s: { uses: 'upload', with: { bucket: 1 } } } });
-    expect(() => compileGraph(badOptions, new Registry().addProcessor(upload))).toThrow('flow "bad-options", step "s": option "bucket" must be a string');
+    expect(() => compileGraph(badOptions, new Registry().addProcessor(upload))).toThrow(
+      'flow "bad-options", step "s": option "bucket" must be a string',
+    );
     const registry = new Registry();
     const loop = defineFlow({ name: 'loop', steps: { again: { task: 'loop' } } });
     registry.add(loop);
@@ -67,8 +85,16 @@ describe('compileGraph', () => {
 
   it('buildRunSpec refuses oversized input; settings are checked', () => {
     const settings = resolveRunSettings({ maxPayloadBytes: 1000 });
-    expect(settings).toMatchObject({ concurrency: 16, failFast: false, heartbeatTimeoutMs: 30_000, workerLossRetries: 3, maxPayloadBytes: 1000 });
-    expect(() => buildRunSpec(fetchTask, 'z'.repeat(2000), 'r', settings, undefined)).toThrow(/the input of task "fetch" is 2\.0 KiB, over the 1000 B Temporal payload limit/);
+    expect(settings).toMatchObject({
+      concurrency: 16,
+      failFast: false,
+      heartbeatTimeoutMs: 30_000,
+      workerLossRetries: 3,
+      maxPayloadBytes: 1000,
+    });
+    expect(() => buildRunSpec(fetchTask, 'z'.repeat(2000), 'r', settings, undefined)).toThrow(
+      /the input of task "fetch" is 2\.0 KiB, over the 1000 B Temporal payload limit/,
+    );
     expect(resolveRunSettings({ concurrency: Infinity }).concurrency).toBe(Number.MAX_SAFE_INTEGER);
     expect(() => resolveRunSettings({ concurrency: 0 })).toThrow('concurrency must be a positive number (got 0)');
     expect(() => resolveRunSettings({ heartbeatTimeoutMs: -1 })).toThrow('heartbeatTimeoutMs must be a positive number');
@@ -77,7 +103,12 @@ describe('compileGraph', () => {
 
 describe('helpers', () => {
   it('errors come back as CascadenceErrors with their code, name and cause', () => {
-    const error = fromWireError({ name: 'TimeoutError', code: 'CASCADENCE_TIMEOUT', message: 'late', cause: { name: 'Error', message: 'inner' } });
+    const error = fromWireError({
+      name: 'TimeoutError',
+      code: 'CASCADENCE_TIMEOUT',
+      message: 'late',
+      cause: { name: 'Error', message: 'inner' },
+    });
     expect(CascadenceError.isInstance(error, 'CASCADENCE_TIMEOUT')).toBe(true);
     expect(error.name).toBe('TimeoutError');
     expect((error.cause as Error).message).toBe('inner');

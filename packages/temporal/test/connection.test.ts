@@ -9,7 +9,9 @@ const SECRET = 'sk-very-secret-api-key-1234567890';
 
 function everything(error: unknown): string {
   const e = error as CascadenceError & { cause?: Error };
-  return [e.message, e.stack, JSON.stringify(e.details), JSON.stringify(e.suggestions), e.cause?.message, e.cause?.stack, String(e)].join('\n');
+  return [e.message, e.stack, JSON.stringify(e.details), JSON.stringify(e.suggestions), e.cause?.message, e.cause?.stack, String(e)].join(
+    '\n',
+  );
 }
 
 describe('connection failures', () => {
@@ -26,7 +28,13 @@ describe('connection failures', () => {
 
   it('the worker fails the same way', async () => {
     const address = `127.0.0.1:${await freePort()}`;
-    const error = await createWorker({ address, taskQueue: 'q', tasks: [task], connectTimeoutMs: 1000, workflowBundle: { code: '' } }).catch((e: unknown) => e);
+    const error = await createWorker({
+      address,
+      taskQueue: 'q',
+      tasks: [task],
+      connectTimeoutMs: 1000,
+      workflowBundle: { code: '' },
+    }).catch((e: unknown) => e);
     expect(CascadenceError.isInstance(error, 'CASCADENCE_TEMPORAL_CONNECT')).toBe(true);
     expect((error as Error).message).toContain(address);
   }, 15_000);
@@ -48,9 +56,17 @@ describeTemporal('connection failures against a running server', () => {
     const error = await backend.run(task).catch((e: unknown) => e);
     expect(CascadenceError.isInstance(error, 'CASCADENCE_TEMPORAL_NAMESPACE')).toBe(true);
     expect((error as Error).message).toBe(`Temporal namespace "no-such-namespace" does not exist on ${serverAddress()}`);
-    const workerError = await createWorker({ address: serverAddress(), namespace: 'no-such-namespace', taskQueue: 'q', tasks: [task], workflowBundle: { codePath: bundlePath as string } }).catch((e: unknown) => e);
+    const workerError = await createWorker({
+      address: serverAddress(),
+      namespace: 'no-such-namespace',
+      taskQueue: 'q',
+      tasks: [task],
+      workflowBundle: { codePath: bundlePath as string },
+    }).catch((e: unknown) => e);
     expect(CascadenceError.isInstance(workerError, 'CASCADENCE_TEMPORAL_NAMESPACE')).toBe(true);
-    const replayError = await replay('some-workflow-id', { address: serverAddress(), namespace: 'no-such-namespace' }).catch((e: unknown) => e);
+    const replayError = await replay('some-workflow-id', { address: serverAddress(), namespace: 'no-such-namespace' }).catch(
+      (e: unknown) => e,
+    );
     expect(CascadenceError.isInstance(replayError, 'CASCADENCE_TEMPORAL_NAMESPACE')).toBe(true);
   }, 20_000);
 

@@ -37,7 +37,16 @@ const STARTS_EARLY: readonly TriggerRule[] = ['any-failed', 'one-succeeded'];
 const stepArb = (index: number): fc.Arbitrary<RandomStep> =>
   fc.record({
     needs: index === 0 ? fc.constant([]) : fc.uniqueArray(fc.nat(index - 1), { maxLength: Math.min(index, 3) }),
-    when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-succeeded', 'all-done', 'any-failed', 'none-failed', 'one-succeeded', 'all-failed', 'always'),
+    when: fc.constantFrom<TriggerRule>(
+      'all-succeeded',
+      'all-succeeded',
+      'all-done',
+      'any-failed',
+      'none-failed',
+      'one-succeeded',
+      'all-failed',
+      'always',
+    ),
     attempts: fc.integer({ min: 1, max: 3 }),
     outcomes: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
   });
@@ -72,9 +81,22 @@ const samples = fc.sample(dagArb, { seed: SEED, numRuns: SAMPLES }).map((specs, 
 const manyFail = defineFlow({
   name: 'many-fail',
   steps: {
-    first: { run: async () => { await new Promise((r) => setTimeout(r, 30)); throw new Error('first declared failure'); } },
-    second: { run: () => { throw new Error('second declared failure'); } },
-    third: { run: () => { throw new Error('third declared failure'); } },
+    first: {
+      run: async () => {
+        await new Promise((r) => setTimeout(r, 30));
+        throw new Error('first declared failure');
+      },
+    },
+    second: {
+      run: () => {
+        throw new Error('second declared failure');
+      },
+    },
+    third: {
+      run: () => {
+        throw new Error('third declared failure');
+      },
+    },
   },
 });
 
@@ -147,7 +169,11 @@ describeTemporal('random DAGs: the same RunResult on the local engine and on Tem
 
   it('a workflow started with another RunSpec version fails with the documented code', async () => {
     const client = await backend.client();
-    const handle = await client.workflow.start(WORKFLOW_TYPE, { taskQueue, workflowId: `spec-version-${Date.now()}`, args: [{ version: 0 }] });
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: `spec-version-${Date.now()}`,
+      args: [{ version: 0 }],
+    });
     const failure = await handle.result().then(
       () => undefined,
       (error: { cause?: { type?: string; message?: string } }) => error.cause,

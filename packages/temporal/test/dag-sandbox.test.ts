@@ -29,18 +29,27 @@ describe('@cascadence/core/dag in the workflow sandbox', () => {
       file,
       `import * as dag from '@cascadence/core/dag';\nexport async function usesDag(): Promise<number> { return Object.keys(dag).length; }\n`,
     );
-    const { code } = await bundleWorkflowCode({ workflowsPath: file, logger: new DefaultLogger('WARN'), webpackConfigHook: fromThisPackage });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: file,
+      logger: new DefaultLogger('WARN'),
+      webpackConfigHook: fromThisPackage,
+    });
     expect(code).toContain('RunState');
     expect(code).not.toMatch(/require\(["'](node:|fs|crypto|perf_hooks|path|os)["']\)/);
     expect(code).not.toContain('randomUUID');
   });
 
-  it("refuses a module that imports Node (the check above can fail)", async () => {
+  it('refuses a module that imports Node (the check above can fail)', async () => {
     const file = path.join(dir, 'uses-node.ts');
-    writeFileSync(file, `import { randomUUID } from 'node:crypto';\nexport async function usesNode(): Promise<string> { return randomUUID(); }\n`);
+    writeFileSync(
+      file,
+      `import { randomUUID } from 'node:crypto';\nexport async function usesNode(): Promise<string> { return randomUUID(); }\n`,
+    );
     const said: string[] = [];
     const logger = new DefaultLogger('ERROR', (entry) => said.push(entry.message));
-    await expect(bundleWorkflowCode({ workflowsPath: file, logger, webpackConfigHook: fromThisPackage })).rejects.toThrow(/Webpack finished with errors/);
+    await expect(bundleWorkflowCode({ workflowsPath: file, logger, webpackConfigHook: fromThisPackage })).rejects.toThrow(
+      /Webpack finished with errors/,
+    );
     // Refused for the Node import, and for nothing else.
     const errors = said.join('\n').split('ERROR in ').slice(1);
     expect(errors).toHaveLength(1);

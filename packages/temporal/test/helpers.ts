@@ -50,7 +50,10 @@ export interface Comparable {
   status: string;
   output: unknown;
   error: { name: string; message: string; code: unknown } | undefined;
-  steps: Record<string, { status: string; output: unknown; attempts: number; error: { name: string; message: string; code: unknown } | undefined }>;
+  steps: Record<
+    string,
+    { status: string; output: unknown; attempts: number; error: { name: string; message: string; code: unknown } | undefined }
+  >;
 }
 
 function errorView(error: Error | undefined): Comparable['error'] {

@@ -32,7 +32,22 @@ async function record(): Promise<void> {
         await handle.cancel(new Error('operator said stop'));
       }
       await handle.result();
-      const shown = spawnSync(temporalBinary as string, ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', serverAddress(), '--namespace', 'default', '--output', 'json'], { encoding: 'utf8' });
+      const shown = spawnSync(
+        temporalBinary as string,
+        [
+          'workflow',
+          'show',
+          '--workflow-id',
+          handle.workflowId,
+          '--address',
+          serverAddress(),
+          '--namespace',
+          'default',
+          '--output',
+          'json',
+        ],
+        { encoding: 'utf8' },
+      );
       if (shown.status !== 0) throw new Error(`temporal workflow show failed: ${shown.stderr}`);
       writeFileSync(path.join(dir, `${name}.json`), shown.stdout);
     }
@@ -43,7 +58,9 @@ async function record(): Promise<void> {
 }
 
 describe('histories recorded by earlier releases replay against the current workflow', () => {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 
   beforeAll(async () => {
     if (!recording) return;
@@ -52,7 +69,16 @@ describe('histories recorded by earlier releases replay against the current work
   }, 120_000);
 
   it('has the committed fixtures', () => {
-    expect(files).toEqual(['cancel.json', 'compactSpec.json', 'diamond.json', 'nested.json', 'retry.json', 'shortSteps.json', 'skipCascade.json', 'withOutput.json']);
+    expect(files).toEqual([
+      'cancel.json',
+      'compactSpec.json',
+      'diamond.json',
+      'nested.json',
+      'retry.json',
+      'shortSteps.json',
+      'skipCascade.json',
+      'withOutput.json',
+    ]);
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {

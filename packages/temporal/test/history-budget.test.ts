@@ -16,7 +16,8 @@ function chain(n: number, task = regular): Flow {
   for (let i = 0; i < n; i++) steps[`s${i}`] = i === 0 ? { task } : { needs: [`s${i - 1}`], task };
   return defineFlow({ name: `chain${n}`, steps } as never);
 }
-const argument = (flow: Flow, settings = {}): unknown => workflowArgument(buildRunSpec(flow, undefined, 'r', resolveRunSettings(settings), undefined));
+const argument = (flow: Flow, settings = {}): unknown =>
+  workflowArgument(buildRunSpec(flow, undefined, 'r', resolveRunSettings(settings), undefined));
 
 describe('history event budget', () => {
   it('counts 3 events per regular step, 3 more per regular step on the longest path, 1 per short step', () => {
@@ -41,7 +42,9 @@ describe('history event budget', () => {
       `flow "chain10000" (10000 steps) needs at least 60005 workflow history events when every step runs, over Temporal's limit of 51200 events per workflow (maxHistoryEvents)`,
     );
     expect(error?.details).toEqual({ events: 60_005, limit: 51_200, steps: 10_000 });
-    expect(error?.suggestions?.join('\n')).toMatch(/split the flow[\s\S]*localStepMaxTimeoutMs[\s\S]*maps[\s\S]*limit\.historyCount\.error/);
+    expect(error?.suggestions?.join('\n')).toMatch(
+      /split the flow[\s\S]*localStepMaxTimeoutMs[\s\S]*maps[\s\S]*limit\.historyCount\.error/,
+    );
     // Raised with the server's limit, it passes.
     expect(() => argument(chain(10_000), { maxHistoryEvents: 100_000 })).not.toThrow();
   });

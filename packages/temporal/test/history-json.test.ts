@@ -11,7 +11,8 @@ import { HistoryJsonError, eventTypeName, historyFromProtoJson } from '../src/hi
 
 const dir = path.join(__dirname, 'fixtures', 'histories');
 const History = temporal.api.history.v1.History;
-const plain = (message: unknown) => History.toObject(message as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String, defaults: false });
+const plain = (message: unknown) =>
+  History.toObject(message as temporal.api.history.v1.History, { longs: String, enums: String, bytes: String, defaults: false });
 
 describe('historyFromProtoJson', () => {
   it.each(readdirSync(dir).filter((f) => f.endsWith('.json')))('reads %s exactly as the SDK reader does', (file) => {
@@ -30,7 +31,11 @@ describe('historyFromProtoJson', () => {
           eventTime: '2026-01-02T03:04:05.5+01:00',
           eventType: 'WorkflowExecutionStarted',
           somethingNew: { x: 1 },
-          workflowExecutionStartedEventAttributes: { workflowType: { name: 'w' }, workflowTaskTimeout: '10.25s', taskQueue: { name: 'q', kind: 'Normal' } },
+          workflowExecutionStartedEventAttributes: {
+            workflowType: { name: 'w' },
+            workflowTaskTimeout: '10.25s',
+            taskQueue: { name: 'q', kind: 'Normal' },
+          },
         },
       ],
     });
@@ -45,7 +50,9 @@ describe('historyFromProtoJson', () => {
 
   it('names the path of a value that is not proto3 JSON', () => {
     expect(() => historyFromProtoJson({ events: [{ eventId: '1', eventTime: 'yesterday' }] })).toThrow(HistoryJsonError);
-    expect(() => historyFromProtoJson({ events: [{ eventId: '1', eventTime: 'yesterday' }] })).toThrow('history.events[0].eventTime: expected an RFC 3339 timestamp, got "yesterday"');
+    expect(() => historyFromProtoJson({ events: [{ eventId: '1', eventTime: 'yesterday' }] })).toThrow(
+      'history.events[0].eventTime: expected an RFC 3339 timestamp, got "yesterday"',
+    );
     expect(() => historyFromProtoJson({ nope: [] })).toThrow('expected an object with an "events" list');
   });
 

@@ -71,17 +71,21 @@ describeTemporal('large flows', () => {
   it('a spec that cannot fit is refused before the workflow starts, naming the limit, its size and what to do', async () => {
     const error = await backend.start(tooLarge).catch((e: unknown) => e);
     expect(CascadenceError.isInstance(error, 'CASCADENCE_TEMPORAL_SPEC_TOO_LARGE')).toBe(true);
-    expect((error as Error).message).toMatch(/^the run spec of flow "distinct3000" \(3000 steps, input included\) is 2\.\d\d MiB as a workflow input, over the 1\.91 MiB Temporal payload limit/);
+    expect((error as Error).message).toMatch(
+      /^the run spec of flow "distinct3000" \(3000 steps, input included\) is 2\.\d\d MiB as a workflow input, over the 1\.91 MiB Temporal payload limit/,
+    );
     expect((error as CascadenceError).suggestions?.join(' ')).toMatch(/split the flow.*map.*limit\.blobSize\.error/);
   });
 
-  it("a start the server refuses says why (Temporal's reason, not only \"Failed to start Workflow\")", async () => {
+  it('a start the server refuses says why (Temporal\'s reason, not only "Failed to start Workflow")', async () => {
     // A client whose limit is above the server's: the server is the one to refuse.
     const unchecked = new TemporalBackend({ address: serverAddress(), taskQueue, maxPayloadBytes: 3_500_000 });
     try {
       const error = await unchecked.start(tooLarge).catch((e: unknown) => e);
       expect(CascadenceError.isInstance(error, 'CASCADENCE_TEMPORAL_CONNECT')).toBe(true);
-      expect((error as Error).message).toMatch(/^could not start flow "distinct3000" .*: Failed to start Workflow: .*[Bb]lob .*size.*limit/);
+      expect((error as Error).message).toMatch(
+        /^could not start flow "distinct3000" .*: Failed to start Workflow: .*[Bb]lob .*size.*limit/,
+      );
     } finally {
       await unchecked.close();
     }
@@ -90,14 +94,23 @@ describeTemporal('large flows', () => {
   it('a compact spec that does not decode fails the workflow with CASCADENCE_TEMPORAL_SPEC_VERSION (not a workflow task retried without end)', async () => {
     const client = await backend.client();
     const table = { ids: ['a', 'b'], defs: [], def: [0], needs: [], need: [], withs: [], with: [] };
-    const spec = { version: 2, runId: 'r', root: 'broken', input: null, options: {}, graph: { name: 'broken', kind: 'flow', hasOutput: false, table } };
+    const spec = {
+      version: 2,
+      runId: 'r',
+      root: 'broken',
+      input: null,
+      options: {},
+      graph: { name: 'broken', kind: 'flow', hasOutput: false, table },
+    };
     const handle = await client.workflow.start(WORKFLOW_TYPE, { taskQueue, workflowId: `broken-spec-${Date.now()}`, args: [spec] });
     const failure = await handle.result().then(
       () => undefined,
       (error: { cause?: { type?: string; message?: string } }) => error.cause,
     );
     expect(failure?.type).toBe(TemporalErrorCode.SPEC_VERSION);
-    expect(failure?.message).toBe('cascadenceFlow could not read its RunSpec: graph "broken": 2 step ids but 1 definitions, 0 needs and 0 with entries');
+    expect(failure?.message).toBe(
+      'cascadenceFlow could not read its RunSpec: graph "broken": 2 step ids but 1 definitions, 0 needs and 0 with entries',
+    );
   });
 
   it(`a ${STEPS}-step wide flow (one source, ${STEPS} steps that need it) completes with the local engine's RunResult`, async () => {

@@ -61,7 +61,9 @@ describeTemporal('limits and mismatches', () => {
     expect(result.steps.small?.status).toBe('succeeded');
     expect(result.steps.huge).toMatchObject({ status: 'failed', attempts: 1 });
     expect(CascadenceError.isInstance(result.steps.huge?.error, 'CASCADENCE_TEMPORAL_PAYLOAD_TOO_LARGE')).toBe(true);
-    expect(result.steps.huge?.error?.message).toMatch(/^the output of step "huge" of flow "big-output" is 293\.0 KiB, over the 97\.7 KiB Temporal payload limit/);
+    expect(result.steps.huge?.error?.message).toMatch(
+      /^the output of step "huge" of flow "big-output" is 293\.0 KiB, over the 97\.7 KiB Temporal payload limit/,
+    );
     expect(result.steps.after?.status).toBe('skipped');
   });
 
@@ -73,7 +75,9 @@ describeTemporal('limits and mismatches', () => {
       const error = result.steps.build?.error;
       expect(result.steps.build?.attempts).toBe(1);
       expect(CascadenceError.isInstance(error, 'CASCADENCE_TEMPORAL_OUTPUT_TOO_LARGE')).toBe(true);
-      expect(error?.message).toBe('the output of step "build" of flow "large-output" is 19.5 KiB, over the 9.8 KiB cap on a step output recorded in the workflow history (maxOutputBytes)');
+      expect(error?.message).toBe(
+        'the output of step "build" of flow "large-output" is 19.5 KiB, over the 9.8 KiB cap on a step output recorded in the workflow history (maxOutputBytes)',
+      );
       expect(result.steps.use?.status).toBe('skipped');
       const passed = await capped.run(byReference);
       expect(passed.status).toBe('succeeded');

@@ -22,9 +22,30 @@ const mixed = defineFlow({
   name: 'short-steps',
   steps: {
     a: { ...short, run: (_ctx, input: number) => input + 1 },
-    flaky: { ...short, needs: ['a'], retry: { attempts: 3, delayMs: 5 }, run: (ctx) => { if (ctx.attempt < 3) throw new Error(`try ${ctx.attempt}`); return (ctx.results.a as number) * 10; } },
-    slow: { timeoutMs: 150, retry: { attempts: 2, delayMs: 5 }, run: async (ctx) => { await sleep(2000, ctx.signal); return 'never'; } },
-    refused: { ...short, retry: { attempts: 5 }, run: () => { throw new NonRetryableError('no retry for this'); } },
+    flaky: {
+      ...short,
+      needs: ['a'],
+      retry: { attempts: 3, delayMs: 5 },
+      run: (ctx) => {
+        if (ctx.attempt < 3) throw new Error(`try ${ctx.attempt}`);
+        return (ctx.results.a as number) * 10;
+      },
+    },
+    slow: {
+      timeoutMs: 150,
+      retry: { attempts: 2, delayMs: 5 },
+      run: async (ctx) => {
+        await sleep(2000, ctx.signal);
+        return 'never';
+      },
+    },
+    refused: {
+      ...short,
+      retry: { attempts: 5 },
+      run: () => {
+        throw new NonRetryableError('no retry for this');
+      },
+    },
     skipped: { ...short, needs: ['refused'], run: () => 'never' },
     regular: { needs: ['flaky'], run: (ctx) => `regular after ${String(ctx.results.flaky)}` },
     last: { ...short, needs: ['regular', 'slow'], when: 'all-done', run: () => 'done' },
@@ -40,8 +61,22 @@ const cancellable = defineFlow({
   name: 'short-cancel',
   steps: {
     first: { ...short, run: () => 1 },
-    busy: { ...short, needs: ['first'], run: async (ctx) => { markBusyStarted(); await sleep(1500, ctx.signal); return 'busy done'; } },
-    after: { needs: ['busy'], run: async (ctx) => { await sleep(3000, ctx.signal); return 'late'; } },
+    busy: {
+      ...short,
+      needs: ['first'],
+      run: async (ctx) => {
+        markBusyStarted();
+        await sleep(1500, ctx.signal);
+        return 'busy done';
+      },
+    },
+    after: {
+      needs: ['busy'],
+      run: async (ctx) => {
+        await sleep(3000, ctx.signal);
+        return 'late';
+      },
+    },
   },
 });
 

@@ -2,7 +2,17 @@
  * `map` steps on Temporal (issue 19): one activity per item, inline in the workflow, beside the
  * local engine — the same RunResult (statuses, outputs, errors, attempts), and the items.
  */
-import { CascadenceError, Engine, ErrorCode, Registry, defineFlow, defineProcessor, silentLogger, type Flow, type RunResult } from '@cascadence/core';
+import {
+  CascadenceError,
+  Engine,
+  ErrorCode,
+  Registry,
+  defineFlow,
+  defineProcessor,
+  silentLogger,
+  type Flow,
+  type RunResult,
+} from '@cascadence/core';
 import { TemporalBackend, TemporalErrorCode, compileGraph, type CascadenceWorker } from '../src';
 import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
 
@@ -87,7 +97,7 @@ describeTemporal('map steps on Temporal match the local engine', () => {
     expect(remote.steps.squares?.items?.map((item) => item.status)).toEqual(local.steps.squares?.items?.map((item) => item.status));
   });
 
-  it("the worker reports each item as a step:item event (as the local engine does), not as step attempts", async () => {
+  it('the worker reports each item as a step:item event (as the local engine does), not as step attempts', async () => {
     const seen: string[] = [];
     const onItem = (e: { step: string; item: number; status: string }) => {
       if (e.step === 'squares') seen.push(`${e.item}:${e.status}`);
@@ -109,10 +119,19 @@ describeTemporal('map steps on Temporal match the local engine', () => {
   it('per-item retries, settle policy, and a non-array list: the same coded errors as local', async () => {
     const { remote } = await both(failing);
     expect(CascadenceError.isInstance(remote.steps.flaky?.error, ErrorCode.MAP_ITEMS_FAILED)).toBe(true);
-    expect(remote.steps.flaky?.error?.message).toBe('step "flaky" of flow "map-failing": 2 of 4 items failed; first, item 2: item 2 is broken');
-    expect(remote.steps.flaky?.items?.map((item) => [item.status, item.attempts])).toEqual([['succeeded', 1], ['succeeded', 2], ['failed', 2], ['failed', 2]]);
+    expect(remote.steps.flaky?.error?.message).toBe(
+      'step "flaky" of flow "map-failing": 2 of 4 items failed; first, item 2: item 2 is broken',
+    );
+    expect(remote.steps.flaky?.items?.map((item) => [item.status, item.attempts])).toEqual([
+      ['succeeded', 1],
+      ['succeeded', 2],
+      ['failed', 2],
+      ['failed', 2],
+    ]);
     expect(CascadenceError.isInstance(remote.steps.notArray?.error, ErrorCode.INVALID_MAP_INPUT)).toBe(true);
-    expect(remote.steps.notArray?.error?.message).toBe('step "notArray" of flow "map-failing": cannot map over "list.bad": expected an array, got a string');
+    expect(remote.steps.notArray?.error?.message).toBe(
+      'step "notArray" of flow "map-failing": cannot map over "list.bad": expected an array, got a string',
+    );
   });
 });
 
@@ -126,6 +145,8 @@ describe('map steps on Temporal: what is refused up front', () => {
       error = e;
     }
     expect(CascadenceError.isInstance(error, TemporalErrorCode.UNSUPPORTED)).toBe(true);
-    expect((error as Error).message).toBe('step "each": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")');
+    expect((error as Error).message).toBe(
+      'step "each": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")',
+    );
   });
 });

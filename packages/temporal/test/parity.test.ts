@@ -55,20 +55,39 @@ const diamond = defineFlow({
   name: 'diamond',
   steps: {
     a: { run: (_ctx, input: { n: number }) => ({ n: input.n + 1 }) },
-    b: { needs: ['a'], run: async (ctx) => { await sleep(20); return (ctx.results.a as { n: number }).n * 2; } },
+    b: {
+      needs: ['a'],
+      run: async (ctx) => {
+        await sleep(20);
+        return (ctx.results.a as { n: number }).n * 2;
+      },
+    },
     c: { needs: ['a'], run: (ctx) => (ctx.results.a as { n: number }).n * 3 },
-    d: { needs: ['b', 'c'], run: (ctx) => ({ sum: (ctx.results.b as number) + (ctx.results.c as number), seen: Object.keys(ctx.results).sort() }) },
+    d: {
+      needs: ['b', 'c'],
+      run: (ctx) => ({ sum: (ctx.results.b as number) + (ctx.results.c as number), seen: Object.keys(ctx.results).sort() }),
+    },
   },
 });
 
-const boom = defineTask({ name: 'boom', run: () => { throw new Error('boom'); } });
+const boom = defineTask({
+  name: 'boom',
+  run: () => {
+    throw new Error('boom');
+  },
+});
 const branches = defineFlow({
   name: 'branches',
   steps: {
     bad: { task: boom },
     child: { needs: ['bad'], run: () => 'never' },
     grandchild: { needs: ['child'], run: () => 'never' },
-    other: { run: async () => { await sleep(5); return 'ok'; } },
+    other: {
+      run: async () => {
+        await sleep(5);
+        return 'ok';
+      },
+    },
     otherChild: { needs: ['other'], run: () => 'ok too' },
   },
 });
@@ -77,7 +96,12 @@ const makeRules = (fail: boolean): Flow =>
   defineFlow({
     name: `rules-${fail}`,
     steps: {
-      work: { run: () => { if (fail) throw new Error('work failed'); return 'done'; } },
+      work: {
+        run: () => {
+          if (fail) throw new Error('work failed');
+          return 'done';
+        },
+      },
       after: { needs: ['work'], run: () => 'after' },
       cleanup: { needs: ['after'], when: 'all-done', run: () => 'cleaned' },
       alert: { needs: ['after'], when: 'any-failed', run: () => 'alerted' },
@@ -89,19 +113,49 @@ const rulesOk = makeRules(false);
 const flaky = defineTask({
   name: 'flaky',
   retry: { attempts: 4, backoff: 'fixed', delayMs: 10 },
-  run: (ctx) => { const n = callNo(ctx); if (n < 3) throw new Error(`fail ${n}`); return `ok after ${n}`; },
+  run: (ctx) => {
+    const n = callNo(ctx);
+    if (n < 3) throw new Error(`fail ${n}`);
+    return `ok after ${n}`;
+  },
 });
 const hopeless = defineFlow({
   name: 'hopeless',
-  steps: { s: { retry: { attempts: 3, delayMs: 10 }, run: (ctx) => { throw new Error(`fail ${callNo(ctx)}`); } } },
+  steps: {
+    s: {
+      retry: { attempts: 3, delayMs: 10 },
+      run: (ctx) => {
+        throw new Error(`fail ${callNo(ctx)}`);
+      },
+    },
+  },
 });
 const nonRetryable = defineFlow({
   name: 'non-retryable',
   steps: {
-    byClass: { retry: { attempts: 5, delayMs: 10, nonRetryable: [BadInput] }, run: () => { throw new BadInput('x'); } },
+    byClass: {
+      retry: { attempts: 5, delayMs: 10, nonRetryable: [BadInput] },
+      run: () => {
+        throw new BadInput('x');
+      },
+    },
     // Chained with all-done so that the run's error (the first failure) does not depend on timing.
-    byName: { needs: ['byClass'], when: 'all-done', retry: { attempts: 5, delayMs: 10, nonRetryable: ['BadInput'] }, run: () => { throw new BadInput('y'); } },
-    builtin: { needs: ['byName'], when: 'all-done', retry: { attempts: 5, delayMs: 10 }, run: () => { throw new NonRetryableError('z'); } },
+    byName: {
+      needs: ['byClass'],
+      when: 'all-done',
+      retry: { attempts: 5, delayMs: 10, nonRetryable: ['BadInput'] },
+      run: () => {
+        throw new BadInput('y');
+      },
+    },
+    builtin: {
+      needs: ['byName'],
+      when: 'all-done',
+      retry: { attempts: 5, delayMs: 10 },
+      run: () => {
+        throw new NonRetryableError('z');
+      },
+    },
   },
 });
 
@@ -126,7 +180,10 @@ const slowThenFast = defineFlow({
     s: {
       timeoutMs: 400,
       retry: { attempts: 3, backoff: 'fixed', delayMs: 10 },
-      run: async (ctx) => { if (callNo(ctx) === 1) await sleep(2500, ctx.signal); return `attempt ${ctx.attempt}`; },
+      run: async (ctx) => {
+        if (callNo(ctx) === 1) await sleep(2500, ctx.signal);
+        return `attempt ${ctx.attempt}`;
+      },
     },
   },
 });
@@ -160,13 +217,43 @@ const inner = defineFlow({
 });
 const outer = defineFlow({
   name: 'outer',
-  steps: { prep: { run: () => 4 }, sub: { task: inner, needs: ['prep'], with: 1 }, last: { needs: ['sub', 'prep'], run: (ctx) => [ctx.results.sub, ctx.results.prep] } },
+  steps: {
+    prep: { run: () => 4 },
+    sub: { task: inner, needs: ['prep'], with: 1 },
+    last: { needs: ['sub', 'prep'], run: (ctx) => [ctx.results.sub, ctx.results.prep] },
+  },
 });
-const innerBad = defineFlow({ name: 'inner-bad', steps: { z: { run: () => { throw new Error('deep'); } } } });
-const outerBad = defineFlow({ name: 'outer-bad', steps: { sub: { task: innerBad }, after: { needs: ['sub'], when: 'any-failed', run: () => 'handled' } } });
+const innerBad = defineFlow({
+  name: 'inner-bad',
+  steps: {
+    z: {
+      run: () => {
+        throw new Error('deep');
+      },
+    },
+  },
+});
+const outerBad = defineFlow({
+  name: 'outer-bad',
+  steps: { sub: { task: innerBad }, after: { needs: ['sub'], when: 'any-failed', run: () => 'handled' } },
+});
 
-const innerFlaky = defineFlow({ name: 'inner-flaky', steps: { z: { run: (ctx) => { const n = callNo(ctx); if (n === 1) throw new Error('first inner try'); return n; } } } });
-const outerRetry = defineFlow({ name: 'outer-retry', steps: { sub: { task: innerFlaky, retry: { attempts: 3, backoff: 'fixed', delayMs: 20 } } } });
+const innerFlaky = defineFlow({
+  name: 'inner-flaky',
+  steps: {
+    z: {
+      run: (ctx) => {
+        const n = callNo(ctx);
+        if (n === 1) throw new Error('first inner try');
+        return n;
+      },
+    },
+  },
+});
+const outerRetry = defineFlow({
+  name: 'outer-retry',
+  steps: { sub: { task: innerFlaky, retry: { attempts: 3, backoff: 'fixed', delayMs: 20 } } },
+});
 
 const named = defineFlow({
   name: 'named',
@@ -180,17 +267,34 @@ const named = defineFlow({
 
 const weird = defineFlow({
   name: 'weird',
-  steps: { s: { run: () => { throw { code: 42 }; } }, t: { needs: ['s'], when: 'all-done', run: async () => Promise.reject('nope') } },
+  steps: {
+    s: {
+      run: () => {
+        throw { code: 42 };
+      },
+    },
+    t: { needs: ['s'], when: 'all-done', run: async () => Promise.reject('nope') },
+  },
 });
 
 const failFastSaw: boolean[] = [];
 const ff = defineFlow({
   name: 'ff',
   steps: {
-    bad: { run: async () => { await sleep(300); throw new Error('bad'); } },
+    bad: {
+      run: async () => {
+        await sleep(300);
+        throw new Error('bad');
+      },
+    },
     slow: {
       run: async (ctx) => {
-        try { await sleep(20_000, ctx.signal); } catch { failFastSaw.push(ctx.signal.aborted); throw new Error('aborted'); }
+        try {
+          await sleep(20_000, ctx.signal);
+        } catch {
+          failFastSaw.push(ctx.signal.aborted);
+          throw new Error('aborted');
+        }
       },
     },
     late: { needs: ['bad'], when: 'all-done', run: () => 'cleanup ran' },
@@ -210,8 +314,24 @@ const deadline = defineFlow({
 
 const registry = new Registry().add(double).addProcessor(shout);
 const everything: Runnable[] = [
-  diamond, branches, rulesFail, rulesOk, flaky, hopeless, nonRetryable, slowpoke, slowThenFast, cancellable,
-  outer, outerBad, outerRetry, named, weird, ff, deadline, double,
+  diamond,
+  branches,
+  rulesFail,
+  rulesOk,
+  flaky,
+  hopeless,
+  nonRetryable,
+  slowpoke,
+  slowThenFast,
+  cancellable,
+  outer,
+  outerBad,
+  outerRetry,
+  named,
+  weird,
+  ff,
+  deadline,
+  double,
 ];
 for (const runnable of everything) if (!registry.has(runnable.name)) registry.add(runnable);
 
@@ -299,7 +419,11 @@ describeTemporal('TemporalBackend gives the same RunResult as the local engine',
     for (const backendUnderTest of ['local', 'temporal'] as const) {
       const controller = new AbortController();
       onFirstStarted = () => setTimeout(() => controller.abort(new Error('operator said stop')), 50);
-      results.push(backendUnderTest === 'local' ? await engine.run(cancellable, undefined, { signal: controller.signal }) : await backend.run(cancellable, undefined, { signal: controller.signal }));
+      results.push(
+        backendUnderTest === 'local'
+          ? await engine.run(cancellable, undefined, { signal: controller.signal })
+          : await backend.run(cancellable, undefined, { signal: controller.signal }),
+      );
     }
     onFirstStarted = undefined;
     const [local, remote] = results as [RunResult, RunResult];
@@ -307,7 +431,11 @@ describeTemporal('TemporalBackend gives the same RunResult as the local engine',
     expect(remote.status).toBe('cancelled');
     expect(CascadenceError.isInstance(remote.error, ErrorCode.CANCELLED)).toBe(true);
     expect(remote.error?.message).toBe('flow "cancellable" was cancelled: operator said stop');
-    expect(remote.steps).toMatchObject({ done: { status: 'succeeded', output: 'before' }, first: { status: 'cancelled' }, next: { status: 'cancelled', attempts: 0 } });
+    expect(remote.steps).toMatchObject({
+      done: { status: 'succeeded', output: 'before' },
+      first: { status: 'cancelled' },
+      next: { status: 'cancelled', attempts: 0 },
+    });
     // The worker's step saw its signal abort (cancellation rides on heartbeats).
     await waitFor(() => cancelSeen.includes(remote.runId));
     expect(local.error).toBeInstanceOf(CancelledError);

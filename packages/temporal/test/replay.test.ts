@@ -14,7 +14,14 @@ const flow = defineFlow({
   steps: {
     a: { run: () => 1 },
     b: { needs: ['a'], run: (ctx) => (ctx.results.a as number) + 1 },
-    c: { needs: ['a'], retry: { attempts: 2, delayMs: 10 }, run: (ctx) => { if (ctx.attempt === 1) throw new Error('first try fails'); return 3; } },
+    c: {
+      needs: ['a'],
+      retry: { attempts: 2, delayMs: 10 },
+      run: (ctx) => {
+        if (ctx.attempt === 1) throw new Error('first try fails');
+        return 3;
+      },
+    },
     d: { needs: ['b', 'c'], when: 'all-done', run: () => 'done' },
   },
 });
@@ -35,9 +42,13 @@ describeTemporal('replay', () => {
     expect(result.status).toBe('succeeded');
     workflowId = handle.workflowId;
     // Exported exactly as a user would: with the Temporal CLI.
-    const shown = spawnSync(temporalBinary as string, ['workflow', 'show', '--workflow-id', workflowId, '--address', serverAddress(), '--namespace', 'default', '--output', 'json'], {
-      encoding: 'utf8',
-    });
+    const shown = spawnSync(
+      temporalBinary as string,
+      ['workflow', 'show', '--workflow-id', workflowId, '--address', serverAddress(), '--namespace', 'default', '--output', 'json'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(shown.status).toBe(0);
     historyFile = path.join(dir, 'history.json');
     writeFileSync(historyFile, shown.stdout);

@@ -5,7 +5,13 @@ import { describeSchedulerContract } from '@cascadence/test-kit';
 import { describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
 
 const runIds: string[] = [];
-const tick = defineTask({ name: 'tick', run: (ctx, input: { label: string }) => { runIds.push(ctx.runId); return input.label; } });
+const tick = defineTask({
+  name: 'tick',
+  run: (ctx, input: { label: string }) => {
+    runIds.push(ctx.runId);
+    return input.label;
+  },
+});
 const other = defineTask({ name: 'other-task', run: () => 'other' });
 
 async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
@@ -35,7 +41,13 @@ describeTemporal('TemporalScheduler', () => {
 
   beforeAll(async () => {
     worker = await startWorker({ taskQueue, tasks: [tick, other], logger: silentLogger });
-    scheduler = new TemporalScheduler({ address: serverAddress(), taskQueue, tasks: [tick, other], timezone: 'Europe/Paris', schedulePrefix: prefix });
+    scheduler = new TemporalScheduler({
+      address: serverAddress(),
+      taskQueue,
+      tasks: [tick, other],
+      timezone: 'Europe/Paris',
+      schedulePrefix: prefix,
+    });
     await scheduler.start();
   });
   afterAll(async () => {
@@ -46,10 +58,25 @@ describeTemporal('TemporalScheduler', () => {
   });
 
   it('a schedule fires the task on the worker, each fire with its own run id', async () => {
-    const job = await scheduler.schedule(tick, '*/1 * * * * *', { input: { label: 'fired' }, overlap: 'skip', catchUpWindowMs: 60_000, jitterMs: 0 });
-    expect(job).toMatchObject({ task: 'tick', cron: '*/1 * * * * *', timezone: 'Europe/Paris', paused: false, overlap: 'skip', scheduleId: `${prefix}tick` });
+    const job = await scheduler.schedule(tick, '*/1 * * * * *', {
+      input: { label: 'fired' },
+      overlap: 'skip',
+      catchUpWindowMs: 60_000,
+      jitterMs: 0,
+    });
+    expect(job).toMatchObject({
+      task: 'tick',
+      cron: '*/1 * * * * *',
+      timezone: 'Europe/Paris',
+      paused: false,
+      overlap: 'skip',
+      scheduleId: `${prefix}tick`,
+    });
     expect(job.nextRun).toBeInstanceOf(Date);
-    await eventually(async () => runIds.length, (n) => n >= 2);
+    await eventually(
+      async () => runIds.length,
+      (n) => n >= 2,
+    );
     expect(new Set(runIds).size).toBe(runIds.length);
     expect(runIds.every((id) => id.length > 0)).toBe(true);
     const after = await scheduler.job('tick');
@@ -69,7 +96,10 @@ describeTemporal('TemporalScheduler', () => {
     const updated = await scheduler.schedule('tick', '0 3 * * *', { timezone: 'UTC', overlap: 'buffer-one', paused: true });
     expect(updated).toMatchObject({ task: 'tick', cron: '0 3 * * *', timezone: 'UTC', overlap: 'buffer-one', paused: true });
     await scheduler.schedule(other, '30 2 * * 1-5');
-    const jobs = await eventually(() => scheduler.jobs(), (list) => list.length === 2);
+    const jobs = await eventually(
+      () => scheduler.jobs(),
+      (list) => list.length === 2,
+    );
     expect(jobs.map((j) => [j.task, j.cron])).toEqual([
       ['other-task', '30 2 * * 1-5'],
       ['tick', '0 3 * * *'],
@@ -87,7 +117,10 @@ describeTemporal('TemporalScheduler', () => {
     expect((bad as Error).message).toContain('schedule "99 * * * *" of task "tick"');
     await expect(scheduler.schedule('nope', '* * * * *')).rejects.toMatchObject({ code: 'CASCADENCE_UNKNOWN_TASK' });
     // Temporal's name for it became the shared one: 'allow-all' is refused, pointing at 'allow'.
-    await expect(scheduler.schedule(tick, '0 3 * * *', { overlap: 'allow-all' as never })).rejects.toMatchObject({ code: 'CASCADENCE_TEMPORAL_SCHEDULE', suggestions: ['allow'] });
+    await expect(scheduler.schedule(tick, '0 3 * * *', { overlap: 'allow-all' as never })).rejects.toMatchObject({
+      code: 'CASCADENCE_TEMPORAL_SCHEDULE',
+      suggestions: ['allow'],
+    });
     const registry = new Registry().add(tick);
     registry.disable('tick');
     const guarded = new TemporalScheduler({ address: serverAddress(), taskQueue, registry, schedulePrefix: prefix });
@@ -103,7 +136,12 @@ describeTemporal('TemporalScheduler and the shared Scheduler contract', () => {
   // Each test gets its own schedule-id prefix: no worker is needed (nothing is due while a test runs).
   describeSchedulerContract('TemporalScheduler (real dev server)', async () => {
     const schedulePrefix = `${uniqueQueue('contract')}-${round++}-`;
-    const scheduler = new TemporalScheduler({ address: serverAddress(), taskQueue: uniqueQueue('contract'), tasks: [alpha, beta], schedulePrefix });
+    const scheduler = new TemporalScheduler({
+      address: serverAddress(),
+      taskQueue: uniqueQueue('contract'),
+      tasks: [alpha, beta],
+      schedulePrefix,
+    });
     return {
       scheduler,
       alpha,

@@ -14,8 +14,16 @@ function recorder(): { logger: Logger; lines: Array<[string, string]> } {
 describe('Temporal SDK logs through a Cascadence logger', () => {
   it('one line per entry: the message, then key=value metadata (JSON when not a plain word)', () => {
     const { logger, lines } = recorder();
-    forwardTemporalLog(logger, { level: 'INFO', message: 'Worker state changed', meta: { sdkComponent: 'worker', taskQueue: 'q-1', state: 'RUNNING' } });
-    forwardTemporalLog(logger, { level: 'WARN', message: 'Activity failed\nsecond line', meta: { error: new Error('boom\nmore'), attempt: 2, gone: undefined } });
+    forwardTemporalLog(logger, {
+      level: 'INFO',
+      message: 'Worker state changed',
+      meta: { sdkComponent: 'worker', taskQueue: 'q-1', state: 'RUNNING' },
+    });
+    forwardTemporalLog(logger, {
+      level: 'WARN',
+      message: 'Activity failed\nsecond line',
+      meta: { error: new Error('boom\nmore'), attempt: 2, gone: undefined },
+    });
     forwardTemporalLog(logger, { level: 'TRACE', message: 'trace', meta: undefined });
     forwardTemporalLog(logger, { level: 'ERROR', message: 'bad', meta: { id: 'a b' } });
     expect(lines).toEqual([

@@ -10,13 +10,18 @@ import { TemporalBackend, TemporalScheduler, type CascadenceWorker } from '../sr
 import { describeTemporal, serverAddress, startWorker, temporalBinary, uniqueQueue } from './helpers';
 
 const name = `etl-${randomUUID().slice(0, 8)}`;
-const etl = defineFlow({ name, steps: { extract: { run: () => [1, 2] }, load: { needs: ['extract'], run: (ctx) => (ctx.results.extract as number[]).length } } });
+const etl = defineFlow({
+  name,
+  steps: { extract: { run: () => [1, 2] }, load: { needs: ['extract'], run: (ctx) => (ctx.results.extract as number[]).length } },
+});
 
 /** `temporal workflow list -q QUERY` as a user would type it; visibility lags a moment behind. */
 async function listed(query: string, expected: number): Promise<Array<{ execution: { workflowId: string } }>> {
   let rows: Array<{ execution: { workflowId: string } }> = [];
   for (let i = 0; i < 100; i++) {
-    const out = spawnSync(temporalBinary as string, ['workflow', 'list', '--address', serverAddress(), '-q', query, '--output', 'json'], { encoding: 'utf8' });
+    const out = spawnSync(temporalBinary as string, ['workflow', 'list', '--address', serverAddress(), '-q', query, '--output', 'json'], {
+      encoding: 'utf8',
+    });
     if (out.status !== 0) throw new Error(`temporal workflow list failed: ${out.stderr}`);
     rows = out.stdout.trim() === '' ? [] : (JSON.parse(out.stdout) as typeof rows);
     if (rows.length >= expected) return rows;
@@ -48,7 +53,12 @@ describeTemporal('search attributes', () => {
   });
 
   it('scheduled runs carry CascadenceTrigger="schedule"', async () => {
-    const scheduler = new TemporalScheduler({ address: serverAddress(), taskQueue, tasks: [etl], schedulePrefix: `sa-${randomUUID().slice(0, 6)}-` });
+    const scheduler = new TemporalScheduler({
+      address: serverAddress(),
+      taskQueue,
+      tasks: [etl],
+      schedulePrefix: `sa-${randomUUID().slice(0, 6)}-`,
+    });
     try {
       await scheduler.schedule(etl, '0 0 1 1 *', { paused: true });
       await scheduler.trigger(name);

@@ -44,8 +44,20 @@ const alerting = defineFlow({
   name: 'alert-early',
   steps: {
     bad: { run: fail('boom') },
-    slow: { run: async (ctx) => { await waitGate(`${ctx.runId}/slow`, ctx.signal); return 'slow done'; } },
-    alert: { needs: ['bad', 'slow'], when: 'any-failed', run: (ctx) => { openGate(`${ctx.runId}/slow`); return 'paged'; } },
+    slow: {
+      run: async (ctx) => {
+        await waitGate(`${ctx.runId}/slow`, ctx.signal);
+        return 'slow done';
+      },
+    },
+    alert: {
+      needs: ['bad', 'slow'],
+      when: 'any-failed',
+      run: (ctx) => {
+        openGate(`${ctx.runId}/slow`);
+        return 'paged';
+      },
+    },
   },
 });
 
@@ -53,7 +65,13 @@ const alerting = defineFlow({
 const withTeardown = defineFlow({
   name: 'with-teardown',
   steps: {
-    work: { run: async (ctx) => { openGate(`${ctx.runId}/started`); await waitGate(`${ctx.runId}/work`, ctx.signal); return 'never'; } },
+    work: {
+      run: async (ctx) => {
+        openGate(`${ctx.runId}/started`);
+        await waitGate(`${ctx.runId}/work`, ctx.signal);
+        return 'never';
+      },
+    },
     cleanup: { needs: ['work'], when: 'all-done', run: () => 'not on cancel' },
     teardown: { needs: ['work'], when: 'always', run: () => 'torn down' },
   },
@@ -70,7 +88,11 @@ const branching = defineFlow({
   steps: {
     route: { run: () => 'small' },
     small: { needs: ['route'], run: (ctx) => (ctx.results.route === 'small' ? 'small path' : ctx.skip('not small')) },
-    large: { needs: ['route'], retry: { attempts: 3, delayMs: 10 }, run: async (ctx) => (ctx.results.route === 'large' ? 'large path' : ctx.skip('not large')) },
+    large: {
+      needs: ['route'],
+      retry: { attempts: 3, delayMs: 10 },
+      run: async (ctx) => (ctx.results.route === 'large' ? 'large path' : ctx.skip('not large')),
+    },
     afterLarge: { needs: ['large'], run: () => 'never' },
     viaProcessor: { needs: ['route'], uses: 'skipper', with: { go: false } },
     join: { needs: ['small', 'large', 'viaProcessor'], when: 'none-failed', run: (ctx) => Object.keys(ctx.results).sort() },
@@ -115,7 +137,10 @@ describeTemporal('trigger rules on Temporal match the local engine', () => {
     await worker?.shutdown();
   });
 
-  async function both(flow: Flow, options?: (backend: 'local' | 'temporal') => RunOptions): Promise<{ local: RunResult; remote: RunResult }> {
+  async function both(
+    flow: Flow,
+    options?: (backend: 'local' | 'temporal') => RunOptions,
+  ): Promise<{ local: RunResult; remote: RunResult }> {
     const local = await engine.run(flow, undefined, options?.('local'));
     const remote = await backend.run(flow, undefined, options?.('temporal'));
     expect(comparable(remote)).toEqual(comparable(local));
@@ -168,11 +193,19 @@ describeTemporal('trigger rules on Temporal match the local engine', () => {
       const controller = new AbortController();
       const runId = `teardown-${which}-${Date.now()}`;
       gates.set(`${runId}/started`, () => controller.abort(new Error('stop')));
-      results.push(which === 'local' ? await engine.run(withTeardown, undefined, { runId, signal: controller.signal }) : await backend.run(withTeardown, undefined, { runId, signal: controller.signal }));
+      results.push(
+        which === 'local'
+          ? await engine.run(withTeardown, undefined, { runId, signal: controller.signal })
+          : await backend.run(withTeardown, undefined, { runId, signal: controller.signal }),
+      );
     }
     const [local, remote] = results as [RunResult, RunResult];
     expect(comparable(remote)).toEqual(comparable(local));
     expect(remote.status).toBe('cancelled');
-    expect(remote.steps).toMatchObject({ work: { status: 'cancelled' }, cleanup: { status: 'cancelled' }, teardown: { status: 'succeeded', output: 'torn down' } });
+    expect(remote.steps).toMatchObject({
+      work: { status: 'cancelled' },
+      cleanup: { status: 'cancelled' },
+      teardown: { status: 'succeeded', output: 'torn down' },
+    });
   });
 });

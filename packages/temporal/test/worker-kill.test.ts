@@ -13,9 +13,13 @@ const { createKillFlow, createMapKillFlow } = require('./fixtures/kill-flow.cjs'
 };
 
 function startChildWorker(taskQueue: string, dir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'kill-worker.mjs'), serverAddress(), taskQueue, dir, bundlePath as string], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, 'fixtures', 'kill-worker.mjs'), serverAddress(), taskQueue, dir, bundlePath as string],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -101,8 +105,11 @@ describeTemporal('a worker killed mid-flow', () => {
     await waitFor(() => count(dir, 'm3') === 1 && count(dir, 'm5') === 1);
     const ACTIVITY_TASK_COMPLETED = 11;
     const client = await backend.client();
-    const completed = async () => ((await client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? []).filter((e) => e.eventType === ACTIVITY_TASK_COMPLETED).length;
-    for (let until = Date.now() + 30_000; (await completed()) < 6; ) {
+    const completed = async () =>
+      ((await client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? []).filter(
+        (e) => e.eventType === ACTIVITY_TASK_COMPLETED,
+      ).length;
+    for (let until = Date.now() + 30_000; (await completed()) < 6;) {
       if (Date.now() > until) throw new Error('the five other items were not recorded as completed in time');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

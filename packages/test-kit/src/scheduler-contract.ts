@@ -61,14 +61,19 @@ export function describeSchedulerContract(label: string, open: () => Promise<Sch
 
     it('options keep their meaning: zone, every shared overlap policy, jitter, paused', async () => {
       const { scheduler, alpha } = subject;
-      const inParis = await scheduler.schedule(alpha.name, '0 3 * * *', { timezone: 'Europe/Paris', overlap: 'buffer-one', jitterMs: 500, paused: true });
+      const inParis = await scheduler.schedule(alpha.name, '0 3 * * *', {
+        timezone: 'Europe/Paris',
+        overlap: 'buffer-one',
+        jitterMs: 500,
+        paused: true,
+      });
       expect(inParis).toMatchObject({ timezone: 'Europe/Paris', overlap: 'buffer-one', jitterMs: 500, paused: true });
       for (const overlap of SCHEDULE_OVERLAPS) {
         expect((await scheduler.schedule(alpha.name, '0 3 * * *', { overlap })).overlap).toBe(overlap);
       }
     });
 
-    it('schedule() replaces the task\'s one schedule; jobs() lists each task once, sorted by name', async () => {
+    it("schedule() replaces the task's one schedule; jobs() lists each task once, sorted by name", async () => {
       const { scheduler, alpha, beta } = subject;
       await scheduler.schedule(beta, '30 2 * * 1-5');
       await scheduler.schedule(alpha, '0 3 * * *');
@@ -87,16 +92,35 @@ export function describeSchedulerContract(label: string, open: () => Promise<Sch
       const { scheduler, alpha } = subject;
       await scheduler.schedule(alpha, '0 3 * * *');
       await scheduler.pause(alpha.name);
-      expect((await eventually(() => listed(scheduler), (l) => l[0]?.paused === true))[0]?.paused).toBe(true);
+      expect(
+        (
+          await eventually(
+            () => listed(scheduler),
+            (l) => l[0]?.paused === true,
+          )
+        )[0]?.paused,
+      ).toBe(true);
       await scheduler.resume(alpha.name);
-      expect((await eventually(() => listed(scheduler), (l) => l[0]?.paused === false))[0]?.paused).toBe(false);
+      expect(
+        (
+          await eventually(
+            () => listed(scheduler),
+            (l) => l[0]?.paused === false,
+          )
+        )[0]?.paused,
+      ).toBe(false);
     });
 
     it('unschedule removes the schedule; unschedule, pause and resume of a name without one reject with CASCADENCE_UNKNOWN_SCHEDULE', async () => {
       const { scheduler, alpha } = subject;
       await scheduler.schedule(alpha, '0 3 * * *');
       await expect(scheduler.unschedule(alpha.name)).resolves.toBeUndefined();
-      expect(await eventually(() => listed(scheduler), (l) => l.length === 0)).toEqual([]);
+      expect(
+        await eventually(
+          () => listed(scheduler),
+          (l) => l.length === 0,
+        ),
+      ).toEqual([]);
       for (const call of [() => scheduler.unschedule(alpha.name), () => scheduler.pause(alpha.name), () => scheduler.resume(alpha.name)]) {
         const error = await rejection(call());
         expect(CascadenceError.isInstance(error, ErrorCode.UNKNOWN_SCHEDULE)).toBe(true);

@@ -11,12 +11,22 @@ export function isLoopback(host: string): boolean {
 /** The token a non-loopback server needs; refuses to serve the network without one. */
 export function checkListenSecurity(host: string, token: string | undefined): void {
   if (token !== undefined && token.length < 16) {
-    throw uiError(UiErrorCode.INVALID_OPTION, `the dashboard token is ${token.length} characters long; use at least 16 (for example: openssl rand -hex 24)`);
+    throw uiError(
+      UiErrorCode.INVALID_OPTION,
+      `the dashboard token is ${token.length} characters long; use at least 16 (for example: openssl rand -hex 24)`,
+    );
   }
   if (!isLoopback(host) && (token === undefined || token === '')) {
-    throw uiError(UiErrorCode.TOKEN_REQUIRED, `--host ${host} is reachable from other machines: give a token with --token or CASCADENCE_UI_TOKEN`, {
-      suggestions: ['serve on 127.0.0.1 (the default) and reach it through an SSH tunnel', 'or set CASCADENCE_UI_TOKEN to a long random string'],
-    });
+    throw uiError(
+      UiErrorCode.TOKEN_REQUIRED,
+      `--host ${host} is reachable from other machines: give a token with --token or CASCADENCE_UI_TOKEN`,
+      {
+        suggestions: [
+          'serve on 127.0.0.1 (the default) and reach it through an SSH tunnel',
+          'or set CASCADENCE_UI_TOKEN to a long random string',
+        ],
+      },
+    );
   }
 }
 
@@ -86,9 +96,11 @@ export function checkMutation(req: IncomingMessage, csrfToken: string, allowedHo
       throw uiError(UiErrorCode.FORBIDDEN, `the request comes from another site (Origin ${origin.slice(0, 100)})`);
     }
   }
-  if (req.headers['sec-fetch-site'] === 'cross-site') throw uiError(UiErrorCode.FORBIDDEN, 'the request comes from another site (Sec-Fetch-Site: cross-site)');
+  if (req.headers['sec-fetch-site'] === 'cross-site')
+    throw uiError(UiErrorCode.FORBIDDEN, 'the request comes from another site (Sec-Fetch-Site: cross-site)');
   const type = req.headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type)) throw uiError(UiErrorCode.FORBIDDEN, `actions must be sent as application/json (got "${type.slice(0, 60)}")`);
+  if (!/^application\/json\b/i.test(type))
+    throw uiError(UiErrorCode.FORBIDDEN, `actions must be sent as application/json (got "${type.slice(0, 60)}")`);
   const given = req.headers[CSRF_HEADER];
   if (!secretsEqual(csrfToken, typeof given === 'string' ? given : undefined)) {
     throw uiError(UiErrorCode.FORBIDDEN, `the request lacks the page's CSRF token (${CSRF_HEADER} header); reload the page`);

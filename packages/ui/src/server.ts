@@ -9,7 +9,18 @@ import { UiErrorCode, uiError } from './errors';
 import { indexPage } from './html';
 import { LiveHub } from './live';
 import { runQueryFrom } from './query';
-import { CSRF_HEADER, SECURITY_HEADERS, TOKEN_COOKIE, checkListenSecurity, checkMutation, hostAllowed, isLoopback, randomToken, requestToken, secretsEqual } from './security';
+import {
+  CSRF_HEADER,
+  SECURITY_HEADERS,
+  TOKEN_COOKIE,
+  checkListenSecurity,
+  checkMutation,
+  hostAllowed,
+  isLoopback,
+  randomToken,
+  requestToken,
+  secretsEqual,
+} from './security';
 
 export interface UiServerOptions {
   history: History;
@@ -44,7 +55,8 @@ const DAY_MS = 86_400_000;
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 8080;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw uiError(UiErrorCode.INVALID_OPTION, `port ${port} is not a port number (0 to 65535)`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw uiError(UiErrorCode.INVALID_OPTION, `port ${port} is not a port number (0 to 65535)`);
   const token = options.token === '' ? undefined : options.token;
   checkListenSecurity(host, token);
   const csrfToken = randomToken();
@@ -59,7 +71,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     if (!hostAllowed(req.headers.host, allowedHosts)) {
-      return sendError(res, 421, uiError(UiErrorCode.FORBIDDEN, `this dashboard does not answer for host "${(req.headers.host ?? '').slice(0, 100)}"`));
+      return sendError(
+        res,
+        421,
+        uiError(UiErrorCode.FORBIDDEN, `this dashboard does not answer for host "${(req.headers.host ?? '').slice(0, 100)}"`),
+      );
     }
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     if (token !== undefined) {
@@ -71,7 +87,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         return void res.end();
       }
       if (!secretsEqual(token, requestToken(req))) {
-        return sendError(res, 401, uiError(UiErrorCode.FORBIDDEN, 'this dashboard needs its access token: open the link `task ui` printed, or send Authorization: Bearer <token>'));
+        return sendError(
+          res,
+          401,
+          uiError(
+            UiErrorCode.FORBIDDEN,
+            'this dashboard needs its access token: open the link `task ui` printed, or send Authorization: Bearer <token>',
+          ),
+        );
       }
     }
     const path = url.pathname;
@@ -96,9 +119,20 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       const runMatch = /^\/api\/runs\/([^/]+)$/.exec(path);
       if (runMatch !== null) {
         const run = await history.run(segment(runMatch[1] as string));
-        const [steps, attempts, graph] = await Promise.all([history.steps(run.id), history.attempts(run.id), run.kind === 'flow' ? actions.flowGraph(run.task) : undefined]);
+        const [steps, attempts, graph] = await Promise.all([
+          history.steps(run.id),
+          history.attempts(run.id),
+          run.kind === 'flow' ? actions.flowGraph(run.task) : undefined,
+        ]);
         const temporalUrl = actions.temporalLink?.(run);
-        return sendJson(res, 200, { run, steps, attempts, graph: graph ?? null, canCancel: actions.canCancel(run), temporalUrl: temporalUrl ?? null });
+        return sendJson(res, 200, {
+          run,
+          steps,
+          attempts,
+          graph: graph ?? null,
+          canCancel: actions.canCancel(run),
+          temporalUrl: temporalUrl ?? null,
+        });
       }
       if (path === '/api/tasks') {
         const since = Date.now() - DAY_MS;
@@ -128,9 +162,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         const name = segment(rawName);
         if (kind === 'runs' && verb === 'retry') return sendJson(res, 202, await actions.retry((await history.run(name)).id));
         if (kind === 'runs' && verb === 'cancel') return sendJson(res, 202, (await actions.cancel(name), { ok: true }));
-        if (kind === 'tasks' && (verb === 'enable' || verb === 'disable')) return sendJson(res, 200, (await actions.setEnabled(name, verb === 'enable'), { ok: true }));
+        if (kind === 'tasks' && (verb === 'enable' || verb === 'disable'))
+          return sendJson(res, 200, (await actions.setEnabled(name, verb === 'enable'), { ok: true }));
         if (kind === 'tasks' && verb === 'run') return sendJson(res, 202, await actions.runNow(name));
-        if (kind === 'schedules' && (verb === 'pause' || verb === 'resume')) return sendJson(res, 200, (await actions.setPaused(name, verb === 'pause'), { ok: true }));
+        if (kind === 'schedules' && (verb === 'pause' || verb === 'resume'))
+          return sendJson(res, 200, (await actions.setPaused(name, verb === 'pause'), { ok: true }));
         if (kind === 'schedules' && verb === 'run') return sendJson(res, 202, await actions.runNow(name));
       }
       return sendError(res, 404, uiError(UiErrorCode.NOT_FOUND, `no action at ${path.slice(0, 200)}`));
@@ -173,10 +209,16 @@ function hostNames(host: string, port: number): string[] {
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) =>
-      reject(uiError(UiErrorCode.LISTEN_FAILED, `cannot serve the dashboard on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`, {
-        suggestions: error.code === 'EADDRINUSE' ? ['pick another with --port'] : [],
-        cause: error,
-      }));
+      reject(
+        uiError(
+          UiErrorCode.LISTEN_FAILED,
+          `cannot serve the dashboard on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is in use' : error.message}`,
+          {
+            suggestions: error.code === 'EADDRINUSE' ? ['pick another with --port'] : [],
+            cause: error,
+          },
+        ),
+      );
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
@@ -193,7 +235,10 @@ function loadAssets(dir: string): Map<string, { type: string; body: string }> {
     try {
       body = readFileSync(join(dir, name), 'utf8');
     } catch (error) {
-      throw uiError(UiErrorCode.INVALID_OPTION, `the dashboard's front end is missing ${join(dir, name)} (${(error as Error).message}); rebuild @cascadence/ui`);
+      throw uiError(
+        UiErrorCode.INVALID_OPTION,
+        `the dashboard's front end is missing ${join(dir, name)} (${(error as Error).message}); rebuild @cascadence/ui`,
+      );
     }
     assets.set(name, { type: ASSET_TYPES[name.split('.').pop() as string] as string, body });
   }
@@ -224,7 +269,13 @@ function statusFor(error: unknown): number {
   if (code === UiErrorCode.FORBIDDEN) return 403;
   if (code === UiErrorCode.BAD_REQUEST || code === UiErrorCode.INVALID_OPTION) return 400;
   if (code === UiErrorCode.NOT_FOUND || code === 'CASCADENCE_HISTORY_UNKNOWN_RUN' || /UNKNOWN|NOT_FOUND/.test(code)) return 404;
-  if (code === UiErrorCode.CONFLICT || code === 'CASCADENCE_HISTORY_AMBIGUOUS_RUN' || code === 'CASCADENCE_HISTORY_NOT_RETRYABLE' || /DISABLED/.test(code)) return 409;
+  if (
+    code === UiErrorCode.CONFLICT ||
+    code === 'CASCADENCE_HISTORY_AMBIGUOUS_RUN' ||
+    code === 'CASCADENCE_HISTORY_NOT_RETRYABLE' ||
+    /DISABLED/.test(code)
+  )
+    return 409;
   return 500;
 }
 

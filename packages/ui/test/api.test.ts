@@ -35,7 +35,9 @@ describe('dashboard JSON API', () => {
   test('a bad filter is a 400 naming the parameter', async () => {
     const reply = await request(`${f.base}/api/runs?status=exploded`);
     expect(reply.status).toBe(400);
-    expect(reply.json().error.message).toBe('query parameter status="exploded" is not valid; expected succeeded, failed, cancelled, running, interrupted');
+    expect(reply.json().error.message).toBe(
+      'query parameter status="exploded" is not valid; expected succeeded, failed, cancelled, running, interrupted',
+    );
     expect((await request(`${f.base}/api/runs?limit=100000`)).json().error.message).toMatch(/limit="100000"/);
   });
 

@@ -1,7 +1,16 @@
 import { escapeHtml } from '../src';
 import { indexPage } from '../src/html';
 
-const HOSTILE = ['<script>alert(1)</script>', '" onmouseover="alert(1)', "' autofocus onfocus='alert(1)", '`${alert(1)}`', '&lt;already&gt;', 'javascript:alert(1)', '\u0000\u001b[31m\u202e', 'x'.repeat(100_000)];
+const HOSTILE = [
+  '<script>alert(1)</script>',
+  '" onmouseover="alert(1)',
+  "' autofocus onfocus='alert(1)",
+  '`${alert(1)}`',
+  '&lt;already&gt;',
+  'javascript:alert(1)',
+  '\u0000\u001b[31m\u202e',
+  'x'.repeat(100_000),
+];
 
 describe('escapeHtml', () => {
   test.each(HOSTILE)('leaves no markup character of %j', (text) => {

@@ -50,7 +50,12 @@ export const brokenFlow = defineFlow({
   name: 'broken',
   steps: {
     a: { run: () => 1 },
-    b: { needs: ['a'], run: () => { throw new Error('b <b>failed</b>'); } },
+    b: {
+      needs: ['a'],
+      run: () => {
+        throw new Error('b <b>failed</b>');
+      },
+    },
   },
 });
 

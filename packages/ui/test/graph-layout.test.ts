@@ -10,7 +10,8 @@ function check(shape: Shape): Map<string, { x: number; y: number }> {
   const { positions } = layout(shape) as { positions: Map<string, { x: number; y: number }> };
   expect(positions.size).toBe(shape.nodes.length);
   // Every step is drawn right of everything it needs.
-  for (const { from, to } of shape.edges) expect((positions.get(to) as { x: number }).x).toBeGreaterThan((positions.get(from) as { x: number }).x);
+  for (const { from, to } of shape.edges)
+    expect((positions.get(to) as { x: number }).x).toBeGreaterThan((positions.get(from) as { x: number }).x);
   // No two steps share a place.
   expect(new Set([...positions.values()].map((p) => `${p.x},${p.y}`)).size).toBe(shape.nodes.length);
   return positions;
@@ -18,7 +19,15 @@ function check(shape: Shape): Map<string, { x: number; y: number }> {
 
 describe('flow graph layout', () => {
   test('a diamond: fan-out steps share a column', () => {
-    const p = check({ nodes: ['fetch', 'sum', 'count', 'mean'].map((id) => ({ id })), edges: [{ from: 'fetch', to: 'sum' }, { from: 'fetch', to: 'count' }, { from: 'sum', to: 'mean' }, { from: 'count', to: 'mean' }] });
+    const p = check({
+      nodes: ['fetch', 'sum', 'count', 'mean'].map((id) => ({ id })),
+      edges: [
+        { from: 'fetch', to: 'sum' },
+        { from: 'fetch', to: 'count' },
+        { from: 'sum', to: 'mean' },
+        { from: 'count', to: 'mean' },
+      ],
+    });
     expect(p.get('sum')?.x).toBe(p.get('count')?.x);
   });
 

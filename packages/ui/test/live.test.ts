@@ -42,7 +42,17 @@ describe('live updates', () => {
     hub.add(res as never);
     const messages = () => written.filter((w) => w.text.startsWith('event: runs'));
     const runsOf = (m: { text: string }) => JSON.parse(m.text.split('data: ')[1] as string) as RunRecord[];
-    const base = { id: 'r1', task: 't', kind: 'flow', backend: 'local', trigger: 'cli', host: 'h', pid: 1, startedAt: 0, input: { state: 'none' } } as const;
+    const base = {
+      id: 'r1',
+      task: 't',
+      kind: 'flow',
+      backend: 'local',
+      trigger: 'cli',
+      host: 'h',
+      pid: 1,
+      startedAt: 0,
+      input: { state: 'none' },
+    } as const;
 
     // A quiet hub: the burst (one tick, as a history poll delivers it) goes out at once (before a
     // 30 ms timer, timers firing in due order), as one message.

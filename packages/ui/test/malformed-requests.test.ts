@@ -34,7 +34,11 @@ describe('the dashboard server survives malformed requests', () => {
   });
 
   test('an action body over 64 KiB is refused and does nothing', async () => {
-    const reply = await request(`${f.base}/api/tasks/ok/disable`, { method: 'POST', headers: pageHeaders(f.server), body: 'x'.repeat(70_000) });
+    const reply = await request(`${f.base}/api/tasks/ok/disable`, {
+      method: 'POST',
+      headers: pageHeaders(f.server),
+      body: 'x'.repeat(70_000),
+    });
     expect(reply.status).toBe(400);
     expect(reply.json().error.message).toMatch(/request body over 65536 bytes/);
     expect(f.actions.calls).toEqual([]);

@@ -10,6 +10,10 @@ describe('secretsEqual (constant-time token check)', () => {
 });
 
 describe('isLoopback', () => {
-  test.each(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', 'LOCALHOST'])('%s is loopback', (host) => expect(isLoopback(host)).toBe(true));
-  test.each(['0.0.0.0', '::', '192.168.1.10', 'example.com', '128.0.0.1', '127.0.0.1.evil.com'])('%s is not', (host) => expect(isLoopback(host)).toBe(false));
+  test.each(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', 'LOCALHOST'])('%s is loopback', (host) =>
+    expect(isLoopback(host)).toBe(true),
+  );
+  test.each(['0.0.0.0', '::', '192.168.1.10', 'example.com', '128.0.0.1', '127.0.0.1.evil.com'])('%s is not', (host) =>
+    expect(isLoopback(host)).toBe(false),
+  );
 });

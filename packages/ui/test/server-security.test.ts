@@ -12,7 +12,9 @@ describe('dashboard security: CSRF, Origin, Host and methods', () => {
   test('every answer carries the strict Content-Security-Policy and nosniff', async () => {
     for (const path of ['/', '/assets/app.js', '/api/runs', '/api/nothing']) {
       const reply = await request(`${f.base}${path}`);
-      expect(reply.headers['content-security-policy']).toBe("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+      expect(reply.headers['content-security-policy']).toBe(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      );
       expect(reply.headers['x-content-type-options']).toBe('nosniff');
     }
   });
@@ -62,7 +64,11 @@ describe('dashboard security: CSRF, Origin, Host and methods', () => {
 
   test('names in action paths are percent-decoded, whatever they contain', async () => {
     const name = 'a/b <c> "d"';
-    const reply = await request(`${f.base}/api/tasks/${encodeURIComponent(name)}/enable`, { method: 'POST', headers: pageHeaders(f.server), body: '{}' });
+    const reply = await request(`${f.base}/api/tasks/${encodeURIComponent(name)}/enable`, {
+      method: 'POST',
+      headers: pageHeaders(f.server),
+      body: '{}',
+    });
     expect(reply.status).toBe(200);
     expect(f.actions.calls).toEqual([`enable ${name}`]);
   });

@@ -29,7 +29,9 @@ describe('dashboard access token', () => {
   });
 
   test('with a token, any Host name is served (other machines reach it by names it cannot know)', async () => {
-    const reply = await request(`${f.base}/api/runs`, { headers: { authorization: `Bearer ${TOKEN}`, host: `dashboard.lan:${f.server.port}` } });
+    const reply = await request(`${f.base}/api/runs`, {
+      headers: { authorization: `Bearer ${TOKEN}`, host: `dashboard.lan:${f.server.port}` },
+    });
     expect(reply.status).toBe(200);
   });
 
@@ -51,10 +53,15 @@ describe('listening beyond loopback', () => {
   const options = { history: {} as never, actions: {} as never, port: 0 };
 
   test('a non-loopback host without a token is refused before anything listens', async () => {
-    await expect(startUiServer({ ...options, host: '0.0.0.0' })).rejects.toMatchObject({ code: 'CASCADENCE_UI_TOKEN_REQUIRED', message: expect.stringMatching(/--host 0\.0\.0\.0 is reachable from other machines/) });
+    await expect(startUiServer({ ...options, host: '0.0.0.0' })).rejects.toMatchObject({
+      code: 'CASCADENCE_UI_TOKEN_REQUIRED',
+      message: expect.stringMatching(/--host 0\.0\.0\.0 is reachable from other machines/),
+    });
   });
 
   test('a short token is refused', async () => {
-    await expect(startUiServer({ ...options, host: '0.0.0.0', token: 'short' })).rejects.toMatchObject({ code: 'CASCADENCE_UI_INVALID_OPTION' });
+    await expect(startUiServer({ ...options, host: '0.0.0.0', token: 'short' })).rejects.toMatchObject({
+      code: 'CASCADENCE_UI_INVALID_OPTION',
+    });
   });
 });

@@ -34,7 +34,8 @@ export async function runHttp(ctx: TaskContext, options: HttpOptions): Promise<H
   if (outer.aborted) throw abortReason(outer, where);
 
   const deadline = new AbortController();
-  const timer = o.timeoutMs === 0 ? undefined : setTimeout(() => deadline.abort(new TimeoutError(`${where}: ${what}`, o.timeoutMs)), o.timeoutMs);
+  const timer =
+    o.timeoutMs === 0 ? undefined : setTimeout(() => deadline.abort(new TimeoutError(`${where}: ${what}`, o.timeoutMs)), o.timeoutMs);
   const signal = anySignal([outer, deadline.signal]);
   /** Why the request was stopped on purpose, if it was. */
   const stopped = (): Error | undefined =>
@@ -50,15 +51,29 @@ export async function runHttp(ctx: TaskContext, options: HttpOptions): Promise<H
       try {
         // `follow` is done here, not by fetch, which would send every header (x-api-key, cookies...)
         // and, on 307/308, the body to whatever origin the server names.
-        response = await fetch(url, { method, headers: requestHeaders, body: requestBody, redirect: o.redirect === 'follow' ? 'manual' : o.redirect, signal });
+        response = await fetch(url, {
+          method,
+          headers: requestHeaders,
+          body: requestBody,
+          redirect: o.redirect === 'follow' ? 'manual' : o.redirect,
+          signal,
+        });
       } catch (error) {
-        throw stopped() ?? new CascadenceError(HttpErrorCode.REQUEST, `${where}: ${what} failed: ${causeMessage(error)}`, { cause: error, details: { method: o.method, url: url.href } });
+        throw (
+          stopped() ??
+          new CascadenceError(HttpErrorCode.REQUEST, `${where}: ${what} failed: ${causeMessage(error)}`, {
+            cause: error,
+            details: { method: o.method, url: url.href },
+          })
+        );
       }
       const location = response.headers.get('location');
       if (o.redirect !== 'follow' || !REDIRECT_STATUSES.includes(response.status) || location === null) break;
       await response.body?.cancel().catch(() => {});
       const redirected = (problem: string): CascadenceError =>
-        new CascadenceError(HttpErrorCode.REDIRECT, `${where}: ${what}: ${problem}`, { details: { method: o.method, url: o.url.href, at: url.href, status: response.status, location } });
+        new CascadenceError(HttpErrorCode.REDIRECT, `${where}: ${what}: ${problem}`, {
+          details: { method: o.method, url: o.url.href, at: url.href, status: response.status, location },
+        });
       if (hops >= MAX_REDIRECTS) throw redirected(`more than ${MAX_REDIRECTS} redirects`);
       let next: URL;
       try {
@@ -66,7 +81,8 @@ export async function runHttp(ctx: TaskContext, options: HttpOptions): Promise<H
       } catch {
         throw redirected(`${url.href} redirected (${response.status}) to an invalid URL ${JSON.stringify(location)}`);
       }
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw redirected(`${url.href} redirected to ${next.protocol} URL; only http: and https: are followed`);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:')
+        throw redirected(`${url.href} redirected to ${next.protocol} URL; only http: and https: are followed`);
       // What browsers do: 303 (and 301/302 after a POST) become a GET without a body.
       if ((response.status === 303 && method !== 'HEAD') || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = 'GET';

@@ -106,7 +106,8 @@ export function checkHttpOptions(options: HttpOptions, where: string): CheckedHt
     else {
       for (const [name, value] of Object.entries(options.query)) {
         const values = Array.isArray(value) ? value : [value];
-        if (!values.every(isQueryValue)) problems.push(`option "query": parameter "${name}" must be a string, number, boolean, null or a list of them`);
+        if (!values.every(isQueryValue))
+          problems.push(`option "query": parameter "${name}" must be a string, number, boolean, null or a list of them`);
         else if (url !== undefined) for (const v of values) if (v !== null) url.searchParams.append(name, String(v));
       }
     }
@@ -122,7 +123,9 @@ export function checkHttpOptions(options: HttpOptions, where: string): CheckedHt
           continue;
         }
         if (!['string', 'number', 'boolean'].includes(typeof value)) {
-          problems.push(`option "headers": header "${name}" must be a string, number or boolean (got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value})`);
+          problems.push(
+            `option "headers": header "${name}" must be a string, number or boolean (got ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value})`,
+          );
           continue;
         }
         try {
@@ -156,15 +159,18 @@ export function checkHttpOptions(options: HttpOptions, where: string): CheckedHt
     if (problem !== undefined) problems.push(problem);
   }
   const responseType = options.responseType ?? 'auto';
-  if (!['auto', 'json', 'text'].includes(responseType)) problems.push(`option "responseType" must be "auto", "json" or "text" (got ${JSON.stringify(responseType)})`);
+  if (!['auto', 'json', 'text'].includes(responseType))
+    problems.push(`option "responseType" must be "auto", "json" or "text" (got ${JSON.stringify(responseType)})`);
   const redirect = options.redirect ?? 'follow';
-  if (!['follow', 'manual', 'error'].includes(redirect)) problems.push(`option "redirect" must be "follow", "manual" or "error" (got ${JSON.stringify(redirect)})`);
+  if (!['follow', 'manual', 'error'].includes(redirect))
+    problems.push(`option "redirect" must be "follow", "manual" or "error" (got ${JSON.stringify(redirect)})`);
   const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   if (!(typeof timeoutMs === 'number' && timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
     problems.push(`option "timeoutMs" must be a number of milliseconds >= 0, 0 for no limit (got ${String(options.timeoutMs)})`);
   }
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  if (!(Number.isInteger(maxResponseBytes) && maxResponseBytes >= 0)) problems.push(`option "maxResponseBytes" must be an integer >= 0 (got ${String(maxResponseBytes)})`);
+  if (!(Number.isInteger(maxResponseBytes) && maxResponseBytes >= 0))
+    problems.push(`option "maxResponseBytes" must be an integer >= 0 (got ${String(maxResponseBytes)})`);
 
   if (problems.length > 0 || url === undefined) {
     throw new NonRetryableError(`${where}: ${problems.join('; ')}`, { details: { problems, reason: 'invalid-options' } });

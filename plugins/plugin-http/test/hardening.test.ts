@@ -49,7 +49,13 @@ function run(steps: FlowSteps) {
   return new Engine({ resolver: registry, logger: silentLogger }).run(defineFlow({ name: 'api', steps }));
 }
 const to = (status: number, target: string) => `${origin}/to/${status}?url=${encodeURIComponent(target)}`;
-const secrets = { 'x-api-key': 'k-123', authorization: 'Bearer t-456', cookie: 'session=s-789', accept: 'application/json', 'x-custom': 'c' };
+const secrets = {
+  'x-api-key': 'k-123',
+  authorization: 'Bearer t-456',
+  cookie: 'session=s-789',
+  accept: 'application/json',
+  'x-custom': 'c',
+};
 
 describe('redirects to another origin (item 7)', () => {
   it.each([301, 302, 303, 307, 308])('a GET redirected with %i: credential headers are dropped, safe ones kept', async (status) => {
@@ -68,17 +74,23 @@ describe('redirects to another origin (item 7)', () => {
 
   it.each([307, 308])('a POST with a body redirected with %i to another origin fails; nothing reaches the other origin', async (status) => {
     other.seen.length = 0;
-    const result = await run({ post: { uses: 'http', with: { url: to(status, `${other.url}/echo`), method: 'POST', headers: secrets, body: { secret: 'payload' } } } });
+    const result = await run({
+      post: { uses: 'http', with: { url: to(status, `${other.url}/echo`), method: 'POST', headers: secrets, body: { secret: 'payload' } } },
+    });
     expect(result.status).toBe('failed');
     const error = result.steps.post?.error as CascadenceError;
     expect(error.code).toBe(HttpErrorCode.REDIRECT);
-    expect(error.message).toContain(`redirected (${status}) to another origin, ${other.url}; the request body is never re-sent to another origin`);
+    expect(error.message).toContain(
+      `redirected (${status}) to another origin, ${other.url}; the request body is never re-sent to another origin`,
+    );
     expect(other.seen).toHaveLength(0);
   });
 
   it('a POST redirected with 303 to another origin becomes a GET without body or credentials', async () => {
     other.seen.length = 0;
-    const result = await run({ post: { uses: 'http', with: { url: to(303, `${other.url}/echo`), method: 'POST', headers: secrets, body: 'secret payload' } } });
+    const result = await run({
+      post: { uses: 'http', with: { url: to(303, `${other.url}/echo`), method: 'POST', headers: secrets, body: 'secret payload' } },
+    });
     expect(result.status).toBe('succeeded');
     expect(other.seen).toMatchObject([{ method: 'GET', body: '' }]);
     expect(other.seen[0]!.headers['x-api-key']).toBeUndefined();
@@ -86,7 +98,9 @@ describe('redirects to another origin (item 7)', () => {
   });
 
   it('a same-origin 307 keeps the method, the body and every header', async () => {
-    const result = await run({ post: { uses: 'http', with: { url: to(307, `${origin}/echo`), method: 'POST', headers: secrets, body: 'same origin' } } });
+    const result = await run({
+      post: { uses: 'http', with: { url: to(307, `${origin}/echo`), method: 'POST', headers: secrets, body: 'same origin' } },
+    });
     expect(result.status).toBe('succeeded');
     expect((result.steps.post?.output as HttpResult).body).toEqual({ method: 'POST', apiKey: 'k-123', body: 'same origin' });
   });

@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CascadenceError, defineFlow, Engine, Registry, silentLogger, type FlowSteps, type RunOptions, StepSkipSignal, type TaskContext } from '@cascadence/core';
+import {
+  CascadenceError,
+  defineFlow,
+  Engine,
+  Registry,
+  silentLogger,
+  type FlowSteps,
+  type RunOptions,
+  StepSkipSignal,
+  type TaskContext,
+} from '@cascadence/core';
 
 // A hand-made context (the processor called directly, outside an engine) skips as the engine's does.
 const skipOutsideEngine = (reason?: string): never => {
@@ -68,13 +78,33 @@ describe('http processor: requests and responses', () => {
   it('sends an object body as JSON with content-type application/json; a string body as is; a given content-type wins', async () => {
     const run = engine();
     const result = await run({
-      json: { uses: 'http', with: { url: `${server.url}/echo`, method: 'post', body: { name: 'deploy', ids: [1, 2] }, headers: { 'X-Custom': 42 } } },
+      json: {
+        uses: 'http',
+        with: { url: `${server.url}/echo`, method: 'post', body: { name: 'deploy', ids: [1, 2] }, headers: { 'X-Custom': 42 } },
+      },
       list: { uses: 'http', with: { url: `${server.url}/echo`, method: 'PUT', body: [true] } },
-      text: { uses: 'http', with: { url: `${server.url}/echo`, method: 'POST', body: 'a=1&b=2', headers: { 'content-type': 'application/x-www-form-urlencoded' } } },
-      own: { uses: 'http', with: { url: `${server.url}/echo`, method: 'PATCH', body: { v: 1 }, headers: { 'Content-Type': 'application/merge-patch+json' } } },
+      text: {
+        uses: 'http',
+        with: {
+          url: `${server.url}/echo`,
+          method: 'POST',
+          body: 'a=1&b=2',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        },
+      },
+      own: {
+        uses: 'http',
+        with: { url: `${server.url}/echo`, method: 'PATCH', body: { v: 1 }, headers: { 'Content-Type': 'application/merge-patch+json' } },
+      },
     });
     expect(result.status).toBe('succeeded');
-    expect(output(result, 'json').body).toEqual({ method: 'POST', url: '/echo', contentType: 'application/json', custom: '42', body: '{"name":"deploy","ids":[1,2]}' });
+    expect(output(result, 'json').body).toEqual({
+      method: 'POST',
+      url: '/echo',
+      contentType: 'application/json',
+      custom: '42',
+      body: '{"name":"deploy","ids":[1,2]}',
+    });
     expect(output(result, 'list').body).toMatchObject({ method: 'PUT', contentType: 'application/json', body: '[true]' });
     expect(output(result, 'text').body).toMatchObject({ contentType: 'application/x-www-form-urlencoded', body: 'a=1&b=2' });
     expect(output(result, 'own').body).toMatchObject({ method: 'PATCH', contentType: 'application/merge-patch+json', body: '{"v":1}' });
@@ -83,7 +113,10 @@ describe('http processor: requests and responses', () => {
   it('adds `query` to the URL after the parameters it already has', async () => {
     const run = engine();
     const result = await run({
-      q: { uses: 'http', with: { url: `${server.url}/echo?page=2`, method: 'POST', query: { tag: ['a b', 'c'], limit: 10, skip: null, on: true } } },
+      q: {
+        uses: 'http',
+        with: { url: `${server.url}/echo?page=2`, method: 'POST', query: { tag: ['a b', 'c'], limit: 10, skip: null, on: true } },
+      },
     });
     expect((output(result, 'q').body as { url: string }).url).toBe('/echo?page=2&tag=a+b&tag=c&limit=10&on=true');
   });
@@ -105,7 +138,9 @@ describe('http processor: requests and responses', () => {
     });
     expect(output(result, 'follow')).toMatchObject({ status: 200, url: `${server.url}/json`, body: { hello: 'world', n: 1 } });
     expect(output(result, 'manual')).toMatchObject({ status: 302, headers: { location: '/json' } });
-    expect(errorOf(result, 'manualUnexpected').message).toBe(`flow "api", step "manualUnexpected": GET ${server.url}/redirect returned 302 Found (expected 2xx)`);
+    expect(errorOf(result, 'manualUnexpected').message).toBe(
+      `flow "api", step "manualUnexpected": GET ${server.url}/redirect returned 302 Found (expected 2xx)`,
+    );
     expect(errorOf(result, 'refuse').code).toBe(HttpErrorCode.REQUEST);
   });
 });
@@ -118,7 +153,9 @@ describe('http processor: status checks', () => {
     const error = errorOf(result, 'call');
     expect(error.code).toBe(HttpErrorCode.STATUS);
     expect(error.message).toMatch(
-      new RegExp(`^flow "api", step "call": POST ${server.url}/fail returned 500 Internal Server Error \\(expected 2xx\\): \\{"error":"database is on fire","detail":"x+…$`),
+      new RegExp(
+        `^flow "api", step "call": POST ${server.url}/fail returned 500 Internal Server Error \\(expected 2xx\\): \\{"error":"database is on fire","detail":"x+…$`,
+      ),
     );
     expect(error.message.length).toBeLessThan(450);
     expect(error.details).toMatchObject({ method: 'POST', url: `${server.url}/fail`, status: 500 });
@@ -135,7 +172,9 @@ describe('http processor: status checks', () => {
     expect(output(result, 'exact')).toMatchObject({ status: 404, body: 'no such thing' });
     expect(output(result, 'klass').status).toBe(404);
     expect(output(result, 'list').status).toBe(200);
-    expect(errorOf(result, 'wrong').message).toBe(`flow "api", step "wrong": GET ${server.url}/json returned 200 OK (expected 201, 404 or 5xx): {"hello":"world","n":1}`);
+    expect(errorOf(result, 'wrong').message).toBe(
+      `flow "api", step "wrong": GET ${server.url}/json returned 200 OK (expected 201, 404 or 5xx): {"hello":"world","n":1}`,
+    );
   });
 
   it('statusMatches: the default is any 2xx', () => {
@@ -146,7 +185,9 @@ describe('http processor: status checks', () => {
 
   it('failed attempts are retried by the engine', async () => {
     const run = engine();
-    const result = await run({ flaky: { uses: 'http', retry: { attempts: 3, backoff: 'fixed', delayMs: 1 }, with: { url: `${server.url}/flaky` } } });
+    const result = await run({
+      flaky: { uses: 'http', retry: { attempts: 3, backoff: 'fixed', delayMs: 1 }, with: { url: `${server.url}/flaky` } },
+    });
     expect(result.status).toBe('succeeded');
     expect(result.steps.flaky?.attempts).toBe(2);
     expect(output(result, 'flaky').body).toBe('finally');
@@ -163,14 +204,20 @@ describe('http processor: failures without a usable response', () => {
     const result = await run({ down: { uses: 'http', with: { url: `http://127.0.0.1:${port}/health` } } });
     const error = errorOf(result, 'down');
     expect(error.code).toBe(HttpErrorCode.REQUEST);
-    expect(error.message).toBe(`flow "api", step "down": GET http://127.0.0.1:${port}/health failed: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(error.message).toBe(
+      `flow "api", step "down": GET http://127.0.0.1:${port}/health failed: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
   });
 
   it('a body that is not the JSON its content-type claims fails with CASCADENCE_HTTP_RESPONSE', async () => {
     const run = engine();
     const error = errorOf(await run({ bad: { uses: 'http', with: { url: `${server.url}/bad-json` } } }), 'bad');
     expect(error.code).toBe(HttpErrorCode.RESPONSE);
-    expect(error.message).toMatch(new RegExp(`^flow "api", step "bad": GET ${server.url}/bad-json returned 200 OK with a body that is not valid JSON \\(.+\\): \\{"oops": tru$`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^flow "api", step "bad": GET ${server.url}/bad-json returned 200 OK with a body that is not valid JSON \\(.+\\): \\{"oops": tru$`,
+      ),
+    );
   });
 
   it('a body over maxResponseBytes fails; under it passes', async () => {
@@ -179,7 +226,9 @@ describe('http processor: failures without a usable response', () => {
       big: { uses: 'http', with: { url: `${server.url}/big`, maxResponseBytes: 100_000 } },
       fits: { uses: 'http', with: { url: `${server.url}/big` } },
     });
-    expect(errorOf(result, 'big').message).toBe(`flow "api", step "big": GET ${server.url}/big returned 200 OK with a body larger than maxResponseBytes (100000 bytes)`);
+    expect(errorOf(result, 'big').message).toBe(
+      `flow "api", step "big": GET ${server.url}/big returned 200 OK with a body larger than maxResponseBytes (100000 bytes)`,
+    );
     expect((output(result, 'fits').body as string).length).toBe(40 * 64 * 1024);
   });
 });
@@ -224,7 +273,17 @@ describe('http processor: timeouts and cancellation abort the request', () => {
 
   it('runHttp can be called directly with any AbortSignal; its reason is the rejection', async () => {
     const controller = new AbortController();
-    const ctx = { runId: 'r', task: 'http', stepId: 'direct', flow: undefined, attempt: 1, signal: controller.signal, log: silentLogger, results: {}, skip: skipOutsideEngine } satisfies TaskContext;
+    const ctx = {
+      runId: 'r',
+      task: 'http',
+      stepId: 'direct',
+      flow: undefined,
+      attempt: 1,
+      signal: controller.signal,
+      log: silentLogger,
+      results: {},
+      skip: skipOutsideEngine,
+    } satisfies TaskContext;
     const pending = runHttp(ctx, { url: `${server.url}/hang` });
     setTimeout(() => controller.abort(new Error('shutting down')), 50);
     await expect(pending).rejects.toThrow('shutting down');
@@ -237,13 +296,22 @@ describe('http processor: options', () => {
   it.each([
     [{ url: 'not a url' }, 'option "url" is not an absolute URL: "not a url"'],
     [{ url: 'ftp://example.com/x' }, 'option "url" must use http: or https: (got ftp:)'],
-    [{ url: 'https://user:secret@example.com/' }, 'option "url" must not contain credentials (user:password@); send them in an Authorization header'],
+    [
+      { url: 'https://user:secret@example.com/' },
+      'option "url" must not contain credentials (user:password@); send them in an Authorization header',
+    ],
     [{ url: 'http://127.0.0.1/', body: 'x' }, 'option "body" is not allowed with GET'],
     [{ url: 'http://127.0.0.1/', method: 'GE T' }, 'option "method" must be an HTTP method such as GET or POST (got "GE T")'],
-    [{ url: 'http://127.0.0.1/', expectStatus: 'ok' }, 'option "expectStatus" must be a status code (100-599), a class like "2xx", or a list of them (got "ok")'],
+    [
+      { url: 'http://127.0.0.1/', expectStatus: 'ok' },
+      'option "expectStatus" must be a status code (100-599), a class like "2xx", or a list of them (got "ok")',
+    ],
     [{ url: 'http://127.0.0.1/', expectStatus: [] }, 'option "expectStatus" must not be an empty list'],
     [{ url: 'http://127.0.0.1/', headers: { 'bad header': 'x' } }, 'option "headers": "bad header" is not a valid header name'],
-    [{ url: 'http://127.0.0.1/', headers: { 'x-list': ['a'] } }, 'option "headers": header "x-list" must be a string, number or boolean (got a list)'],
+    [
+      { url: 'http://127.0.0.1/', headers: { 'x-list': ['a'] } },
+      'option "headers": header "x-list" must be a string, number or boolean (got a list)',
+    ],
     [{ url: 'http://127.0.0.1/', timeoutMs: -5 }, 'option "timeoutMs" must be a number of milliseconds >= 0, 0 for no limit (got -5)'],
   ])('rejects %j before the run starts (processor validate), so nothing is sent', async (withOptions, problem) => {
     const run = engine();
@@ -255,7 +323,10 @@ describe('http processor: options', () => {
 
   it('missing url, unknown options and bad enums are refused by the engine before the run starts', async () => {
     const run = engine();
-    await expect(run({ a: { uses: 'http', with: {} } })).rejects.toMatchObject({ code: 'CASCADENCE_INVALID_OPTIONS', message: expect.stringContaining('option "url" is required') });
+    await expect(run({ a: { uses: 'http', with: {} } })).rejects.toMatchObject({
+      code: 'CASCADENCE_INVALID_OPTIONS',
+      message: expect.stringContaining('option "url" is required'),
+    });
     await expect(run({ a: { uses: 'http', with: { url: 'http://x/', methd: 'POST' } } })).rejects.toMatchObject({
       code: 'CASCADENCE_INVALID_OPTIONS',
       message: expect.stringContaining('unknown option "methd"'),

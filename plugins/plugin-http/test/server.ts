@@ -31,11 +31,23 @@ export async function startServer(): Promise<TestServer> {
     '/json-as-text': (_req, res) => send(res, 200, { 'content-type': 'text/plain' }, '{"a":1}'),
     '/latin1': (_req, res) => send(res, 200, { 'content-type': 'text/plain; charset=iso-8859-1' }, Buffer.from([0x63, 0x61, 0x66, 0xe9])),
     '/echo': (req, res, body) =>
-      send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ method: req.method, url: req.url, contentType: req.headers['content-type'] ?? null, custom: req.headers['x-custom'] ?? null, body })),
+      send(
+        res,
+        200,
+        { 'content-type': 'application/json' },
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          contentType: req.headers['content-type'] ?? null,
+          custom: req.headers['x-custom'] ?? null,
+          body,
+        }),
+      ),
     '/empty': (_req, res) => send(res, 204, {}, ''),
     '/empty-json': (_req, res) => send(res, 200, { 'content-type': 'application/json' }, ''),
     '/bad-json': (_req, res) => send(res, 200, { 'content-type': 'application/json' }, '{"oops": tru'),
-    '/fail': (_req, res) => send(res, 500, { 'content-type': 'application/json' }, JSON.stringify({ error: 'database is on fire', detail: 'x'.repeat(1000) })),
+    '/fail': (_req, res) =>
+      send(res, 500, { 'content-type': 'application/json' }, JSON.stringify({ error: 'database is on fire', detail: 'x'.repeat(1000) })),
     '/missing': (_req, res) => send(res, 404, { 'content-type': 'text/plain' }, 'no such thing'),
     '/redirect': (_req, res) => send(res, 302, { location: '/json' }, ''),
     '/cookies': (_req, res) => {

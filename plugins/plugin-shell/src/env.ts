@@ -44,7 +44,12 @@ export const MAX_RESULTS_ENV_TOTAL_BYTES = 1024 * 1024;
  * _ATTEMPT; the result variables of the steps in `needs` (see `resultEnvironment`); then the
  * step's `env` (null removes a variable).
  */
-export function buildEnv(ctx: TaskContext, overrides: Record<string, EnvValue> | undefined, results: ResultsSelection, where: string): NodeJS.ProcessEnv {
+export function buildEnv(
+  ctx: TaskContext,
+  overrides: Record<string, EnvValue> | undefined,
+  results: ResultsSelection,
+  where: string,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   env.CASCADENCE_RUN_ID = ctx.runId;
   env.CASCADENCE_STEP = ctx.stepId;
@@ -78,17 +83,23 @@ export function resultEnvironment(ctx: TaskContext, results: ResultsSelection, w
   let total = 0;
   for (const stepId of requested) {
     if (!(stepId in available)) {
-      throw new NonRetryableError(`${where}: "results" lists step "${stepId}", which gave no output: it is not in this step's needs, or it did not succeed`, {
-        details: { step: stepId },
-      });
+      throw new NonRetryableError(
+        `${where}: "results" lists step "${stepId}", which gave no output: it is not in this step's needs, or it did not succeed`,
+        {
+          details: { step: stepId },
+        },
+      );
     }
     for (const [name, value] of resultVariables(stepId, available[stepId])) {
       const origin = name === resultVariableName(stepId) ? `step "${stepId}"` : `a field of step "${stepId}"`;
       const previous = origins.get(name);
       if (previous !== undefined) {
-        throw new NonRetryableError(`${where}: ${previous} and ${origin} both give the variable ${name}; rename one of the steps, or list the steps to pass in "results"`, {
-          details: { variable: name },
-        });
+        throw new NonRetryableError(
+          `${where}: ${previous} and ${origin} both give the variable ${name}; rename one of the steps, or list the steps to pass in "results"`,
+          {
+            details: { variable: name },
+          },
+        );
       }
       origins.set(name, origin);
       const bytes = Buffer.byteLength(value) + name.length + 2;
@@ -101,9 +112,12 @@ export function resultEnvironment(ctx: TaskContext, results: ResultsSelection, w
             : undefined;
       if (problem !== undefined) {
         if (strict) {
-          throw new NonRetryableError(`${where}: cannot pass ${name} (output of step "${stepId}"): ${problem}; pass the data in a file instead`, {
-            details: { variable: name, step: stepId },
-          });
+          throw new NonRetryableError(
+            `${where}: cannot pass ${name} (output of step "${stepId}"): ${problem}; pass the data in a file instead`,
+            {
+              details: { variable: name, step: stepId },
+            },
+          );
         }
         ctx.log.debug(`${name} not set: ${problem} (output of step "${stepId}")`);
         continue;

@@ -53,7 +53,10 @@ export const shellOptionsSchema: OptionsSchema = {
   stripFinalNewline: { type: 'boolean', default: true, description: 'remove one final newline from stdout and stderr' },
   maxOutputBytes: { type: 'integer', default: DEFAULT_MAX_OUTPUT_BYTES, description: 'bytes kept of stdout and of stderr each' },
   resultsEnv: { type: 'boolean', default: true, description: 'expose outputs of needed steps as CASCADENCE_RESULT_<STEP>' },
-  results: { type: 'string[]', description: 'only these needed steps become CASCADENCE_RESULT_<STEP>; one that cannot be passed fails the step' },
+  results: {
+    type: 'string[]',
+    description: 'only these needed steps become CASCADENCE_RESULT_<STEP>; one that cannot be passed fails the step',
+  },
   cleanup: { type: 'boolean', default: true, description: 'terminate processes the command leaves running' },
   echo: { type: 'boolean', default: false, description: 'log output lines through ctx.log' },
 };
@@ -92,7 +95,8 @@ export function checkShellOptions(options: ShellOptions, where: string): Checked
   } else if (command === undefined && args === undefined) {
     problems.push('needs "command" (a command line run by /bin/sh -c) or "args" (an argv run without a shell)');
   }
-  if (command !== undefined && (typeof command !== 'string' || command.trim() === '')) problems.push('option "command" must be a non-empty string');
+  if (command !== undefined && (typeof command !== 'string' || command.trim() === ''))
+    problems.push('option "command" must be a non-empty string');
   if (args !== undefined) {
     if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) problems.push('option "args" must be a list of strings');
     else if (args.length === 0 || args[0] === '') problems.push('option "args" must start with the program to run');
@@ -106,27 +110,34 @@ export function checkShellOptions(options: ShellOptions, where: string): Checked
     problems.push(`option "timeoutMs" must be a positive number of milliseconds (got ${String(timeoutMs)})`);
   }
   const killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
-  if (!(Number.isInteger(killGraceMs) && killGraceMs >= 0)) problems.push(`option "killGraceMs" must be an integer >= 0 (got ${String(killGraceMs)})`);
+  if (!(Number.isInteger(killGraceMs) && killGraceMs >= 0))
+    problems.push(`option "killGraceMs" must be an integer >= 0 (got ${String(killGraceMs)})`);
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-  if (!(Number.isInteger(maxOutputBytes) && maxOutputBytes >= 0)) problems.push(`option "maxOutputBytes" must be an integer >= 0 (got ${String(maxOutputBytes)})`);
+  if (!(Number.isInteger(maxOutputBytes) && maxOutputBytes >= 0))
+    problems.push(`option "maxOutputBytes" must be an integer >= 0 (got ${String(maxOutputBytes)})`);
   if (options.env !== undefined) {
     if (options.env === null || typeof options.env !== 'object' || Array.isArray(options.env)) {
       problems.push('option "env" must be a mapping of variable names to values');
     } else {
       for (const [name, value] of Object.entries(options.env)) {
-        if (name === '' || name.includes('=') || name.includes('\0')) problems.push(`option "env": ${JSON.stringify(name)} is not a valid variable name`);
+        if (name === '' || name.includes('=') || name.includes('\0'))
+          problems.push(`option "env": ${JSON.stringify(name)} is not a valid variable name`);
         else if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
-          problems.push(`option "env": variable "${name}" must be a string, number, boolean or null (got ${Array.isArray(value) ? 'a list' : typeof value})`);
+          problems.push(
+            `option "env": variable "${name}" must be a string, number, boolean or null (got ${Array.isArray(value) ? 'a list' : typeof value})`,
+          );
         }
       }
     }
   }
   if (options.input !== undefined && typeof options.input !== 'string') problems.push('option "input" must be a string');
   if (options.results !== undefined) {
-    if (!Array.isArray(options.results) || !options.results.every((id) => typeof id === 'string')) problems.push('option "results" must be a list of step ids');
+    if (!Array.isArray(options.results) || !options.results.every((id) => typeof id === 'string'))
+      problems.push('option "results" must be a list of step ids');
     else if (options.resultsEnv === false) problems.push('option "results" lists steps to pass, but "resultsEnv" is false');
   }
-  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === '')) problems.push('option "cwd" must be a non-empty string');
+  if (options.cwd !== undefined && (typeof options.cwd !== 'string' || options.cwd === ''))
+    problems.push('option "cwd" must be a non-empty string');
   if (problems.length > 0) {
     throw new NonRetryableError(`${where}: ${problems.join('; ')}`, { details: { problems, reason: 'invalid-options' } });
   }
@@ -140,7 +151,10 @@ export function checkShellOptions(options: ShellOptions, where: string): Checked
   return {
     file,
     argv,
-    label: command !== undefined ? `command ${JSON.stringify(clip(command))}` : `args ${JSON.stringify(clip((args as string[]).map(quoteArg).join(' ')))}`,
+    label:
+      command !== undefined
+        ? `command ${JSON.stringify(clip(command))}`
+        : `args ${JSON.stringify(clip((args as string[]).map(quoteArg).join(' ')))}`,
     cwd: options.cwd,
     env: options.env,
     input: options.input,

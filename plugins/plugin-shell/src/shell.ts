@@ -61,9 +61,13 @@ export function runShell(ctx: TaskContext, options: ShellOptions): Promise<Shell
     }
     if (!isDirectory) {
       return Promise.reject(
-        new CascadenceError(ShellErrorCode.SPAWN, `${where}: cannot run ${o.label}: working directory ${cwd} does not exist or is not a directory`, {
-          details: { cwd },
-        }),
+        new CascadenceError(
+          ShellErrorCode.SPAWN,
+          `${where}: cannot run ${o.label}: working directory ${cwd} does not exist or is not a directory`,
+          {
+            details: { cwd },
+          },
+        ),
       );
     }
   }
@@ -173,7 +177,9 @@ export function runShell(ctx: TaskContext, options: ShellOptions): Promise<Shell
       if (o.cleanup && !isWindows) {
         const left = liveGroupMembers(group);
         if (left.length > 0) {
-          ctx.log.warn(`${o.label} exited and left ${left.length} process(es) running (pid ${left.join(', ')}); terminating them (set cleanup: false to keep them)`);
+          ctx.log.warn(
+            `${o.label} exited and left ${left.length} process(es) running (pid ${left.join(', ')}); terminating them (set cleanup: false to keep them)`,
+          );
           await killProcessTree(group, o.killGraceMs);
         }
       }
@@ -187,7 +193,10 @@ export function runShell(ctx: TaskContext, options: ShellOptions): Promise<Shell
       errLines?.flush();
       const exit = exited ?? { code, signal: closeSignal };
       const result = buildResult(exit, stdout, stderr, o);
-      for (const [name, capture] of [['stdout', stdout], ['stderr', stderr]] as const) {
+      for (const [name, capture] of [
+        ['stdout', stdout],
+        ['stderr', stderr],
+      ] as const) {
         if (capture.truncated) {
           ctx.log.warn(`${name} of ${o.label} was ${capture.totalBytes} bytes; kept the first ${o.maxOutputBytes} (maxOutputBytes)`);
         }
@@ -215,7 +224,13 @@ function buildResult(
   };
 }
 
-function exitError(result: ShellResult, stdout: OutputCapture, stderr: OutputCapture, o: CheckedShellOptions, where: string): CascadenceError {
+function exitError(
+  result: ShellResult,
+  stdout: OutputCapture,
+  stderr: OutputCapture,
+  o: CheckedShellOptions,
+  where: string,
+): CascadenceError {
   const how = result.signal !== null ? `was killed by signal ${result.signal}` : `exited with code ${result.exitCode}`;
   const [streamName, capture] = stderr.totalBytes > 0 ? (['stderr', stderr] as const) : (['stdout', stdout] as const);
   let tail = capture.lastLines(TAIL_LINES);

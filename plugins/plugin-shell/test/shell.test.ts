@@ -29,7 +29,14 @@ describe('shell processor: running commands', () => {
       stripsOne: { uses: 'shell', with: { command: 'printf "x\\n\\n"' } },
     });
     expect(result.status).toBe('succeeded');
-    expect(output(result, 'both')).toEqual({ exitCode: 0, signal: null, stdout: 'ONE\nTWO', stderr: 'oops', stdoutTruncated: false, stderrTruncated: false });
+    expect(output(result, 'both')).toEqual({
+      exitCode: 0,
+      signal: null,
+      stdout: 'ONE\nTWO',
+      stderr: 'oops',
+      stdoutTruncated: false,
+      stderrTruncated: false,
+    });
     expect(output(result, 'raw').stdout).toBe('x\n\n');
     expect(output(result, 'stripsOne').stdout).toBe('x\n');
   });
@@ -64,7 +71,9 @@ describe('shell processor: running commands', () => {
     expect(output(result, 'abs').stdout).toMatch(/\/sub$/);
     const error = result.steps.missing?.error as CascadenceError;
     expect(CascadenceError.isInstance(error, ShellErrorCode.SPAWN)).toBe(true);
-    expect(error.message).toBe(`flow "test-flow", step "missing": cannot run command "true": working directory ${join(tmp.dir, 'nope')} does not exist or is not a directory`);
+    expect(error.message).toBe(
+      `flow "test-flow", step "missing": cannot run command "true": working directory ${join(tmp.dir, 'nope')} does not exist or is not a directory`,
+    );
 
     const cwd = process.cwd();
     try {
@@ -167,7 +176,9 @@ describe('shell processor: failures', () => {
     const error = result.steps.build?.error as CascadenceError;
     expect(error.code).toBe(ShellErrorCode.EXIT);
     const lines = error.message.split('\n');
-    expect(lines[0]).toBe(`flow "test-flow", step "build": command "for i in $(seq 1 100); do echo \\"error line $i\\" >&2; done; echo out; exit 2" exited with code 2`);
+    expect(lines[0]).toBe(
+      `flow "test-flow", step "build": command "for i in $(seq 1 100); do echo \\"error line $i\\" >&2; done; echo out; exit 2" exited with code 2`,
+    );
     expect(lines[1]).toBe('stderr (last lines):');
     expect(lines.slice(2)).toEqual(Array.from({ length: 20 }, (_, i) => `error line ${81 + i}`));
     expect(error.details).toMatchObject({ exitCode: 2, signal: null, stdout: 'out' });
@@ -187,7 +198,9 @@ describe('shell processor: failures', () => {
   it('a command killed by a signal fails naming the signal', async () => {
     const { run } = shellEngine();
     const result = await run({ crash: { uses: 'shell', with: { command: 'kill -KILL $$' } } });
-    expect(result.steps.crash?.error?.message).toBe('flow "test-flow", step "crash": command "kill -KILL $$" was killed by signal SIGKILL (no output)');
+    expect(result.steps.crash?.error?.message).toBe(
+      'flow "test-flow", step "crash": command "kill -KILL $$" was killed by signal SIGKILL (no output)',
+    );
     expect((result.steps.crash?.error as CascadenceError).details).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
   });
 
@@ -233,7 +246,10 @@ describe('shell processor: options', () => {
     [{ args: ['ls'], shell: '/bin/bash' }, 'option "shell" only applies to "command"; "args" never uses a shell'],
     [{ command: 'true', timeoutMs: 0 }, 'option "timeoutMs" must be a positive number of milliseconds (got 0)'],
     [{ command: 'true', maxOutputBytes: -1 }, 'option "maxOutputBytes" must be an integer >= 0 (got -1)'],
-    [{ command: 'true', env: { OK: 'x', BAD: { nested: true } } }, 'option "env": variable "BAD" must be a string, number, boolean or null (got object)'],
+    [
+      { command: 'true', env: { OK: 'x', BAD: { nested: true } } },
+      'option "env": variable "BAD" must be a string, number, boolean or null (got object)',
+    ],
   ])('rejects %j before the run starts (processor validate), so nothing runs', async (withOptions, problem) => {
     const { run } = shellEngine();
     await expect(run({ bad: { uses: 'shell', with: withOptions, retry: { attempts: 3, delayMs: 1 } } })).rejects.toMatchObject({
@@ -241,8 +257,21 @@ describe('shell processor: options', () => {
       message: `flow "test-flow", step "bad": ${problem}`,
     });
     // Called directly (outside an engine), the same check fails without retrying.
-    const ctx: TaskContext = { runId: 'r', task: 'shell', stepId: 'bad', flow: 'test-flow', attempt: 1, signal: new AbortController().signal, log: silentLogger, results: {}, skip: skipOutsideEngine };
-    const direct = await runShell(ctx, withOptions as never).then(() => undefined, (error: CascadenceError) => error);
+    const ctx: TaskContext = {
+      runId: 'r',
+      task: 'shell',
+      stepId: 'bad',
+      flow: 'test-flow',
+      attempt: 1,
+      signal: new AbortController().signal,
+      log: silentLogger,
+      results: {},
+      skip: skipOutsideEngine,
+    };
+    const direct = await runShell(ctx, withOptions as never).then(
+      () => undefined,
+      (error: CascadenceError) => error,
+    );
     expect(direct?.code).toBe('CASCADENCE_NON_RETRYABLE');
     expect(direct?.message).toContain(problem);
   });
@@ -264,14 +293,21 @@ describe('shell processor: output limits', () => {
   it('keeps the first maxOutputBytes of each stream, flags the truncation and warns', async () => {
     const { run, logger } = shellEngine();
     const result = await run({
-      big: { uses: 'shell', with: { command: 'head -c 3000 /dev/zero | tr "\\0" a; head -c 10 /dev/zero | tr "\\0" b >&2', maxOutputBytes: 1000 } },
+      big: {
+        uses: 'shell',
+        with: { command: 'head -c 3000 /dev/zero | tr "\\0" a; head -c 10 /dev/zero | tr "\\0" b >&2', maxOutputBytes: 1000 },
+      },
     });
     const out = output(result, 'big');
     expect(out.stdout).toBe('a'.repeat(1000));
     expect(out.stdoutTruncated).toBe(true);
     expect(out.stderr).toBe('b'.repeat(10));
     expect(out.stderrTruncated).toBe(false);
-    expect(logger.lines).toContainEqual({ level: 'warn', message: '[test-flow/big] stdout of command "head -c 3000 /dev/zero | tr \\"\\\\0\\" a; head -c 10 /dev/zero | tr \\"\\\\0\\" b >&2" was 3000 bytes; kept the first 1000 (maxOutputBytes)' });
+    expect(logger.lines).toContainEqual({
+      level: 'warn',
+      message:
+        '[test-flow/big] stdout of command "head -c 3000 /dev/zero | tr \\"\\\\0\\" a; head -c 10 /dev/zero | tr \\"\\\\0\\" b >&2" was 3000 bytes; kept the first 1000 (maxOutputBytes)',
+    });
   });
 
   it('caps at 1 MiB by default and still reads the rest, so the command is not blocked', async () => {
@@ -293,8 +329,7 @@ describe('shell processor: output limits', () => {
 });
 
 describe('shell processor: timeouts and cancellation kill the whole process tree', () => {
-  const tree = (dir: string, extra = '') =>
-    `${extra}sleep 30 & echo $! > "${dir}/grandchild.pid"; echo $$ > "${dir}/shell.pid"; sleep 30`;
+  const tree = (dir: string, extra = '') => `${extra}sleep 30 & echo $! > "${dir}/grandchild.pid"; echo $$ > "${dir}/shell.pid"; sleep 30`;
 
   it('aborting the run kills `sh -c "sleep 30 & sleep 30"` including the background grandchild', async () => {
     const { run } = shellEngine();
@@ -340,7 +375,9 @@ describe('shell processor: timeouts and cancellation kill the whole process tree
     });
     const error = result.steps.stubborn?.error as CascadenceError;
     expect(error.code).toBe('CASCADENCE_TIMEOUT');
-    expect(error.message).toBe(`flow "test-flow", step "stubborn": command ${JSON.stringify(tree(tmp.dir, "trap '' TERM; "))} timed out after 300 ms`);
+    expect(error.message).toBe(
+      `flow "test-flow", step "stubborn": command ${JSON.stringify(tree(tmp.dir, "trap '' TERM; "))} timed out after 300 ms`,
+    );
     // No polling: the step settled after the whole tree had stopped, SIGTERM being ignored.
     expect(processRunning(await readPidFile(join(tmp.dir, 'grandchild.pid')))).toBe(false);
     expect(processRunning(await readPidFile(join(tmp.dir, 'shell.pid')))).toBe(false);
@@ -358,7 +395,9 @@ describe('shell processor: timeouts and cancellation kill the whole process tree
 
   it('cleanup: false leaves them running, and the step still ends although they hold stdout open', async () => {
     const { run } = shellEngine();
-    const result = await run({ daemon: { uses: 'shell', with: { command: `sleep 30 & echo $! > "${tmp.dir}/bg.pid"; echo started`, cleanup: false } } });
+    const result = await run({
+      daemon: { uses: 'shell', with: { command: `sleep 30 & echo $! > "${tmp.dir}/bg.pid"; echo started`, cleanup: false } },
+    });
     const bg = await readPidFile(join(tmp.dir, 'bg.pid'));
     try {
       expect(result.status).toBe('succeeded');
@@ -371,7 +410,17 @@ describe('shell processor: timeouts and cancellation kill the whole process tree
 
   it('runShell can be called directly with any AbortSignal', async () => {
     const controller = new AbortController();
-    const ctx = { runId: 'r', task: 'shell', stepId: 'direct', flow: undefined, attempt: 1, signal: controller.signal, log: silentLogger, results: {}, skip: skipOutsideEngine } satisfies TaskContext;
+    const ctx = {
+      runId: 'r',
+      task: 'shell',
+      stepId: 'direct',
+      flow: undefined,
+      attempt: 1,
+      signal: controller.signal,
+      log: silentLogger,
+      results: {},
+      skip: skipOutsideEngine,
+    } satisfies TaskContext;
     const running = runShell(ctx, { command: tree(tmp.dir) });
     const grandchild = await readPidFile(join(tmp.dir, 'grandchild.pid'));
     controller.abort(new Error('stop now'));

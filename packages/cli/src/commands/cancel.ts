@@ -10,7 +10,12 @@ export default class Cancel extends BaseCommand {
   static override description =
     'Writes a cancel request into the run history; the `task run`, `task scheduler`, `task retry` or `task ui` process running it (local backend) cancels it within a moment, as Ctrl-C would: running steps see ctx.signal abort and nothing new starts. Waits up to --wait ms for the run to end: exit 0 once it is cancelled, 1 if it is still running then or cannot be cancelled.';
   static override examples = ['<%= config.bin %> cancel 3f2a9c1e', '<%= config.bin %> cancel 3f2a9c1e --wait 0'];
-  static override args = { id: Args.string({ description: 'Run id: the full id, the short id `task runs` shows (its last 8 characters), or a unique start or end of it', required: true }) };
+  static override args = {
+    id: Args.string({
+      description: 'Run id: the full id, the short id `task runs` shows (its last 8 characters), or a unique start or end of it',
+      required: true,
+    }),
+  };
   static override flags = {
     wait: Flags.integer({ description: 'Milliseconds to wait for the run to end (0: only ask)', default: 10_000, min: 0 }),
     reason: Flags.string({ description: 'Why: shown as the run’s error', default: 'cancelled with task cancel' }),
@@ -28,11 +33,19 @@ export default class Cancel extends BaseCommand {
         const result = await cancelOnTemporal(project, found.workflowId, flags.reason, flags.wait);
         if (flags.wait === 0) return this.out(`cancel requested on Temporal for ${what}`);
         if (result?.status === 'cancelled') return this.out(`${what} cancelled`);
-        throw new CliError(CliErrorCode.INPUT, result === undefined ? `cancel requested on Temporal, but ${what} was still running after ${flags.wait} ms` : `${what} ended ${result.status} before the request reached it`);
+        throw new CliError(
+          CliErrorCode.INPUT,
+          result === undefined
+            ? `cancel requested on Temporal, but ${what} was still running after ${flags.wait} ms`
+            : `${what} ended ${result.status} before the request reached it`,
+        );
       }
       if (found.status === 'running' && found.backend !== 'local') {
         // Only in-process engines carry out history requests.
-        throw new CliError(CliErrorCode.INPUT, `${what} runs on backend "${sanitizeForTerminal(found.backend)}", which task cancel cannot reach`);
+        throw new CliError(
+          CliErrorCode.INPUT,
+          `${what} runs on backend "${sanitizeForTerminal(found.backend)}", which task cancel cannot reach`,
+        );
       }
       const run = await history.requestCancel(found.id, flags.reason);
       if (flags.wait === 0) {

@@ -9,18 +9,34 @@ export default class List extends BaseCommand {
     'Tasks and flows from the config, YAML flow files, plugins and the built-in `example`, with enabled/disabled state.';
   static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --json'];
   static override flags = {
-    json: Flags.boolean({ description: 'Print an array of { name, kind, enabled, description, source } (and error, for a flow file that is broken)' }),
+    json: Flags.boolean({
+      description: 'Print an array of { name, kind, enabled, description, source } (and error, for a flow file that is broken)',
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(List);
     const project = await this.project(flags.cwd);
-    const entries: Array<{ name: string; kind: 'task' | 'flow'; enabled: boolean; description: string | null; source: string; error?: string }> = project.registry
+    const entries: Array<{
+      name: string;
+      kind: 'task' | 'flow';
+      enabled: boolean;
+      description: string | null;
+      source: string;
+      error?: string;
+    }> = project.registry
       .list()
       .map(({ name, kind, enabled, description, source }) => ({ name, kind, enabled, description: description ?? null, source }));
     // Broken flow files are listed too, with their error, so they are not silently missing.
     for (const broken of project.brokenFlows) {
-      entries.push({ name: broken.name, kind: 'flow', enabled: project.registry.isEnabled(broken.name), description: null, source: broken.file, error: broken.error.message });
+      entries.push({
+        name: broken.name,
+        kind: 'flow',
+        enabled: project.registry.isEnabled(broken.name),
+        description: null,
+        source: broken.file,
+        error: broken.error.message,
+      });
     }
     entries.sort((a, b) => a.name.localeCompare(b.name));
     if (flags.json) {

@@ -26,6 +26,7 @@ export default class Replay extends BaseCommand {
     const report = await replay(file);
     if (flags.json) this.outRaw(toJson(report));
     else this.out(formatReplayReport(report));
-    if (!report.ok) throw new CliError(CliErrorCode.TASK_FAILED, `replay of ${args.file} diverged: ${report.error?.message ?? 'unknown error'}`);
+    if (!report.ok)
+      throw new CliError(CliErrorCode.TASK_FAILED, `replay of ${args.file} diverged: ${report.error?.message ?? 'unknown error'}`);
   }
 }

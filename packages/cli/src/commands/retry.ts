@@ -10,12 +10,21 @@ export default class Retry extends BaseCommand {
   static override description =
     'Starts a new run linked to the original: steps that succeeded keep their recorded outputs, the failed, cancelled and skipped ones run again, and so does everything downstream of them. Runs on the original run’s backend unless --backend says otherwise.';
   static override examples = ['<%= config.bin %> retry 3f2a9c1e', '<%= config.bin %> retry 3f2a9c1e --rerun-all'];
-  static override args = { id: Args.string({ description: 'Run id: the full id, the short id `task runs` shows (its last 8 characters), or a unique start or end of it', required: true }) };
+  static override args = {
+    id: Args.string({
+      description: 'Run id: the full id, the short id `task runs` shows (its last 8 characters), or a unique start or end of it',
+      required: true,
+    }),
+  };
   static override flags = {
     'rerun-all': Flags.boolean({ description: 'Run every step again (with the recorded input)' }),
     backend: Flags.string({ description: 'Backend to run on (default: the one the original run used)' }),
     json: Flags.boolean({ description: 'Print the whole RunResult as JSON' }),
-    'stop-timeout': Flags.integer({ description: 'After Ctrl-C or SIGTERM, milliseconds cancelled steps get to stop before the process exits anyway', default: 10_000, min: 0 }),
+    'stop-timeout': Flags.integer({
+      description: 'After Ctrl-C or SIGTERM, milliseconds cancelled steps get to stop before the process exits anyway',
+      default: 10_000,
+      min: 0,
+    }),
   };
 
   async run(): Promise<void> {

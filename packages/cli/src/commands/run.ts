@@ -1,6 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { newRunId, sanitizeForTerminal, type EngineEvent, type ExecutionBackend, type JsonSafeProblem, type RunResult, type StepStatus } from '@cascadence/core';
+import {
+  newRunId,
+  sanitizeForTerminal,
+  type EngineEvent,
+  type ExecutionBackend,
+  type JsonSafeProblem,
+  type RunResult,
+  type StepStatus,
+} from '@cascadence/core';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
@@ -32,12 +40,19 @@ export default class Run extends BaseCommand {
     backend: Flags.string({ description: 'Backend to run on (local, temporal, or one from a plugin)' }),
     json: Flags.boolean({ description: 'Print the whole RunResult as JSON' }),
     'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics on this port while the run lasts', min: 0, max: 65535 }),
-    'metrics-host': Flags.string({ description: "Address the metrics server listens on (default: the config's metrics.host, else 127.0.0.1)" }),
+    'metrics-host': Flags.string({
+      description: "Address the metrics server listens on (default: the config's metrics.host, else 127.0.0.1)",
+    }),
     'wait-for-worker': Flags.integer({
-      description: 'Temporal: seconds to wait for a worker to poll the task queue; then the run is terminated (default: keep waiting, saying that no worker polls)',
+      description:
+        'Temporal: seconds to wait for a worker to poll the task queue; then the run is terminated (default: keep waiting, saying that no worker polls)',
       min: 0,
     }),
-    'stop-timeout': Flags.integer({ description: 'After Ctrl-C or SIGTERM, milliseconds cancelled steps get to stop before the process exits anyway', default: 10_000, min: 0 }),
+    'stop-timeout': Flags.integer({
+      description: 'After Ctrl-C or SIGTERM, milliseconds cancelled steps get to stop before the process exits anyway',
+      default: 10_000,
+      min: 0,
+    }),
   };
 
   async run(): Promise<void> {
@@ -60,7 +75,9 @@ export default class Run extends BaseCommand {
     // On Temporal, step lines come from the workflow's state query (temporal-run.ts), not from events.
     const temporal = isTemporalBackend(backend) ? backend : undefined;
     const progress =
-      !flags.json && runnable.kind === 'flow' && temporal === undefined && backend.events !== undefined ? new Progress(runnable.name, runId, paletteFor(process.stdout)) : undefined;
+      !flags.json && runnable.kind === 'flow' && temporal === undefined && backend.events !== undefined
+        ? new Progress(runnable.name, runId, paletteFor(process.stdout))
+        : undefined;
     const stepsShown = progress !== undefined || (temporal !== undefined && !flags.json && runnable.kind === 'flow');
     const detach = progress === undefined ? undefined : backend.events?.onAny((event) => progress.on(event));
 
@@ -137,7 +154,10 @@ function readInput(inline: string | undefined, file: string | undefined, cwd: st
       throw new CliError(CliErrorCode.INPUT, `${from}: no such file ${path}`);
     }
     if (size > MAX_INPUT_BYTES) {
-      throw new CliError(CliErrorCode.INPUT, `${from} is ${size} bytes; the limit is ${MAX_INPUT_BYTES} bytes (10 MiB): pass a path to the data instead`);
+      throw new CliError(
+        CliErrorCode.INPUT,
+        `${from} is ${size} bytes; the limit is ${MAX_INPUT_BYTES} bytes (10 MiB): pass a path to the data instead`,
+      );
     }
     text = readFileSync(path, 'utf8');
   }
@@ -189,10 +209,18 @@ class Progress {
         break;
       case 'step:retry':
         this.running.delete(event.step);
-        this.print(`  ↻ ${sanitizeForTerminal(event.step)} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${sanitizeForTerminal(event.error.message)}`);
+        this.print(
+          `  ↻ ${sanitizeForTerminal(event.step)} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs)}: ${sanitizeForTerminal(event.error.message)}`,
+        );
         break;
       case 'step:skip':
-        this.print(stepLine(event.step, { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0, skipReason: event.reason }, this.palette));
+        this.print(
+          stepLine(
+            event.step,
+            { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0, skipReason: event.reason },
+            this.palette,
+          ),
+        );
         break;
       default:
         return;
@@ -217,7 +245,11 @@ class Progress {
   private redraw(): void {
     if (this.running.size === 0) return;
     const names = [...this.running];
-    const shown = names.slice(0, 5).map((name) => sanitizeForTerminal(name)).join(', ') + (names.length > 5 ? ` +${names.length - 5}` : '');
+    const shown =
+      names
+        .slice(0, 5)
+        .map((name) => sanitizeForTerminal(name))
+        .join(', ') + (names.length > 5 ? ` +${names.length - 5}` : '');
     statusLine.draw(`  … running: ${shown}`);
   }
 }

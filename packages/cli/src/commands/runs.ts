@@ -12,7 +12,11 @@ export default class Runs extends BaseCommand {
   static override summary = 'List recorded runs, newest first';
   static override description =
     'Reads the run history (.cascadence/history.db, or the PostgreSQL server in history.url). A run whose process died is shown as interrupted.';
-  static override examples = ['<%= config.bin %> runs', '<%= config.bin %> runs etl --status failed --since 2h', '<%= config.bin %> runs --trigger schedule --json'];
+  static override examples = [
+    '<%= config.bin %> runs',
+    '<%= config.bin %> runs etl --status failed --since 2h',
+    '<%= config.bin %> runs --trigger schedule --json',
+  ];
   static override args = { name: Args.string({ description: 'Only runs of this task or flow' }) };
   static override flags = {
     status: Flags.option({ options: STATUSES, description: 'Only runs with this status' })(),
@@ -37,7 +41,8 @@ export default class Runs extends BaseCommand {
         limit: flags.limit,
       });
       if (flags.json) this.outRaw(toJson(runs));
-      else if (runs.length === 0) this.out('no runs recorded yet' + (args.name === undefined && flags.status === undefined ? '' : ' that match'));
+      else if (runs.length === 0)
+        this.out('no runs recorded yet' + (args.name === undefined && flags.status === undefined ? '' : ' that match'));
       else this.out(formatRuns(runs));
     } finally {
       await history.close();

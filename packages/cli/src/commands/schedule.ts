@@ -17,12 +17,15 @@ export default class Schedule extends BaseCommand {
     cron: Args.string({ description: 'Cron expression, e.g. "0 12 * * *"', required: true }),
   };
   static override flags = {
-    timezone: Flags.string({ description: 'IANA time zone of the expression (default: the config\'s, else UTC)' }),
+    timezone: Flags.string({ description: "IANA time zone of the expression (default: the config's, else UTC)" }),
     overlap: Flags.string({ description: 'When the previous run is still going', options: ['skip', 'buffer-one', 'allow'] }),
     'catch-up': Flags.string({ description: 'Run one missed fire after downtime if it is at most this old (e.g. 1h)' }),
     jitter: Flags.integer({ description: 'Delay each fire by a random 0..N milliseconds', min: 0 }),
     paused: Flags.boolean({ description: 'Write the schedule paused' }),
-    backend: Flags.string({ description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)', options: [...SCHEDULE_BACKENDS] }),
+    backend: Flags.string({
+      description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)',
+      options: [...SCHEDULE_BACKENDS],
+    }),
   };
 
   async run(): Promise<void> {
@@ -31,7 +34,15 @@ export default class Schedule extends BaseCommand {
     project.registry.get(args.name); // unknown names fail before the file is touched
     if (flags.backend === 'temporal') {
       const catchUp = flags['catch-up'];
-      this.out(await scheduleOnTemporal(project, args.name, args.cron, { timezone: flags.timezone, overlap: flags.overlap, catchUp, jitter: flags.jitter, paused: flags.paused }));
+      this.out(
+        await scheduleOnTemporal(project, args.name, args.cron, {
+          timezone: flags.timezone,
+          overlap: flags.overlap,
+          catchUp,
+          jitter: flags.jitter,
+          paused: flags.paused,
+        }),
+      );
       return;
     }
     const { upsertSchedule, parseCronExpression } = await import('@cascadence/scheduler-cron');
@@ -50,6 +61,8 @@ export default class Schedule extends BaseCommand {
     const next = entry?.paused ? null : parseCronExpression(entry?.cron ?? args.cron, zone).next();
     const cron = entry?.cron ?? args.cron.trim();
     const shownCron = cron.length > 80 ? `${cron.slice(0, 80)}…` : cron;
-    this.out(`${sanitizeForTerminal(args.name)} scheduled "${sanitizeForTerminal(shownCron)}" (${sanitizeForTerminal(zone)}); next run ${entry?.paused ? 'none (paused)' : next === null ? 'never' : next.toISOString()}`);
+    this.out(
+      `${sanitizeForTerminal(args.name)} scheduled "${sanitizeForTerminal(shownCron)}" (${sanitizeForTerminal(zone)}); next run ${entry?.paused ? 'none (paused)' : next === null ? 'never' : next.toISOString()}`,
+    );
   }
 }

@@ -17,7 +17,9 @@ export default class Scheduler extends BaseCommand {
   static override flags = {
     backend: Flags.string({ description: 'Backend that runs the fired tasks (default: the configured one, else local)' }),
     'metrics-port': Flags.integer({ description: 'Serve Prometheus metrics on this port (0 picks a free one)', min: 0, max: 65535 }),
-    'metrics-host': Flags.string({ description: "Address the metrics server listens on (default: the config's metrics.host, else 127.0.0.1)" }),
+    'metrics-host': Flags.string({
+      description: "Address the metrics server listens on (default: the config's metrics.host, else 127.0.0.1)",
+    }),
     'stop-timeout': Flags.integer({ description: 'Milliseconds running tasks get to finish on shutdown', default: 30_000, min: 0 }),
   };
 
@@ -37,8 +39,11 @@ export default class Scheduler extends BaseCommand {
       timezone: project.config.timezone,
       isEnabled: watchDisabled(project.taskStateFile),
       onRun: (result, fire) =>
-        log(`${safe(fire.task)} ${result.status} in ${formatDuration(result.durationMs)} (due ${fire.scheduledAt.toISOString()}, run ${result.runId})`),
-      onError: (error, context) => process.stderr.write(`${new Date().toISOString()} error: ${context.task ? `${safe(context.task)}: ` : ''}${safe(error.message)}\n`),
+        log(
+          `${safe(fire.task)} ${result.status} in ${formatDuration(result.durationMs)} (due ${fire.scheduledAt.toISOString()}, run ${result.runId})`,
+        ),
+      onError: (error, context) =>
+        process.stderr.write(`${new Date().toISOString()} error: ${context.task ? `${safe(context.task)}: ` : ''}${safe(error.message)}\n`),
     });
 
     // Listen before starting anything: a supervisor may send SIGTERM as soon as the first line
@@ -71,12 +76,19 @@ export default class Scheduler extends BaseCommand {
         const { createMetrics, startMetricsServer } = await import('@cascadence/metrics');
         const metrics = createMetrics();
         const detachScheduler = metrics.instrument(scheduler);
-        const detachBackend = backend.events !== undefined && backend.events !== scheduler.events ? metrics.instrument(backend as never) : () => {};
+        const detachBackend =
+          backend.events !== undefined && backend.events !== scheduler.events ? metrics.instrument(backend as never) : () => {};
         closers.push(async () => {
           detachScheduler();
           detachBackend();
         });
-        const server = await unlessStopped(startMetricsServer({ port, host: flags['metrics-host'] ?? project.config.metrics?.host ?? '127.0.0.1', registry: metrics.registry }));
+        const server = await unlessStopped(
+          startMetricsServer({
+            port,
+            host: flags['metrics-host'] ?? project.config.metrics?.host ?? '127.0.0.1',
+            registry: metrics.registry,
+          }),
+        );
         if (typeof server === 'string') return await stopDuringStartup(server);
         closers.push(() => server.close());
         log(`metrics at ${server.url}`);
@@ -93,11 +105,18 @@ export default class Scheduler extends BaseCommand {
 
       scheduler.start();
       const jobs = scheduler.jobs();
-      log(`scheduler started with ${jobs.length} schedule${jobs.length === 1 ? '' : 's'} from ${project.schedulesPath} on backend ${backend.name}`);
-      for (const job of jobs) log(`  ${safe(job.task)} "${safe(job.cron)}" (${safe(job.timezone)}) next ${job.nextRun?.toISOString() ?? 'never'}${job.paused ? ' paused' : ''}`);
+      log(
+        `scheduler started with ${jobs.length} schedule${jobs.length === 1 ? '' : 's'} from ${project.schedulesPath} on backend ${backend.name}`,
+      );
+      for (const job of jobs)
+        log(
+          `  ${safe(job.task)} "${safe(job.cron)}" (${safe(job.timezone)}) next ${job.nextRun?.toISOString() ?? 'never'}${job.paused ? ' paused' : ''}`,
+        );
 
       const signal = await requested;
-      log(`${signal} received: stopping (waiting up to ${formatDuration(flags['stop-timeout'])} for running tasks — ${againToForce(signal)})`);
+      log(
+        `${signal} received: stopping (waiting up to ${formatDuration(flags['stop-timeout'])} for running tasks — ${againToForce(signal)})`,
+      );
       const stopped = await Promise.race([scheduler.stop({ timeoutMs: flags['stop-timeout'] }), forced]);
       await closeAll();
       if (stopped.aborted) {

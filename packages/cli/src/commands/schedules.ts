@@ -9,9 +9,15 @@ export default class Schedules extends BaseCommand {
   static override summary = 'List the schedules in schedules.yml with their next and last runs';
   static override examples = ['<%= config.bin %> schedules', '<%= config.bin %> schedules --json'];
   static override flags = {
-    json: Flags.boolean({ description: 'Print an array of { task, cron, timezone, nextRun, lastRun, paused, known, enabled } (times as ISO-8601 UTC; temporal: { task, cron, timezone, nextRun, paused, overlap, catchUpWindowMs, jitterMs, scheduleId, runs, known })' }),
+    json: Flags.boolean({
+      description:
+        'Print an array of { task, cron, timezone, nextRun, lastRun, paused, known, enabled } (times as ISO-8601 UTC; temporal: { task, cron, timezone, nextRun, paused, overlap, catchUpWindowMs, jitterMs, scheduleId, runs, known })',
+    }),
     utc: Flags.boolean({ description: "Show next and last runs in UTC instead of each schedule's own zone" }),
-    backend: Flags.string({ description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)', options: [...SCHEDULE_BACKENDS] }),
+    backend: Flags.string({
+      description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)',
+      options: [...SCHEDULE_BACKENDS],
+    }),
   };
 
   async run(): Promise<void> {
@@ -62,7 +68,9 @@ export default class Schedules extends BaseCommand {
     for (const problem of problems) process.stderr.write(`warning: ${sanitizeForTerminal(problem.message)}\n`);
     for (const row of rows) {
       if (!row.paused && row.nextRun === null) {
-        process.stderr.write(`warning: ${sanitizeForTerminal(`schedule "${row.task}" has no next fire time in ${row.timezone}: it will not fire`)}\n`);
+        process.stderr.write(
+          `warning: ${sanitizeForTerminal(`schedule "${row.task}" has no next fire time in ${row.timezone}: it will not fire`)}\n`,
+        );
       }
     }
     if (flags.json) {
@@ -120,7 +128,9 @@ export default class Schedules extends BaseCommand {
     for (let i = 0; i < count; i++) {
       const r = rows[i] as (typeof rows)[number];
       const notes = r.known ? (r.enabled ? '' : '  (disabled)') : r.enabled ? '  (unknown task)' : '  (unknown task, disabled)';
-      lines.push(`${(tasks[i] as string).padEnd(taskWidth)}  ${(crons[i] as string).padEnd(cronWidth)}  ${(zones[i] as string).padEnd(zoneWidth)}  next ${(nexts[i] as string).padEnd(nextWidth)}  last ${when(r.lastRun, r.timezone)}${notes}`);
+      lines.push(
+        `${(tasks[i] as string).padEnd(taskWidth)}  ${(crons[i] as string).padEnd(cronWidth)}  ${(zones[i] as string).padEnd(zoneWidth)}  next ${(nexts[i] as string).padEnd(nextWidth)}  last ${when(r.lastRun, r.timezone)}${notes}`,
+      );
       if (lines.length === 1000) {
         this.out(lines.join('\n'));
         lines = [];

@@ -6,8 +6,17 @@ import { openProjectHistory } from '../project/history';
 
 export default class Show extends BaseCommand {
   static override summary = 'Show one recorded run and its steps';
-  static override examples = ['<%= config.bin %> show 3f2a9c1e', '<%= config.bin %> show 3f2a9c1e --outputs', '<%= config.bin %> show 3f2a9c1e --json'];
-  static override args = { id: Args.string({ description: 'Run id: the full id, the short id `task runs` shows (its last 8 characters), or a unique start or end of it', required: true }) };
+  static override examples = [
+    '<%= config.bin %> show 3f2a9c1e',
+    '<%= config.bin %> show 3f2a9c1e --outputs',
+    '<%= config.bin %> show 3f2a9c1e --json',
+  ];
+  static override args = {
+    id: Args.string({
+      description: 'Run id: the full id, the short id `task runs` shows (its last 8 characters), or a unique start or end of it',
+      required: true,
+    }),
+  };
   static override flags = {
     outputs: Flags.boolean({ description: 'Also print each step’s recorded output' }),
     json: Flags.boolean({ description: 'Print { run, steps, attempts } as JSON' }),

@@ -11,13 +11,23 @@ export default class Ui extends BaseCommand {
   static override summary = 'Serve the web dashboard: runs, live flow graphs, schedules and tasks';
   static override description =
     'Serves on 127.0.0.1 by default. A --host other than loopback needs a token (--token or CASCADENCE_UI_TOKEN), checked on every request; open the printed link, which carries it. Runs until SIGINT, SIGTERM or SIGHUP; runs started from the page are cancelled then.';
-  static override examples = ['<%= config.bin %> ui', '<%= config.bin %> ui --port 9000 --open', 'CASCADENCE_UI_TOKEN=$(openssl rand -hex 24) <%= config.bin %> ui --host 0.0.0.0'];
+  static override examples = [
+    '<%= config.bin %> ui',
+    '<%= config.bin %> ui --port 9000 --open',
+    'CASCADENCE_UI_TOKEN=$(openssl rand -hex 24) <%= config.bin %> ui --host 0.0.0.0',
+  ];
   static override flags = {
     port: Flags.integer({ description: 'Port to serve on (0: any free port)', default: 8080, min: 0, max: 65535 }),
     host: Flags.string({ description: 'Address to listen on', default: '127.0.0.1' }),
-    token: Flags.string({ description: 'Access token, required for a non-loopback --host (default: $CASCADENCE_UI_TOKEN)', env: 'CASCADENCE_UI_TOKEN' }),
+    token: Flags.string({
+      description: 'Access token, required for a non-loopback --host (default: $CASCADENCE_UI_TOKEN)',
+      env: 'CASCADENCE_UI_TOKEN',
+    }),
     open: Flags.boolean({ description: 'Open the dashboard in the default browser' }),
-    'temporal-ui': Flags.string({ description: 'Address of the Temporal Web UI (e.g. http://localhost:8233): Temporal runs link to it', env: 'CASCADENCE_TEMPORAL_UI' }),
+    'temporal-ui': Flags.string({
+      description: 'Address of the Temporal Web UI (e.g. http://localhost:8233): Temporal runs link to it',
+      env: 'CASCADENCE_TEMPORAL_UI',
+    }),
   };
 
   async run(): Promise<void> {

@@ -8,7 +8,10 @@ export default class Unschedule extends BaseCommand {
   static override examples = ['<%= config.bin %> unschedule nightly-report'];
   static override args = { name: Args.string({ description: 'Scheduled task name', required: true }) };
   static override flags = {
-    backend: Flags.string({ description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)', options: [...SCHEDULE_BACKENDS] }),
+    backend: Flags.string({
+      description: 'Where the schedule lives: schedules.yml (local, default) or a Temporal Schedule (temporal)',
+      options: [...SCHEDULE_BACKENDS],
+    }),
   };
 
   async run(): Promise<void> {

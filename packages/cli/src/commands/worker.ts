@@ -10,8 +10,11 @@ import { startCommandTracing } from '../tracing';
 export default class Worker extends BaseCommand {
   static override summary = "Run a Temporal worker for this project's tasks and flows until SIGINT, SIGTERM or SIGHUP";
   static override description =
-    'Polls the task queue that `task run --backend temporal` uses and runs each step of the project\'s tasks, flows and processors. Address, namespace and queue come from the config (temporal: { address, namespace, taskQueue }) or TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE.';
-  static override examples = ['<%= config.bin %> worker', 'TEMPORAL_ADDRESS=temporal.internal:7233 <%= config.bin %> worker --task-queue reports'];
+    "Polls the task queue that `task run --backend temporal` uses and runs each step of the project's tasks, flows and processors. Address, namespace and queue come from the config (temporal: { address, namespace, taskQueue }) or TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE.";
+  static override examples = [
+    '<%= config.bin %> worker',
+    'TEMPORAL_ADDRESS=temporal.internal:7233 <%= config.bin %> worker --task-queue reports',
+  ];
   static override flags = {
     'task-queue': Flags.string({ description: `Task queue to poll (default: the config's, else "${DEFAULT_TASK_QUEUE}")` }),
     verbose: Flags.boolean({ description: verboseFlagDescription }),
@@ -34,7 +37,9 @@ export default class Worker extends BaseCommand {
       ...(temporal.apiKey !== undefined ? { apiKey: temporal.apiKey } : {}),
     });
     // The worker's runs are Temporal's: recorded as cascadence.backend=temporal.
-    attachPluginInstrumentation(project.plugins, [{ events: worker.events, name: 'temporal' }], (line) => process.stderr.write(`${line}\n`));
+    attachPluginInstrumentation(project.plugins, [{ events: worker.events, name: 'temporal' }], (line) =>
+      process.stderr.write(`${line}\n`),
+    );
     tracing?.trace(worker);
     // SIGHUP (terminal closed) stops the worker like SIGINT/SIGTERM; a second signal exits at once.
     // Listening before the ready line: a supervisor that signals as soon as it reads that line

@@ -165,7 +165,9 @@ async function readConfigFile(file: string, dir: string): Promise<unknown> {
     return mod.default ?? mod;
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError(CliErrorCode.CONFIG, `${file} could not be loaded: ${(error as Error).message ?? String(error)}`, undefined, { cause: error });
+    throw new CliError(CliErrorCode.CONFIG, `${file} could not be loaded: ${(error as Error).message ?? String(error)}`, undefined, {
+      cause: error,
+    });
   }
 }
 
@@ -197,7 +199,8 @@ function checkConfig(raw: unknown, file: string): CascadenceConfig {
       plugins !== null &&
       !Array.isArray(plugins) &&
       Object.keys(plugins).every((k) => ['use', 'deny', 'discover', 'production', 'loadTimeoutMs'].includes(k)) &&
-      (p.loadTimeoutMs === undefined || (typeof p.loadTimeoutMs === 'number' && Number.isFinite(p.loadTimeoutMs) && p.loadTimeoutMs >= 0)) &&
+      (p.loadTimeoutMs === undefined ||
+        (typeof p.loadTimeoutMs === 'number' && Number.isFinite(p.loadTimeoutMs) && p.loadTimeoutMs >= 0)) &&
       (p.use === undefined || stringList(p.use)) &&
       (p.deny === undefined || stringList(p.deny)) &&
       (p.discover === undefined || typeof p.discover === 'boolean') &&
@@ -208,13 +211,18 @@ function checkConfig(raw: unknown, file: string): CascadenceConfig {
     if (config[key] !== undefined && typeof config[key] !== 'string') bad(key, config[key]);
   }
   for (const key of ['temporal', 'metrics']) {
-    if (config[key] !== undefined && (typeof config[key] !== 'object' || config[key] === null || Array.isArray(config[key]))) bad(key, config[key]);
+    if (config[key] !== undefined && (typeof config[key] !== 'object' || config[key] === null || Array.isArray(config[key])))
+      bad(key, config[key]);
   }
   const searchAttributes = (config.temporal as { searchAttributes?: unknown } | undefined)?.searchAttributes;
   if (searchAttributes !== undefined && typeof searchAttributes !== 'boolean') {
-    throw new CliError(CliErrorCode.CONFIG, `${file}: "temporal.searchAttributes" must be true or false (got ${JSON.stringify(searchAttributes)})`);
+    throw new CliError(
+      CliErrorCode.CONFIG,
+      `${file}: "temporal.searchAttributes" must be true or false (got ${JSON.stringify(searchAttributes)})`,
+    );
   }
-  if (config.concurrency !== undefined && !(Number.isInteger(config.concurrency) && (config.concurrency as number) > 0)) bad('concurrency', config.concurrency);
+  if (config.concurrency !== undefined && !(Number.isInteger(config.concurrency) && (config.concurrency as number) > 0))
+    bad('concurrency', config.concurrency);
   if (config.history !== undefined && config.history !== false) {
     const h = config.history as Record<string, unknown>;
     const ok =
@@ -243,7 +251,10 @@ function applyEnv(config: CascadenceConfig, env: NodeJS.ProcessEnv): CascadenceC
   if (env.CASCADENCE_METRICS_PORT) {
     const port = Number(env.CASCADENCE_METRICS_PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new CliError(CliErrorCode.CONFIG, `CASCADENCE_METRICS_PORT must be a port number (got ${JSON.stringify(env.CASCADENCE_METRICS_PORT)})`);
+      throw new CliError(
+        CliErrorCode.CONFIG,
+        `CASCADENCE_METRICS_PORT must be a port number (got ${JSON.stringify(env.CASCADENCE_METRICS_PORT)})`,
+      );
     }
     out.metrics!.port = port;
   }

@@ -74,7 +74,9 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { file, dir, config, search } = await loadConfig(options.cwd, env, options.configFile);
   for (const { file: passed, reason } of search.ignored) {
-    warn(`warning: ignoring ${passed}: ${reason}; a config found by walking up is never run then (use --config ${passed} to run it anyway)`);
+    warn(
+      `warning: ignoring ${passed}: ${reason}; a config found by walking up is never run then (use --config ${passed} to run it anyway)`,
+    );
   }
   if (env.CASCADENCE_DEBUG) {
     warn(
@@ -104,7 +106,12 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
   for (const pattern of config.tasks ?? []) {
     for (const path of expand(pattern, dir, 'tasks')) {
       const mod = await importFile(path, dir).catch((error: unknown) => {
-        throw new CliError(CliErrorCode.CONFIG, `${relative(dir, path)} (listed in "tasks") failed to load: ${(error as Error).message}`, undefined, { cause: error });
+        throw new CliError(
+          CliErrorCode.CONFIG,
+          `${relative(dir, path)} (listed in "tasks") failed to load: ${(error as Error).message}`,
+          undefined,
+          { cause: error },
+        );
       });
       const found = runnablesIn(mod);
       if (found.length === 0) warn(`warning: ${sanitizeForTerminal(relative(dir, path))} (listed in "tasks") exports no task or flow`);
@@ -123,7 +130,10 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
       if (!CascadenceError.isInstance(error)) throw error;
       const broken: BrokenFlow = { name: flowNameOf(path, error), file: relative(dir, path) || path, error };
       brokenFlows.push(broken);
-      if (broken.name !== options.using) warn(`warning: ${sanitizeForTerminal(error.message)} — flow "${sanitizeForTerminal(broken.name)}" is unavailable until the file is fixed`);
+      if (broken.name !== options.using)
+        warn(
+          `warning: ${sanitizeForTerminal(error.message)} — flow "${sanitizeForTerminal(broken.name)}" is unavailable until the file is fixed`,
+        );
       continue;
     }
     addOrExplain(registry, flow, relative(dir, path));
@@ -261,7 +271,11 @@ export async function readFlowFile(path: string, dir: string): Promise<Runnable>
   const text = readFileSync(path, 'utf8');
   if (path.endsWith('.json')) {
     const data = parseJsonStrict(text, shown);
-    return wrapSpecErrors(data, () => flowFromSpec(data, shown), () => '');
+    return wrapSpecErrors(
+      data,
+      () => flowFromSpec(data, shown),
+      () => '',
+    );
   }
   const parsed = await parseYaml(text, shown);
   const data = parsed.toJS();

@@ -4,10 +4,14 @@
  */
 
 /** The array at `path` (`['list', 'items']`) in `results`, or why there is none. */
-export function itemsAtPath(results: Readonly<Record<string, unknown>>, path: readonly string[]): { items: unknown[]; problem?: undefined } | { items?: undefined; problem: string } {
+export function itemsAtPath(
+  results: Readonly<Record<string, unknown>>,
+  path: readonly string[],
+): { items: unknown[]; problem?: undefined } | { items?: undefined; problem: string } {
   let value: unknown = results[path[0] as string];
   for (let k = 1; k < path.length; k++) {
-    if (value === null || typeof value !== 'object') return { problem: `${describeValue(value)} at "${path.slice(0, k).join('.')}" has no key "${path[k] as string}"` };
+    if (value === null || typeof value !== 'object')
+      return { problem: `${describeValue(value)} at "${path.slice(0, k).join('.')}" has no key "${path[k] as string}"` };
     value = (value as Record<string, unknown>)[path[k] as string];
   }
   return checkItems(value);
@@ -24,7 +28,14 @@ export function invalidMapInputMessage(where: string, source: string, problem: s
 }
 
 /** CASCADENCE_MAP_ITEMS_FAILED's message. */
-export function mapItemsFailedMessage(where: string, failFast: boolean, failed: number, total: number, first: number, firstMessage: string): string {
+export function mapItemsFailedMessage(
+  where: string,
+  failFast: boolean,
+  failed: number,
+  total: number,
+  first: number,
+  firstMessage: string,
+): string {
   return failFast
     ? `${where}: item ${first} failed (onItemFailure: fail-fast; the other items were cancelled): ${firstMessage}`
     : `${where}: ${failed} of ${total} items failed; first, item ${first}: ${firstMessage}`;

@@ -33,7 +33,12 @@ export function failFastMessage(failedStepWhere: string): string {
 }
 
 /** A nested flow that did not succeed, as its parent step's error. */
-export function nestedFlowFailedMessage(flowName: string, status: string, failedSteps: readonly string[], innerMessage: string | undefined): string {
+export function nestedFlowFailedMessage(
+  flowName: string,
+  status: string,
+  failedSteps: readonly string[],
+  innerMessage: string | undefined,
+): string {
   const steps = failedSteps.length > 0 ? ` (failed steps: ${failedSteps.join(', ')})` : '';
   return `flow "${flowName}" ${status}${steps}${innerMessage === undefined ? '' : `: ${innerMessage}`}`;
 }

@@ -17,7 +17,8 @@ async function route() {
   const [path, search = ''] = hash.slice(1).split('?');
   const params = new URLSearchParams(search);
   const page = path.split('/')[1] || 'runs';
-  for (const link of document.querySelectorAll('nav a')) link.classList.toggle('active', link.dataset.page === (page === 'run' ? 'runs' : page));
+  for (const link of document.querySelectorAll('nav a'))
+    link.classList.toggle('active', link.dataset.page === (page === 'run' ? 'runs' : page));
   const started = performance.now();
   try {
     if (page === 'run') stop = await runPage(main, decodeURIComponent(path.slice('/run/'.length)));

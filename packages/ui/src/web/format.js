@@ -19,7 +19,11 @@ export function statusClass(status) {
 
 export function badge(status) {
   const known = statusClass(status);
-  return el('span', { class: `badge s-${known}`, 'data-status': known }, `${SYMBOLS[known] ?? '?'} ${known === 'unknown' ? String(status) : known}`);
+  return el(
+    'span',
+    { class: `badge s-${known}`, 'data-status': known },
+    `${SYMBOLS[known] ?? '?'} ${known === 'unknown' ? String(status) : known}`,
+  );
 }
 
 export function duration(ms) {
@@ -37,7 +41,9 @@ export function when(value, zone) {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return '–';
   try {
-    return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium', ...(zone ? { timeZone: zone } : {}) }).format(date);
+    return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium', ...(zone ? { timeZone: zone } : {}) }).format(
+      date,
+    );
   } catch {
     return `${date.toISOString()} (UTC)`;
   }

@@ -9,7 +9,11 @@ const TRIGGERS = ['', 'cli', 'schedule', 'api', 'retry'];
 const SPANS = { '': 'any time', 3600000: 'last hour', 86400000: 'last day', 604800000: 'last 7 days' };
 
 function select(name, options, value, labels = {}) {
-  return el('select', { name }, options.map((o) => el('option', { value: o, selected: String(o) === value }, labels[o] ?? (o === '' ? `any ${name}` : o))));
+  return el(
+    'select',
+    { name },
+    options.map((o) => el('option', { value: o, selected: String(o) === value }, labels[o] ?? (o === '' ? `any ${name}` : o))),
+  );
 }
 
 function matches(run, filters) {
@@ -34,7 +38,12 @@ function runRow(run) {
 
 /** Runs, newest first; filters live in the address (#/runs?status=failed) so links keep them. */
 export async function runsPage(main, params) {
-  const filters = { task: params.get('task') ?? '', status: params.get('status') ?? '', trigger: params.get('trigger') ?? '', span: params.get('span') ?? '' };
+  const filters = {
+    task: params.get('task') ?? '',
+    status: params.get('status') ?? '',
+    trigger: params.get('trigger') ?? '',
+    span: params.get('span') ?? '',
+  };
   const before = params.get('before') ?? '';
   const beforeId = params.get('beforeId') ?? '';
   const form = el(
@@ -58,7 +67,20 @@ export async function runsPage(main, params) {
   if (before) query.set('before', before);
   if (before && beforeId) query.set('beforeId', beforeId);
   const body = el('tbody');
-  const table = el('table', { class: 'runs' }, el('thead', {}, el('tr', {}, ['Status', 'Task', 'Trigger', 'Started', 'Duration', 'Run'].map((h) => el('th', {}, h)))), body);
+  const table = el(
+    'table',
+    { class: 'runs' },
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        ['Status', 'Task', 'Trigger', 'Started', 'Duration', 'Run'].map((h) => el('th', {}, h)),
+      ),
+    ),
+    body,
+  );
   const pager = el('div', { class: 'pager' });
   fill(main, el('h1', {}, 'Runs'), form, table, pager);
   const { runs, next } = await getJson(`/api/runs?${query}`);
@@ -106,8 +128,19 @@ export async function schedulesPage(main, rerender) {
     pause.addEventListener('click', () => act(`/api/schedules/${seg(s.task)}/${s.paused ? 'resume' : 'pause'}`, () => rerender()));
     const runNow = el('button', { 'data-action': 'run' }, 'Run now');
     runNow.addEventListener('click', () => act(`/api/schedules/${seg(s.task)}/run`, (r) => (location.hash = `#/run/${seg(r.runId)}`)));
-    const fires = s.nextFires.length === 0 ? [el('span', { class: 'muted' }, s.paused ? 'paused' : 'never')] : s.nextFires.map((f) => el('div', {}, when(f, s.timezone), el('span', { class: 'muted' }, ` · yours: ${when(f, viewerZone)}`)));
-    const last = s.lastRecorded ? el('span', {}, badge(s.lastRecorded.status), ' ', el('a', { href: `#/run/${seg(s.lastRecorded.id)}` }, when(s.lastRecorded.startedAt, s.timezone))) : el('span', { class: 'muted' }, s.lastRun ? when(s.lastRun, s.timezone) : 'never');
+    const fires =
+      s.nextFires.length === 0
+        ? [el('span', { class: 'muted' }, s.paused ? 'paused' : 'never')]
+        : s.nextFires.map((f) => el('div', {}, when(f, s.timezone), el('span', { class: 'muted' }, ` · yours: ${when(f, viewerZone)}`)));
+    const last = s.lastRecorded
+      ? el(
+          'span',
+          {},
+          badge(s.lastRecorded.status),
+          ' ',
+          el('a', { href: `#/run/${seg(s.lastRecorded.id)}` }, when(s.lastRecorded.startedAt, s.timezone)),
+        )
+      : el('span', { class: 'muted' }, s.lastRun ? when(s.lastRun, s.timezone) : 'never');
     const notes = [s.paused ? 'paused' : 'active', s.known ? '' : 'unknown task', s.enabled ? '' : 'disabled'].filter(Boolean).join(', ');
     return el(
       'tr',
@@ -121,8 +154,27 @@ export async function schedulesPage(main, rerender) {
       el('td', { class: 'actions' }, pause, runNow),
     );
   });
-  const table = el('table', { class: 'schedules' }, el('thead', {}, el('tr', {}, ['Task', 'Cron', 'Zone', 'Next fires', 'Last run', 'State', ''].map((h) => el('th', {}, h)))), el('tbody', {}, rows));
-  fill(main, el('h1', {}, 'Schedules'), schedules.length === 0 ? el('p', { class: 'muted' }, 'No schedules in schedules.yml. Add one with: task schedule <name> "<cron>"') : table);
+  const table = el(
+    'table',
+    { class: 'schedules' },
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        ['Task', 'Cron', 'Zone', 'Next fires', 'Last run', 'State', ''].map((h) => el('th', {}, h)),
+      ),
+    ),
+    el('tbody', {}, rows),
+  );
+  fill(
+    main,
+    el('h1', {}, 'Schedules'),
+    schedules.length === 0
+      ? el('p', { class: 'muted' }, 'No schedules in schedules.yml. Add one with: task schedule <name> "<cron>"')
+      : table,
+  );
 }
 
 function pct(rate) {
@@ -136,11 +188,23 @@ export async function tasksPage(main, rerender) {
     toggle.addEventListener('click', () => act(`/api/tasks/${seg(t.name)}/${t.enabled ? 'disable' : 'enable'}`, () => rerender()));
     const runNow = el('button', { 'data-action': 'run', disabled: !t.enabled }, 'Run now');
     runNow.addEventListener('click', () => act(`/api/tasks/${seg(t.name)}/run`, (r) => (location.hash = `#/run/${seg(r.runId)}`)));
-    const name = el('td', { title: t.name }, el('a', { href: `#/runs?task=${seg(t.name)}` }, short(t.name)), t.description ? el('div', { class: 'muted' }, short(t.description, 120)) : null);
+    const name = el(
+      'td',
+      { title: t.name },
+      el('a', { href: `#/runs?task=${seg(t.name)}` }, short(t.name)),
+      t.description ? el('div', { class: 'muted' }, short(t.description, 120)) : null,
+    );
     if (t.graph) {
       const details = el('details', {}, el('summary', {}, `graph (${t.graph.nodes.length} steps)`));
       // Drawn on first open: a project with many big flows does not lay them all out up front.
-      details.addEventListener('toggle', () => details.open && details.childElementCount === 1 && details.append(el('div', { class: 'graph-box' }, drawGraph(t.graph, null).element)), { once: false });
+      details.addEventListener(
+        'toggle',
+        () =>
+          details.open &&
+          details.childElementCount === 1 &&
+          details.append(el('div', { class: 'graph-box' }, drawGraph(t.graph, null).element)),
+        { once: false },
+      );
       name.append(details);
     }
     const s = t.stats;
@@ -158,5 +222,22 @@ export async function tasksPage(main, rerender) {
     );
   });
   const head = ['Task or flow', 'Kind', 'State', 'Runs (24 h)', 'Success', 'p50', 'p95', ''];
-  fill(main, el('h1', {}, 'Tasks and flows'), el('table', { class: 'tasks' }, el('thead', {}, el('tr', {}, head.map((h) => el('th', {}, h)))), el('tbody', {}, rows)));
+  fill(
+    main,
+    el('h1', {}, 'Tasks and flows'),
+    el(
+      'table',
+      { class: 'tasks' },
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          head.map((h) => el('th', {}, h)),
+        ),
+      ),
+      el('tbody', {}, rows),
+    ),
+  );
 }

@@ -33,7 +33,13 @@ function valueBlock(label, value) {
 
 function errorBlock(error) {
   if (!error) return null;
-  return el('div', { class: 'error' }, el('strong', {}, `${error.name}${error.code ? ` (${error.code})` : ''}: `), el('span', { class: 'error-message' }, error.message), error.stack ? el('details', {}, el('summary', {}, 'stack'), el('pre', {}, error.stack)) : null);
+  return el(
+    'div',
+    { class: 'error' },
+    el('strong', {}, `${error.name}${error.code ? ` (${error.code})` : ''}: `),
+    el('span', { class: 'error-message' }, error.message),
+    error.stack ? el('details', {}, el('summary', {}, 'stack'), el('pre', {}, error.stack)) : null,
+  );
 }
 
 function stepList(steps, attempts, run) {
@@ -51,10 +57,46 @@ function stepList(steps, attempts, run) {
       return el(
         'details',
         { class: 'step', 'data-step': s.step, open: s.status === 'failed' },
-        el('summary', {}, badge(s.status), ' ', el('span', { class: 'step-name', title: s.step }, short(s.step)), el('span', { class: 'muted' }, ` · ${s.attempts} attempt${s.attempts === 1 ? '' : 's'} · ${duration(s.durationMs)}${s.reused ? ' · reused from the original run' : ''}${s.skipReason ? ` · ${s.skipReason}` : ''}`)),
+        el(
+          'summary',
+          {},
+          badge(s.status),
+          ' ',
+          el('span', { class: 'step-name', title: s.step }, short(s.step)),
+          el(
+            'span',
+            { class: 'muted' },
+            ` · ${s.attempts} attempt${s.attempts === 1 ? '' : 's'} · ${duration(s.durationMs)}${s.reused ? ' · reused from the original run' : ''}${s.skipReason ? ` · ${s.skipReason}` : ''}`,
+          ),
+        ),
         errorBlock(s.error),
-        tries.length > 1 ? el('ol', { class: 'attempts' }, tries.map((a) => el('li', {}, badge(a.status), ` ${duration(a.durationMs)} `, a.error ? el('span', { class: 'muted' }, short(a.error.message, 200)) : null))) : null,
-        nested.length > 0 ? el('details', { class: 'nested' }, el('summary', {}, `nested flow: ${nested.length} step attempts`), el('ul', {}, nested.map((a) => el('li', {}, badge(a.status), ` ${short(a.step)} #${a.attempt} ${duration(a.durationMs)}`)))) : null,
+        tries.length > 1
+          ? el(
+              'ol',
+              { class: 'attempts' },
+              tries.map((a) =>
+                el(
+                  'li',
+                  {},
+                  badge(a.status),
+                  ` ${duration(a.durationMs)} `,
+                  a.error ? el('span', { class: 'muted' }, short(a.error.message, 200)) : null,
+                ),
+              ),
+            )
+          : null,
+        nested.length > 0
+          ? el(
+              'details',
+              { class: 'nested' },
+              el('summary', {}, `nested flow: ${nested.length} step attempts`),
+              el(
+                'ul',
+                {},
+                nested.map((a) => el('li', {}, badge(a.status), ` ${short(a.step)} #${a.attempt} ${duration(a.durationMs)}`)),
+              ),
+            )
+          : null,
         valueBlock('output', s.output),
       );
     }),
@@ -78,7 +120,10 @@ function timeline(attempts, run) {
     [...rows].map(([key, list]) => {
       const track = el('div', { class: 'track' });
       for (const a of list) {
-        const bar = el('div', { class: `bar s-${statusClass(a.status)}`, title: `${a.step} attempt ${a.attempt}: ${a.status}, ${duration(a.durationMs ?? (a.status === 'running' ? Date.now() - a.startedAt : undefined))}` });
+        const bar = el('div', {
+          class: `bar s-${statusClass(a.status)}`,
+          title: `${a.step} attempt ${a.attempt}: ${a.status}, ${duration(a.durationMs ?? (a.status === 'running' ? Date.now() - a.startedAt : undefined))}`,
+        });
         // Positions through the CSSOM: allowed by the CSP, unlike style attributes in markup.
         bar.style.left = `${((a.startedAt - start) / span) * 100}%`;
         bar.style.width = `${Math.max(0.5, (((a.durationMs ?? end - a.startedAt) || 0) / span) * 100)}%`;
@@ -122,9 +167,16 @@ export async function runPage(main, id) {
       cancel.addEventListener('click', () => post(`/api/runs/${seg(run.id)}/cancel`).catch((error) => toast(error.message, 'error')));
       buttons.push(cancel);
     }
-    fill(header, 
+    fill(
+      header,
       el('h1', {}, badge(run.status), ' ', el('span', { class: 'run-task', title: run.task }, short(run.task, 80))),
-      el('p', { class: 'meta' }, `run ${run.id} · ${run.kind} · ${run.backend} · trigger ${run.trigger}`, run.retryOf ? [' · retry of ', el('a', { href: `#/run/${seg(run.retryOf)}` }, shortId(run.retryOf))] : null, ` · started ${when(run.startedAt)} · ${duration(run.durationMs)}`),
+      el(
+        'p',
+        { class: 'meta' },
+        `run ${run.id} · ${run.kind} · ${run.backend} · trigger ${run.trigger}`,
+        run.retryOf ? [' · retry of ', el('a', { href: `#/run/${seg(run.retryOf)}` }, shortId(run.retryOf))] : null,
+        ` · started ${when(run.startedAt)} · ${duration(run.durationMs)}`,
+      ),
       data.temporalUrl ? el('p', {}, externalLink(data.temporalUrl, 'Open in the Temporal UI')) : null,
       errorBlock(run.error),
       valueBlock('input', run.input),
@@ -133,7 +185,8 @@ export async function runPage(main, id) {
     if (data.graph) {
       const statuses = new Map(steps.map((s) => [s.step, s.status]));
       // A running step has a 'running' attempt but its step record may still say pending.
-      for (const a of attempts) if (a.status === 'running' && (a.flow === undefined || a.flow === run.task)) statuses.set(a.step, 'running');
+      for (const a of attempts)
+        if (a.status === 'running' && (a.flow === undefined || a.flow === run.task)) statuses.set(a.step, 'running');
       if (!graph) {
         graph = drawGraph(data.graph, statuses);
         graphBox.append(graph.element);

@@ -1,4 +1,4 @@
-import { defineFlow, defineProcessor, Engine, Registry, silentLogger, type EngineEvent } from './index';
+import { defineFlow, defineProcessor, Engine, Registry, silentLogger, type EngineEvent } from '../src/index';
 
 describe('ctx.skip(reason): a step skips itself', () => {
   const branching = defineFlow({
@@ -6,7 +6,15 @@ describe('ctx.skip(reason): a step skips itself', () => {
     steps: {
       route: { run: (_ctx, input: string) => input },
       small: { needs: ['route'], run: (ctx) => (ctx.results.route === 'small' ? 'small path' : ctx.skip('input is not small')) },
-      large: { needs: ['route'], retry: { attempts: 3, delayMs: 0 }, run: async (ctx) => { await Promise.resolve(); if (ctx.results.route !== 'large') ctx.skip('input is not large'); return 'large path'; } },
+      large: {
+        needs: ['route'],
+        retry: { attempts: 3, delayMs: 0 },
+        run: async (ctx) => {
+          await Promise.resolve();
+          if (ctx.results.route !== 'large') ctx.skip('input is not large');
+          return 'large path';
+        },
+      },
       afterLarge: { needs: ['large'], run: () => 'only after large' },
       join: { needs: ['small', 'large'], when: 'none-failed', run: (ctx) => Object.keys(ctx.results) },
       alert: { needs: ['small', 'large'], when: 'any-failed', run: () => 'never: a skip is not a failure' },
@@ -20,11 +28,19 @@ describe('ctx.skip(reason): a step skips itself', () => {
     const result = await engine.run(branching, 'small');
     expect(result.status).toBe('succeeded');
     expect(result.steps.small).toMatchObject({ status: 'succeeded', output: 'small path' });
-    expect(result.steps.large).toMatchObject({ status: 'skipped', skipReason: 'self', skipMessage: 'input is not large', attempts: 1, error: undefined });
+    expect(result.steps.large).toMatchObject({
+      status: 'skipped',
+      skipReason: 'self',
+      skipMessage: 'input is not large',
+      attempts: 1,
+      error: undefined,
+    });
     expect(result.steps.afterLarge).toMatchObject({ status: 'skipped', skipReason: 'trigger-rule' });
     expect(result.steps.join).toMatchObject({ status: 'succeeded', output: ['small'] });
     expect(result.steps.alert).toMatchObject({ status: 'skipped', skipReason: 'trigger-rule' });
-    expect(events.map((e) => [e.type === 'step:skip' && e.step, e.type === 'step:skip' && e.reason, e.type === 'step:skip' && e.message])).toEqual([
+    expect(
+      events.map((e) => [e.type === 'step:skip' && e.step, e.type === 'step:skip' && e.reason, e.type === 'step:skip' && e.message]),
+    ).toEqual([
       ['large', 'self', 'input is not large'],
       ['afterLarge', 'trigger-rule', undefined],
       ['alert', 'trigger-rule', undefined],
@@ -38,7 +54,10 @@ describe('ctx.skip(reason): a step skips itself', () => {
       run: (ctx, options) => (options.enabled ? 'did it' : ctx.skip('disabled by option')),
     });
     const engine = new Engine({ logger: silentLogger, resolver: new Registry().addProcessor(maybe) });
-    const flow = defineFlow({ name: 'p', steps: { on: { uses: 'maybe', with: { enabled: true } }, off: { uses: 'maybe', with: { enabled: false } } } });
+    const flow = defineFlow({
+      name: 'p',
+      steps: { on: { uses: 'maybe', with: { enabled: true } }, off: { uses: 'maybe', with: { enabled: false } } },
+    });
     const result = engine.runSync(flow);
     expect(result.status).toBe('succeeded');
     expect(result.steps.on?.output).toBe('did it');

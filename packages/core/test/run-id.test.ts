@@ -1,7 +1,7 @@
-import { Engine } from './engine';
-import { silentLogger } from './logger';
-import { newRunId, shortRunId } from './run-id';
-import { defineTask } from './task';
+import { Engine } from '../src/engine';
+import { silentLogger } from '../src/logger';
+import { newRunId, shortRunId } from '../src/run-id';
+import { defineTask } from '../src/task';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -60,7 +60,7 @@ describe('run ids', () => {
   });
 
   it('are shown short by their last characters: the first ones are the same for a minute of runs', () => {
-    const now = jest.spyOn(Date, 'now').mockReturnValue(4_102_445_007_848) // 1 s into a 65.5 s block of the first 8 hex chars;
+    const now = jest.spyOn(Date, 'now').mockReturnValue(4_102_445_007_848); // 1 s into a 65.5 s block of the first 8 hex chars;
     let a: string, b: string;
     try {
       a = newRunId();

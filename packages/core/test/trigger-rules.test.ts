@@ -1,5 +1,5 @@
-import { CascadenceError, defineFlow, Engine, ErrorCode, silentLogger } from './index';
-import { flowFromSpec } from './flow-spec';
+import { CascadenceError, defineFlow, Engine, ErrorCode, silentLogger } from '../src/index';
+import { flowFromSpec } from '../src/flow-spec';
 
 /** A promise with its resolve, to hold a step until the test lets it go (no timing). */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -16,8 +16,22 @@ describe('trigger rules beyond all-succeeded / all-done', () => {
       name: 'alerting',
       steps: {
         bad: { run: () => Promise.reject(new Error('boom')) },
-        slow: { run: async () => { await slow.promise; order.push('slow ended'); return 1; } },
-        alert: { needs: ['bad', 'slow'], when: 'any-failed', run: () => { order.push('alert'); slow.open(); return 'paged'; } },
+        slow: {
+          run: async () => {
+            await slow.promise;
+            order.push('slow ended');
+            return 1;
+          },
+        },
+        alert: {
+          needs: ['bad', 'slow'],
+          when: 'any-failed',
+          run: () => {
+            order.push('alert');
+            slow.open();
+            return 'paged';
+          },
+        },
       },
     });
     const result = await new Engine({ logger: silentLogger }).run(flow);
@@ -32,8 +46,21 @@ describe('trigger rules beyond all-succeeded / all-done', () => {
       name: 'first-mirror',
       steps: {
         fast: { run: async () => 'mirror-a' },
-        slow: { run: async () => { await slow.promise; return 'mirror-b'; } },
-        use: { needs: ['fast', 'slow'], when: 'one-succeeded', run: (ctx) => { const seen = Object.keys(ctx.results); slow.open(); return seen; } },
+        slow: {
+          run: async () => {
+            await slow.promise;
+            return 'mirror-b';
+          },
+        },
+        use: {
+          needs: ['fast', 'slow'],
+          when: 'one-succeeded',
+          run: (ctx) => {
+            const seen = Object.keys(ctx.results);
+            slow.open();
+            return seen;
+          },
+        },
       },
     });
     const result = await new Engine({ logger: silentLogger }).run(flow);
@@ -45,7 +72,11 @@ describe('trigger rules beyond all-succeeded / all-done', () => {
     const flow = defineFlow({
       name: 'branches',
       steps: {
-        bad: { run: () => { throw new Error('no'); } },
+        bad: {
+          run: () => {
+            throw new Error('no');
+          },
+        },
         left: { needs: ['bad'], run: () => 'never' },
         ok: { run: () => 'ok' },
         join: { needs: ['ok', 'left'], when: 'none-failed', run: () => 'joined' },
@@ -67,9 +98,22 @@ describe('trigger rules beyond all-succeeded / all-done', () => {
     const flow = defineFlow({
       name: 'with-teardown',
       steps: {
-        work: { run: (ctx) => new Promise((_, reject) => { started.open(); ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)); }) },
+        work: {
+          run: (ctx) =>
+            new Promise((_, reject) => {
+              started.open();
+              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+            }),
+        },
         cleanup: { needs: ['work'], when: 'all-done', run: () => 'not on cancel' },
-        teardown: { needs: ['work'], when: 'always', run: async (ctx) => { teardownSignalAborted = ctx.signal.aborted; return 'torn down'; } },
+        teardown: {
+          needs: ['work'],
+          when: 'always',
+          run: async (ctx) => {
+            teardownSignalAborted = ctx.signal.aborted;
+            return 'torn down';
+          },
+        },
       },
     });
     const running = engine.run(flow, undefined, { runId: 'teardown-run' });
@@ -101,10 +145,28 @@ describe('trigger rules beyond all-succeeded / all-done', () => {
       name: 'ff',
       steps: {
         bad: { run: () => Promise.reject(new Error('boom')) },
-        slowA: { run: async () => { await hold.promise; return 'a'; } },
-        keep: { run: async () => { await hold.promise; return 'kept'; }, when: 'always' },
+        slowA: {
+          run: async () => {
+            await hold.promise;
+            return 'a';
+          },
+        },
+        keep: {
+          run: async () => {
+            await hold.promise;
+            return 'kept';
+          },
+          when: 'always',
+        },
         after: { needs: ['slowA'], when: 'none-failed', run: () => 'never' },
-        release: { needs: ['bad'], when: 'any-failed', run: () => { hold.open(); return 1; } },
+        release: {
+          needs: ['bad'],
+          when: 'any-failed',
+          run: () => {
+            hold.open();
+            return 1;
+          },
+        },
       },
     });
     const result = await new Engine({ logger: silentLogger, failFast: true }).run(flow);
@@ -115,13 +177,23 @@ describe('trigger rules beyond all-succeeded / all-done', () => {
 
   it('rules decided by needs are refused on a step without needs', () => {
     for (const when of ['any-failed', 'one-succeeded', 'all-failed'] as const) {
-      expect(() => defineFlow({ name: 'f', steps: { a: { when, run: () => 1 } } })).toThrow(`when "${when}" needs at least one step in "needs"`);
+      expect(() => defineFlow({ name: 'f', steps: { a: { when, run: () => 1 } } })).toThrow(
+        `when "${when}" needs at least one step in "needs"`,
+      );
     }
-    expect(() => defineFlow({ name: 'f', steps: { a: { when: 'always', run: () => 1 }, b: { when: 'none-failed', run: () => 1 } } })).not.toThrow();
+    expect(() =>
+      defineFlow({ name: 'f', steps: { a: { when: 'always', run: () => 1 }, b: { when: 'none-failed', run: () => 1 } } }),
+    ).not.toThrow();
   });
 
   it('YAML/JSON: every rule name is accepted; a wrong one lists the valid ones, with a suggestion and the key path', () => {
-    const flow = flowFromSpec({ name: 'y', steps: { a: { task: 't' }, b: { task: 't', needs: 'a', when: 'one-succeeded' }, c: { task: 't', needs: 'a', when: 'always' } } }, 'flows/y.yaml');
+    const flow = flowFromSpec(
+      {
+        name: 'y',
+        steps: { a: { task: 't' }, b: { task: 't', needs: 'a', when: 'one-succeeded' }, c: { task: 't', needs: 'a', when: 'always' } },
+      },
+      'flows/y.yaml',
+    );
     expect(flow.name).toBe('y');
     let error: unknown;
     try {

@@ -1,4 +1,4 @@
-import { sanitizeForTerminal, sanitizeLinesForTerminal } from './terminal';
+import { sanitizeForTerminal, sanitizeLinesForTerminal } from '../src/terminal';
 
 describe('sanitizeForTerminal', () => {
   it('escapes every control, DEL, C1 and bidi character visibly and leaves the rest exactly', () => {

@@ -1,9 +1,9 @@
-import { Engine } from './engine';
-import { CascadenceError, ErrorCode } from './errors';
-import type { EngineEvent } from './events';
-import { defineFlow } from './flow';
-import { silentLogger } from './logger';
-import { defineTask } from './task';
+import { Engine } from '../src/engine';
+import { CascadenceError, ErrorCode } from '../src/errors';
+import type { EngineEvent } from '../src/events';
+import { defineFlow } from '../src/flow';
+import { silentLogger } from '../src/logger';
+import { defineTask } from '../src/task';
 
 const engine = () => new Engine({ logger: silentLogger });
 

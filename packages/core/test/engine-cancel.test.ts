@@ -1,4 +1,4 @@
-import { defineFlow, defineTask, Engine, ErrorCode, LocalBackend, silentLogger } from './index';
+import { defineFlow, defineTask, Engine, ErrorCode, LocalBackend, silentLogger } from '../src/index';
 
 describe('Engine.cancel(runId)', () => {
   it('cancels an unfinished run from outside: running steps see ctx.signal abort, nothing new starts, the result is cancelled with the reason', async () => {
@@ -13,7 +13,10 @@ describe('Engine.cancel(runId)', () => {
           run: (ctx) =>
             new Promise((resolve) => {
               started();
-              ctx.signal.addEventListener('abort', () => (seen.push(String(ctx.signal.reason?.message ?? ctx.signal.reason)), resolve('stopped')));
+              ctx.signal.addEventListener(
+                'abort',
+                () => (seen.push(String(ctx.signal.reason?.message ?? ctx.signal.reason)), resolve('stopped')),
+              );
             }),
         },
         after: { needs: ['wait'], run: () => seen.push('after ran') },
@@ -41,7 +44,10 @@ describe('Engine.cancel(runId)', () => {
     expect(engine.cancel(runId)).toBe(false);
     expect(engine.cancel('no-such-run')).toBe(false);
     const backend = new LocalBackend(engine);
-    const slow = defineTask({ name: 'slow', run: (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve('x'))) });
+    const slow = defineTask({
+      name: 'slow',
+      run: (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => resolve('x'))),
+    });
     const pending = backend.run(slow, undefined, { runId: 'b1' });
     expect(backend.cancel('b1', 'stop')).toBe(true);
     expect((await pending).status).toBe('cancelled');

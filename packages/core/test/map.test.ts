@@ -1,5 +1,15 @@
-import { CascadenceError, defineFlow, defineProcessor, defineTask, Engine, ErrorCode, Registry, silentLogger, type EngineEvent } from './index';
-import { flowFromSpec } from './flow-spec';
+import {
+  CascadenceError,
+  defineFlow,
+  defineProcessor,
+  defineTask,
+  Engine,
+  ErrorCode,
+  Registry,
+  silentLogger,
+  type EngineEvent,
+} from '../src/index';
+import { flowFromSpec } from '../src/flow-spec';
 
 const engine = (concurrency?: number) => new Engine({ logger: silentLogger, ...(concurrency === undefined ? {} : { concurrency }) });
 
@@ -10,7 +20,14 @@ describe('map: a step run once per item of a list made at run time', () => {
       steps: {
         list: { run: () => [3, 1, 2] },
         // Later items end first: the output keeps item order anyway.
-        each: { needs: ['list'], map: 'list', run: async (_ctx, n: number) => { await new Promise((r) => setTimeout(r, n * 5)); return n * n; } },
+        each: {
+          needs: ['list'],
+          map: 'list',
+          run: async (_ctx, n: number) => {
+            await new Promise((r) => setTimeout(r, n * 5));
+            return n * n;
+          },
+        },
         sum: { needs: ['each'], run: (ctx) => (ctx.results.each as number[]).reduce((a, b) => a + b, 0) },
       },
     });
@@ -38,7 +55,11 @@ describe('map: a step run once per item of a list made at run time', () => {
       steps: {
         list: { run: () => ({ page: { ids: [1, 2] }, people: [{ name: 'Ada' }, { name: 'Lin' }] }) },
         viaTask: { needs: ['list'], map: 'list.page.ids', task: double },
-        viaFn: { needs: ['list'], map: (ctx) => (ctx.results.list as { page: { ids: number[] } }).page.ids.map((id) => id * 10), run: (_ctx, n: number) => n + 1 },
+        viaFn: {
+          needs: ['list'],
+          map: (ctx) => (ctx.results.list as { page: { ids: number[] } }).page.ids.map((id) => id * 10),
+          run: (_ctx, n: number) => n + 1,
+        },
         viaProcessor: { needs: ['list'], map: 'list.people', uses: 'greet', with: { greeting: 'Hi' } },
         viaFlow: { needs: ['list'], map: 'list.page.ids', task: inner },
       },
@@ -53,7 +74,11 @@ describe('map: a step run once per item of a list made at run time', () => {
   it('an empty list gives an empty array; synchronous items run in runSync too', () => {
     const flow = defineFlow({
       name: 'sync-map',
-      steps: { list: { run: () => [] as number[] }, each: { needs: ['list'], map: 'list', run: (_ctx, n: number) => n }, more: { needs: ['list'], map: () => [1, 2], run: (_ctx, n: number) => -n } },
+      steps: {
+        list: { run: () => [] as number[] },
+        each: { needs: ['list'], map: 'list', run: (_ctx, n: number) => n },
+        more: { needs: ['list'], map: () => [1, 2], run: (_ctx, n: number) => -n },
+      },
     });
     const result = engine().runSync(flow);
     expect(result.steps.each).toMatchObject({ status: 'succeeded', output: [], items: [] });
@@ -74,7 +99,9 @@ describe('map: a step run once per item of a list made at run time', () => {
     expect(CascadenceError.isInstance(each, ErrorCode.INVALID_MAP_INPUT)).toBe(true);
     expect(each?.message).toBe('step "each" of flow "bad-map": cannot map over "list.items": expected an array, got a string');
     expect(result.steps.each?.attempts).toBe(1);
-    expect(result.steps.deeper?.error?.message).toBe('step "deeper" of flow "bad-map": cannot map over "list.items.x.y": a string at "list.items" has no key "x"');
+    expect(result.steps.deeper?.error?.message).toBe(
+      'step "deeper" of flow "bad-map": cannot map over "list.items.x.y": a string at "list.items" has no key "x"',
+    );
   });
 
   it('retries apply per item; settle (default) lets every item end, then fails the step with the first failed item as cause', async () => {
@@ -102,7 +129,12 @@ describe('map: a step run once per item of a list made at run time', () => {
     expect(CascadenceError.isInstance(step.error, ErrorCode.MAP_ITEMS_FAILED)).toBe(true);
     expect(step.error?.message).toBe('step "each" of flow "flaky-items": 2 of 4 items failed; first, item 2: item 2 is broken');
     expect((step.error as Error & { cause?: Error }).cause?.message).toBe('item 2 is broken');
-    expect(step.items?.map((item) => [item.status, item.attempts])).toEqual([['succeeded', 1], ['succeeded', 2], ['failed', 2], ['failed', 2]]);
+    expect(step.items?.map((item) => [item.status, item.attempts])).toEqual([
+      ['succeeded', 1],
+      ['succeeded', 2],
+      ['failed', 2],
+      ['failed', 2],
+    ]);
   });
 
   it('fail-fast cancels running items and starts no more; items may skip themselves', async () => {
@@ -115,7 +147,13 @@ describe('map: a step run once per item of a list made at run time', () => {
           concurrency: 2,
           onItemFailure: 'fail-fast',
           run: (ctx, n: number) => {
-            if (n === 0) return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => { aborted.push(n); reject(ctx.signal.reason); }));
+            if (n === 0)
+              return new Promise((_, reject) =>
+                ctx.signal.addEventListener('abort', () => {
+                  aborted.push(n);
+                  reject(ctx.signal.reason);
+                }),
+              );
             if (n === 1) return Promise.reject(new Error('one failed'));
             return n;
           },
@@ -125,7 +163,9 @@ describe('map: a step run once per item of a list made at run time', () => {
     });
     const result = await engine().run(flow);
     const step = result.steps.each!;
-    expect(step.error?.message).toBe('step "each" of flow "ff-items": item 1 failed (onItemFailure: fail-fast; the other items were cancelled): one failed');
+    expect(step.error?.message).toBe(
+      'step "each" of flow "ff-items": item 1 failed (onItemFailure: fail-fast; the other items were cancelled): one failed',
+    );
     expect(aborted).toEqual([0]);
     expect(step.items?.map((item) => item.status)).toEqual(['cancelled', 'failed', 'cancelled', 'cancelled', 'cancelled', 'cancelled']);
     expect(step.items?.[2]?.attempts).toBe(0);
@@ -163,7 +203,11 @@ describe('map: a step run once per item of a list made at run time', () => {
     expect(result.steps.each?.items?.[7]?.error?.message).toBe('step "each" of flow "limited", item 7 timed out after 30 ms');
     expect(CascadenceError.isInstance(result.steps.each?.items?.[7]?.error, ErrorCode.TIMEOUT)).toBe(true);
     expect(events).toHaveLength(20);
-    expect(events.filter((event) => event.type === 'step:item' && event.status === 'failed').map((event) => event.type === 'step:item' && event.item)).toEqual([7]);
+    expect(
+      events
+        .filter((event) => event.type === 'step:item' && event.status === 'failed')
+        .map((event) => event.type === 'step:item' && event.item),
+    ).toEqual([7]);
   });
 
   it('cancelling the run cancels the running items', async () => {
@@ -173,7 +217,19 @@ describe('map: a step run once per item of a list made at run time', () => {
     const seen: number[] = [];
     const flow = defineFlow({
       name: 'cancel-map',
-      steps: { each: { map: () => [0, 1], run: (ctx, k: number) => new Promise((_, reject) => { if (k === 1) started(); ctx.signal.addEventListener('abort', () => { seen.push(k); reject(ctx.signal.reason); }); }) } },
+      steps: {
+        each: {
+          map: () => [0, 1],
+          run: (ctx, k: number) =>
+            new Promise((_, reject) => {
+              if (k === 1) started();
+              ctx.signal.addEventListener('abort', () => {
+                seen.push(k);
+                reject(ctx.signal.reason);
+              });
+            }),
+        },
+      },
     });
     const pending = e.run(flow, undefined, { runId: 'cancel-map-run' });
     await running;
@@ -184,12 +240,23 @@ describe('map: a step run once per item of a list made at run time', () => {
   });
 
   it('definition errors: map source not in needs, with on a run step, bad concurrency or policy; YAML accepts map', () => {
-    expect(() => defineFlow({ name: 'f', steps: { list: { run: () => [] }, each: { map: 'list', run: () => 1 } } })).toThrow('flow "f", step "each": "map" reads step "list", which is not in "needs"; add it there');
+    expect(() => defineFlow({ name: 'f', steps: { list: { run: () => [] }, each: { map: 'list', run: () => 1 } } })).toThrow(
+      'flow "f", step "each": "map" reads step "list", which is not in "needs"; add it there',
+    );
     expect(() => defineFlow({ name: 'f', steps: { each: { map: () => [], with: 1, run: () => 1 } } })).toThrow('takes no "with"');
-    expect(() => defineFlow({ name: 'f', steps: { each: { map: () => [], concurrency: 0, run: () => 1 } } })).toThrow('"concurrency" must be a whole number >= 1 (got 0)');
-    expect(() => defineFlow({ name: 'f', steps: { each: { concurrency: 2, run: () => 1 } } })).toThrow('"concurrency" is only for a "map" step');
-    expect(() => defineFlow({ name: 'f', steps: { each: { map: () => [], onItemFailure: 'stop' as 'settle', run: () => 1 } } })).toThrow('"onItemFailure" must be "settle" or "fail-fast"');
-    const yaml = flowFromSpec({ name: 'y', steps: { list: { task: 't' }, each: { task: 't', needs: 'list', map: 'list.items', concurrency: 4, onItemFailure: 'fail-fast' } } });
+    expect(() => defineFlow({ name: 'f', steps: { each: { map: () => [], concurrency: 0, run: () => 1 } } })).toThrow(
+      '"concurrency" must be a whole number >= 1 (got 0)',
+    );
+    expect(() => defineFlow({ name: 'f', steps: { each: { concurrency: 2, run: () => 1 } } })).toThrow(
+      '"concurrency" is only for a "map" step',
+    );
+    expect(() => defineFlow({ name: 'f', steps: { each: { map: () => [], onItemFailure: 'stop' as 'settle', run: () => 1 } } })).toThrow(
+      '"onItemFailure" must be "settle" or "fail-fast"',
+    );
+    const yaml = flowFromSpec({
+      name: 'y',
+      steps: { list: { task: 't' }, each: { task: 't', needs: 'list', map: 'list.items', concurrency: 4, onItemFailure: 'fail-fast' } },
+    });
     expect(yaml.steps.each).toMatchObject({ map: 'list.items', concurrency: 4, onItemFailure: 'fail-fast' });
   });
 });

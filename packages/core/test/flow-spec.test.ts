@@ -1,16 +1,22 @@
-import { Engine } from './engine';
-import { CascadenceError, ErrorCode } from './errors';
-import { flowFromSpec } from './flow-spec';
-import { silentLogger } from './logger';
-import { defineProcessor } from './processor';
-import { Registry } from './registry';
-import { defineTask } from './task';
+import { Engine } from '../src/engine';
+import { CascadenceError, ErrorCode } from '../src/errors';
+import { flowFromSpec } from '../src/flow-spec';
+import { silentLogger } from '../src/logger';
+import { defineProcessor } from '../src/processor';
+import { Registry } from '../src/registry';
+import { defineTask } from '../src/task';
 
 describe('flowFromSpec', () => {
   it('builds a runnable flow from plain data that names tasks and processors', async () => {
     const registry = new Registry()
       .add(defineTask({ name: 'greet', run: (_ctx, input: { who: string }) => `hello ${input.who}` }))
-      .addProcessor(defineProcessor({ name: 'upper', options: { text: { type: 'string', required: true } }, run: (_c, o: { text: string }) => o.text.toUpperCase() }));
+      .addProcessor(
+        defineProcessor({
+          name: 'upper',
+          options: { text: { type: 'string', required: true } },
+          run: (_c, o: { text: string }) => o.text.toUpperCase(),
+        }),
+      );
     const flow = flowFromSpec(
       {
         name: 'from-yaml',
@@ -34,10 +40,22 @@ describe('flowFromSpec', () => {
     [{ steps: {} }, 'flows/x.yml: "name" must be a non-empty string', ['name']],
     [{ name: 'x', steps: [] }, '"steps" must be a mapping', ['steps']],
     [{ name: 'x', stepz: {} }, 'flow has unknown key "stepz" (did you mean "steps"?)', ['stepz']],
-    [{ name: 'x', steps: { a: { uses: 'shell', neds: ['b'] } } }, 'step "a" has unknown key "neds" (did you mean "needs"?)', ['steps', 'a', 'neds']],
+    [
+      { name: 'x', steps: { a: { uses: 'shell', neds: ['b'] } } },
+      'step "a" has unknown key "neds" (did you mean "needs"?)',
+      ['steps', 'a', 'neds'],
+    ],
     [{ name: 'x', steps: { a: { with: {} } } }, 'step "a" needs "uses: <processor>" or "task: <name>"', ['steps', 'a']],
-    [{ name: 'x', steps: { a: { uses: 'shell', needs: [1] } } }, '"needs" must be a step id or a list of step ids', ['steps', 'a', 'needs']],
-    [{ name: 'x', steps: { a: { uses: 'shell', retry: { attempts: 2, delay: 5 } } } }, 'retry has unknown key "delay"', ['steps', 'a', 'retry', 'delay']],
+    [
+      { name: 'x', steps: { a: { uses: 'shell', needs: [1] } } },
+      '"needs" must be a step id or a list of step ids',
+      ['steps', 'a', 'needs'],
+    ],
+    [
+      { name: 'x', steps: { a: { uses: 'shell', retry: { attempts: 2, delay: 5 } } } },
+      'retry has unknown key "delay"',
+      ['steps', 'a', 'retry', 'delay'],
+    ],
     [{ name: 'x', steps: { a: { uses: 'shell', timeoutMs: '5s' } } }, '"timeoutMs" must be a number', ['steps', 'a', 'timeoutMs']],
   ])('rejects %j', (data, message, path) => {
     try {

@@ -1,4 +1,4 @@
-import { isPluginPackageName, normalizePluginName } from './plugin-name';
+import { isPluginPackageName, normalizePluginName } from '../src/plugin-name';
 
 describe('normalizePluginName', () => {
   it.each([

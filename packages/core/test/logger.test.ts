@@ -1,4 +1,4 @@
-import { consoleLogger, currentLogTag, scopedLogger, setLogTagSource, taggedLogger, type Logger } from './logger';
+import { consoleLogger, currentLogTag, scopedLogger, setLogTagSource, taggedLogger, type Logger } from '../src/logger';
 
 function recording(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -29,7 +29,11 @@ describe('log tag source', () => {
     scopedLogger(scopedLogger(base, 'app'), 'inner').info('a');
     taggedLogger(scopedLogger(base, 'app'), 'flow/step', () => 'trace_id=step span_id=2').info('b');
     taggedLogger(base, 'flow/step', () => undefined).info('c');
-    expect(base.lines).toEqual(['[app] [inner trace_id=src span_id=1] a', '[app] [flow/step trace_id=step span_id=2] b', '[flow/step trace_id=src span_id=1] c']);
+    expect(base.lines).toEqual([
+      '[app] [inner trace_id=src span_id=1] a',
+      '[app] [flow/step trace_id=step span_id=2] b',
+      '[flow/step trace_id=src span_id=1] c',
+    ]);
   });
 
   it('consoleLogger prefixes the words, with or without a scope', () => {

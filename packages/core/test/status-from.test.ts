@@ -1,19 +1,23 @@
-import { defineFlow, Engine, flow, silentLogger, type FlowStep } from './index';
-import { flowFromSpec } from './flow-spec';
+import { defineFlow, Engine, flow, silentLogger, type FlowStep } from '../src/index';
+import { flowFromSpec } from '../src/flow-spec';
 
 const handled = (statusFrom?: 'steps' | 'leaves', extra: Record<string, FlowStep> = {}) =>
   defineFlow({
     name: `handled-${statusFrom ?? 'default'}`,
     ...(statusFrom === undefined ? {} : { statusFrom }),
     steps: {
-      work: { run: () => { throw new Error('work failed'); } },
+      work: {
+        run: () => {
+          throw new Error('work failed');
+        },
+      },
       alert: { needs: ['work'], when: 'any-failed', run: () => 'paged' },
       cleanup: { needs: ['work'], when: 'all-done', run: () => 'cleaned' },
       ...extra,
     },
   });
 
-describe("run status when failures were handled (flow option statusFrom)", () => {
+describe('run status when failures were handled (flow option statusFrom)', () => {
   it('by default a failed step fails the run, even when a cleanup leaf and an alert ran', async () => {
     const result = await new Engine({ logger: silentLogger }).run(handled());
     expect(result.status).toBe('failed');
@@ -37,9 +41,17 @@ describe("run status when failures were handled (flow option statusFrom)", () =>
   });
 
   it('is checked in code, in the builder, and in YAML/JSON', () => {
-    expect(() => defineFlow({ name: 'x', statusFrom: 'leafs' as 'leaves', steps: { a: { run: () => 1 } } })).toThrow('flow "x": "statusFrom" must be "steps" or "leaves" (got "leafs")');
-    expect(flow('b', { statusFrom: 'leaves' }).step('a', { run: () => 1 }).build().statusFrom).toBe('leaves');
+    expect(() => defineFlow({ name: 'x', statusFrom: 'leafs' as 'leaves', steps: { a: { run: () => 1 } } })).toThrow(
+      'flow "x": "statusFrom" must be "steps" or "leaves" (got "leafs")',
+    );
+    expect(
+      flow('b', { statusFrom: 'leaves' })
+        .step('a', { run: () => 1 })
+        .build().statusFrom,
+    ).toBe('leaves');
     expect(flowFromSpec({ name: 'y', statusFrom: 'leaves', steps: { a: { task: 't' } } }).statusFrom).toBe('leaves');
-    expect(() => flowFromSpec({ name: 'y', statusFrom: 'all', steps: { a: { task: 't' } } }, 'y.yaml')).toThrow('y.yaml: "statusFrom" must be "steps" or "leaves" (got "all")');
+    expect(() => flowFromSpec({ name: 'y', statusFrom: 'all', steps: { a: { task: 't' } } }, 'y.yaml')).toThrow(
+      'y.yaml: "statusFrom" must be "steps" or "leaves" (got "all")',
+    );
   });
 });

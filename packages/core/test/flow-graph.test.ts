@@ -1,5 +1,5 @@
-import { CascadenceError, ErrorCode } from './errors';
-import { defineFlow, type FlowStep } from './flow';
+import { CascadenceError, ErrorCode } from '../src/errors';
+import { defineFlow, type FlowStep } from '../src/flow';
 
 const noop = () => undefined;
 
@@ -46,7 +46,13 @@ describe('the graph defineFlow builds', () => {
   });
 
   it('names an unknown need with a suggestion in both forms', () => {
-    for (const steps of [{ build: { run: noop }, test: { needs: ['biuld'], run: noop } }, [{ id: 'build', run: noop }, { id: 'test', needs: ['biuld'], run: noop }]]) {
+    for (const steps of [
+      { build: { run: noop }, test: { needs: ['biuld'], run: noop } },
+      [
+        { id: 'build', run: noop },
+        { id: 'test', needs: ['biuld'], run: noop },
+      ],
+    ]) {
       try {
         defineFlow({ name: 'typo', steps });
         throw new Error('no error');

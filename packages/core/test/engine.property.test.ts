@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { Engine } from './engine';
-import { defineFlow, type FlowStep, type TriggerRule } from './flow';
-import { silentLogger } from './logger';
+import { Engine } from '../src/engine';
+import { defineFlow, type FlowStep, type TriggerRule } from '../src/flow';
+import { silentLogger } from '../src/logger';
 
 /** A random DAG: step i may only need steps before it, so every generated graph is acyclic. */
 interface StepSpec {
@@ -16,7 +16,16 @@ interface StepSpec {
 const stepSpec = (index: number): fc.Arbitrary<StepSpec> =>
   fc.record({
     needs: index === 0 ? fc.constant([]) : fc.uniqueArray(fc.nat(index - 1), { maxLength: Math.min(index, 4) }),
-    when: fc.constantFrom<TriggerRule>('all-succeeded', 'all-succeeded', 'all-done', 'any-failed', 'none-failed', 'one-succeeded', 'all-failed', 'always'),
+    when: fc.constantFrom<TriggerRule>(
+      'all-succeeded',
+      'all-succeeded',
+      'all-done',
+      'any-failed',
+      'none-failed',
+      'one-succeeded',
+      'all-failed',
+      'always',
+    ),
     attempts: fc.integer({ min: 1, max: 3 }),
     outcomes: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
     async: fc.boolean(),
@@ -84,7 +93,8 @@ function buildFlow(specs: StepSpec[], journal: string[], finished: Map<string, F
         const ends = spec.needs.map((j) => finished.get(`s${j}`));
         if (STARTS_EARLY.includes(spec.when)) {
           const want = spec.when === 'one-succeeded' ? ['succeeded'] : ['failed', 'skipped'];
-          if (!ends.some((end) => end !== undefined && want.includes(end))) throw new Error(`INVARIANT: ${id} (${spec.when}) started before a need ended as it waits for`);
+          if (!ends.some((end) => end !== undefined && want.includes(end)))
+            throw new Error(`INVARIANT: ${id} (${spec.when}) started before a need ended as it waits for`);
         } else {
           spec.needs.forEach((j, k) => {
             const dep = ends[k];
@@ -109,12 +119,20 @@ function buildFlow(specs: StepSpec[], journal: string[], finished: Map<string, F
   return defineFlow({ name: 'random', steps });
 }
 
-function check(specs: StepSpec[], result: { steps: Record<string, { status: string; attempts: number; error?: Error }> }, journal: string[]): void {
+function check(
+  specs: StepSpec[],
+  result: { steps: Record<string, { status: string; attempts: number; error?: Error }> },
+  journal: string[],
+): void {
   const want = expected(specs);
   specs.forEach((_, i) => {
     const step = result.steps[`s${i}`];
     expect(step?.error?.message ?? '').not.toContain('INVARIANT');
-    expect({ id: i, status: step?.status, attempts: step?.attempts }).toEqual({ id: i, status: want.status[i], attempts: want.attempts[i] });
+    expect({ id: i, status: step?.status, attempts: step?.attempts }).toEqual({
+      id: i,
+      status: want.status[i],
+      attempts: want.attempts[i],
+    });
     // Never more starts than allowed attempts.
     expect(journal.filter((line) => line.startsWith(`start s${i} `)).length).toBe(want.attempts[i]);
   });

@@ -1,6 +1,6 @@
-import { CascadenceError, ErrorCode } from './errors';
-import { defineFlow } from './flow';
-import { defineTask } from './task';
+import { CascadenceError, ErrorCode } from '../src/errors';
+import { defineFlow } from '../src/flow';
+import { defineTask } from '../src/task';
 
 const noop = () => undefined;
 
@@ -15,9 +15,9 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('defineFlow validation', () => {
   it('rejects a cycle and prints it as a -> b -> a', () => {
-    expect(() =>
-      defineFlow({ name: 'loop', steps: { a: { needs: ['b'], run: noop }, b: { needs: ['a'], run: noop } } }),
-    ).toThrow('flow "loop" has a cycle: a -> b -> a');
+    expect(() => defineFlow({ name: 'loop', steps: { a: { needs: ['b'], run: noop }, b: { needs: ['a'], run: noop } } })).toThrow(
+      'flow "loop" has a cycle: a -> b -> a',
+    );
   });
 
   it('names the steps of a longer cycle behind an acyclic prefix', () => {
@@ -36,9 +36,7 @@ describe('defineFlow validation', () => {
   });
 
   it('rejects a self-reference', () => {
-    expect(() => defineFlow({ name: 'self', steps: { a: { needs: ['a'], run: noop } } })).toThrow(
-      'flow "self" has a cycle: a -> a',
-    );
+    expect(() => defineFlow({ name: 'self', steps: { a: { needs: ['a'], run: noop } } })).toThrow('flow "self" has a cycle: a -> a');
   });
 
   it('rejects unknown needs, naming the step and suggesting the closest id', () => {
@@ -48,7 +46,14 @@ describe('defineFlow validation', () => {
   });
 
   it('rejects duplicate step ids (array form)', () => {
-    const fn = () => defineFlow({ name: 'dup', steps: [{ id: 'a', run: noop }, { id: 'a', run: noop }] });
+    const fn = () =>
+      defineFlow({
+        name: 'dup',
+        steps: [
+          { id: 'a', run: noop },
+          { id: 'a', run: noop },
+        ],
+      });
     expect(codeOf(fn)).toBe(ErrorCode.DUPLICATE_STEP);
     expect(fn).toThrow('flow "dup": duplicate step id "a"');
   });

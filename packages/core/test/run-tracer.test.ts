@@ -1,10 +1,10 @@
-import { Engine } from './engine';
-import { CascadenceError } from './errors';
-import type { EngineEvent } from './events';
-import { defineFlow } from './flow';
-import type { Logger } from './logger';
-import { silentLogger } from './logger';
-import type { RunTracer } from './run-tracer';
+import { Engine } from '../src/engine';
+import { CascadenceError } from '../src/errors';
+import type { EngineEvent } from '../src/events';
+import { defineFlow } from '../src/flow';
+import type { Logger } from '../src/logger';
+import { silentLogger } from '../src/logger';
+import type { RunTracer } from '../src/run-tracer';
 
 /** A tracer whose scopes are strings naming where they came from, recording every call. */
 function recordingTracer(): RunTracer<string> & { calls: string[]; current: string | undefined } {
@@ -56,9 +56,18 @@ describe('RunTracer hook', () => {
     const outer = defineFlow({
       name: 'outer',
       steps: {
-        flaky: { retry: { attempts: 2, delayMs: 0 }, run: () => { if (++tries === 1) throw new Error('once'); } },
+        flaky: {
+          retry: { attempts: 2, delayMs: 0 },
+          run: () => {
+            if (++tries === 1) throw new Error('once');
+          },
+        },
         sub: { needs: ['flaky'], task: inner },
-        bad: { run: () => { throw new Error('no'); } },
+        bad: {
+          run: () => {
+            throw new Error('no');
+          },
+        },
         after: { needs: ['bad'], run: () => 1 },
       },
     });
@@ -101,10 +110,15 @@ describe('RunTracer hook', () => {
   it('a throwing tracer is reported and the run still succeeds; a second tracer on one bus is refused', () => {
     const reported: string[] = [];
     const engine = new Engine({ logger: silentLogger });
-    const { EventBus } = jest.requireActual('./events') as typeof import('./events');
+    const { EventBus } = jest.requireActual('../src/events') as typeof import('../src/events');
     const bus = new EventBus((error, event) => reported.push(`${event.type}: ${(error as Error).message}`));
     const own = new Engine({ logger: silentLogger, events: bus });
-    const broken = { ...recordingTracer(), startStep: () => { throw new Error('tracer broke'); } };
+    const broken = {
+      ...recordingTracer(),
+      startStep: () => {
+        throw new Error('tracer broke');
+      },
+    };
     bus.trace(broken);
     const result = own.runSync(defineFlow({ name: 'g', steps: { s: { run: () => 7 } } }));
     expect(result.status).toBe('succeeded');

@@ -1,11 +1,11 @@
-import { LocalBackend } from './backend';
-import { Engine } from './engine';
-import { CascadenceError, ErrorCode } from './errors';
-import { defineFlow } from './flow';
-import { silentLogger } from './logger';
-import { defineProcessor } from './processor';
-import { Registry } from './registry';
-import { defineTask } from './task';
+import { LocalBackend } from '../src/backend';
+import { Engine } from '../src/engine';
+import { CascadenceError, ErrorCode } from '../src/errors';
+import { defineFlow } from '../src/flow';
+import { silentLogger } from '../src/logger';
+import { defineProcessor } from '../src/processor';
+import { Registry } from '../src/registry';
+import { defineTask } from '../src/task';
 
 const hello = defineTask({ name: 'hello', description: 'says hello', run: () => 'hi' });
 const report = defineFlow({ name: 'report', steps: { a: { task: 'hello' } } });
@@ -78,8 +78,21 @@ describe('Registry', () => {
     });
     registry.addProcessor(picky);
     let ran = false;
-    const both = defineFlow({ name: 'both', steps: { first: { run: () => { ran = true; } }, p: { uses: 'picky', with: { a: 'x', b: 'y' }, needs: ['first'] } } });
-    await expect(engine.run(both)).rejects.toMatchObject({ code: ErrorCode.INVALID_OPTIONS, message: 'flow "both", step "p": give exactly one of "a" and "b"' });
+    const both = defineFlow({
+      name: 'both',
+      steps: {
+        first: {
+          run: () => {
+            ran = true;
+          },
+        },
+        p: { uses: 'picky', with: { a: 'x', b: 'y' }, needs: ['first'] },
+      },
+    });
+    await expect(engine.run(both)).rejects.toMatchObject({
+      code: ErrorCode.INVALID_OPTIONS,
+      message: 'flow "both", step "p": give exactly one of "a" and "b"',
+    });
     expect(ran).toBe(false);
     const unknown = defineFlow({ name: 'unknown-proc', steps: { say: { uses: 'ecko' } } });
     await expect(engine.run(unknown)).rejects.toThrow('flow "unknown-proc", step "say": unknown processor "ecko" (did you mean "echo"?)');

@@ -1,4 +1,4 @@
-import { CascadenceError, ErrorCode, NonErrorThrownError, toError } from './errors';
+import { CascadenceError, ErrorCode, NonErrorThrownError, toError } from '../src/errors';
 
 describe('CascadenceError', () => {
   it('carries a stable code, suggestions and details', () => {
@@ -23,7 +23,7 @@ describe('CascadenceError', () => {
 
   it('isInstance recognises errors created by the CommonJS build from the ESM test import', () => {
     jest.isolateModules(() => {
-      const copy = require('./errors') as typeof import('./errors');
+      const copy = require('../src/errors') as typeof import('../src/errors');
       expect(copy.CascadenceError).not.toBe(CascadenceError);
       const error = new copy.CascadenceError(ErrorCode.CYCLE, 'x');
       expect(error instanceof CascadenceError).toBe(false);
@@ -46,7 +46,20 @@ describe('CascadenceError', () => {
   it('never throws on values that throw when inspected (revoked Proxy, hostile traps)', () => {
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
-    const hostile = new Proxy({}, { get() { throw new Error('get'); }, getPrototypeOf() { throw new Error('proto'); }, ownKeys() { throw new Error('keys'); } });
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('get');
+        },
+        getPrototypeOf() {
+          throw new Error('proto');
+        },
+        ownKeys() {
+          throw new Error('keys');
+        },
+      },
+    );
     for (const value of [proxy, hostile]) {
       expect(CascadenceError.isInstance(value)).toBe(false);
       const wrapped = toError(value) as NonErrorThrownError;

@@ -1,18 +1,22 @@
-import { Engine } from './engine';
-import { CancelledError, CascadenceError, ErrorCode, NonRetryableError, TimeoutError } from './errors';
-import { defineFlow } from './flow';
-import { silentLogger } from './logger';
-import { Registry } from './registry';
-import { defineTask } from './task';
+import { Engine } from '../src/engine';
+import { CancelledError, CascadenceError, ErrorCode, NonRetryableError, TimeoutError } from '../src/errors';
+import { defineFlow } from '../src/flow';
+import { silentLogger } from '../src/logger';
+import { Registry } from '../src/registry';
+import { defineTask } from '../src/task';
 
 const engine = (options: ConstructorParameters<typeof Engine>[0] = {}) => new Engine({ logger: silentLogger, ...options });
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 
 describe('Engine.run — ordering and data flow', () => {
@@ -21,11 +25,25 @@ describe('Engine.run — ordering and data flow', () => {
     const flow = defineFlow({
       name: 'ordered',
       steps: {
-        fetch: { run: async () => { await sleep(10); log.push('fetch'); return 2; } },
-        scale: { run: () => { log.push('scale'); return 10; } },
+        fetch: {
+          run: async () => {
+            await sleep(10);
+            log.push('fetch');
+            return 2;
+          },
+        },
+        scale: {
+          run: () => {
+            log.push('scale');
+            return 10;
+          },
+        },
         combine: {
           needs: ['fetch', 'scale'],
-          run: (ctx) => { log.push('combine'); return (ctx.results.fetch as number) * (ctx.results.scale as number); },
+          run: (ctx) => {
+            log.push('combine');
+            return (ctx.results.fetch as number) * (ctx.results.scale as number);
+          },
         },
       },
     });
@@ -45,7 +63,12 @@ describe('Engine.run — ordering and data flow', () => {
       steps: {
         a: { run: () => 'A' },
         b: { run: () => 'B' },
-        c: { needs: ['a'], run: (ctx) => { seen = ctx.results; } },
+        c: {
+          needs: ['a'],
+          run: (ctx) => {
+            seen = ctx.results;
+          },
+        },
       },
     });
     await engine({ concurrency: 1 }).run(flow);
@@ -54,14 +77,40 @@ describe('Engine.run — ordering and data flow', () => {
 
   it('diamond a -> (b, c) -> d runs a once and d sees both outputs', async () => {
     const calls: Record<string, number> = {};
-    const count = (id: string) => { calls[id] = (calls[id] ?? 0) + 1; };
+    const count = (id: string) => {
+      calls[id] = (calls[id] ?? 0) + 1;
+    };
     const flow = defineFlow({
       name: 'diamond',
       steps: {
-        a: { run: async () => { count('a'); await sleep(5); return 1; } },
-        b: { needs: ['a'], run: async (ctx) => { count('b'); return (ctx.results.a as number) + 1; } },
-        c: { needs: ['a'], run: (ctx) => { count('c'); return (ctx.results.a as number) + 2; } },
-        d: { needs: ['b', 'c'], run: (ctx) => { count('d'); return ctx.results; } },
+        a: {
+          run: async () => {
+            count('a');
+            await sleep(5);
+            return 1;
+          },
+        },
+        b: {
+          needs: ['a'],
+          run: async (ctx) => {
+            count('b');
+            return (ctx.results.a as number) + 1;
+          },
+        },
+        c: {
+          needs: ['a'],
+          run: (ctx) => {
+            count('c');
+            return (ctx.results.a as number) + 2;
+          },
+        },
+        d: {
+          needs: ['b', 'c'],
+          run: (ctx) => {
+            count('d');
+            return ctx.results;
+          },
+        },
       },
     });
     const result = await engine().run(flow);
@@ -122,7 +171,12 @@ describe('Engine.run — ordering and data flow', () => {
 });
 
 describe('Engine.run — failure, skipping and trigger rules', () => {
-  const failing = defineTask({ name: 'boom', run: () => { throw new Error('boom'); } });
+  const failing = defineTask({
+    name: 'boom',
+    run: () => {
+      throw new Error('boom');
+    },
+  });
 
   it('skips dependants of a failed step transitively while independent branches complete', async () => {
     const flow = defineFlow({
@@ -131,7 +185,12 @@ describe('Engine.run — failure, skipping and trigger rules', () => {
         bad: { task: failing },
         child: { needs: ['bad'], run: () => 'never' },
         grandchild: { needs: ['child'], run: () => 'never' },
-        other: { run: async () => { await sleep(5); return 'ok'; } },
+        other: {
+          run: async () => {
+            await sleep(5);
+            return 'ok';
+          },
+        },
         otherChild: { needs: ['other'], run: () => 'ok too' },
       },
     });
@@ -149,7 +208,12 @@ describe('Engine.run — failure, skipping and trigger rules', () => {
       defineFlow({
         name: `rules-${fail}`,
         steps: {
-          work: { run: () => { if (fail) throw new Error('work failed'); return 'done'; } },
+          work: {
+            run: () => {
+              if (fail) throw new Error('work failed');
+              return 'done';
+            },
+          },
           after: { needs: ['work'], run: () => 'after' },
           cleanup: { needs: ['after'], when: 'all-done', run: () => 'cleaned' },
           alert: { needs: ['after'], when: 'any-failed', run: () => 'alerted' },
@@ -173,14 +237,29 @@ describe('Engine.run — failure, skipping and trigger rules', () => {
     const flow = defineFlow({
       name: 'ff',
       steps: {
-        bad: { run: async () => { await sleep(5); throw new Error('bad'); } },
+        bad: {
+          run: async () => {
+            await sleep(5);
+            throw new Error('bad');
+          },
+        },
         slow: {
           run: async (ctx) => {
-            try { await sleep(1000, ctx.signal); } catch { slowSawAbort = ctx.signal.aborted; throw new Error('aborted'); }
+            try {
+              await sleep(1000, ctx.signal);
+            } catch {
+              slowSawAbort = ctx.signal.aborted;
+              throw new Error('aborted');
+            }
           },
         },
         late: { needs: ['bad'], when: 'all-done', run: () => 'cleanup ran' },
-        blocked: { needs: ['slow'], run: () => { lateStarted = true; } },
+        blocked: {
+          needs: ['slow'],
+          run: () => {
+            lateStarted = true;
+          },
+        },
       },
     });
     const started = Date.now();
@@ -202,7 +281,11 @@ describe('Engine.run — retries', () => {
     const flaky = defineTask({
       name: 'flaky',
       retry: { attempts: 4, backoff: 'fixed', delayMs: 1 },
-      run: () => { calls++; if (calls < 3) throw new Error(`fail ${calls}`); return 'ok'; },
+      run: () => {
+        calls++;
+        if (calls < 3) throw new Error(`fail ${calls}`);
+        return 'ok';
+      },
     });
     const result = await engine().run(flaky);
     expect(result.status).toBe('succeeded');
@@ -214,7 +297,15 @@ describe('Engine.run — retries', () => {
     let calls = 0;
     const flow = defineFlow({
       name: 'hopeless',
-      steps: { s: { retry: { attempts: 3, delayMs: 1 }, run: () => { calls++; throw new Error(`fail ${calls}`); } } },
+      steps: {
+        s: {
+          retry: { attempts: 3, delayMs: 1 },
+          run: () => {
+            calls++;
+            throw new Error(`fail ${calls}`);
+          },
+        },
+      },
     });
     const result = await engine().run(flow);
     expect(result.status).toBe('failed');
@@ -223,14 +314,34 @@ describe('Engine.run — retries', () => {
   });
 
   it('stops retrying on a non-retryable error, by class or by name', async () => {
-    class BadInput extends Error { override name = 'BadInput'; }
+    class BadInput extends Error {
+      override name = 'BadInput';
+    }
     let calls = 0;
     const byName = defineFlow({
       name: 'non-retryable',
       steps: {
-        byClass: { retry: { attempts: 5, delayMs: 1, nonRetryable: [BadInput] }, run: () => { calls++; throw new BadInput('x'); } },
-        byName: { retry: { attempts: 5, delayMs: 1, nonRetryable: ['BadInput'] }, run: () => { calls++; throw new BadInput('y'); } },
-        builtin: { retry: { attempts: 5, delayMs: 1 }, run: () => { calls++; throw new NonRetryableError('z'); } },
+        byClass: {
+          retry: { attempts: 5, delayMs: 1, nonRetryable: [BadInput] },
+          run: () => {
+            calls++;
+            throw new BadInput('x');
+          },
+        },
+        byName: {
+          retry: { attempts: 5, delayMs: 1, nonRetryable: ['BadInput'] },
+          run: () => {
+            calls++;
+            throw new BadInput('y');
+          },
+        },
+        builtin: {
+          retry: { attempts: 5, delayMs: 1 },
+          run: () => {
+            calls++;
+            throw new NonRetryableError('z');
+          },
+        },
       },
     });
     const result = await engine().run(byName);
@@ -244,7 +355,14 @@ describe('Engine.run — retries', () => {
     e.events.on('step:retry', (ev) => delays.push(ev.delayMs));
     const flow = defineFlow({
       name: 'backoff',
-      steps: { s: { retry: { attempts: 5, backoff: 'exponential', delayMs: 2, maxDelayMs: 10 }, run: () => { throw new Error('x'); } } },
+      steps: {
+        s: {
+          retry: { attempts: 5, backoff: 'exponential', delayMs: 2, maxDelayMs: 10 },
+          run: () => {
+            throw new Error('x');
+          },
+        },
+      },
     });
     await e.run(flow);
     expect(delays).toEqual([2, 4, 8, 10]);
@@ -260,7 +378,9 @@ describe('Engine.run — timeouts and cancellation', () => {
         slow: {
           timeoutMs: 20,
           run: async (ctx) => {
-            ctx.signal.addEventListener('abort', () => { aborted = ctx.signal.reason; });
+            ctx.signal.addEventListener('abort', () => {
+              aborted = ctx.signal.reason;
+            });
             // Ignores the signal on purpose: the engine must not wait for it.
             await new Promise((resolve) => setTimeout(resolve, 2000).unref());
           },
@@ -284,8 +404,24 @@ describe('Engine.run — timeouts and cancellation', () => {
     const flow = defineFlow({
       name: 'cancellable',
       steps: {
-        first: { run: async (ctx) => { setTimeout(() => controller.abort(), 10); try { await sleep(5000, ctx.signal); } catch (e) { sawAbort = true; throw e; } } },
-        next: { needs: ['first'], when: 'all-done', run: () => { nextStarted = true; } },
+        first: {
+          run: async (ctx) => {
+            setTimeout(() => controller.abort(), 10);
+            try {
+              await sleep(5000, ctx.signal);
+            } catch (e) {
+              sawAbort = true;
+              throw e;
+            }
+          },
+        },
+        next: {
+          needs: ['first'],
+          when: 'all-done',
+          run: () => {
+            nextStarted = true;
+          },
+        },
       },
     });
     const result = await engine().run(flow, undefined, { signal: controller.signal });
@@ -305,8 +441,20 @@ describe('Engine.run — timeouts and cancellation', () => {
     const flow = defineFlow({
       name: 'queued-retry',
       steps: {
-        flaky: { retry: { attempts: 3, backoff: 'fixed', delayMs: 0 }, run: async (ctx) => { starts.push(`flaky#${ctx.attempt}`); throw new Error('flaky failed'); } },
-        slow: { run: async () => { starts.push('slow'); await sleep(20); throw new Error('slow failed'); } },
+        flaky: {
+          retry: { attempts: 3, backoff: 'fixed', delayMs: 0 },
+          run: async (ctx) => {
+            starts.push(`flaky#${ctx.attempt}`);
+            throw new Error('flaky failed');
+          },
+        },
+        slow: {
+          run: async () => {
+            starts.push('slow');
+            await sleep(20);
+            throw new Error('slow failed');
+          },
+        },
       },
     });
     const events: string[] = [];
@@ -326,7 +474,16 @@ describe('Engine.run — timeouts and cancellation', () => {
 
   it('an already aborted signal runs nothing', async () => {
     let ran = false;
-    const flow = defineFlow({ name: 'never', steps: { a: { run: () => { ran = true; } } } });
+    const flow = defineFlow({
+      name: 'never',
+      steps: {
+        a: {
+          run: () => {
+            ran = true;
+          },
+        },
+      },
+    });
     const result = await engine().run(flow, undefined, { signal: AbortSignal.abort() });
     expect(result.status).toBe('cancelled');
     expect(ran).toBe(false);
@@ -342,7 +499,11 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
     });
     const outer = defineFlow({
       name: 'outer',
-      steps: { prep: { run: () => 4 }, sub: { task: inner, needs: ['prep'], with: 1 }, last: { needs: ['sub'], run: (ctx) => ctx.results.sub } },
+      steps: {
+        prep: { run: () => 4 },
+        sub: { task: inner, needs: ['prep'], with: 1 },
+        last: { needs: ['sub'], run: (ctx) => ctx.results.sub },
+      },
     });
     const asyncResult = await engine().run(outer);
     expect(asyncResult.steps.last?.output).toBe(20);
@@ -351,7 +512,16 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
   });
 
   it('a failing nested flow fails its step with the inner cause', async () => {
-    const inner = defineFlow({ name: 'inner-bad', steps: { z: { run: () => { throw new Error('deep'); } } } });
+    const inner = defineFlow({
+      name: 'inner-bad',
+      steps: {
+        z: {
+          run: () => {
+            throw new Error('deep');
+          },
+        },
+      },
+    });
     const outer = defineFlow({ name: 'outer-bad', steps: { sub: { task: inner } } });
     const result = await engine().run(outer);
     expect(result.steps.sub?.status).toBe('failed');
@@ -361,7 +531,17 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
   });
 
   it('wraps a thrown non-Error value and keeps it', async () => {
-    const flow = defineFlow({ name: 'weird', steps: { s: { run: () => { throw { code: 42 }; } }, t: { run: async () => Promise.reject('nope') } } });
+    const flow = defineFlow({
+      name: 'weird',
+      steps: {
+        s: {
+          run: () => {
+            throw { code: 42 };
+          },
+        },
+        t: { run: async () => Promise.reject('nope') },
+      },
+    });
     const result = await engine().run(flow);
     expect(result.steps.s?.error).toBeInstanceOf(Error);
     expect(result.steps.s?.error?.message).toContain('{"code":42}');
@@ -376,31 +556,70 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
       revoke();
       return proxy;
     };
-    const hostile = new Proxy({}, { get() { throw new Error('hostile getter'); }, getPrototypeOf() { throw new Error('hostile prototype'); } });
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('hostile getter');
+        },
+        getPrototypeOf() {
+          throw new Error('hostile prototype');
+        },
+      },
+    );
     const thrown = [revoked(), revoked(), hostile];
     const flow = defineFlow({
       name: 'hostile',
       steps: {
-        sync: { run: () => { throw thrown[0]; } },
+        sync: {
+          run: () => {
+            throw thrown[0];
+          },
+        },
         async: { run: () => Promise.reject(thrown[1]) },
-        getter: { run: async () => { throw thrown[2]; } },
+        getter: {
+          run: async () => {
+            throw thrown[2];
+          },
+        },
         after: { needs: ['sync'], when: 'all-done', run: () => 'ran' },
       },
     });
     const result = await engine().run(flow);
     expect(result.status).toBe('failed');
     expect(result.steps.after?.output).toBe('ran');
-    for (const [id, value] of [['sync', thrown[0]], ['async', thrown[1]], ['getter', thrown[2]]] as const) {
+    for (const [id, value] of [
+      ['sync', thrown[0]],
+      ['async', thrown[1]],
+      ['getter', thrown[2]],
+    ] as const) {
       const error = result.steps[id]?.error as Error & { value: unknown };
       expect(CascadenceError.isInstance(error, ErrorCode.NON_ERROR_THROWN)).toBe(true);
       expect(error.value).toBe(value);
       expect(error.message).toMatch(/^a non-Error value was thrown: /);
     }
-    expect(engine().runSync(defineFlow({ name: 'hostile-sync', steps: { s: { run: () => { throw revoked(); } } } })).steps.s?.status).toBe('failed');
+    expect(
+      engine().runSync(
+        defineFlow({
+          name: 'hostile-sync',
+          steps: {
+            s: {
+              run: () => {
+                throw revoked();
+              },
+            },
+          },
+        }),
+      ).steps.s?.status,
+    ).toBe('failed');
 
     // Cancelled with such a reason: cancelled, not crashed.
     const controller = new AbortController();
-    const pending = engine().run(defineFlow({ name: 'cancel-hostile', steps: { wait: { run: (ctx) => sleep(10_000, ctx.signal) } } }), undefined, { signal: controller.signal });
+    const pending = engine().run(
+      defineFlow({ name: 'cancel-hostile', steps: { wait: { run: (ctx) => sleep(10_000, ctx.signal) } } }),
+      undefined,
+      { signal: controller.signal },
+    );
     controller.abort(revoked());
     const cancelled = await pending;
     expect(cancelled.status).toBe('cancelled');
@@ -410,7 +629,11 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
   it('run accepts sync and async steps mixed', async () => {
     const flow = defineFlow({
       name: 'mixed',
-      steps: { a: { run: () => 1 }, b: { needs: ['a'], run: async (ctx) => (ctx.results.a as number) + 1 }, c: { needs: ['b'], run: (ctx) => (ctx.results.b as number) + 1 } },
+      steps: {
+        a: { run: () => 1 },
+        b: { needs: ['a'], run: async (ctx) => (ctx.results.a as number) + 1 },
+        c: { needs: ['b'], run: (ctx) => (ctx.results.b as number) + 1 },
+      },
     });
     expect((await engine().run(flow)).steps.c?.output).toBe(3);
   });
@@ -418,7 +641,15 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
   it('runSync runs synchronous flows and returns the result directly', () => {
     const flow = defineFlow({
       name: 'sync',
-      steps: { a: { run: () => 1 }, b: { needs: ['a'], run: (ctx) => (ctx.results.a as number) + 1 }, bad: { run: () => { throw new Error('x'); } } },
+      steps: {
+        a: { run: () => 1 },
+        b: { needs: ['a'], run: (ctx) => (ctx.results.a as number) + 1 },
+        bad: {
+          run: () => {
+            throw new Error('x');
+          },
+        },
+      },
     });
     const result = engine().runSync(flow);
     expect(result.status).toBe('failed');
@@ -428,7 +659,18 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
 
   it('runSync retries synchronously', () => {
     let calls = 0;
-    const flow = defineFlow({ name: 'sync-retry', steps: { a: { retry: { attempts: 3, backoff: 'fixed', delayMs: 1 }, run: () => { if (++calls < 3) throw new Error('again'); return calls; } } } });
+    const flow = defineFlow({
+      name: 'sync-retry',
+      steps: {
+        a: {
+          retry: { attempts: 3, backoff: 'fixed', delayMs: 1 },
+          run: () => {
+            if (++calls < 3) throw new Error('again');
+            return calls;
+          },
+        },
+      },
+    });
     const result = engine().runSync(flow);
     expect(result.steps.a).toMatchObject({ status: 'succeeded', attempts: 3, output: 3 });
   });
@@ -447,7 +689,10 @@ describe('Engine — nesting, non-Error throws, runSync', () => {
     const OriginalPromise = global.Promise;
     let created = 0;
     class CountingPromise<T> extends OriginalPromise<T> {
-      constructor(executor: ConstructorParameters<typeof Promise<T>>[0]) { created++; super(executor); }
+      constructor(executor: ConstructorParameters<typeof Promise<T>>[0]) {
+        created++;
+        super(executor);
+      }
     }
     const steps: Record<string, { needs?: string[]; run: () => number }> = {};
     for (let i = 0; i < 100; i++) steps[`s${i}`] = { ...(i > 0 ? { needs: [`s${i - 1}`] } : {}), run: () => i };
@@ -480,11 +725,18 @@ describe('flows that contain themselves', () => {
 
   it('are refused before any step starts, printing the loop (directly and through another flow)', async () => {
     const started: string[] = [];
-    const selfloop = defineFlow({ name: 'selfloop', steps: { first: { run: () => void started.push('first') }, again: { needs: ['first'], task: 'selfloop' } } });
+    const selfloop = defineFlow({
+      name: 'selfloop',
+      steps: { first: { run: () => void started.push('first') }, again: { needs: ['first'], task: 'selfloop' } },
+    });
     const ping = defineFlow({ name: 'ping', steps: { p: { run: () => void started.push('p') }, next: { needs: ['p'], task: 'pong' } } });
     const pong = defineFlow({ name: 'pong', steps: { back: { task: 'ping' } } });
     const engine = new Engine({ logger: silentLogger, resolver: registry([selfloop, ping, pong]) });
-    const refusal = async (flow: ReturnType<typeof defineFlow>) => engine.run(flow).then(() => undefined, (error: unknown) => error as CascadenceError);
+    const refusal = async (flow: ReturnType<typeof defineFlow>) =>
+      engine.run(flow).then(
+        () => undefined,
+        (error: unknown) => error as CascadenceError,
+      );
     const direct = await refusal(selfloop);
     expect(direct?.code).toBe(ErrorCode.CYCLE);
     expect(direct?.message).toBe('flow "selfloop" contains itself: selfloop -> selfloop');

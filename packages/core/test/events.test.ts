@@ -1,7 +1,7 @@
-import { Engine } from './engine';
-import { EventBus, type EngineEvent } from './events';
-import { defineFlow } from './flow';
-import { silentLogger } from './logger';
+import { Engine } from '../src/engine';
+import { EventBus, type EngineEvent } from '../src/events';
+import { defineFlow } from '../src/flow';
+import { silentLogger } from '../src/logger';
 
 describe('engine events', () => {
   it('emits typed lifecycle events with timings, in order', async () => {
@@ -13,8 +13,19 @@ describe('engine events', () => {
       name: 'evented',
       steps: {
         a: { run: () => 1 },
-        b: { needs: ['a'], retry: { attempts: 2, delayMs: 1 }, run: () => { if (++tries === 1) throw new Error('once'); return 2; } },
-        bad: { run: () => { throw new Error('bad'); } },
+        b: {
+          needs: ['a'],
+          retry: { attempts: 2, delayMs: 1 },
+          run: () => {
+            if (++tries === 1) throw new Error('once');
+            return 2;
+          },
+        },
+        bad: {
+          run: () => {
+            throw new Error('bad');
+          },
+        },
         after: { needs: ['bad'], run: () => 3 },
       },
     });
@@ -23,7 +34,9 @@ describe('engine events', () => {
     const summary = seen.map((e) => `${e.type}${'step' in e ? `:${e.step}` : ''}`);
     expect(summary[0]).toBe('run:start');
     expect(summary[summary.length - 1]).toBe('run:end');
-    expect(summary).toEqual(expect.arrayContaining(['step:start:a', 'step:success:a', 'step:retry:b', 'step:success:b', 'step:failure:bad', 'step:skip:after']));
+    expect(summary).toEqual(
+      expect.arrayContaining(['step:start:a', 'step:success:a', 'step:retry:b', 'step:success:b', 'step:failure:bad', 'step:skip:after']),
+    );
     expect(summary.indexOf('step:success:a')).toBeLessThan(summary.indexOf('step:start:b'));
     const retry = seen.find((e) => e.type === 'step:retry');
     expect(retry).toMatchObject({ flow: 'evented', step: 'b', attempt: 1, delayMs: 1, runId: result.runId });
@@ -39,7 +52,9 @@ describe('engine events', () => {
   it('reports a throwing listener without breaking the run', async () => {
     const errors: unknown[] = [];
     const bus = new EventBus((error) => errors.push(error));
-    bus.on('step:start', () => { throw new Error('listener bug'); });
+    bus.on('step:start', () => {
+      throw new Error('listener bug');
+    });
     const engine = new Engine({ logger: silentLogger, events: bus });
     const result = await engine.run(defineFlow({ name: 'f', steps: { a: { run: () => 1 } } }));
     expect(result.status).toBe('succeeded');
@@ -78,10 +93,26 @@ describe('engine events', () => {
     engine.runSync(
       defineFlow({
         name: 'observed',
-        steps: { a: { run: () => 1 }, b: { needs: ['a'], retry: { attempts: 2, delayMs: 0 }, run: () => { if (++tries === 1) throw new Error('once'); return 2; } } },
+        steps: {
+          a: { run: () => 1 },
+          b: {
+            needs: ['a'],
+            retry: { attempts: 2, delayMs: 0 },
+            run: () => {
+              if (++tries === 1) throw new Error('once');
+              return 2;
+            },
+          },
+        },
       }),
     );
-    expect(calls).toEqual(['start observed/a a #1', 'success observed/a #1 true', 'start observed/b b #1', 'start observed/b b #2', 'success observed/b #2 true']);
+    expect(calls).toEqual([
+      'start observed/a a #1',
+      'success observed/a #1 true',
+      'start observed/b b #1',
+      'start observed/b b #2',
+      'success observed/b #2 true',
+    ]);
     // The per-step events are never built as objects for observers (rarer ones still are, and find no listener).
     const emitted = emit.mock.calls.map(([event]) => event.type);
     expect(emitted).not.toContain('step:start');
@@ -93,10 +124,14 @@ describe('engine events', () => {
   it('a throwing observer is reported and the run goes on', () => {
     const errors: unknown[] = [];
     const bus = new EventBus((error) => errors.push(error));
-    bus.observe({ stepStart: () => { throw new Error('observer bug'); }, stepSuccess: () => {} });
+    bus.observe({
+      stepStart: () => {
+        throw new Error('observer bug');
+      },
+      stepSuccess: () => {},
+    });
     const result = new Engine({ logger: silentLogger, events: bus }).runSync(defineFlow({ name: 'f', steps: { a: { run: () => 1 } } }));
     expect(result.status).toBe('succeeded');
     expect(errors).toHaveLength(1);
   });
 });
-

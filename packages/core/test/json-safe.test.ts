@@ -1,5 +1,5 @@
-import { CascadenceError, ErrorCode } from './errors';
-import { MAX_JSON_DEPTH, MAX_JSON_VALUES, toJsonSafe, type JsonSafeProblem } from './json-safe';
+import { CascadenceError, ErrorCode } from '../src/errors';
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES, toJsonSafe, type JsonSafeProblem } from '../src/json-safe';
 
 describe('toJsonSafe', () => {
   it('gives what JSON.stringify gives for plain data', () => {
@@ -13,7 +13,19 @@ describe('toJsonSafe', () => {
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
     const problems: JsonSafeProblem[] = [];
-    const safe = toJsonSafe({ big: 10n, circular, bad: { toJSON: () => { throw new Error('no JSON for you'); } }, proxy }, problems);
+    const safe = toJsonSafe(
+      {
+        big: 10n,
+        circular,
+        bad: {
+          toJSON: () => {
+            throw new Error('no JSON for you');
+          },
+        },
+        proxy,
+      },
+      problems,
+    );
     expect(safe).toEqual({
       big: { $unserialisable: 'BigInt 10n' },
       circular: { name: 'loop', self: { $unserialisable: 'circular reference to an enclosing value' } },
@@ -40,7 +52,9 @@ describe('toJsonSafe', () => {
     for (let i = 0; i < 60; i++) shared = { left: shared, right: shared };
     const problems: JsonSafeProblem[] = [];
     const text = JSON.stringify(toJsonSafe(shared, problems));
-    expect(problems).toEqual([{ path: expect.stringMatching(/^\$(\.left)+/), reason: `more than ${MAX_JSON_VALUES} values: the rest is left out` }]);
+    expect(problems).toEqual([
+      { path: expect.stringMatching(/^\$(\.left)+/), reason: `more than ${MAX_JSON_VALUES} values: the rest is left out` },
+    ]);
     expect(text.length).toBeLessThan(40 * MAX_JSON_VALUES);
   });
 
@@ -73,7 +87,12 @@ describe('errors as JSON', () => {
   it('JSON.stringify of a CascadenceError gives name, message, code and details instead of {}', () => {
     const error = new CascadenceError(ErrorCode.UNKNOWN_TASK, 'unknown task "x"', { details: { task: 'x', big: 1n } });
     expect(JSON.parse(JSON.stringify({ error }))).toEqual({
-      error: { name: 'CascadenceError', message: 'unknown task "x"', code: 'CASCADENCE_UNKNOWN_TASK', details: { task: 'x', big: { $unserialisable: 'BigInt 1n' } } },
+      error: {
+        name: 'CascadenceError',
+        message: 'unknown task "x"',
+        code: 'CASCADENCE_UNKNOWN_TASK',
+        details: { task: 'x', big: { $unserialisable: 'BigInt 1n' } },
+      },
     });
   });
 
@@ -84,11 +103,22 @@ describe('errors as JSON', () => {
 
 describe('JSON.stringify of a RunResult', () => {
   it('keeps a plain Error thrown by a step (not {}) and does not throw on a BigInt output', async () => {
-    const { Engine } = await import('./engine');
-    const { defineFlow } = await import('./flow');
-    const { silentLogger } = await import('./logger');
+    const { Engine } = await import('../src/engine');
+    const { defineFlow } = await import('../src/flow');
+    const { silentLogger } = await import('../src/logger');
     const engine = new Engine({ logger: silentLogger });
-    const failed = await engine.run(defineFlow({ name: 'f', steps: { boom: { run: () => { throw new TypeError('boom'); } } } }));
+    const failed = await engine.run(
+      defineFlow({
+        name: 'f',
+        steps: {
+          boom: {
+            run: () => {
+              throw new TypeError('boom');
+            },
+          },
+        },
+      }),
+    );
     const json = JSON.parse(JSON.stringify(failed));
     expect(json.error).toEqual({ name: 'TypeError', message: 'boom' });
     expect(json.steps.boom.error).toEqual({ name: 'TypeError', message: 'boom' });

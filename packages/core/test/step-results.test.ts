@@ -1,7 +1,7 @@
-import { Engine } from './engine';
-import { defineFlow } from './flow';
-import { silentLogger } from './logger';
-import type { TaskContext } from './task';
+import { Engine } from '../src/engine';
+import { defineFlow } from '../src/flow';
+import { silentLogger } from '../src/logger';
+import type { TaskContext } from '../src/task';
 
 // What ctx.results is, pinned down: a fresh prototype-less object per attempt holding the
 // outputs of the step's succeeded needs only, in `needs` order.
@@ -15,9 +15,19 @@ describe('ctx.results', () => {
       steps: {
         a: { run: () => 'A' },
         b: { run: () => ({ n: 2 }) },
-        bad: { run: () => { throw new Error('no'); } },
+        bad: {
+          run: () => {
+            throw new Error('no');
+          },
+        },
         other: { run: () => 'not needed' },
-        c: { needs: ['b', 'a', 'bad'], when: 'all-done', run: (ctx) => { seen = ctx.results; } },
+        c: {
+          needs: ['b', 'a', 'bad'],
+          when: 'all-done',
+          run: (ctx) => {
+            seen = ctx.results;
+          },
+        },
       },
     });
     engine().runSync(flow);
@@ -65,7 +75,16 @@ describe('ctx.results', () => {
     let kept: TaskContext | undefined;
     const flow = defineFlow({
       name: 'results-kept',
-      steps: { a: { run: () => 1 }, b: { needs: ['a'], run: (ctx) => { kept = ctx; } }, c: { needs: ['b'], run: () => 3 } },
+      steps: {
+        a: { run: () => 1 },
+        b: {
+          needs: ['a'],
+          run: (ctx) => {
+            kept = ctx;
+          },
+        },
+        c: { needs: ['b'], run: () => 3 },
+      },
     });
     await engine().run(flow);
     expect(kept?.results).toEqual({ a: 1 });
