@@ -45,15 +45,30 @@ export function percentile(values, p) {
  * Times each contender `reps` times, interleaved (A B C A B C ...) so drift in machine load hits
  * all of them alike; returns the median milliseconds per contender. No forced gc() between runs:
  * a full collection shrinks the young generation and taxes whichever contender runs next.
+ *
+ * `clock: 'cpu'` counts the process's CPU time (user + system, GC threads included) instead of
+ * wall time: for contenders that only compute, it leaves out the time other processes held the
+ * cores, so a shared machine gives stable ratios. `batch` calls a contender that many times per
+ * sample (for calls too short to time one by one) and reports ms per call.
  */
-export async function interleaved(contenders, { warmup = 3, reps = 11, timed = {} } = {}) {
+const clocks = {
+  wall: () => performance.now(),
+  cpu: () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  },
+};
+
+export async function interleaved(contenders, { warmup = 3, reps = 11, timed = {}, clock = 'wall', batch = 1 } = {}) {
+  const read = clocks[clock];
   const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
   for (let round = 0; round < warmup + reps; round++) {
     for (const [name, fn] of Object.entries(contenders)) {
-      const t0 = performance.now();
-      const own = await fn();
+      const t0 = read();
+      let own;
+      for (let b = 0; b < batch; b++) own = await fn();
       // A contender listed in `timed` measures itself (its setup is not counted) and returns ms.
-      const ms = timed[name] ? own : performance.now() - t0;
+      const ms = timed[name] ? own : (read() - t0) / batch;
       if (round >= warmup) samples[name].push(ms);
     }
   }

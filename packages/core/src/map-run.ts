@@ -24,14 +24,19 @@ import { isThenable } from './thenable';
 
 const now = (): number => performance.now();
 
-/** `ctx` of one attempt of one item: the step's context, with the item's attempt and signal. */
-class ItemContext implements TaskContext {
-  done = false;
-  /** Ended while its lane still awaits it (timed out, or the map stopped): the lane exits. */
-  replaced = false;
+/** What only some running items need: a timeout timer, an abort controller (`ctx.signal` was read). */
+interface ItemControl {
   timer: ReturnType<typeof setTimeout> | undefined;
-  private controller: AbortController | undefined;
+  controller: AbortController | undefined;
+}
 
+/**
+ * `ctx` of one attempt of one item: the step's context, with the item's attempt and signal. One
+ * is made per attempt, so it holds three fields and nothing else: whether the attempt is still
+ * the item's current one is read from the map's arrays, and timers and controllers live in a
+ * side table for the few items that have them (allocation per item was the map's main cost).
+ */
+class ItemContext implements TaskContext {
   constructor(
     private readonly map: MapRun,
     /** The item's index in the list. */
@@ -61,34 +66,30 @@ class ItemContext implements TaskContext {
     return this.map.step.traceScope;
   }
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.map.stopReason !== undefined) this.controller.abort(this.map.stopReason);
-    }
-    return this.controller.signal;
+    return this.map.controllerOf(this).signal;
   }
   skip(reason?: string): never {
     throw new StepSkipSignal(this.map.itemWhere(this.item), reason ?? '');
-  }
-  abort(reason: Error): void {
-    this.controller?.abort(reason);
-  }
-  finish(): void {
-    this.done = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
   }
 }
 
 export class MapRun {
   private readonly n: number;
+  // Per-item bookkeeping in typed arrays: their storage lives outside the JS heap, so a map of
+  // 10,000 items does not give the young-generation GC arrays to copy while the map runs.
   /** Item status codes (the dag's PENDING, RUNNING, SUCCEEDED, ...). */
-  private readonly status: number[];
-  private readonly attempts: number[];
+  private readonly status: Uint8Array;
+  private readonly attempts: Uint32Array;
   private readonly outputs: unknown[];
-  private readonly errors: Array<Error | undefined>;
+  /** Errors of failed or cancelled items (sparse: made at the first one). */
+  private errors: Array<Error | undefined> | undefined;
   private skipMessages: Array<string | undefined> | undefined;
-  /** Contexts of running items, for cancellation. */
-  private readonly running: Array<ItemContext | undefined>;
+  /**
+   * Attempts a stop or a settle must reach: those with a timeout timer or whose `ctx.signal` was
+   * read. Others need no bookkeeping: a stop marks them cancelled, and their late result is
+   * ignored because they are no longer their item's current attempt.
+   */
+  private readonly controls = new Map<ItemContext, ItemControl>();
   private readonly limit: number;
   private readonly failFast: boolean;
   private nextItem = 0;
@@ -104,7 +105,7 @@ export class MapRun {
   /** Set when the map stops early (fail-fast, or its step was cancelled): why. */
   stopReason: Error | undefined;
   private failFastItem = -1;
-  private startedAt: number[] | undefined;
+  private startedAt: Float64Array | undefined;
   private resolve: ((outputs: unknown[]) => void) | undefined;
   private reject: ((error: Error) => void) | undefined;
 
@@ -117,14 +118,12 @@ export class MapRun {
   ) {
     const n = items.length;
     this.n = n;
-    this.status = new Array<number>(n).fill(PENDING);
-    this.attempts = new Array<number>(n).fill(0);
+    this.status = new Uint8Array(n).fill(PENDING);
+    this.attempts = new Uint32Array(n);
     this.outputs = new Array(n);
-    this.errors = new Array(n);
-    this.running = new Array(n);
     this.limit = execution.sync ? 1 : (mapPlan.concurrency ?? execution.settings.concurrency);
     this.failFast = mapPlan.failFast;
-    if (execution.engine.events.active) this.startedAt = new Array<number>(n).fill(0);
+    if (execution.engine.events.active) this.startedAt = new Float64Array(n);
   }
 
   /** Runs the items: the outputs array at once when every item ended synchronously, else a promise of it. */
@@ -150,7 +149,7 @@ export class MapRun {
         status: STEP_STATUS_NAMES[this.status[k] as number] as MapItemStatus,
         attempts: this.attempts[k] as number,
         output: this.outputs[k],
-        error: this.errors[k],
+        error: this.errors?.[k],
       };
       const message = this.skipMessages?.[k];
       if (message !== undefined) result.skipMessage = message;
@@ -209,13 +208,14 @@ export class MapRun {
         continue;
       }
       if (this.plan.timeoutMs !== undefined) this.armTimeout(k, ctx, this.plan.timeoutMs);
+      let taken: boolean;
       try {
-        this.itemSucceeded(k, ctx, await value);
+        taken = this.itemSucceeded(k, ctx, await value);
       } catch (error) {
-        this.itemFailed(k, ctx, error);
+        taken = this.itemFailed(k, ctx, error);
       }
       // Timed out (a new lane took over) or cancelled while awaited: this lane is done.
-      if (ctx.replaced) return;
+      if (!taken) return;
     }
     if (this.settled === this.n) this.finish();
   }
@@ -253,7 +253,6 @@ export class MapRun {
     this.status[k] = RUNNING;
     this.active++;
     const ctx = new ItemContext(this, k, attempt);
-    this.running[k] = ctx;
     if (this.startedAt !== undefined && attempt === 1) this.startedAt[k] = now();
     return ctx;
   }
@@ -266,38 +265,66 @@ export class MapRun {
   }
 
   private armTimeout(k: number, ctx: ItemContext, ms: number): void {
-    ctx.timer = setTimeout(() => {
+    this.controlOf(ctx).timer = setTimeout(() => {
       const error = new TimeoutError(this.itemWhere(k), ms);
-      ctx.abort(error);
-      ctx.replaced = true;
+      this.controls.get(ctx)?.controller?.abort(error);
       this.itemFailed(k, ctx, error);
       this.pump();
     }, ms);
   }
 
-  private itemSucceeded(k: number, ctx: ItemContext, output: unknown): void {
-    if (ctx.done) return;
-    ctx.finish();
-    this.running[k] = undefined;
+  private controlOf(ctx: ItemContext): ItemControl {
+    let control = this.controls.get(ctx);
+    if (control === undefined) this.controls.set(ctx, (control = { timer: undefined, controller: undefined }));
+    return control;
+  }
+
+  /** `ctx.signal`'s controller, made when first read (aborted at once if the map has stopped). */
+  controllerOf(ctx: ItemContext): AbortController {
+    const control = this.controlOf(ctx);
+    if (control.controller === undefined) {
+      control.controller = new AbortController();
+      if (this.stopReason !== undefined) control.controller.abort(this.stopReason);
+      else if (!this.isCurrent(ctx)) this.controls.delete(ctx); // read after its attempt ended
+    }
+    return control.controller;
+  }
+
+  /** Whether `ctx` is its item's running attempt (not settled, timed out or stopped). */
+  private isCurrent(ctx: ItemContext): boolean {
+    return this.status[ctx.item] === RUNNING && this.attempts[ctx.item] === ctx.attempt;
+  }
+
+  /** Takes the running attempt `ctx` out: its slot is free; false when it was no longer current. */
+  private settle(ctx: ItemContext): boolean {
+    if (!this.isCurrent(ctx)) return false;
+    const control = this.controls.size === 0 ? undefined : this.controls.get(ctx);
+    if (control !== undefined) {
+      if (control.timer !== undefined) clearTimeout(control.timer);
+      this.controls.delete(ctx);
+    }
     this.active--;
+    return true;
+  }
+
+  private itemSucceeded(k: number, ctx: ItemContext, output: unknown): boolean {
+    if (!this.settle(ctx)) return false;
     this.status[k] = SUCCEEDED;
     this.outputs[k] = output;
     this.settled++;
     if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'succeeded', undefined, output);
+    return true;
   }
 
-  private itemFailed(k: number, ctx: ItemContext, thrown: unknown): void {
-    if (ctx.done) return;
-    ctx.finish();
-    this.running[k] = undefined;
-    this.active--;
+  private itemFailed(k: number, ctx: ItemContext, thrown: unknown): boolean {
+    if (!this.settle(ctx)) return false;
     const skipped = skipSignalReason(thrown);
     if (skipped !== undefined) {
       this.status[k] = SKIPPED;
       (this.skipMessages ??= [])[k] = skipped;
       this.settled++;
       if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'skipped', undefined, undefined);
-      return;
+      return true;
     }
     const error = toError(thrown);
     const delayMs = decideRetry(this.plan.retry, ctx.attempt, error, this.stopReason === undefined && this.execution.state.mayRetry);
@@ -318,10 +345,10 @@ export class MapRun {
           }, delayMs),
         );
       }
-      return;
+      return true;
     }
     this.status[k] = FAILED;
-    this.errors[k] = error;
+    (this.errors ??= [])[k] = error;
     this.failed++;
     this.settled++;
     if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'failed', error, undefined);
@@ -329,29 +356,33 @@ export class MapRun {
       this.failFastItem = k;
       this.stop(new Error(`fail-fast after item ${k} failed`));
     }
+    return true;
   }
 
   /** Stops early: nothing new starts; running and waiting items are cancelled with `reason`. */
   private stop(reason: Error): void {
     if (this.stopReason !== undefined || this.finished) return;
     this.stopReason = reason;
+    const controlled = new Map<number, ItemControl>();
+    for (const [ctx, control] of this.controls) if (this.isCurrent(ctx)) controlled.set(ctx.item, control);
+    this.controls.clear();
     for (let k = 0; k < this.n; k++) {
       const state = this.status[k];
       if (state !== PENDING && state !== RUNNING) continue;
       const error = new CancelledError(this.itemWhere(k), reason);
-      const ctx = this.running[k];
-      if (ctx !== undefined) {
-        ctx.finish();
-        ctx.replaced = true;
-        ctx.abort(error);
-        this.running[k] = undefined;
+      if (state === RUNNING) {
+        const control = controlled.get(k);
+        if (control !== undefined) {
+          if (control.timer !== undefined) clearTimeout(control.timer);
+          control.controller?.abort(error);
+        }
         this.active--;
       }
       const timer = this.retryTimers?.get(k);
       if (timer !== undefined) clearTimeout(timer);
       this.status[k] = CANCELLED;
       // Items that never started are cancelled without an error of their own.
-      if ((this.attempts[k] as number) > 0) this.errors[k] = error;
+      if ((this.attempts[k] as number) > 0) (this.errors ??= [])[k] = error;
       this.settled++;
     }
     this.retryTimers?.clear();
@@ -361,7 +392,7 @@ export class MapRun {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.running.length = 0;
+    this.controls.clear();
     if (this.resolve === undefined) return;
     try {
       this.resolve(this.outcome());
@@ -377,7 +408,7 @@ export class MapRun {
     let first = this.failFastItem;
     if (first < 0) first = this.status.indexOf(FAILED);
     if (first < 0) throw new CancelledError(where, this.stopReason);
-    const cause = this.errors[first] as Error;
+    const cause = (this.errors as Error[])[first] as Error;
     const failedItems: number[] = [];
     for (let k = 0; k < this.n && failedItems.length < 100; k++) if (this.status[k] === FAILED) failedItems.push(k);
     const message = mapItemsFailedMessage(where, this.failFast, this.failed, this.n, first, cause.message);
@@ -400,7 +431,7 @@ export class MapRun {
       item: k,
       items: this.n,
       status,
-      durationMs: t - (this.startedAt as number[])[k]!,
+      durationMs: t - (this.startedAt as Float64Array)[k]!,
       error,
       output,
     };

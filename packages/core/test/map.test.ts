@@ -210,6 +210,75 @@ describe('map: a step run once per item of a list made at run time', () => {
     ).toEqual([7]);
   });
 
+  it('a timed-out attempt that settles late is ignored: its retry gives the output, and the lane limit holds', async () => {
+    let active = 0;
+    let peak = 0;
+    const late: number[] = [];
+    const flow = defineFlow({
+      name: 'late',
+      steps: {
+        each: {
+          map: () => [0, 1, 2, 3, 4, 5],
+          concurrency: 2,
+          timeoutMs: 120,
+          retry: { attempts: 2, backoff: 'fixed', delayMs: 1 },
+          // Never reads ctx.signal: nothing can abort it, so its first attempt resolves after the timeout.
+          run: async (ctx, k: number) => {
+            active++;
+            peak = Math.max(peak, active);
+            // Item 2: the first attempt times out at 120 ms and resolves at 150 ms, while its retry
+            // (started at ~121 ms, 70 ms long) still runs.
+            const slow = k === 2 && ctx.attempt === 1;
+            await new Promise((r) => setTimeout(r, slow ? 150 : k === 2 ? 70 : 2));
+            active--;
+            if (slow) late.push(k);
+            return `${k}:${ctx.attempt}`;
+          },
+        },
+      },
+    });
+    const result = await engine().run(flow);
+    expect(result.status).toBe('succeeded');
+    expect(result.steps.each?.output).toEqual(['0:1', '1:1', '2:2', '3:1', '4:1', '5:1']);
+    expect(result.steps.each?.items?.[2]).toMatchObject({ status: 'succeeded', attempts: 2, output: '2:2' });
+    // The timed-out attempt kept running beside the two lanes (it cannot be stopped), no more.
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(late).toEqual([2]);
+  });
+
+  it('cancelling a run whose items never read ctx.signal marks them cancelled; their late results are ignored', async () => {
+    const e = engine();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    let allStarted!: () => void;
+    const running = new Promise<void>((r) => (allStarted = r));
+    const flow = defineFlow({
+      name: 'cancel-quiet',
+      steps: {
+        each: {
+          map: () => [0, 1, 2, 3],
+          concurrency: 2,
+          run: async (_ctx, k: number) => {
+            if (++started === 2) allStarted();
+            await gate;
+            return k;
+          },
+        },
+      },
+    });
+    const pending = e.run(flow, undefined, { runId: 'cancel-quiet-run' });
+    await running;
+    e.cancel('cancel-quiet-run', 'stop');
+    const result = await pending;
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(result.status).toBe('cancelled');
+    expect(result.steps.each?.items?.map((item) => item.status)).toEqual(['cancelled', 'cancelled', 'cancelled', 'cancelled']);
+    expect(result.steps.each?.items?.map((item) => item.attempts)).toEqual([1, 1, 0, 0]);
+    expect(started).toBe(2);
+  });
+
   it('cancelling the run cancels the running items', async () => {
     const e = engine();
     let started!: () => void;
