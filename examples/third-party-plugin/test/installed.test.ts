@@ -30,14 +30,8 @@ describe(`${pkg.name} installed in a project`, () => {
   beforeAll(() => {
     if (!existsSync(join(packageDir, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
     project = mkdtempSync(join(tmpdir(), 'cascadence-plugin-user-'));
-    writeFileSync(
-      join(project, 'package.json'),
-      JSON.stringify({ name: 'user', private: true, type: 'module', dependencies: { [pkg.name]: `^${pkg.version}` } }),
-    );
-    for (const [name, target] of [
-      ['@cascadence/core', coreDir],
-      [pkg.name, packageDir],
-    ] as const) {
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user', private: true, type: 'module', dependencies: { [pkg.name]: `^${pkg.version}` } }));
+    for (const [name, target] of [['@cascadence/core', coreDir], [pkg.name, packageDir]] as const) {
       const at = join(project, 'node_modules', name);
       mkdirSync(dirname(at), { recursive: true });
       symlinkSync(target, at, 'dir');
@@ -46,24 +40,19 @@ describe(`${pkg.name} installed in a project`, () => {
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 
   it('is discovered from the dependencies and its processor runs in a flow', async () => {
-    const out = await runNode(
-      project,
-      `
+    const out = await runNode(project, `
       import { defineFlow, Engine, loadPlugins, silentLogger } from '@cascadence/core';
       const problems = [];
       const { registry, loaded } = await loadPlugins({ projectDir: process.cwd(), onProblem: (p) => problems.push(p.error.message) });
       const engine = new Engine({ resolver: registry, logger: silentLogger });
       const run = await engine.run(defineFlow({ name: 'check', steps: { step: { uses: 'slugify', with: { text: 'My First Post!' } } } }));
       console.log(JSON.stringify({ loaded: loaded.map((p) => p.name), problems, status: run.status, output: run.steps.step.output }));
-    `,
-    );
+    `);
     expect(out).toEqual({ loaded: [pkg.name], problems: [], status: 'succeeded', output: 'my-first-post' });
   });
 
   it('loads by its shorthand from a config list, and from CommonJS too', async () => {
-    const out = await runNode(
-      project,
-      `
+    const out = await runNode(project, `
       import { createRequire } from 'node:module';
       import { loadPlugins } from '@cascadence/core';
       const { loaded, registry } = await loadPlugins({ projectDir: process.cwd(), discover: false, plugins: ['slugify'] });
@@ -73,12 +62,7 @@ describe(`${pkg.name} installed in a project`, () => {
         processors: registry.processors().map((p) => p.name),
         cjs: [cjs.default.name, cjs.default.processors.map((p) => p.name)],
       }));
-    `,
-    );
-    expect(out).toEqual({
-      loaded: [[pkg.name, 'config']],
-      processors: pkg.cascadence.processors,
-      cjs: [pkg.name, pkg.cascadence.processors],
-    });
+    `);
+    expect(out).toEqual({ loaded: [[pkg.name, 'config']], processors: pkg.cascadence.processors, cjs: [pkg.name, pkg.cascadence.processors] });
   });
 });

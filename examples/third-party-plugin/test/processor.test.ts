@@ -28,10 +28,7 @@ describe('the slugify processor', () => {
 
   it('a maxLength below 1 fails without retrying', async () => {
     const result = await run({ short: { uses: 'slugify', with: { text: 'x', maxLength: 0 }, retry: { attempts: 3, delayMs: 1 } } });
-    expect(result.steps.short?.error).toMatchObject({
-      code: 'CASCADENCE_NON_RETRYABLE',
-      message: 'flow "posts", step "short": option "maxLength" must be at least 1 (got 0)',
-    });
+    expect(result.steps.short?.error).toMatchObject({ code: 'CASCADENCE_NON_RETRYABLE', message: 'flow "posts", step "short": option "maxLength" must be at least 1 (got 0)' });
     expect(result.steps.short?.attempts).toBe(1);
   });
 
@@ -41,9 +38,7 @@ describe('the slugify processor', () => {
       message: 'flow "posts", step "s": option "text" is required (string)',
     });
     await expect(run({ s: { uses: 'slugify', with: { text: 'a', sep: '_' } } })).rejects.toMatchObject({
-      message: expect.stringContaining(
-        'unknown option "sep" (did you mean "separator"?); accepted: text, separator, lowercase, ascii, maxLength',
-      ),
+      message: expect.stringContaining('unknown option "sep" (did you mean "separator"?); accepted: text, separator, lowercase, ascii, maxLength'),
     });
     await expect(run({ s: { uses: 'slugify', with: { text: 42 } } })).rejects.toMatchObject({
       message: expect.stringContaining('option "text" must be a string (got number 42)'),
