@@ -12,6 +12,7 @@ import {
 } from '@cascadence/core';
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { RUN_SPAN_PREFIX, SPAN_ATTRIBUTES as A, SPAN_EVENTS, STEP_SPAN_PREFIX } from './attributes';
+import type { ItemSpans } from './item-spans';
 
 /** A run's or an attempt's span, and the context in which its children start and its code runs. */
 export interface SpanScope {
@@ -29,6 +30,8 @@ export class SpanTracer implements RunTracer<SpanScope> {
     private readonly tracer: Tracer,
     /** Backend name recorded on every span (`local`, `temporal`, ...). */
     private readonly backend: string,
+    /** Spans of map steps' items (told of each step attempt so their items find it). */
+    private readonly items?: ItemSpans,
   ) {}
 
   startRun(event: RunStartEvent, parent: SpanScope | undefined): SpanScope {
@@ -72,6 +75,7 @@ export class SpanTracer implements RunTracer<SpanScope> {
       { kind: SpanKind.INTERNAL, startTime: event.at, attributes },
       parentContext,
     );
+    this.items?.stepStarted(event.runId, event.flow, event.step, span);
     return { span, context: trace.setSpan(parentContext, span) };
   }
 
@@ -95,6 +99,7 @@ export class SpanTracer implements RunTracer<SpanScope> {
       span.setAttribute(A.STATUS, event.status);
       fail(span, event.error, event.status, event.at);
     }
+    this.items?.stepEnded(event.runId, event.flow, event.step, span);
     span.end(event.at);
   }
 
