@@ -36,7 +36,8 @@ import {
   type Jaeger,
   type JaegerSpan,
   type JaegerTrace,
-} from './jaeger';
+  stopChild,
+} from '@cascadence/test-kit';
 
 // The same CommonJS module the worker process loads (test/fixtures/traced-worker.cjs).
 const { flow: temporalFlow } = require('./fixtures/temporal-flow.cjs') as { flow: Flow };
@@ -227,12 +228,7 @@ describeJaeger('traces in a real Jaeger', () => {
 
     afterAll(async () => {
       detach?.();
-      if (worker !== undefined && worker.exitCode === null) {
-        const gone = new Promise((resolve) => worker!.once('exit', resolve));
-        worker.kill('SIGTERM');
-        await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-        if (worker.exitCode === null) worker.kill('SIGKILL');
-      }
+      if (worker !== undefined) await stopChild(worker, 15_000);
       await backend?.close();
       await connection?.close();
       await server?.stop();
