@@ -87,6 +87,7 @@ export class SpanTracer implements RunTracer<SpanScope> {
       // ctx.skip(): the attempt ended on purpose, not in error.
       span.setAttribute(A.STATUS, 'skipped');
       span.setAttribute('cascadence.skip.reason', event.reason);
+      if (event.message !== undefined) span.setAttribute('cascadence.skip.message', event.message);
     } else if (event.type === 'step:retry') {
       span.setAttribute(A.STATUS, 'retrying');
       fail(span, event.error, 'failed', event.at);

@@ -137,4 +137,14 @@ describe('spans of map items', () => {
     expect(byName(all, 'cascadence.step parts')).toHaveLength(3);
     expect(byName(all, 'cascadence.item parts')).toHaveLength(0);
   });
+
+  test("a step that skips itself: its attempt span says so, with the step's words (issue 19)", async () => {
+    const { engine, spans } = traced();
+    await engine.run(defineFlow({ name: 'quiet', steps: { check: { run: (ctx) => ctx.skip('nothing new') } } }));
+    expect(one(spans(), 'cascadence.step check').attributes).toMatchObject({
+      [A.STATUS]: 'skipped',
+      'cascadence.skip.reason': 'self',
+      'cascadence.skip.message': 'nothing new',
+    });
+  });
 });
