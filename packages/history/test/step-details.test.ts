@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineFlow, Engine, LocalBackend, silentLogger } from '@cascadence/core';
 import { MAX_ITEM_VALUE_BYTES, MAX_RECORDED_ITEMS, openHistory, type History, type HistoryOptions } from '../src';
-import { freshDatabase, postgresAvailable, startPostgres, type PostgresServer } from './postgres-server';
+import { describeOnPostgres } from './postgres-server';
 
 function describeStepDetails(fresh: () => Promise<HistoryOptions>): void {
   let history: History | undefined;
@@ -116,15 +116,4 @@ describe('step details in history on SQLite', () => {
   });
 });
 
-// Under CI the server must be there (scripts/ensure-servers.sh installs it): fail, never skip.
-(postgresAvailable() || process.env.CI === 'true' ? describe : describe.skip)('step details in history on PostgreSQL', () => {
-  let server: PostgresServer;
-  let n = 0;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
-  describeStepDetails(async () => ({ url: await freshDatabase(server.url, `details_${process.pid}_${++n}`) }));
-});
+describeOnPostgres('step details in history on PostgreSQL', 'details', describeStepDetails);

@@ -1,6 +1,7 @@
 import type { StepItemEvent } from '@cascadence/core';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { ITEM_SPAN_PREFIX, SPAN_ATTRIBUTES as A, SPAN_EVENTS } from './attributes';
+import { stepAttributes } from './span-tracer';
 
 /** Default `TracingOptions.maxItemSpans`: item spans per step attempt of a `map` step. */
 export const DEFAULT_MAX_ITEM_SPANS = 1000;
@@ -100,17 +101,10 @@ export class ItemSpans {
   }
 
   private itemSpan(step: Span, event: StepItemEvent, retries: StepItemEvent[] | undefined): void {
-    const attributes: Attributes = {
-      [A.RUN_ID]: event.runId,
-      [A.STEP]: event.step,
-      [A.TASK]: event.task,
-      [A.ITEM]: event.item,
-      [A.ITEMS]: event.items,
-      [A.ATTEMPT]: event.attempt,
-      [A.STATUS]: event.status,
-      [A.BACKEND]: this.backend,
-    };
-    if (event.flow !== undefined) attributes[A.FLOW] = event.flow;
+    const attributes = stepAttributes(event, this.backend);
+    attributes[A.ITEM] = event.item;
+    attributes[A.ITEMS] = event.items;
+    attributes[A.STATUS] = event.status;
     const span = this.tracer.startSpan(
       `${ITEM_SPAN_PREFIX}${event.step}`,
       { kind: SpanKind.INTERNAL, startTime: event.at - event.durationMs, attributes },

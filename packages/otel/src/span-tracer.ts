@@ -5,6 +5,7 @@ import {
   type RunStartEvent,
   type RunTracer,
   type StepFailureEvent,
+  type StepItemEvent,
   type StepRetryEvent,
   type StepSkipEvent,
   type StepStartEvent,
@@ -62,14 +63,7 @@ export class SpanTracer implements RunTracer<SpanScope> {
 
   startStep(run: SpanScope | undefined, event: StepStartEvent): SpanScope {
     const parentContext = run?.context ?? context.active();
-    const attributes: Attributes = {
-      [A.RUN_ID]: event.runId,
-      [A.STEP]: event.step,
-      [A.TASK]: event.task,
-      [A.ATTEMPT]: event.attempt,
-      [A.BACKEND]: this.backend,
-    };
-    if (event.flow !== undefined) attributes[A.FLOW] = event.flow;
+    const attributes = stepAttributes(event, this.backend);
     const span = this.tracer.startSpan(
       STEP_SPAN_PREFIX + event.step,
       { kind: SpanKind.INTERNAL, startTime: event.at, attributes },
@@ -134,6 +128,19 @@ export class SpanTracer implements RunTracer<SpanScope> {
     const ids = active !== undefined && active.traceId === own.traceId && trace.isSpanContextValid(active) ? active : own;
     return `trace_id=${ids.traceId} span_id=${ids.spanId}`;
   }
+}
+
+/** What a step attempt's span and a map item's span both say: run, step, task, attempt, backend, flow. */
+export function stepAttributes(event: StepStartEvent | StepItemEvent, backend: string): Attributes {
+  const attributes: Attributes = {
+    [A.RUN_ID]: event.runId,
+    [A.STEP]: event.step,
+    [A.TASK]: event.task,
+    [A.ATTEMPT]: event.attempt,
+    [A.BACKEND]: backend,
+  };
+  if (event.flow !== undefined) attributes[A.FLOW] = event.flow;
+  return attributes;
 }
 
 /** Error status, the exception, and a timeout or cancellation event, on a span that did not succeed. */
