@@ -25,7 +25,7 @@ function flowOf(size, run) {
 }
 
 /** Counts what it is given and sends it nowhere. */
-class CountingNoopExporter {
+export class CountingNoopExporter {
   spans = 0;
   export(spans, done) {
     this.spans += spans.length;

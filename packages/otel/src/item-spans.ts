@@ -1,5 +1,5 @@
 import type { StepItemEvent } from '@cascadence/core';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { ITEM_SPAN_PREFIX, SPAN_ATTRIBUTES as A, SPAN_EVENTS } from './attributes';
 import { stepAttributes } from './span-tracer';
 
@@ -31,6 +31,10 @@ interface ItemsSeen {
  * attempt: the event carries the time since the item's first start, so an item's span is exact,
  * where a retry attempt's own start is not known. The item's code runs in the step attempt's
  * context (calls it makes are children of the step span).
+ *
+ * Where no attempt of the step is open in this process (a Temporal worker runs each item as an
+ * activity, with no step attempt around it), each item attempt gets a span of its own under the
+ * active context instead: the activity's span, given Temporal's OpenTelemetry interceptors.
  *
  * At most `max` items of one step attempt get spans (a 10,000-item map would otherwise send
  * 10,000 spans per run); later items only count (`cascadence.items.unspanned` on the step span),
@@ -72,7 +76,13 @@ export class ItemSpans {
 
   item(event: StepItemEvent): void {
     const entry = this.open.get(keyOf(event.runId, event.flow, event.step));
-    if (entry?.span === undefined) return;
+    if (entry === undefined) {
+      // No attempt of the step here: a Temporal worker runs each item as an activity of its own.
+      // Its span goes under the active context (the activity's span, given Temporal's interceptors).
+      this.itemSpan(context.active(), event, undefined);
+      return;
+    }
+    if (entry.span === undefined) return;
     const step = entry.span;
     const seen = (entry.seen ??= { spans: 0, unspanned: 0, items: event.items, retries: undefined });
     if (event.status === 'retrying') {
@@ -97,10 +107,11 @@ export class ItemSpans {
     seen.spans++;
     const retries = seen.retries?.get(event.item);
     if (retries !== undefined) seen.retries?.delete(event.item);
-    this.itemSpan(step, event, retries);
+    this.itemSpan(trace.setSpan(ROOT_CONTEXT, step), event, retries);
   }
 
-  private itemSpan(step: Span, event: StepItemEvent, retries: StepItemEvent[] | undefined): void {
+  /** An item's span under `parent`: from the (first) start the event gives to its end; `retries`: its earlier failed attempts. */
+  private itemSpan(parent: Context, event: StepItemEvent, retries: StepItemEvent[] | undefined): void {
     const attributes = stepAttributes(event, this.backend);
     attributes[A.ITEM] = event.item;
     attributes[A.ITEMS] = event.items;
@@ -108,13 +119,14 @@ export class ItemSpans {
     const span = this.tracer.startSpan(
       `${ITEM_SPAN_PREFIX}${event.step}`,
       { kind: SpanKind.INTERNAL, startTime: event.at - event.durationMs, attributes },
-      trace.setSpan(ROOT_CONTEXT, step),
+      parent,
     );
     for (const retry of retries ?? []) {
       if (retry.error !== undefined) span.recordException(retry.error, retry.at);
       span.addEvent(SPAN_EVENTS.RETRY, { 'cascadence.retry.next_attempt': retry.attempt + 1 }, retry.at);
     }
-    if (event.status === 'failed') {
+    // `retrying` reaches here only for an attempt spanned on its own (a Temporal worker's item).
+    if (event.status === 'failed' || event.status === 'retrying') {
       span.setStatus({ code: SpanStatusCode.ERROR, message: event.error?.message ?? 'failed' });
       if (event.error !== undefined) span.recordException(event.error, event.at);
     }

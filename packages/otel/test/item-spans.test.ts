@@ -1,7 +1,7 @@
 // Issue 19/20: a map step's items get spans under the step attempt (capped per attempt), checked
 // with the SDK's in-memory exporter on a local engine.
-import { defineFlow, Engine, silentLogger } from '@cascadence/core';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { defineFlow, Engine, EventBus, silentLogger, type StepItemEvent } from '@cascadence/core';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { DEFAULT_MAX_ITEM_SPANS, instrumentTracing, OtelErrorCode, SPAN_ATTRIBUTES as A, SPAN_EVENTS, type TracingOptions } from '../src';
 import { byName, idOf, inMemoryTracing, one, parentOf, traceOf, useAsyncContext } from './in-memory';
@@ -146,5 +146,40 @@ describe('spans of map items', () => {
       'cascadence.skip.reason': 'self',
       'cascadence.skip.message': 'nothing new',
     });
+  });
+
+  test('an item with no attempt of its step in this process (a Temporal worker runs items as activities): a span per item attempt under the active span', async () => {
+    const memory = inMemoryTracing();
+    const bus = new EventBus();
+    instrumentTracing({ events: bus, name: 'temporal' }, { tracerProvider: memory.provider });
+    const item = (attempt: number, status: StepItemEvent['status'], error?: Error): StepItemEvent => ({
+      type: 'step:item',
+      runId: 'r1',
+      at: Date.now(),
+      flow: 'f',
+      step: 'each',
+      task: 'each',
+      attempt,
+      item: 3,
+      items: 5,
+      status,
+      durationMs: 2,
+      error,
+      output: undefined,
+    });
+    const activity = memory.tracer.startSpan('RunActivity:cascadenceStep');
+    context.with(trace.setSpan(context.active(), activity), () => bus.emit(item(1, 'retrying', new Error('flaky'))));
+    context.with(trace.setSpan(context.active(), activity), () => bus.emit(item(2, 'succeeded')));
+    activity.end();
+    const spans = byName(memory.spans(), 'cascadence.item each');
+    expect(spans.map((s) => [s.attributes[A.ATTEMPT], s.attributes[A.STATUS], s.status.code])).toEqual([
+      [1, 'retrying', SpanStatusCode.ERROR],
+      [2, 'succeeded', SpanStatusCode.UNSET],
+    ]);
+    for (const span of spans) {
+      expect(parentOf(span)).toBe(idOf(one(memory.spans(), 'RunActivity:cascadenceStep')));
+      expect(span.attributes).toMatchObject({ [A.ITEM]: 3, [A.ITEMS]: 5, [A.BACKEND]: 'temporal', [A.FLOW]: 'f' });
+      expect(ms(span.endTime) - ms(span.startTime)).toBeCloseTo(2, 1);
+    }
   });
 });

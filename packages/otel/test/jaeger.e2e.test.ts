@@ -308,6 +308,17 @@ describeJaeger('traces in a real Jaeger', () => {
       }
       // The step's code ran with its span active.
       expect(output.check.span).toBe(spanNamed(t, 'cascadence.step check').spanID);
+      // Each item of the map step: a span of its own on the worker, under its item's activity span.
+      const items = await waitForTrace(found!.traceID, (candidate) => spansNamed(candidate, 'cascadence.item double').length === 2);
+      const itemSpans = spansNamed(items, 'cascadence.item double');
+      expect(itemSpans.map((s) => tag(s, 'cascadence.item')).sort()).toEqual([0, 1]);
+      const itemIds = new Map(items.spans.map((s) => [s.spanID, s]));
+      for (const item of itemSpans) {
+        expect(items.processes[item.processID]?.serviceName).toBe(workerService);
+        expect(tag(item, 'cascadence.items')).toBe(2);
+        expect(tag(item, 'cascadence.status')).toBe('succeeded');
+        expect(itemIds.get(parentId(item) as string)?.operationName).toMatch(/^RunActivity:/);
+      }
     });
   });
 });
