@@ -75,7 +75,8 @@ export interface StepRecord {
   reused: boolean;
 }
 
-export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'retried' | 'cancelled';
+/** `skipped`: the attempt called `ctx.skip(reason)` (it ran, and ended on purpose). */
+export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'retried' | 'cancelled' | 'skipped';
 
 /** One attempt of one step; steps of nested flows are recorded here with their flow's name. */
 export interface AttemptRecord {
