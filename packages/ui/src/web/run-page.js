@@ -53,14 +53,14 @@ function itemList(items) {
     { class: 'items', open: items.list.some((i) => i.status === 'failed') },
     el('summary', {}, `${items.total} item${items.total === 1 ? '' : 's'}: ${counts}${kept}`),
     el(
-      'ol',
+      'ul',
       { class: 'item-list' },
       items.list.map((i) =>
         el(
           'li',
           { 'data-item': i.index },
           badge(i.status),
-          ` #${i.index}${i.attempts > 1 ? ` · ${i.attempts} attempts` : ''} `,
+          ` #${i.index}${i.attempts > 1 ? ` · ${i.attempts} attempts` : ''}${i.skipMessage || i.error ? ': ' : ' '}`,
           i.skipMessage ? el('span', { class: 'muted' }, short(i.skipMessage, 200)) : null,
           i.error ? el('span', { class: 'error-message' }, short(i.error.message, 200)) : null,
           i.output && i.output.state === 'ok' ? el('code', {}, short(i.output.json ?? '', 200)) : null,
