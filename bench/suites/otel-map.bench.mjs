@@ -6,10 +6,8 @@
 import { defineFlow, Engine, silentLogger } from '@cascadence/core';
 import { instrumentTracing } from '@cascadence/otel';
 import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { interleaved } from './lib.mjs';
-import { CountingNoopExporter } from './otel.bench.mjs';
+import { noopPipeline } from './otel.bench.mjs';
 
 const CONCURRENCY = 16;
 
@@ -25,12 +23,7 @@ function mapFlow(size, run) {
 }
 
 export async function run({ quick }) {
-  const manager = new AsyncLocalStorageContextManager();
-  context.setGlobalContextManager(manager);
-  const exporter = new CountingNoopExporter();
-  const provider = new BasicTracerProvider({
-    spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 200_000, maxExportBatchSize: 2048 })],
-  });
+  const { manager, provider } = noopPipeline();
   const engines = { 'no tracing': new Engine({ logger: silentLogger }) };
   const detaches = [];
   for (const [name, maxItemSpans] of [
