@@ -25,7 +25,7 @@ function flowOf(size, run) {
 }
 
 /** Counts what it is given and sends it nowhere. */
-class CountingNoopExporter {
+export class CountingNoopExporter {
   spans = 0;
   export(spans, done) {
     this.spans += spans.length;
@@ -162,7 +162,11 @@ async function compare({ flow, size, concurrency, warmup, reps, plain, traced, m
   return { plainUs: perStepUs('plain'), tracedUs: perStepUs('traced'), ratio, runs: warmup + reps };
 }
 
-export async function run({ quick }) {
+/**
+ * The SDK pipeline the otel suites trace into: the AsyncLocalStorage context manager (set globally,
+ * enabled by the caller for traced runs), a BatchSpanProcessor and a counting no-op exporter.
+ */
+export function noopPipeline() {
   const manager = new AsyncLocalStorageContextManager();
   context.setGlobalContextManager(manager);
   const exporter = new CountingNoopExporter();
@@ -171,6 +175,11 @@ export async function run({ quick }) {
   const provider = new BasicTracerProvider({
     spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 200_000, maxExportBatchSize: 2048 })],
   });
+  return { manager, exporter, provider };
+}
+
+export async function run({ quick }) {
+  const { manager, exporter, provider } = noopPipeline();
   const plain = new Engine({ logger: silentLogger });
   const traced = new Engine({ logger: silentLogger });
   const detach = instrumentTracing(traced, { tracerProvider: provider });

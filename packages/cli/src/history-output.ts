@@ -1,6 +1,6 @@
 import { sanitizeForTerminal, shortRunId } from '@cascadence/core';
-import type { AttemptRecord, RecordedValue, RunRecord, StepRecord } from '@cascadence/history';
-import { formatDuration } from './output';
+import type { AttemptRecord, RecordedItems, RecordedValue, RunRecord, StepRecord } from '@cascadence/history';
+import { formatDuration, skipText } from './output';
 
 const safe = sanitizeForTerminal;
 
@@ -69,6 +69,36 @@ function valueText(value: RecordedValue): string {
   }
 }
 
+/** Items a map step shows one by one: the ones that did not succeed (with outputs: every recorded one). */
+const ITEM_LINES = 20;
+
+/** A map step's items: counts, then the items worth a look (failed, skipped, cancelled first). */
+function itemLines(step: string, items: RecordedItems, withOutputs: boolean): string[] {
+  const counts = Object.entries(items.counts)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
+  const lines = ['', `items of ${safe(step)}: ${items.total} (${counts})`];
+  const shown = withOutputs ? items.list : items.list.filter((item) => item.status !== 'succeeded');
+  for (const item of shown.slice(0, ITEM_LINES)) {
+    const detail =
+      item.status === 'succeeded'
+        ? valueText(item.output)
+        : item.skipMessage !== undefined
+          ? firstLine(item.skipMessage)
+          : item.error === undefined
+            ? ''
+            : firstLine(item.error.message);
+    lines.push(
+      `  [${item.index}] ${item.status}${item.attempts > 1 ? ` after ${item.attempts} attempts` : ''}${detail === '' ? '' : `: ${detail}`}`,
+    );
+  }
+  // Succeeded items are listed only with outputs: the rest are what was left out.
+  const listable = withOutputs ? items.total : items.total - (items.counts.succeeded ?? 0);
+  const unshown = listable - Math.min(shown.length, ITEM_LINES);
+  if (unshown > 0) lines.push(`  … ${unshown} more not shown (history keeps ${items.list.length} of ${items.total} items one by one)`);
+  return lines;
+}
+
 /** `task show`: the run, then its steps as a table, then (with outputs) each step's output. */
 export function formatRun(run: RunRecord, steps: readonly StepRecord[], attempts: readonly AttemptRecord[], withOutputs: boolean): string {
   const lines = [
@@ -95,10 +125,15 @@ export function formatRun(run: RunRecord, steps: readonly StepRecord[], attempts
           step.reused ? 'succeeded (reused)' : step.status,
           String(step.attempts),
           step.durationMs === undefined ? '-' : formatDuration(step.durationMs),
-          step.status === 'skipped' ? (step.skipReason ?? '') : step.error === undefined ? '' : firstLine(step.error.message),
+          step.status === 'skipped'
+            ? firstLine(skipText(step.skipReason ?? '', step.skipMessage))
+            : step.error === undefined
+              ? ''
+              : firstLine(step.error.message),
         ]),
       ),
     );
+    for (const step of steps) if (step.items !== undefined) lines.push(...itemLines(step.step, step.items, withOutputs));
   }
   if (withOutputs) {
     lines.push('', 'outputs:');

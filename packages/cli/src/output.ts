@@ -82,7 +82,7 @@ export function statusColour(status: StepResult['status'] | RunResult['status'],
 /** One line per step: mark, id, status and duration or error (untrusted parts escaped, then coloured). */
 export function stepLine(
   id: string,
-  step: Pick<StepResult, 'status' | 'durationMs' | 'error' | 'attempts' | 'skipReason'>,
+  step: Pick<StepResult, 'status' | 'durationMs' | 'error' | 'attempts' | 'skipReason' | 'skipMessage'>,
   palette: Palette = plain,
 ): string {
   const tries = step.attempts > 1 ? `, ${step.attempts} attempts` : '';
@@ -94,11 +94,16 @@ export function stepLine(
       : step.status === 'failed' || step.status === 'cancelled'
         ? `${step.status}${tries}: ${sanitizeForTerminal(stepErrorText(step.status, step.error))}`
         : step.status === 'skipped' && step.skipReason !== undefined
-          ? `skipped (${step.skipReason})`
+          ? `skipped (${skipText(step.skipReason, step.skipMessage)})`
           : step.status;
   const colour = statusColour(step.status, palette);
   const line = `${sanitizeForTerminal(id)} ${detail}`.trimEnd();
   return `  ${colour(MARKS[step.status])} ${step.status === 'succeeded' ? line : colour(line)}`;
+}
+
+/** `self: <the step's words>` for a step that skipped itself with a reason (escaped: the text is the step's own), else the reason. */
+export function skipText(reason: string, message: string | undefined): string {
+  return message === undefined || message === '' ? reason : `${reason}: ${sanitizeForTerminal(message)}`;
 }
 
 /**

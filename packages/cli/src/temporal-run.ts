@@ -55,7 +55,14 @@ class StepLines {
       this.shown.add(id);
       const error = step.error === undefined ? undefined : { name: step.error.name, message: step.error.message };
       this.print(
-        stepLine(id, { status: step.status, durationMs: step.durationMs, attempts: step.attempts, error: error as Error | undefined }),
+        stepLine(id, {
+          status: step.status,
+          durationMs: step.durationMs,
+          attempts: step.attempts,
+          error: error as Error | undefined,
+          skipReason: step.skipReason,
+          skipMessage: step.skipMessage,
+        }),
       );
     }
   }

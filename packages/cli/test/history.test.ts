@@ -42,6 +42,22 @@ function etlProject(config = `export default { tasks: ['./tasks.mjs'] };\n`): Pr
           },
         },
       });
+      export const branchy = defineFlow({
+        name: 'branchy',
+        steps: {
+          check: { run: (ctx) => ctx.skip('nothing new \u001b[2Jsince monday') },
+          list: { run: () => [1, 2, 3] },
+          each: {
+            needs: ['list'],
+            map: 'list',
+            run: (ctx, n) => {
+              if (n === 2) return ctx.skip('two is \u001b[31mboring');
+              if (n === 3) throw new Error('three \u001b[2Jbroke');
+              return n * 10;
+            },
+          },
+        },
+      });
       export const big = defineTask({ name: 'big', run: () => 10n });
       export const evil = defineTask({ name: 'evil', run: () => { throw new Error('\\u001b[2J\\u001b[31mscreen wiped'); } });
     `,
@@ -211,5 +227,23 @@ describe('run history through the task binary', () => {
     expect(runs).not.toContain('\u001b');
     expect(runs).toContain('\\e[2J');
     expect(project.task(['runs', '--since', 'soon']).stderr).toContain('--since "soon" is not a duration');
+  });
+
+  it('shows a self-skipped step with its reason and a map step with its items, live, in the summary and in task show (escaped)', () => {
+    project = etlProject();
+    const run = project.task(['run', 'branchy']);
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).not.toContain('\u001b');
+    expect(run.stdout).toContain('check skipped (self: nothing new \\e[2Jsince monday)');
+    const [listed] = json<Array<{ id: string }>>(project.task(['runs', '--json']).stdout);
+    const show = project.task(['show', listed!.id]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).not.toContain('\u001b');
+    expect(show.stdout).toMatch(/check\s+skipped\s+1\s+.*self: nothing new \\e\[2Jsince monday/);
+    expect(show.stdout).toContain('items of each: 3 (1 succeeded, 1 skipped, 1 failed)');
+    expect(show.stdout).toContain('  [1] skipped: two is \\e[31mboring');
+    expect(show.stdout).toContain('  [2] failed: three \\e[2Jbroke');
+    expect(show.stdout).not.toContain('[0] succeeded');
+    expect(project.task(['show', listed!.id, '--outputs']).stdout).toContain('  [0] succeeded: 10');
   });
 });

@@ -35,6 +35,7 @@ const TASKS = `
       two: { needs: ['one'], run: (ctx) => ctx.results.one + 1 },
       bad: { run: () => { throw new Error('bad \\u001b[31mstep') } },
       after: { needs: ['bad'], run: () => 'never' },
+      quiet: { run: (ctx) => ctx.skip('nothing \\u001b[2Jnew') },
     },
   });
 `;
@@ -113,7 +114,14 @@ describeWithServer('task run --backend temporal: id, progress, no silent waits, 
       );
     expect(idLine).not.toBeNull();
     // Each step exactly once; the untrusted error text is escaped.
-    for (const line of ['  ✓ one', '  ✓ two', '  ✗ bad failed: bad \\e[31mstep', '  - after skipped']) {
+    // A step that skipped itself shows its reason, escaped (issue 19); the others their skip reason.
+    for (const line of [
+      '  ✓ one',
+      '  ✓ two',
+      '  ✗ bad failed: bad \\e[31mstep',
+      '  - after skipped (upstream-failed)',
+      '  - quiet skipped (self: nothing \\e[2Jnew)',
+    ]) {
       expect(run.stdout.split('\n').filter((l) => l.startsWith(line))).toHaveLength(1);
     }
     expect(run.stdout).not.toContain('\x1b');

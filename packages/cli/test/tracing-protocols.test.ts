@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { otlpProtocol } from '../src/otlp-exporter';
-import { findJaegerBinary, findTraces, spanNamed, startJaeger, tag, type Jaeger } from '../../otel/test/jaeger';
+import { findJaegerBinary, findTraces, spanNamed, startJaeger, tag, type Jaeger } from '@cascadence/test-kit';
 import { Project } from './cli-harness';
 
 const FLOW = `

@@ -33,6 +33,22 @@ export const nest = defineFlow({
     after: { needs: ['javascript:step'], task: 'hostile-fail' },
   },
 });
+export const skips = defineFlow({
+  name: 'hostile-map',
+  steps: {
+    check: { run: (ctx) => ctx.skip('"><img src=x onerror="window.__xss=11">' + mark(12)) },
+    list: { run: () => [1, 2, 3] },
+    each: {
+      needs: ['list'],
+      map: 'list',
+      run: (ctx, n) => {
+        if (n === 2) return ctx.skip(mark(13));
+        if (n === 3) throw new Error('<img src=x onerror="window.__xss=14">');
+        return '<b>' + n + '</b>';
+      },
+    },
+  },
+});
 `;
 
 const chromium = findChromium();
@@ -80,6 +96,7 @@ if (chromium === undefined && process.env.CI === 'true') {
       expect(project.task(['run', 'javascript:alert', '--input', JSON.stringify({ x: '</pre><script>alert(10)</script>' })]).code).toBe(0);
       expect(project.task(['run', 'hostile-fail']).code).toBe(1);
       expect(project.task(['run', 'javascript:flow']).code).toBe(1);
+      expect(project.task(['run', 'hostile-map']).code).toBe(1);
       for (const run of JSON.parse(project.task(['runs', '--json']).stdout) as Array<{ id: string; task: string }>)
         runIds[run.task] = run.id;
       ({ ui, url } = await startDashboard(project));
@@ -126,6 +143,21 @@ if (chromium === undefined && process.env.CI === 'true') {
       await page.goto(`${url}#/run/${runIds['hostile-fail']}`);
       await ready(page, 'run');
       expect(await page.textContent('.error')).toContain('<svg onload=alert(7)>');
+    });
+
+    test("a self-skipped step's reason and a map step's items (issue 19) are shown, as text", async () => {
+      await page.goto(`${url}#/run/${runIds['hostile-map']}`);
+      await ready(page, 'run');
+      await present(page, 'details.step[data-step="each"] details.items');
+      expect(await page.textContent('details.step[data-step="check"] .skip-message')).toContain(
+        '"><img src=x onerror="window.__xss=11"><script>window.__xss=12;alert(12)</script>',
+      );
+      const items = page.locator('details.step[data-step="each"] details.items');
+      expect(await items.locator('summary').textContent()).toBe('3 items: 1 succeeded, 1 skipped, 1 failed');
+      expect(await items.locator('li[data-item="0"]').textContent()).toContain('<b>1</b>');
+      expect(await items.locator('li[data-item="1"]').textContent()).toContain('<script>window.__xss=13;alert(13)</script>');
+      expect(await items.locator('li[data-item="2"] .error-message').textContent()).toBe('<img src=x onerror="window.__xss=14">');
+      expect(await page.$('details.step[data-step="each"] b')).toBeNull();
     });
 
     test('tasks and schedules pages: hostile descriptions are text', async () => {

@@ -94,47 +94,26 @@ export const stats = defineFlow({
 });
 `;
 
-export const TASKS_JS = `import { defineFlow, defineTask, NonRetryableError } from '@cascadence/core';
+/**
+ * The same tasks in JavaScript, made from TASKS_TS so the two never drift apart: its type-only
+ * parts (the exported interfaces, the type arguments of defineTask/defineFlow) are removed.
+ */
+export const TASKS_JS = typeScriptToJavaScript(TASKS_TS);
 
-/** Produces the numbers to work on: the run's input \`{ "numbers": [...] }\`, or 1 to 5. */
-export const loadNumbers = defineTask({
-  name: 'load-numbers',
-  description: 'Returns the numbers of the input ({"numbers": [...]}), or 1 to 5',
-  // In real life this would read a file or call an API: retried, and given a deadline.
-  retry: { attempts: 3, backoff: 'exponential', delayMs: 200 },
-  timeoutMs: 5_000,
-  run(ctx, input) {
-    const numbers = input?.numbers ?? [1, 2, 3, 4, 5];
-    if (!Array.isArray(numbers) || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) {
-      // Retrying cannot fix bad input.
-      throw new NonRetryableError(\`input.numbers must be a list of numbers (got \${JSON.stringify(numbers)})\`);
-    }
-    ctx.log.info(\`loaded \${numbers.length} numbers\`);
-    return numbers;
-  },
-});
-
-/** Count, total and mean of the numbers produced by the step it needs (step id \`numbers\`). */
-export const summarize = defineTask({
-  name: 'summarize',
-  description: 'Count, total and mean of the numbers from the step "numbers"',
-  run(ctx) {
-    const numbers = ctx.results.numbers;
-    const total = numbers.reduce((sum, n) => sum + n, 0);
-    return { count: numbers.length, total, mean: numbers.length === 0 ? 0 : total / numbers.length };
-  },
-});
-
-/** A flow in code: the two tasks as steps; \`needs\` passes the output of one to the other. */
-export const stats = defineFlow({
-  name: 'stats',
-  description: 'Load numbers, then summarize them',
-  steps: {
-    numbers: { task: loadNumbers },
-    summary: { task: summarize, needs: ['numbers'] },
-  },
-});
-`;
+/**
+ * TASKS_TS without its types. Only the two type-only forms the template uses are known: anything
+ * else TypeScript-only in it is refused here (and by the test that runs the result through Node).
+ */
+export function typeScriptToJavaScript(source: string): string {
+  const js = source
+    // An exported interface and the blank line after it.
+    .replace(/^export interface \w+ \{\n(?:[^\n]*\n)*?\}\n\n/gm, '')
+    // Type arguments: defineTask<In, Out, Needs>( → defineTask(
+    .replace(/\b(define(?:Task|Flow))<[^\n]*?>\(/g, '$1(');
+  const left = /^export (?:interface|type) |\bdefine(?:Task|Flow)</m.exec(js);
+  if (left !== null) throw new Error(`create-cascadence: the task template has TypeScript-only syntax with no JavaScript form: ${left[0]}`);
+  return js;
+}
 
 export function renderReportFlow({ parts }: ProjectOptions): string {
   const lines = [

@@ -15,6 +15,7 @@ export type {
   StepRecord,
   ValueState,
 } from './records';
+export { MAX_RECORDED_ITEMS, MAX_ITEM_VALUE_BYTES, type RecordedItem, type RecordedItems } from './map-items';
 export { planRetry, type RetryPlan } from './retry-plan';
 export { recoveredValue, DEFAULT_MAX_VALUE_BYTES } from './values';
 export { parseDuration, parseSince } from './since';

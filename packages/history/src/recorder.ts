@@ -2,6 +2,7 @@ import type { EngineEventOf, EventBus, Logger, RunResult, StepResult } from '@ca
 import type { SqlDriver } from './driver';
 import type { ProcessIdentity } from './owner';
 import type { RecordedError } from './records';
+import { recordItems } from './map-items';
 import { encodeSteps } from './steps-document';
 import { write, type RunRow, type StoredAttempt, type StoredStep } from './store';
 import { recordError, recordValue } from './values';
@@ -243,10 +244,13 @@ export class Recorder {
       // ctx.skip(): the step ran (its attempt and start time stay) and ended skipped.
       started.status = 'skipped';
       started.skipReason = e.reason;
+      if (e.message !== undefined) started.skipMessage = e.message;
       started.attempts = e.attempt ?? started.attempts;
       started.durationMs = e.at - started.startedAt;
     } else {
-      run.steps.set(e.step, { step: e.step, status: 'skipped', attempts: 0, skipReason: e.reason, output: NONE });
+      const skipped: StoredStep = { step: e.step, status: 'skipped', attempts: 0, skipReason: e.reason, output: NONE };
+      if (e.message !== undefined) skipped.skipMessage = e.message;
+      run.steps.set(e.step, skipped);
     }
     run.stepsChanged = true;
     this.touch(run);
@@ -264,7 +268,11 @@ export class Recorder {
       const step = steps[id] as StepResult;
       if (failedStep === undefined && step.status === 'failed' && run.flow !== undefined) failedStep = id;
       // Steps no event told about: never started (cancelled while pending), reused, or run elsewhere (Temporal).
-      if (!run.steps.has(id)) run.steps.set(id, this.stepFromResult(id, step));
+      let stored = run.steps.get(id);
+      if (stored === undefined) run.steps.set(id, (stored = this.stepFromResult(id, step)));
+      // Only the result has a map step's items (events would cost a write per item), and a remote run's skip message.
+      if (step.items !== undefined) stored.items = recordItems(step.items, this.settings.maxValueBytes, this.settings.values);
+      if (step.skipMessage !== undefined) stored.skipMessage = step.skipMessage;
     }
     run.row.status = e.status;
     run.row.error = recordError(e.error, this.settings.maxValueBytes);

@@ -1,4 +1,5 @@
 import type { RunStatus, RunTriggerKind, StepStatus } from '@cascadence/core';
+import type { RecordedItems } from './map-items';
 
 /**
  * A run as history shows it: `running` while its owner is alive, `interrupted` when the process
@@ -64,13 +65,18 @@ export interface StepRecord {
   startedAt?: number | undefined;
   durationMs?: number | undefined;
   skipReason?: string | undefined;
+  /** A step that skipped itself: the reason it gave to `ctx.skip(reason)` (untrusted text: escape it to show it). */
+  skipMessage?: string | undefined;
   error?: RecordedError | undefined;
   output: RecordedValue;
+  /** A `map` step's items: counts of all, and up to 100 of them one by one (see `RecordedItems`). */
+  items?: RecordedItems | undefined;
   /** The output came from an earlier run (retry) and the step did not run again. */
   reused: boolean;
 }
 
-export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'retried' | 'cancelled';
+/** `skipped`: the attempt called `ctx.skip(reason)` (it ran, and ended on purpose). */
+export type AttemptStatus = 'running' | 'succeeded' | 'failed' | 'retried' | 'cancelled' | 'skipped';
 
 /** One attempt of one step; steps of nested flows are recorded here with their flow's name. */
 export interface AttemptRecord {

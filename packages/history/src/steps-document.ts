@@ -10,9 +10,11 @@ import type { StepsDocument, StoredAttempt, StoredStep } from './store';
  *
  * Times are ms relative to the run's start, rounded to µs. `output` is null (none), `[<the value's
  * JSON>]` (recorded whole: embedded as JSON, not as an escaped string), or the RecordedValue object
- * (truncated, unserialisable, omitted). `extra` carries the rare fields (error, skipReason, reused,
- * tries). `inner` (nested flows' attempts) keeps the object form. Documents written before
- * (schema 2: `{"steps":[{...}]}`) are read as they are.
+ * (truncated, unserialisable, omitted). `extra` carries the rare fields (error, skipReason, skipMessage,
+ * reused, tries, items: a map step's items, capped in map-items.ts); documents written before
+ * skipMessage and items existed lack them and read as they are (no migration). `inner` (nested
+ * flows' attempts) keeps the object form. Documents written before (schema 2:
+ * `{"steps":[{...}]}`) are read as they are.
  */
 export const STEPS_FORMAT = 3;
 
@@ -41,8 +43,15 @@ export function encodeSteps(steps: Iterable<StoredStep>, inner: readonly StoredA
   let first = true;
   for (const step of steps) {
     text += `${first ? '' : ','}[${nameJson(step.step)},"${step.status}",${step.attempts},${step.startedAt === undefined ? 'null' : us(step.startedAt - at)},${step.durationMs === undefined ? 'null' : us(step.durationMs)},${outputJson(step.output)}`;
-    if (step.error !== undefined || step.skipReason !== undefined || step.reused !== undefined || step.tries !== undefined) {
-      text += `,${JSON.stringify({ error: step.error, skipReason: step.skipReason, reused: step.reused, tries: step.tries })}`;
+    if (
+      step.error !== undefined ||
+      step.skipReason !== undefined ||
+      step.reused !== undefined ||
+      step.tries !== undefined ||
+      step.items !== undefined
+    ) {
+      const { error, skipReason, skipMessage, reused, tries, items } = step;
+      text += `,${JSON.stringify({ error, skipReason, skipMessage, reused, tries, items })}`;
     }
     text += ']';
     first = false;
@@ -74,6 +83,8 @@ export function decodeSteps(text: string): StepsDocument {
     if (durationMs !== null) stored.durationMs = durationMs;
     if (extra?.error !== undefined) stored.error = extra.error;
     if (extra?.skipReason !== undefined) stored.skipReason = extra.skipReason;
+    if (extra?.skipMessage !== undefined) stored.skipMessage = extra.skipMessage;
+    if (extra?.items !== undefined) stored.items = extra.items;
     if (extra?.reused !== undefined) stored.reused = extra.reused;
     if (extra?.tries !== undefined) stored.tries = extra.tries;
     return stored;

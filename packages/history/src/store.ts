@@ -291,7 +291,11 @@ export function attemptRecords(runId: string, flow: string | undefined, document
         });
     } else if (step.attempts > 0 && step.startedAt !== undefined && !step.reused) {
       const status =
-        step.status === 'succeeded' || step.status === 'failed' || step.status === 'cancelled' || step.status === 'running'
+        step.status === 'succeeded' ||
+        step.status === 'failed' ||
+        step.status === 'cancelled' ||
+        step.status === 'running' ||
+        step.status === 'skipped'
           ? step.status
           : 'failed';
       out.push({

@@ -101,3 +101,22 @@ export async function freshDatabase(serverUrl: string, name: string): Promise<st
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/**
+ * `describe(title)` against a real PostgreSQL server started for it; `body` gets a function that
+ * makes a fresh database per call. Under CI the server must be there (scripts/ensure-servers.sh
+ * installs it): fail, never skip.
+ */
+export function describeOnPostgres(title: string, prefix: string, body: (fresh: () => Promise<{ url: string }>) => void): void {
+  (postgresAvailable() || process.env.CI === 'true' ? describe : describe.skip)(title, () => {
+    let server: PostgresServer;
+    let n = 0;
+    beforeAll(async () => {
+      server = await startPostgres();
+    }, 60_000);
+    afterAll(async () => {
+      await server?.stop();
+    });
+    body(async () => ({ url: await freshDatabase(server.url, `${prefix}_${process.pid}_${++n}`) }));
+  });
+}

@@ -21,6 +21,9 @@ test('a self-skipped step is recorded skipped (reason self) with its attempt and
     expect(steps.check).toMatchObject({ status: 'skipped', skipReason: 'self', attempts: 1 });
     expect(typeof steps.check?.startedAt).toBe('number');
     expect(steps.after).toMatchObject({ status: 'skipped', skipReason: 'trigger-rule', attempts: 0 });
+    // Its attempt is shown skipped, not failed (the dashboard's timeline colours attempts by it).
+    const attempts = await history.attempts(result.runId);
+    expect(attempts.map((a) => [a.step, a.status])).toEqual([['check', 'skipped']]);
   } finally {
     await history.close();
     rmSync(dir, { recursive: true, force: true });

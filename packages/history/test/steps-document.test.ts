@@ -78,3 +78,48 @@ describe('steps document', () => {
     expect(decodeSteps(JSON.stringify(old))).toEqual(old);
   });
 });
+
+describe('steps document: skip messages and map items (issue 19)', () => {
+  // Whole ms: document times round to the µs.
+  const T = 1_764_633_612_345;
+  it('reads back a skip message and a map step’s items', () => {
+    const steps: StoredStep[] = [
+      {
+        step: 'check',
+        status: 'skipped',
+        attempts: 1,
+        startedAt: T,
+        durationMs: 1,
+        skipReason: 'self',
+        skipMessage: 'no "news"',
+        output: { state: 'none' },
+      },
+      {
+        step: 'each',
+        status: 'succeeded',
+        attempts: 1,
+        startedAt: T + 1,
+        durationMs: 2,
+        output: { state: 'ok', json: '[1,null]' },
+        items: {
+          total: 2,
+          counts: { succeeded: 1, skipped: 1 },
+          list: [
+            { index: 0, status: 'succeeded', attempts: 1, output: { state: 'ok', json: '1' } },
+            { index: 1, status: 'skipped', attempts: 1, output: { state: 'none' }, skipMessage: 'later' },
+          ],
+        },
+      },
+    ];
+    expect(decodeSteps(encodeSteps(steps, undefined, T)).steps).toEqual(steps);
+  });
+
+  it('reads a document written before they existed (an existing database) with neither', () => {
+    const old = `{"v":3,"at":${T},"steps":[["check","skipped",1,0,1,null,{"skipReason":"self"}],["each","succeeded",1,1,2,[[1,2]]]]}`;
+    const [check, each] = decodeSteps(old).steps;
+    expect(check).toMatchObject({ status: 'skipped', skipReason: 'self' });
+    expect(check?.skipMessage).toBeUndefined();
+    expect(each).toMatchObject({ status: 'succeeded', output: { state: 'ok', json: '[1,2]' } });
+    expect(each?.items).toBeUndefined();
+  });
+});

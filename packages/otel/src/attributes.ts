@@ -20,6 +20,12 @@ export const SPAN_ATTRIBUTES = {
   BACKEND: 'cascadence.backend',
   /** Final status: `succeeded`, `failed`, `cancelled`; `retrying` for an attempt that will be retried. */
   STATUS: 'cascadence.status',
+  /** An item's index in the list its `map` step maps over (item spans and `cascadence.item.failed` events). */
+  ITEM: 'cascadence.item',
+  /** How many items a `map` step maps over (item spans, and the step attempt's span). */
+  ITEMS: 'cascadence.items',
+  /** Items of a step attempt beyond `maxItemSpans`: counted here, without a span of their own (step spans). */
+  ITEMS_UNSPANNED: 'cascadence.items.unspanned',
   /** Error code of a CascadenceError that failed the run or attempt (e.g. `CASCADENCE_TIMEOUT`). */
   ERROR_CODE: 'cascadence.error.code',
 } as const;
@@ -33,8 +39,11 @@ export const SPAN_EVENTS = {
   CANCELLED: 'cascadence.cancelled',
   /** On the run: a step that will not run, with `cascadence.step` and `cascadence.skip.reason`. */
   SKIPPED: 'cascadence.step.skipped',
+  /** On a map step's attempt: an item beyond `maxItemSpans` that failed (`cascadence.item`, `exception.message`). */
+  ITEM_FAILED: 'cascadence.item.failed',
 } as const;
 
-/** Span names: `cascadence.run <task or flow>` and `cascadence.step <step id>`. */
+/** Span names: `cascadence.run <task or flow>`, `cascadence.step <step id>`, `cascadence.item <step id>` (a map step's item). */
 export const RUN_SPAN_PREFIX = 'cascadence.run ';
 export const STEP_SPAN_PREFIX = 'cascadence.step ';
+export const ITEM_SPAN_PREFIX = 'cascadence.item ';

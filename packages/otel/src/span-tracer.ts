@@ -5,6 +5,7 @@ import {
   type RunStartEvent,
   type RunTracer,
   type StepFailureEvent,
+  type StepItemEvent,
   type StepRetryEvent,
   type StepSkipEvent,
   type StepStartEvent,
@@ -12,6 +13,7 @@ import {
 } from '@cascadence/core';
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { RUN_SPAN_PREFIX, SPAN_ATTRIBUTES as A, SPAN_EVENTS, STEP_SPAN_PREFIX } from './attributes';
+import type { ItemSpans } from './item-spans';
 
 /** A run's or an attempt's span, and the context in which its children start and its code runs. */
 export interface SpanScope {
@@ -29,6 +31,8 @@ export class SpanTracer implements RunTracer<SpanScope> {
     private readonly tracer: Tracer,
     /** Backend name recorded on every span (`local`, `temporal`, ...). */
     private readonly backend: string,
+    /** Spans of map steps' items (told of each step attempt so their items find it). */
+    private readonly items?: ItemSpans,
   ) {}
 
   startRun(event: RunStartEvent, parent: SpanScope | undefined): SpanScope {
@@ -59,19 +63,13 @@ export class SpanTracer implements RunTracer<SpanScope> {
 
   startStep(run: SpanScope | undefined, event: StepStartEvent): SpanScope {
     const parentContext = run?.context ?? context.active();
-    const attributes: Attributes = {
-      [A.RUN_ID]: event.runId,
-      [A.STEP]: event.step,
-      [A.TASK]: event.task,
-      [A.ATTEMPT]: event.attempt,
-      [A.BACKEND]: this.backend,
-    };
-    if (event.flow !== undefined) attributes[A.FLOW] = event.flow;
+    const attributes = stepAttributes(event, this.backend);
     const span = this.tracer.startSpan(
       STEP_SPAN_PREFIX + event.step,
       { kind: SpanKind.INTERNAL, startTime: event.at, attributes },
       parentContext,
     );
+    this.items?.stepStarted(event.runId, event.flow, event.step, span);
     return { span, context: trace.setSpan(parentContext, span) };
   }
 
@@ -83,6 +81,7 @@ export class SpanTracer implements RunTracer<SpanScope> {
       // ctx.skip(): the attempt ended on purpose, not in error.
       span.setAttribute(A.STATUS, 'skipped');
       span.setAttribute('cascadence.skip.reason', event.reason);
+      if (event.message !== undefined) span.setAttribute('cascadence.skip.message', event.message);
     } else if (event.type === 'step:retry') {
       span.setAttribute(A.STATUS, 'retrying');
       fail(span, event.error, 'failed', event.at);
@@ -95,6 +94,7 @@ export class SpanTracer implements RunTracer<SpanScope> {
       span.setAttribute(A.STATUS, event.status);
       fail(span, event.error, event.status, event.at);
     }
+    this.items?.stepEnded(event.runId, event.flow, event.step, span);
     span.end(event.at);
   }
 
@@ -128,6 +128,19 @@ export class SpanTracer implements RunTracer<SpanScope> {
     const ids = active !== undefined && active.traceId === own.traceId && trace.isSpanContextValid(active) ? active : own;
     return `trace_id=${ids.traceId} span_id=${ids.spanId}`;
   }
+}
+
+/** What a step attempt's span and a map item's span both say: run, step, task, attempt, backend, flow. */
+export function stepAttributes(event: StepStartEvent | StepItemEvent, backend: string): Attributes {
+  const attributes: Attributes = {
+    [A.RUN_ID]: event.runId,
+    [A.STEP]: event.step,
+    [A.TASK]: event.task,
+    [A.ATTEMPT]: event.attempt,
+    [A.BACKEND]: backend,
+  };
+  if (event.flow !== undefined) attributes[A.FLOW] = event.flow;
+  return attributes;
 }
 
 /** Error status, the exception, and a timeout or cancellation event, on a span that did not succeed. */

@@ -36,7 +36,8 @@ import {
   type Jaeger,
   type JaegerSpan,
   type JaegerTrace,
-} from './jaeger';
+  stopChild,
+} from '@cascadence/test-kit';
 
 // The same CommonJS module the worker process loads (test/fixtures/traced-worker.cjs).
 const { flow: temporalFlow } = require('./fixtures/temporal-flow.cjs') as { flow: Flow };
@@ -227,12 +228,7 @@ describeJaeger('traces in a real Jaeger', () => {
 
     afterAll(async () => {
       detach?.();
-      if (worker !== undefined && worker.exitCode === null) {
-        const gone = new Promise((resolve) => worker!.once('exit', resolve));
-        worker.kill('SIGTERM');
-        await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-        if (worker.exitCode === null) worker.kill('SIGKILL');
-      }
+      if (worker !== undefined) await stopChild(worker, 15_000);
       await backend?.close();
       await connection?.close();
       await server?.stop();
@@ -312,6 +308,17 @@ describeJaeger('traces in a real Jaeger', () => {
       }
       // The step's code ran with its span active.
       expect(output.check.span).toBe(spanNamed(t, 'cascadence.step check').spanID);
+      // Each item of the map step: a span of its own on the worker, under its item's activity span.
+      const items = await waitForTrace(found!.traceID, (candidate) => spansNamed(candidate, 'cascadence.item double').length === 2);
+      const itemSpans = spansNamed(items, 'cascadence.item double');
+      expect(itemSpans.map((s) => tag(s, 'cascadence.item')).sort()).toEqual([0, 1]);
+      const itemIds = new Map(items.spans.map((s) => [s.spanID, s]));
+      for (const item of itemSpans) {
+        expect(items.processes[item.processID]?.serviceName).toBe(workerService);
+        expect(tag(item, 'cascadence.items')).toBe(2);
+        expect(tag(item, 'cascadence.status')).toBe('succeeded');
+        expect(itemIds.get(parentId(item) as string)?.operationName).toMatch(/^RunActivity:/);
+      }
     });
   });
 });

@@ -2,7 +2,7 @@
 // with the README's query for a failed run.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { findJaegerBinary, findTraces, spansNamed, startJaeger, tag } from './jaeger';
+import { findJaegerBinary, findTraces, spansNamed, startJaeger, tag } from '@cascadence/test-kit';
 
 const binary = findJaegerBinary();
 // Like jaeger.e2e.test.ts: no binary skips the test, except under CI=true, where it fails.

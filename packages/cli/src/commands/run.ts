@@ -217,7 +217,14 @@ class Progress {
         this.print(
           stepLine(
             event.step,
-            { status: 'skipped', durationMs: undefined, error: undefined, attempts: 0, skipReason: event.reason },
+            {
+              status: 'skipped',
+              durationMs: undefined,
+              error: undefined,
+              attempts: 0,
+              skipReason: event.reason,
+              skipMessage: event.message,
+            },
             this.palette,
           ),
         );

@@ -42,6 +42,34 @@ function errorBlock(error) {
   );
 }
 
+/** A map step's items: counts over all, then the items history kept one by one (at most 100). */
+function itemList(items) {
+  const counts = Object.entries(items.counts)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
+  const kept = items.list.length < items.total ? ` · ${items.list.length} kept one by one, those that did not succeed first` : '';
+  return el(
+    'details',
+    { class: 'items', open: items.list.some((i) => i.status === 'failed') },
+    el('summary', {}, `${items.total} item${items.total === 1 ? '' : 's'}: ${counts}${kept}`),
+    el(
+      'ul',
+      { class: 'item-list' },
+      items.list.map((i) =>
+        el(
+          'li',
+          { 'data-item': i.index },
+          badge(i.status),
+          ` #${i.index}${i.attempts > 1 ? ` · ${i.attempts} attempts` : ''}${i.skipMessage || i.error ? ': ' : ' '}`,
+          i.skipMessage ? el('span', { class: 'muted' }, short(i.skipMessage, 200)) : null,
+          i.error ? el('span', { class: 'error-message' }, short(i.error.message, 200)) : null,
+          i.output && i.output.state === 'ok' ? el('code', {}, short(i.output.json ?? '', 200)) : null,
+        ),
+      ),
+    ),
+  );
+}
+
 function stepList(steps, attempts, run) {
   const byStep = new Map();
   for (const a of attempts) {
@@ -68,8 +96,10 @@ function stepList(steps, attempts, run) {
             { class: 'muted' },
             ` · ${s.attempts} attempt${s.attempts === 1 ? '' : 's'} · ${duration(s.durationMs)}${s.reused ? ' · reused from the original run' : ''}${s.skipReason ? ` · ${s.skipReason}` : ''}`,
           ),
+          s.skipMessage ? el('span', { class: 'skip-message', title: s.skipMessage }, ` · ${short(s.skipMessage, 200)}`) : null,
         ),
         errorBlock(s.error),
+        s.items ? itemList(s.items) : null,
         tries.length > 1
           ? el(
               'ol',

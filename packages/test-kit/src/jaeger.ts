@@ -1,13 +1,14 @@
 /**
  * A real Jaeger v2 (`jaeger` binary: OTLP receiver, in-memory storage, query API) on free loopback
- * ports, and a reader for its HTTP query API. The binary comes from $JAEGER_BIN or
+ * ports, and a reader for its HTTP query API: used by @cascadence/otel's and the CLI's trace tests. The binary comes from $JAEGER_BIN or
  * scripts/ensure-jaeger.sh (PATH, $(go env GOPATH)/bin, or a Go build).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '@cascadence/test-kit';
+import { freePort } from './free-port';
+import { stopChild } from './stop-child';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
@@ -34,8 +35,6 @@ export function findJaegerBinary(): string | undefined {
   const line = found.stdout?.trim().split('\n').pop();
   return found.status === 0 && line ? line : undefined;
 }
-
-export { freePort };
 
 function config(otlp: number, otlpGrpc: number, queryHttp: number, queryGrpc: number, health: number): string {
   // Only what the tests need: OTLP/HTTP and OTLP/gRPC in, memory storage, the query API; no fixed ports anywhere.
@@ -111,12 +110,7 @@ export async function startJaeger(binary: string): Promise<Jaeger> {
     otlpGrpcEndpoint: `http://127.0.0.1:${otlpGrpc}`,
     queryUrl: `http://127.0.0.1:${queryHttp}`,
     async stop() {
-      if (exited === undefined) {
-        const gone = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await Promise.race([gone, sleep(5000)]);
-        if (exited === undefined) child.kill('SIGKILL');
-      }
+      await stopChild(child, 5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -142,7 +136,7 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A span as Jaeger's query API (v1 JSON, /api/traces) returns it. */
 export interface JaegerSpan {
