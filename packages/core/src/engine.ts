@@ -187,6 +187,7 @@ export class Engine implements EventSource {
       });
     }
     const plan = this.plan(runnable);
+    const startedAt = performance.now();
     const execution = new Execution(
       this,
       plan,
@@ -201,6 +202,8 @@ export class Engine implements EventSource {
         reuse: options.reuse === undefined ? undefined : reusedSteps(plan, options.reuse),
       },
       undefined,
+      undefined,
+      startedAt,
     );
     if (!sync) {
       execution.slot = this.unfinished.length;
@@ -213,7 +216,7 @@ export class Engine implements EventSource {
 
   /** @internal a nested flow's run, inside its parent's (same run id, the step's signal). */
   startNested(flow: Flow, input: unknown, settings: Execution['settings'], parent: Execution, parentTraceScope: unknown): Execution {
-    const execution = new Execution(this, this.plan(flow), input, settings, parent, parentTraceScope);
+    const execution = new Execution(this, this.plan(flow), input, settings, parent, parentTraceScope, performance.now());
     execution.begin();
     return execution;
   }

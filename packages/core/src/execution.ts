@@ -95,7 +95,9 @@ export class Execution {
     readonly settings: ExecutionSettings,
     private readonly parent: Execution | undefined,
     /** For a nested run: the tracer scope of the parent's step attempt that runs it. */
-    private readonly parentTraceScope?: unknown,
+    private readonly parentTraceScope: unknown,
+    /** performance.now() when the run started. */
+    startedAt: number,
   ) {
     const n = plan.plans.length;
     this.runId = settings.runId;
@@ -105,7 +107,7 @@ export class Execution {
     this.contexts = settings.sync ? NO_CONTEXTS : new Array(n);
     this.flowName = isFlow(plan.runnable) ? plan.runnable.name : undefined;
     this.limit = settings.sync ? Infinity : settings.concurrency;
-    this.runStartedAt = this.clock = now();
+    this.runStartedAt = this.clock = startedAt;
     this.tracer = parent !== undefined ? parent.tracer : engine.events.tracer;
     if (!settings.sync) {
       this.promise = new Promise<RunResult>((resolve) => {
