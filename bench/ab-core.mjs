@@ -5,7 +5,7 @@
 //   cp -r packages/core/dist /tmp/core-base     # before the change (a build of the base commit)
 //   node --expose-gc bench/ab-core.mjs /tmp/core-base [rounds] [service|chain|all]
 //
-// The "new" build is this checkout's packages/core/dist.
+// The "new" build is this checkout's packages/core/dist (or the dist folder in AB_NEW_DIST).
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
 
@@ -18,7 +18,7 @@ if (baseDir === undefined) {
 const rounds = Number(roundsArg ?? 9);
 const builds = {
   base: await import(pathToFileURL(join(resolve(baseDir), 'index.js')).href),
-  new: await import(pathToFileURL(join(here, '..', 'packages', 'core', 'dist', 'index.js')).href),
+  new: await import(pathToFileURL(join(process.env.AB_NEW_DIST ?? join(here, '..', 'packages', 'core', 'dist'), 'index.js')).href),
 };
 
 const cpuMs = () => performance.now();

@@ -32,6 +32,8 @@ import type { RunTrigger } from './trigger';
 
 const now = (): number => performance.now();
 
+const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
+
 /** What `contexts` holds in a synchronous run: nothing can cancel a step while it runs. */
 const NO_CONTEXTS: Array<StepContext | undefined> = Object.freeze([]) as never;
 
@@ -143,7 +145,7 @@ export class Execution {
       }
       if (!this.sync) {
         this.onAbort = () => this.abortRun(new CancelledError(this.what, signal.reason), 'cancelled', signal.reason);
-        signal.addEventListener('abort', this.onAbort, { once: true });
+        signal.addEventListener('abort', this.onAbort, ONCE);
       }
     }
     // A flow's own timeoutMs bounds the whole run when it is run directly (as a step, the parent enforces it).
