@@ -32,7 +32,7 @@ import type { RunTrigger } from './trigger';
 
 const now = (): number => performance.now();
 
-const ONCE: AddEventListenerOptions = Object.freeze({ once: true });
+const ONCE = Object.freeze({ once: true });
 
 /** What `contexts` holds in a synchronous run: nothing can cancel a step while it runs. */
 const NO_CONTEXTS: Array<StepContext | undefined> = Object.freeze([]) as never;
