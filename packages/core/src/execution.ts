@@ -1,21 +1,18 @@
 /**
  * One local run of one flow (or lone task): drives the dag RunState with real functions, timers,
- * AbortSignals and events. Everything a flow *means* (what runs next, what is skipped, the final
- * status and error) is decided by RunState; this file only does what is local: calling step
- * functions, timeouts, retry timers, cancellation of running steps. Events are built in
- * execution-events.ts, the RunResult in execution-result.ts.
- *
- * A service runs thousands of small flows at once, so a run allocates little: no event object
- * when nobody listens, no per-run closure unless it waits on a signal or deadline, arrays made
- * on first use, and the clock read once per step end (see `at`).
+ * AbortSignals and events. What a flow *means* is decided by RunState; this file only does what
+ * is local: calling step functions, timeouts, retry timers, cancellation of running steps. Events
+ * are built in execution-events.ts, the RunResult in execution-result.ts. A service runs
+ * thousands of small flows at once, so a run allocates little: no event object when nobody
+ * listens, arrays made on first use, and the clock read once per step end (see `at`).
  */
 import { failFastMessage, runWhat, stepWhere } from './dag/messages';
-import type { ReusedSteps } from './dag/reuse';
 import { RunState, type CancelledWhile } from './dag/run-state';
 import type { SkipReason } from './dag/status';
 import type { Engine } from './engine';
 import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } from './errors';
 import * as report from './execution-events';
+import type { ExecutionSettings } from './execution-settings';
 import { defaultOutput, nestedOutput, runResult } from './execution-result';
 import { isFlow, type Flow } from './flow';
 import { MapRun } from './map-run';
@@ -28,7 +25,6 @@ import { StepContext } from './step-context';
 import { skipSignalReason } from './step-skip';
 import type { RunnablePlan, StepPlan } from './step-plan';
 import { isThenable } from './thenable';
-import type { RunTrigger } from './trigger';
 
 const now = (): number => performance.now();
 
@@ -36,18 +32,6 @@ const ONCE = Object.freeze({ once: true });
 
 /** What `contexts` holds in a synchronous run: nothing can cancel a step while it runs. */
 const NO_CONTEXTS: Array<StepContext | undefined> = Object.freeze([]) as never;
-
-export interface ExecutionSettings {
-  runId: string;
-  concurrency: number;
-  failFast: boolean;
-  signal: AbortSignal | undefined;
-  sync: boolean;
-  /** What started the run (RunOptions.trigger); nested runs get their parent's, for tracing. */
-  trigger: RunTrigger | undefined;
-  /** Top-level runs only: step indices whose outputs are reused. */
-  reuse?: ReusedSteps | undefined;
-}
 
 export class Execution {
   readonly promise: Promise<RunResult> | undefined;
