@@ -45,6 +45,9 @@ export interface RunOptions {
 
 const DEFAULT_CONCURRENCY = 16;
 
+/** `options` when none are given: no object per run. */
+const NO_OPTIONS: RunOptions = Object.freeze({});
+
 interface PreparedEntry {
   plan: RunnablePlan;
   resolverVersion: number | undefined;
@@ -63,10 +66,19 @@ export class Engine implements EventSource {
   private readonly logger: Logger;
   private readonly resolver: StepResolver | undefined;
   private readonly prepared = new WeakMap<Runnable, PreparedEntry>();
+  /** The last runnable planned and its entry: a service runs the same flow over and over. */
+  private lastRunnable: Runnable | undefined;
+  private lastPrepared: PreparedEntry | undefined;
   private inFlight = 0;
+  /** Top-level async runs started so far (Execution.startOrder). */
+  private started = 0;
   private settledWaiters: Array<() => void> = [];
-  /** Top-level runs started with `run` and not finished, by run id: what `cancel` can reach. */
-  private readonly unfinished = new Map<string, Execution>();
+  /**
+   * Top-level runs started with `run` and not finished: what `cancel` can reach. A list, each run
+   * knowing its slot, rather than a map by id: adding and removing cost no hashing of the id, and
+   * `cancel` (rare) looks through it.
+   */
+  private readonly unfinished: Execution[] = [];
 
   constructor(options: EngineOptions = {}) {
     this.concurrency = checkConcurrency(options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -80,7 +92,7 @@ export class Engine implements EventSource {
    * Runs a task or flow; resolves to its RunResult (a failed run resolves too, with status `failed`).
    * A typed flow's result is typed: `output` and each `steps[id].output`.
    */
-  run<R extends Runnable>(runnable: R, input?: RunInput<R>, options: RunOptions = {}): Promise<RunResultOf<R>> {
+  run<R extends Runnable>(runnable: R, input?: RunInput<R>, options: RunOptions = NO_OPTIONS): Promise<RunResultOf<R>> {
     let execution: Execution;
     try {
       execution = this.start(runnable, input, options, false);
@@ -97,7 +109,13 @@ export class Engine implements EventSource {
    * this process is cancelled from elsewhere (`task cancel`, the dashboard) through the history.
    */
   cancel(runId: string, reason: string = 'cancelled'): boolean {
-    const execution = this.unfinished.get(runId);
+    const unfinished = this.unfinished;
+    // The latest run started with that id, as when runs were kept by id.
+    let execution: Execution | undefined;
+    for (let k = 0; k < unfinished.length; k++) {
+      const candidate = unfinished[k] as Execution;
+      if (candidate.runId === runId && (execution === undefined || candidate.startOrder > execution.startOrder)) execution = candidate;
+    }
     if (execution === undefined) return false;
     // An Error, as a signal's reason usually is: its message reads without quotes.
     execution.cancel(new Error(reason));
@@ -106,14 +124,22 @@ export class Engine implements EventSource {
 
   /** @internal a top-level run ended (its result is final). */
   runFinished(execution: Execution): void {
-    if (this.unfinished.get(execution.runId) === execution) this.unfinished.delete(execution.runId);
+    const slot = execution.slot;
+    if (slot < 0) return;
+    const unfinished = this.unfinished;
+    const last = unfinished.pop() as Execution;
+    if (last !== execution) {
+      unfinished[slot] = last;
+      last.slot = slot;
+    }
+    execution.slot = -1;
   }
 
   /**
    * Runs a task or flow whose steps are all synchronous, returning the RunResult directly.
    * Throws CASCADENCE_ASYNC_IN_RUN_SYNC if a step returns a Promise. Retry delays block the thread.
    */
-  runSync<R extends Runnable>(runnable: R, input?: RunInput<R>, options: Omit<RunOptions, 'concurrency'> = {}): RunResultOf<R> {
+  runSync<R extends Runnable>(runnable: R, input?: RunInput<R>, options: Omit<RunOptions, 'concurrency'> = NO_OPTIONS): RunResultOf<R> {
     return this.start(runnable, input, options, true).result as RunResultOf<R>;
   }
 
@@ -161,13 +187,14 @@ export class Engine implements EventSource {
       });
     }
     const plan = this.plan(runnable);
+    const startedAt = performance.now();
     const execution = new Execution(
       this,
       plan,
       input,
       {
         runId: options.runId ?? newRunId(),
-        concurrency: checkConcurrency(options.concurrency ?? this.concurrency),
+        concurrency: options.concurrency === undefined ? this.concurrency : checkConcurrency(options.concurrency),
         failFast: options.failFast ?? this.failFast,
         signal: options.signal,
         sync,
@@ -175,15 +202,21 @@ export class Engine implements EventSource {
         reuse: options.reuse === undefined ? undefined : reusedSteps(plan, options.reuse),
       },
       undefined,
+      undefined,
+      startedAt,
     );
-    if (!sync) this.unfinished.set(execution.runId, execution);
+    if (!sync) {
+      execution.slot = this.unfinished.length;
+      execution.startOrder = this.started++;
+      this.unfinished.push(execution);
+    }
     execution.begin();
     return execution;
   }
 
   /** @internal a nested flow's run, inside its parent's (same run id, the step's signal). */
   startNested(flow: Flow, input: unknown, settings: Execution['settings'], parent: Execution, parentTraceScope: unknown): Execution {
-    const execution = new Execution(this, this.plan(flow), input, settings, parent, parentTraceScope);
+    const execution = new Execution(this, this.plan(flow), input, settings, parent, parentTraceScope, performance.now());
     execution.begin();
     return execution;
   }
@@ -196,8 +229,16 @@ export class Engine implements EventSource {
 
   private plan(runnable: Runnable): RunnablePlan {
     const version = this.resolver?.version;
+    if (runnable === this.lastRunnable) {
+      const last = this.lastPrepared as PreparedEntry;
+      if (last.resolverVersion === version) return last.plan;
+    }
     const cached = this.prepared.get(runnable);
-    if (cached !== undefined && cached.resolverVersion === version) return cached.plan;
+    if (cached !== undefined && cached.resolverVersion === version) {
+      this.lastRunnable = runnable;
+      this.lastPrepared = cached;
+      return cached.plan;
+    }
     const prepared = this.prepared;
     const cache: NonNullable<PlanOptions['planned']> = {
       get: (r) => {

@@ -5,7 +5,7 @@
  * engine runs the plans; the Temporal backend compiles them into its workflow input and its
  * worker resolves the step it must run with the same function.
  */
-import { dagShape, type DagShape } from './dag/run-state';
+import { dagShape, type DagShape } from './dag/shape';
 import { RULE_CODES } from './dag/status';
 import { flowContainsItselfMessage, stepDefinitionWhere } from './dag/messages';
 import { CascadenceError, ErrorCode } from './errors';

@@ -90,4 +90,61 @@ describe('ctx.results', () => {
     expect(kept?.results).toEqual({ a: 1 });
     expect(kept?.stepId).toBe('b');
   });
+
+  // Small flows make ctx.results in the VM's fast mode, large ones (over 256 steps) as a
+  // dictionary: the object must be the same either way.
+  it.each([5, 300])('is the same prototype-less object in a flow of %i steps', (size) => {
+    const seen: Array<Record<string, unknown>> = [];
+    const steps: Record<string, { needs?: string[]; run: (ctx: TaskContext) => unknown }> = {};
+    for (let i = 0; i < size; i++) {
+      steps[`s${i}`] =
+        i < 2
+          ? { run: () => i }
+          : {
+              needs: [`s${i - 1}`, `s${i - 2}`],
+              run: (ctx) => {
+                seen.push(ctx.results);
+                return i;
+              },
+            };
+    }
+    const result = engine().runSync(defineFlow({ name: `results-${size}`, steps }));
+    expect(result.status).toBe('succeeded');
+    const last = seen[seen.length - 1] as Record<string, unknown>;
+    expect(Object.getPrototypeOf(last)).toBeNull();
+    expect(Object.keys(last)).toEqual([`s${size - 2}`, `s${size - 3}`]);
+    expect(JSON.stringify(last)).toBe(`{"s${size - 2}":${size - 2},"s${size - 3}":${size - 3}}`);
+  });
+
+  it('is filled without consulting Object.prototype (a setter there sees nothing)', () => {
+    const caught: unknown[] = [];
+    Object.defineProperty(Object.prototype, 'polluted', {
+      configurable: true,
+      set(value: unknown) {
+        caught.push(value);
+      },
+    });
+    try {
+      let seen: Record<string, unknown> | undefined;
+      const flow = defineFlow({
+        name: 'results-polluted',
+        steps: {
+          polluted: { run: () => 'mine' },
+          b: {
+            needs: ['polluted'],
+            run: (ctx) => {
+              seen = ctx.results;
+            },
+          },
+        },
+      });
+      engine().runSync(flow);
+      // (RunResult.steps, a plain record, still meets the setter: only ctx.results is pinned here.)
+      expect(caught).not.toContain('mine');
+      expect(Object.hasOwn(seen as object, 'polluted')).toBe(true);
+      expect(seen?.polluted).toBe('mine');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+  });
 });

@@ -6,7 +6,8 @@
  * load, so Temporal's workflow bundler can inline it (a test bundles it and fails on any Node
  * import). Backends drive `RunState`; they do not re-implement it.
  */
-export { RunState, dagShape, type CancelledWhile, type CancelStep, type DagShape, type RunStateObserver } from './run-state';
+export { RunState, type CancelledWhile, type CancelStep, type RunStateObserver } from './run-state';
+export { dagShape, type DagShape } from './shape';
 export { resolveReuse, type ReusedSteps } from './reuse';
 export { checkItems, invalidMapInputMessage, itemsAtPath, mapItemsFailedMessage } from './map-items';
 export {

@@ -1,4 +1,4 @@
-import type { DagShape } from './run-state';
+import type { DagShape } from './shape';
 
 /**
  * Steps of a run that do not run again because an earlier run of the same flow already produced

@@ -9,14 +9,13 @@
  * Pure and sandbox-safe: no Node built-ins, no timers, no globals read at load.
  */
 import type { RunStatus } from '../result';
+import type { DagShape } from './shape';
 import {
   CANCELLED,
   FAILED,
   PENDING,
-  RULE_ALL_FAILED,
   RULE_ALL_SUCCEEDED,
   RULE_ALWAYS,
-  RULE_ANY_FAILED,
   RULE_NONE_FAILED,
   RULE_ONE_SUCCEEDED,
   RUNNING,
@@ -25,52 +24,7 @@ import {
   SUCCEEDED,
   type SkipReason,
 } from './status';
-
-/** A failed need counts this much in a step's `ended` counter; not-succeeded needs count 1 each. */
-const FAILED_NEED = 2 ** 26;
-
-/**
- * The graph as the state machine sees it: indices only. Build it once per flow (`dagShape`) and
- * share it between runs: it also caches what every run of the flow would otherwise rebuild.
- */
-export interface DagShape {
-  /** needs[i]: indices of the steps step i waits for. */
-  readonly needs: readonly (readonly number[])[];
-  /** dependants[i]: indices of the steps waiting for step i. */
-  readonly dependants: readonly (readonly number[])[];
-  /** Trigger rule code (RULE_*) of each step. */
-  readonly rules: ArrayLike<number>;
-  /** needs[i].length for every step (copied per run as the countdown to "ready"). */
-  readonly needCounts: readonly number[];
-  /** Steps that need nothing, in declaration order. */
-  readonly roots: readonly number[];
-  /** disabled[i]: step i's task is disabled, so the step is skipped (reason `disabled`) instead of started. */
-  readonly disabled: readonly boolean[] | undefined;
-  /** The flow's `statusFrom: 'leaves'`: a run with failed steps succeeds when its final steps did. */
-  readonly statusFromLeaves: boolean;
-}
-
-/** Builds a DagShape from `needs` lists and rule codes (dependants are derived, or given). */
-export function dagShape(
-  needs: readonly (readonly number[])[],
-  rules: ArrayLike<number>,
-  dependants?: readonly (readonly number[])[],
-  disabled?: readonly boolean[],
-  statusFromLeaves = false,
-): DagShape {
-  let deps = dependants;
-  if (deps === undefined) {
-    const built: number[][] = needs.map(() => []);
-    for (let i = 0; i < needs.length; i++) {
-      for (const need of needs[i] as readonly number[]) (built[need] as number[]).push(i);
-    }
-    deps = built;
-  }
-  const needCounts = needs.map((own) => own.length);
-  const roots: number[] = [];
-  for (let i = 0; i < needs.length; i++) if (needCounts[i] === 0) roots.push(i);
-  return { needs, dependants: deps, rules, needCounts, roots, disabled: disabled?.includes(true) ? disabled : undefined, statusFromLeaves };
-}
+import { decide, endedWeight, RUN, SKIP_UPSTREAM_FAILED, WAIT } from './trigger-rules';
 
 /** What the state machine tells its driver while it decides. */
 export interface RunStateObserver {
@@ -84,6 +38,21 @@ export type CancelledWhile = 'running' | 'retry-wait' | 'pending';
 /** A driver's handler for one cancelled step: stop what runs, and give the step's error. */
 export type CancelStep<E> = (step: number, while_: CancelledWhile) => E;
 
+/**
+ * What `errors`, `skipReasons` and `skipMessages` hold until a step fails or is skipped: most runs
+ * never write them, and three arrays less per run count when a service runs thousands at once.
+ */
+const NONE: never[] = Object.freeze([]) as never[];
+
+/**
+ * Up to this many steps, `ctx.results` objects are made in the VM's fast mode (`{}` given a null
+ * prototype rather than `Object.create(null)`: making, reading and enumerating them costs about
+ * half). Past it, they are made
+ * prototype-less from the start: a hidden class per step id costs more than it saves when a flow
+ * has tens of thousands of ids. The object is the same either way.
+ */
+const FAST_RESULTS_MAX_STEPS = 256;
+
 export class RunState<E> {
   readonly n: number;
   /** Step status codes (PENDING, RUNNING, ...). */
@@ -91,24 +60,23 @@ export class RunState<E> {
   /** Attempts started per step (drivers whose attempts are counted elsewhere may overwrite). */
   readonly attempts: number[];
   readonly outputs: unknown[];
-  readonly errors: Array<E | undefined>;
+  readonly errors: Array<E | undefined> = NONE;
   /** Why each skipped step was skipped (undefined for steps that were not). */
-  readonly skipReasons: Array<SkipReason | undefined> = [];
+  readonly skipReasons: Array<SkipReason | undefined> = NONE;
   /** For steps that skipped themselves: the reason they gave. */
-  readonly skipMessages: Array<string | undefined> = [];
+  readonly skipMessages: Array<string | undefined> = NONE;
   /** Steps started and not yet ended. */
   running = 0;
   /** Steps in a final state. */
   settled = 0;
 
   // Plain arrays, not typed ones: a typed array's off-heap buffer makes short runs GC-heavy.
-  /** Per step: needs not yet ended. */
-  private readonly remaining: number[];
   /**
-   * Per step, two counters in one number (one array per run instead of two): needs that ended
-   * other than succeeded, plus FAILED_NEED for each of those that counts as failed.
+   * Per step two countdowns, in one array (one per run instead of two): at [i] the needs of step i
+   * not yet ended; at [n + i] the packed `ended` counter of trigger-rules.ts (needs that ended
+   * other than succeeded, plus a large unit for each of those that counts as failed).
    */
-  private readonly ended: number[];
+  private readonly counts: number[];
   private ready: number[] | undefined;
   private readyHead = 0;
   private failedSteps = 0;
@@ -126,9 +94,22 @@ export class RunState<E> {
     this.status = new Array<number>(n).fill(PENDING);
     this.attempts = new Array<number>(n).fill(0);
     this.outputs = new Array(n);
-    this.errors = new Array(n);
-    this.remaining = shape.needCounts.slice();
-    this.ended = new Array<number>(n).fill(0);
+    const needCounts = shape.needCounts;
+    const counts = new Array<number>(2 * n);
+    for (let i = 0; i < n; i++) {
+      counts[i] = needCounts[i] as number;
+      counts[n + i] = 0;
+    }
+    this.counts = counts;
+  }
+
+  /** The array behind `errors` / `skipReasons` / `skipMessages`, made on its first write. */
+  private own<K extends 'errors' | 'skipReasons' | 'skipMessages'>(key: K): this[K] {
+    const array = this[key];
+    if (array !== NONE) return array;
+    const made = new Array(this.n) as this[K];
+    (this as { [key in K]: this[K] })[key] = made;
+    return made;
   }
 
   /**
@@ -218,7 +199,7 @@ export class RunState<E> {
    */
   skipSelf(i: number, message: string): void {
     this.running--;
-    this.skipMessages[i] = message;
+    this.own('skipMessages')[i] = message;
     this.skip(i, 'self');
     this.release(i);
   }
@@ -251,7 +232,7 @@ export class RunState<E> {
   fail(i: number, error: E): boolean {
     this.running--;
     this.status[i] = FAILED;
-    this.errors[i] = error;
+    this.own('errors')[i] = error;
     this.settled++;
     this.failedSteps++;
     if (this.failFast && !this.failFastTriggered) {
@@ -282,7 +263,7 @@ export class RunState<E> {
       const error = cancel(i, state === RUNNING ? 'running' : waitingRetry ? 'retry-wait' : 'pending');
       if (state === RUNNING) this.running--;
       this.status[i] = CANCELLED;
-      this.errors[i] = error;
+      this.own('errors')[i] = error;
       this.settled++;
       if (!stopAll) this.release(i);
       else (cancelled ??= []).push(i);
@@ -356,12 +337,12 @@ export class RunState<E> {
 
   /**
    * Outputs of step i's succeeded needs, keyed by step id: what `ctx.results` holds. A
-   * prototype-less object: each step of a flow has other keys, and filling a literal `{}` made the
-   * VM build one hidden class per step id (reading results cost a 100k-step chain ~4x per step).
+   * prototype-less object (see FAST_RESULTS_MAX_STEPS for how it is made).
    */
   neededResults(i: number, ids: readonly string[]): Record<string, unknown> {
     const needs = this.shape.needs[i] as readonly number[];
-    const results: Record<string, unknown> = Object.create(null);
+    // Prototype-less before the first key is set: no setter on Object.prototype can see the writes.
+    const results: Record<string, unknown> = this.n <= FAST_RESULTS_MAX_STEPS ? Object.setPrototypeOf({}, null) : Object.create(null);
     for (let k = 0; k < needs.length; k++) {
       const need = needs[k] as number;
       if (this.status[need] === SUCCEEDED) results[ids[need] as string] = this.outputs[need];
@@ -387,36 +368,38 @@ export class RunState<E> {
   release(from: number): void {
     const dependants = this.shape.dependants;
     const rules = this.shape.rules;
-    const stack = [from];
-    while (stack.length > 0) {
-      const j = stack.pop() as number;
-      const state = this.status[j];
-      // What j's end adds to each dependant's counters: needs not succeeded (units) and, of those,
-      // failed ones (FAILED_NEED each) — one number per step instead of two arrays.
-      const add = state === SUCCEEDED ? 0 : state === FAILED || state === CANCELLED || state === SKIPPED_UPSTREAM ? 1 + FAILED_NEED : 1;
+    const counts = this.counts;
+    const n = this.n;
+    // Steps skipped on the way, whose own dependants are decided next: made only if one is.
+    let stack: number[] | undefined;
+    let j = from;
+    for (;;) {
+      const add = endedWeight(this.status[j] as number);
       const deps = dependants[j] as readonly number[];
       for (let k = 0; k < deps.length; k++) {
         const d = deps[k] as number;
-        const ended = (this.ended[d] as number) + add;
-        this.ended[d] = ended;
-        const left = --this.remaining[d]!;
+        const ended = (counts[n + d] as number) + add;
+        counts[n + d] = ended;
+        const left = --counts[d]!;
         // left < 0: already started early (see below); only PENDING steps are still undecided.
         if (left < 0 || this.status[d] !== PENDING) continue;
         const decision = decide(rules[d] as number, left, ended, this.shape.needCounts[d] as number);
         if (decision === WAIT) continue;
         if (decision === RUN && this.shape.disabled?.[d] === true) {
           this.skip(d, 'disabled');
-          stack.push(d);
+          (stack ??= []).push(d);
         } else if (decision === RUN) {
           this.queue(d);
           // Decided before its last needs ended (any-failed, one-succeeded): push its countdown
           // below zero so that those later ends do not decide (and queue) it again.
-          if (left !== 0) this.remaining[d] = -1 - this.n;
+          if (left !== 0) counts[d] = -1 - n;
         } else {
           this.skip(d, decision === SKIP_UPSTREAM_FAILED ? 'upstream-failed' : 'trigger-rule');
-          stack.push(d);
+          (stack ??= []).push(d);
         }
       }
+      if (stack === undefined || stack.length === 0) return;
+      j = stack.pop() as number;
     }
   }
 
@@ -424,47 +407,8 @@ export class RunState<E> {
     // Skipped because something upstream failed counts as failed for any-failed handlers downstream;
     // a disabled step is skipped on purpose, like a trigger rule.
     this.status[i] = reason === 'trigger-rule' || reason === 'disabled' || reason === 'self' ? SKIPPED : SKIPPED_UPSTREAM;
-    this.skipReasons[i] = reason;
+    this.own('skipReasons')[i] = reason;
     this.settled++;
     this.observer?.stepSkipped?.(i, reason);
-  }
-}
-
-const WAIT = 0;
-const RUN = 1;
-const SKIP_TRIGGER_RULE = 2;
-const SKIP_UPSTREAM_FAILED = 3;
-
-/**
- * A step's trigger rule, given its needs so far: `left` not yet ended, `ended` the packed counters
- * (not-succeeded units + FAILED_NEED per failed one), `total` needs. Decides as early as the rule
- * allows: any-failed runs at the first failure and one-succeeded at the first success; the others
- * wait for every need.
- */
-function decide(rule: number, left: number, ended: number, total: number): number {
-  const failed = Math.floor(ended / FAILED_NEED);
-  const notSucceeded = ended - failed * FAILED_NEED;
-  switch (rule) {
-    case RULE_ANY_FAILED:
-      if (failed > 0) return RUN;
-      return left === 0 ? SKIP_TRIGGER_RULE : WAIT;
-    case RULE_ONE_SUCCEEDED:
-      if (total - left - notSucceeded > 0) return RUN;
-      if (left !== 0) return WAIT;
-      return failed > 0 ? SKIP_UPSTREAM_FAILED : SKIP_TRIGGER_RULE;
-    default:
-      break;
-  }
-  if (left !== 0) return WAIT;
-  switch (rule) {
-    case RULE_ALL_SUCCEEDED:
-      return ended === 0 ? RUN : failed > 0 ? SKIP_UPSTREAM_FAILED : SKIP_TRIGGER_RULE;
-    case RULE_NONE_FAILED:
-      return failed === 0 ? RUN : SKIP_UPSTREAM_FAILED;
-    case RULE_ALL_FAILED:
-      return failed === total ? RUN : SKIP_TRIGGER_RULE;
-    default:
-      // all-done, always
-      return RUN;
   }
 }
