@@ -28,7 +28,7 @@ describe('step times', () => {
       const before = performance.timeOrigin + performance.now();
       const result = how === 'run' ? await engine.run(flow) : engine.runSync(flow);
       const after = performance.timeOrigin + performance.now();
-      const { a, b, c, d } = result.steps as Record<string, { startedAt: number; durationMs: number }>;
+      const { a, b, c, d } = result.steps as Record<'a' | 'b' | 'c' | 'd', { startedAt: number; durationMs: number }>;
       // Less a rounding margin: epoch + (end - start) is not always exactly epoch + end - start in floating point.
       const end = (s: { startedAt: number; durationMs: number }) => s.startedAt + s.durationMs - 1e-3;
       expect(a.startedAt).toBeGreaterThanOrEqual(result.startedAt);
