@@ -36,6 +36,8 @@ import { syntheticSummary, toRunResult } from './result';
 import { workflowPollers, type TaskQueuePoller } from './task-queue';
 import { ensureSearchAttributes, runSearchAttributes } from './search-attributes';
 import { workflowArgument } from './workflow-argument';
+import { DEFAULT_PARTITION_HISTORY_EVENTS } from './partition';
+import { plainSummary, type CompactSummary } from './summary-codec';
 import {
   CANCEL_REASON_SIGNAL,
   PLAIN_SPEC_VERSION,
@@ -81,9 +83,16 @@ export interface TemporalRunSettings {
   /**
    * The server's limit of history events per workflow (`limit.historyCount.error`, default 51,200).
    * A run that needs more when every step runs (about 3 events per step, 6 per step in a chain,
-   * 1 per short step) is refused before it starts. Raise both together.
+   * 1 per short step) is refused before it starts when partitioning is off. Raise both together.
    */
   maxHistoryEvents?: number;
+  /**
+   * History events after which a run continues as a new workflow run carrying its state
+   * (continue-as-new; the run keeps its workflow id, result, query and cancellation). Default
+   * 20,000; 0 turns partitioning off (runs that cannot fit in maxHistoryEvents are refused).
+   * Must be below maxHistoryEvents, leaving room for the steps still running at that point.
+   */
+  partitionHistoryEvents?: number;
 }
 
 export interface TemporalBackendOptions extends TemporalConnectionOptions, TemporalRunSettings {
@@ -159,6 +168,7 @@ const DEFAULTS = {
   localStepMaxTimeoutMs: 5000,
   maxOutputBytes: 512 * 1024,
   maxHistoryEvents: 51_200,
+  partitionHistoryEvents: DEFAULT_PARTITION_HISTORY_EVENTS,
 };
 
 /** Checks run settings and fills in defaults. */
@@ -176,6 +186,7 @@ export function resolveRunSettings(
     localStepMaxTimeoutMs: settings.localStepMaxTimeoutMs ?? DEFAULTS.localStepMaxTimeoutMs,
     maxOutputBytes: settings.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
     maxHistoryEvents: settings.maxHistoryEvents ?? DEFAULTS.maxHistoryEvents,
+    partitionHistoryEvents: settings.partitionHistoryEvents ?? DEFAULTS.partitionHistoryEvents,
   };
   const positive = (name: keyof WireRunOptions, allowZero = false): void => {
     const value = out[name] as number;
@@ -197,6 +208,13 @@ export function resolveRunSettings(
   positive('localStepMaxTimeoutMs', true);
   positive('maxOutputBytes');
   positive('maxHistoryEvents');
+  positive('partitionHistoryEvents', true);
+  if (out.partitionHistoryEvents! >= out.maxHistoryEvents!) {
+    throw new CascadenceError(
+      ErrorCode.INVALID_DEFINITION,
+      `partitionHistoryEvents (${out.partitionHistoryEvents}) must be below maxHistoryEvents (${out.maxHistoryEvents}), or 0 to turn partitioning off`,
+    );
+  }
   // JSON has no Infinity: the workflow treats a huge number the same.
   if (out.concurrency === Infinity) out.concurrency = Number.MAX_SAFE_INTEGER;
   return out;
@@ -609,7 +627,7 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
   private async waitForResult(): Promise<RunResult<Output>> {
     let summary: RunSummary;
     try {
-      summary = (await this.handle.result()) as RunSummary;
+      summary = plainSummary((await this.handle.result()) as RunSummary | CompactSummary);
     } catch (error) {
       if (!(error instanceof WorkflowFailedError)) throw this.backend.rpcError(error, `get the result of workflow "${this.workflowId}"`);
       summary = await this.summaryOfFailure(error);
@@ -639,7 +657,7 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
   private async summaryOfFailure(error: WorkflowFailedError): Promise<RunSummary> {
     const cause = error.cause;
     if (cause instanceof ApplicationFailure && cause.type === RUN_FAILED_TYPE && cause.details?.[0] !== undefined) {
-      return cause.details[0] as RunSummary;
+      return plainSummary(cause.details[0] as RunSummary | CompactSummary);
     }
     const task = this.graph?.name ?? this.workflowId;
     const elapsed = Date.now() - this.startedAt;
@@ -687,8 +705,10 @@ class RunHandle<Output> implements TemporalRunHandle<Output> {
 
   private async query(): Promise<RunSummary | undefined> {
     try {
-      return await this.client.connection.withDeadline(Date.now() + Math.max(this.backend.rpcTimeoutMs, 5000), () =>
-        this.handle.query<RunSummary>(STATE_QUERY),
+      return plainSummary(
+        await this.client.connection.withDeadline(Date.now() + Math.max(this.backend.rpcTimeoutMs, 5000), () =>
+          this.handle.query<RunSummary | CompactSummary>(STATE_QUERY),
+        ),
       );
     } catch {
       return undefined;

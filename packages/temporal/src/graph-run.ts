@@ -33,8 +33,12 @@ import {
   type CancelledWhile,
   type DagShape,
 } from '@cascadence/core/dag';
+import { decodeColumn } from './compact-spec';
+import { historyFull, type Carry } from './partition';
+import { decodeStepResults } from './summary-codec';
 import {
   LOCAL_STEPS_PATCH,
+  PARTITIONS_PATCH,
   OUTPUT_ACTIVITY,
   STEP_ACTIVITY,
   jsonSize,
@@ -74,6 +78,8 @@ export interface Outcome {
   output?: unknown;
   error?: WireError;
   steps: Record<string, WireStepResult>;
+  /** The root run stopped to continue as a new workflow run (partition.ts); status and steps are not final. */
+  continued?: true;
 }
 
 /** State shared by the graphs of one workflow run (module state would be shared between runs). */
@@ -108,6 +114,12 @@ export class GraphRun {
   private readonly shape: DagShape;
   /** Item results of map steps, by step index. */
   private mapResults: Array<WireItemResult[] | undefined> | undefined;
+  /** Steps that ended (succeeded, failed, skipped themselves, reused), in that order: what a partition carries. */
+  readonly settleOrder: number[] = [];
+  /** The history is long: no new steps start, and the run continues as new once the running ones have ended. */
+  private draining = false;
+  /** The state of the partitions before this one (root only). */
+  private carry: Carry | undefined;
 
   constructor(
     private readonly spec: RunSpec,
@@ -151,8 +163,10 @@ export class GraphRun {
       const ms = this.graph.timeoutMs;
       const timerScope = new CancellationScope({ cancellable: true, parent: this.scope });
       this.timerScope = timerScope;
+      // A later partition waits only for what is left of the run's timeout.
+      const left = this.carry === undefined ? ms : Math.max(1, ms - (Date.now() - this.carry.startedAt));
       timerScope
-        .run(() => sleep(ms))
+        .run(() => sleep(left))
         .then(
           () => {
             const error = timeoutError(this.what, ms);
@@ -162,14 +176,48 @@ export class GraphRun {
         );
     }
     // A retry of an earlier run: steps that succeeded there keep their outputs (checked by the client).
-    const reuse = this.isRoot ? this.spec.reuse : undefined;
+    const reuse = this.isRoot && this.carry === undefined ? this.spec.reuse : undefined;
     if (reuse !== undefined) {
       const resolved = resolveReuse(this.shape, this.ids, (id) => indexOf(this.ids, id), reuse);
-      if (resolved.reuse !== undefined) this.state.reuse(resolved.reuse.steps, resolved.reuse.outputs);
+      if (resolved.reuse !== undefined) {
+        this.state.reuse(resolved.reuse.steps, resolved.reuse.outputs);
+        this.settleOrder.push(...resolved.reuse.steps);
+      }
     }
     this.state.seed();
+    if (this.carry !== undefined) this.restore(this.carry);
     this.pump();
     return this.done;
+  }
+
+  /** Before run(): this run continues a partitioned one (root only). */
+  resume(carry: Carry): void {
+    this.carry = carry;
+  }
+
+  /**
+   * Re-applies the steps that ended in earlier partitions, in the order they ended, to the fresh
+   * RunState: it decides their dependants (skips, trigger rules, what is ready) as it did then.
+   */
+  private restore(carry: Carry): void {
+    const { results } = decodeStepResults(carry.steps, carry.startedAt);
+    for (const i of decodeColumn(carry.order)) {
+      const result = results[i]!;
+      this.state.start(i);
+      if (result.status === 'succeeded') this.state.succeed(i, result.output);
+      else if (result.status === 'skipped' && result.skipReason === 'self') this.state.skipSelf(i, result.skipMessage ?? '');
+      else {
+        this.state.fail(i, result.error ?? { name: 'Error', message: 'failed' });
+        this.state.release(i);
+      }
+      this.settleOrder.push(i);
+    }
+    results.forEach((result, i) => {
+      this.state.attempts[i] = result.attempts;
+      this.startedAt[i] = result.startedAt;
+      if (result.startedAt !== undefined && result.durationMs !== undefined) this.endedAt[i] = result.startedAt + result.durationMs;
+      if (result.items !== undefined) (this.mapResults ??= [])[i] = result.items as WireItemResult[];
+    });
   }
 
   private where(i: number): string {
@@ -180,13 +228,32 @@ export class GraphRun {
     if (this.pumping || this.finished) return;
     this.pumping = true;
     try {
-      for (let i = this.state.next(this.spec.options.concurrency); i >= 0; i = this.state.next(this.spec.options.concurrency)) {
-        this.startStep(i);
+      // A stopping run (cancelled, timed out, fail-fast: mayRetry false) ends in this partition.
+      if (!this.draining && this.isRoot && this.state.mayRetry && historyFull(this.spec.options) && patched(PARTITIONS_PATCH)) {
+        this.draining = true;
+      }
+      if (!this.draining) {
+        for (let i = this.state.next(this.spec.options.concurrency); i >= 0; i = this.state.next(this.spec.options.concurrency)) {
+          this.startStep(i);
+        }
       }
     } finally {
       this.pumping = false;
     }
     if (this.state.complete) this.finish();
+    else if (this.draining && this.state.running === 0) {
+      if (this.state.mayRetry) this.continueAsNew();
+      else {
+        this.draining = false;
+        this.pump();
+      }
+    }
+  }
+
+  /** Every running step has ended: the workflow continues as a new run with this one's state (partition.ts). */
+  private continueAsNew(): void {
+    this.finished = true;
+    this.resolveDone({ status: 'succeeded', steps: {}, continued: true });
   }
 
   private startStep(i: number): void {
@@ -406,6 +473,7 @@ export class GraphRun {
     if (this.tokens[i] !== token || !this.isRunning(i)) return;
     this.state.attempts[i] = report.attempt;
     this.endedAt[i] = Date.now();
+    this.settleOrder.push(i);
     if (report.skipped !== undefined) this.state.skipSelf(i, report.skipped);
     else this.state.succeed(i, report.output);
     this.pump();
@@ -427,6 +495,7 @@ export class GraphRun {
             Math.max(1, this.state.attempts[i]!),
           );
     this.endedAt[i] = Date.now();
+    this.settleOrder.push(i);
     const startsFailFast = this.state.fail(i, failed.error);
     this.state.attempts[i] = failed.attempts;
     if (startsFailFast) {

@@ -1,4 +1,5 @@
 import type { SkipReason } from '@cascadence/core/dag';
+import type { Carry } from './partition';
 
 /**
  * The data that travels between the client, the workflow and the worker. Plain JSON only: the
@@ -19,6 +20,8 @@ export const CANCEL_REASON_SIGNAL = 'cascadence.cancelReason';
 export const RUN_FAILED_TYPE = 'CascadenceRunFailed';
 /** Patch id (Temporal's `patched()`) gating local-activity steps: histories without it replay them as regular activities. */
 export const LOCAL_STEPS_PATCH = 'cascadence-local-steps';
+/** Patch id gating partitioned runs (continue-as-new once the history is long): histories without it never partition. */
+export const PARTITIONS_PATCH = 'cascadence-partitions';
 /** RunSpec version of releases before the compact form: the graph travels as plain WireGraph (still read). */
 export const PLAIN_SPEC_VERSION = 1;
 /** Version of the RunSpec format clients send: the graph as tables (compact-spec.ts). */
@@ -100,6 +103,11 @@ export interface WireRunOptions {
   maxOutputBytes?: number;
   /** The server's limit of history events per workflow: runs that cannot fit are refused before starting. Absent in older specs. */
   maxHistoryEvents?: number;
+  /**
+   * History events after which the run continues as a new workflow run (continue-as-new) carrying
+   * its state (partition.ts). Absent in older specs, 0: never (runs that cannot fit are refused).
+   */
+  partitionHistoryEvents?: number;
 }
 
 /** The workflow's single argument. */
@@ -114,6 +122,8 @@ export interface RunSpec {
   options: WireRunOptions;
   /** Outputs of steps reused from an earlier run (`RunOptions.reuse`); absent on most runs. */
   reuse?: Record<string, unknown>;
+  /** A partitioned run's state, carried into its next workflow run (partition.ts). */
+  carry?: Carry;
 }
 
 /** Argument of the step activity. */

@@ -1,6 +1,6 @@
 import { encodeRunSpec, type CompactRunSpec } from './compact-spec';
 import { TemporalErrorCode, temporalError } from './errors';
-import { minHistoryEvents } from './history-budget';
+import { largestStepEvents, minHistoryEvents } from './history-budget';
 import { formatBytes, jsonSize, type RunSpec, type WireGraph } from './wire';
 
 /**
@@ -36,6 +36,26 @@ export function workflowArgument(spec: RunSpec): CompactRunSpec {
 function checkHistoryEvents(spec: RunSpec): void {
   const limit = spec.options.maxHistoryEvents;
   if (limit === undefined) return;
+  const partition = spec.options.partitionHistoryEvents ?? 0;
+  if (partition > 0) {
+    // Partitioned: the run continues as new whenever its history is long; only a step that needs
+    // more than what is left after the partition point on its own (a large nested flow) cannot fit.
+    const largest = largestStepEvents(spec.graph);
+    if (largest.events <= limit - partition) return;
+    const step = spec.graph.steps[largest.index]!;
+    throw temporalError(
+      TemporalErrorCode.HISTORY_LIMIT,
+      `step "${step.id}" of ${spec.graph.kind} "${spec.root}" (a nested flow of ${countSteps(step.flow!)} steps, run inline in one workflow run) needs at least ${largest.events} workflow history events, over the ${limit - partition} a partition leaves it (maxHistoryEvents ${limit} minus partitionHistoryEvents ${partition})`,
+      {
+        details: { events: largest.events, limit: limit - partition, step: step.id },
+        suggestions: [
+          'run the nested flow as its own flow, one after another',
+          'give short steps a timeoutMs of at most localStepMaxTimeoutMs: they run as local activities, about 1 history event each instead of 3 to 6',
+          'lower partitionHistoryEvents, or raise the server limit (dynamic config limit.historyCount.error) and maxHistoryEvents together',
+        ],
+      },
+    );
+  }
   const events = minHistoryEvents(spec.graph);
   if (events <= limit) return;
   const steps = countSteps(spec.graph);
