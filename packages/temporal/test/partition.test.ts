@@ -23,7 +23,8 @@ const next = defineTask({ name: 'p-next', run: (ctx) => (Object.values(ctx.resul
 function wide(n: number): Flow {
   const steps: Record<string, object> = { source: { task: source } };
   for (let i = 0; i < n; i++) steps[`s${i}`] = { needs: ['source'], task: add, with: i };
-  for (let i = 0; i < n; i += 10) steps[`d${i}`] = { needs: [`s${i + 3}`], run: (ctx: { results: Record<string, unknown> }) => ctx.results };
+  for (let i = 0; i < n; i += 10)
+    steps[`d${i}`] = { needs: [`s${i + 3}`], run: (ctx: { results: Record<string, unknown> }) => ctx.results };
   steps.end = { needs: Object.keys(steps).filter((id) => id.startsWith('d')), when: 'all-done', run: () => 'end' };
   return defineFlow({ name: `pwide${n}`, steps } as never);
 }
@@ -35,7 +36,9 @@ function chain(n: number): Flow {
 const waiting = defineFlow({
   name: 'pwait',
   steps: {
-    ...Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`c${i}`, i === 0 ? { run: () => 0 } : { needs: [`c${i - 1}`], run: () => i }])),
+    ...Object.fromEntries(
+      Array.from({ length: 30 }, (_, i) => [`c${i}`, i === 0 ? { run: () => 0 } : { needs: [`c${i - 1}`], run: () => i }]),
+    ),
     wait: {
       needs: ['c29'],
       run: (ctx: { signal: AbortSignal }) =>
@@ -51,7 +54,7 @@ const chainFlow = chain(60);
 /** The Temporal run ids of a workflow's runs, first to last (following ContinueAsNew events), with each history. */
 async function runsOf(client: Client, workflowId: string, firstRunId: string): Promise<Array<{ runId: string; history: unknown }>> {
   const runs: Array<{ runId: string; history: unknown }> = [];
-  for (let runId: string | undefined = firstRunId; runId !== undefined; ) {
+  for (let runId: string | undefined = firstRunId; runId !== undefined;) {
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     runs.push({ runId, history });
     const last = history.events?.[history.events.length - 1];
