@@ -4,30 +4,16 @@
  * Temporal's means: activities, timers and cancellation scopes. Sandbox-safe: bundled with
  * workflow.ts.
  */
+import { CancellationScope, isCancellation, patched, scheduleActivity, sleep } from '@temporalio/workflow';
 import {
-  ActivityFailure,
-  CancellationScope,
-  TimeoutFailure,
-  isCancellation,
-  patched,
-  scheduleActivity,
-  scheduleLocalActivity,
-  sleep,
-  type ActivityOptions,
-  type LocalActivityOptions,
-} from '@temporalio/workflow';
-import {
-  ErrorCode,
   RULE_CODES,
   RUNNING,
   RunState,
   STEP_STATUS_NAMES,
   SUCCEEDED,
   dagShape,
-  decideRetry,
   resolveReuse,
   failFastMessage,
-  nestedFlowFailedMessage,
   runWhat,
   stepWhere,
   type CancelledWhile,
@@ -37,41 +23,19 @@ import { decodeColumn } from './compact-spec';
 import { historyFull, type Carry } from './partition';
 import { decodeStepResults } from './summary-codec';
 import {
-  LOCAL_STEPS_PATCH,
   PARTITIONS_PATCH,
   OUTPUT_ACTIVITY,
-  STEP_ACTIVITY,
-  jsonSize,
   type OutputCall,
-  type WireRetry,
   type RunSpec,
-  type StepCall,
   type StepReport,
   type WireError,
   type WireGraph,
   type WireStepResult,
 } from './wire';
 import { runMapItems, type WireItemResult } from './map-items';
-import {
-  StepCancelled,
-  StepFailed,
-  activityError,
-  cancelledError,
-  cascadenceError,
-  payloadTooLarge,
-  timeoutError,
-} from './workflow-failures';
-
-/** A step's retry policy as Temporal's activity retry policy (which has no jitter). */
-function retryPolicy(retry: WireRetry, maximumAttempts: number): NonNullable<ActivityOptions['retry']> {
-  return {
-    maximumAttempts,
-    initialInterval: Math.max(1, retry.delayMs),
-    backoffCoefficient: retry.backoff === 'fixed' ? 1 : 2,
-    maximumInterval: Math.max(1, retry.backoff === 'fixed' ? retry.delayMs : retry.maxDelayMs),
-    nonRetryableErrorTypes: retry.nonRetryable,
-  };
-}
+import { runActivityStep } from './activity-step';
+import { runNestedStep, type NestedHost } from './nested-step';
+import { StepCancelled, StepFailed, activityError, cancelledError, timeoutError } from './workflow-failures';
 
 export interface Outcome {
   status: 'succeeded' | 'failed' | 'cancelled';
@@ -97,9 +61,9 @@ export function cancelReason(context: RunContext): WireError | undefined {
  * One run of one graph (the root flow, or a nested flow inlined as a step): drives core's
  * RunState with activities, timers and cancellation scopes.
  */
-export class GraphRun {
-  private readonly state: RunState<WireError>;
-  private readonly ids: string[];
+export class GraphRun implements NestedHost {
+  readonly state: RunState<WireError>;
+  readonly ids: string[];
   private readonly startedAt: Array<number | undefined>;
   private readonly endedAt: Array<number | undefined>;
   private readonly stepScopes: Array<CancellationScope | undefined>;
@@ -122,14 +86,14 @@ export class GraphRun {
   private carry: Carry | undefined;
 
   constructor(
-    private readonly spec: RunSpec,
+    readonly spec: RunSpec,
     readonly graph: WireGraph,
     private readonly input: unknown,
     /** Step ids leading to this graph (empty for the root). */
-    private readonly path: string[],
+    readonly path: string[],
     private readonly scope: CancellationScope,
     private readonly isRoot: boolean,
-    private readonly context: RunContext,
+    readonly context: RunContext,
   ) {
     const n = graph.steps.length;
     this.ids = graph.steps.map((step) => step.id);
@@ -220,7 +184,7 @@ export class GraphRun {
     });
   }
 
-  private where(i: number): string {
+  where(i: number): string {
     return stepWhere(this.graph.kind === 'flow' ? this.graph.name : undefined, this.ids[i]!);
   }
 
@@ -269,15 +233,15 @@ export class GraphRun {
       step.map !== undefined
         ? () => this.runMapStep(i, stepScope)
         : step.kind === 'flow'
-          ? () => this.runNestedStep(i, stepScope)
-          : () => this.runActivityStep(i, stepScope);
+          ? () => runNestedStep(this, i, stepScope)
+          : () => runActivityStep(this, i, stepScope);
     stepScope.run(runner).then(
       (report) => this.stepSucceeded(i, token, report),
       (error: unknown) => this.stepFailed(i, token, error),
     );
   }
 
-  private stepInput(i: number): unknown {
+  stepInput(i: number): unknown {
     const step = this.graph.steps[i]!;
     return step.useFlowInput ? this.input : step.with;
   }
@@ -286,7 +250,7 @@ export class GraphRun {
    * `ctx.results` of a map item: the step's needed results without the mapped step's output, which
    * would otherwise be copied into every item's activity input (history growing with items²).
    */
-  private itemResults(i: number): Record<string, unknown> {
+  itemResults(i: number): Record<string, unknown> {
     const results = this.state.neededResults(i, this.ids);
     delete results[this.graph.steps[i]!.map!.path[0]!];
     return results;
@@ -299,8 +263,8 @@ export class GraphRun {
     (this.mapResults ??= [])[i] = results;
     const runItem = (k: number, item: unknown, count: number): Promise<StepReport> =>
       step.kind === 'flow'
-        ? this.runNestedStep(i, stepScope, { index: k, count, input: item })
-        : this.runActivityStep(i, stepScope, { index: k, count, input: item });
+        ? runNestedStep(this, i, stepScope, { index: k, count, input: item })
+        : runActivityStep(this, i, stepScope, { index: k, count, input: item });
     const output = await runMapItems(
       stepScope,
       step.map!,
@@ -313,160 +277,10 @@ export class GraphRun {
     return { output, attempt: 1 };
   }
 
-  /** Runs an activity step (or one item of a map step); Temporal retries it, and re-schedules it when its worker is lost. */
-  private async runActivityStep(i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
-    const step = this.graph.steps[i]!;
-    const where = item === undefined ? this.where(i) : `${this.where(i)}, item ${item.index}`;
-    const options = this.spec.options;
-    const call: StepCall = {
-      runId: this.spec.runId,
-      root: this.spec.root,
-      path: [...this.path, step.id],
-      label: step.label,
-      input: item === undefined ? this.stepInput(i) : item.input,
-      results: item === undefined ? this.state.neededResults(i, this.ids) : this.itemResults(i),
-      attemptOffset: 0,
-      maxPayloadBytes: options.maxPayloadBytes,
-    };
-    if (options.maxOutputBytes !== undefined) call.maxOutputBytes = options.maxOutputBytes;
-    if (this.graph.kind === 'flow') call.flow = this.graph.name;
-    if (item !== undefined) call.item = { index: item.index, count: item.count };
-    const size = jsonSize(call.input) + jsonSize(call.results);
-    if (size > options.maxPayloadBytes) {
-      throw new StepFailed(payloadTooLarge(`the input and needed results of ${where}`, size, options.maxPayloadBytes), 0);
-    }
-    const timeoutMs = step.timeoutMs ?? options.defaultStepTimeoutMs;
-    // Short steps run as local activities; a history recorded before (no patch marker) keeps regular ones.
-    if (step.local === true && patched(LOCAL_STEPS_PATCH)) return this.runLocalStep(i, stepScope, call, timeoutMs, where, item);
-    let losses = 0;
-    for (;;) {
-      const used = call.attemptOffset - losses;
-      const maximumAttempts = Math.max(1, step.retry.attempts - used);
-      const activityOptions: ActivityOptions = {
-        activityId: `${++this.context.activitySeq}:${call.path.join('/')}${item === undefined ? '' : `#${item.index}`}`,
-        summary: call.path.join(' / '),
-        startToCloseTimeout: timeoutMs,
-        heartbeatTimeout: options.heartbeatTimeoutMs,
-        cancellationType: 'TRY_CANCEL',
-        retry: retryPolicy(step.retry, maximumAttempts),
-      };
-      if (item === undefined) this.state.attempts[i] = call.attemptOffset + 1;
-      try {
-        const report = await scheduleActivity<StepReport>(STEP_ACTIVITY, [call], activityOptions);
-        return { ...report, attempt: call.attemptOffset + report.attempt };
-      } catch (err) {
-        if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
-        const failed = activityError(err, where, timeoutMs, call.attemptOffset, maximumAttempts);
-        const lost = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'HEARTBEAT';
-        if (lost && losses < options.workerLossRetries && !this.state.stopped) {
-          // The attempt died with its worker: run it again on another worker, without charging the retry budget.
-          losses++;
-          call.attemptOffset = failed.attempts;
-          continue;
-        }
-        throw failed;
-      }
-    }
-  }
-
-  /**
-   * A short step as a local activity: run by the worker that runs the workflow, its result recorded
-   * in the workflow task (no activity task round trip). Retries and the per-attempt timeout are the
-   * step's; there is no heartbeat, so a worker lost mid-step re-runs it when the workflow task moves.
-   */
-  private async runLocalStep(
-    i: number,
-    stepScope: CancellationScope,
-    call: StepCall,
-    timeoutMs: number,
-    where: string,
-    item: MapItem | undefined,
-  ): Promise<StepReport> {
-    const step = this.graph.steps[i]!;
-    const options: LocalActivityOptions = {
-      summary: call.path.join(' / '),
-      startToCloseTimeout: timeoutMs,
-      cancellationType: 'TRY_CANCEL',
-      retry: retryPolicy(step.retry, Math.max(1, step.retry.attempts)),
-    };
-    if (item === undefined) this.state.attempts[i] = 1;
-    try {
-      return await scheduleLocalActivity<StepReport>(STEP_ACTIVITY, [call], options);
-    } catch (err) {
-      if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
-      throw activityError(err, where, timeoutMs, 0, options.retry!.maximumAttempts!);
-    }
-  }
-
-  /** Runs a nested flow inline; its retries are decided by core's decideRetry and waited with a workflow timer. */
-  private async runNestedStep(i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
-    const step = this.graph.steps[i]!;
-    const flow = step.flow!;
-    const where = item === undefined ? this.where(i) : `${this.where(i)}, item ${item.index}`;
-    for (let attempt = 1; ; attempt++) {
-      if (item === undefined) this.state.attempts[i] = attempt;
-      let failure: StepFailed;
-      try {
-        return {
-          output: await this.runNestedOnce(i, stepScope, flow, where, item === undefined ? this.stepInput(i) : item.input),
-          attempt,
-        };
-      } catch (err) {
-        if (err instanceof StepCancelled || (isCancellation(err) && stepScope.consideredCancelled)) throw new StepCancelled();
-        failure = err instanceof StepFailed ? err : new StepFailed({ name: 'Error', message: String(err) }, attempt);
-      }
-      const delayMs = decideRetry(step.retry, attempt, failure.error, this.state.mayRetry);
-      if (delayMs < 0) throw new StepFailed(failure.error, attempt);
-      try {
-        await sleep(delayMs);
-      } catch (err) {
-        if (isCancellation(err)) throw new StepCancelled();
-        throw err;
-      }
-    }
-  }
-
-  private async runNestedOnce(i: number, stepScope: CancellationScope, flow: WireGraph, where: string, input: unknown): Promise<unknown> {
-    const step = this.graph.steps[i]!;
-    const childScope = new CancellationScope({ cancellable: true, parent: stepScope });
-    const child = new GraphRun(this.spec, flow, input, [...this.path, step.id], childScope, false, this.context);
-    const outcomePromise = childScope.run(() => child.run());
-    let outcome: Outcome;
-    if (step.timeoutMs === undefined) {
-      outcome = await outcomePromise;
-    } else {
-      const ms = step.timeoutMs;
-      const timerScope = new CancellationScope({ cancellable: true, parent: stepScope });
-      const timedOut = timerScope
-        .run(() => sleep(ms))
-        .then(
-          () => 'timeout' as const,
-          () => 'cancelled' as const,
-        );
-      const first = await Promise.race([outcomePromise, timedOut]);
-      if (first === 'timeout') {
-        childScope.cancel();
-        throw new StepFailed(timeoutError(where, ms), 0);
-      }
-      if (first === 'cancelled') throw new StepCancelled();
-      timerScope.cancel();
-      outcome = first;
-    }
-    if (outcome.status === 'succeeded') return outcome.output;
-    if (outcome.status === 'cancelled' && this.state.stopped) throw new StepCancelled();
-    const failedSteps = Object.entries(outcome.steps)
-      .filter(([, s]) => s.status === 'failed')
-      .map(([id]) => id);
-    const error = cascadenceError(
-      'CascadenceError',
-      ErrorCode.FLOW_FAILED,
-      nestedFlowFailedMessage(flow.name, outcome.status, failedSteps, outcome.error?.message),
-      {
-        flow: flow.name,
-      },
-    );
-    if (outcome.error !== undefined) error.cause = outcome.error;
-    throw new StepFailed(error, 0);
+  /** A nested flow's run, inline in this workflow, in `scope` (nested-step.ts drives its retries and timeout). */
+  childRun(flow: WireGraph, input: unknown, stepId: string, scope: CancellationScope): Promise<Outcome> {
+    const child = new GraphRun(this.spec, flow, input, [...this.path, stepId], scope, false, this.context);
+    return scope.run(() => child.run());
   }
 
   private stepSucceeded(i: number, token: number, report: StepReport): void {
@@ -600,13 +414,6 @@ export class GraphRun {
     }
     return steps;
   }
-}
-
-/** One item of a map step: its index and its input. */
-interface MapItem {
-  index: number;
-  count: number;
-  input: unknown;
 }
 
 function indexOf(ids: readonly string[], id: string): number | undefined {

@@ -9,8 +9,9 @@
  * retry policies onto activity options.
  *
  * Bundled into Temporal's deterministic sandbox: it and the files it imports (graph-run.ts,
- * workflow-failures.ts, wire.ts, compact-spec.ts, error-codes.ts) may import only `@temporalio/workflow` and
- * `@cascadence/core/dag` (sandbox-safe by contract and by test).
+ * activity-step.ts, nested-step.ts, map-items.ts, partition.ts, summary-codec.ts,
+ * workflow-failures.ts, wire.ts, compact-spec.ts, error-codes.ts) may import only
+ * `@temporalio/workflow` and `@cascadence/core/dag` (sandbox-safe by contract and by test).
  */
 import {
   ApplicationFailure,

@@ -5,6 +5,7 @@
  */
 import { Engine, defineFlow, defineTask, silentLogger, type Flow } from '@cascadence/core';
 import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { TemporalBackend, replay, type CascadenceWorker } from '../src';
 import { bundlePath, comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
 
@@ -55,9 +56,9 @@ const chainFlow = chain(60);
 async function runsOf(client: Client, workflowId: string, firstRunId: string): Promise<Array<{ runId: string; history: unknown }>> {
   const runs: Array<{ runId: string; history: unknown }> = [];
   for (let runId: string | undefined = firstRunId; runId !== undefined;) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const history: temporal.api.history.v1.IHistory = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     runs.push({ runId, history });
-    const last = history.events?.[history.events.length - 1];
+    const last: temporal.api.history.v1.IHistoryEvent | undefined = history.events?.[history.events.length - 1];
     runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
   return runs;
