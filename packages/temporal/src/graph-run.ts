@@ -33,6 +33,7 @@ import {
   type WireStepResult,
 } from './wire';
 import { runMapItems, type WireItemResult } from './map-items';
+import { runMapBatches } from './map-batches';
 import { runActivityStep } from './activity-step';
 import { runNestedStep, type NestedHost } from './nested-step';
 import { StepCancelled, StepFailed, activityError, cancelledError, timeoutError } from './workflow-failures';
@@ -265,14 +266,20 @@ export class GraphRun implements NestedHost {
       step.kind === 'flow'
         ? runNestedStep(this, i, stepScope, { index: k, count, input: item })
         : runActivityStep(this, i, stepScope, { index: k, count, input: item });
+    const needed = this.state.neededResults(i, this.ids);
+    const where = this.where(i);
+    // Lists longer than a batch run in child workflows (map-batches.ts); specs of older releases have no batch size (never batch).
+    const batchItems = this.spec.options.mapBatchItems;
     const output = await runMapItems(
       stepScope,
       step.map!,
-      this.state.neededResults(i, this.ids),
-      this.where(i),
+      needed,
+      where,
       runItem,
       results,
       this.spec.options.concurrency,
+      batchItems,
+      batchItems === undefined ? undefined : (items, into) => runMapBatches(this, i, stepScope, needed, where, items, into, batchItems),
     );
     return { output, attempt: 1 };
   }

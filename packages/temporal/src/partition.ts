@@ -22,8 +22,6 @@ import type { Column } from './compact-spec';
 import type { CompactStepResults } from './summary-codec';
 import type { WireRunOptions } from './wire';
 
-/** Default of `partitionHistoryEvents`: well below the server's 51,200, leaving room for the steps still running. */
-export const DEFAULT_PARTITION_HISTORY_EVENTS = 20_000;
 /** History bytes after which a run continues as new too (the server fails a workflow at 50 MiB). */
 export const PARTITION_HISTORY_BYTES = 16 * 1024 * 1024;
 

@@ -5,8 +5,16 @@
 import { CascadenceError, ErrorCode, type RunOptions, type Runnable, type StepResolver } from '@cascadence/core';
 import { compileGraph } from './compile';
 import { TemporalErrorCode, temporalError } from './errors';
-import { DEFAULT_PARTITION_HISTORY_EVENTS } from './partition';
-import { PLAIN_SPEC_VERSION, formatBytes, jsonSize, type RunSpec, type WireGraph, type WireRunOptions } from './wire';
+import {
+  DEFAULT_PARTITION_HISTORY_EVENTS,
+  MAX_INLINE_MAP_ITEMS,
+  PLAIN_SPEC_VERSION,
+  formatBytes,
+  jsonSize,
+  type RunSpec,
+  type WireGraph,
+  type WireRunOptions,
+} from './wire';
 
 /** How steps run on Temporal; shared by TemporalBackend and TemporalScheduler. */
 export interface TemporalRunSettings {
@@ -48,6 +56,11 @@ export interface TemporalRunSettings {
    * Must be below maxHistoryEvents, leaving room for the steps still running at that point.
    */
   partitionHistoryEvents?: number;
+  /**
+   * A map step over more items than this runs them in batches of this many, each batch a child
+   * workflow (its items' events in the child's history). Default 2,000, at most 2,000.
+   */
+  mapBatchItems?: number;
 }
 
 const DEFAULTS = {
@@ -61,6 +74,7 @@ const DEFAULTS = {
   maxOutputBytes: 512 * 1024,
   maxHistoryEvents: 51_200,
   partitionHistoryEvents: DEFAULT_PARTITION_HISTORY_EVENTS,
+  mapBatchItems: MAX_INLINE_MAP_ITEMS,
 };
 
 /** Checks run settings and fills in defaults. */
@@ -79,6 +93,7 @@ export function resolveRunSettings(
     maxOutputBytes: settings.maxOutputBytes ?? DEFAULTS.maxOutputBytes,
     maxHistoryEvents: settings.maxHistoryEvents ?? DEFAULTS.maxHistoryEvents,
     partitionHistoryEvents: settings.partitionHistoryEvents ?? DEFAULTS.partitionHistoryEvents,
+    mapBatchItems: settings.mapBatchItems ?? DEFAULTS.mapBatchItems,
   };
   const positive = (name: keyof WireRunOptions, allowZero = false): void => {
     const value = out[name] as number;
@@ -101,6 +116,13 @@ export function resolveRunSettings(
   positive('maxOutputBytes');
   positive('maxHistoryEvents');
   positive('partitionHistoryEvents', true);
+  const batch = out.mapBatchItems!;
+  if (!Number.isInteger(batch) || batch < 1 || batch > MAX_INLINE_MAP_ITEMS) {
+    throw new CascadenceError(
+      ErrorCode.INVALID_DEFINITION,
+      `mapBatchItems must be an integer from 1 to ${MAX_INLINE_MAP_ITEMS} (got ${String(batch)})`,
+    );
+  }
   if (out.partitionHistoryEvents! >= out.maxHistoryEvents!) {
     throw new CascadenceError(
       ErrorCode.INVALID_DEFINITION,

@@ -22,6 +22,14 @@ export const RUN_FAILED_TYPE = 'CascadenceRunFailed';
 export const LOCAL_STEPS_PATCH = 'cascadence-local-steps';
 /** Patch id gating partitioned runs (continue-as-new once the history is long): histories without it never partition. */
 export const PARTITIONS_PATCH = 'cascadence-partitions';
+/** Default of `partitionHistoryEvents` (partition.ts): well below the server's 51,200, leaving room for the steps still running. */
+export const DEFAULT_PARTITION_HISTORY_EVENTS = 20_000;
+/**
+ * Items per map step run inline in one workflow: each item adds a few history events, and a
+ * workflow's history is capped (about 50,000 events). Longer lists run in batches of at most this
+ * many items, each batch a child workflow (map-batches.ts).
+ */
+export const MAX_INLINE_MAP_ITEMS = 2000;
 /** RunSpec version of releases before the compact form: the graph travels as plain WireGraph (still read). */
 export const PLAIN_SPEC_VERSION = 1;
 /** Version of the RunSpec format clients send: the graph as tables (compact-spec.ts). */
@@ -71,6 +79,10 @@ export interface WireMap {
   /** Items running at once at most (absent: the run's concurrency). */
   concurrency?: number;
   failFast: boolean;
+  /** In a batch (a child workflow running part of a long list): the index of its first item in the list. */
+  offset?: number;
+  /** In a batch: the length of the whole list. */
+  total?: number;
 }
 
 export interface WireGraph {
@@ -108,6 +120,8 @@ export interface WireRunOptions {
    * its state (partition.ts). Absent in older specs, 0: never (runs that cannot fit are refused).
    */
   partitionHistoryEvents?: number;
+  /** Items per child workflow of a map step over a longer list (map-batches.ts). Absent in older specs: 2,000. */
+  mapBatchItems?: number;
 }
 
 /** The workflow's single argument. */
@@ -124,6 +138,8 @@ export interface RunSpec {
   reuse?: Record<string, unknown>;
   /** A partitioned run's state, carried into its next workflow run (partition.ts). */
   carry?: Carry;
+  /** A map batch (map-batches.ts): the step ids leading to the graph the batch's map step belongs to. */
+  pathPrefix?: string[];
 }
 
 /** Argument of the step activity. */

@@ -70,7 +70,8 @@ export async function cascadenceFlow(input: RunSpec | CompactRunSpec): Promise<R
   setHandler(cancelReasonSignal, (reason: string) => {
     context.cancelReason = reason;
   });
-  const run = new GraphRun(spec, spec.graph, spec.input, [], rootScope, true, context);
+  // A map batch (map-batches.ts) runs its map step at the path of the graph it belongs to.
+  const run = new GraphRun(spec, spec.graph, spec.input, spec.pathPrefix ?? [], rootScope, true, context);
   if (carry !== undefined) run.resume(carry);
   let final: RunSummary | CompactSummary | undefined;
   setHandler(stateQuery, () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Engine, silentLogger, type Registry, type RunOptions, type RunResult, type Runnable } from '@cascadence/core';
-import { TemporalBackend, createWorker, type CascadenceWorker, type CreateWorkerOptions } from '../src';
+import { TemporalBackend, createWorker, type CascadenceWorker, type CreateWorkerOptions, type TemporalBackendOptions } from '../src';
 
 export const address = process.env.CASCADENCE_TEMPORAL_TEST_ADDRESS;
 export const bundlePath = process.env.CASCADENCE_TEMPORAL_TEST_BUNDLE;
@@ -82,14 +82,14 @@ export interface BothBackends {
 }
 
 /** Call inside a `describe`: starts a worker and a backend for `registry` before its tests, and stops them after. */
-export function useBothBackends(name: string, registry: Registry): BothBackends {
+export function useBothBackends(name: string, registry: Registry, backendOptions: Partial<TemporalBackendOptions> = {}): BothBackends {
   const taskQueue = uniqueQueue(name);
   const engine = new Engine({ logger: silentLogger, resolver: registry });
   let worker: CascadenceWorker | undefined;
   let backend: TemporalBackend | undefined;
   beforeAll(async () => {
     worker = await startWorker({ taskQueue, registry, logger: silentLogger });
-    backend = new TemporalBackend({ address: serverAddress(), taskQueue, registry, heartbeatTimeoutMs: 5000 });
+    backend = new TemporalBackend({ address: serverAddress(), taskQueue, registry, heartbeatTimeoutMs: 5000, ...backendOptions });
   });
   afterAll(async () => {
     await backend?.close();
