@@ -171,4 +171,45 @@ describeTemporal('a worker killed mid-flow', () => {
       ((await firstRun.fetchHistory()).events ?? []).some((e) => e.activityTaskScheduledEventAttributes?.activityId?.includes('after')),
     ).toBe(false);
   });
+
+  it('mid-fan-out in batches (child workflows): the batch finishes on the new worker; items that had completed do not run again', async () => {
+    const taskQueue = uniqueQueue('kill-batches');
+    const dir = path.join(root, 'batches');
+    mkdirSync(dir);
+    const flow = createMapKillFlow(dir);
+    const first = await startChildWorker(taskQueue, dir);
+    children.push(first);
+    await backend?.close();
+    // Six items in batches of two: items 2 and 3 run in the second child workflow; 3 hangs.
+    backend = new TemporalBackend({ address: serverAddress(), taskQueue, heartbeatTimeoutMs: 2000, mapBatchItems: 2 });
+    const handle = await backend.start(flow);
+    await waitFor(() => count(dir, 'm3') === 1 && count(dir, 'm2') === 1);
+    const client = await backend.client();
+    const ACTIVITY_TASK_COMPLETED = 11;
+    // Item 2 is recorded as completed in the second batch's history before the kill.
+    for (let until = Date.now() + 30_000; ;) {
+      const events = (await client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? [];
+      const started = events.filter((e) => e.childWorkflowExecutionStartedEventAttributes != null);
+      const batch = started.at(-1)?.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+      if (started.length === 2 && batch) {
+        const done = ((await client.workflow.getHandle(batch).fetchHistory()).events ?? []).filter(
+          (e) => e.eventType === ACTIVITY_TASK_COMPLETED,
+        ).length;
+        if (done === 1) break;
+      }
+      if (Date.now() > until) throw new Error('item 2 was not recorded as completed in time');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const exited = new Promise((resolve) => first.once('exit', resolve));
+    first.kill('SIGKILL');
+    await exited;
+
+    children.push(await startChildWorker(taskQueue, dir));
+    const result = await handle.result();
+    expect(result.status).toBe('succeeded');
+    expect(result.steps.each?.output).toEqual([0, 10, 20, 30, 40, 50]);
+    for (const k of [0, 1, 2, 4, 5]) expect([k, count(dir, `m${k}`)]).toEqual([k, 1]);
+    expect(count(dir, 'm3')).toBe(2);
+    expect(result.steps.each?.items?.[3]).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
 });
