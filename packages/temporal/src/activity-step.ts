@@ -14,12 +14,15 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import type { RunState } from '@cascadence/core/dag';
+import { ErrorCode, invalidMapInputMessage, type RunState } from '@cascadence/core/dag';
 import {
   LOCAL_STEPS_PATCH,
+  MAP_ITEMS_ACTIVITY,
   STEP_ACTIVITY,
   jsonSize,
   type RunSpec,
+  type MapItemsCall,
+  type MapItemsReport,
   type StepCall,
   type StepReport,
   type WireError,
@@ -27,7 +30,52 @@ import {
   type WireRetry,
 } from './wire';
 import type { RunContext } from './graph-run';
-import { StepCancelled, StepFailed, activityError, payloadTooLarge } from './workflow-failures';
+import { StepCancelled, StepFailed, activityError, cascadenceError, payloadTooLarge } from './workflow-failures';
+
+/**
+ * The items of a map step whose `map` is a function: the worker runs it (map-activity.ts) once,
+ * with the step's needed results; the list is recorded in the history like a step output.
+ */
+export async function runMapFunction(
+  host: StepHost,
+  i: number,
+  stepScope: CancellationScope,
+  needed: Record<string, unknown>,
+): Promise<unknown[]> {
+  const step = host.graph.steps[i]!;
+  const where = host.where(i);
+  const options = host.spec.options;
+  const call: MapItemsCall = {
+    runId: host.spec.runId,
+    root: host.spec.root,
+    path: [...host.path, step.id],
+    label: step.label,
+    results: needed,
+    maxPayloadBytes: options.maxPayloadBytes,
+  };
+  if (host.graph.kind === 'flow') call.flow = host.graph.name;
+  const timeoutMs = step.timeoutMs ?? options.defaultStepTimeoutMs;
+  let report: MapItemsReport;
+  try {
+    report = await scheduleActivity<MapItemsReport>(MAP_ITEMS_ACTIVITY, [call], {
+      activityId: `${++host.context.activitySeq}:${call.path.join('/')}#items`,
+      summary: `items of ${call.path.join(' / ')}`,
+      startToCloseTimeout: timeoutMs,
+      heartbeatTimeout: options.heartbeatTimeoutMs,
+      cancellationType: 'TRY_CANCEL',
+      retry: { maximumAttempts: 1 },
+    });
+  } catch (err) {
+    if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
+    throw activityError(err, where, timeoutMs, 0, 1);
+  }
+  if (report.items !== undefined) return report.items;
+  const source = 'the map function';
+  throw new StepFailed(
+    cascadenceError('CascadenceError', ErrorCode.INVALID_MAP_INPUT, invalidMapInputMessage(where, source, report.problem), { source }),
+    1,
+  );
+}
 
 /** What a step runner needs of the graph run it belongs to. */
 export interface StepHost {

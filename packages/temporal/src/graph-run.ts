@@ -34,7 +34,10 @@ import {
 } from './wire';
 import { runMapItems, type WireItemResult } from './map-items';
 import { runMapBatches } from './map-batches';
-import { runActivityStep } from './activity-step';
+import { runActivityStep, runMapFunction } from './activity-step';
+
+/** The key of a map function's list among the step's needed results (and a batch's reused steps): no step of the graph. */
+const FN_ITEMS = '#map-function-items';
 import { runNestedStep, type NestedHost } from './nested-step';
 import { StepCancelled, StepFailed, activityError, cancelledError, timeoutError } from './workflow-failures';
 
@@ -253,7 +256,8 @@ export class GraphRun implements NestedHost {
    */
   itemResults(i: number): Record<string, unknown> {
     const results = this.state.neededResults(i, this.ids);
-    delete results[this.graph.steps[i]!.map!.path[0]!];
+    const source = this.graph.steps[i]!.map!.path[0];
+    if (source !== undefined) delete results[source];
     return results;
   }
 
@@ -266,20 +270,29 @@ export class GraphRun implements NestedHost {
       step.kind === 'flow'
         ? runNestedStep(this, i, stepScope, { index: k, count, input: item })
         : runActivityStep(this, i, stepScope, { index: k, count, input: item });
-    const needed = this.state.neededResults(i, this.ids);
+    let needed = this.state.neededResults(i, this.ids);
+    let map = step.map!;
     const where = this.where(i);
+    if (map.fn === true) {
+      // The function's list joins the needed results under a key no step id has, and is mapped like `map: 'list'`.
+      const items = await runMapFunction(this, i, stepScope, needed);
+      needed = { ...needed, [FN_ITEMS]: items };
+      map = { path: [FN_ITEMS], failFast: map.failFast, ...(map.concurrency === undefined ? {} : { concurrency: map.concurrency }) };
+    }
     // Lists longer than a batch run in child workflows (map-batches.ts); specs of older releases have no batch size (never batch).
     const batchItems = this.spec.options.mapBatchItems;
     const output = await runMapItems(
       stepScope,
-      step.map!,
+      map,
       needed,
       where,
       runItem,
       results,
       this.spec.options.concurrency,
       batchItems,
-      batchItems === undefined ? undefined : (items, into) => runMapBatches(this, i, stepScope, needed, where, items, into, batchItems),
+      batchItems === undefined
+        ? undefined
+        : (items, into) => runMapBatches(this, i, map, stepScope, needed, where, items, into, batchItems),
     );
     return { output, attempt: 1 };
   }

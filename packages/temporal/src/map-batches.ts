@@ -22,7 +22,16 @@ import {
 import { ErrorCode, mapItemsFailedMessage } from '@cascadence/core/dag';
 import type { WireItemResult } from './map-items';
 import { plainSummary, type CompactSummary } from './summary-codec';
-import { PLAIN_SPEC_VERSION, RUN_FAILED_TYPE, WORKFLOW_TYPE, type RunSpec, type RunSummary, type WireGraph, type WireStep } from './wire';
+import {
+  PLAIN_SPEC_VERSION,
+  RUN_FAILED_TYPE,
+  WORKFLOW_TYPE,
+  type RunSpec,
+  type RunSummary,
+  type WireGraph,
+  type WireMap,
+  type WireStep,
+} from './wire';
 import { StepCancelled, StepFailed, cascadenceError } from './workflow-failures';
 import type { RunContext } from './graph-run';
 
@@ -42,9 +51,16 @@ function withList(value: unknown, path: readonly string[], items: unknown[]): un
 }
 
 /** The child workflow's spec for items [from, to) of the map step `i`. */
-function batchSpec(host: BatchHost, i: number, needed: Record<string, unknown>, items: unknown[], from: number, to: number): RunSpec {
+function batchSpec(
+  host: BatchHost,
+  i: number,
+  map: WireMap,
+  needed: Record<string, unknown>,
+  items: unknown[],
+  from: number,
+  to: number,
+): RunSpec {
   const step = host.graph.steps[i]!;
-  const map = step.map!;
   const [source, ...keys] = map.path;
   // Needs that produced a result become steps whose output is reused; the list keeps only the batch.
   const ids = Object.keys(needed);
@@ -74,6 +90,7 @@ function batchSpec(host: BatchHost, i: number, needed: Record<string, unknown>, 
 export async function runMapBatches(
   host: BatchHost,
   i: number,
+  map: WireMap,
   stepScope: CancellationScope,
   needed: Record<string, unknown>,
   where: string,
@@ -82,7 +99,6 @@ export async function runMapBatches(
   size: number,
 ): Promise<unknown[]> {
   const step = host.graph.steps[i]!;
-  const map = step.map!;
   const n = items.length;
   for (let k = 0; k < n; k++) results.push({ status: 'pending', attempts: 0 });
   const outputs: unknown[] = new Array(n);
@@ -91,7 +107,7 @@ export async function runMapBatches(
   for (let from = 0; from < n; from += size) {
     if (failed > 0 && map.failFast) break;
     const to = Math.min(n, from + size);
-    const spec = batchSpec(host, i, needed, items, from, to);
+    const spec = batchSpec(host, i, map, needed, items, from, to);
     const workflowId = `${workflowInfo().workflowId}/${++host.context.activitySeq}:${[...host.path, step.id].join('/')}#${from}-${to - 1}`;
     let summary: RunSummary;
     try {

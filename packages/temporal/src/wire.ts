@@ -10,6 +10,8 @@ import type { Carry } from './partition';
 export const WORKFLOW_TYPE = 'cascadenceFlow';
 /** The one activity that runs any step. */
 export const STEP_ACTIVITY = 'cascadenceStep';
+/** Runs a map step's `map: (ctx) => items` function on the worker (the function is code). */
+export const MAP_ITEMS_ACTIVITY = 'cascadenceMapItems';
 /** Computes a flow's `output(results, input)` on the worker (flows with an output function only). */
 export const OUTPUT_ACTIVITY = 'cascadenceOutput';
 /** Query returning the run's current (or final) summary. */
@@ -79,6 +81,8 @@ export interface WireMap {
   /** Items running at once at most (absent: the run's concurrency). */
   concurrency?: number;
   failFast: boolean;
+  /** The items come from the step's `map` function, run on the worker (MAP_ITEMS_ACTIVITY); `path` is then empty. */
+  fn?: true;
   /** In a batch (a child workflow running part of a long list): the index of its first item in the list. */
   offset?: number;
   /** In a batch: the length of the whole list. */
@@ -162,6 +166,20 @@ export interface StepCall {
   /** One item of a map step: its index and the item count (the worker reports `step:item` events). */
   item?: { index: number; count: number };
 }
+
+/** Argument of the map-function activity: the step (as for StepCall) and its needed results. */
+export interface MapItemsCall {
+  runId: string;
+  root: string;
+  path: string[];
+  flow?: string;
+  label: string;
+  results: Record<string, unknown>;
+  maxPayloadBytes: number;
+}
+
+/** What the map-function activity returns: the list, or why the function's value is not one. */
+export type MapItemsReport = { items: unknown[]; problem?: undefined } | { items?: undefined; problem: string };
 
 /** What the step activity returns. */
 export interface StepReport {

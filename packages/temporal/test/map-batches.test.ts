@@ -74,7 +74,36 @@ const big = defineFlow({
   },
 });
 
-const registry = new Registry().add(settled).add(fastFailing).add(innerMap).add(outerMap).add(big);
+// `map: (ctx: Ctx) => items`: the function runs on the worker (an activity), the list is mapped like a step id.
+type Ctx = { results: Record<string, unknown> };
+const byFunction = defineFlow({
+  name: 'batch-map-function',
+  steps: {
+    list: { run: () => ({ rows: numbers(14).map((n) => ({ n, keep: n % 3 !== 0 })) }) },
+    base: { run: () => 7 },
+    kept: {
+      needs: ['list', 'base'],
+      map: (ctx: Ctx) =>
+        (ctx.results.list as { rows: Array<{ n: number; keep: boolean }> }).rows.filter((row) => row.keep).map((row) => row.n),
+      run: (ctx: Ctx, n: number) => n * 10 + (ctx.results.base as number),
+    },
+    few: {
+      needs: ['list'],
+      map: (ctx: Ctx) => (ctx.results.list as { rows: unknown[] }).rows.slice(0, 2),
+      run: (_ctx: unknown, row: { n: number }) => row.n,
+    },
+    notArray: { needs: ['list'], map: () => 'nope' as never, run: (_ctx: unknown, n: unknown) => n },
+    throws: {
+      needs: ['list'],
+      map: () => {
+        throw new Error('no items today');
+      },
+      run: (_ctx: unknown, n: unknown) => n,
+    },
+  },
+} as never);
+
+const registry = new Registry().add(settled).add(fastFailing).add(innerMap).add(outerMap).add(big).add(byFunction);
 
 async function childWorkflows(env: ReturnType<typeof useBothBackends>, workflowId: string): Promise<number> {
   const history: temporal.api.history.v1.IHistory = await (await env.backend.client()).workflow.getHandle(workflowId).fetchHistory();
@@ -111,6 +140,18 @@ describeTemporal('map steps in batches (child workflows)', () => {
       'cancelled',
       'cancelled',
     ]);
+  }, 120_000);
+
+  it('map functions run on the worker: the same items, outputs and errors as local, batched when long', async () => {
+    const { remote } = await both(byFunction);
+    expect(remote.steps.kept?.output).toEqual([17, 27, 47, 57, 77, 87, 107, 117, 137]);
+    expect(remote.steps.few?.output).toEqual([0, 1]);
+    expect(remote.steps.notArray?.error?.message).toBe(
+      'step "notArray" of flow "batch-map-function": cannot map over the map function: expected an array, got a string',
+    );
+    expect(CascadenceError.isInstance(remote.steps.notArray?.error, ErrorCode.INVALID_MAP_INPUT)).toBe(true);
+    expect(remote.steps.throws?.status).toBe('failed');
+    expect(await childWorkflows(env, `cascadence-batch-map-function-${remote.runId}`)).toBe(3);
   }, 120_000);
 
   it('a map inside a nested flow batches too (its steps resolve at the nested path)', async () => {

@@ -3,7 +3,6 @@
  * local engine — the same RunResult (statuses, outputs, errors, attempts), and the items.
  */
 import { CascadenceError, ErrorCode, Registry, defineFlow, defineProcessor } from '@cascadence/core';
-import { TemporalErrorCode, compileGraph } from '../src';
 import { describeTemporal, useBothBackends } from './helpers';
 
 const tries = new Map<string, number>();
@@ -103,22 +102,6 @@ describeTemporal('map steps on Temporal match the local engine', () => {
     expect(CascadenceError.isInstance(remote.steps.notArray?.error, ErrorCode.INVALID_MAP_INPUT)).toBe(true);
     expect(remote.steps.notArray?.error?.message).toBe(
       'step "notArray" of flow "map-failing": cannot map over "list.bad": expected an array, got a string',
-    );
-  });
-});
-
-describe('map steps on Temporal: what is refused up front', () => {
-  it('a map function (code) is refused with a coded error naming the step', () => {
-    const mapped = defineFlow({ name: 'mapped', steps: { each: { map: () => [1], run: (_ctx, n: number) => n } } });
-    let error: unknown;
-    try {
-      compileGraph(mapped, undefined);
-    } catch (e) {
-      error = e;
-    }
-    expect(CascadenceError.isInstance(error, TemporalErrorCode.UNSUPPORTED)).toBe(true);
-    expect((error as Error).message).toBe(
-      'step "each": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")',
     );
   });
 });
