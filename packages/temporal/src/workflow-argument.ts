@@ -1,4 +1,4 @@
-import { encodeRunSpec, type CompactRunSpec } from './compact-spec';
+import { encodeIds, encodeRunSpec, type CompactRunSpec } from './compact-spec';
 import { TemporalErrorCode, temporalError } from './errors';
 import { largestStepEvents, minHistoryEvents } from './history-budget';
 import { formatBytes, jsonSize, type RunSpec, type WireGraph } from './wire';
@@ -29,7 +29,40 @@ export function workflowArgument(spec: RunSpec): CompactRunSpec {
       },
     );
   }
+  checkResultSize(spec, size);
   return argument;
+}
+
+/** Bytes every step adds to the run result at least, as tables (summary-codec.ts): its status letter, an output, separators. */
+const RESULT_BYTES_PER_STEP = 3;
+
+/**
+ * The run result (and, in a partitioned run, the state carried with the spec into each next
+ * workflow run) holds every root step's id and result: a run whose result cannot fit even with
+ * empty outputs fails now, not at its end. Counted as a lower bound: the ids as the result stores
+ * them, and RESULT_BYTES_PER_STEP per step.
+ */
+function checkResultSize(spec: RunSpec, specBytes: number): void {
+  const ids = spec.graph.steps.map((step) => step.id);
+  const result = jsonSize(encodeIds(ids)) + RESULT_BYTES_PER_STEP * ids.length;
+  // Partitioned runs carry the result's tables beside the spec.
+  const partitioned = (spec.options.partitionHistoryEvents ?? 0) > 0;
+  const size = partitioned ? result + specBytes : result;
+  const limit = spec.options.maxPayloadBytes;
+  if (size <= limit) return;
+  const what = `${spec.graph.kind} "${spec.root}"`;
+  throw temporalError(
+    TemporalErrorCode.PAYLOAD_TOO_LARGE,
+    `the run result of ${what} (${ids.length} steps) needs at least ${formatBytes(size)}${partitioned ? ' with the run spec it is carried with between partitions' : ''} before any step output, over the ${formatBytes(limit)} Temporal payload limit (maxPayloadBytes)`,
+    {
+      details: { size, limit, steps: ids.length },
+      suggestions: [
+        'split the flow into smaller flows run one after another',
+        'make one step per item a step that maps over the items (a map step is one entry of the result)',
+        'shorter step ids, or ids that count up (s0, s1, …) which the result stores as one range',
+      ],
+    },
+  );
 }
 
 /** A run that cannot fit in the server's history event limit fails now, not when the server terminates it. */

@@ -88,3 +88,29 @@ describe('history event budget', () => {
     expect(() => resolveRunSettings({ partitionHistoryEvents: -1 })).toThrow(/partitionHistoryEvents must be a non-negative number/);
   });
 });
+
+describe('run result size, before starting', () => {
+  it('a run whose result cannot fit even without outputs is refused, naming the result, its size and the limit', () => {
+    const task = defineTask({ name: 't', run: () => 1 });
+    const steps: Record<string, object> = {};
+    // 60,000 ids without a pattern, ~30 characters each: ~2 MB of ids alone.
+    for (let i = 0; i < 60_000; i++) steps[`user-step-${((i * 2654435761) >>> 0).toString(36)}-${'x'.repeat(14)}`] = { task };
+    const flow = defineFlow({ name: 'long-ids', steps } as never);
+    const error = (() => {
+      try {
+        argument(flow, { maxPayloadBytes: 3_000_000 });
+      } catch (e) {
+        return e as CascadenceError;
+      }
+    })();
+    expect(CascadenceError.isInstance(error, 'CASCADENCE_TEMPORAL_PAYLOAD_TOO_LARGE')).toBe(true);
+    expect(error?.message).toMatch(
+      /^the run result of flow "long-ids" \(60000 steps\) needs at least \d\.\d\d MiB with the run spec it is carried with between partitions before any step output, over the 2\.86 MiB Temporal payload limit \(maxPayloadBytes\)$/,
+    );
+  });
+
+  it('100,000-step flows with counting ids are accepted (their result is a few bytes per step)', () => {
+    expect(() => argument(wide(100_000))).not.toThrow();
+    expect(() => argument(chain(100_000))).not.toThrow();
+  });
+});
