@@ -104,6 +104,11 @@ describeTemporal('partitioned runs (continue-as-new)', () => {
     expect(onTemporal.output).toEqual({ s59: 62 });
     const runs = await runsOf(await backend.client(), handle.workflowId, handle.temporalRunId!);
     expect(runs.length).toBeGreaterThanOrEqual(3);
+    // The last run keeps the memo and search attributes of the first (the server carries them over).
+    const last = await (await backend.client()).workflow.getHandle(handle.workflowId).describe();
+    expect(last.runId).toBe(runs[runs.length - 1]!.runId);
+    expect(await last.memo).toMatchObject({ cascadenceTask: 'pchain60' });
+    expect(last.searchAttributes.CascadenceTask).toEqual(['pchain60']);
   }, 180_000);
 
   it('the live-progress query and cancellation reach a later partition, with the steps of earlier ones', async () => {
