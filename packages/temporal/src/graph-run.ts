@@ -36,10 +36,11 @@ import { runMapItems, type WireItemResult } from './map-items';
 import { runMapBatches } from './map-batches';
 import { runActivityStep, runMapFunction } from './activity-step';
 
-/** The key of a map function's list among the step's needed results (and a batch's reused steps): no step of the graph. */
-const FN_ITEMS = '#map-function-items';
 import { runNestedStep, type NestedHost } from './nested-step';
 import { StepCancelled, StepFailed, activityError, cancelledError, timeoutError } from './workflow-failures';
+
+/** The key of a map function's list among the step's needed results (and a batch's reused steps): no step of the graph. */
+const FN_ITEMS = '#map-function-items';
 
 export interface Outcome {
   status: 'succeeded' | 'failed' | 'cancelled';
