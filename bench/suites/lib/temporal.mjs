@@ -45,7 +45,11 @@ export async function withDevServer(prefix, body) {
     cleanups,
     /** A client of the dev server (one connection, closed at the end). */
     async client() {
-      connection ??= await Connection.connect({ address: server.address });
+      // Histories of 10,000-step runs come in pages over gRPC's default 4 MB.
+      connection ??= await Connection.connect({
+        address: server.address,
+        channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
+      });
       if (!cleanups.includes(closeConnection)) cleanups.push(closeConnection);
       return new Client({ connection });
     },
