@@ -6,20 +6,12 @@
 // after the other — a chain of regular activities would need ~60,000 history events, over the
 // server's 51,200). Reported: wall time and its ratio, history events per step (both sides),
 // and RunSpec bytes per step before (the plain version-1 spec) and after (the compact one).
+// A run longer than partitionHistoryEvents (20,000) continues as new (partitioned runs): its
+// events are counted over every workflow run of the chain.
 // BENCH_QUICK: 2,000 steps, one run each. No server binary: the spec rows only.
-import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { defineFlow, defineTask, silentLogger } from '@cascadence/core';
 import { TemporalBackend, buildRunSpec, createWorker, resolveRunSettings, workflowArgument } from '@cascadence/temporal';
-import { findTemporalBinary, startDevServer } from '@cascadence/temporal/testing';
-
-const temporalEntry = fileURLToPath(import.meta.resolve('@cascadence/temporal'));
-const requireFromTemporal = createRequire(temporalEntry);
-const { Worker, NativeConnection, DefaultLogger, Runtime, bundleWorkflowCode } = requireFromTemporal('@temporalio/worker');
-const { Client, Connection } = requireFromTemporal('@temporalio/client');
+import { alternating, withDevServer } from './lib/temporal.mjs';
 
 const CONCURRENCY = 64;
 
@@ -82,24 +74,7 @@ export async function run({ quick }) {
       met: after / n <= 30,
     });
   }
-  const binary = findTemporalBinary();
-  if (binary === undefined) {
-    rows.push({
-      case: 'server rows skipped: no temporal binary (see packages/temporal/README.md, "Getting a server")',
-      value: 0,
-      unit: '',
-    });
-    return rows;
-  }
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
-  } catch {
-    // already installed
-  }
-  const server = await startDevServer({ binary });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cascadence-bench-large-'));
-  const cleanups = [];
-  try {
+  const serverRows = await withDevServer('large', async ({ server, cleanups, client: connect, handWorker }) => {
     const worker = await createWorker({
       address: server.address,
       taskQueue: 'bench-large',
@@ -110,31 +85,18 @@ export async function run({ quick }) {
     cleanups.push(() => worker.shutdown());
     const backend = new TemporalBackend({ address: server.address, taskQueue: 'bench-large', concurrency: CONCURRENCY });
     cleanups.push(() => backend.close());
-
-    const workflowsPath = path.join(dir, 'hand-written.mjs');
-    writeFileSync(workflowsPath, HAND_WRITTEN);
-    const temporalModules = path.resolve(path.dirname(requireFromTemporal.resolve('@temporalio/workflow/package.json')), '..', '..');
-    const bundle = await bundleWorkflowCode({
-      workflowsPath,
-      logger: new DefaultLogger('ERROR'),
-      webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [temporalModules, 'node_modules'] } }),
-    });
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const handWorker = await Worker.create({
-      connection: nativeConnection,
-      taskQueue: 'bench-large-hand',
-      workflowBundle: { code: bundle.code },
-      activities: { source: async () => 1, add: async (value) => value + 1 },
-    });
-    const handRun = handWorker.run();
-    cleanups.push(async () => {
-      handWorker.shutdown();
-      await handRun;
-      await nativeConnection.close();
-    });
-    const connection = await Connection.connect({ address: server.address });
-    cleanups.push(() => connection.close());
-    const client = new Client({ connection });
+    await handWorker('bench-large-hand', HAND_WRITTEN, { source: async () => 1, add: async (value) => value + 1 });
+    const client = await connect();
+    /** History events of every workflow run of a (possibly partitioned) run. */
+    const events = async (workflowId, firstRunId) => {
+      let total = 0;
+      for (let runId = firstRunId; runId;) {
+        const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+        total += history.events.length;
+        runId = history.events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      }
+      return total;
+    };
 
     let id = 0;
     const contenders = {
@@ -146,14 +108,14 @@ export async function run({ quick }) {
             args: [n, CONCURRENCY],
           });
           if ((await handle.result()) !== n) throw new Error('hand-written wide flow: wrong result');
-          return (await handle.describe()).historyLength;
+          return events(handle.workflowId, handle.firstExecutionRunId);
         },
         ours: async () => {
           const handle = await backend.start(flows.wide);
           const result = await handle.result();
           if (result.status !== 'succeeded' || result.steps[`s${n - 1}`].output !== 2)
             throw new Error(`wide flow ${result.status}: ${result.error?.message}`);
-          return (await handle.describe()).historyLength;
+          return events(handle.workflowId, handle.temporalRunId);
         },
       },
       chain: {
@@ -164,57 +126,48 @@ export async function run({ quick }) {
             args: [n],
           });
           if ((await handle.result()) !== n) throw new Error('hand-written chain: wrong result');
-          return (await handle.describe()).historyLength;
+          return events(handle.workflowId, handle.firstExecutionRunId);
         },
         ours: async () => {
           const handle = await backend.start(flows.chain);
           const result = await handle.result();
           if (result.status !== 'succeeded' || result.output[`s${n - 1}`] !== n)
             throw new Error(`chain ${result.status}: ${result.error?.message}`);
-          return (await handle.describe()).historyLength;
+          return events(handle.workflowId, handle.temporalRunId);
         },
       },
     };
-    const reps = quick ? 1 : 2;
+    const out = [];
     for (const [shape, pair] of Object.entries(contenders)) {
-      const times = { hand: [], ours: [] };
-      const events = { hand: 0, ours: 0 };
-      for (let round = 0; round < reps; round++) {
-        for (const side of round % 2 === 0 ? ['hand', 'ours'] : ['ours', 'hand']) {
-          const t0 = performance.now();
-          events[side] = await pair[side]();
-          times[side].push(performance.now() - t0);
-        }
-      }
-      const hand = Math.min(...times.hand);
-      const ours = Math.min(...times.ours);
-      rows.push({
+      const { fastest, last } = await alternating(pair, { warmup: 0, reps: quick ? 1 : 2 });
+      out.push({
         case: `${n}-step ${shape} flow, hand-written workflow (${shape === 'wide' ? `regular activities, ${CONCURRENCY} at once` : 'local activities'})`,
-        value: hand,
+        value: fastest.hand,
         unit: 'ms/run',
       });
-      rows.push({
+      out.push({
         case: `${n}-step ${shape} flow, TemporalBackend`,
-        value: ours,
+        value: fastest.ours,
         unit: 'ms/run',
-        ratio: ours / hand,
+        ratio: fastest.ours / fastest.hand,
         baseline: 'hand-written',
       });
-      rows.push({
-        case: `${n}-step ${shape} flow, history events per step: TemporalBackend (hand-written ${(events.hand / n).toFixed(2)})`,
-        value: events.ours / n,
+      out.push({
+        case: `${n}-step ${shape} flow, history events per step: TemporalBackend (hand-written ${(last.hand / n).toFixed(2)})`,
+        value: last.ours / n,
         unit: 'events/step',
-        ratio: events.ours / events.hand,
+        ratio: last.ours / last.hand,
         baseline: 'hand-written',
       });
     }
-    return rows;
-  } finally {
-    for (const cleanup of cleanups.reverse())
-      await Promise.resolve()
-        .then(cleanup)
-        .catch(() => undefined);
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+    return out;
+  });
+  if (serverRows === undefined) {
+    rows.push({
+      case: 'server rows skipped: no temporal binary (see packages/temporal/README.md, "Getting a server")',
+      value: 0,
+      unit: '',
+    });
+  } else rows.push(...serverRows);
+  return rows;
 }

@@ -9,20 +9,9 @@
 // other — target ≤ 0.3x; and throughput, 5-step chains of short steps completed per second by one
 // worker (20 in flight), beside a hand-written workflow of 5 local activities (the equivalent).
 // No server binary: one row saying so (skipped), not a crash.
-import { createRequire } from 'node:module';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { defineFlow, silentLogger } from '@cascadence/core';
 import { TemporalBackend, createWorker } from '@cascadence/temporal';
-import { findTemporalBinary, startDevServer } from '@cascadence/temporal/testing';
-
-// @temporalio/* come with @cascadence/temporal: load them from there, as its worker does.
-const temporalEntry = fileURLToPath(import.meta.resolve('@cascadence/temporal'));
-const requireFromTemporal = createRequire(temporalEntry);
-const { Worker, NativeConnection, DefaultLogger, Runtime, bundleWorkflowCode } = requireFromTemporal('@temporalio/worker');
-const { Client, Connection } = requireFromTemporal('@temporalio/client');
+import { NO_BINARY_ROW, alternating, withDevServer } from './lib/temporal.mjs';
 
 const LAYERS = 10;
 const WIDTH = 5;
@@ -85,28 +74,10 @@ export async function localChain(n) {
 }
 `;
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 export async function run({ quick }) {
-  const binary = findTemporalBinary();
-  if (binary === undefined) {
-    return [{ case: 'skipped: no temporal binary (see packages/temporal/README.md, "Getting a server")', value: 0, unit: '' }];
-  }
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
-  } catch {
-    // already installed
-  }
   const warmup = quick ? 2 : 3;
   const reps = quick ? 5 : 15;
-  const server = await startDevServer({ binary });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cascadence-bench-temporal-'));
-  const cleanups = [];
-  try {
+  const rows = await withDevServer('temporal', async ({ server, binary, cleanups, client: connect, handWorker }) => {
     const flow = layeredFlow();
     const layers = Array.from({ length: LAYERS }, (_, layer) => Array.from({ length: WIDTH }, (_, k) => `s${layer}_${k}`));
 
@@ -123,30 +94,8 @@ export async function run({ quick }) {
     cleanups.push(() => backend.close());
 
     // Hand-written: a plain workflow and a plain activity with the same step body.
-    const workflowsPath = path.join(dir, 'hand-written.mjs');
-    writeFileSync(workflowsPath, HAND_WRITTEN);
-    const temporalModules = path.resolve(path.dirname(requireFromTemporal.resolve('@temporalio/workflow/package.json')), '..', '..');
-    const bundle = await bundleWorkflowCode({
-      workflowsPath,
-      logger: new DefaultLogger('ERROR'),
-      webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [temporalModules, 'node_modules'] } }),
-    });
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const handWorker = await Worker.create({
-      connection: nativeConnection,
-      taskQueue: 'bench-hand-written',
-      workflowBundle: { code: bundle.code },
-      activities: { work: async (results) => body(results) },
-    });
-    const handRun = handWorker.run();
-    cleanups.push(async () => {
-      handWorker.shutdown();
-      await handRun;
-      await nativeConnection.close();
-    });
-    const connection = await Connection.connect({ address: server.address });
-    cleanups.push(() => connection.close());
-    const client = new Client({ connection });
+    await handWorker('bench-hand-written', HAND_WRITTEN, { work: async (results) => body(results) });
+    const client = await connect();
 
     let handId = 0;
     const contenders = {
@@ -177,18 +126,9 @@ export async function run({ quick }) {
       throw new Error('TemporalBackend and the hand-written workflow disagree');
     }
 
-    const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
-    for (let round = 0; round < warmup + reps; round++) {
-      const names = Object.keys(contenders);
-      if (round % 2 === 1) names.reverse();
-      for (const name of names) {
-        const t0 = performance.now();
-        await contenders[name]();
-        if (round >= warmup) samples[name].push(performance.now() - t0);
-      }
-    }
-    const hand = median(samples['hand-written workflow']);
-    const ours = median(samples.TemporalBackend);
+    const { medians } = await alternating(contenders, { warmup, reps });
+    const hand = medians['hand-written workflow'];
+    const ours = medians.TemporalBackend;
     const ratio = ours / hand;
 
     // Short steps: a 50-step chain, local activities vs hand-written regular activities.
@@ -204,26 +144,7 @@ export async function run({ quick }) {
     cleanups.push(() => shortWorker.shutdown());
     const shortBackend = new TemporalBackend({ address: server.address, taskQueue: 'bench-short' });
     cleanups.push(() => shortBackend.close());
-    const chainsPath = path.join(dir, 'hand-written-chains.mjs');
-    writeFileSync(chainsPath, HAND_WRITTEN_CHAINS);
-    const chainsBundle = await bundleWorkflowCode({
-      workflowsPath: chainsPath,
-      logger: new DefaultLogger('ERROR'),
-      webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, modules: [temporalModules, 'node_modules'] } }),
-    });
-    const chainConnection = await NativeConnection.connect({ address: server.address });
-    const chainWorker = await Worker.create({
-      connection: chainConnection,
-      taskQueue: 'bench-hand-chains',
-      workflowBundle: { code: chainsBundle.code },
-      activities: { add: async (value) => value + 1 },
-    });
-    const chainRun = chainWorker.run();
-    cleanups.push(async () => {
-      chainWorker.shutdown();
-      await chainRun;
-      await chainConnection.close();
-    });
+    await handWorker('bench-hand-chains', HAND_WRITTEN_CHAINS, { add: async (value) => value + 1 });
     const handChain = async (type, n) =>
       client.workflow.execute(type, { taskQueue: 'bench-hand-chains', workflowId: `${type}-${handId++}`, args: [n] });
     const chainContenders = {
@@ -236,18 +157,9 @@ export async function run({ quick }) {
           throw new Error(`short chain ${result.status}: ${result.error?.message}`);
       },
     };
-    const chainSamples = Object.fromEntries(Object.keys(chainContenders).map((name) => [name, []]));
-    for (let round = 0; round < warmup + reps; round++) {
-      const names = Object.keys(chainContenders);
-      if (round % 2 === 1) names.reverse();
-      for (const name of names) {
-        const t0 = performance.now();
-        await chainContenders[name]();
-        if (round >= warmup) chainSamples[name].push(performance.now() - t0);
-      }
-    }
-    const regularChainMs = median(chainSamples['hand-written regular chain']);
-    const shortChainMs = median(chainSamples['TemporalBackend short chain']);
+    const chainMedians = (await alternating(chainContenders, { warmup, reps })).medians;
+    const regularChainMs = chainMedians['hand-written regular chain'];
+    const shortChainMs = chainMedians['TemporalBackend short chain'];
     const chainRatio = shortChainMs / regularChainMs;
 
     // Throughput: 5-step flows completed per second with IN_FLIGHT at once, one worker each side.
@@ -309,12 +221,6 @@ export async function run({ quick }) {
         baseline: 'hand-written local activities',
       },
     ];
-  } finally {
-    for (const cleanup of cleanups.reverse())
-      await Promise.resolve()
-        .then(cleanup)
-        .catch(() => undefined);
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
+  return rows ?? [NO_BINARY_ROW];
 }

@@ -35,7 +35,9 @@ import { stepDefinitionWhere, stepWhere } from '@cascadence/core/dag';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { TemporalErrorCode } from './errors';
 import { toWireError } from './result';
+import { mapItemsActivity } from './map-activity';
 import {
+  MAP_ITEMS_ACTIVITY,
   OUTPUT_ACTIVITY,
   STEP_ACTIVITY,
   formatBytes,
@@ -64,7 +66,7 @@ export interface StepActivityOptions {
   events?: EventBus;
 }
 
-function notFound(message: string): ApplicationFailure {
+export function notFound(message: string): ApplicationFailure {
   return ApplicationFailure.create({
     message: `${message} (is this worker running the same version of the flows as the client? deploy workers first)`,
     type: 'CascadenceError',
@@ -83,7 +85,7 @@ function lookup(source: StepSource, name: string): Runnable {
   return source.get !== undefined ? source.get(name) : source.resolveTask(name);
 }
 
-function rootOf(source: StepSource, root: string): Runnable {
+export function rootOf(source: StepSource, root: string): Runnable {
   try {
     return lookup(source, root);
   } catch (error) {
@@ -92,14 +94,14 @@ function rootOf(source: StepSource, root: string): Runnable {
 }
 
 /** Plans one step with core's step resolver, as the client planned it before the run started. */
-function planOn(source: StepSource, flow: Flow, id: string): StepPlan {
+export function planOn(source: StepSource, flow: Flow, id: string): StepPlan {
   const step: FlowStep | undefined = flow.steps[id];
   if (step === undefined) throw notFound(`the worker's flow "${flow.name}" has no step "${id}"`);
   return planStep(step, id, flow.name, { resolver: source, owner: 'worker' });
 }
 
 /** Finds the flow at `path` (step ids of nested-flow steps) below the root. */
-function flowAt(source: StepSource, root: string, path: readonly string[]): Flow {
+export function flowAt(source: StepSource, root: string, path: readonly string[]): Flow {
   let runnable = rootOf(source, root);
   for (const id of path) {
     if (!isFlow(runnable)) throw notFound(`"${runnable.name}" is a task, not a flow with a step "${id}"`);
@@ -436,7 +438,7 @@ export function createStepActivities(options: StepActivityOptions): Record<strin
     return output;
   }
 
-  return { [STEP_ACTIVITY]: runStep, [OUTPUT_ACTIVITY]: computeOutput };
+  return { [STEP_ACTIVITY]: runStep, [OUTPUT_ACTIVITY]: computeOutput, [MAP_ITEMS_ACTIVITY]: mapItemsActivity(source, baseLogger) };
 }
 
 /**

@@ -1,5 +1,4 @@
 import {
-  CascadenceError,
   planRunnable,
   type ResolvedRetryPolicy,
   type Runnable,
@@ -7,7 +6,6 @@ import {
   type StepPlan,
   type StepResolver,
 } from '@cascadence/core';
-import { TemporalErrorCode } from './error-codes';
 import type { WireGraph, WireRetry, WireStep } from './wire';
 
 /** A resolved retry policy as data: classes in `nonRetryable` travel by name. */
@@ -55,13 +53,6 @@ function toWire(plan: RunnablePlan, planned: ReadonlyMap<Runnable, RunnablePlan>
 }
 
 function toWireStep(plan: StepPlan, needs: readonly number[], planned: ReadonlyMap<Runnable, RunnablePlan>): WireStep {
-  if (plan.map !== undefined && plan.map.path === undefined) {
-    throw new CascadenceError(
-      TemporalErrorCode.UNSUPPORTED,
-      `step "${plan.id}": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")`,
-      { details: { step: plan.id } },
-    );
-  }
   const wire: WireStep = {
     id: plan.id,
     label: plan.label,
@@ -74,8 +65,12 @@ function toWireStep(plan: StepPlan, needs: readonly number[], planned: ReadonlyM
   if (!plan.useFlowInput) wire.with = plan.input;
   if (plan.timeoutMs !== undefined) wire.timeoutMs = plan.timeoutMs;
   if (plan.disabled) wire.disabled = true;
-  if (plan.map?.path !== undefined) {
-    wire.map = { path: [...plan.map.path], failFast: plan.map.failFast };
+  if (plan.map !== undefined) {
+    // A map function is code: the worker runs it (MAP_ITEMS_ACTIVITY), the workflow gets the list.
+    wire.map =
+      plan.map.path !== undefined
+        ? { path: [...plan.map.path], failFast: plan.map.failFast }
+        : { path: [], fn: true, failFast: plan.map.failFast };
     if (plan.map.concurrency !== undefined) wire.map.concurrency = plan.map.concurrency;
   }
   if (plan.nested !== undefined) wire.flow = toWire(planned.get(plan.nested) as RunnablePlan, planned, false);

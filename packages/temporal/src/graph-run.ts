@@ -4,76 +4,51 @@
  * Temporal's means: activities, timers and cancellation scopes. Sandbox-safe: bundled with
  * workflow.ts.
  */
+import { CancellationScope, isCancellation, patched, scheduleActivity, sleep } from '@temporalio/workflow';
 import {
-  ActivityFailure,
-  CancellationScope,
-  TimeoutFailure,
-  isCancellation,
-  patched,
-  scheduleActivity,
-  scheduleLocalActivity,
-  sleep,
-  type ActivityOptions,
-  type LocalActivityOptions,
-} from '@temporalio/workflow';
-import {
-  ErrorCode,
   RULE_CODES,
   RUNNING,
   RunState,
   STEP_STATUS_NAMES,
   SUCCEEDED,
   dagShape,
-  decideRetry,
   resolveReuse,
   failFastMessage,
-  nestedFlowFailedMessage,
   runWhat,
   stepWhere,
   type CancelledWhile,
   type DagShape,
 } from '@cascadence/core/dag';
+import { decodeColumn } from './compact-spec';
+import { historyFull, type Carry } from './partition';
+import { decodeStepResults } from './summary-codec';
 import {
-  LOCAL_STEPS_PATCH,
+  PARTITIONS_PATCH,
   OUTPUT_ACTIVITY,
-  STEP_ACTIVITY,
-  jsonSize,
   type OutputCall,
-  type WireRetry,
   type RunSpec,
-  type StepCall,
   type StepReport,
   type WireError,
   type WireGraph,
   type WireStepResult,
 } from './wire';
 import { runMapItems, type WireItemResult } from './map-items';
-import {
-  StepCancelled,
-  StepFailed,
-  activityError,
-  cancelledError,
-  cascadenceError,
-  payloadTooLarge,
-  timeoutError,
-} from './workflow-failures';
+import { runMapBatches } from './map-batches';
+import { runActivityStep, runMapFunction } from './activity-step';
 
-/** A step's retry policy as Temporal's activity retry policy (which has no jitter). */
-function retryPolicy(retry: WireRetry, maximumAttempts: number): NonNullable<ActivityOptions['retry']> {
-  return {
-    maximumAttempts,
-    initialInterval: Math.max(1, retry.delayMs),
-    backoffCoefficient: retry.backoff === 'fixed' ? 1 : 2,
-    maximumInterval: Math.max(1, retry.backoff === 'fixed' ? retry.delayMs : retry.maxDelayMs),
-    nonRetryableErrorTypes: retry.nonRetryable,
-  };
-}
+import { runNestedStep, type NestedHost } from './nested-step';
+import { StepCancelled, StepFailed, activityError, cancelledError, timeoutError } from './workflow-failures';
+
+/** The key of a map function's list among the step's needed results (and a batch's reused steps): no step of the graph. */
+const FN_ITEMS = '#map-function-items';
 
 export interface Outcome {
   status: 'succeeded' | 'failed' | 'cancelled';
   output?: unknown;
   error?: WireError;
   steps: Record<string, WireStepResult>;
+  /** The root run stopped to continue as a new workflow run (partition.ts); status and steps are not final. */
+  continued?: true;
 }
 
 /** State shared by the graphs of one workflow run (module state would be shared between runs). */
@@ -91,9 +66,9 @@ export function cancelReason(context: RunContext): WireError | undefined {
  * One run of one graph (the root flow, or a nested flow inlined as a step): drives core's
  * RunState with activities, timers and cancellation scopes.
  */
-export class GraphRun {
-  private readonly state: RunState<WireError>;
-  private readonly ids: string[];
+export class GraphRun implements NestedHost {
+  readonly state: RunState<WireError>;
+  readonly ids: string[];
   private readonly startedAt: Array<number | undefined>;
   private readonly endedAt: Array<number | undefined>;
   private readonly stepScopes: Array<CancellationScope | undefined>;
@@ -108,16 +83,22 @@ export class GraphRun {
   private readonly shape: DagShape;
   /** Item results of map steps, by step index. */
   private mapResults: Array<WireItemResult[] | undefined> | undefined;
+  /** Steps that ended (succeeded, failed, skipped themselves, reused), in that order: what a partition carries. */
+  readonly settleOrder: number[] = [];
+  /** The history is long: no new steps start, and the run continues as new once the running ones have ended. */
+  private draining = false;
+  /** The state of the partitions before this one (root only). */
+  private carry: Carry | undefined;
 
   constructor(
-    private readonly spec: RunSpec,
+    readonly spec: RunSpec,
     readonly graph: WireGraph,
     private readonly input: unknown,
     /** Step ids leading to this graph (empty for the root). */
-    private readonly path: string[],
+    readonly path: string[],
     private readonly scope: CancellationScope,
     private readonly isRoot: boolean,
-    private readonly context: RunContext,
+    readonly context: RunContext,
   ) {
     const n = graph.steps.length;
     this.ids = graph.steps.map((step) => step.id);
@@ -151,8 +132,10 @@ export class GraphRun {
       const ms = this.graph.timeoutMs;
       const timerScope = new CancellationScope({ cancellable: true, parent: this.scope });
       this.timerScope = timerScope;
+      // A later partition waits only for what is left of the run's timeout.
+      const left = this.carry === undefined ? ms : Math.max(1, ms - (Date.now() - this.carry.startedAt));
       timerScope
-        .run(() => sleep(ms))
+        .run(() => sleep(left))
         .then(
           () => {
             const error = timeoutError(this.what, ms);
@@ -162,17 +145,51 @@ export class GraphRun {
         );
     }
     // A retry of an earlier run: steps that succeeded there keep their outputs (checked by the client).
-    const reuse = this.isRoot ? this.spec.reuse : undefined;
+    const reuse = this.isRoot && this.carry === undefined ? this.spec.reuse : undefined;
     if (reuse !== undefined) {
       const resolved = resolveReuse(this.shape, this.ids, (id) => indexOf(this.ids, id), reuse);
-      if (resolved.reuse !== undefined) this.state.reuse(resolved.reuse.steps, resolved.reuse.outputs);
+      if (resolved.reuse !== undefined) {
+        this.state.reuse(resolved.reuse.steps, resolved.reuse.outputs);
+        this.settleOrder.push(...resolved.reuse.steps);
+      }
     }
     this.state.seed();
+    if (this.carry !== undefined) this.restore(this.carry);
     this.pump();
     return this.done;
   }
 
-  private where(i: number): string {
+  /** Before run(): this run continues a partitioned one (root only). */
+  resume(carry: Carry): void {
+    this.carry = carry;
+  }
+
+  /**
+   * Re-applies the steps that ended in earlier partitions, in the order they ended, to the fresh
+   * RunState: it decides their dependants (skips, trigger rules, what is ready) as it did then.
+   */
+  private restore(carry: Carry): void {
+    const { results } = decodeStepResults(carry.steps, carry.startedAt);
+    for (const i of decodeColumn(carry.order)) {
+      const result = results[i]!;
+      this.state.start(i);
+      if (result.status === 'succeeded') this.state.succeed(i, result.output);
+      else if (result.status === 'skipped' && result.skipReason === 'self') this.state.skipSelf(i, result.skipMessage ?? '');
+      else {
+        this.state.fail(i, result.error ?? { name: 'Error', message: 'failed' });
+        this.state.release(i);
+      }
+      this.settleOrder.push(i);
+    }
+    results.forEach((result, i) => {
+      this.state.attempts[i] = result.attempts;
+      this.startedAt[i] = result.startedAt;
+      if (result.startedAt !== undefined && result.durationMs !== undefined) this.endedAt[i] = result.startedAt + result.durationMs;
+      if (result.items !== undefined) (this.mapResults ??= [])[i] = result.items as WireItemResult[];
+    });
+  }
+
+  where(i: number): string {
     return stepWhere(this.graph.kind === 'flow' ? this.graph.name : undefined, this.ids[i]!);
   }
 
@@ -180,13 +197,32 @@ export class GraphRun {
     if (this.pumping || this.finished) return;
     this.pumping = true;
     try {
-      for (let i = this.state.next(this.spec.options.concurrency); i >= 0; i = this.state.next(this.spec.options.concurrency)) {
-        this.startStep(i);
+      // A stopping run (cancelled, timed out, fail-fast: mayRetry false) ends in this partition.
+      if (!this.draining && this.isRoot && this.state.mayRetry && historyFull(this.spec.options) && patched(PARTITIONS_PATCH)) {
+        this.draining = true;
+      }
+      if (!this.draining) {
+        for (let i = this.state.next(this.spec.options.concurrency); i >= 0; i = this.state.next(this.spec.options.concurrency)) {
+          this.startStep(i);
+        }
       }
     } finally {
       this.pumping = false;
     }
     if (this.state.complete) this.finish();
+    else if (this.draining && this.state.running === 0) {
+      if (this.state.mayRetry) this.continueAsNew();
+      else {
+        this.draining = false;
+        this.pump();
+      }
+    }
+  }
+
+  /** Every running step has ended: the workflow continues as a new run with this one's state (partition.ts). */
+  private continueAsNew(): void {
+    this.finished = true;
+    this.resolveDone({ status: 'succeeded', steps: {}, continued: true });
   }
 
   private startStep(i: number): void {
@@ -202,15 +238,15 @@ export class GraphRun {
       step.map !== undefined
         ? () => this.runMapStep(i, stepScope)
         : step.kind === 'flow'
-          ? () => this.runNestedStep(i, stepScope)
-          : () => this.runActivityStep(i, stepScope);
+          ? () => runNestedStep(this, i, stepScope)
+          : () => runActivityStep(this, i, stepScope);
     stepScope.run(runner).then(
       (report) => this.stepSucceeded(i, token, report),
       (error: unknown) => this.stepFailed(i, token, error),
     );
   }
 
-  private stepInput(i: number): unknown {
+  stepInput(i: number): unknown {
     const step = this.graph.steps[i]!;
     return step.useFlowInput ? this.input : step.with;
   }
@@ -219,9 +255,10 @@ export class GraphRun {
    * `ctx.results` of a map item: the step's needed results without the mapped step's output, which
    * would otherwise be copied into every item's activity input (history growing with items²).
    */
-  private itemResults(i: number): Record<string, unknown> {
+  itemResults(i: number): Record<string, unknown> {
     const results = this.state.neededResults(i, this.ids);
-    delete results[this.graph.steps[i]!.map!.path[0]!];
+    const source = this.graph.steps[i]!.map!.path[0];
+    if (source !== undefined) delete results[source];
     return results;
   }
 
@@ -232,180 +269,46 @@ export class GraphRun {
     (this.mapResults ??= [])[i] = results;
     const runItem = (k: number, item: unknown, count: number): Promise<StepReport> =>
       step.kind === 'flow'
-        ? this.runNestedStep(i, stepScope, { index: k, count, input: item })
-        : this.runActivityStep(i, stepScope, { index: k, count, input: item });
+        ? runNestedStep(this, i, stepScope, { index: k, count, input: item })
+        : runActivityStep(this, i, stepScope, { index: k, count, input: item });
+    let needed = this.state.neededResults(i, this.ids);
+    let map = step.map!;
+    const where = this.where(i);
+    if (map.fn === true) {
+      // The function's list joins the needed results under a key no step id has, and is mapped like `map: 'list'`.
+      const items = await runMapFunction(this, i, stepScope, needed);
+      needed = { ...needed, [FN_ITEMS]: items };
+      map = { path: [FN_ITEMS], failFast: map.failFast, ...(map.concurrency === undefined ? {} : { concurrency: map.concurrency }) };
+    }
+    // Lists longer than a batch run in child workflows (map-batches.ts); specs of older releases have no batch size (never batch).
+    const batchItems = this.spec.options.mapBatchItems;
     const output = await runMapItems(
       stepScope,
-      step.map!,
-      this.state.neededResults(i, this.ids),
-      this.where(i),
+      map,
+      needed,
+      where,
       runItem,
       results,
       this.spec.options.concurrency,
+      batchItems,
+      batchItems === undefined
+        ? undefined
+        : (items, into) => runMapBatches(this, i, map, stepScope, needed, where, items, into, batchItems),
     );
     return { output, attempt: 1 };
   }
 
-  /** Runs an activity step (or one item of a map step); Temporal retries it, and re-schedules it when its worker is lost. */
-  private async runActivityStep(i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
-    const step = this.graph.steps[i]!;
-    const where = item === undefined ? this.where(i) : `${this.where(i)}, item ${item.index}`;
-    const options = this.spec.options;
-    const call: StepCall = {
-      runId: this.spec.runId,
-      root: this.spec.root,
-      path: [...this.path, step.id],
-      label: step.label,
-      input: item === undefined ? this.stepInput(i) : item.input,
-      results: item === undefined ? this.state.neededResults(i, this.ids) : this.itemResults(i),
-      attemptOffset: 0,
-      maxPayloadBytes: options.maxPayloadBytes,
-    };
-    if (options.maxOutputBytes !== undefined) call.maxOutputBytes = options.maxOutputBytes;
-    if (this.graph.kind === 'flow') call.flow = this.graph.name;
-    if (item !== undefined) call.item = { index: item.index, count: item.count };
-    const size = jsonSize(call.input) + jsonSize(call.results);
-    if (size > options.maxPayloadBytes) {
-      throw new StepFailed(payloadTooLarge(`the input and needed results of ${where}`, size, options.maxPayloadBytes), 0);
-    }
-    const timeoutMs = step.timeoutMs ?? options.defaultStepTimeoutMs;
-    // Short steps run as local activities; a history recorded before (no patch marker) keeps regular ones.
-    if (step.local === true && patched(LOCAL_STEPS_PATCH)) return this.runLocalStep(i, stepScope, call, timeoutMs, where, item);
-    let losses = 0;
-    for (;;) {
-      const used = call.attemptOffset - losses;
-      const maximumAttempts = Math.max(1, step.retry.attempts - used);
-      const activityOptions: ActivityOptions = {
-        activityId: `${++this.context.activitySeq}:${call.path.join('/')}${item === undefined ? '' : `#${item.index}`}`,
-        summary: call.path.join(' / '),
-        startToCloseTimeout: timeoutMs,
-        heartbeatTimeout: options.heartbeatTimeoutMs,
-        cancellationType: 'TRY_CANCEL',
-        retry: retryPolicy(step.retry, maximumAttempts),
-      };
-      if (item === undefined) this.state.attempts[i] = call.attemptOffset + 1;
-      try {
-        const report = await scheduleActivity<StepReport>(STEP_ACTIVITY, [call], activityOptions);
-        return { ...report, attempt: call.attemptOffset + report.attempt };
-      } catch (err) {
-        if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
-        const failed = activityError(err, where, timeoutMs, call.attemptOffset, maximumAttempts);
-        const lost = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'HEARTBEAT';
-        if (lost && losses < options.workerLossRetries && !this.state.stopped) {
-          // The attempt died with its worker: run it again on another worker, without charging the retry budget.
-          losses++;
-          call.attemptOffset = failed.attempts;
-          continue;
-        }
-        throw failed;
-      }
-    }
-  }
-
-  /**
-   * A short step as a local activity: run by the worker that runs the workflow, its result recorded
-   * in the workflow task (no activity task round trip). Retries and the per-attempt timeout are the
-   * step's; there is no heartbeat, so a worker lost mid-step re-runs it when the workflow task moves.
-   */
-  private async runLocalStep(
-    i: number,
-    stepScope: CancellationScope,
-    call: StepCall,
-    timeoutMs: number,
-    where: string,
-    item: MapItem | undefined,
-  ): Promise<StepReport> {
-    const step = this.graph.steps[i]!;
-    const options: LocalActivityOptions = {
-      summary: call.path.join(' / '),
-      startToCloseTimeout: timeoutMs,
-      cancellationType: 'TRY_CANCEL',
-      retry: retryPolicy(step.retry, Math.max(1, step.retry.attempts)),
-    };
-    if (item === undefined) this.state.attempts[i] = 1;
-    try {
-      return await scheduleLocalActivity<StepReport>(STEP_ACTIVITY, [call], options);
-    } catch (err) {
-      if (isCancellation(err) && stepScope.consideredCancelled) throw new StepCancelled();
-      throw activityError(err, where, timeoutMs, 0, options.retry!.maximumAttempts!);
-    }
-  }
-
-  /** Runs a nested flow inline; its retries are decided by core's decideRetry and waited with a workflow timer. */
-  private async runNestedStep(i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
-    const step = this.graph.steps[i]!;
-    const flow = step.flow!;
-    const where = item === undefined ? this.where(i) : `${this.where(i)}, item ${item.index}`;
-    for (let attempt = 1; ; attempt++) {
-      if (item === undefined) this.state.attempts[i] = attempt;
-      let failure: StepFailed;
-      try {
-        return {
-          output: await this.runNestedOnce(i, stepScope, flow, where, item === undefined ? this.stepInput(i) : item.input),
-          attempt,
-        };
-      } catch (err) {
-        if (err instanceof StepCancelled || (isCancellation(err) && stepScope.consideredCancelled)) throw new StepCancelled();
-        failure = err instanceof StepFailed ? err : new StepFailed({ name: 'Error', message: String(err) }, attempt);
-      }
-      const delayMs = decideRetry(step.retry, attempt, failure.error, this.state.mayRetry);
-      if (delayMs < 0) throw new StepFailed(failure.error, attempt);
-      try {
-        await sleep(delayMs);
-      } catch (err) {
-        if (isCancellation(err)) throw new StepCancelled();
-        throw err;
-      }
-    }
-  }
-
-  private async runNestedOnce(i: number, stepScope: CancellationScope, flow: WireGraph, where: string, input: unknown): Promise<unknown> {
-    const step = this.graph.steps[i]!;
-    const childScope = new CancellationScope({ cancellable: true, parent: stepScope });
-    const child = new GraphRun(this.spec, flow, input, [...this.path, step.id], childScope, false, this.context);
-    const outcomePromise = childScope.run(() => child.run());
-    let outcome: Outcome;
-    if (step.timeoutMs === undefined) {
-      outcome = await outcomePromise;
-    } else {
-      const ms = step.timeoutMs;
-      const timerScope = new CancellationScope({ cancellable: true, parent: stepScope });
-      const timedOut = timerScope
-        .run(() => sleep(ms))
-        .then(
-          () => 'timeout' as const,
-          () => 'cancelled' as const,
-        );
-      const first = await Promise.race([outcomePromise, timedOut]);
-      if (first === 'timeout') {
-        childScope.cancel();
-        throw new StepFailed(timeoutError(where, ms), 0);
-      }
-      if (first === 'cancelled') throw new StepCancelled();
-      timerScope.cancel();
-      outcome = first;
-    }
-    if (outcome.status === 'succeeded') return outcome.output;
-    if (outcome.status === 'cancelled' && this.state.stopped) throw new StepCancelled();
-    const failedSteps = Object.entries(outcome.steps)
-      .filter(([, s]) => s.status === 'failed')
-      .map(([id]) => id);
-    const error = cascadenceError(
-      'CascadenceError',
-      ErrorCode.FLOW_FAILED,
-      nestedFlowFailedMessage(flow.name, outcome.status, failedSteps, outcome.error?.message),
-      {
-        flow: flow.name,
-      },
-    );
-    if (outcome.error !== undefined) error.cause = outcome.error;
-    throw new StepFailed(error, 0);
+  /** A nested flow's run, inline in this workflow, in `scope` (nested-step.ts drives its retries and timeout). */
+  childRun(flow: WireGraph, input: unknown, stepId: string, scope: CancellationScope): Promise<Outcome> {
+    const child = new GraphRun(this.spec, flow, input, [...this.path, stepId], scope, false, this.context);
+    return scope.run(() => child.run());
   }
 
   private stepSucceeded(i: number, token: number, report: StepReport): void {
     if (this.tokens[i] !== token || !this.isRunning(i)) return;
     this.state.attempts[i] = report.attempt;
     this.endedAt[i] = Date.now();
+    this.settleOrder.push(i);
     if (report.skipped !== undefined) this.state.skipSelf(i, report.skipped);
     else this.state.succeed(i, report.output);
     this.pump();
@@ -427,6 +330,7 @@ export class GraphRun {
             Math.max(1, this.state.attempts[i]!),
           );
     this.endedAt[i] = Date.now();
+    this.settleOrder.push(i);
     const startsFailFast = this.state.fail(i, failed.error);
     this.state.attempts[i] = failed.attempts;
     if (startsFailFast) {
@@ -531,13 +435,6 @@ export class GraphRun {
     }
     return steps;
   }
-}
-
-/** One item of a map step: its index and its input. */
-interface MapItem {
-  index: number;
-  count: number;
-  input: unknown;
 }
 
 function indexOf(ids: readonly string[], id: string): number | undefined {

@@ -19,6 +19,8 @@ export interface HistoryBudget {
   events: number;
   /** Events added by the longest path of workflow tasks. */
   path: number;
+  /** The step that needs the most events on its own (a nested flow runs inline: all of it), and that count. */
+  largest: { index: number; events: number };
 }
 
 const ACTIVITY_EVENTS = 3;
@@ -31,18 +33,21 @@ function budget(graph: WireGraph): HistoryBudget {
   const cost = new Array<number>(n).fill(0);
   const pathCost = new Array<number>(n).fill(0);
   let events = 0;
+  const largest = { index: -1, events: 0 };
   graph.steps.forEach((step, i) => {
     if (step.disabled === true) return;
     if (step.flow !== undefined) {
       const inner = budget(step.flow);
       cost[i] = inner.events;
       pathCost[i] = inner.path;
+      if (inner.events + inner.path > largest.events) Object.assign(largest, { index: i, events: inner.events + inner.path });
     } else if (step.local === true) {
       cost[i] = LOCAL_EVENTS;
     } else {
       cost[i] = ACTIVITY_EVENTS;
       pathCost[i] = WORKFLOW_TASK_EVENTS;
     }
+    if (largest.index < 0) Object.assign(largest, { index: i, events: cost[i]! + pathCost[i]! });
     events += cost[i]!;
   });
   // Longest path, steps in dependency order (Kahn); the graph was checked for cycles when planned.
@@ -66,11 +71,16 @@ function budget(graph: WireGraph): HistoryBudget {
     events += ACTIVITY_EVENTS;
     path += WORKFLOW_TASK_EVENTS;
   }
-  return { events, path };
+  return { events, path, largest };
 }
 
 /** Fewest history events of a run of `graph` in which every step runs once. */
 export function minHistoryEvents(graph: WireGraph): number {
   const { events, path } = budget(graph);
   return RUN_EVENTS + events + path;
+}
+
+/** The root step that needs the most history events on its own: a partition cannot split it. */
+export function largestStepEvents(graph: WireGraph): { index: number; events: number } {
+  return budget(graph).largest;
 }

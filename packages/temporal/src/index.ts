@@ -49,6 +49,8 @@ export {
   type IdColumn,
 } from './compact-spec';
 export { fromWireError, toRunResult } from './result';
+export { plainSummary, type CompactStepResults, type CompactSummary } from './summary-codec';
+export type { Carry } from './partition';
 export { TemporalErrorCode } from './errors';
 export type { TaskQueuePoller } from './task-queue';
 export { TASK_SEARCH_ATTRIBUTE, TRIGGER_SEARCH_ATTRIBUTE, type RunTrigger } from './search-attributes';

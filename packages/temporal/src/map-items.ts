@@ -7,14 +7,13 @@
 import { CancellationScope } from '@temporalio/workflow';
 import { ErrorCode, invalidMapInputMessage, itemsAtPath, mapItemsFailedMessage } from '@cascadence/core/dag';
 import { TemporalErrorCode } from './error-codes';
-import type { StepReport, WireError, WireMap } from './wire';
+import { MAX_INLINE_MAP_ITEMS, type StepReport, type WireError, type WireMap } from './wire';
 import { StepCancelled, StepFailed, cascadenceError } from './workflow-failures';
 
-/**
- * Items per map step run inline in one workflow: each item adds a few history events, and a
- * workflow's history is capped (about 50,000 events). Larger lists need child workflows (not yet).
- */
-export const MAX_INLINE_MAP_ITEMS = 2000;
+export { MAX_INLINE_MAP_ITEMS } from './wire';
+
+/** Runs a list longer than one batch in child workflows (map-batches.ts); fills `results` like runMapItems. */
+export type RunBatches = (items: unknown[], results: WireItemResult[]) => Promise<unknown[]>;
 
 /** One item's result, as RunResult.steps[id].items shows it. */
 export interface WireItemResult {
@@ -41,6 +40,8 @@ export async function runMapItems(
   runItem: RunItem,
   results: WireItemResult[],
   defaultConcurrency: number,
+  batchItems: number = MAX_INLINE_MAP_ITEMS,
+  runBatches?: RunBatches,
 ): Promise<unknown[]> {
   const found = itemsAtPath(neededResults, map.path);
   if (found.items === undefined) {
@@ -52,11 +53,14 @@ export async function runMapItems(
   }
   const items = found.items;
   const n = items.length;
+  if (n > batchItems && runBatches !== undefined) return runBatches(items, results);
   if (n > MAX_INLINE_MAP_ITEMS) {
-    const message = `${where}: ${n} items are more than the ${MAX_INLINE_MAP_ITEMS} a map step runs in one Temporal workflow (history limits); batching into child workflows is not supported yet`;
+    const message = `${where}: ${n} items are more than the ${MAX_INLINE_MAP_ITEMS} a map step runs in one Temporal workflow (history limits), and this worker cannot batch them into child workflows`;
     throw new StepFailed(cascadenceError('CascadenceError', TemporalErrorCode.UNSUPPORTED, message, { items: n }), 1);
   }
   for (let k = 0; k < n; k++) results.push({ status: 'pending', attempts: 0 });
+  const offset = map.offset ?? 0;
+  const total = map.total ?? n;
   const outputs: unknown[] = new Array(n);
   const scopes: Array<CancellationScope | undefined> = new Array(n);
   let next = 0;
@@ -72,7 +76,8 @@ export async function runMapItems(
       scopes[k] = scope;
       const result = results[k] as WireItemResult;
       try {
-        const report = await scope.run(() => runItem(k, items[k], n));
+        // A batch (child workflow) runs items offset.. of a list of `total`: indices stay the list's.
+        const report = await scope.run(() => runItem(offset + k, items[k], total));
         result.attempts = report.attempt;
         if (report.skipped !== undefined) {
           result.status = 'skipped';

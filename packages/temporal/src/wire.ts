@@ -1,4 +1,5 @@
 import type { SkipReason } from '@cascadence/core/dag';
+import type { Carry } from './partition';
 
 /**
  * The data that travels between the client, the workflow and the worker. Plain JSON only: the
@@ -9,6 +10,8 @@ import type { SkipReason } from '@cascadence/core/dag';
 export const WORKFLOW_TYPE = 'cascadenceFlow';
 /** The one activity that runs any step. */
 export const STEP_ACTIVITY = 'cascadenceStep';
+/** Runs a map step's `map: (ctx) => items` function on the worker (the function is code). */
+export const MAP_ITEMS_ACTIVITY = 'cascadenceMapItems';
 /** Computes a flow's `output(results, input)` on the worker (flows with an output function only). */
 export const OUTPUT_ACTIVITY = 'cascadenceOutput';
 /** Query returning the run's current (or final) summary. */
@@ -19,6 +22,16 @@ export const CANCEL_REASON_SIGNAL = 'cascadence.cancelReason';
 export const RUN_FAILED_TYPE = 'CascadenceRunFailed';
 /** Patch id (Temporal's `patched()`) gating local-activity steps: histories without it replay them as regular activities. */
 export const LOCAL_STEPS_PATCH = 'cascadence-local-steps';
+/** Patch id gating partitioned runs (continue-as-new once the history is long): histories without it never partition. */
+export const PARTITIONS_PATCH = 'cascadence-partitions';
+/** Default of `partitionHistoryEvents` (partition.ts): well below the server's 51,200, leaving room for the steps still running. */
+export const DEFAULT_PARTITION_HISTORY_EVENTS = 20_000;
+/**
+ * Items per map step run inline in one workflow: each item adds a few history events, and a
+ * workflow's history is capped (about 50,000 events). Longer lists run in batches of at most this
+ * many items, each batch a child workflow (map-batches.ts).
+ */
+export const MAX_INLINE_MAP_ITEMS = 2000;
 /** RunSpec version of releases before the compact form: the graph travels as plain WireGraph (still read). */
 export const PLAIN_SPEC_VERSION = 1;
 /** Version of the RunSpec format clients send: the graph as tables (compact-spec.ts). */
@@ -68,6 +81,12 @@ export interface WireMap {
   /** Items running at once at most (absent: the run's concurrency). */
   concurrency?: number;
   failFast: boolean;
+  /** The items come from the step's `map` function, run on the worker (MAP_ITEMS_ACTIVITY); `path` is then empty. */
+  fn?: true;
+  /** In a batch (a child workflow running part of a long list): the index of its first item in the list. */
+  offset?: number;
+  /** In a batch: the length of the whole list. */
+  total?: number;
 }
 
 export interface WireGraph {
@@ -100,6 +119,13 @@ export interface WireRunOptions {
   maxOutputBytes?: number;
   /** The server's limit of history events per workflow: runs that cannot fit are refused before starting. Absent in older specs. */
   maxHistoryEvents?: number;
+  /**
+   * History events after which the run continues as a new workflow run (continue-as-new) carrying
+   * its state (partition.ts). Absent in older specs, 0: never (runs that cannot fit are refused).
+   */
+  partitionHistoryEvents?: number;
+  /** Items per child workflow of a map step over a longer list (map-batches.ts). Absent in older specs: 2,000. */
+  mapBatchItems?: number;
 }
 
 /** The workflow's single argument. */
@@ -114,6 +140,10 @@ export interface RunSpec {
   options: WireRunOptions;
   /** Outputs of steps reused from an earlier run (`RunOptions.reuse`); absent on most runs. */
   reuse?: Record<string, unknown>;
+  /** A partitioned run's state, carried into its next workflow run (partition.ts). */
+  carry?: Carry;
+  /** A map batch (map-batches.ts): the step ids leading to the graph the batch's map step belongs to. */
+  pathPrefix?: string[];
 }
 
 /** Argument of the step activity. */
@@ -136,6 +166,20 @@ export interface StepCall {
   /** One item of a map step: its index and the item count (the worker reports `step:item` events). */
   item?: { index: number; count: number };
 }
+
+/** Argument of the map-function activity: the step (as for StepCall) and its needed results. */
+export interface MapItemsCall {
+  runId: string;
+  root: string;
+  path: string[];
+  flow?: string;
+  label: string;
+  results: Record<string, unknown>;
+  maxPayloadBytes: number;
+}
+
+/** What the map-function activity returns: the list, or why the function's value is not one. */
+export type MapItemsReport = { items: unknown[]; problem?: undefined } | { items?: undefined; problem: string };
 
 /** What the step activity returns. */
 export interface StepReport {

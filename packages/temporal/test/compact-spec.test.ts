@@ -99,10 +99,11 @@ describe('compact RunSpec', () => {
     const steps: Record<string, object> = {};
     for (let i = 0; i < 200; i++) steps[`s${i}`] = { task: work, with: `distinct value ${i}` };
     const flow = defineFlow({ name: 'distinct200', steps } as never);
-    // What is shared costs nothing per step: 2,001 steps of one task fit in 1000 bytes.
-    expect(() =>
-      workflowArgument(buildRunSpec(wide(2000), undefined, 'r', resolveRunSettings({ maxPayloadBytes: 1000 }), undefined)),
-    ).not.toThrow();
+    // What is shared costs nothing per step: the spec of 2,001 steps of one task fits in 1000 bytes…
+    const shared = buildRunSpec(wide(2000), undefined, 'r', resolveRunSettings({ maxPayloadBytes: 1000 }), undefined);
+    expect(jsonSize(encodeRunSpec(shared))).toBeLessThanOrEqual(1000);
+    // …but not its run result (2,001 ids and results): refused for that, before starting.
+    expect(() => workflowArgument(shared)).toThrow(/^the run result of flow "wide2000" \(2001 steps\) needs at least /);
     const plain = buildRunSpec(flow, undefined, 'r', resolveRunSettings({ maxPayloadBytes: 1000 }), undefined);
     const error = (() => {
       try {

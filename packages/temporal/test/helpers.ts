@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RunResult } from '@cascadence/core';
-import { createWorker, type CascadenceWorker, type CreateWorkerOptions } from '../src';
+import { Engine, silentLogger, type Registry, type RunOptions, type RunResult, type Runnable } from '@cascadence/core';
+import { TemporalBackend, createWorker, type CascadenceWorker, type CreateWorkerOptions, type TemporalBackendOptions } from '../src';
 
 export const address = process.env.CASCADENCE_TEMPORAL_TEST_ADDRESS;
 export const bundlePath = process.env.CASCADENCE_TEMPORAL_TEST_BUNDLE;
@@ -67,4 +67,49 @@ export function comparable(result: RunResult): Comparable {
     steps[id] = { status: step.status, output: step.output, attempts: step.attempts, error: errorView(step.error) };
   }
   return { status: result.status, output: result.output, error: errorView(result.error), steps };
+}
+
+/** The local engine, a worker and a TemporalBackend over one registry, for tests that compare the two backends. */
+export interface BothBackends {
+  readonly taskQueue: string;
+  readonly engine: Engine;
+  /** Set in beforeAll. */
+  readonly worker: CascadenceWorker;
+  /** Set in beforeAll. */
+  readonly backend: TemporalBackend;
+  /** Runs on the local engine and on Temporal and expects the same RunResult (statuses, outputs, errors, attempts). */
+  both(runnable: Runnable, input?: unknown, options?: RunOptions): Promise<{ local: RunResult; remote: RunResult }>;
+}
+
+/** Call inside a `describe`: starts a worker and a backend for `registry` before its tests, and stops them after. */
+export function useBothBackends(name: string, registry: Registry, backendOptions: Partial<TemporalBackendOptions> = {}): BothBackends {
+  const taskQueue = uniqueQueue(name);
+  const engine = new Engine({ logger: silentLogger, resolver: registry });
+  let worker: CascadenceWorker | undefined;
+  let backend: TemporalBackend | undefined;
+  beforeAll(async () => {
+    worker = await startWorker({ taskQueue, registry, logger: silentLogger });
+    backend = new TemporalBackend({ address: serverAddress(), taskQueue, registry, heartbeatTimeoutMs: 5000, ...backendOptions });
+  });
+  afterAll(async () => {
+    await backend?.close();
+    await worker?.shutdown();
+  });
+  return {
+    taskQueue,
+    engine,
+    get worker() {
+      return worker as CascadenceWorker;
+    },
+    get backend() {
+      return backend as TemporalBackend;
+    },
+    async both(runnable, input, options) {
+      const local = await engine.run(runnable, input, options);
+      const remote = await (backend as TemporalBackend).run(runnable, input, options);
+      expect(comparable(remote)).toEqual(comparable(local));
+      expect(remote.task).toBe(runnable.name);
+      return { local, remote };
+    },
+  };
 }

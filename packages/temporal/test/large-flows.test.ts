@@ -8,6 +8,9 @@ import { TemporalBackend, TemporalErrorCode, WORKFLOW_TYPE, type CascadenceWorke
 import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
 
 const STEPS = 10_000;
+const hugeIt = process.env.CASCADENCE_TEMPORAL_HUGE === '1' ? it : it.skip;
+/** Partitioned (continue-as-new, partition.ts): more than one workflow history holds. */
+const WIDE_STEPS = 20_000;
 // The wide flow's steps are regular activities (~3.2 history events per step). The chain's are
 // short (timeoutMs ≤ localStepMaxTimeoutMs: local activities, ~1 event per step): a 10,000-step
 // chain of regular activities needs ~60,000 events, over the server's 51,200 (refused, see
@@ -23,6 +26,12 @@ function wide(n: number): Flow {
   for (let i = 0; i < n; i++) steps[`s${i}`] = { needs: ['source'], task: add, with: i };
   return defineFlow({ name: `wide${n}`, steps } as never);
 }
+/** A chain of regular activities: ~6 history events per step, 60,000 for 10,000 steps (partitioned). */
+function regularChain(n: number): Flow {
+  const steps: Record<string, object> = { s0: { task: source } };
+  for (let i = 1; i < n; i++) steps[`s${i}`] = { needs: [`s${i - 1}`], task: add, with: 1 };
+  return defineFlow({ name: `regular-chain${n}`, steps } as never);
+}
 function chain(n: number): Flow {
   const steps: Record<string, object> = { s0: { task: shortSource } };
   for (let i = 1; i < n; i++) steps[`s${i}`] = { needs: [`s${i - 1}`], task: next };
@@ -35,7 +44,8 @@ function distinct(n: number): Flow {
   return defineFlow({ name: `distinct${n}`, steps } as never);
 }
 
-const wideFlow = wide(STEPS);
+const wideFlow = wide(WIDE_STEPS);
+const regularChainFlow = regularChain(STEPS);
 const chainFlow = chain(STEPS);
 const tooLarge = distinct(3000);
 
@@ -60,7 +70,7 @@ describeTemporal('large flows', () => {
   let backend: TemporalBackend;
 
   beforeAll(async () => {
-    worker = await startWorker({ taskQueue, tasks: [wideFlow, chainFlow, tooLarge], logger: silentLogger });
+    worker = await startWorker({ taskQueue, tasks: [wideFlow, chainFlow, regularChainFlow, tooLarge], logger: silentLogger });
     backend = new TemporalBackend({ address: serverAddress(), taskQueue, concurrency: 64 });
   });
   afterAll(async () => {
@@ -113,14 +123,36 @@ describeTemporal('large flows', () => {
     );
   });
 
-  it(`a ${STEPS}-step wide flow (one source, ${STEPS} steps that need it) completes with the local engine's RunResult`, async () => {
+  it(`a ${WIDE_STEPS}-step wide flow (one source, ${WIDE_STEPS} steps that need it) runs in partitions and completes with the local engine's RunResult`, async () => {
     const input = { base: 1000 };
-    const onTemporal = await backend.run(wideFlow, input);
+    const handle = await backend.start(wideFlow, input);
+    const onTemporal = await handle.result();
     const local = await engine.run(wideFlow, input);
     expect(local.status).toBe('succeeded');
-    expect(onTemporal.steps.s9999?.output).toBe(1000 + 9999);
+    expect(onTemporal.steps.s19999?.output).toBe(1000 + 19999);
     expectSameResult(onTemporal, local);
-  }, 600_000);
+    // More than one workflow run: the first one continued as new.
+    const client = await backend.client();
+    const first = await client.workflow.getHandle(handle.workflowId, handle.temporalRunId).describe();
+    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+  }, 900_000);
+
+  // Opt-in (CASCADENCE_TEMPORAL_HUGE=1): 10,000 regular activities one after the other take one
+  // round of workflow task + activity task each, ~90 ms a step on the shared 2-core machine at load
+  // 15-20 (a hand-written 50-activity chain: 98 ms a step in the same minutes): about 15 minutes,
+  // over the CI budget. partition.test.ts proves a partitioned chain on every run (60 steps, 3+ runs).
+  hugeIt(
+    `a ${STEPS}-step chain of regular steps runs in partitions and completes with the local engine's RunResult`,
+    async () => {
+      const input = { base: 2 };
+      const onTemporal = await backend.run(regularChainFlow, input);
+      const local = await engine.run(regularChainFlow, input);
+      expect(local.status).toBe('succeeded');
+      expect(onTemporal.output).toEqual({ s9999: 2 + 9999 });
+      expectSameResult(onTemporal, local);
+    },
+    2_400_000,
+  );
 
   it(`a ${STEPS}-step chain completes with the local engine's RunResult`, async () => {
     const input = { base: 7 };

@@ -2,19 +2,8 @@
  * `map` steps on Temporal (issue 19): one activity per item, inline in the workflow, beside the
  * local engine — the same RunResult (statuses, outputs, errors, attempts), and the items.
  */
-import {
-  CascadenceError,
-  Engine,
-  ErrorCode,
-  Registry,
-  defineFlow,
-  defineProcessor,
-  silentLogger,
-  type Flow,
-  type RunResult,
-} from '@cascadence/core';
-import { TemporalBackend, TemporalErrorCode, compileGraph, type CascadenceWorker } from '../src';
-import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
+import { CascadenceError, ErrorCode, Registry, defineFlow, defineProcessor } from '@cascadence/core';
+import { describeTemporal, useBothBackends } from './helpers';
 
 const tries = new Map<string, number>();
 const label = defineProcessor<{ prefix: string; n: number }, string>({
@@ -63,26 +52,8 @@ const failing = defineFlow({
 const registry = new Registry().addProcessor(label).add(inner).add(fanOut).add(failing);
 
 describeTemporal('map steps on Temporal match the local engine', () => {
-  const taskQueue = uniqueQueue('map');
-  let worker: CascadenceWorker;
-  let backend: TemporalBackend;
-  const engine = new Engine({ logger: silentLogger, resolver: registry });
-
-  beforeAll(async () => {
-    worker = await startWorker({ taskQueue, registry, logger: silentLogger });
-    backend = new TemporalBackend({ address: serverAddress(), taskQueue, registry, heartbeatTimeoutMs: 5000 });
-  });
-  afterAll(async () => {
-    await backend?.close();
-    await worker?.shutdown();
-  });
-
-  async function both(flow: Flow): Promise<{ local: RunResult; remote: RunResult }> {
-    const local = await engine.run(flow);
-    const remote = await backend.run(flow);
-    expect(comparable(remote)).toEqual(comparable(local));
-    return { local, remote };
-  }
+  const env = useBothBackends('map', registry);
+  const { both } = env;
 
   it('maps tasks, processors (items over with), nested flows; empty lists; skipped items; outputs in item order', async () => {
     const { local, remote } = await both(fanOut);
@@ -105,10 +76,10 @@ describeTemporal('map steps on Temporal match the local engine', () => {
     const onStart = (e: { step: string }) => {
       if (e.step === 'squares') seen.push('step:start');
     };
-    const offItem = worker.events.on('step:item', onItem);
-    const offStart = worker.events.on('step:start', onStart);
+    const offItem = env.worker.events.on('step:item', onItem);
+    const offStart = env.worker.events.on('step:start', onStart);
     try {
-      await backend.run(fanOut);
+      await env.backend.run(fanOut);
     } finally {
       offItem();
       offStart();
@@ -131,22 +102,6 @@ describeTemporal('map steps on Temporal match the local engine', () => {
     expect(CascadenceError.isInstance(remote.steps.notArray?.error, ErrorCode.INVALID_MAP_INPUT)).toBe(true);
     expect(remote.steps.notArray?.error?.message).toBe(
       'step "notArray" of flow "map-failing": cannot map over "list.bad": expected an array, got a string',
-    );
-  });
-});
-
-describe('map steps on Temporal: what is refused up front', () => {
-  it('a map function (code) is refused with a coded error naming the step', () => {
-    const mapped = defineFlow({ name: 'mapped', steps: { each: { map: () => [1], run: (_ctx, n: number) => n } } });
-    let error: unknown;
-    try {
-      compileGraph(mapped, undefined);
-    } catch (e) {
-      error = e;
-    }
-    expect(CascadenceError.isInstance(error, TemporalErrorCode.UNSUPPORTED)).toBe(true);
-    expect((error as Error).message).toBe(
-      'step "each": a "map" function runs on the local engine only; on Temporal map over a step id or key path ("list.items")',
     );
   });
 });

@@ -5,22 +5,19 @@
 import {
   CancelledError,
   CascadenceError,
-  Engine,
   ErrorCode,
   NonRetryableError,
   Registry,
   defineFlow,
   defineProcessor,
   defineTask,
-  silentLogger,
   type EngineEvent,
   type Flow,
-  type RunOptions,
   type RunResult,
   type Runnable,
 } from '@cascadence/core';
-import { TemporalBackend, type CascadenceWorker } from '../src';
-import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
+import { TemporalBackend } from '../src';
+import { comparable, describeTemporal, serverAddress, useBothBackends } from './helpers';
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -336,27 +333,8 @@ const everything: Runnable[] = [
 for (const runnable of everything) if (!registry.has(runnable.name)) registry.add(runnable);
 
 describeTemporal('TemporalBackend gives the same RunResult as the local engine', () => {
-  const taskQueue = uniqueQueue('parity');
-  let worker: CascadenceWorker;
-  let backend: TemporalBackend;
-  const engine = new Engine({ logger: silentLogger, resolver: registry });
-
-  beforeAll(async () => {
-    worker = await startWorker({ taskQueue, registry, logger: silentLogger });
-    backend = new TemporalBackend({ address: serverAddress(), taskQueue, registry, heartbeatTimeoutMs: 5000 });
-  });
-  afterAll(async () => {
-    await backend?.close();
-    await worker?.shutdown();
-  });
-
-  async function both(runnable: Runnable, input?: unknown, options?: RunOptions): Promise<{ local: RunResult; remote: RunResult }> {
-    const local = await engine.run(runnable, input, options);
-    const remote = await backend.run(runnable, input, options);
-    expect(comparable(remote)).toEqual(comparable(local));
-    expect(remote.task).toBe(runnable.name);
-    return { local, remote };
-  }
+  const env = useBothBackends('parity', registry);
+  const { both, engine, taskQueue } = env;
 
   it('diamond: a runs once, b and c see a, d sees both; default output = final steps', async () => {
     const { remote } = await both(diamond, { n: 1 });
@@ -422,7 +400,7 @@ describeTemporal('TemporalBackend gives the same RunResult as the local engine',
       results.push(
         backendUnderTest === 'local'
           ? await engine.run(cancellable, undefined, { signal: controller.signal })
-          : await backend.run(cancellable, undefined, { signal: controller.signal }),
+          : await env.backend.run(cancellable, undefined, { signal: controller.signal }),
       );
     }
     onFirstStarted = undefined;
@@ -491,9 +469,9 @@ describeTemporal('TemporalBackend gives the same RunResult as the local engine',
   it('emits run:start / run:end on backend.events and live step events on worker.events', async () => {
     const seen: EngineEvent[] = [];
     const stepEvents: EngineEvent[] = [];
-    const offBackend = backend.events.onAny((event) => seen.push(event));
-    const offWorker = worker.events.onAny((event) => stepEvents.push(event));
-    const result = await backend.run(flaky);
+    const offBackend = env.backend.events.onAny((event) => seen.push(event));
+    const offWorker = env.worker.events.onAny((event) => stepEvents.push(event));
+    const result = await env.backend.run(flaky);
     offBackend();
     offWorker();
     expect(seen.map((e) => e.type)).toEqual(['run:start', 'run:end']);
@@ -509,7 +487,7 @@ describeTemporal('TemporalBackend gives the same RunResult as the local engine',
   });
 
   it('start() returns a handle: ids, describe() with live progress, result()', async () => {
-    const handle = await backend.start(diamond, { n: 2 }, { runId: 'fixed-run-id' });
+    const handle = await env.backend.start(diamond, { n: 2 }, { runId: 'fixed-run-id' });
     expect(handle.runId).toBe('fixed-run-id');
     expect(handle.workflowId).toBe('cascadence-diamond-fixed-run-id');
     const description = await handle.describe();
@@ -517,7 +495,7 @@ describeTemporal('TemporalBackend gives the same RunResult as the local engine',
     expect(['RUNNING', 'COMPLETED']).toContain(description.status);
     const result = await handle.result();
     expect(result).toMatchObject({ runId: 'fixed-run-id', status: 'succeeded', output: { d: { sum: 15, seen: ['b', 'c'] } } });
-    const again = await backend.getHandle(handle.workflowId);
+    const again = await env.backend.getHandle(handle.workflowId);
     expect(comparable(await again.result())).toEqual(comparable(result));
     expect((await again.describe()).status).toBe('COMPLETED');
   });

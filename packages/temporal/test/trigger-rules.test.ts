@@ -3,9 +3,8 @@
  * starting at the first failure) on a real dev server, beside the local engine: the dag state
  * machine decides, so both backends must give the same RunResult.
  */
-import { Engine, Registry, defineFlow, defineProcessor, silentLogger, type Flow, type RunOptions, type RunResult } from '@cascadence/core';
-import { TemporalBackend, type CascadenceWorker } from '../src';
-import { comparable, describeTemporal, serverAddress, startWorker, uniqueQueue } from './helpers';
+import { Registry, defineFlow, defineProcessor, type RunResult } from '@cascadence/core';
+import { comparable, describeTemporal, useBothBackends } from './helpers';
 
 /** Steps of the current run wait on these; the test (same process as the worker) opens them. */
 const gates = new Map<string, () => void>();
@@ -123,29 +122,8 @@ const registry = new Registry().addProcessor(skipper);
 for (const flow of [table, alerting, withTeardown, branching, handledInner, handledOuter, unhandled]) registry.add(flow);
 
 describeTemporal('trigger rules on Temporal match the local engine', () => {
-  const taskQueue = uniqueQueue('rules');
-  let worker: CascadenceWorker;
-  let backend: TemporalBackend;
-  const engine = new Engine({ logger: silentLogger, resolver: registry });
-
-  beforeAll(async () => {
-    worker = await startWorker({ taskQueue, registry, logger: silentLogger });
-    backend = new TemporalBackend({ address: serverAddress(), taskQueue, registry, heartbeatTimeoutMs: 5000 });
-  });
-  afterAll(async () => {
-    await backend?.close();
-    await worker?.shutdown();
-  });
-
-  async function both(
-    flow: Flow,
-    options?: (backend: 'local' | 'temporal') => RunOptions,
-  ): Promise<{ local: RunResult; remote: RunResult }> {
-    const local = await engine.run(flow, undefined, options?.('local'));
-    const remote = await backend.run(flow, undefined, options?.('temporal'));
-    expect(comparable(remote)).toEqual(comparable(local));
-    return { local, remote };
-  }
+  const env = useBothBackends('rules', registry);
+  const { both, engine } = env;
 
   it('none-failed, one-succeeded, all-failed and always over failed, skipped and succeeded needs', async () => {
     const { remote } = await both(table);
@@ -196,7 +174,7 @@ describeTemporal('trigger rules on Temporal match the local engine', () => {
       results.push(
         which === 'local'
           ? await engine.run(withTeardown, undefined, { runId, signal: controller.signal })
-          : await backend.run(withTeardown, undefined, { runId, signal: controller.signal }),
+          : await env.backend.run(withTeardown, undefined, { runId, signal: controller.signal }),
       );
     }
     const [local, remote] = results as [RunResult, RunResult];

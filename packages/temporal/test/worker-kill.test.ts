@@ -7,9 +7,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { TemporalBackend } from '../src';
 import { bundlePath, count, describeTemporal, serverAddress, tempDir, uniqueQueue } from './helpers';
-const { createKillFlow, createMapKillFlow } = require('./fixtures/kill-flow.cjs') as {
+const { createKillFlow, createMapKillFlow, createPartitionKillFlow } = require('./fixtures/kill-flow.cjs') as {
   createKillFlow(dir: string, short?: boolean): import('@cascadence/core').Flow;
   createMapKillFlow(dir: string): import('@cascadence/core').Flow;
+  createPartitionKillFlow(dir: string): import('@cascadence/core').Flow;
 };
 
 function startChildWorker(taskQueue: string, dir: string): Promise<ChildProcess> {
@@ -122,6 +123,92 @@ describeTemporal('a worker killed mid-flow', () => {
     expect(result.status).toBe('succeeded');
     expect(result.steps.each?.output).toEqual([0, 10, 20, 30, 40, 50]);
     for (const k of [0, 1, 2, 4, 5]) expect(count(dir, `m${k}`)).toBe(1);
+    expect(count(dir, 'm3')).toBe(2);
+    expect(result.steps.each?.items?.[3]).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+
+  it('while a partitioned run moves to its next partition: the new worker finishes the drain and continues as new; completed steps do not run again', async () => {
+    const taskQueue = uniqueQueue('kill-partition');
+    const dir = path.join(root, 'partition');
+    mkdirSync(dir);
+    const flow = createPartitionKillFlow(dir);
+    const first = await startChildWorker(taskQueue, dir);
+    children.push(first);
+    await backend?.close();
+    backend = new TemporalBackend({ address: serverAddress(), taskQueue, heartbeatTimeoutMs: 2000, partitionHistoryEvents: 30 });
+    const handle = await backend.start(flow);
+
+    // The fifteen quick steps are recorded as completed (well past 30 events: the run is draining,
+    // waiting for `slow`, whose first execution hangs).
+    const ACTIVITY_TASK_COMPLETED = 11;
+    const client = await backend.client();
+    const firstRun = client.workflow.getHandle(handle.workflowId, handle.temporalRunId);
+    const completed = async () =>
+      ((await firstRun.fetchHistory()).events ?? []).filter((e) => e.eventType === ACTIVITY_TASK_COMPLETED).length;
+    for (let until = Date.now() + 30_000; (await completed()) < 15 || count(dir, 'slow') < 1;) {
+      if (Date.now() > until) throw new Error('the quick steps were not recorded as completed in time');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await firstRun.describe()).status.name).toBe('RUNNING');
+    expect(count(dir, 'after0')).toBe(0);
+    const exited = new Promise((resolve) => first.once('exit', resolve));
+    first.kill('SIGKILL');
+    await exited;
+
+    children.push(await startChildWorker(taskQueue, dir));
+    const result = await handle.result();
+    expect(result.status).toBe('succeeded');
+    expect(result.steps.slow).toMatchObject({ status: 'succeeded', attempts: 2, output: 'slow' });
+    for (let i = 0; i < 15; i++) expect([i, count(dir, `p${i}`)]).toEqual([i, 1]);
+    for (let i = 0; i < 5; i++) {
+      expect([i, count(dir, `after${i}`)]).toEqual([i, 1]);
+      expect(result.steps[`after${i}`]?.output).toBe(i * 2);
+    }
+    expect(count(dir, 'slow')).toBe(2);
+    // The after steps ran in a later workflow run: the first one continued as new.
+    expect((await firstRun.describe()).status.name).toBe('CONTINUED_AS_NEW');
+    expect(
+      ((await firstRun.fetchHistory()).events ?? []).some((e) => e.activityTaskScheduledEventAttributes?.activityId?.includes('after')),
+    ).toBe(false);
+  });
+
+  it('mid-fan-out in batches (child workflows): the batch finishes on the new worker; items that had completed do not run again', async () => {
+    const taskQueue = uniqueQueue('kill-batches');
+    const dir = path.join(root, 'batches');
+    mkdirSync(dir);
+    const flow = createMapKillFlow(dir);
+    const first = await startChildWorker(taskQueue, dir);
+    children.push(first);
+    await backend?.close();
+    // Six items in batches of two: items 2 and 3 run in the second child workflow; 3 hangs.
+    backend = new TemporalBackend({ address: serverAddress(), taskQueue, heartbeatTimeoutMs: 2000, mapBatchItems: 2 });
+    const handle = await backend.start(flow);
+    await waitFor(() => count(dir, 'm3') === 1 && count(dir, 'm2') === 1);
+    const client = await backend.client();
+    const ACTIVITY_TASK_COMPLETED = 11;
+    // Item 2 is recorded as completed in the second batch's history before the kill.
+    for (let until = Date.now() + 30_000; ;) {
+      const events = (await client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? [];
+      const started = events.filter((e) => e.childWorkflowExecutionStartedEventAttributes != null);
+      const batch = started.at(-1)?.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
+      if (started.length === 2 && batch) {
+        const done = ((await client.workflow.getHandle(batch).fetchHistory()).events ?? []).filter(
+          (e) => e.eventType === ACTIVITY_TASK_COMPLETED,
+        ).length;
+        if (done === 1) break;
+      }
+      if (Date.now() > until) throw new Error('item 2 was not recorded as completed in time');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const exited = new Promise((resolve) => first.once('exit', resolve));
+    first.kill('SIGKILL');
+    await exited;
+
+    children.push(await startChildWorker(taskQueue, dir));
+    const result = await handle.result();
+    expect(result.status).toBe('succeeded');
+    expect(result.steps.each?.output).toEqual([0, 10, 20, 30, 40, 50]);
+    for (const k of [0, 1, 2, 4, 5]) expect([k, count(dir, `m${k}`)]).toEqual([k, 1]);
     expect(count(dir, 'm3')).toBe(2);
     expect(result.steps.each?.items?.[3]).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
