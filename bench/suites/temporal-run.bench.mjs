@@ -4,7 +4,7 @@
 // Temporal), then the run's own phases in process: opening the connection (first start() minus
 // later ones), starting the workflow, and start to result (first workflow task, the activity,
 // completion). No server binary: one row saying so.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -21,11 +21,19 @@ const taskBin = join(dirname(require.resolve('@cascadence/cli/package.json')), '
 const temporalEntry = fileURLToPath(import.meta.resolve('@cascadence/temporal'));
 const clientEntry = createRequire(temporalEntry).resolve('@temporalio/client');
 
+// Asynchronous: the worker in this process must keep polling while a `task run` waits for it.
 function processMs(args, cwd) {
   const t0 = performance.now();
-  const child = spawnSync(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (child.status !== 0) throw new Error(`${args.join(' ')} exited ${child.status}: ${child.stderr}`);
-  return performance.now() - t0;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`));
+      else resolve(performance.now() - t0);
+    });
+  });
 }
 
 export async function run({ quick }) {
@@ -49,8 +57,8 @@ export async function run({ quick }) {
       'task run example --backend temporal': [taskBin, 'run', 'example', '--backend', 'temporal'],
     };
     const samples = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
-    for (const args of Object.values(contenders)) processMs(args, dir); // warm the file cache
-    for (let r = 0; r < reps; r++) for (const [name, args] of Object.entries(contenders)) samples[name].push(processMs(args, dir));
+    for (const args of Object.values(contenders)) await processMs(args, dir); // warm the file cache
+    for (let r = 0; r < reps; r++) for (const [name, args] of Object.entries(contenders)) samples[name].push(await processMs(args, dir));
     const node = median(samples['node -e 0']);
     const local = median(samples['task run example (local)']);
     const rows = Object.entries(samples).map(([name, values]) => ({
@@ -86,7 +94,11 @@ export async function run({ quick }) {
     rows.push(
       { case: 'in process: connection (first start() minus a later one)', value: median(phases.first) - again, unit: 'ms (median)' },
       { case: 'in process: workflow start (start() on an open connection)', value: again, unit: 'ms (median)' },
-      { case: 'in process: start to result (first workflow task, activity, completion)', value: median(phases.result), unit: 'ms (median)' },
+      {
+        case: 'in process: start to result (first workflow task, activity, completion)',
+        value: median(phases.result),
+        unit: 'ms (median)',
+      },
     );
     return rows;
   } finally {
