@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-import { runBinary } from '../dist/index.js';
+import module from 'node:module';
+
+// Node >= 22.1 keeps the compiled code of the modules below on disk between runs (start-up is
+// mostly module loading); older Node has no such cache and skips this.
+module.enableCompileCache?.();
+const { runBinary } = await import('../dist/index.js');
 
 const code = await runBinary(process.argv.slice(2));
 // Exit as soon as the command is done: timers, sockets or steps that user code left running must not

@@ -1,5 +1,6 @@
 import { CascadenceError, sanitizeLinesForTerminal } from '@cascadence/core';
-import { Command, Flags } from '@oclif/core';
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { CliError, unknownFlagError } from './errors';
 import { loadProject, type Project } from './project/project';
 

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { unknownName } from '@cascadence/core';
-import { Config, run } from '@oclif/core';
+import { Config } from '@oclif/core/config';
+import { run } from '@oclif/core/run';
 import { paletteFor } from './colour';
 import { errorLine, exitCodeOf, unknownFlagError, usageError } from './errors';
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Project } from './cli-harness';
 
@@ -118,6 +118,46 @@ describe('projects and config files', () => {
       const { code, stderr } = project.task(['run', 'bomb']);
       expect(code).toBe(1);
       expect(stderr).toMatch(/^error: flows\/bomb\.yml: .*alias/im);
+    } finally {
+      project.remove();
+    }
+  });
+  it('keeps what a valid YAML flow parsed to, keyed by its text, and parses again when the text changes', () => {
+    const project = new Project({
+      'flows/one.yml': 'name: one\ndescription: first words\nsteps:\n  a:\n    task: example\n',
+      'flows/inf.yml': 'name: inf\ndescription: infinite\nsteps:\n  a:\n    task: example\n    with: { n: .inf }\n',
+    });
+    const described = (): Record<string, string> =>
+      Object.fromEntries(
+        (JSON.parse(project.task(['list', '--json']).stdout) as Array<{ name: string; description: string }>).map((e) => [
+          e.name,
+          e.description,
+        ]),
+      );
+    try {
+      expect(described().one).toBe('first words');
+      const cacheDir = join(project.dir, '.cascadence', 'cache', 'flows');
+      // One entry: the flow holding .inf (which JSON cannot carry) is not cached.
+      const entries = readdirSync(cacheDir);
+      expect(entries).toHaveLength(1);
+      // The entry is what the next command reads: changed by hand (same key), it shows.
+      const entryFile = join(cacheDir, entries[0]!);
+      const entry = JSON.parse(readFileSync(entryFile, 'utf8')) as { key: string; data: { description: string } };
+      entry.data.description = 'from the cache';
+      writeFileSync(entryFile, JSON.stringify(entry));
+      expect(described()).toMatchObject({ one: 'from the cache', inf: 'infinite' });
+      // New text: parsed again, and the entry replaced.
+      project.write('flows/one.yml', 'name: one\ndescription: second words\nsteps:\n  a:\n    task: example\n');
+      expect(described().one).toBe('second words');
+      expect(readdirSync(cacheDir)).toEqual(entries);
+      // A cached flow that no longer validates still gets its error with line and column.
+      const invalid = 'name: one\nsteps:\n  a:\n    task: example\n    needs: [zzz]\n';
+      const valid = JSON.parse(readFileSync(entryFile, 'utf8')) as { key: string; data: unknown };
+      project.write('flows/one.yml', invalid);
+      const { code, stderr } = project.task(['run', 'one']);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^error: flows\/one\.yml: flow "one": step "a" needs unknown step "zzz" \(line 4, column 5\)\n$/m);
+      expect(JSON.parse(readFileSync(entryFile, 'utf8'))).toEqual(valid);
     } finally {
       project.remove();
     }

@@ -5,8 +5,9 @@ import { applyEdits, keyText, quotedText, scalarText, type TextEdit } from './ya
 /**
  * Changes to a file the line scanner read (`scanSchedules`), made from its line offsets instead
  * of the YAML document: the same text `setEntryEdits` / `deleteEntryEdits` give for one-line
- * entries (property tests compare the two on generated files). A mutation returns undefined
- * when it is not sure (an option that needs the long form, a name with no entry): the caller
+ * entries, short or long with a time zone only (property tests compare the two on generated
+ * files). A mutation returns undefined when it is not sure (an option other than the time zone,
+ * a change of form, a name with no entry): the caller
  * then takes the full parser's path, which also words the errors.
  */
 export type FastMutation = (scanned: ScannedSchedules, text: string, eol: string) => FastChange | undefined;
@@ -31,16 +32,23 @@ export function fastUpsert(
     const last = new Map(requests.map((request) => [request.task, request]));
     for (const request of last.values()) {
       const at = scanned.index.get(request.task);
-      // A scanned entry has no options: merging leaves only the requested ones.
-      const options = merge(undefined, request.options ?? {});
-      if (Object.keys(options).length > 0) return undefined;
+      const entry = at === undefined ? undefined : (scanned.entries[at] as ScheduleEntry);
+      // A scanned entry has no options but perhaps a time zone (the one-line long form).
+      const options = merge(entry?.timezone === undefined ? undefined : { timezone: entry.timezone }, request.options ?? {});
+      if (Object.keys(options).some((key) => key !== 'timezone')) return undefined;
       change.expected.set(request.task, { cron: request.cron, options });
-      if (at === undefined) {
+      if (at === undefined || entry === undefined) {
         const needsBreak = text.length > 0 && !text.endsWith('\n') && change.append === '';
-        change.append += `${needsBreak ? eol : ''}${keyText(request.task)}: ${quotedText(request.cron)}${eol}`;
+        const value =
+          options.timezone === undefined
+            ? quotedText(request.cron)
+            : `{ cron: ${quotedText(request.cron)}, timezone: ${quotedText(options.timezone)} }`;
+        change.append += `${needsBreak ? eol : ''}${keyText(request.task)}: ${value}${eol}`;
         continue;
       }
-      if ((scanned.entries[at] as ScheduleEntry).cron === request.cron) continue;
+      // A time zone set, changed or cleared changes the entry's form: the document path edits it.
+      if (options.timezone !== entry.timezone) return undefined;
+      if (entry.cron === request.cron) continue;
       const from = scanned.valueFrom(at);
       const to = scanned.valueTo(at);
       const style = scanned.valueStyle(at);
@@ -78,7 +86,14 @@ export function applyFastChange(
     const line = text.slice(start, scanned.valueFrom(entry)) + insert + text.slice(scanned.valueTo(entry), scanned.lineEnd(entry));
     const old = entries[entry] as ScheduleEntry;
     const read = scanSchedules(line)?.entries;
-    if (read?.length !== 1 || read[0]?.task !== old.task || read[0].cron !== change.expected.get(old.task)?.cron) return undefined;
+    const expected = change.expected.get(old.task);
+    if (
+      read?.length !== 1 ||
+      read[0]?.task !== old.task ||
+      read[0].cron !== expected?.cron ||
+      read[0].timezone !== expected.options.timezone
+    )
+      return undefined;
     entries[entry] = { ...old, cron: read[0].cron };
     edits.push({ from: scanned.valueFrom(entry), to: scanned.valueTo(entry), insert });
   }
@@ -88,7 +103,12 @@ export function applyFastChange(
     const wanted = [...change.expected.keys()].filter((task) => scanned.index.get(task) === undefined);
     if (
       added.entries.length !== wanted.length ||
-      added.entries.some((entry, i) => entry.task !== wanted[i] || entry.cron !== change.expected.get(entry.task)?.cron)
+      added.entries.some(
+        (entry, i) =>
+          entry.task !== wanted[i] ||
+          entry.cron !== change.expected.get(entry.task)?.cron ||
+          entry.timezone !== change.expected.get(entry.task)?.options.timezone,
+      )
     )
       return undefined;
     const shift = scanned.lines - (text.length > 0 && !text.endsWith('\n') ? 1 : 0);

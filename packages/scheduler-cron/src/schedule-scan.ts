@@ -1,14 +1,15 @@
 import { CascadenceError } from '@cascadence/core';
-import { validateCron } from './cron';
+import { validateCron, validateTimeZone } from './cron';
 import type { ScheduleEntry } from './schedule-file';
 
 /**
  * A line scanner for the common shape of a schedules file: one `name: "cron"` entry per line at
  * column 0, with blank lines and comments between. It reads a 100,000-entry file in tens of
  * milliseconds where the YAML document takes seconds, and it is only a shortcut: on anything it
- * does not fully understand (a long-form entry, an indented line, an anchor, a duplicate key, a
+ * does not fully understand (other long-form entries, an indented line, an anchor, a duplicate key, a
  * value the YAML parser could read as something other than that string, an invalid expression)
- * it returns undefined and the caller parses the whole document, which stays the authority.
+ * it returns undefined and the caller parses the whole document, which stays the authority. The
+ * long form with a time zone that the CLI writes (`name: { cron: "…", timezone: "…" }`) is read too.
  * Property tests check that whatever it accepts, the YAML parser reads the same way.
  */
 export class ScannedSchedules {
@@ -128,6 +129,7 @@ function scanLine(text: string, start: number, end: number, line: number, out: S
   let raw: string;
   let style: ScalarStyle;
   const open = text.charCodeAt(at);
+  if (open === 123) return scanLongForm(text, start, end, line, out, task, at);
   if (open === 34 || open === 39) {
     const quote = open === 34 ? '"' : "'";
     const close = text.indexOf(quote, at + 1);
@@ -160,6 +162,60 @@ function scanLine(text: string, start: number, end: number, line: number, out: S
   }
   out.push({ task, cron, line, column: 1 }, start, end, valueFrom, valueTo, style);
   return true;
+}
+
+/**
+ * The long form the CLI writes when a time zone is set, on one line: `name: { cron: "…", timezone: "…" }`
+ * (either value double- or single-quoted, a ` # comment` may follow). Other options, another order,
+ * or a mapping over several lines go to the parser. The cron value's span is the entry's value span,
+ * so an edit of the expression alone is made like one of a short entry.
+ */
+function scanLongForm(text: string, start: number, end: number, line: number, out: ScannedSchedules, task: string, from: number): boolean {
+  let at = skipSpaces(text, from + 1, end);
+  if (!text.startsWith('cron: ', at)) return false;
+  const cronValue = quoted(text, skipSpaces(text, at + 6, end), end);
+  if (cronValue === undefined) return false;
+  at = skipSpaces(text, cronValue.to, end);
+  if (text.charCodeAt(at) !== 44) return false; // ,
+  at = skipSpaces(text, at + 1, end);
+  if (!text.startsWith('timezone: ', at)) return false;
+  const zoneValue = quoted(text, skipSpaces(text, at + 10, end), end);
+  if (zoneValue === undefined) return false;
+  at = skipSpaces(text, zoneValue.to, end);
+  if (text.charCodeAt(at) !== 125) return false; // }
+  const close = at + 1;
+  at = skipSpaces(text, close, end);
+  if (at < end && (text.charCodeAt(at) !== 35 || at === close)) return false; // only ` # comment` may follow
+  if (!plain(text, start, end)) return false;
+  if (out.index.get(task) !== undefined) return false;
+  let cron: string;
+  let timezone: string;
+  try {
+    cron = validateCron(cronValue.raw).expression;
+    timezone = validateTimeZone(zoneValue.raw);
+  } catch (error) {
+    if (CascadenceError.isInstance(error)) return false;
+    throw error;
+  }
+  out.push({ task, cron, timezone, line, column: 1 }, start, end, cronValue.from, cronValue.to, cronValue.style);
+  return true;
+}
+
+function skipSpaces(text: string, at: number, end: number): number {
+  while (at < end && text.charCodeAt(at) === 32) at++;
+  return at;
+}
+
+/** A simple quoted scalar starting at `at` (see `simpleQuoted`), or undefined. */
+function quoted(text: string, at: number, end: number): { raw: string; from: number; to: number; style: ScalarStyle } | undefined {
+  const open = text.charCodeAt(at);
+  if (open !== 34 && open !== 39) return undefined;
+  const quote = open === 34 ? '"' : "'";
+  const close = text.indexOf(quote, at + 1);
+  if (close < 0 || close >= end) return undefined;
+  const raw = text.slice(at + 1, close);
+  if (!simpleQuoted(raw, quote)) return undefined;
+  return { raw, from: at, to: close + 1, style: open === 34 ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE' };
 }
 
 /** Quoted text with no escapes, line breaks or unusual characters (see `plain`). */

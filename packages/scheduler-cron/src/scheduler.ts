@@ -4,27 +4,26 @@ import { resolve } from 'node:path';
 import {
   CascadenceError,
   consoleLogger,
-  Engine,
   ErrorCode,
   EventBus,
-  LocalBackend,
   toError,
   type EventSource,
   type ExecutionBackend,
   type Logger,
   type Registry,
-  type RunResult,
   type Runnable,
   type Scheduler,
 } from '@cascadence/core';
 import { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';
 import { validateCron, validateTimeZone } from './cron';
-import { optionError, ScheduleErrorCode, shown, shownList } from './errors';
+import { optionError, shownList } from './errors';
 import { fileError, signatureOf, type FileSignature, type LockOptions } from './files';
 import { ScheduleFileWatcher } from './file-watcher';
+import { chooseBackend } from './backend-choice';
 import { FireQueue } from './fire-queue';
+import { JobFiring } from './job-firing';
 import { JobTable } from './job-table';
-import { entryKey, MAX_COUNTED_MISSES, scanMissed, seriesKey, type Job, type MissScan } from './job';
+import { entryKey, type Job, type MissScan } from './job';
 import { checkOptionNames, normalizeOptions, scheduleEntries, type ScheduleEntries, type ScheduleOptions } from './schedule-file';
 import {
   readScheduleSource,
@@ -75,11 +74,10 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
   private readonly queue: FireQueue<Job>;
   private readonly watcher: ScheduleFileWatcher;
   private readonly stateFile: StateFlusher;
+  private readonly firing: JobFiring;
 
   private started = false;
   private abort = new AbortController();
-  private inflight = 0;
-  private idleWaiters: Array<() => void> = [];
 
   private reloading: Promise<void> | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
@@ -111,7 +109,7 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
       },
       onDue: (job, now) => {
         try {
-          this.dispatch(job, now);
+          this.firing.dispatch(job, now);
         } catch (error) {
           this.reportError(toError(error), { phase: 'run', task: job.task, scheduledAt: new Date(job.slot) });
         }
@@ -150,7 +148,22 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
     }
     const registry = this.registry;
     this.enabled = options.isEnabled ?? (registry !== undefined ? (task) => registry.isEnabled(task) : () => true);
-    this.backend = this.pickBackend(options.backend);
+    this.backend = chooseBackend(options.backend, this.registry, this.events);
+    this.firing = new JobFiring({
+      clock: this.clock,
+      logger: this.logger,
+      events: this.events,
+      table: this.table,
+      onRun: this.onRun,
+      hasErrorHook: this.onErrorHook !== undefined,
+      backend: () => this.backend,
+      signal: () => this.abort.signal,
+      isStarted: () => this.started,
+      isEnabled: (task) => this.enabled(task),
+      enqueue: (job) => this.queue.enqueue(job),
+      markDirty: () => this.markDirty(),
+      reportError: (error, context) => this.reportError(error, context),
+    });
 
     for (const [task, state] of this.stateFile.load()) this.table.states.set(task, { ...state, running: 0, buffered: Number.NaN });
 
@@ -178,7 +191,7 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
     const scans = new Map<string, MissScan>();
     this.queue.start();
     this.queue.batch(() => {
-      for (const job of this.table.jobs.values()) this.armAtStart(job, now, scans);
+      for (const job of this.table.jobs.values()) this.firing.armAtStart(job, now, scans);
     });
     if (this.watchEnabled) this.watcher.start();
     if (this.stateFile.isDirty) this.stateFile.schedule();
@@ -198,20 +211,20 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
     for (const job of this.table.jobs.values()) job.bucketTs = Number.NaN;
     for (const state of this.table.states.values()) state.buffered = Number.NaN;
     let aborted = false;
-    if (wasStarted && this.inflight > 0) {
+    if (wasStarted && this.firing.inflight > 0) {
       const timeoutMs = nonNegative(options.timeoutMs ?? 30_000, 'timeoutMs');
-      if (!(await this.waitIdle(timeoutMs))) {
+      if (!(await this.firing.waitIdle(timeoutMs))) {
         aborted = true;
         this.abort.abort(
           new CascadenceError(ErrorCode.CANCELLED, `scheduler stopped: running tasks did not finish within ${timeoutMs} ms`),
         );
-        await this.waitIdle(Math.min(timeoutMs, 1000));
+        await this.firing.waitIdle(Math.min(timeoutMs, 1000));
       }
     }
     await this.reloading?.catch(() => undefined);
     await this.writeQueue.catch(() => undefined);
     await this.flushState();
-    return { stillRunning: this.inflight, aborted };
+    return { stillRunning: this.firing.inflight, aborted };
   }
 
   /**
@@ -346,7 +359,7 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
         if (existing !== undefined && existing.key === key && existing.runnable === runnable) continue;
         const job = this.table.put(entry, runnable, key, existing);
         this.stateFile.keep(entry.task);
-        if (this.started) this.armEdited(job);
+        if (this.started) this.firing.armEdited(job);
       }
       for (const job of [...this.table.jobs.values()]) {
         if (!seen.has(job.task) && !broken.has(job.task)) this.table.drop(job);
@@ -359,18 +372,6 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
         `${this.storagePath} schedules ${unknown.length} task${unknown.length === 1 ? '' : 's'} this scheduler does not know: ${shownList(unknown)} (their entries are left in the file untouched)`,
       );
     }
-  }
-
-  /** A job (new or edited) of a started scheduler: due from now on, its state initialised. */
-  private armEdited(job: Job): void {
-    const now = this.clock.now();
-    if (job.state.lastSlot === undefined) {
-      job.state.lastSlot = now;
-      this.markDirty();
-    }
-    job.slot = job.schedule.nextAfter(now);
-    this.checkStalled(job, now);
-    this.queue.enqueue(job);
   }
 
   private async setPaused(name: string, paused: boolean): Promise<ScheduledJob | undefined> {
@@ -387,216 +388,7 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
     return run;
   }
 
-  // ---------------------------------------------------------------- fire policy
-
-  /**
-   * Handles the job's due slot, then queues its next one. When the process was stalled past
-   * more than one slot (blocked event loop, suspended machine), only the latest due slot runs;
-   * the older ones are reported as missed.
-   */
-  private dispatch(job: Job, now: number): void {
-    let slot = job.slot;
-    let next = job.schedule.nextAfter(slot);
-    if (next <= now) {
-      let missed = 1;
-      let lastMissed = slot;
-      for (;;) {
-        const after = job.schedule.nextAfter(next);
-        if (Number.isNaN(after) || after > now || missed >= MAX_COUNTED_MISSES) break;
-        missed++;
-        lastMissed = next;
-        next = after;
-      }
-      this.emitMiss(job.task, lastMissed, missed, now);
-      slot = next;
-      next = job.schedule.nextAfter(slot);
-    }
-    this.handleSlot(job, slot, now);
-    job.slot = next;
-    this.checkStalled(job, slot);
-    this.queue.enqueue(job);
-  }
-
-  /** Fire, buffer or skip one due slot. */
-  private handleSlot(job: Job, slot: number, now: number): void {
-    const state = job.state;
-    state.lastSlot = slot;
-    this.markDirty();
-    if (job.paused) {
-      this.emitSkip(job.task, slot, 'paused', now);
-      return;
-    }
-    if (!this.isTaskEnabled(job.task)) {
-      this.emitSkip(job.task, slot, 'disabled', now);
-      return;
-    }
-    if (state.running > 0 && job.overlap !== 'allow') {
-      if (job.overlap === 'buffer-one' && Number.isNaN(state.buffered)) {
-        state.buffered = slot;
-      } else {
-        this.emitSkip(job.task, slot, 'overlap', now);
-      }
-      return;
-    }
-    this.runNow(job, slot, now);
-  }
-
-  private isTaskEnabled(task: string): boolean {
-    try {
-      return this.enabled(task);
-    } catch (error) {
-      this.reportError(toError(error), { phase: 'run', task });
-      return false;
-    }
-  }
-
-  private runNow(job: Job, slot: number, now: number): void {
-    const state = job.state;
-    state.running++;
-    this.inflight++;
-    state.lastRun = now;
-    if (this.events.active) {
-      const at = this.clock.now();
-      this.events.emit({ type: 'schedule:fire', task: job.task, scheduledAt: slot, at, lagMs: Math.max(0, at - slot) });
-    }
-    // One options object per job and start(): backends only read it, and 10,000 fires a second
-    // then allocate no options or trigger objects of their own.
-    let runOptions = job.runOptions;
-    if (runOptions === undefined || runOptions.signal !== this.abort.signal) {
-      runOptions = { signal: this.abort.signal, trigger: Object.freeze({ kind: 'schedule', schedule: job.task }) };
-      job.runOptions = runOptions;
-    }
-    let promise: Promise<RunResult>;
-    try {
-      promise = this.backend.run(job.runnable, undefined, runOptions);
-    } catch (error) {
-      promise = Promise.reject(error);
-    }
-    promise.then(
-      (result) => this.finished(job, slot, now, result, undefined),
-      (error: unknown) => this.finished(job, slot, now, undefined, error),
-    );
-  }
-
-  private finished(job: Job, slot: number, startedAt: number, result: RunResult | undefined, error: unknown): void {
-    const state = job.state;
-    state.running--;
-    this.inflight--;
-    if (result !== undefined && this.onRun !== undefined) {
-      try {
-        this.onRun(result, { task: job.task, scheduledAt: new Date(slot), startedAt: new Date(startedAt) });
-      } catch (hookError) {
-        this.logger.error(`onRun hook threw for task "${job.task}":`, hookError);
-      }
-    }
-    if (result === undefined || result.status !== 'succeeded') {
-      const failure = result === undefined ? toError(error) : (result.error ?? new Error(`run of "${job.task}" ended ${result.status}`));
-      const context: SchedulerErrorContext = { phase: 'run', task: job.task, scheduledAt: new Date(slot) };
-      if (result !== undefined) context.result = result;
-      this.reportError(failure, context);
-    }
-    if (state.running === 0 && !Number.isNaN(state.buffered)) {
-      const buffered = state.buffered;
-      state.buffered = Number.NaN;
-      const current = this.table.jobs.get(job.task);
-      if (current !== undefined && this.started) {
-        const now = this.clock.now();
-        if (current.paused) this.emitSkip(current.task, buffered, 'paused', now);
-        else if (!this.isTaskEnabled(current.task)) this.emitSkip(current.task, buffered, 'disabled', now);
-        else this.runNow(current, buffered, now);
-      }
-    }
-    if (this.inflight === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const resolveIdle of waiters) resolveIdle();
-    }
-  }
-
-  private waitIdle(timeoutMs: number): Promise<boolean> {
-    if (this.inflight === 0) return Promise.resolve(true);
-    return new Promise((resolveWait) => {
-      let done = false;
-      const timer = this.clock.setTimeout(() => {
-        if (done) return;
-        done = true;
-        resolveWait(this.inflight === 0);
-      }, timeoutMs);
-      this.idleWaiters.push(() => {
-        if (done) return;
-        done = true;
-        this.clock.clearTimeout(timer);
-        resolveWait(true);
-      });
-    });
-  }
-
-  /** At start-up: count fires missed while nothing ran them; with catchUp, run the latest once. */
-  private armAtStart(job: Job, now: number, scans: Map<string, MissScan>): void {
-    const state = job.state;
-    const last = state.lastSlot;
-    if (last === undefined) {
-      state.lastSlot = now;
-      this.markDirty();
-    } else if (last < now) {
-      const scanKey = `${seriesKey(job.schedule.normalized, job.timezone)}\n${last}`;
-      let scan = scans.get(scanKey);
-      if (scan === undefined) {
-        scan = scanMissed(job.schedule, last, now);
-        scans.set(scanKey, scan);
-      }
-      if (scan.count > 0) {
-        state.lastSlot = scan.latest;
-        this.markDirty();
-        const active = !job.paused && this.isTaskEnabled(job.task);
-        if (active && job.catchUpMs !== undefined && now - scan.latest <= job.catchUpMs) {
-          if (scan.count > 1) this.emitMiss(job.task, scan.beforeLatest, scan.count - 1, now);
-          this.handleSlot(job, scan.latest, now);
-        } else if (active) {
-          this.emitMiss(job.task, scan.latest, scan.count, now);
-        }
-      }
-    }
-    job.slot = job.schedule.nextAfter(now);
-    this.checkStalled(job, now);
-    this.queue.enqueue(job);
-  }
-
-  /**
-   * A job without a next fire time would stop firing without a word: report it (once per job)
-   * through the log and `onError` (phase `schedule`); `jobs()` shows it with `nextRun: null`.
-   */
-  private checkStalled(job: Job, after: number): void {
-    if (!Number.isNaN(job.slot) || job.stalled) return;
-    job.stalled = true;
-    const error = new CascadenceError(
-      ScheduleErrorCode.NO_NEXT_FIRE,
-      `schedule "${job.task}" (${shown(job.entry.cron)} in ${job.timezone}) has no fire time after ${new Date(after).toISOString()}: it will not fire again until its entry or the clock changes`,
-      { details: { task: job.task, cron: job.entry.cron, timezone: job.timezone, after } },
-    );
-    if (this.events.active) {
-      this.events.emit({
-        type: 'schedule:stall',
-        task: job.task,
-        scheduledAt: after,
-        at: Date.now(),
-        cron: job.entry.cron,
-        timezone: job.timezone,
-      });
-    }
-    if (this.onErrorHook !== undefined) this.logger.error(`scheduler task "${job.task}" (schedule): ${error.message}`);
-    this.reportError(error, { phase: 'schedule', task: job.task });
-  }
-
   // ---------------------------------------------------------------- events and errors
-
-  private emitSkip(task: string, scheduledAt: number, reason: 'overlap' | 'disabled' | 'paused', now: number): void {
-    if (this.events.active) this.events.emit({ type: 'schedule:skip', task, scheduledAt, at: now, reason });
-  }
-
-  private emitMiss(task: string, scheduledAt: number, count: number, now: number): void {
-    if (this.events.active) this.events.emit({ type: 'schedule:miss', task, scheduledAt, at: now, count });
-  }
 
   private reportError(error: Error, context: SchedulerErrorContext): void {
     if (this.onErrorHook !== undefined) {
@@ -623,23 +415,6 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
   }
 
   // ---------------------------------------------------------------- misc
-
-  private pickBackend(backend: ExecutionBackend | string | undefined): ExecutionBackend {
-    if (backend === undefined) {
-      const engineOptions: ConstructorParameters<typeof Engine>[0] = { events: this.events };
-      if (this.registry !== undefined) engineOptions.resolver = this.registry;
-      return new LocalBackend(new Engine(engineOptions));
-    }
-    if (typeof backend === 'string') {
-      if (backend === 'local' && this.registry?.backends().every((b) => b.name !== 'local') !== false) return this.pickBackend(undefined);
-      if (this.registry === undefined)
-        throw optionError(`backend "${backend}" is a name but no registry was given to look it up in`, { option: 'backend' });
-      return this.registry.getBackend(backend);
-    }
-    if (typeof backend.run !== 'function')
-      throw optionError('backend must be an ExecutionBackend (with a run() method) or a backend name', { option: 'backend' });
-    return backend;
-  }
 
   private describe(job: Job): ScheduledJob {
     const next = this.started ? job.slot : job.schedule.nextAfter(this.clock.now());

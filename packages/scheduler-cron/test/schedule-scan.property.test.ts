@@ -70,17 +70,46 @@ const oddValue = fc.constantFrom(
   '"0 1 * * *\t"',
   '0 12 * * *: x',
 );
+// The one-line long form the CLI writes when a time zone is set, and near misses of it.
+const zone = fc.constantFrom('"UTC"', '"Europe/Paris"', "'America/New_York'", '"Asia/Kolkata"');
+const longValue = fc
+  .tuple(
+    goodValue.filter((v) => /^["']/.test(v)),
+    zone,
+    fc.constantFrom(['{ ', ' }'], ['{', '}'], ['{  ', '  }']),
+    fc.constantFrom(', ', ',', ' , '),
+  )
+  .map(([cron, tz, [open, close], comma]) => `${open}cron: ${cron}${comma}timezone: ${tz}${close}`);
+const oddLongValue = fc.constantFrom(
+  '{ timezone: "UTC", cron: "0 1 * * *" }',
+  '{ cron: "0 1 * * *", timezone: "Mars/Olympus" }',
+  '{ cron: "0 1 * * *", timezone: "utc" }',
+  '{ cron: "0 1 * * *", timezone: "UTC", paused: true }',
+  '{ cron: "0 1 * * *", timezone: UTC }',
+  '{ cron: "0 1 * * *", timezone: "UTC" }x',
+  '{ cron: "0 1 * * *", timezone: "UTC" }# c',
+  '{ cron: "0 1 * * *", timezone: "UTC", }',
+  '{ cron: "0 1 * * *",timezone: "UTC" }',
+  '{ cron:"0 1 * * *", timezone: "UTC" }',
+  '{ cron: "99 * * * *", timezone: "UTC" }',
+  '{ cron: "0 1 * * *", cron: "0 2 * * *" }',
+  '{ cron: "0 1 * * *", timezone: "UTC"',
+  '{ cron: "a\\"b", timezone: "UTC" }',
+  '{ "cron": "0 1 * * *", timezone: "UTC" }',
+);
 const comment = fc.constantFrom('', ' # note', '  #x', ' #', ' # ünï');
 const goodLine = fc.oneof(
   {
     weight: 6,
     arbitrary: fc.tuple(goodKey, fc.constantFrom(': ', ':  '), goodValue, comment).map(([k, sep, v, c]) => `${k}${sep}${v}${c}`),
   },
+  { weight: 2, arbitrary: fc.tuple(goodKey, longValue, comment).map(([k, v, c]) => `${k}: ${v}${c}`) },
   { weight: 1, arbitrary: fc.constantFrom('', '   ', '# comment', '  # indented comment', '#', '# a: "0 1 * * *"') },
 );
 const oddLine = fc.oneof(
   fc.tuple(oddKey, fc.constant(': '), goodValue).map(([k, sep, v]) => `${k}${sep}${v}`),
   fc.tuple(goodKey, fc.constantFrom(': ', ':\t', ':'), oddValue).map(([k, sep, v]) => `${k}${sep}${v}`),
+  fc.tuple(goodKey, oddLongValue).map(([k, v]) => `${k}: ${v}`),
   fc.constantFrom(
     '  cron: "0 1 * * *"',
     '---',
@@ -146,7 +175,15 @@ describe('schedules line scanner (issue 21)', () => {
 
   const task = fc.constantFrom('a', 'job-1', 'new-task', 'a b', 'nightly.report', 'yes', "it's");
   const cron = fc.constantFrom('0 12 * * *', '*/5 * * * * *', '@daily', '0 0 * * 5#3');
-  const options = fc.constantFrom({}, { timezone: 'Europe/Paris' }, { timezone: null }, { paused: true }, { overlap: 'skip' as const });
+  const options = fc.constantFrom(
+    {},
+    {},
+    { timezone: 'Europe/Paris' },
+    { timezone: 'UTC' },
+    { timezone: null },
+    { paused: true },
+    { overlap: 'skip' as const },
+  );
   const change = fc.oneof(
     fc.array(fc.record({ task, cron, options }), { minLength: 1, maxLength: 3 }).map((requests) => ({ kind: 'upsert' as const, requests })),
     task.map((name) => ({ kind: 'remove' as const, name })),
@@ -176,5 +213,27 @@ describe('schedules line scanner (issue 21)', () => {
     );
     // the shortcut was taken often enough for the comparison to mean something
     expect(quick).toBeGreaterThan(100); // ~10 % of runs (about 200; the seed is random)
+  });
+  it('reads and edits the one-line long form with a time zone without the document (what the CLI writes with a zone set)', () => {
+    const text = '# zoned\na: { cron: "0 1 * * *", timezone: "UTC" } # note\nb: "0 2 * * *"\n';
+    expect(scanSchedules(text)?.entries).toEqual([
+      { task: 'a', cron: '0 1 * * *', timezone: 'UTC', line: 2, column: 1 },
+      { task: 'b', cron: '0 2 * * *', line: 3, column: 1 },
+    ]);
+    const cases: Change[] = [
+      { kind: 'upsert', requests: [{ task: 'a', cron: '0 3 * * *', options: {} }] },
+      { kind: 'upsert', requests: [{ task: 'a', cron: '0 3 * * *', options: { timezone: 'UTC' } }] },
+      { kind: 'upsert', requests: [{ task: 'c', cron: '0 4 * * *', options: { timezone: 'Europe/Paris' } }] },
+      { kind: 'remove', name: 'a' },
+    ];
+    const scanned = scanSchedules(text) as NonNullable<ReturnType<typeof scanSchedules>>;
+    for (const c of cases) {
+      const { fast } = c.kind === 'upsert' ? upsertChange(c.requests) : removeChange(PATH, c.name);
+      expect(fast(scanned, text, '\n')).toBeDefined();
+      expect(plan(text, '\n', c, true)).toEqual(plan(text, '\n', c, false));
+    }
+    expect((plan(text, '\n', cases[0] as Change, true) as PlannedEdit).after).toBe(
+      '# zoned\na: { cron: "0 3 * * *", timezone: "UTC" } # note\nb: "0 2 * * *"\n',
+    );
   });
 });

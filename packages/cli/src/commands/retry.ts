@@ -1,5 +1,6 @@
 import { newRunId, sanitizeForTerminal, type RunResult } from '@cascadence/core';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
 import { CancellableRun } from '../cancellable-run';
 import { formatRunResult, toJson } from '../output';

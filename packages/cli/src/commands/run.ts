@@ -9,7 +9,8 @@ import {
   type RunResult,
   type StepStatus,
 } from '@cascadence/core';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
 import { CliError, CliErrorCode } from '../errors';
 import { formatDuration, formatRunResult, runResultJson, stepLine, toJson, unserialisableWarning } from '../output';

@@ -1,5 +1,6 @@
 import type { RecordedRunStatus } from '@cascadence/history';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
 import { formatRuns } from '../history-output';
 import { toJson } from '../output';

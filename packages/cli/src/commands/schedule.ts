@@ -1,5 +1,6 @@
 import { sanitizeForTerminal } from '@cascadence/core';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
 import { SCHEDULE_BACKENDS, scheduleOnTemporal } from '../temporal-schedules';
 

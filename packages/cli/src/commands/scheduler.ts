@@ -1,5 +1,5 @@
 import { sanitizeForTerminal, sanitizeLinesForTerminal, scopedLogger } from '@cascadence/core';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
 import { formatDuration } from '../output';
 import { startRecording } from '../project/history';

@@ -1,5 +1,5 @@
 import { sanitizeForTerminal } from '@cascadence/core';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
 import { toJson } from '../output';
 import { SCHEDULE_BACKENDS, formatTemporalSchedules, listTemporalSchedules } from '../temporal-schedules';

@@ -1,5 +1,5 @@
 import { sanitizeForTerminal } from '@cascadence/core';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { BaseCommand } from '../base-command';
 import { updateTaskState } from '../project/task-state';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { sanitizeForTerminal } from '@cascadence/core';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
 import { usageError } from '../errors';
 import { openProjectHistory } from '../project/history';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
 import { routeTemporalLogsToStderr, verboseFlagDescription } from '../temporal-logs';
 import { DEFAULT_TASK_QUEUE } from '../project/project';

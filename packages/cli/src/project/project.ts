@@ -23,6 +23,7 @@ import { exampleTask } from '../example-task';
 import { CliError, CliErrorCode } from '../errors';
 import { statusLine } from '../status-line';
 import { loadConfig, type CascadenceConfig, type PluginsConfig } from './config';
+import { cachedFlowData, storeFlowData } from './flow-cache';
 import { importFile } from './import-file';
 import { parseJsonStrict } from './json';
 import { readTaskState, taskStatePath } from './task-state';
@@ -277,13 +278,25 @@ export async function readFlowFile(path: string, dir: string): Promise<Runnable>
       () => '',
     );
   }
+  // Unchanged text that made a valid flow before: its cached data, without loading the YAML parser.
+  // Any error goes through the full parse below, which gives it a line and column.
+  const cached = cachedFlowData(dir, path, text);
+  if (cached !== undefined) {
+    try {
+      return flowFromSpec(cached, shown);
+    } catch (error) {
+      if (!CascadenceError.isInstance(error)) throw error;
+    }
+  }
   const parsed = await parseYaml(text, shown);
   const data = parsed.toJS();
-  return wrapSpecErrors(
+  const flow = wrapSpecErrors(
     data,
     () => flowFromSpec(data, shown),
     (error) => parsed.positionOf((error.details.path as Array<string | number> | undefined) ?? []),
   );
+  storeFlowData(dir, path, text, data);
+  return flow;
 }
 
 function wrapSpecErrors(data: unknown, build: () => Runnable, position: (error: CascadenceError) => string): Runnable {
