@@ -29,8 +29,15 @@ describe('task run extras', () => {
     try {
       const run = project.start(['run', 'slow', '--metrics-port', '0']);
       const url = (await run.waitFor(/metrics: http:\/\/\S+/)).replace('metrics: ', '');
-      const during = await (await fetch(url)).text();
-      expect(during).toMatch(/^tasks_in_progress\{[^}]*task="slow"[^}]*\} 1$/m);
+      // The server listens (and its URL is printed) before history and tracing are opened and the
+      // run starts: scrape until the run shows, as Prometheus would, within the task's 1.5 s.
+      const inProgress = /^tasks_in_progress\{[^}]*task="slow"[^}]*\} 1$/m;
+      let during = '';
+      for (let tries = 0; tries < 60 && !inProgress.test(during); tries++) {
+        if (tries > 0) await new Promise((r) => setTimeout(r, 25));
+        during = await (await fetch(url)).text();
+      }
+      expect(during).toMatch(inProgress);
       expect(await run.exited()).toBe(0);
       expect(run.stdout()).toContain('"done"');
       await expect(fetch(url)).rejects.toThrow();
