@@ -1,5 +1,6 @@
 import { Client, Connection, type ClientInterceptors, type TLSConfig } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
+import { workerSdk } from './worker-sdk';
 import { TemporalErrorCode, redact, sanitizedCause, temporalError } from './errors';
 
 export const DEFAULT_ADDRESS = 'localhost:7233';
@@ -132,7 +133,7 @@ export async function openClientConnection(options: ResolvedConnectionOptions): 
 
 /** Opens a worker connection (Rust core) with a bounded connect time and checks the namespace. */
 export async function openNativeConnection(options: ResolvedConnectionOptions): Promise<NativeConnection> {
-  const connecting = NativeConnection.connect({
+  const connecting = workerSdk().NativeConnection.connect({
     address: options.address,
     tls: options.tls,
     apiKey: options.apiKey,

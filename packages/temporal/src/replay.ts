@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Client, type Connection } from '@temporalio/client';
-import { ReplayError, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
+import { workerSdk } from './worker-sdk';
 import { openClientConnection, resolveConnectionOptions, type TemporalConnectionOptions } from './connection';
 import { TemporalErrorCode, temporalError } from './errors';
 import { eventTypeName as nameOfEventType, historyFromProtoJson, type HistoryMessage as History } from './history-json';
@@ -210,7 +211,7 @@ function divergence(error: Error, history: History): ReplayDivergence {
   const raw = error.message;
   const inner = /message: "((?:[^"\\]|\\.)*)"/.exec(raw);
   const message = inner === null ? raw : (inner[1] as string).replace(/\\"/g, '"');
-  const kind = error instanceof ReplayError || error.name === 'ReplayError' ? 'replay-error' : 'nondeterminism';
+  const kind = error instanceof workerSdk().ReplayError || error.name === 'ReplayError' ? 'replay-error' : 'nondeterminism';
   const match = /(?:event[_ ]?id|HistoryEvent\(id|id)[:=\s]+(\d+)/i.exec(raw);
   const eventId = match === null ? undefined : Number(match[1]);
   return { kind, message, raw, eventId, eventType: eventId === undefined ? undefined : eventTypeName(history, eventId) };
@@ -246,7 +247,7 @@ export async function replay(source: HistorySource, options: ReplayOptions = {})
     options.workflowBundle ?? (await bundleCascadenceWorkflow(...(options.workflowsPath === undefined ? [] : [options.workflowsPath])));
   const report: ReplayReport = { ok: true, source: label, workflowId, workflowType, events: history.events?.length ?? 0, error: undefined };
   try {
-    await Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'cascadence-replay' }, history, workflowId);
+    await workerSdk().Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'cascadence-replay' }, history, workflowId);
   } catch (error) {
     report.ok = false;
     report.error = divergence(error instanceof Error ? error : new Error(String(error)), history);

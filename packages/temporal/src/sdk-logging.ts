@@ -3,7 +3,8 @@
  * Cascadence Logger, one line each, instead of the SDK's default multi-line coloured blocks.
  */
 import { currentLogTag, type Logger } from '@cascadence/core';
-import { DefaultLogger, Runtime, makeTelemetryFilterString, type LogEntry } from '@temporalio/worker';
+import type { LogEntry } from '@temporalio/worker';
+import { workerSdk } from './worker-sdk';
 
 export type TemporalLogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -68,6 +69,7 @@ export function forwardTemporalLog(logger: Logger, entry: Pick<LogEntry, 'level'
  */
 export function routeTemporalLogs(options: TemporalLogOptions): boolean {
   const level = options.level ?? 'WARN';
+  const { DefaultLogger, Runtime, makeTelemetryFilterString } = workerSdk();
   try {
     Runtime.install({
       logger: new DefaultLogger(level, (entry) => forwardTemporalLog(options.logger, entry)),

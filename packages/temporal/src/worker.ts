@@ -1,17 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CascadenceError, ErrorCode, EventBus, Registry, type Logger, type Processor, type Runnable } from '@cascadence/core';
-import {
-  DefaultLogger,
-  NativeConnection,
-  Worker,
-  bundleWorkflowCode,
-  type WorkerOptions,
-  type WorkflowBundle,
-  type WorkflowBundleOption,
-} from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkerOptions, WorkflowBundle, WorkflowBundleOption } from '@temporalio/worker';
 import { createStepActivities, type StepSource } from './activity';
 import { openNativeConnection, resolveConnectionOptions, type TemporalConnectionOptions } from './connection';
+import { workerSdk } from './worker-sdk';
 
 export interface CreateWorkerOptions extends TemporalConnectionOptions {
   /** Task queue to poll (the backend's taskQueue). */
@@ -94,6 +87,7 @@ export function bundleCascadenceWorkflow(file: string = workflowsPath(), options
   const key = JSON.stringify([file, modules]);
   let bundle = bundles.get(key);
   if (bundle === undefined) {
+    const { bundleWorkflowCode, DefaultLogger } = workerSdk();
     bundle = bundleWorkflowCode({ workflowsPath: file, workflowInterceptorModules: modules, logger: new DefaultLogger('WARN') }).then(
       ({ code }) => ({ code }),
     );
@@ -141,7 +135,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Cascad
   const throttle = options.heartbeatThrottleMs ?? 1000;
   let worker: Worker;
   try {
-    worker = await Worker.create({
+    worker = await workerSdk().Worker.create({
       connection,
       namespace: resolved.namespace,
       taskQueue: options.taskQueue,
