@@ -8,6 +8,7 @@
 // The "new" build is this checkout's packages/core/dist (or the dist folder in AB_NEW_DIST).
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
+import { asyncRead, concurrently, diamondSteps, handWritten, heapPerRun, read } from './suites/lib/service-workload.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const [baseDir, roundsArg, only = 'all'] = process.argv.slice(2);
@@ -21,57 +22,15 @@ const builds = {
   new: await import(pathToFileURL(join(process.env.AB_NEW_DIST ?? join(here, '..', 'packages', 'core', 'dist'), 'index.js')).href),
 };
 
-const cpuMs = () => performance.now();
-
-const read = (ctx) => {
-  let n = 0;
-  for (const key in ctx.results) n += ctx.results[key];
-  return n + 1;
-};
-const asyncRead = async (ctx) => read(ctx);
-
-async function handWritten() {
-  const a = await Promise.resolve(1);
-  const [b, c] = await Promise.all([Promise.resolve(a + 1), Promise.resolve(a + 1)]);
-  const d = await Promise.resolve(b + c + 1);
-  return { z: await Promise.resolve(d + 1) };
-}
-
-async function concurrently(count, start) {
-  const pending = new Array(count);
-  for (let i = 0; i < count; i++) pending[i] = start();
-  await Promise.all(pending);
-}
-
-async function heapPerRun(count, start) {
-  const gc = globalThis.gc;
-  if (gc === undefined) return NaN;
-  gc();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const pending = new Array(count);
-  for (let i = 0; i < count; i++) pending[i] = start();
-  gc();
-  const during = process.memoryUsage().heapUsed;
-  await Promise.all(pending);
-  return (during - before) / count;
-}
+// Wall time (CPU time would count the GC's helper threads).
+const wallMs = () => performance.now();
+const heapPerRunOrNaN = async (count, start) => (await heapPerRun(count, start)) ?? NaN;
 
 /** Cases per build: name -> { fn, per } (per: units the time is divided by, and the unit). */
 function cases(core, tag) {
   const { Engine, defineFlow, defineTask, silentLogger } = core;
   const engine = new Engine({ logger: silentLogger });
-  const diamond = (name, run) =>
-    defineFlow({
-      name,
-      steps: {
-        a: { run },
-        b: { needs: ['a'], run },
-        c: { needs: ['a'], run },
-        d: { needs: ['b', 'c'], run },
-        z: { needs: ['d'], run },
-      },
-    });
+  const diamond = (name, run) => defineFlow({ name, steps: diamondSteps(run) });
   const flow = diamond(`diamond-${tag}`, asyncRead);
   const syncFlow = diamond(`diamond-sync-${tag}`, read);
   const single = defineTask({ name: `single-${tag}`, run: async () => 1 });
@@ -96,7 +55,7 @@ function cases(core, tag) {
       },
       per: [5_000, 'µs/run'],
     };
-    out['heap per in-flight 5-step run'] = { heap: () => heapPerRun(10_000, () => engine.run(flow)) };
+    out['heap per in-flight 5-step run'] = { heap: () => heapPerRunOrNaN(10_000, () => engine.run(flow)) };
   }
   if (only === 'all' || only === 'chain') {
     const size = 100_000;
@@ -116,9 +75,9 @@ function cases(core, tag) {
     out['first runSync of a fresh 100k chain'] = {
       timed: () => {
         const fresh = defineFlow({ name: `chain-fresh-${tag}`, steps: plain });
-        const t0 = cpuMs();
+        const t0 = wallMs();
         new Engine({ logger: silentLogger }).runSync(fresh);
-        return cpuMs() - t0;
+        return wallMs() - t0;
       },
       per: [1, 'ms'],
     };
@@ -140,17 +99,17 @@ for (let round = 0; round < rounds + 2; round++) {
       if (c.heap) value = await c.heap();
       else if (c.timed) value = c.timed();
       else {
-        const t0 = cpuMs();
+        const t0 = wallMs();
         await c.fn();
-        value = cpuMs() - t0;
+        value = wallMs() - t0;
       }
       if (round >= 2 || c.heap)
         (samples[`${name}|${build}`] ??= []).push(c.heap ? value : (value * (c.per[1] === 'ms' ? 1 : 1000)) / c.per[0]);
     }
     if (name === '1,000 concurrent 5-step runs' && round >= 2) {
-      const t0 = cpuMs();
+      const t0 = wallMs();
       for (let k = 0; k < 5; k++) await concurrently(1_000, handWritten);
-      hand.push((cpuMs() - t0) / 5);
+      hand.push((wallMs() - t0) / 5);
     }
   }
   process.stderr.write(`round ${round + 1}/${rounds + 2}\n`);

@@ -5,33 +5,10 @@
 import { Engine, defineFlow, defineTask, silentLogger } from '@cascadence/core';
 import { PGraph } from 'p-graph';
 import { interleaved } from './lib.mjs';
-
-const read = (ctx) => {
-  let n = 0;
-  for (const key in ctx.results) n += ctx.results[key];
-  return n + 1;
-};
-const asyncRead = async (ctx) => read(ctx);
+import { asyncRead, concurrently, diamondSteps, handWritten, heapPerRun, read } from './lib/service-workload.mjs';
 
 function diamond(name, run) {
-  return defineFlow({
-    name,
-    steps: {
-      a: { run },
-      b: { needs: ['a'], run },
-      c: { needs: ['a'], run },
-      d: { needs: ['b', 'c'], run },
-      z: { needs: ['d'], run },
-    },
-  });
-}
-
-/** What a careful developer writes by hand for the same flow. */
-async function handWritten() {
-  const a = await Promise.resolve(1);
-  const [b, c] = await Promise.all([Promise.resolve(a + 1), Promise.resolve(a + 1)]);
-  const d = await Promise.resolve(b + c + 1);
-  return { z: await Promise.resolve(d + 1) };
+  return defineFlow({ name, steps: diamondSteps(run) });
 }
 
 function pGraph() {
@@ -57,27 +34,6 @@ function pGraph() {
     ['c', 'd'],
     ['d', 'z'],
   ]).run({ concurrency: Infinity });
-}
-
-async function concurrently(count, start) {
-  const pending = new Array(count);
-  for (let i = 0; i < count; i++) pending[i] = start();
-  await Promise.all(pending);
-}
-
-/** Bytes of heap held per in-flight run: start `count` runs, measure, then let them finish. */
-async function heapPerRun(count, start) {
-  const gc = globalThis.gc;
-  if (gc === undefined) return undefined;
-  gc();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const pending = new Array(count);
-  for (let i = 0; i < count; i++) pending[i] = start();
-  gc();
-  const during = process.memoryUsage().heapUsed;
-  await Promise.all(pending);
-  return (during - before) / count;
 }
 
 export async function run({ quick }) {
