@@ -6,7 +6,7 @@
  * failure, cancelling the rest). Items that end synchronously cost no promise and no event-loop
  * hop, so a map of synchronous items completes inside the step's own call.
  */
-import { mapItemsFailedMessage } from './dag/map-items';
+import { itemWhere, mapFailFastReason, mapItemsFailedMessage } from './dag/map-items';
 import { CANCELLED, FAILED, PENDING, RUNNING, SKIPPED, STEP_STATUS_NAMES, SUCCEEDED } from './dag/status';
 import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } from './errors';
 import type { StepItemEvent } from './events';
@@ -159,7 +159,7 @@ export class MapRun {
   }
 
   itemWhere(k: number): string {
-    return `${this.execution.stepWhere(this.plan.id)}, item ${k}`;
+    return itemWhere(this.execution.stepWhere(this.plan.id), k);
   }
 
   /**
@@ -354,7 +354,7 @@ export class MapRun {
     if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'failed', error, undefined);
     if (this.failFast && this.stopReason === undefined) {
       this.failFastItem = k;
-      this.stop(new Error(`fail-fast after item ${k} failed`));
+      this.stop(new Error(mapFailFastReason(k)));
     }
     return true;
   }

@@ -14,7 +14,7 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import { ErrorCode, invalidMapInputMessage, type RunState } from '@cascadence/core/dag';
+import { ErrorCode, invalidMapInputMessage, itemWhere, type RunState } from '@cascadence/core/dag';
 import {
   LOCAL_STEPS_PATCH,
   MAP_ITEMS_ACTIVITY,
@@ -106,7 +106,7 @@ function retryPolicy(retry: WireRetry, maximumAttempts: number): NonNullable<Act
 /** Runs an activity step (or one item of a map step); Temporal retries it, and re-schedules it when its worker is lost. */
 export async function runActivityStep(host: StepHost, i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
   const step = host.graph.steps[i]!;
-  const where = item === undefined ? host.where(i) : `${host.where(i)}, item ${item.index}`;
+  const where = item === undefined ? host.where(i) : itemWhere(host.where(i), item.index);
   const options = host.spec.options;
   const call: StepCall = {
     runId: host.spec.runId,

@@ -32,7 +32,7 @@ import {
   type WireGraph,
   type WireStepResult,
 } from './wire';
-import { runMapItems, type WireItemResult } from './map-items';
+import { cancelMapItems, runMapItems, type WireItemResult } from './map-items';
 import { runMapBatches } from './map-batches';
 import { runActivityStep, runMapFunction } from './activity-step';
 
@@ -265,8 +265,8 @@ export class GraphRun implements NestedHost {
   /** A map step: its items run through map-items.ts, each an activity (or a nested flow) of its own. */
   private async runMapStep(i: number, stepScope: CancellationScope): Promise<StepReport> {
     const step = this.graph.steps[i]!;
-    const results: WireItemResult[] = [];
-    (this.mapResults ??= [])[i] = results;
+    // Recorded once the list is known: a step whose list is invalid (or whose map function failed) has no items, as locally.
+    const itemResults = (): WireItemResult[] => ((this.mapResults ??= [])[i] = []);
     const runItem = (k: number, item: unknown, count: number): Promise<StepReport> =>
       step.kind === 'flow'
         ? runNestedStep(this, i, stepScope, { index: k, count, input: item })
@@ -288,7 +288,7 @@ export class GraphRun implements NestedHost {
       needed,
       where,
       runItem,
-      results,
+      itemResults,
       this.spec.options.concurrency,
       batchItems,
       batchItems === undefined
@@ -349,7 +349,10 @@ export class GraphRun implements NestedHost {
   private cancelStep(i: number, while_: CancelledWhile, reason: WireError | undefined): WireError {
     if (while_ === 'running') this.stepScopes[i]?.cancel();
     this.endedAt[i] = Date.now();
-    return cancelledError(this.where(i), reason);
+    const error = cancelledError(this.where(i), reason);
+    const items = this.mapResults?.[i];
+    if (items !== undefined) cancelMapItems(items, this.graph.steps[i]!.map!, this.where(i), error);
+    return error;
   }
 
   private abortRun(runError: WireError, status: 'failed' | 'cancelled', stepReason: WireError | undefined): void {

@@ -5,10 +5,10 @@
  * Sandbox-safe: bundled with workflow.ts (imports only `@temporalio/workflow` and core's dag).
  */
 import { CancellationScope } from '@temporalio/workflow';
-import { ErrorCode, invalidMapInputMessage, itemsAtPath, mapItemsFailedMessage } from '@cascadence/core/dag';
+import { ErrorCode, invalidMapInputMessage, itemWhere, itemsAtPath, mapFailFastReason, mapItemsFailedMessage } from '@cascadence/core/dag';
 import { TemporalErrorCode } from './error-codes';
 import { MAX_INLINE_MAP_ITEMS, type StepReport, type WireError, type WireMap } from './wire';
-import { StepCancelled, StepFailed, cascadenceError } from './workflow-failures';
+import { StepCancelled, StepFailed, cancelledError, cascadenceError } from './workflow-failures';
 
 export { MAX_INLINE_MAP_ITEMS } from './wire';
 
@@ -17,6 +17,7 @@ export type RunBatches = (items: unknown[], results: WireItemResult[]) => Promis
 
 /** One item's result, as RunResult.steps[id].items shows it. */
 export interface WireItemResult {
+  /** `pending` with attempts > 0 while the item runs (only in the workflow: a finished step has none). */
   status: 'pending' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
   attempts: number;
   output?: unknown;
@@ -28,9 +29,10 @@ export interface WireItemResult {
 export type RunItem = (k: number, item: unknown, count: number) => Promise<StepReport>;
 
 /**
- * Runs the map step's items and returns the outputs in item order; fills `results` with each
+ * Runs the map step's items and returns the outputs in item order; fills the array `itemResults`
+ * gives (asked for once the list is known: a step whose list is invalid has no items) with each
  * item's result. Throws StepFailed (CASCADENCE_INVALID_MAP_INPUT, _MAP_ITEMS_FAILED) or
- * StepCancelled when the step itself was cancelled.
+ * StepCancelled when the step itself was cancelled (cancelMapItems then ends the items).
  */
 export async function runMapItems(
   parent: CancellationScope,
@@ -38,7 +40,7 @@ export async function runMapItems(
   neededResults: Record<string, unknown>,
   where: string,
   runItem: RunItem,
-  results: WireItemResult[],
+  itemResults: () => WireItemResult[],
   defaultConcurrency: number,
   batchItems: number = MAX_INLINE_MAP_ITEMS,
   runBatches?: RunBatches,
@@ -53,6 +55,7 @@ export async function runMapItems(
   }
   const items = found.items;
   const n = items.length;
+  const results = itemResults();
   if (n > batchItems && runBatches !== undefined) return runBatches(items, results);
   if (n > MAX_INLINE_MAP_ITEMS) {
     const message = `${where}: ${n} items are more than the ${MAX_INLINE_MAP_ITEMS} a map step runs in one Temporal workflow (history limits), and this worker cannot batch them into child workflows`;
@@ -75,9 +78,15 @@ export async function runMapItems(
       const scope = new CancellationScope({ cancellable: true, parent });
       scopes[k] = scope;
       const result = results[k] as WireItemResult;
+      result.attempts = 1;
       try {
         // A batch (child workflow) runs items offset.. of a list of `total`: indices stay the list's.
         const report = await scope.run(() => runItem(offset + k, items[k], total));
+        // Ended by fail-fast or by the step's cancellation while awaited: a late answer is ignored (as locally).
+        if (result.status !== 'pending') {
+          if (!stopped) cancelled = true;
+          continue;
+        }
         result.attempts = report.attempt;
         if (report.skipped !== undefined) {
           result.status = 'skipped';
@@ -88,7 +97,10 @@ export async function runMapItems(
           outputs[k] = report.output;
         }
       } catch (err) {
-        if (err instanceof StepFailed) {
+        if (result.status !== 'pending') {
+          // Already ended (cancelled by fail-fast or with its step); a step cancelled from outside stops the lanes.
+          if (!stopped && !(err instanceof StepFailed)) cancelled = true;
+        } else if (err instanceof StepFailed) {
           result.status = 'failed';
           result.attempts = err.attempts;
           result.error = err.error;
@@ -96,15 +108,19 @@ export async function runMapItems(
           if (first < 0 || (!map.failFast && k < first)) first = k;
           if (map.failFast && !stopped) {
             stopped = true;
-            // The other running items are cancelled (their scopes), the rest never start.
-            for (const other of scopes) other?.cancel();
+            // The other running items end cancelled now, with the reason (their scopes are cancelled); the rest never start.
+            const reason = { name: 'Error', message: mapFailFastReason(offset + k) };
+            scopes.forEach((other, j) => {
+              if (other === undefined || j === k) return;
+              const running = results[j] as WireItemResult;
+              running.status = 'cancelled';
+              running.error = cancelledError(itemWhere(where, offset + j), reason);
+              other.cancel();
+            });
           }
-        } else if (stopped) {
-          result.status = 'cancelled';
         } else {
-          // The step itself was cancelled (the run, or fail-fast of the flow).
+          // The step itself was cancelled (the run, or fail-fast of the flow): cancelMapItems ends the items.
           cancelled = true;
-          result.status = 'cancelled';
         }
       } finally {
         scopes[k] = undefined;
@@ -124,4 +140,18 @@ export async function runMapItems(
   );
   error.cause = cause;
   throw new StepFailed(error, 1);
+}
+
+/**
+ * The step of these items was cancelled (with `stepError`): as on the local engine, items that
+ * were running end cancelled with an error that gives the step's as its reason, items not started
+ * end cancelled without one. `where` is the step's; a batch's items keep the list's indices.
+ */
+export function cancelMapItems(results: WireItemResult[], map: WireMap, where: string, stepError: WireError): void {
+  const offset = map.offset ?? 0;
+  results.forEach((result, k) => {
+    if (result.status !== 'pending') return;
+    result.status = 'cancelled';
+    if (result.attempts > 0) result.error = cancelledError(itemWhere(where, offset + k), stepError);
+  });
 }

@@ -4,7 +4,7 @@
  * racing the nested run. Sandbox-safe: bundled with workflow.ts.
  */
 import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
-import { ErrorCode, decideRetry, nestedFlowFailedMessage } from '@cascadence/core/dag';
+import { ErrorCode, decideRetry, itemWhere, nestedFlowFailedMessage } from '@cascadence/core/dag';
 import type { MapItem, StepHost } from './activity-step';
 import type { Outcome } from './graph-run';
 import type { StepReport, WireGraph } from './wire';
@@ -20,7 +20,7 @@ export interface NestedHost extends StepHost {
 export async function runNestedStep(host: NestedHost, i: number, stepScope: CancellationScope, item?: MapItem): Promise<StepReport> {
   const step = host.graph.steps[i]!;
   const flow = step.flow!;
-  const where = item === undefined ? host.where(i) : `${host.where(i)}, item ${item.index}`;
+  const where = item === undefined ? host.where(i) : itemWhere(host.where(i), item.index);
   for (let attempt = 1; ; attempt++) {
     if (item === undefined) host.state.attempts[i] = attempt;
     let failure: StepFailed;

@@ -52,7 +52,13 @@ export interface Comparable {
   error: { name: string; message: string; code: unknown } | undefined;
   steps: Record<
     string,
-    { status: string; output: unknown; attempts: number; error: { name: string; message: string; code: unknown } | undefined }
+    {
+      status: string;
+      output: unknown;
+      attempts: number;
+      error: { name: string; message: string; code: unknown } | undefined;
+      items?: Array<{ status: string; attempts: number; output: unknown; error: Comparable['error']; skipMessage?: string }>;
+    }
   >;
 }
 
@@ -65,6 +71,16 @@ export function comparable(result: RunResult): Comparable {
   const steps: Comparable['steps'] = {};
   for (const [id, step] of Object.entries(result.steps)) {
     steps[id] = { status: step.status, output: step.output, attempts: step.attempts, error: errorView(step.error) };
+    // A map step's items too: status, attempts, output, error and skip message of each.
+    if (step.items !== undefined) {
+      steps[id]!.items = step.items.map((item) => ({
+        status: item.status,
+        attempts: item.attempts,
+        output: item.output,
+        error: errorView(item.error),
+        ...(item.skipMessage === undefined ? {} : { skipMessage: item.skipMessage }),
+      }));
+    }
   }
   return { status: result.status, output: result.output, error: errorView(result.error), steps };
 }

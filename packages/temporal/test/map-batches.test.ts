@@ -162,7 +162,8 @@ describeTemporal('map steps in batches (child workflows)', () => {
 });
 
 describeTemporal('a 10,000-item map on Temporal', () => {
-  const env = useBothBackends('map-10000', registry);
+  // Heartbeats at the default period: under load a 5 s timeout can retry an item, and items' attempts are compared.
+  const env = useBothBackends('map-10000', registry, { heartbeatTimeoutMs: 30_000 });
 
   it('runs in 5 child workflows of 2,000 items and gives the local RunResult', async () => {
     const { remote } = await env.both(big);

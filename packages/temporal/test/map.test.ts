@@ -2,8 +2,8 @@
  * `map` steps on Temporal (issue 19): one activity per item, inline in the workflow, beside the
  * local engine — the same RunResult (statuses, outputs, errors, attempts), and the items.
  */
-import { CascadenceError, ErrorCode, Registry, defineFlow, defineProcessor } from '@cascadence/core';
-import { describeTemporal, useBothBackends } from './helpers';
+import { CascadenceError, ErrorCode, Registry, defineFlow, defineProcessor, type RunResult } from '@cascadence/core';
+import { comparable, describeTemporal, useBothBackends } from './helpers';
 
 const tries = new Map<string, number>();
 const label = defineProcessor<{ prefix: string; n: number }, string>({
@@ -49,7 +49,52 @@ const failing = defineFlow({
   },
 });
 
-const registry = new Registry().addProcessor(label).add(inner).add(fanOut).add(failing);
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+
+// Item 0 fails at once while items 1 and 2 are still running; items 3-5 never start.
+const failFast = defineFlow({
+  name: 'map-fail-fast',
+  steps: {
+    list: { run: () => [0, 1, 2, 3, 4, 5] },
+    each: {
+      needs: ['list'],
+      map: 'list',
+      concurrency: 3,
+      onItemFailure: 'fail-fast',
+      run: async (ctx, n: number) => {
+        if (n === 0) throw new Error('zero is broken');
+        await pause(1500, ctx.signal);
+        return n;
+      },
+    },
+  },
+});
+
+let onItemsStarted: (() => void) | undefined;
+let itemsStarted = 0;
+// Cancelled from outside while items 0 and 1 run; items 2 and 3 never start.
+const cancelledMap = defineFlow({
+  name: 'map-cancelled',
+  steps: {
+    list: { run: () => [0, 1, 2, 3] },
+    each: {
+      needs: ['list'],
+      map: 'list',
+      concurrency: 2,
+      run: async (ctx, n: number) => {
+        if (++itemsStarted === 2) onItemsStarted?.();
+        await pause(20_000, ctx.signal);
+        return n;
+      },
+    },
+  },
+});
+
+const registry = new Registry().addProcessor(label).add(inner).add(fanOut).add(failing).add(failFast).add(cancelledMap);
 
 describeTemporal('map steps on Temporal match the local engine', () => {
   const env = useBothBackends('map', registry);
@@ -103,5 +148,45 @@ describeTemporal('map steps on Temporal match the local engine', () => {
     expect(remote.steps.notArray?.error?.message).toBe(
       'step "notArray" of flow "map-failing": cannot map over "list.bad": expected an array, got a string',
     );
+  });
+
+  it('fail-fast: the running items end cancelled with an error that says why, the rest cancelled without one (as local)', async () => {
+    const { remote } = await both(failFast);
+    expect(remote.steps.each?.items?.map((item) => [item.status, item.attempts])).toEqual([
+      ['failed', 1],
+      ['cancelled', 1],
+      ['cancelled', 1],
+      ['cancelled', 0],
+      ['cancelled', 0],
+      ['cancelled', 0],
+    ]);
+    expect(remote.steps.each?.items?.[1]?.error?.message).toBe(
+      'step "each" of flow "map-fail-fast", item 1 was cancelled: fail-fast after item 0 failed',
+    );
+    expect(remote.steps.each?.items?.[3]?.error).toBeUndefined();
+  });
+
+  it('a run cancelled mid-map: every unfinished item ends cancelled (as local)', async () => {
+    const results = [];
+    for (const backendUnderTest of ['local', 'temporal'] as const) {
+      const controller = new AbortController();
+      itemsStarted = 0;
+      onItemsStarted = () => setTimeout(() => controller.abort(new Error('operator said stop')), 100);
+      results.push(
+        backendUnderTest === 'local'
+          ? await env.engine.run(cancelledMap, undefined, { signal: controller.signal })
+          : await env.backend.run(cancelledMap, undefined, { signal: controller.signal }),
+      );
+    }
+    onItemsStarted = undefined;
+    const [local, remote] = results as [RunResult, RunResult];
+    expect(comparable(remote)).toEqual(comparable(local));
+    expect(remote.status).toBe('cancelled');
+    expect(remote.steps.each?.items?.map((item) => [item.status, item.attempts])).toEqual([
+      ['cancelled', 1],
+      ['cancelled', 1],
+      ['cancelled', 0],
+      ['cancelled', 0],
+    ]);
   });
 });

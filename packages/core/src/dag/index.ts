@@ -9,7 +9,7 @@
 export { RunState, type CancelledWhile, type CancelStep, type RunStateObserver } from './run-state';
 export { dagShape, type DagShape } from './shape';
 export { resolveReuse, type ReusedSteps } from './reuse';
-export { checkItems, invalidMapInputMessage, itemsAtPath, mapItemsFailedMessage } from './map-items';
+export { checkItems, invalidMapInputMessage, itemWhere, itemsAtPath, mapFailFastReason, mapItemsFailedMessage } from './map-items';
 export {
   CANCELLED,
   FAILED,

@@ -41,6 +41,16 @@ export function mapItemsFailedMessage(
     : `${where}: ${failed} of ${total} items failed; first, item ${first}: ${firstMessage}`;
 }
 
+/** Where an item is: `step "each" of flow "f", item 3`. */
+export function itemWhere(stepWhere: string, item: number): string {
+  return `${stepWhere}, item ${item}`;
+}
+
+/** Why the other items of a fail-fast map were cancelled: the reason in their CancelledError. */
+export function mapFailFastReason(failedItem: number): string {
+  return `fail-fast after item ${failedItem} failed`;
+}
+
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
