@@ -63,6 +63,11 @@ export class Execution {
   private retryTimers: Map<number, ReturnType<typeof setTimeout>> | undefined;
   private pumping = false;
   private finished = false;
+  /**
+   * Nested runs not yet ended. A nested step cancelled or timed out ends at once, but its flow's
+   * `always` steps still run: the run ends after them, as it does after its own `always` steps.
+   */
+  private nestedRunning = 0;
   private deadline: ReturnType<typeof setTimeout> | undefined;
   private onAbort: (() => void) | undefined;
   private readonly runStartedAt: number;
@@ -166,7 +171,7 @@ export class Execution {
     } finally {
       this.pumping = false;
     }
-    if (state.complete) this.finish();
+    if (state.complete && this.nestedRunning === 0) this.finish();
   }
 
   private startStep(i: number): void {
@@ -286,7 +291,11 @@ export class Execution {
       ctx.traceScope,
     );
     if (this.sync) return nestedOutput(flow, child.result as RunResult);
-    return (child.promise as Promise<RunResult>).then((result) => nestedOutput(flow, result));
+    this.nestedRunning++;
+    return (child.promise as Promise<RunResult>).then((result) => {
+      if (--this.nestedRunning === 0 && this.state.complete) this.finish();
+      return nestedOutput(flow, result);
+    });
   }
 
   private stepSucceeded(i: number, ctx: StepContext, output: unknown): void {

@@ -127,6 +127,62 @@ describe('trigger rules beyond all-succeeded / all-done', () => {
     expect(teardownSignalAborted).toBe(false);
   });
 
+  it("a nested flow's always step still running when its step is cancelled: the run ends after it (a map item's too)", async () => {
+    const cleanup = gate();
+    const order: string[] = [];
+    const inner = defineFlow({
+      name: 'inner-with-cleanup',
+      steps: {
+        work: {
+          run: (ctx) =>
+            new Promise((_resolve, reject) => {
+              order.push('work started');
+              ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+            }),
+        },
+        tidy: {
+          needs: ['work'],
+          when: 'always',
+          run: async () => {
+            order.push('tidy started');
+            await cleanup.promise;
+            order.push('tidy ended');
+            return 'tidied';
+          },
+        },
+      },
+    });
+    const outer = defineFlow({
+      name: 'outer-of-cleanup',
+      steps: {
+        sub: { task: inner },
+        list: { run: () => [1] },
+        each: { needs: ['list'], map: 'list', task: inner },
+        after: { needs: ['sub'], when: 'always', run: () => void order.push('after') },
+      },
+    });
+    const controller = new AbortController();
+    const engine = new Engine({ logger: silentLogger });
+    const running = engine.run(outer, undefined, { signal: controller.signal }).then((result) => {
+      order.push('run ended');
+      return result;
+    });
+    while (order.filter((entry) => entry === 'work started').length < 2) await new Promise((resolve) => setImmediate(resolve));
+    controller.abort(new Error('stop'));
+    // Both nested runs' tidy steps have started; the cancelled steps have ended, the run has not.
+    for (let k = 0; k < 20; k++) await new Promise((resolve) => setImmediate(resolve));
+    expect(order.filter((entry) => entry === 'tidy started')).toHaveLength(2);
+    expect(order).not.toContain('run ended');
+    cleanup.open();
+    const result = await running;
+    expect(order.slice(-3)).toEqual(['tidy ended', 'tidy ended', 'run ended']);
+    expect(result.status).toBe('cancelled');
+    expect(result.steps.sub?.status).toBe('cancelled');
+    expect(result.steps.each?.items?.[0]?.status).toBe('cancelled');
+    // The dependant of the cancelled step started when the step ended, not when its flow did.
+    expect(order.indexOf('after')).toBeLessThan(order.indexOf('tidy ended'));
+  });
+
   it('always runs for a run cancelled before it started (signal already aborted), and under runSync', async () => {
     const flow = defineFlow({
       name: 'pre-cancelled',

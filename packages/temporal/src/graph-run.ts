@@ -23,6 +23,7 @@ import { decodeColumn } from './compact-spec';
 import { historyFull, type Carry } from './partition';
 import { decodeStepResults } from './summary-codec';
 import {
+  NESTED_SETTLE_PATCH,
   PARTITIONS_PATCH,
   OUTPUT_ACTIVITY,
   type OutputCall,
@@ -76,6 +77,9 @@ export class GraphRun implements NestedHost {
   private readonly tokens: number[];
   private pumping = false;
   private finished = false;
+  /** Nested runs not yet ended: a cancelled nested step's flow may still run its `always` steps. */
+  private childrenRunning = 0;
+  private childrenEnded: (() => void) | undefined;
   private timerScope: CancellationScope | undefined;
   private resolveDone!: (outcome: Outcome) => void;
   readonly done: Promise<Outcome>;
@@ -301,7 +305,13 @@ export class GraphRun implements NestedHost {
   /** A nested flow's run, inline in this workflow, in `scope` (nested-step.ts drives its retries and timeout). */
   childRun(flow: WireGraph, input: unknown, stepId: string, scope: CancellationScope): Promise<Outcome> {
     const child = new GraphRun(this.spec, flow, input, [...this.path, stepId], scope, false, this.context);
-    return scope.run(() => child.run());
+    const outcome = scope.run(() => child.run());
+    this.childrenRunning++;
+    const ended = (): void => {
+      if (--this.childrenRunning === 0) this.childrenEnded?.();
+    };
+    outcome.then(ended, ended);
+    return outcome;
   }
 
   private stepSucceeded(i: number, token: number, report: StepReport): void {
@@ -369,6 +379,10 @@ export class GraphRun implements NestedHost {
   }
 
   private async complete(): Promise<void> {
+    // As on the local engine, the run ends after the nested runs still ending (runs recorded before this waited for none).
+    if (this.childrenRunning > 0 && patched(NESTED_SETTLE_PATCH)) {
+      await new Promise<void>((resolve) => (this.childrenEnded = resolve));
+    }
     let { status, error } = this.state.outcome();
     let output: unknown;
     if (status === 'succeeded') {

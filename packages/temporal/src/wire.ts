@@ -24,6 +24,11 @@ export const RUN_FAILED_TYPE = 'CascadenceRunFailed';
 export const LOCAL_STEPS_PATCH = 'cascadence-local-steps';
 /** Patch id gating partitioned runs (continue-as-new once the history is long): histories without it never partition. */
 export const PARTITIONS_PATCH = 'cascadence-partitions';
+/**
+ * `patched()` id: a run waits for nested runs still ending (the `always` steps of a cancelled or
+ * timed-out nested step) before it completes. Earlier releases completed without waiting.
+ */
+export const NESTED_SETTLE_PATCH = 'cascadence-nested-settle';
 /** Default of `partitionHistoryEvents` (partition.ts): well below the server's 51,200, leaving room for the steps still running. */
 export const DEFAULT_PARTITION_HISTORY_EVENTS = 20_000;
 /**

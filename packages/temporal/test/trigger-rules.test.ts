@@ -76,6 +76,30 @@ const withTeardown = defineFlow({
   },
 });
 
+// A nested flow whose always step is still running when its step (the whole run) is cancelled.
+const tidied: string[] = [];
+const tidyInner = defineFlow({
+  name: 'tidy-inner',
+  steps: {
+    work: {
+      run: async (ctx) => {
+        openGate(`${ctx.runId}/started`);
+        await waitGate(`${ctx.runId}/work`, ctx.signal);
+      },
+    },
+    tidy: {
+      needs: ['work'],
+      when: 'always',
+      run: async (ctx) => {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        tidied.push(ctx.runId);
+        return 'tidied';
+      },
+    },
+  },
+});
+const tidyOuter = defineFlow({ name: 'tidy-outer', steps: { sub: { task: tidyInner } } });
+
 // ctx.skip on the worker: the activity reports the skip, the workflow's RunState records it.
 const skipper = defineProcessor<{ go: boolean }, string>({
   name: 'skipper',
@@ -119,7 +143,8 @@ const unhandled = defineFlow({
 });
 
 const registry = new Registry().addProcessor(skipper);
-for (const flow of [table, alerting, withTeardown, branching, handledInner, handledOuter, unhandled]) registry.add(flow);
+for (const flow of [table, alerting, withTeardown, branching, handledInner, handledOuter, unhandled, tidyInner, tidyOuter])
+  registry.add(flow);
 
 describeTemporal('trigger rules on Temporal match the local engine', () => {
   const env = useBothBackends('rules', registry);
@@ -185,5 +210,25 @@ describeTemporal('trigger rules on Temporal match the local engine', () => {
       cleanup: { status: 'cancelled' },
       teardown: { status: 'succeeded', output: 'torn down' },
     });
+  });
+
+  it('a cancelled run ends after the always steps of its nested flows have ended', async () => {
+    const results: RunResult[] = [];
+    for (const which of ['local', 'temporal'] as const) {
+      const controller = new AbortController();
+      const runId = `tidy-${which}-${Date.now()}`;
+      gates.set(`${runId}/started`, () => controller.abort(new Error('stop')));
+      results.push(
+        which === 'local'
+          ? await env.engine.run(tidyOuter, undefined, { runId, signal: controller.signal })
+          : await env.backend.run(tidyOuter, undefined, { runId, signal: controller.signal }),
+      );
+      // The run's result came after its nested always step ended (before: while it still ran).
+      expect(tidied).toContain(runId);
+    }
+    const [local, remote] = results as [RunResult, RunResult];
+    expect(comparable(remote)).toEqual(comparable(local));
+    expect(remote.status).toBe('cancelled');
+    expect(remote.steps.sub?.status).toBe('cancelled');
   });
 });
