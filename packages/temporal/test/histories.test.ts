@@ -27,7 +27,7 @@ async function record(): Promise<void> {
     for (const [name, flow] of Object.entries(historyFlows)) {
       if (existsSync(path.join(dir, `${name}.json`))) continue;
       const handle = await backend.start(flow);
-      if (name === 'cancel') {
+      if (name === 'cancel' || name === 'nestedCancel') {
         await new Promise((resolve) => setTimeout(resolve, 1500));
         await handle.cancel(new Error('operator said stop'));
       }
@@ -74,6 +74,7 @@ describe('histories recorded by earlier releases replay against the current work
       'compactSpec.json',
       'diamond.json',
       'nested.json',
+      'nestedCancel.json',
       'retry.json',
       'shortSteps.json',
       'skipCascade.json',
