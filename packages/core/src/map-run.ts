@@ -24,19 +24,25 @@ import { isThenable } from './thenable';
 
 const now = (): number => performance.now();
 
-/** What only some running items need: a timeout timer, an abort controller (`ctx.signal` was read). */
+/** What only some running attempts need: a timeout timer, an abort controller (`ctx.signal` was read). */
 interface ItemControl {
+  /** The attempt it belongs to (one attempt per item runs at a time). */
+  attempt: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   controller: AbortController | undefined;
 }
 
 /**
  * `ctx` of one attempt of one item: the step's context, with the item's attempt and signal. One
- * is made per attempt, so it holds three fields and nothing else: whether the attempt is still
- * the item's current one is read from the map's arrays, and timers and controllers live in a
- * side table for the few items that have them (allocation per item was the map's main cost).
+ * is made per attempt, and the map never holds on to it: whether the attempt is still current is
+ * read from the map's arrays by (item, attempt), and timers and controllers live in a side table
+ * keyed by item. So when the item's function does not keep `ctx` (or is inlined and ignores it),
+ * the VM need not allocate it at all — a ctx kept across the item's await made every item
+ * allocate, and outlive young-generation collections (allocation per item was the map's main cost).
  */
 class ItemContext implements TaskContext {
+  private controller: AbortController | undefined;
+
   constructor(
     private readonly map: MapRun,
     /** The item's index in the list. */
@@ -66,7 +72,7 @@ class ItemContext implements TaskContext {
     return this.map.step.traceScope;
   }
   get signal(): AbortSignal {
-    return this.map.controllerOf(this).signal;
+    return (this.controller ??= this.map.controllerOf(this.item, this.attempt)).signal;
   }
   skip(reason?: string): never {
     throw new StepSkipSignal(this.map.itemWhere(this.item), reason ?? '');
@@ -85,11 +91,11 @@ export class MapRun {
   private errors: Array<Error | undefined> | undefined;
   private skipMessages: Array<string | undefined> | undefined;
   /**
-   * Attempts a stop or a settle must reach: those with a timeout timer or whose `ctx.signal` was
-   * read. Others need no bookkeeping: a stop marks them cancelled, and their late result is
-   * ignored because they are no longer their item's current attempt.
+   * Running attempts a stop or a settle must reach, by item: those with a timeout timer or whose
+   * `ctx.signal` was read. Others need no bookkeeping: a stop marks them cancelled, and their late
+   * result is ignored because they are no longer their item's current attempt.
    */
-  private readonly controls = new Map<ItemContext, ItemControl>();
+  private readonly controls = new Map<number, ItemControl>();
   private readonly limit: number;
   private readonly failFast: boolean;
   private nextItem = 0;
@@ -195,24 +201,25 @@ export class MapRun {
 
   private async lane(): Promise<void> {
     for (let k = this.take(); k >= 0; k = this.take()) {
-      const ctx = this.begin(k);
+      // Only (k, attempt) live across the await below, not the ctx (see ItemContext).
+      const attempt = this.begin(k);
       let value: unknown;
       try {
-        value = this.call(k, ctx);
+        value = this.call(k, new ItemContext(this, k, attempt));
       } catch (error) {
-        this.itemFailed(k, ctx, error);
+        this.itemFailed(k, attempt, error);
         continue;
       }
       if (!isThenable(value)) {
-        this.itemSucceeded(k, ctx, value);
+        this.itemSucceeded(k, attempt, value);
         continue;
       }
-      if (this.plan.timeoutMs !== undefined) this.armTimeout(k, ctx, this.plan.timeoutMs);
+      if (this.plan.timeoutMs !== undefined) this.armTimeout(k, attempt, this.plan.timeoutMs);
       let taken: boolean;
       try {
-        taken = this.itemSucceeded(k, ctx, await value);
+        taken = this.itemSucceeded(k, attempt, await value);
       } catch (error) {
-        taken = this.itemFailed(k, ctx, error);
+        taken = this.itemFailed(k, attempt, error);
       }
       // Timed out (a new lane took over) or cancelled while awaited: this lane is done.
       if (!taken) return;
@@ -223,14 +230,14 @@ export class MapRun {
   /** runSync: one lane, every item synchronous (a Promise is the runSync error). */
   private syncLane(): void {
     for (let k = this.take(); k >= 0; k = this.take()) {
-      const ctx = this.begin(k);
+      const attempt = this.begin(k);
       const t0 = now();
       let value: unknown;
       try {
-        value = this.call(k, ctx);
+        value = this.call(k, new ItemContext(this, k, attempt));
       } catch (error) {
         if (CascadenceError.isInstance(error, ErrorCode.ASYNC_IN_RUN_SYNC)) throw error;
-        this.itemFailed(k, ctx, error);
+        this.itemFailed(k, attempt, error);
         continue;
       }
       if (isThenable(value)) {
@@ -243,18 +250,18 @@ export class MapRun {
       }
       // A synchronous item cannot be interrupted; its timeout is judged after the fact.
       if (this.plan.timeoutMs !== undefined && now() - t0 > this.plan.timeoutMs)
-        this.itemFailed(k, ctx, new TimeoutError(this.itemWhere(k), this.plan.timeoutMs));
-      else this.itemSucceeded(k, ctx, value);
+        this.itemFailed(k, attempt, new TimeoutError(this.itemWhere(k), this.plan.timeoutMs));
+      else this.itemSucceeded(k, attempt, value);
     }
   }
 
-  private begin(k: number): ItemContext {
+  /** Starts item k's next attempt; returns its number. */
+  private begin(k: number): number {
     const attempt = ++this.attempts[k]!;
     this.status[k] = RUNNING;
     this.active++;
-    const ctx = new ItemContext(this, k, attempt);
     if (this.startedAt !== undefined && attempt === 1) this.startedAt[k] = now();
-    return ctx;
+    return attempt;
   }
 
   private call(k: number, ctx: ItemContext): unknown {
@@ -264,73 +271,78 @@ export class MapRun {
       : (plan.run as NonNullable<StepPlan['run']>)(ctx, this.items[k]);
   }
 
-  private armTimeout(k: number, ctx: ItemContext, ms: number): void {
-    this.controlOf(ctx).timer = setTimeout(() => {
+  private armTimeout(k: number, attempt: number, ms: number): void {
+    this.controlOf(k, attempt).timer = setTimeout(() => {
       const error = new TimeoutError(this.itemWhere(k), ms);
-      this.controls.get(ctx)?.controller?.abort(error);
-      this.itemFailed(k, ctx, error);
+      const control = this.controls.get(k);
+      if (control?.attempt === attempt) control.controller?.abort(error);
+      this.itemFailed(k, attempt, error);
       this.pump();
     }, ms);
   }
 
-  private controlOf(ctx: ItemContext): ItemControl {
-    let control = this.controls.get(ctx);
-    if (control === undefined) this.controls.set(ctx, (control = { timer: undefined, controller: undefined }));
+  private controlOf(k: number, attempt: number): ItemControl {
+    let control = this.controls.get(k);
+    if (control === undefined || control.attempt !== attempt)
+      this.controls.set(k, (control = { attempt, timer: undefined, controller: undefined }));
     return control;
   }
 
-  /** `ctx.signal`'s controller, made when first read (aborted at once if the map has stopped). */
-  controllerOf(ctx: ItemContext): AbortController {
-    const control = this.controlOf(ctx);
+  /** The controller of `ctx.signal` of item k's attempt, made when first read (aborted at once if the map has stopped). */
+  controllerOf(k: number, attempt: number): AbortController {
+    // Read after its attempt ended (settled, timed out, retried): its own controller, in no table.
+    if (this.stopReason === undefined && !this.isCurrent(k, attempt)) return new AbortController();
+    const control = this.controlOf(k, attempt);
     if (control.controller === undefined) {
       control.controller = new AbortController();
       if (this.stopReason !== undefined) control.controller.abort(this.stopReason);
-      else if (!this.isCurrent(ctx)) this.controls.delete(ctx); // read after its attempt ended
     }
     return control.controller;
   }
 
-  /** Whether `ctx` is its item's running attempt (not settled, timed out or stopped). */
-  private isCurrent(ctx: ItemContext): boolean {
-    return this.status[ctx.item] === RUNNING && this.attempts[ctx.item] === ctx.attempt;
+  /** Whether `attempt` is item k's running attempt (not settled, timed out or stopped). */
+  private isCurrent(k: number, attempt: number): boolean {
+    return this.status[k] === RUNNING && this.attempts[k] === attempt;
   }
 
-  /** Takes the running attempt `ctx` out: its slot is free; false when it was no longer current. */
-  private settle(ctx: ItemContext): boolean {
-    if (!this.isCurrent(ctx)) return false;
-    const control = this.controls.size === 0 ? undefined : this.controls.get(ctx);
-    if (control !== undefined) {
-      if (control.timer !== undefined) clearTimeout(control.timer);
-      this.controls.delete(ctx);
+  /** Takes item k's running attempt out: its slot is free; false when it was no longer current. */
+  private settle(k: number, attempt: number): boolean {
+    if (!this.isCurrent(k, attempt)) return false;
+    if (this.controls.size !== 0) {
+      const control = this.controls.get(k);
+      if (control !== undefined && control.attempt === attempt) {
+        if (control.timer !== undefined) clearTimeout(control.timer);
+        this.controls.delete(k);
+      }
     }
     this.active--;
     return true;
   }
 
-  private itemSucceeded(k: number, ctx: ItemContext, output: unknown): boolean {
-    if (!this.settle(ctx)) return false;
+  private itemSucceeded(k: number, attempt: number, output: unknown): boolean {
+    if (!this.settle(k, attempt)) return false;
     this.status[k] = SUCCEEDED;
     this.outputs[k] = output;
     this.settled++;
-    if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'succeeded', undefined, output);
+    if (this.startedAt !== undefined) this.emit(k, attempt, 'succeeded', undefined, output);
     return true;
   }
 
-  private itemFailed(k: number, ctx: ItemContext, thrown: unknown): boolean {
-    if (!this.settle(ctx)) return false;
+  private itemFailed(k: number, attempt: number, thrown: unknown): boolean {
+    if (!this.settle(k, attempt)) return false;
     const skipped = skipSignalReason(thrown);
     if (skipped !== undefined) {
       this.status[k] = SKIPPED;
       (this.skipMessages ??= [])[k] = skipped;
       this.settled++;
-      if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'skipped', undefined, undefined);
+      if (this.startedAt !== undefined) this.emit(k, attempt, 'skipped', undefined, undefined);
       return true;
     }
     const error = toError(thrown);
-    const delayMs = decideRetry(this.plan.retry, ctx.attempt, error, this.stopReason === undefined && this.execution.state.mayRetry);
+    const delayMs = decideRetry(this.plan.retry, attempt, error, this.stopReason === undefined && this.execution.state.mayRetry);
     if (delayMs >= 0) {
       this.status[k] = PENDING;
-      if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'retrying', error, undefined);
+      if (this.startedAt !== undefined) this.emit(k, attempt, 'retrying', error, undefined);
       if (this.execution.sync) {
         sleepSync(delayMs);
         this.retryQueue.push(k);
@@ -351,7 +363,7 @@ export class MapRun {
     (this.errors ??= [])[k] = error;
     this.failed++;
     this.settled++;
-    if (this.startedAt !== undefined) this.emit(k, ctx.attempt, 'failed', error, undefined);
+    if (this.startedAt !== undefined) this.emit(k, attempt, 'failed', error, undefined);
     if (this.failFast && this.stopReason === undefined) {
       this.failFastItem = k;
       this.stop(new Error(mapFailFastReason(k)));
@@ -364,7 +376,7 @@ export class MapRun {
     if (this.stopReason !== undefined || this.finished) return;
     this.stopReason = reason;
     const controlled = new Map<number, ItemControl>();
-    for (const [ctx, control] of this.controls) if (this.isCurrent(ctx)) controlled.set(ctx.item, control);
+    for (const [k, control] of this.controls) if (this.isCurrent(k, control.attempt)) controlled.set(k, control);
     this.controls.clear();
     for (let k = 0; k < this.n; k++) {
       const state = this.status[k];
