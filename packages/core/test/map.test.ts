@@ -246,6 +246,42 @@ describe('map: a step run once per item of a list made at run time', () => {
     expect(late).toEqual([2]);
   });
 
+  it("each attempt's ctx.signal is its own: a timed-out attempt's is aborted, its retry's stays live, a ctx kept after its item ended still answers", async () => {
+    const kept: Array<{ attempt: number; signal: AbortSignal }> = [];
+    const flow = defineFlow({
+      name: 'signals-per-attempt',
+      steps: {
+        each: {
+          map: () => [0, 1],
+          timeoutMs: 40,
+          retry: { attempts: 2, backoff: 'fixed', delayMs: 1 },
+          run: async (ctx, k: number) => {
+            if (k === 1) {
+              // Read only after its item ended (the ctx outlived the item).
+              setTimeout(() => kept.push({ attempt: ctx.attempt, signal: ctx.signal }), 60);
+              return 'one';
+            }
+            const signal = ctx.signal;
+            kept.push({ attempt: ctx.attempt, signal });
+            if (ctx.attempt === 1) await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+            return `zero:${ctx.attempt}`;
+          },
+        },
+      },
+    });
+    const result = await engine().run(flow);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(result.steps.each?.output).toEqual(['zero:2', 'one']);
+    const [first, second, late] = kept;
+    expect(first?.attempt).toBe(1);
+    expect(first?.signal.aborted).toBe(true);
+    expect(CascadenceError.isInstance(first?.signal.reason, ErrorCode.TIMEOUT)).toBe(true);
+    expect(second?.attempt).toBe(2);
+    expect(second?.signal).not.toBe(first?.signal);
+    expect(second?.signal.aborted).toBe(false);
+    expect(late?.signal.aborted).toBe(false);
+  });
+
   it('cancelling a run whose items never read ctx.signal marks them cancelled; their late results are ignored', async () => {
     const e = engine();
     let release!: () => void;
