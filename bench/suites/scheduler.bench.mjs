@@ -9,11 +9,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { defineTask, Engine, LocalBackend } from '@cascadence/core';
-import { CronScheduler } from '@cascadence/scheduler-cron';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Cron } from 'croner';
 import nodeCron from 'node-cron';
+
+// BENCH_MODULES (ab-scheduler.mjs): a folder holding another build's node_modules/@cascadence/*,
+// so two builds can be run alternately; by default the workspace packages.
+const built = (name) =>
+  process.env.BENCH_MODULES === undefined
+    ? import(`@cascadence/${name}`)
+    : import(pathToFileURL(join(process.env.BENCH_MODULES, '@cascadence', name, 'dist', 'index.js')).href);
+const { defineTask, Engine, LocalBackend } = await built('core');
+const { CronScheduler } = await built('scheduler-cron');
 
 const EVERY_SECOND = '* * * * * *';
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -93,17 +100,24 @@ const implementations = {
     writeFileSync(storagePath, `${lines.join('\n')}\n`);
     const tasks = [];
     for (let i = 0; i < jobs; i++) tasks.push(defineTask({ name: `job-${i}`, run: () => recorder.record(i) }));
-    const scheduler = new CronScheduler({
-      storagePath,
-      tasks,
-      logger: silent,
-      backend: backend === 'local' ? new LocalBackend(new Engine({ logger: silent })) : inlineBackend(),
-    });
+    const chosen = backend === 'inline' ? inlineBackend() : new LocalBackend(new Engine({ logger: silent }));
+    // 'local-history': as `task scheduler` does with the default config, every run recorded
+    // into a SQLite history (history.record(backend)).
+    let history;
+    let detach = () => {};
+    if (backend === 'local-history') {
+      const { openHistory } = await built('history');
+      history = await openHistory({ path: join(dir, 'history.db'), logger: silent });
+      detach = history.record(chosen);
+    }
+    const scheduler = new CronScheduler({ storagePath, tasks, logger: silent, backend: chosen });
     scheduler.start();
     return {
       state: [scheduler, tasks],
       stop: async () => {
         await scheduler.stop();
+        detach();
+        await history?.close();
         rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -154,13 +168,14 @@ async function measure(name, jobs, seconds, options) {
   return { ...recorder.summary(), cores, heapPerJob };
 }
 
-/** Runs one case in a child process; resolves to its figures or { error }. */
-function measureInChild(name, jobs, seconds, backend = 'inline') {
+/** Runs one case in a child process (`modules`: see BENCH_MODULES); resolves to its figures or { error }. */
+export function measureInChild(name, jobs, seconds, backend = 'inline', modules = undefined) {
   const script = fileURLToPath(import.meta.url);
   const deadlineMs = 60_000 + seconds * 1000;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--expose-gc', script, '--case', name, String(jobs), String(seconds), backend], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: modules === undefined ? process.env : { ...process.env, BENCH_MODULES: modules },
     });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
@@ -246,48 +261,48 @@ export async function run({ quick }) {
     }
   }
   // The same at 10,000 jobs through core's LocalBackend (a full engine run per fire) instead of
-  // the inline backend: what a default `new CronScheduler()` costs. Beside croner at 10,000 jobs
-  // of this run (croner calls its callback directly: it has no run to record).
-  process.stderr.write(`bench: scheduler cascadence+LocalBackend 10,000 jobs, ${seconds} s\n`);
-  const local = await measureInChild('cascadence', 10_000, seconds, 'local');
-  const croner = croner10k;
-  if (local.error !== undefined) {
-    rows.push({ case: '10,000 jobs, LocalBackend', value: local.error, unit: '' });
-  } else {
-    const vsCroner = croner !== undefined && croner.error === undefined;
-    rows.push(
-      {
-        case: '10,000 jobs, LocalBackend: missed/duplicated',
-        value: `${local.missed}/${local.duplicated}`,
-        unit: 'fires',
-        target: '0/0',
-        met: local.missed === 0 && local.duplicated === 0,
-      },
-      { case: '10,000 jobs, LocalBackend: lateness p50', value: local.p50, unit: 'ms' },
-      {
-        case: '10,000 jobs, LocalBackend: lateness p99',
-        value: local.p99,
-        unit: 'ms',
-        ...(vsCroner ? { ratio: local.p99 / croner.p99, baseline: `croner p99 ${croner.p99.toFixed(1)} ms` } : {}),
-        target: '<= 50 ms',
-        met: local.p99 <= 50,
-      },
-      {
-        case: '10,000 jobs, LocalBackend: CPU',
-        value: local.cores,
-        unit: 'cores',
-        ...(vsCroner ? { ratio: local.cores / croner.cores, baseline: `croner ${croner.cores.toFixed(3)} cores` } : {}),
-        target: '<= 0.1 core',
-        met: local.cores <= 0.1,
-      },
-      {
-        case: '10,000 jobs, LocalBackend: heap per job',
-        value: local.heapPerJob,
-        unit: 'bytes',
-        target: '<= 2048 B',
-        met: local.heapPerJob <= 2048,
-      },
-    );
+  // the inline backend: what a default `new CronScheduler()` costs; then with every run recorded
+  // into a SQLite history, as `task scheduler` does by default. Beside croner at 10,000 jobs of
+  // this run (croner calls its callback directly: it has no run to record).
+  for (const [backend, label] of [
+    ['local', 'LocalBackend'],
+    ['local-history', 'LocalBackend + history'],
+  ]) {
+    process.stderr.write(`bench: scheduler cascadence+${label} 10,000 jobs, ${seconds} s\n`);
+    rows.push(...localRows(`10,000 jobs, ${label}`, await measureInChild('cascadence', 10_000, seconds, backend), croner10k));
   }
   return rows;
+}
+
+/** Rows of one 10,000-job case on a real backend, beside croner's figures of the same run. */
+function localRows(name, local, croner) {
+  if (local.error !== undefined) return [{ case: name, value: local.error, unit: '' }];
+  const vsCroner = croner !== undefined && croner.error === undefined;
+  return [
+    {
+      case: `${name}: missed/duplicated`,
+      value: `${local.missed}/${local.duplicated}`,
+      unit: 'fires',
+      target: '0/0',
+      met: local.missed === 0 && local.duplicated === 0,
+    },
+    { case: `${name}: lateness p50`, value: local.p50, unit: 'ms' },
+    {
+      case: `${name}: lateness p99`,
+      value: local.p99,
+      unit: 'ms',
+      ...(vsCroner ? { ratio: local.p99 / croner.p99, baseline: `croner p99 ${croner.p99.toFixed(1)} ms` } : {}),
+      target: '<= 50 ms',
+      met: local.p99 <= 50,
+    },
+    {
+      case: `${name}: CPU`,
+      value: local.cores,
+      unit: 'cores',
+      ...(vsCroner ? { ratio: local.cores / croner.cores, baseline: `croner ${croner.cores.toFixed(3)} cores` } : {}),
+      target: '<= 0.1 core',
+      met: local.cores <= 0.1,
+    },
+    { case: `${name}: heap per job`, value: local.heapPerJob, unit: 'bytes', target: '<= 2048 B', met: local.heapPerJob <= 2048 },
+  ];
 }

@@ -20,6 +20,8 @@ export interface FireQueueContext<J extends QueuedJob> {
   onWake(): void;
   /** One due job (already taken out of the queue); it is re-queued by calling `enqueue` again. */
   onDue(job: J, now: number): void;
+  /** The due jobs of a wake-up have all been handed out (after its last slice). */
+  onDispatched?(): void;
   /**
    * Longest stretch of due jobs handed out in one go (default 10 ms, by `clock.now()`): the rest
    * wait for the next turn of the event loop, so many jobs due at one instant (10,000
@@ -193,5 +195,6 @@ export class FireQueue<J extends QueuedJob> {
     this.dueJobs = [];
     this.dueFrom = [];
     this.dueAt = 0;
+    if (this.armed) this.context.onDispatched?.();
   }
 }

@@ -114,6 +114,7 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
           this.reportError(toError(error), { phase: 'run', task: job.task, scheduledAt: new Date(job.slot) });
         }
       },
+      onDispatched: () => this.stateFile.dispatched(),
     });
     this.watcher = new ScheduleFileWatcher({
       path: this.storagePath,
@@ -131,6 +132,7 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
       flushMs: stateFlushMs,
       persist: options.persistState ?? true,
       isStarted: () => this.started,
+      dispatching: () => this.queue.backlog > 0,
       snapshot: () => {
         const updates: Array<readonly [string, { lastRun: number | undefined; lastSlot: number | undefined }]> = [];
         for (const job of this.table.jobs.values()) {

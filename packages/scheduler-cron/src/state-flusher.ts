@@ -16,6 +16,11 @@ export interface StateFlusherContext {
   readonly persist: boolean;
   /** Whether timers may be set (between the scheduler's start and stop). */
   isStarted(): boolean;
+  /**
+   * True while due jobs are still being handed out (a dispatch in slices): a write then waits
+   * for `dispatched()`, so serialising every job's state never delays the start of the rest.
+   */
+  dispatching?(): boolean;
   /** lastRun/lastSlot of every current job, copied at the moment of the call. */
   snapshot(): Array<readonly [string, ScheduleRunState]>;
   onError(error: Error): void;
@@ -32,6 +37,8 @@ export class StateFlusher {
   /** Tasks unscheduled since the last write: their records are deleted from the file. */
   private readonly removed = new Set<string>();
   private timer: unknown;
+  /** A write came due during a dispatch: it starts when the dispatch ends. */
+  private afterDispatch = false;
   private lastFlushAt = Number.NEGATIVE_INFINITY;
   private readonly cache: StateWriteCache = {};
   private flushing: Promise<void> | undefined;
@@ -78,13 +85,30 @@ export class StateFlusher {
     const delay = Math.max(0, this.lastFlushAt + this.context.flushMs - this.context.clock.now());
     this.timer = this.context.clock.setTimeout(() => {
       this.timer = undefined;
+      if (this.context.dispatching?.() === true) {
+        this.afterDispatch = true;
+        return;
+      }
       void this.flush();
     }, delay);
+  }
+
+  /** The scheduler handed out the last due job of a wake-up: a write that waited for it goes now. */
+  dispatched(): void {
+    if (!this.afterDispatch) return;
+    this.afterDispatch = false;
+    if (!this.context.isStarted() || this.timer !== undefined) return;
+    // On a 0 ms timer, not here: the runs' completions and pending I/O go first.
+    this.timer = this.context.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, 0);
   }
 
   cancelTimer(): void {
     if (this.timer !== undefined) this.context.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.afterDispatch = false;
   }
 
   /** Writes now (merged under the state file's lock); waits for a write already in flight. */
