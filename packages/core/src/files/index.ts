@@ -3,5 +3,5 @@
  * file, the CLI's task state): an inter-process lock and an atomic replace. Kept out of the main
  * entry so that code which never writes shared files does not load them.
  */
-export { withFileLock, readLockOwner, type LockOptions, type LockOwner } from './lock';
+export { withFileLock, type LockOptions } from './lock';
 export { writeFileAtomic, type FileSignature, type WriteFileAtomicOptions } from './atomic-write';

@@ -58,7 +58,9 @@ export async function withFileLock<T>(path: string, fn: (assertHeld: () => void)
   try {
     await fsp.mkdir(dirname(path), { recursive: true });
   } catch (error) {
-    throw fileError(path, error, 'lock', 'file (its folder)');
+    // mkdir -p says EEXIST when a part of the path is a file, not a folder.
+    const notDir = (error as NodeJS.ErrnoException).code === 'EEXIST' ? Object.assign(new Error('ENOTDIR'), { code: 'ENOTDIR' }) : error;
+    throw fileError(path, notDir, 'lock', 'file (its folder)');
   }
   const lock = await acquire(path, staleMs, timeoutMs);
   try {
