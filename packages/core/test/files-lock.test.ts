@@ -4,7 +4,7 @@
  * would; this process uses the source.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CascadenceError, ErrorCode } from '../src/errors';
@@ -161,6 +161,21 @@ describe('withFileLock in one process', () => {
     expect(existsSync(`${target}.lock`)).toBe(false);
     // Free at once: no wait for a stale time.
     await expect(withFileLock(target, async () => 'again', { timeoutMs: 0 })).resolves.toBe('again');
+  });
+
+  it('takes over a stale lock (with its owner file) even with timeoutMs 0, and refuses a fresh one at once', async () => {
+    const target = join(dir, 'file');
+    mkdirSync(`${target}.lock`);
+    writeFileSync(join(`${target}.lock`, 'owner'), JSON.stringify({ pid: 1, hostname: 'gone', acquiredAt: 'x', token: 't' }));
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${target}.lock`, old, old);
+    await expect(withFileLock(target, async () => 'taken over', { timeoutMs: 0 })).resolves.toBe('taken over');
+    expect(readdirSync(dir)).toEqual([]); // neither the lock nor the renamed stale one is left
+
+    mkdirSync(`${target}.lock`);
+    const error = await withFileLock(target, async () => 'no', { timeoutMs: 0 }).catch((e: unknown) => e);
+    expect(CascadenceError.isInstance(error, ErrorCode.FILE_LOCKED)).toBe(true);
+    expect((error as Error).message).toContain(`${target} is locked by another process (lock: ${target}.lock); gave up after 0 ms`);
   });
 
   it('assertHeld throws CASCADENCE_FILE_LOCKED once another process took the lock over, and release leaves that lock alone', async () => {

@@ -74,10 +74,14 @@ async function acquire(path: string, staleMs: number, timeoutMs: number): Promis
   const lockPath = `${path}.lock`;
   const deadline = Date.now() + timeoutMs;
   let wait = 5;
+  let retriesAtOnce = 0;
   for (;;) {
     const outcome = await tryAcquire(path, lockPath, staleMs);
     if (typeof outcome === 'object') return outcome;
-    if (outcome === 'again') continue; // the lock went away (or was stale and is now gone): try at once
+    // The lock went away (or was stale and is now gone): try at once, a few times even past the
+    // deadline (a stale lock is taken over with timeoutMs 0), then back off like for a held one.
+    if (outcome === 'again' && retriesAtOnce++ < 5) continue;
+    retriesAtOnce = 0;
     const left = deadline - Date.now();
     if (left <= 0) throw lockedError(path, lockPath, timeoutMs, staleMs);
     // Backoff with jitter (5 ms growing to 200 ms) so many waiting writers do not stampede.
@@ -100,7 +104,11 @@ async function tryAcquire(path: string, lockPath: string, staleMs: number): Prom
       throw fileError(path, statError, 'lock', 'file');
     }
     if (stat.mtimeMs >= Date.now() - staleMs) return 'held';
-    await takeOver(lockPath, stat);
+    try {
+      await takeOver(lockPath, stat);
+    } catch (takeOverError) {
+      throw fileError(path, takeOverError, 'lock', 'file (taking over its stale lock)');
+    }
     return 'again';
   }
   const token = randomBytes(8).toString('hex');
