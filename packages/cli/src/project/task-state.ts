@@ -1,6 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { withFileLock, writeFileAtomic } from '@cascadence/core/files';
 import { CliError, CliErrorCode } from '../errors';
 
 /** `.cascadence/tasks.json`: which tasks are disabled. Shared by every CLI process and the scheduler. */
@@ -39,6 +38,8 @@ export function readTaskState(path: string): TaskState {
  * A lock held past the timeout fails with core's `CASCADENCE_FILE_LOCKED` naming this file (exit 1).
  */
 export async function updateTaskState(path: string, change: (state: TaskState) => TaskState): Promise<TaskState> {
+  // Loaded here, not at start-up: only enable/disable (and the UI's toggle) write this file.
+  const { withFileLock, writeFileAtomic } = await import('@cascadence/core/files');
   return withFileLock(path, async (assertHeld) => {
     const next = change(readTaskState(path));
     const normalised = { disabled: [...new Set(next.disabled)].sort() };
