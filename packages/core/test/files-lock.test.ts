@@ -141,6 +141,49 @@ describe('withFileLock between processes', () => {
     expect(existsSync(`${target}.lock`)).toBe(false); // released by its holder
   }, 60_000);
 
+  it('a holder stalled (SIGSTOP) past staleMs loses its lock: assertHeld throws CASCADENCE_FILE_LOCKED, and its release leaves the new holder alone', async () => {
+    const target = join(dir, 'file');
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const files = require(${JSON.stringify(built)});
+        files.withFileLock(${JSON.stringify(target)}, async (assertHeld) => {
+          console.log('held');
+          await new Promise((r) => process.stdin.once('data', r));
+          try { assertHeld(); console.log('still held'); } catch (e) { console.log('lost ' + e.code + ' ' + e.message); }
+        }, { staleMs: 2000 }).then(() => console.log('released'));`,
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    holder.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const done = exited(holder);
+    await printed(holder, 'held');
+    holder.kill('SIGSTOP'); // a suspended process: it cannot refresh its lock
+    try {
+      await withFileLock(
+        target,
+        async () => {
+          holder.kill('SIGCONT');
+          holder.stdin?.write('go\n');
+          holder.stdin?.end();
+          expect((await done).code).toBe(0);
+          expect(existsSync(`${target}.lock`)).toBe(true); // still ours: the old holder did not remove it
+          expect(readLockOwner(`${target}.lock`)).toMatchObject({ pid: process.pid });
+        },
+        { staleMs: 2_000, timeoutMs: 30_000 },
+      );
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    expect(out).toMatch(
+      new RegExp(
+        `^held\nlost CASCADENCE_FILE_LOCKED lost the lock on ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.*\\); nothing was written\nreleased\n$`,
+      ),
+    );
+  }, 60_000);
+
   it('a process that exits while holding the lock (process.exit) removes it', async () => {
     const target = join(dir, 'file');
     const result = await exited(child(`await files.withFileLock(target, async () => { process.exit(0); });`, target));
