@@ -8,7 +8,7 @@ import { envInt, exited, FULL, Project, prng, report, runTask, seedFromEnv, spaw
  * Crash safety of `task schedule`: the process is SIGKILLed at a random moment between its start
  * and its typical completion time; schedules.yml must then parse and hold either the old or the
  * new entry, and a lock left by the killed process must not stop the next command for longer
- * than proper-lockfile's stale time (10 s, the default of @cascadence/scheduler-cron).
+ * than the lock's stale time (10 s, the default of `withFileLock` in @cascadence/core/files).
  *
  * Uniform kill times mostly land before the ~20 ms in which the file is locked and written, so a
  * second set of rounds kills the process inside that window: 0-20 ms after its lock folder

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { unknownName } from '@cascadence/core';
+import { sanitizeForTerminal, unknownName } from '@cascadence/core';
 import { Config } from '@oclif/core/config';
 import { run } from '@oclif/core/run';
 import { paletteFor } from './colour';
@@ -48,7 +48,11 @@ export async function runBinary(args: string[]): Promise<number> {
     const line = errorLine(error);
     // "error:" in red on a terminal; the message itself was escaped by errorLine.
     process.stderr.write(`${line.replace(/^error:/, paletteFor(process.stderr).red('error:'))}\n`);
-    if (process.env.CASCADENCE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    if (process.env.CASCADENCE_DEBUG && error instanceof Error) {
+      const errorCode = (error as { code?: unknown }).code;
+      if (typeof errorCode === 'string') process.stderr.write(`code: ${sanitizeForTerminal(errorCode)}\n`);
+      process.stderr.write(`${error.stack}\n`);
+    }
     return code;
   }
 }

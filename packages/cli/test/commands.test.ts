@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { Project, sampleProject } from './cli-harness';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { cliRoot, Project, sampleProject } from './cli-harness';
 
 let project: Project;
 beforeAll(() => {
@@ -148,6 +150,38 @@ describe('task disable / enable', () => {
     expect(project.task(['disable', 'ad'])).toMatchObject({ code: 1, stderr: 'error: unknown task "ad" (did you mean "add"?)\n' });
     expect(statSync(file).mtimeMs).toBe(before);
   });
+
+  it('a task-state lock held by another process: CASCADENCE_FILE_LOCKED naming .cascadence/tasks.json, exit 1, file untouched', async () => {
+    const file = join(project.dir, '.cascadence', 'tasks.json');
+    const before = readFileSync(file, 'utf8');
+    // Another process (a `task disable` elsewhere, the UI) holding the lock for longer than the CLI waits (20 s).
+    const files = resolve(cliRoot, '..', 'core', 'dist', 'files', 'index.cjs');
+    const holder = spawn(process.execPath, [
+      '-e',
+      `require(${JSON.stringify(files)}).withFileLock(${JSON.stringify(file)}, async () => { console.log('held'); await new Promise((r) => setTimeout(r, 60000)); })`,
+    ]);
+    try {
+      await new Promise<void>((resolveHeld, reject) => {
+        holder.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('held') && resolveHeld());
+        holder.on('exit', (code) => reject(new Error(`the holder exited (${code}) before taking the lock`)));
+      });
+      const { code, stdout, stderr } = project.task(['disable', 'add'], { CASCADENCE_DEBUG: '1' });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      const lines = stderr.split('\n');
+      const errorLine = lines.find((line) => line.startsWith('error: '));
+      expect(errorLine).toMatch(
+        new RegExp(
+          `^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is locked by process ${holder.pid} on ${hostname()} \\(since [^)]+\\) \\(lock: .*tasks\\.json\\.lock\\); gave up after 20000 ms`,
+        ),
+      );
+      // The code (printed with CASCADENCE_DEBUG): the file lock's, not the schedules file's CASCADENCE_SCHEDULES_LOCKED.
+      expect(lines).toContain('code: CASCADENCE_FILE_LOCKED');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  }, 90_000);
 });
 
 describe('task graph', () => {

@@ -34,6 +34,10 @@ export const ErrorCode = {
   INVALID_MAP_INPUT: 'CASCADENCE_INVALID_MAP_INPUT',
   /** A `map` step failed because items failed (`cause`: the first failed item's error). */
   MAP_ITEMS_FAILED: 'CASCADENCE_MAP_ITEMS_FAILED',
+  /** `withFileLock` (`@cascadence/core/files`) could not get a file's lock in time, or lost it before writing. */
+  FILE_LOCKED: 'CASCADENCE_FILE_LOCKED',
+  /** `writeFileAtomic` refused or could not write a file: read-only, a directory, permission denied. */
+  FILE_UNWRITABLE: 'CASCADENCE_FILE_UNWRITABLE',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -39,5 +39,5 @@ export {
 export { readScheduleState, statePathFor, writeScheduleState, type ScheduleRunState } from './state';
 export { parseDuration } from './duration';
 export { MAX_TIMEOUT_MS, systemClock, type Clock } from './clock';
-export { writeFileAtomic, withFileLock, type FileSignature, type LockOptions } from './files';
+export type { FileSignature, LockOptions } from './files';
 export { ScheduleErrorCode, type ScheduleErrorCodeValue } from './errors';

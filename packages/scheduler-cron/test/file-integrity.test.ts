@@ -115,6 +115,8 @@ describe('permissions (item 2)', () => {
     writeFileSync(path, 'a: "0 1 * * *"\n');
     chmodSync(path, 0o444);
     const error = await rejection(upsertSchedule(path, 'b', '@daily'));
+    // This package's code, not core's CASCADENCE_FILE_UNWRITABLE (the write itself is core's).
+    expect(error.code).toBe(ScheduleErrorCode.SCHEDULES_INVALID);
     expect(error.message).toContain(path);
     expect(error.message).toContain('read-only (mode 0444)');
     expect(readFileSync(path, 'utf8')).toBe('a: "0 1 * * *"\n');

@@ -308,6 +308,7 @@ describe('locking', () => {
     const { path } = setup('a: "0 0 * * *"\n');
     mkdirSync(`${path}.lock`);
     const error = await upsertSchedule(path, 'b', '0 1 * * *', {}, { timeoutMs: 300 }).catch((e: unknown) => e);
+    // This package's code, not core's CASCADENCE_FILE_LOCKED (the lock itself is core's).
     expect(CascadenceError.isInstance(error, ScheduleErrorCode.SCHEDULES_LOCKED)).toBe(true);
     expect((error as Error).message).toContain(`${path}.lock`);
     expect(readFileSync(path, 'utf8')).toBe('a: "0 0 * * *"\n');
@@ -382,7 +383,7 @@ describe('real processes', () => {
       expect(entries).toHaveLength(301);
       expect(text.startsWith(header)).toBe(true);
       expect(text.endsWith(`${others[299]}\n`)).toBe(true);
-      // A writer killed while holding the lock leaves `<file>.lock`; proper-lockfile takes it
+      // A writer killed while holding the lock leaves `<file>.lock`; the next writer takes it
       // over after `staleMs` (tested above). Remove it here so 30 rounds don't wait 2 s each.
       if (existsSync(`${path}.lock`)) {
         killedWhileLocked++;

@@ -33,10 +33,13 @@ export function readTaskState(path: string): TaskState {
   return { disabled };
 }
 
-/** Read-modify-write under a lock; the file is only replaced atomically, and only if it parsed. */
+/**
+ * Read-modify-write under a lock; the file is only replaced atomically, and only if it parsed.
+ * A lock held past the timeout fails with core's `CASCADENCE_FILE_LOCKED` naming this file (exit 1).
+ */
 export async function updateTaskState(path: string, change: (state: TaskState) => TaskState): Promise<TaskState> {
-  // Loaded here, not at start-up: only enable/disable write this file.
-  const { withFileLock, writeFileAtomic } = await import('@cascadence/scheduler-cron');
+  // Loaded here, not at start-up: only enable/disable (and the UI's toggle) write this file.
+  const { withFileLock, writeFileAtomic } = await import('@cascadence/core/files');
   return withFileLock(path, async (assertHeld) => {
     const next = change(readTaskState(path));
     const normalised = { disabled: [...new Set(next.disabled)].sort() };
