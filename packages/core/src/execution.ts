@@ -89,7 +89,9 @@ export class Execution {
     this.runId = settings.runId;
     this.sync = settings.sync;
     this.state = new RunState<Error>(plan.shape, settings.failFast, this);
-    this.times = new Array<number>(2 * n).fill(0);
+    const times = plan.shape.initialCounts.slice();
+    for (let i = 0; i < n; i++) times[i] = 0;
+    this.times = times;
     this.contexts = settings.sync ? NO_CONTEXTS : new Array(n);
     this.flowName = isFlow(plan.runnable) ? plan.runnable.name : undefined;
     this.limit = settings.sync ? Infinity : settings.concurrency;
