@@ -43,6 +43,18 @@ export class FlowGraphBuilder {
       return;
     }
     const ids = this.ids;
+    if (listed.length === 1) {
+      // One need (most steps): no repeat to look for, and a literal one-element array (packed,
+      // made inline) instead of `new Array(1)`. A bad need takes the general path below.
+      const need = listed[0];
+      const j = typeof need !== 'string' ? undefined : i > 0 && need === ids[i - 1] ? i - 1 : (this.position ??= positionsById(ids))[need];
+      if (j !== undefined) {
+        this.dependantCounts[j] = (this.dependantCounts[j] as number) + 1;
+        if (j >= i) this.backwardOnly = false;
+        this.needs[i] = [j];
+        return;
+      }
+    }
     const seenBy = this.seenBy;
     // Allocated at its final size: lists grown by push reserve ~17 slots each.
     const own = new Array<number>(listed.length);
@@ -118,7 +130,8 @@ function invert(needs: readonly (readonly number[])[], counts: number[]): number
   const dependants: number[][] = new Array(n);
   for (let j = 0; j < n; j++) {
     const count = counts[j] as number;
-    dependants[j] = count === 0 ? [] : new Array<number>(count);
+    // (A literal for one: packed and made inline, like a one-need list.)
+    dependants[j] = count === 0 ? [] : count === 1 ? [0] : new Array<number>(count);
     counts[j] = 0;
   }
   for (let i = 0; i < n; i++) {
