@@ -30,6 +30,12 @@ const now = (): number => performance.now();
 
 const ONCE = Object.freeze({ once: true });
 
+/** One executor for every run's promise (no closure per run): the executor runs within `new Promise`. */
+let captured: ((result: RunResult) => void) | undefined;
+const captureResolve = (resolve: (result: RunResult) => void): void => {
+  captured = resolve;
+};
+
 /** What `contexts` holds in a synchronous run: nothing can cancel a step while it runs. */
 const NO_CONTEXTS: Array<StepContext | undefined> = Object.freeze([]) as never;
 
@@ -98,9 +104,10 @@ export class Execution {
     this.runStartedAt = this.clock = startedAt;
     this.tracer = parent !== undefined ? parent.tracer : engine.events.tracer;
     if (!settings.sync) {
-      this.promise = new Promise<RunResult>((resolve) => {
-        this.resolvePromise = resolve;
-      });
+      this.promise = new Promise<RunResult>(captureResolve);
+      this.resolvePromise = captured;
+      // Not kept here: it would hold the last run's promise (and its result) alive.
+      captured = undefined;
     }
   }
 
