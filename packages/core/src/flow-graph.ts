@@ -59,6 +59,9 @@ export class FlowGraphBuilder {
     // Allocated at its final size: lists grown by push reserve ~17 slots each.
     const own = new Array<number>(listed.length);
     let count = 0;
+    // The step after the last need found: needs are often listed in declaration order (a fan-in
+    // written as a loop), and then each is found by one comparison, with no id table at all.
+    let next = 0;
     for (let k = 0; k < listed.length; k++) {
       const need = listed[k];
       if (typeof need !== 'string') {
@@ -68,7 +71,12 @@ export class FlowGraphBuilder {
         );
         return;
       }
-      const j = i > 0 && need === ids[i - 1] ? i - 1 : (this.position ??= positionsById(ids))[need];
+      const j =
+        next < ids.length && need === ids[next]
+          ? next
+          : i > 0 && need === ids[i - 1]
+            ? i - 1
+            : (this.position ??= positionsById(ids))[need];
       if (j === undefined) {
         const id = ids[i] as string;
         this.failure = new CascadenceError(
@@ -78,6 +86,7 @@ export class FlowGraphBuilder {
         );
         return;
       }
+      next = j + 1;
       if (seenBy[j] !== i + 1) {
         seenBy[j] = i + 1;
         own[count++] = j;

@@ -70,6 +70,17 @@ describe('the graph defineFlow builds', () => {
       dependants: { b: [], a: ['b', 'c'], c: [] },
       order: ['a', 'b', 'c'],
     });
+    // Several needs, in declaration order (found one after another), reversed, repeated, or skipping ahead.
+    expect(
+      graphOf({
+        a: { run: noop },
+        b: { run: noop },
+        c: { run: noop },
+        d: { needs: ['a', 'b', 'c'], run: noop },
+        e: { needs: ['c', 'b', 'a', 'c'], run: noop },
+        f: { needs: ['a', 'c', 'e', 'b'], run: noop },
+      }).needs,
+    ).toEqual({ a: [], b: [], c: [], d: ['a', 'b', 'c'], e: ['c', 'b', 'a'], f: ['a', 'c', 'e', 'b'] });
     const selfNeed = () => defineFlow({ name: 'f', steps: { a: { needs: ['a'], run: noop } } });
     expect(selfNeed).toThrow('flow "f" has a cycle: a -> a');
     expect(() => defineFlow({ name: 'f', steps: { a: { run: noop }, b: { needs: [7 as never], run: noop } } })).toThrow(
