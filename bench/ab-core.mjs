@@ -1,6 +1,7 @@
 // A/B of two builds of @cascadence/core in one process, interleaved round by round, so that the
-// load of a shared machine hits both alike. Times are wall-clock per case (CPU time would count
-// the GC's helper threads), medians over the rounds (p10-p90 beside them).
+// load of a shared machine hits both alike. Times are this process's CPU time per case (user +
+// system: other processes on a loaded machine do not stretch it; it does count the GC's helper
+// threads), or wall time with AB_CLOCK=wall; medians over the rounds (p10-p90 beside them).
 //
 //   cp -r packages/core/dist /tmp/core-base     # before the change (a build of the base commit)
 //   node --expose-gc bench/ab-core.mjs /tmp/core-base [rounds] [service|chain|all]
@@ -22,8 +23,13 @@ const builds = {
   new: await import(pathToFileURL(join(process.env.AB_NEW_DIST ?? join(here, '..', 'packages', 'core', 'dist'), 'index.js')).href),
 };
 
-// Wall time (CPU time would count the GC's helper threads).
-const wallMs = () => performance.now();
+const clockMs =
+  process.env.AB_CLOCK === 'wall'
+    ? () => performance.now()
+    : () => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1000;
+      };
 const heapPerRunOrNaN = async (count, start) => (await heapPerRun(count, start)) ?? NaN;
 
 /** Cases per build: name -> { fn, per } (per: units the time is divided by, and the unit). */
@@ -75,9 +81,9 @@ function cases(core, tag) {
     out['first runSync of a fresh 100k chain'] = {
       timed: () => {
         const fresh = defineFlow({ name: `chain-fresh-${tag}`, steps: plain });
-        const t0 = wallMs();
+        const t0 = clockMs();
         new Engine({ logger: silentLogger }).runSync(fresh);
-        return wallMs() - t0;
+        return clockMs() - t0;
       },
       per: [1, 'ms'],
     };
@@ -99,17 +105,17 @@ for (let round = 0; round < rounds + 2; round++) {
       if (c.heap) value = await c.heap();
       else if (c.timed) value = c.timed();
       else {
-        const t0 = wallMs();
+        const t0 = clockMs();
         await c.fn();
-        value = wallMs() - t0;
+        value = clockMs() - t0;
       }
       if (round >= 2 || c.heap)
         (samples[`${name}|${build}`] ??= []).push(c.heap ? value : (value * (c.per[1] === 'ms' ? 1 : 1000)) / c.per[0]);
     }
     if (name === '1,000 concurrent 5-step runs' && round >= 2) {
-      const t0 = wallMs();
+      const t0 = clockMs();
       for (let k = 0; k < 5; k++) await concurrently(1_000, handWritten);
-      hand.push((wallMs() - t0) / 5);
+      hand.push((clockMs() - t0) / 5);
     }
   }
   process.stderr.write(`round ${round + 1}/${rounds + 2}\n`);

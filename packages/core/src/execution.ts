@@ -30,6 +30,12 @@ const now = (): number => performance.now();
 
 const ONCE = Object.freeze({ once: true });
 
+/** One executor for every run's promise (no closure per run): the executor runs within `new Promise`. */
+let captured: ((result: RunResult) => void) | undefined;
+const captureResolve = (resolve: (result: RunResult) => void): void => {
+  captured = resolve;
+};
+
 /** What `contexts` holds in a synchronous run: nothing can cancel a step while it runs. */
 const NO_CONTEXTS: Array<StepContext | undefined> = Object.freeze([]) as never;
 
@@ -94,16 +100,19 @@ export class Execution {
     this.runId = settings.runId;
     this.sync = settings.sync;
     this.state = new RunState<Error>(plan.shape, settings.failFast, this);
-    this.times = new Array<number>(2 * n).fill(0);
+    const times = plan.shape.initialCounts.slice();
+    for (let i = 0; i < n; i++) times[i] = 0;
+    this.times = times;
     this.contexts = settings.sync ? NO_CONTEXTS : new Array(n);
     this.flowName = isFlow(plan.runnable) ? plan.runnable.name : undefined;
     this.limit = settings.sync ? Infinity : settings.concurrency;
     this.runStartedAt = this.clock = startedAt;
     this.tracer = parent !== undefined ? parent.tracer : engine.events.tracer;
     if (!settings.sync) {
-      this.promise = new Promise<RunResult>((resolve) => {
-        this.resolvePromise = resolve;
-      });
+      this.promise = new Promise<RunResult>(captureResolve);
+      this.resolvePromise = captured;
+      // Not kept here: it would hold the last run's promise (and its result) alive.
+      captured = undefined;
     }
   }
 

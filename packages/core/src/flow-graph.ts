@@ -43,10 +43,25 @@ export class FlowGraphBuilder {
       return;
     }
     const ids = this.ids;
+    if (listed.length === 1) {
+      // One need (most steps): no repeat to look for, and a literal one-element array (packed,
+      // made inline) instead of `new Array(1)`. A bad need takes the general path below.
+      const need = listed[0];
+      const j = typeof need !== 'string' ? undefined : i > 0 && need === ids[i - 1] ? i - 1 : (this.position ??= positionsById(ids))[need];
+      if (j !== undefined) {
+        this.dependantCounts[j] = (this.dependantCounts[j] as number) + 1;
+        if (j >= i) this.backwardOnly = false;
+        this.needs[i] = [j];
+        return;
+      }
+    }
     const seenBy = this.seenBy;
     // Allocated at its final size: lists grown by push reserve ~17 slots each.
     const own = new Array<number>(listed.length);
     let count = 0;
+    // The step after the last need found: needs are often listed in declaration order (a fan-in
+    // written as a loop), and then each is found by one comparison, with no id table at all.
+    let next = 0;
     for (let k = 0; k < listed.length; k++) {
       const need = listed[k];
       if (typeof need !== 'string') {
@@ -56,7 +71,12 @@ export class FlowGraphBuilder {
         );
         return;
       }
-      const j = i > 0 && need === ids[i - 1] ? i - 1 : (this.position ??= positionsById(ids))[need];
+      const j =
+        next < ids.length && need === ids[next]
+          ? next
+          : i > 0 && need === ids[i - 1]
+            ? i - 1
+            : (this.position ??= positionsById(ids))[need];
       if (j === undefined) {
         const id = ids[i] as string;
         this.failure = new CascadenceError(
@@ -66,6 +86,7 @@ export class FlowGraphBuilder {
         );
         return;
       }
+      next = j + 1;
       if (seenBy[j] !== i + 1) {
         seenBy[j] = i + 1;
         own[count++] = j;
@@ -118,7 +139,8 @@ function invert(needs: readonly (readonly number[])[], counts: number[]): number
   const dependants: number[][] = new Array(n);
   for (let j = 0; j < n; j++) {
     const count = counts[j] as number;
-    dependants[j] = count === 0 ? [] : new Array<number>(count);
+    // (A literal for one: packed and made inline, like a one-need list.)
+    dependants[j] = count === 0 ? [] : count === 1 ? [0] : new Array<number>(count);
     counts[j] = 0;
   }
   for (let i = 0; i < n; i++) {

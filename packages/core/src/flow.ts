@@ -3,7 +3,7 @@ import { resolveRetryPolicy, type RetryPolicy } from './retry';
 import { stepDefinitionWhere } from './dag/messages';
 import { FlowGraphBuilder } from './flow-graph';
 import { checkMapStep, type ItemFailurePolicy } from './map-spec';
-import { assertValidName, assertValidTimeout, isTask, type Task, type TaskContext, type TaskRunFunction } from './task';
+import { assertValidName, assertValidTimeout, isValidName, isTask, type Task, type TaskContext, type TaskRunFunction } from './task';
 import type { StepOutputs } from './flow-types';
 
 /**
@@ -214,7 +214,8 @@ function checkedGraph(input: FlowSteps, flowName: string, where: string): FlowGr
     list = new Array<FlowStep>(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
-      assertValidName(id, `a step of ${where}`);
+      // The message is built only for a bad name: per step it was a string made and dropped.
+      if (!isValidName(id)) assertValidName(id, `a step of ${where}`);
       const step = checkStep((input as Record<string, FlowStep>)[id] as FlowStep, flowName, id);
       list[i] = step;
       builder.addNeeds(i, step.needs);

@@ -116,7 +116,9 @@ export function planRunnable(runnable: Runnable, options: PlanOptions = {}, pare
 
 /** Plans one step of flow `flowName` (undefined: a task run on its own, `id` = its name). */
 export function planStep(step: FlowStep, id: string, flowName: string | undefined, options: PlanOptions = {}): StepPlan {
-  const where = stepDefinitionWhere(flowName, id);
+  // `flow "f", step "s"`: made only for the steps that use it (names, processors, retry policies).
+  let where = '';
+  if (typeof step.task === 'string' || step.uses !== undefined || step.retry !== undefined) where = stepDefinitionWhere(flowName, id);
   let label = id;
   let kind: StepPlan['kind'] = 'inline';
   let run: StepPlan['run'];
@@ -132,6 +134,7 @@ export function planStep(step: FlowStep, id: string, flowName: string | undefine
     label = target.name;
     disabled = options.resolver?.isEnabled !== undefined && !options.resolver.isEnabled(target.name);
     retry ??= target.retry;
+    if (retry !== undefined && where === '') where = stepDefinitionWhere(flowName, id);
     timeoutMs ??= target.timeoutMs;
     if (target.kind === 'flow') {
       kind = 'flow';

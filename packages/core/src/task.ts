@@ -53,6 +53,11 @@ export interface Task<
 /** Names of tasks, flows, steps and processors: letters, digits, `-`, `_`, `.`, `:` and `/`, no spaces. */
 const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$/;
 
+/** Whether `assertValidName` would accept `name` (for loops that build its message only on failure). */
+export function isValidName(name: string): boolean {
+  return name !== '__proto__' && NAME_PATTERN.test(name);
+}
+
 export function assertValidName(name: unknown, what: string): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) {
     throw new CascadenceError(ErrorCode.INVALID_NAME, `${what} needs a non-empty name (got ${JSON.stringify(name)})`);

@@ -62,4 +62,32 @@ describe('the graph defineFlow builds', () => {
       }
     }
   });
+
+  it('resolves a single need like a list of several: earlier, later, itself, not a string', () => {
+    // One-need lists take a shorter path in the builder: same graph and same errors.
+    expect(graphOf({ b: { needs: ['a'], run: noop }, a: { run: noop }, c: { needs: ['a'], run: noop } })).toEqual({
+      needs: { b: ['a'], a: [], c: ['a'] },
+      dependants: { b: [], a: ['b', 'c'], c: [] },
+      order: ['a', 'b', 'c'],
+    });
+    // Several needs, in declaration order (found one after another), reversed, repeated, or skipping ahead.
+    expect(
+      graphOf({
+        a: { run: noop },
+        b: { run: noop },
+        c: { run: noop },
+        d: { needs: ['a', 'b', 'c'], run: noop },
+        e: { needs: ['c', 'b', 'a', 'c'], run: noop },
+        f: { needs: ['a', 'c', 'e', 'b'], run: noop },
+      }).needs,
+    ).toEqual({ a: [], b: [], c: [], d: ['a', 'b', 'c'], e: ['c', 'b', 'a'], f: ['a', 'c', 'e', 'b'] });
+    const selfNeed = () => defineFlow({ name: 'f', steps: { a: { needs: ['a'], run: noop } } });
+    expect(selfNeed).toThrow('flow "f" has a cycle: a -> a');
+    expect(() => defineFlow({ name: 'f', steps: { a: { run: noop }, b: { needs: [7 as never], run: noop } } })).toThrow(
+      'flow "f", step "b": "needs" must be a list of step ids',
+    );
+    expect(() => defineFlow({ name: 'f', steps: { a: { run: noop }, b: { needs: ['zz'], run: noop } } })).toThrow(
+      'flow "f": step "b" needs unknown step "zz"',
+    );
+  });
 });

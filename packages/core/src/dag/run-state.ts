@@ -91,16 +91,12 @@ export class RunState<E> {
   ) {
     const n = shape.needs.length;
     this.n = n;
-    this.status = new Array<number>(n).fill(PENDING);
-    this.attempts = new Array<number>(n).fill(0);
+    // Copies of the shape's packed template (PENDING is 0): cheaper than filling new arrays.
+    const initial = shape.initialCounts;
+    this.status = initial.slice(n);
+    this.attempts = initial.slice(n);
     this.outputs = new Array(n);
-    const needCounts = shape.needCounts;
-    const counts = new Array<number>(2 * n);
-    for (let i = 0; i < n; i++) {
-      counts[i] = needCounts[i] as number;
-      counts[n + i] = 0;
-    }
-    this.counts = counts;
+    this.counts = initial.slice();
   }
 
   /** The array behind `errors` / `skipReasons` / `skipMessages`, made on its first write. */

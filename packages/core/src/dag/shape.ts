@@ -24,6 +24,11 @@ export interface DagShape {
   readonly disabled: readonly boolean[] | undefined;
   /** The flow's `statusFrom: 'leaves'`: a run with failed steps succeeds when its final steps did. */
   readonly statusFromLeaves: boolean;
+  /**
+   * 2n numbers: `needCounts`, then n zeros. Per-run arrays are copied from it (`slice` of a packed
+   * array is a block copy; `new Array(n).fill(x)` cost ~6x as much, three times per run).
+   */
+  readonly initialCounts: readonly number[];
 }
 
 /** Builds a DagShape from `needs` lists and rule codes (dependants are derived, or given). */
@@ -45,5 +50,18 @@ export function dagShape(
   const needCounts = needs.map((own) => own.length);
   const roots: number[] = [];
   for (let i = 0; i < needs.length; i++) if (needCounts[i] === 0) roots.push(i);
-  return { needs, dependants: deps, rules, needCounts, roots, disabled: disabled?.includes(true) ? disabled : undefined, statusFromLeaves };
+  const n = needs.length;
+  const initialCounts: number[] = [];
+  for (let i = 0; i < n; i++) initialCounts.push(needCounts[i] as number);
+  for (let i = 0; i < n; i++) initialCounts.push(0);
+  return {
+    needs,
+    dependants: deps,
+    rules,
+    needCounts,
+    roots,
+    disabled: disabled?.includes(true) ? disabled : undefined,
+    statusFromLeaves,
+    initialCounts,
+  };
 }
