@@ -1,16 +1,17 @@
 /**
- * `task list` without oclif. Importing oclif and loading its config costs about 1.4x a bare
- * `node -e 0` on Node 20 before any command runs (bench/README.md, issue 21), so bin/run.js asks
- * this module first. It answers only what it can answer exactly as the oclif command would:
- * `task list` with `--json`, `--cwd <dir>` and `--config <file>` (each at most once), when no
- * user-installed oclif plugin or debug setting could change what oclif does, and when the project
- * loads. Anything else, errors included, returns undefined and the binary runs oclif as before.
- * CASCADENCE_CLI_NO_FAST_PATH (any non-empty value) always takes the oclif path.
+ * `task list` and `task --version` without oclif. Importing oclif and loading its config costs
+ * about 1.4x a bare `node -e 0` on Node 20 before any command runs (bench/README.md, issue 21), so
+ * bin/run.js asks this module first. It answers only what it can answer exactly as oclif would:
+ * `task list` with `--json`, `--cwd <dir>` and `--config <file>` (each at most once), and
+ * `task --version` / `-v` alone, when no user-installed oclif plugin or debug setting could change
+ * what oclif does, and (`list`) when the project loads. Anything else, errors included, returns
+ * undefined and the binary runs oclif as before. CASCADENCE_CLI_NO_FAST_PATH (any non-empty
+ * value) always takes the oclif path.
  *
  * This module is imported by every `task` process: it imports nothing heavy until it answers.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { arch, homedir, platform, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const NO_FAST_PATH_ENV = 'CASCADENCE_CLI_NO_FAST_PATH';
@@ -93,7 +94,40 @@ export function oclifMayDiffer(env: NodeJS.ProcessEnv): boolean {
 export async function fastPath(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
   if (env[NO_FAST_PATH_ENV]) return undefined;
   const request = listRequest(args);
-  if (request === undefined || oclifMayDiffer(env)) return undefined;
-  const { listWithoutOclif } = await import('./list-fast-path');
-  return listWithoutOclif(request);
+  if (request !== undefined) {
+    if (oclifMayDiffer(env)) return undefined;
+    const { listWithoutOclif } = await import('./list-fast-path');
+    return listWithoutOclif(request);
+  }
+  if (args.length === 1) {
+    const version = versionLine(args[0] as string);
+    if (version === undefined || oclifMayDiffer(env)) return undefined;
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  return undefined;
+}
+
+/**
+ * What `task --version` prints (oclif's user agent: `@cascadence/cli/0.1.0 linux-x64 node-v20.1.0`)
+ * when `flag` is one of the version flags of package.json, else undefined. Undefined also where
+ * oclif would say `wsl` instead of `linux` (it asks wsl-utils; any hint of WSL is left to it).
+ */
+export function versionLine(flag: string): string | undefined {
+  const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    name: string;
+    version: string;
+    oclif: { additionalVersionFlags?: string[] };
+  };
+  if (flag !== '--version' && !(pjson.oclif.additionalVersionFlags ?? []).includes(flag)) return undefined;
+  if (platform() === 'linux' && (release().toLowerCase().includes('microsoft') || procVersion().includes('microsoft'))) return undefined;
+  return `${pjson.name}/${pjson.version} ${platform()}-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}`;
+}
+
+function procVersion(): string {
+  try {
+    return readFileSync('/proc/version', 'utf8').toLowerCase();
+  } catch {
+    return '';
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * `task list` answered without oclif (src/fast-path.ts) must print what the oclif command prints:
+ * `task list` and `task --version` answered without oclif (src/fast-path.ts) must print what oclif prints:
  * same stdout, stderr and exit code, for every project and flag set here, and oclif must answer
  * whatever the fast path cannot (help, bad flags, errors, user-installed oclif plugins).
  * Every run is a real `task` process; a preload script records how many oclif modules it loaded.
@@ -155,6 +155,18 @@ describe('task list: the fast path and oclif print the same', () => {
   });
 });
 
+describe('task --version: the fast path and oclif print the same', () => {
+  it.each([['--version'], ['-v']])('%s', (flag) => {
+    const dir = projects.empty!.dir;
+    const fast = taskProcess([flag], dir);
+    const oclif = taskProcess([flag], dir, forced);
+    expect([fast.code, fast.stdout, fast.stderr]).toEqual([oclif.code, oclif.stdout, oclif.stderr]);
+    expect(fast.stdout).toMatch(/^@cascadence\/cli\/\S+ \S+-\S+ node-v\S+\n$/);
+    expect(fast.oclif).toBe(0);
+    expect(oclif.oclif).toBeGreaterThan(0);
+  });
+});
+
 describe('what turns the fast path off', () => {
   /** A user-installed oclif plugin (as `task plugins install` records it) whose init hook prints a line. */
   function userPlugin(dataDir: string, plugins: unknown[] = [{ name: 'hookplug', type: 'user', tag: '1.0.0' }]): void {
@@ -185,9 +197,13 @@ describe('what turns the fast path off', () => {
     expect(result.stderr).toContain('user plugin hook ran');
     const viaOclif = taskProcess(['list'], dir, { ...env, ...forced });
     expect([result.code, result.stdout, result.stderr]).toEqual([viaOclif.code, viaOclif.stdout, viaOclif.stderr]);
+    const version = taskProcess(['--version'], dir, env);
+    expect(version.oclif).toBeGreaterThan(0);
+    expect(version.stderr).toContain('user plugin hook ran');
     // After `task plugins uninstall` the file stays with an empty list: the fast path is back.
     userPlugin(dataDir, []);
     expect(taskProcess(['list'], dir, env).oclif).toBe(0);
+    expect(taskProcess(['--version'], dir, env).oclif).toBe(0);
   });
 
   it.each([[forced], [{ DEBUG: 'oclif:*' }], [{ TASK_DEBUG: '1' }]])('%j: oclif answers', (env) => {
@@ -196,7 +212,9 @@ describe('what turns the fast path off', () => {
 
   it('other commands are oclif’s', () => {
     const dir = projects.empty!.dir;
-    for (const args of [['--version'], ['run', 'example'], ['schedules'], ['lst']]) expect(taskProcess(args, dir).oclif).toBeGreaterThan(0);
+    for (const args of [['--version', 'x'], ['-v', '--json'], ['run', 'example'], ['schedules'], ['lst'], ['list:x'], ['help', 'list']]) {
+      expect(taskProcess(args, dir).oclif).toBeGreaterThan(0);
+    }
     expect(taskProcess(['list'], dir).oclif).toBe(0);
   });
 });
