@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, Project, sampleProject } from './cli-harness';
+import { bin, cliRoot, Project, sampleProject } from './cli-harness';
 
 const scratch = mkdtempSync(join(tmpdir(), 'cascadence-fast-path-'));
 const home = join(scratch, 'home');
@@ -164,6 +164,22 @@ describe('task --version: the fast path and oclif print the same', () => {
     expect(fast.stdout).toMatch(/^@cascadence\/cli\/\S+ \S+-\S+ node-v\S+\n$/);
     expect(fast.oclif).toBe(0);
     expect(oclif.oclif).toBeGreaterThan(0);
+  });
+});
+
+describe('what the fast path assumes of this package', () => {
+  it('no oclif hook could run for list or --version: the CLI declares none, and its oclif plugins only `update`', () => {
+    // A hook (init, prerun, finally, ...) added here or by a new oclif plugin would be skipped by the
+    // fast path: teach src/fast-path.ts about it (or fall back) before changing this test.
+    const pjson = JSON.parse(readFileSync(join(cliRoot, 'package.json'), 'utf8'));
+    expect(pjson.oclif.hooks).toBeUndefined();
+    expect(pjson.oclif.jitPlugins).toBeUndefined();
+    expect(pjson.oclif.devPlugins).toBeUndefined();
+    expect(pjson.oclif.plugins).toEqual(['@oclif/plugin-help', '@oclif/plugin-plugins']);
+    for (const plugin of pjson.oclif.plugins as string[]) {
+      const own = JSON.parse(readFileSync(join(cliRoot, 'node_modules', plugin, 'package.json'), 'utf8'));
+      expect(Object.keys(own.oclif.hooks ?? {}).filter((hook) => hook !== 'update')).toEqual([]);
+    }
   });
 });
 
