@@ -55,7 +55,8 @@ export function listRequest(args: readonly string[]): ListRequest | undefined {
 }
 
 /**
- * Whether oclif could do something else than the List command here: a user-installed or linked
+ * Whether oclif could do something else than the List command here (or print a stack naming this
+ * path's functions: CASCADENCE_DEBUG): a user-installed or linked
  * oclif plugin (`task plugins install|link`, recorded in the data folder's package.json, which
  * oclif reads on every start: a plugin may add hooks or replace `list`), or oclif's debug output.
  * The data folder is looked for where oclif could put it (TASK_DATA_DIR, XDG_DATA_HOME,
@@ -63,7 +64,8 @@ export function listRequest(args: readonly string[]): ListRequest | undefined {
  */
 export function oclifMayDiffer(env: NodeJS.ProcessEnv): boolean {
   // `task` is package.json's oclif.bin: oclif's own variables are TASK_*; DEBUG drives its logger.
-  if (env.DEBUG || env.TASK_DEBUG || env.TASK_REDIRECTED) return true;
+  // CASCADENCE_DEBUG prints an error's stack, which would show this path's frames after a fallback.
+  if (env.DEBUG || env.TASK_DEBUG || env.TASK_REDIRECTED || env.CASCADENCE_DEBUG) return true;
   const folders = new Set<string>();
   if (env.TASK_DATA_DIR) folders.add(env.TASK_DATA_DIR);
   for (const base of [env.XDG_DATA_HOME, env.LOCALAPPDATA]) if (base) folders.add(join(base, 'cascadence'));

@@ -222,8 +222,9 @@ describe('what turns the fast path off', () => {
     expect(taskProcess(['--version'], dir, env).oclif).toBe(0);
   });
 
-  it.each([[forced], [{ DEBUG: 'oclif:*' }], [{ TASK_DEBUG: '1' }]])('%j: oclif answers', (env) => {
+  it.each([[forced], [{ DEBUG: 'oclif:*' }], [{ TASK_DEBUG: '1' }], [{ CASCADENCE_DEBUG: '1' }]])('%j: oclif answers', (env) => {
     expect(taskProcess(['list'], projects.empty!.dir, env).oclif).toBeGreaterThan(0);
+    expect(taskProcess(['--version'], projects.empty!.dir, env).oclif).toBeGreaterThan(0);
   });
 
   it('other commands are oclif’s', () => {
