@@ -95,19 +95,22 @@ export function oclifMayDiffer(env: NodeJS.ProcessEnv): boolean {
  */
 export async function fastPath(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
   if (env[NO_FAST_PATH_ENV]) return undefined;
-  const request = listRequest(args);
+  let request: ListRequest | undefined;
+  let version: string | undefined;
+  try {
+    request = listRequest(args);
+    version = request === undefined && args.length === 1 && args[0]?.startsWith('-') ? versionLine(args[0] as string) : undefined;
+    if ((request === undefined && version === undefined) || oclifMayDiffer(env)) return undefined;
+  } catch {
+    // Anything odd on the way (a --cwd below a file, an unreadable home): oclif's to answer.
+    return undefined;
+  }
   if (request !== undefined) {
-    if (oclifMayDiffer(env)) return undefined;
     const { listWithoutOclif } = await import('./list-fast-path');
     return listWithoutOclif(request);
   }
-  if (args.length === 1) {
-    const version = versionLine(args[0] as string);
-    if (version === undefined || oclifMayDiffer(env)) return undefined;
-    process.stdout.write(`${version}\n`);
-    return 0;
-  }
-  return undefined;
+  process.stdout.write(`${version}\n`);
+  return 0;
 }
 
 /**

@@ -101,6 +101,7 @@ const OCLIF: string[][] = [
   ['--json', '--json'],
   ['--cwd', 'no-such-folder'],
   ['--cwd', 'sub/keep.txt'],
+  ['--cwd', 'sub/keep.txt/below-a-file'],
   ['--config'],
   ['--config='],
   ['--cwd', '--json'],
