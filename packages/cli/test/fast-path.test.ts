@@ -182,6 +182,32 @@ describe('what the fast path assumes of this package', () => {
       expect(Object.keys(own.oclif.hooks ?? {}).filter((hook) => hook !== 'update')).toEqual([]);
     }
   });
+  it('the list command has exactly the flags the fast path parses, with nothing that changes their reading (env, default, aliases, ...)', () => {
+    // Read from the built command, as oclif sees it; a new flag or option here needs src/fast-path.ts too.
+    const script = `
+      import { COMMANDS } from './dist/commands.js';
+      const List = COMMANDS.list;
+      const flags = { ...List.baseFlags, ...List.flags };
+      const shape = Object.fromEntries(Object.entries(flags).map(([name, flag]) => {
+        const { description, helpGroup, summary, parse, input, ...rest } = flag;
+        return [name, rest];
+      }));
+      console.log(JSON.stringify({ shape, strict: List.strict, args: List.args, enableJsonFlag: List.enableJsonFlag, aliases: List.aliases }));
+    `;
+    const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: cliRoot, encoding: 'utf8' });
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout)).toEqual({
+      shape: {
+        cwd: { type: 'option', multiple: false, exists: true },
+        config: { type: 'option', multiple: false },
+        json: { type: 'boolean', allowNo: false },
+      },
+      strict: true,
+      args: {},
+      enableJsonFlag: false,
+      aliases: [],
+    });
+  });
 });
 
 describe('what turns the fast path off', () => {
