@@ -2,7 +2,7 @@ import { CascadenceError, sanitizeLinesForTerminal } from '@cascadence/core';
 import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import { CliError, unknownFlagError } from './errors';
-import { loadProject, type Project } from './project/project';
+import { commandProjectOptions, loadProject, type Project } from './project/project';
 
 /** Shared by every `task` command: the `--cwd` flag, project loading and error conversion. */
 export abstract class BaseCommand extends Command {
@@ -35,12 +35,7 @@ export abstract class BaseCommand extends Command {
   protected async project(cwd: string | undefined, using?: string): Promise<Project> {
     const { flags } = await this.parse(this.constructor as typeof BaseCommand);
     const configFile = (flags as { config?: string }).config;
-    return loadProject({
-      cwd: cwd ?? process.cwd(),
-      warn: (line) => process.stderr.write(`${line}\n`),
-      ...(configFile !== undefined ? { configFile } : {}),
-      ...(using !== undefined ? { using } : {}),
-    });
+    return loadProject(commandProjectOptions({ cwd, config: configFile }, (line) => process.stderr.write(`${line}\n`), using));
   }
 
   /**

@@ -1,7 +1,6 @@
-import { sanitizeForTerminal } from '@cascadence/core';
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
-import { toJson } from '../output';
+import { listOutput } from '../list-output';
 
 export default class List extends BaseCommand {
   static override summary = 'List the tasks and flows this project knows';
@@ -17,43 +16,7 @@ export default class List extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(List);
     const project = await this.project(flags.cwd);
-    const entries: Array<{
-      name: string;
-      kind: 'task' | 'flow';
-      enabled: boolean;
-      description: string | null;
-      source: string;
-      error?: string;
-    }> = project.registry
-      .list()
-      .map(({ name, kind, enabled, description, source }) => ({ name, kind, enabled, description: description ?? null, source }));
-    // Broken flow files are listed too, with their error, so they are not silently missing.
-    for (const broken of project.brokenFlows) {
-      entries.push({
-        name: broken.name,
-        kind: 'flow',
-        enabled: project.registry.isEnabled(broken.name),
-        description: null,
-        source: broken.file,
-        error: broken.error.message,
-      });
-    }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    if (flags.json) {
-      this.outRaw(toJson(entries));
-      return;
-    }
-    // Names and descriptions come from flow files and plugins: escape control characters, so a
-    // newline cannot forge a row and an escape sequence cannot reach the terminal.
-    const rows = entries.map((e) => ({
-      ...e,
-      name: sanitizeForTerminal(e.name),
-      description: e.error !== undefined ? sanitizeForTerminal(e.error) : e.description === null ? '' : sanitizeForTerminal(e.description),
-    }));
-    const width = Math.max(4, ...rows.map((e) => e.name.length));
-    for (const e of rows) {
-      const state = e.error !== undefined ? 'broken  ' : e.enabled ? 'enabled ' : 'disabled';
-      this.out(`${e.name.padEnd(width)}  ${e.kind.padEnd(4)}  ${state}  ${e.description}`.trimEnd());
-    }
+    // The same text the fast path prints (fast-path.ts answers `task list` without loading oclif).
+    process.stdout.write(listOutput(project, flags.json));
   }
 }

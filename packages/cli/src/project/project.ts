@@ -69,6 +69,23 @@ export interface LoadProjectOptions {
   using?: string;
 }
 
+/**
+ * The options for a command's `--cwd` and `--config` flags (both optional), shared by the oclif
+ * commands and the fast path (fast-path.ts). `warn` gets one line per warning.
+ */
+export function commandProjectOptions(
+  flags: { cwd?: string | undefined; config?: string | undefined },
+  warn: (line: string) => void,
+  using?: string,
+): LoadProjectOptions {
+  return {
+    cwd: flags.cwd ?? process.cwd(),
+    warn,
+    ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+    ...(using !== undefined ? { using } : {}),
+  };
+}
+
 /** Everything a command needs to know about the project in `cwd`. */
 export async function loadProject(options: LoadProjectOptions): Promise<Project> {
   const env = options.env ?? process.env;
