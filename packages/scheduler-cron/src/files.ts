@@ -1,7 +1,7 @@
 import { promises as fsp, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CascadenceError, ErrorCode } from '@cascadence/core';
-import { withFileLock as lockFile, type FileSignature, type LockOptions } from '@cascadence/core/files';
+import { fileErrorReason, withFileLock as lockFile, type FileSignature, type LockOptions } from '@cascadence/core/files';
 import { ScheduleErrorCode } from './errors';
 
 // The lock and the atomic write are core's (`@cascadence/core/files`); this package keeps its own error codes for them.
@@ -17,21 +17,10 @@ export function signatureOf(stat: { mtimeMs: number; size: number; ino: number }
   return { mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino };
 }
 
-/** An error about `path` that names it (EISDIR and friends carry no path of their own). */
+/** An error about `path` that names it, in core's wording (EISDIR and friends carry no path of their own). */
 export function fileError(path: string, error: unknown, action: string, what: string): Error {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const reason =
-    code === 'EISDIR'
-      ? 'it is a directory, not a file'
-      : code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'ELOOP'
-          ? 'too many levels of symbolic links'
-          : code === 'ENOTDIR'
-            ? 'a part of the path is not a directory'
-            : ((error as Error | undefined)?.message ?? String(error));
-  return new CascadenceError(ScheduleErrorCode.SCHEDULES_INVALID, `${path}: cannot ${action} the ${what}: ${reason}`, {
-    details: { path, errno: code },
+  return new CascadenceError(ScheduleErrorCode.SCHEDULES_INVALID, `${path}: cannot ${action} the ${what}: ${fileErrorReason(error)}`, {
+    details: { path, errno: (error as NodeJS.ErrnoException | undefined)?.code },
     cause: error,
   });
 }

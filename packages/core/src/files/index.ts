@@ -5,3 +5,4 @@
  */
 export { withFileLock, type LockOptions } from './lock';
 export { writeFileAtomic, type FileSignature, type WriteFileAtomicOptions } from './atomic-write';
+export { fileErrorReason } from './file-error';
