@@ -3,7 +3,7 @@
  * starting at the first failure) on a real dev server, beside the local engine: the dag state
  * machine decides, so both backends must give the same RunResult.
  */
-import { Registry, defineFlow, defineProcessor, type RunResult } from '@cascadence/core';
+import { Registry, defineFlow, defineProcessor, type RunResult, type Runnable } from '@cascadence/core';
 import { comparable, describeTemporal, useBothBackends } from './helpers';
 
 /** Steps of the current run wait on these; the test (same process as the worker) opens them. */
@@ -190,20 +190,28 @@ describeTemporal('trigger rules on Temporal match the local engine', () => {
     expect(failed.remote.error?.message).toBe('work failed');
   });
 
-  it('a cancelled run still runs its always step (and the run stays cancelled)', async () => {
+  /**
+   * Runs `flow` locally, then on Temporal, each cancelled as soon as its step opens the
+   * `<runId>/started` gate; `check` sees each result as soon as its run ended. Same RunResult.
+   */
+  async function bothCancelledOnStart(flow: Runnable, name: string, check: (result: RunResult) => void = () => {}): Promise<RunResult> {
     const results: RunResult[] = [];
     for (const which of ['local', 'temporal'] as const) {
       const controller = new AbortController();
-      const runId = `teardown-${which}-${Date.now()}`;
+      const runId = `${name}-${which}-${Date.now()}`;
       gates.set(`${runId}/started`, () => controller.abort(new Error('stop')));
-      results.push(
-        which === 'local'
-          ? await engine.run(withTeardown, undefined, { runId, signal: controller.signal })
-          : await env.backend.run(withTeardown, undefined, { runId, signal: controller.signal }),
-      );
+      const options = { runId, signal: controller.signal };
+      const result = which === 'local' ? await engine.run(flow, undefined, options) : await env.backend.run(flow, undefined, options);
+      check(result);
+      results.push(result);
     }
     const [local, remote] = results as [RunResult, RunResult];
     expect(comparable(remote)).toEqual(comparable(local));
+    return remote;
+  }
+
+  it('a cancelled run still runs its always step (and the run stays cancelled)', async () => {
+    const remote = await bothCancelledOnStart(withTeardown, 'teardown');
     expect(remote.status).toBe('cancelled');
     expect(remote.steps).toMatchObject({
       work: { status: 'cancelled' },
@@ -213,21 +221,8 @@ describeTemporal('trigger rules on Temporal match the local engine', () => {
   });
 
   it('a cancelled run ends after the always steps of its nested flows have ended', async () => {
-    const results: RunResult[] = [];
-    for (const which of ['local', 'temporal'] as const) {
-      const controller = new AbortController();
-      const runId = `tidy-${which}-${Date.now()}`;
-      gates.set(`${runId}/started`, () => controller.abort(new Error('stop')));
-      results.push(
-        which === 'local'
-          ? await env.engine.run(tidyOuter, undefined, { runId, signal: controller.signal })
-          : await env.backend.run(tidyOuter, undefined, { runId, signal: controller.signal }),
-      );
-      // The run's result came after its nested always step ended (before: while it still ran).
-      expect(tidied).toContain(runId);
-    }
-    const [local, remote] = results as [RunResult, RunResult];
-    expect(comparable(remote)).toEqual(comparable(local));
+    // Each run's result came after its nested always step ended (before: while it still ran).
+    const remote = await bothCancelledOnStart(tidyOuter, 'tidy', (result) => expect(tidied).toContain(result.runId));
     expect(remote.status).toBe('cancelled');
     expect(remote.steps.sub?.status).toBe('cancelled');
   });
