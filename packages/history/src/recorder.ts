@@ -44,10 +44,18 @@ interface LiveRun {
 }
 
 /**
- * Runs changed since the last flush that trigger an immediate flush. Large batches matter: a
- * bigger batch dirties fewer index pages per run (ids given by callers or Temporal may be random).
+ * Runs changed since the last flush that trigger a flush as soon as the current macrotask ends
+ * (setImmediate), not inside the run event that made the batch full: a scheduler's dispatch
+ * slice finishes first, and a lone task started in it has ended by then, so its row is written
+ * once, final, instead of inserted as running and updated. Large batches matter: a bigger batch
+ * dirties fewer index pages per run (ids given by callers or Temporal may be random).
  */
 export const MAX_DIRTY_RUNS = 5000;
+/**
+ * Runs changed since the last flush that trigger a flush at once, inside the event: back-to-back
+ * runs resolved in microtasks never let a timer or an immediate fire, and memory must stay bounded.
+ */
+export const MAX_DIRTY_RUNS_NOW = 2 * MAX_DIRTY_RUNS;
 /**
  * How often a running flow's steps document may be rewritten: 2 ms per step it holds, at most
  * once a second. Rewriting costs in proportion to the document, so this bounds the write cost
@@ -71,6 +79,7 @@ export class Recorder {
   private readonly live = new Map<string, LiveRun>();
   private dirty = new Set<LiveRun>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
   private flushing: Promise<void> | undefined;
   private lost = 0;
   /** When the current run of failed writes began (undefined: the last write worked). */
@@ -308,9 +317,17 @@ export class Recorder {
 
   private touch(run: LiveRun): void {
     this.dirty.add(run);
-    // Back-to-back runs resolved in microtasks never let a timer fire: write a full batch at once.
-    if (this.dirty.size >= MAX_DIRTY_RUNS && this.flushing === undefined) void this.flush(false);
-    else this.schedule(this.settings.flushIntervalMs);
+    const size = this.dirty.size;
+    if (size < MAX_DIRTY_RUNS) this.schedule(this.settings.flushIntervalMs);
+    // Back-to-back runs resolved in microtasks never let a timer or an immediate fire: write at once.
+    else if (size >= MAX_DIRTY_RUNS_NOW && this.flushing === undefined) void this.flush(false);
+    else if (this.immediate === undefined) {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        void this.flush(false);
+      });
+      this.immediate.unref?.();
+    }
   }
 
   private schedule(ms: number): void {
