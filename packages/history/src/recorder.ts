@@ -293,7 +293,7 @@ export class Recorder {
     run.attemptStarts = undefined;
     run.attemptStarted = undefined;
     // Ended: no event reaches it any more (it left `live`), so its document is final.
-    run.stepsText = stepsJson(run);
+    run.stepsText = flat(stepsJson(run));
     run.steps = ENDED;
     run.inner = undefined;
     this.touch(run);
@@ -428,6 +428,16 @@ const NONE = Object.freeze({ state: 'none' }) as StoredStep['output'];
 
 /** The steps of every ended run (their document is made): never written to. */
 const ENDED: Map<string, StoredStep> = new Map();
+
+/**
+ * The string flattened: built by concatenation it is a tree of a dozen pieces, and an ended run
+ * waits up to a flush interval in the batch (young-generation GC then copies every piece).
+ * Reading a character makes V8 flatten it in place; SQLite would have flattened it anyway.
+ */
+function flat(text: string): string {
+  text.charCodeAt(text.length >> 1);
+  return text;
+}
 
 function stepsJson(run: LiveRun): string {
   if (run.stepsText !== undefined) return run.stepsText;
