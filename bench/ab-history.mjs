@@ -1,7 +1,7 @@
 // What recording costs a scheduler tick's runs: CPU time per lone-task run through a LocalBackend
 // with history recording on (SQLite, default settings), minus the same runs unrecorded, for two
 // builds of @cascadence/history alternately, each round in its own child process.
-//   node --expose-gc ab-history.mjs <base history dist/index.js> [rounds] [jobs] [ticks]
+//   [AB_ORDER=shuffled] node --expose-gc ab-history.mjs <base history dist/index.js> [rounds] [jobs] [ticks]
 // A tick starts `jobs` runs at once (as the scheduler's dispatch does), waits for them, then
 // lets the recorder's timer flush (80 ms) — CPU of the flushes is included.
 import { spawnSync } from 'node:child_process';
@@ -16,6 +16,16 @@ async function child(historyModule, jobs, ticks) {
   const { defineTask, Engine, LocalBackend, silentLogger } = await import('@cascadence/core');
   const tasks = [];
   for (let i = 0; i < jobs; i++) tasks.push(defineTask({ name: `job-${i}`, run: () => i }));
+  // AB_ORDER=shuffled: tasks fire in a fixed pseudo-random order (a schedule file's order is
+  // unrelated to the names' order); default: job-0, job-1, ... (close to sorted).
+  if (process.env.AB_ORDER === 'shuffled') {
+    let seed = 42;
+    for (let i = jobs - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const j = seed % (i + 1);
+      [tasks[i], tasks[j]] = [tasks[j], tasks[i]];
+    }
+  }
   const options = tasks.map((t) => ({ trigger: Object.freeze({ kind: 'schedule', schedule: t.name }) }));
   const backend = new LocalBackend(new Engine({ logger: silentLogger }));
   const dir = mkdtempSync(join(tmpdir(), 'cascadence-ab-history-'));

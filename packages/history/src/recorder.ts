@@ -364,7 +364,7 @@ export class Recorder {
     const stamp = (this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 0.001);
     const statements = [];
     const written: LiveRun[] = [];
-    for (const run of batch) {
+    for (const run of inTaskOrder(batch)) {
       const ended = run.row.status !== 'running';
       const every = progressEveryMs(run);
       const stepsDue = run.stepsChanged && (all || ended || run.stepsWrittenAt === 0 || now - run.stepsWrittenAt >= every);
@@ -428,6 +428,22 @@ const NONE = Object.freeze({ state: 'none' }) as StoredStep['output'];
 
 /** The steps of every ended run (their document is made): never written to. */
 const ENDED: Map<string, StoredStep> = new Map();
+
+/**
+ * A batch's runs ordered by task name. Each run adds an entry to the (task, started_at, id) index,
+ * and a tick of many tasks adds one per task all over it: SQLite inserts those faster in key order
+ * (5,000-run batches of 10,000 tasks fired as `job-0`..`job-9999`: 8.6 → 7.5 µs a row; fired in a
+ * shuffled order: 10.5 → 10.1). Sorting an already sorted batch is one pass.
+ */
+function inTaskOrder(batch: Set<LiveRun>): LiveRun[] {
+  return [...batch].sort(byTask);
+}
+
+function byTask(a: LiveRun, b: LiveRun): number {
+  const x = a.row.task;
+  const y = b.row.task;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
 
 /**
  * The string flattened: built by concatenation it is a tree of a dozen pieces, and an ended run
