@@ -44,10 +44,18 @@ interface LiveRun {
 }
 
 /**
- * Runs changed since the last flush that trigger an immediate flush. Large batches matter: a
- * bigger batch dirties fewer index pages per run (ids given by callers or Temporal may be random).
+ * Runs changed since the last flush that trigger a flush as soon as the current macrotask ends
+ * (setImmediate), not inside the run event that made the batch full: a scheduler's dispatch
+ * slice finishes first, and a lone task started in it has ended by then, so its row is written
+ * once, final, instead of inserted as running and updated. Large batches matter: a bigger batch
+ * dirties fewer index pages per run (ids given by callers or Temporal may be random).
  */
 export const MAX_DIRTY_RUNS = 5000;
+/**
+ * Runs changed since the last flush that trigger a flush at once, inside the event: back-to-back
+ * runs resolved in microtasks never let a timer or an immediate fire, and memory must stay bounded.
+ */
+export const MAX_DIRTY_RUNS_NOW = 2 * MAX_DIRTY_RUNS;
 /**
  * How often a running flow's steps document may be rewritten: 2 ms per step it holds, at most
  * once a second. Rewriting costs in proportion to the document, so this bounds the write cost
@@ -71,6 +79,7 @@ export class Recorder {
   private readonly live = new Map<string, LiveRun>();
   private dirty = new Set<LiveRun>();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
   private flushing: Promise<void> | undefined;
   private lost = 0;
   /** When the current run of failed writes began (undefined: the last write worked). */
@@ -284,7 +293,7 @@ export class Recorder {
     run.attemptStarts = undefined;
     run.attemptStarted = undefined;
     // Ended: no event reaches it any more (it left `live`), so its document is final.
-    run.stepsText = stepsJson(run);
+    run.stepsText = flat(stepsJson(run));
     run.steps = ENDED;
     run.inner = undefined;
     this.touch(run);
@@ -308,9 +317,17 @@ export class Recorder {
 
   private touch(run: LiveRun): void {
     this.dirty.add(run);
-    // Back-to-back runs resolved in microtasks never let a timer fire: write a full batch at once.
-    if (this.dirty.size >= MAX_DIRTY_RUNS && this.flushing === undefined) void this.flush(false);
-    else this.schedule(this.settings.flushIntervalMs);
+    const size = this.dirty.size;
+    if (size < MAX_DIRTY_RUNS) this.schedule(this.settings.flushIntervalMs);
+    // Back-to-back runs resolved in microtasks never let a timer or an immediate fire: write at once.
+    else if (size >= MAX_DIRTY_RUNS_NOW && this.flushing === undefined) void this.flush(false);
+    else if (this.immediate === undefined) {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        void this.flush(false);
+      });
+      this.immediate.unref?.();
+    }
   }
 
   private schedule(ms: number): void {
@@ -347,7 +364,7 @@ export class Recorder {
     const stamp = (this.lastStamp = now > this.lastStamp ? now : this.lastStamp + 0.001);
     const statements = [];
     const written: LiveRun[] = [];
-    for (const run of batch) {
+    for (const run of inTaskOrder(batch)) {
       const ended = run.row.status !== 'running';
       const every = progressEveryMs(run);
       const stepsDue = run.stepsChanged && (all || ended || run.stepsWrittenAt === 0 || now - run.stepsWrittenAt >= every);
@@ -411,6 +428,32 @@ const NONE = Object.freeze({ state: 'none' }) as StoredStep['output'];
 
 /** The steps of every ended run (their document is made): never written to. */
 const ENDED: Map<string, StoredStep> = new Map();
+
+/**
+ * A batch's runs ordered by task name. Each run adds an entry to the (task, started_at, id) index,
+ * and a tick of many tasks adds one per task all over it: SQLite inserts those faster in key order
+ * (5,000-run batches of 10,000 tasks fired as `job-0`..`job-9999`: 8.6 → 7.5 µs a row; fired in a
+ * shuffled order: 10.5 → 10.1). Sorting an already sorted batch is one pass.
+ */
+function inTaskOrder(batch: Set<LiveRun>): LiveRun[] {
+  return [...batch].sort(byTask);
+}
+
+function byTask(a: LiveRun, b: LiveRun): number {
+  const x = a.row.task;
+  const y = b.row.task;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The string flattened: built by concatenation it is a tree of a dozen pieces, and an ended run
+ * waits up to a flush interval in the batch (young-generation GC then copies every piece).
+ * Reading a character makes V8 flatten it in place; SQLite would have flattened it anyway.
+ */
+function flat(text: string): string {
+  text.charCodeAt(text.length >> 1);
+  return text;
+}
 
 function stepsJson(run: LiveRun): string {
   if (run.stepsText !== undefined) return run.stepsText;

@@ -54,6 +54,14 @@ const RUN_INSERT = `INSERT INTO cascadence_runs (id, task, kind, backend, workfl
     owner_id, status, error, failed_step, started_at, ended_at, duration_ms, input_state, input_json, input_bytes, input_reason, steps, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+/**
+ * The common row (no Temporal ids, no retry, no error, no input value): the always-null columns
+ * are left to their NULL default instead of bound one by one (8 fewer parameters, ~1 µs a row).
+ */
+const RUN_INSERT_PLAIN = `INSERT INTO cascadence_runs (id, task, kind, backend, trigger_kind, schedule,
+    owner_id, status, started_at, ended_at, duration_ms, input_state, steps, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 const RUN_UPDATE = `UPDATE cascadence_runs SET status = ?, error = ?, failed_step = ?, ended_at = ?, duration_ms = ?,
     steps = COALESCE(?, steps), updated_at = ? WHERE id = ?`;
 
@@ -62,6 +70,36 @@ export const write = {
   /** `steps`: the steps document as JSON, or undefined to keep what is stored. */
   insertRun(row: RunRow, steps: string | undefined, updatedAt: number): Statement {
     const input = row.input;
+    if (
+      row.workflowId === undefined &&
+      row.workflowRunId === undefined &&
+      row.retryOf === undefined &&
+      row.error === undefined &&
+      row.failedStep === undefined &&
+      input.json === undefined &&
+      input.bytes === undefined &&
+      input.reason === undefined
+    ) {
+      return {
+        sql: RUN_INSERT_PLAIN,
+        params: [
+          row.id,
+          row.task,
+          row.kind,
+          row.backend,
+          row.trigger,
+          row.schedule ?? null,
+          row.ownerId,
+          row.status,
+          row.startedAt,
+          row.endedAt ?? null,
+          row.durationMs ?? null,
+          input.state,
+          steps ?? null,
+          updatedAt,
+        ],
+      };
+    }
     return {
       sql: RUN_INSERT,
       params: [

@@ -1,9 +1,11 @@
-// The recorder writes a full batch the moment MAX_DIRTY_RUNS runs are dirty: back-to-back runs
-// resolved in microtasks never let the flush timer fire, so without this nothing would be written
-// (and memory would grow) until the loop yields. Timers are fake: nothing here depends on timing.
+// The recorder writes a full batch (MAX_DIRTY_RUNS runs dirty) right after the current macrotask,
+// not inside the run event that filled it: a scheduler's dispatch slice starts thousands of runs
+// and their rows are then written once, final. Back-to-back runs resolved in microtasks never let a
+// timer or an immediate fire, so at MAX_DIRTY_RUNS_NOW the batch is written at once (memory stays
+// bounded). Timers (and setImmediate) are fake: nothing here depends on timing.
 import { defineFlow, Engine, EventBus, silentLogger } from '@cascadence/core';
 import type { SqlDriver, Statement } from '../src/driver';
-import { MAX_DIRTY_RUNS, Recorder } from '../src/recorder';
+import { MAX_DIRTY_RUNS, MAX_DIRTY_RUNS_NOW, Recorder } from '../src/recorder';
 
 const FLUSH_INTERVAL_MS = 50;
 
@@ -47,21 +49,54 @@ function setup() {
       trigger: undefined,
       input: undefined,
     });
-  return { driver, recorder, start };
+  const end = (i: number) =>
+    events.emit({
+      type: 'run:end',
+      runId: `run-${i}`,
+      at: 1_001 + i,
+      task: 't',
+      kind: 'task',
+      parentFlow: undefined,
+      status: 'succeeded',
+      durationMs: 1,
+      error: undefined,
+    });
+  return { driver, recorder, start, end };
 }
 
 describe('recorder batching', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it(`writes a full batch at once when ${MAX_DIRTY_RUNS} runs changed, without waiting for the flush timer`, () => {
+  it(`writes a full batch of ${MAX_DIRTY_RUNS} runs after the current macrotask, not inside the run event that filled it`, () => {
     const { driver, start } = setup();
-    for (let i = 0; i < MAX_DIRTY_RUNS - 1; i++) start(i);
-    expect(driver.batches).toHaveLength(0); // below the limit: the timer's business
-    start(MAX_DIRTY_RUNS - 1);
-    // Written during the emit of the run that made the batch full: no timer ran (time stands still).
+    for (let i = 0; i < MAX_DIRTY_RUNS; i++) start(i);
+    expect(driver.batches).toHaveLength(0); // not in the middle of the caller's work (a scheduler slice)
+    jest.advanceTimersByTime(0); // the immediate, long before the flush timer
     expect(driver.batches).toHaveLength(1);
     expect(driver.batches[0]).toHaveLength(MAX_DIRTY_RUNS);
+  });
+
+  it('runs started and ended in one dispatch are each written once, as an insert of the final row', () => {
+    const { driver, start, end } = setup();
+    // A scheduler slice: many runs start, then (microtasks after the slice) end.
+    for (let i = 0; i < MAX_DIRTY_RUNS + 10; i++) start(i);
+    for (let i = 0; i < MAX_DIRTY_RUNS + 10; i++) end(i);
+    jest.advanceTimersByTime(FLUSH_INTERVAL_MS);
+    const statements = driver.batches.flat();
+    expect(statements).toHaveLength(MAX_DIRTY_RUNS + 10);
+    expect(statements.every((s) => s.sql.trimStart().startsWith('INSERT INTO cascadence_runs'))).toBe(true);
+    expect(statements.every((s) => s.params.includes('succeeded'))).toBe(true);
+  });
+
+  it(`writes at once, inside the event, when ${MAX_DIRTY_RUNS_NOW} runs changed (back-to-back runs never let an immediate run)`, () => {
+    const { driver, start } = setup();
+    for (let i = 0; i < MAX_DIRTY_RUNS_NOW - 1; i++) start(i);
+    expect(driver.batches).toHaveLength(0);
+    start(MAX_DIRTY_RUNS_NOW - 1);
+    // Written during the emit of the run that made the batch full: no timer or immediate ran.
+    expect(driver.batches).toHaveLength(1);
+    expect(driver.batches[0]).toHaveLength(MAX_DIRTY_RUNS_NOW);
     expect(driver.batches[0]!.every((s) => s.sql.trimStart().startsWith('INSERT INTO cascadence_runs'))).toBe(true);
   });
 
