@@ -212,10 +212,13 @@ export class History {
       polling = (async () => {
         try {
           let from = last - LIVE_LOOKBACK_MS;
+          let afterId: string | undefined;
           for (;;) {
-            const rows = await this.reader.changedSince(from, 1000);
+            const rows = await this.reader.changedSince(from, 1000, afterId);
             for (const row of rows) {
-              from = Math.max(from, row.updatedAt);
+              // Pages go on from the last row's (updatedAt, id): a batch of more than a page shares one stamp.
+              from = row.updatedAt;
+              afterId = row.id;
               last = Math.max(last, row.updatedAt);
               if (delivered.get(row.id) === row.updatedAt) continue;
               delivered.set(row.id, row.updatedAt);

@@ -296,12 +296,22 @@ export class HistoryReader {
     return decodeSteps(text);
   }
 
-  /** Runs changed after `since` (epoch ms of `updated_at`), oldest change first: for live readers. */
-  async changedSince(since: number, limit: number): Promise<RunWithOwner[]> {
-    const rows = await this.driver.query<Record<string, unknown>>(
-      `SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.updated_at > ? ORDER BY r.updated_at LIMIT ${limit}`,
-      [since],
-    );
+  /**
+   * Runs changed after `since` (epoch ms of `updated_at`), oldest change first, ties by id: for
+   * live readers. A page ends at (updatedAt, id) of its last row; the next page passes both
+   * (`afterId`), since one flush stamps every run of its batch with the same `updated_at`.
+   */
+  async changedSince(since: number, limit: number, afterId?: string): Promise<RunWithOwner[]> {
+    const rows =
+      afterId === undefined
+        ? await this.driver.query<Record<string, unknown>>(
+            `SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.updated_at > ? ORDER BY r.updated_at, r.id LIMIT ${limit}`,
+            [since],
+          )
+        : await this.driver.query<Record<string, unknown>>(
+            `SELECT ${RUN_COLUMNS} FROM ${RUN_FROM} WHERE r.updated_at >= ? AND (r.updated_at > ? OR r.id > ?) ORDER BY r.updated_at, r.id LIMIT ${limit}`,
+            [since, since, afterId],
+          );
     return rows.map(toRun);
   }
 }

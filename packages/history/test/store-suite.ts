@@ -416,6 +416,23 @@ export function describeHistoryStore(fresh: FreshStore): void {
     expect(seen.size).toBe(300);
   });
 
+  it('a live reader gets every run of a batch larger than its page (one flush stamps them all alike)', async () => {
+    const h = await open();
+    const engine = new Engine({ logger: silentLogger });
+    h.record(engine as never);
+    const seen = new Set<string>();
+    const stop = h.subscribe((run) => {
+      if (run.status === 'succeeded') seen.add(run.id);
+    });
+    const t = defineTask({ name: 'burst', run: () => 1 });
+    // Started in one synchronous stretch: they end before any flush, so one flush writes all 2,500.
+    await Promise.all(Array.from({ length: 2500 }, () => engine.run(t)));
+    await h.flush();
+    for (let waited = 0; seen.size < 2500 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    stop();
+    expect(seen.size).toBe(2500);
+  }, 30_000);
+
   it('applies retention by count and by age, never deleting a running run', async () => {
     const h = await open({ keep: 3 });
     const engine = new Engine({ logger: silentLogger });
