@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { RunResult } from '@cascadence/core';
 import { TemporalBackend } from '../src';
 import { bundlePath, count, describeTemporal, serverAddress, tempDir, uniqueQueue } from './helpers';
 const { createKillFlow, createMapKillFlow, createPartitionKillFlow } = require('./fixtures/kill-flow.cjs') as {
@@ -39,6 +40,41 @@ async function waitFor(predicate: () => boolean, timeoutMs = 30_000): Promise<vo
   }
 }
 
+/** Polls `done` (server state) every 100 ms for up to 30 s; throws `what` if it never holds. */
+async function pollServer(done: () => Promise<boolean>, what: string): Promise<void> {
+  for (const until = Date.now() + 30_000; !(await done());) {
+    if (Date.now() > until) throw new Error(`${what} in time`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const ACTIVITY_TASK_COMPLETED = 11;
+
+/** How many activities the workflow's history records as completed. */
+async function completedActivities(handle: {
+  fetchHistory(): Promise<{ events?: Array<{ eventType?: unknown }> | null }>;
+}): Promise<number> {
+  return ((await handle.fetchHistory()).events ?? []).filter((e) => e.eventType === ACTIVITY_TASK_COMPLETED).length;
+}
+
+/** SIGKILLs the first worker, waits for it to exit, and starts a new one on the same queue. */
+async function replaceWorker(first: ChildProcess, taskQueue: string, dir: string): Promise<ChildProcess> {
+  const exited = new Promise((resolve) => first.once('exit', resolve));
+  first.kill('SIGKILL');
+  await exited;
+  expect(first.signalCode).toBe('SIGKILL');
+  return startChildWorker(taskQueue, dir);
+}
+
+/** The map kill flow's result: every item's output, item 3 (in flight at the kill) run twice, the others once. */
+function expectMapFinished(result: RunResult, dir: string): void {
+  expect(result.status).toBe('succeeded');
+  expect(result.steps.each?.output).toEqual([0, 10, 20, 30, 40, 50]);
+  for (const k of [0, 1, 2, 4, 5]) expect([k, count(dir, `m${k}`)]).toEqual([k, 1]);
+  expect(count(dir, 'm3')).toBe(2);
+  expect(result.steps.each?.items?.[3]).toMatchObject({ status: 'succeeded', attempts: 2 });
+}
+
 describeTemporal('a worker killed mid-flow', () => {
   const { dir: root, cleanup } = tempDir('cascadence-kill-');
   const children: ChildProcess[] = [];
@@ -65,12 +101,7 @@ describeTemporal('a worker killed mid-flow', () => {
     const handle = await backend.start(flow);
 
     await waitFor(() => count(dir, 'b') === 1);
-    const exited = new Promise((resolve) => first.once('exit', resolve));
-    first.kill('SIGKILL');
-    await exited;
-    expect(first.signalCode).toBe('SIGKILL');
-
-    children.push(await startChildWorker(taskQueue, dir));
+    children.push(await replaceWorker(first, taskQueue, dir));
     const result = await handle.result();
 
     expect(result.status).toBe('succeeded');
@@ -104,27 +135,10 @@ describeTemporal('a worker killed mid-flow', () => {
     // starts, so wait until the server has recorded list and the five other items as completed
     // (a kill between an item's return and its report would rightly run it again).
     await waitFor(() => count(dir, 'm3') === 1 && count(dir, 'm5') === 1);
-    const ACTIVITY_TASK_COMPLETED = 11;
-    const client = await backend.client();
-    const completed = async () =>
-      ((await client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? []).filter(
-        (e) => e.eventType === ACTIVITY_TASK_COMPLETED,
-      ).length;
-    for (let until = Date.now() + 30_000; (await completed()) < 6;) {
-      if (Date.now() > until) throw new Error('the five other items were not recorded as completed in time');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const exited = new Promise((resolve) => first.once('exit', resolve));
-    first.kill('SIGKILL');
-    await exited;
-
-    children.push(await startChildWorker(taskQueue, dir));
-    const result = await handle.result();
-    expect(result.status).toBe('succeeded');
-    expect(result.steps.each?.output).toEqual([0, 10, 20, 30, 40, 50]);
-    for (const k of [0, 1, 2, 4, 5]) expect(count(dir, `m${k}`)).toBe(1);
-    expect(count(dir, 'm3')).toBe(2);
-    expect(result.steps.each?.items?.[3]).toMatchObject({ status: 'succeeded', attempts: 2 });
+    const run = (await backend.client()).workflow.getHandle(handle.workflowId);
+    await pollServer(async () => (await completedActivities(run)) >= 6, 'the five other items were not recorded as completed');
+    children.push(await replaceWorker(first, taskQueue, dir));
+    expectMapFinished(await handle.result(), dir);
   });
 
   it('while a partitioned run moves to its next partition: the new worker finishes the drain and continues as new; completed steps do not run again', async () => {
@@ -140,22 +154,15 @@ describeTemporal('a worker killed mid-flow', () => {
 
     // The fifteen quick steps are recorded as completed (well past 30 events: the run is draining,
     // waiting for `slow`, whose first execution hangs).
-    const ACTIVITY_TASK_COMPLETED = 11;
     const client = await backend.client();
     const firstRun = client.workflow.getHandle(handle.workflowId, handle.temporalRunId);
-    const completed = async () =>
-      ((await firstRun.fetchHistory()).events ?? []).filter((e) => e.eventType === ACTIVITY_TASK_COMPLETED).length;
-    for (let until = Date.now() + 30_000; (await completed()) < 15 || count(dir, 'slow') < 1;) {
-      if (Date.now() > until) throw new Error('the quick steps were not recorded as completed in time');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await pollServer(
+      async () => (await completedActivities(firstRun)) >= 15 && count(dir, 'slow') >= 1,
+      'the quick steps were not recorded as completed',
+    );
     expect((await firstRun.describe()).status.name).toBe('RUNNING');
     expect(count(dir, 'after0')).toBe(0);
-    const exited = new Promise((resolve) => first.once('exit', resolve));
-    first.kill('SIGKILL');
-    await exited;
-
-    children.push(await startChildWorker(taskQueue, dir));
+    children.push(await replaceWorker(first, taskQueue, dir));
     const result = await handle.result();
     expect(result.status).toBe('succeeded');
     expect(result.steps.slow).toMatchObject({ status: 'succeeded', attempts: 2, output: 'slow' });
@@ -185,31 +192,14 @@ describeTemporal('a worker killed mid-flow', () => {
     const handle = await backend.start(flow);
     await waitFor(() => count(dir, 'm3') === 1 && count(dir, 'm2') === 1);
     const client = await backend.client();
-    const ACTIVITY_TASK_COMPLETED = 11;
     // Item 2 is recorded as completed in the second batch's history before the kill.
-    for (let until = Date.now() + 30_000; ;) {
+    await pollServer(async () => {
       const events = (await client.workflow.getHandle(handle.workflowId).fetchHistory()).events ?? [];
       const started = events.filter((e) => e.childWorkflowExecutionStartedEventAttributes != null);
       const batch = started.at(-1)?.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId;
-      if (started.length === 2 && batch) {
-        const done = ((await client.workflow.getHandle(batch).fetchHistory()).events ?? []).filter(
-          (e) => e.eventType === ACTIVITY_TASK_COMPLETED,
-        ).length;
-        if (done === 1) break;
-      }
-      if (Date.now() > until) throw new Error('item 2 was not recorded as completed in time');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const exited = new Promise((resolve) => first.once('exit', resolve));
-    first.kill('SIGKILL');
-    await exited;
-
-    children.push(await startChildWorker(taskQueue, dir));
-    const result = await handle.result();
-    expect(result.status).toBe('succeeded');
-    expect(result.steps.each?.output).toEqual([0, 10, 20, 30, 40, 50]);
-    for (const k of [0, 1, 2, 4, 5]) expect([k, count(dir, `m${k}`)]).toEqual([k, 1]);
-    expect(count(dir, 'm3')).toBe(2);
-    expect(result.steps.each?.items?.[3]).toMatchObject({ status: 'succeeded', attempts: 2 });
+      return started.length === 2 && batch != null && (await completedActivities(client.workflow.getHandle(batch))) === 1;
+    }, 'item 2 was not recorded as completed');
+    children.push(await replaceWorker(first, taskQueue, dir));
+    expectMapFinished(await handle.result(), dir);
   });
 });
