@@ -24,6 +24,7 @@ import { historyFull, type Carry } from './partition';
 import { decodeStepResults } from './summary-codec';
 import {
   NESTED_SETTLE_PATCH,
+  PARTITION_SETTLE_PATCH,
   PARTITIONS_PATCH,
   OUTPUT_ACTIVITY,
   type OutputCall,
@@ -215,8 +216,17 @@ export class GraphRun implements NestedHost {
     }
     if (this.state.complete) this.finish();
     else if (this.draining && this.state.running === 0) {
-      if (this.state.mayRetry) this.continueAsNew();
-      else {
+      if (this.state.mayRetry) {
+        // Nested runs still ending (an `always` step of a timed-out nested step) end in this partition.
+        if (this.childrenRunning > 0 && patched(PARTITION_SETTLE_PATCH)) {
+          this.childrenEnded = () => {
+            this.childrenEnded = undefined;
+            this.pump();
+          };
+          return;
+        }
+        this.continueAsNew();
+      } else {
         this.draining = false;
         this.pump();
       }

@@ -29,6 +29,12 @@ export const PARTITIONS_PATCH = 'cascadence-partitions';
  * timed-out nested step) before it completes. Earlier releases completed without waiting.
  */
 export const NESTED_SETTLE_PATCH = 'cascadence-nested-settle';
+/**
+ * `patched()` id: a partitioned run continues as new only after those nested runs have ended too
+ * (continuing abandons their activities: an `always` step's retries and its recorded end were
+ * lost). Earlier releases continued without waiting.
+ */
+export const PARTITION_SETTLE_PATCH = 'cascadence-partition-settle';
 /** Default of `partitionHistoryEvents` (partition.ts): well below the server's 51,200, leaving room for the steps still running. */
 export const DEFAULT_PARTITION_HISTORY_EVENTS = 20_000;
 /**

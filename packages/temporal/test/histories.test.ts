@@ -9,7 +9,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { silentLogger } from '@cascadence/core';
 import { TemporalBackend, formatReplayReport, replay } from '../src';
-import { historyFlows } from './fixtures/histories/flows';
+import { historyFlows, partitionedHistories } from './fixtures/histories/flows';
 import { address, serverAddress, startWorker, temporalBinary, uniqueQueue } from './helpers';
 
 const dir = path.join(__dirname, 'fixtures', 'histories');
@@ -22,10 +22,21 @@ const recording = process.env.CASCADENCE_RECORD_HISTORIES === '1';
 async function record(): Promise<void> {
   const taskQueue = uniqueQueue('histories');
   const worker = await startWorker({ taskQueue, tasks: Object.values(historyFlows), logger: silentLogger });
-  const backend = new TemporalBackend({ address: serverAddress(), taskQueue });
+  // By partitionHistoryEvents (undefined: the default).
+  const backends = new Map<number | undefined, TemporalBackend>();
   try {
     for (const [name, flow] of Object.entries(historyFlows)) {
       if (existsSync(path.join(dir, `${name}.json`))) continue;
+      const events = partitionedHistories[name];
+      let backend = backends.get(events);
+      if (backend === undefined) {
+        backend = new TemporalBackend({
+          address: serverAddress(),
+          taskQueue,
+          ...(events === undefined ? {} : { partitionHistoryEvents: events }),
+        });
+        backends.set(events, backend);
+      }
       const handle = await backend.start(flow);
       if (name === 'cancel' || name === 'nestedCancel') {
         await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -39,6 +50,8 @@ async function record(): Promise<void> {
           'show',
           '--workflow-id',
           handle.workflowId,
+          // A partitioned run: its first run (the one that continued as new), not the last.
+          ...(events === undefined ? [] : ['--run-id', handle.temporalRunId as string]),
           '--address',
           serverAddress(),
           '--namespace',
@@ -52,7 +65,7 @@ async function record(): Promise<void> {
       writeFileSync(path.join(dir, `${name}.json`), shown.stdout);
     }
   } finally {
-    await backend.close();
+    for (const backend of backends.values()) await backend.close();
     await worker.shutdown();
   }
 }
@@ -75,6 +88,7 @@ describe('histories recorded by earlier releases replay against the current work
       'diamond.json',
       'nested.json',
       'nestedCancel.json',
+      'nestedPartition.json',
       'retry.json',
       'shortSteps.json',
       'skipCascade.json',

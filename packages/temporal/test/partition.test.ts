@@ -49,6 +49,58 @@ const waiting = defineFlow({
   },
 } as never);
 
+/** What `psettle`'s nested teardown did, as the worker (in this process) ran it. */
+const tidied: string[] = [];
+/**
+ * A nested step that times out at 200 ms while a chain of 40 steps beside it fills the history:
+ * the run reaches its partition point while the nested flow's `always` step (4 s) still runs.
+ */
+const settling = defineFlow({
+  name: 'psettle',
+  steps: {
+    sub: {
+      timeoutMs: 200,
+      task: defineFlow({
+        name: 'psettle-inner',
+        steps: {
+          work: {
+            run: (ctx: { signal: AbortSignal }) =>
+              new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error))),
+          },
+          tidy: {
+            needs: ['work'],
+            when: 'always',
+            run: async () => {
+              await new Promise((resolve) => setTimeout(resolve, 4000));
+              tidied.push('tidied');
+              return 'tidied';
+            },
+          },
+        },
+      } as never),
+    },
+    ...Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`c${i}`, i === 0 ? { run: () => 0 } : { needs: [`c${i - 1}`], task: next }]),
+    ),
+  },
+} as never);
+
+/** Activities scheduled in a history that it never closed (completed, failed, timed out or cancelled), by activity id. */
+function openActivities(history: temporal.api.history.v1.IHistory): string[] {
+  const open = new Map<string, string>();
+  for (const event of history.events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) open.set(String(event.eventId), scheduled.activityId ?? '');
+    const closed =
+      event.activityTaskCompletedEventAttributes ??
+      event.activityTaskFailedEventAttributes ??
+      event.activityTaskTimedOutEventAttributes ??
+      event.activityTaskCanceledEventAttributes;
+    if (closed) open.delete(String(closed.scheduledEventId));
+  }
+  return [...open.values()];
+}
+
 const wideFlow = wide(300);
 const chainFlow = chain(60);
 
@@ -71,7 +123,7 @@ describeTemporal('partitioned runs (continue-as-new)', () => {
   let backend: TemporalBackend;
 
   beforeAll(async () => {
-    worker = await startWorker({ taskQueue, tasks: [wideFlow, chainFlow, waiting], logger: silentLogger });
+    worker = await startWorker({ taskQueue, tasks: [wideFlow, chainFlow, waiting, settling], logger: silentLogger });
     backend = new TemporalBackend({ address: serverAddress(), taskQueue, concurrency: 32, partitionHistoryEvents: 150 });
   });
   afterAll(async () => {
@@ -110,6 +162,26 @@ describeTemporal('partitioned runs (continue-as-new)', () => {
     expect(await last.memo).toMatchObject({ cascadenceTask: 'pchain60' });
     expect(last.searchAttributes.CascadenceTask).toEqual(['pchain60']);
   }, 180_000);
+
+  it("continues as new only after a timed-out nested step's `always` steps have ended (their activities are not abandoned)", async () => {
+    tidied.length = 0;
+    const handle = await backend.start(settling, undefined);
+    const onTemporal = await handle.result();
+    // Before, the run continued as new while the teardown ran and ended long before it: its
+    // activity was left open in the first run's history, its end (or failure) reached nobody.
+    expect(tidied).toEqual(['tidied']);
+    const runs = await runsOf(await backend.client(), handle.workflowId, handle.temporalRunId!);
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    for (const run of runs) {
+      expect([run.runId, openActivities(run.history as temporal.api.history.v1.IHistory)]).toEqual([run.runId, []]);
+      const report = await replay(run.history as never, { workflowBundle: { codePath: bundlePath as string } });
+      expect([run.runId, report.ok, report.error?.message]).toEqual([run.runId, true, undefined]);
+    }
+    const local = await engine.run(settling, undefined);
+    expect(comparable(onTemporal)).toEqual(comparable(local));
+    expect(onTemporal.steps.sub?.status).toBe('failed');
+    expect(onTemporal.steps.c39).toMatchObject({ status: 'succeeded', output: 39 });
+  }, 120_000);
 
   it('the live-progress query and cancellation reach a later partition, with the steps of earlier ones', async () => {
     const handle = await backend.start(waiting, undefined);
