@@ -302,6 +302,8 @@ export class Execution {
     if (this.sync) return nestedOutput(flow, child.result as RunResult);
     this.nestedRunning++;
     return (child.promise as Promise<RunResult>).then((result) => {
+      // Entered from a promise: the last clock reading (maybe the step's timeout) is stale.
+      this.clock = -1;
       if (--this.nestedRunning === 0 && this.state.complete) this.finish();
       return nestedOutput(flow, result);
     });

@@ -47,4 +47,37 @@ describe('step times', () => {
       expect(result.startedAt + result.durationMs - 2e-3).toBeLessThanOrEqual(after);
     },
   );
+
+  it("a run that waited for a timed-out nested step's `always` step ends after it, not when the step timed out", async () => {
+    let tidiedAt = 0;
+    const flow = defineFlow({
+      name: 'times-settle',
+      steps: {
+        sub: {
+          timeoutMs: 20,
+          task: defineFlow({
+            name: 'times-settle-inner',
+            steps: {
+              work: {
+                run: (ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+              },
+              tidy: {
+                needs: ['work'],
+                when: 'always',
+                run: async () => {
+                  await new Promise((resolve) => setTimeout(resolve, 60));
+                  tidiedAt = performance.timeOrigin + performance.now();
+                },
+              },
+            },
+          }),
+        },
+      },
+    });
+    const result = await new Engine({ logger: silentLogger }).run(flow);
+    expect(result.steps.sub?.status).toBe('failed');
+    expect(tidiedAt).toBeGreaterThan(0);
+    // Was the clock reading of the step's timeout, taken before the nested run ended.
+    expect(result.startedAt + result.durationMs).toBeGreaterThanOrEqual(tidiedAt - 1e-3);
+  });
 });
