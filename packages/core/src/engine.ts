@@ -177,7 +177,8 @@ export class Engine implements EventSource {
   }
 
   private start(runnable: Runnable, input: unknown, options: RunOptions, sync: boolean): Execution {
-    if (!isTask(runnable) && !isFlow(runnable)) {
+    // The runnable planned last was checked when it was planned (a service runs one flow over and over).
+    if (runnable !== this.lastRunnable && !isTask(runnable) && !isFlow(runnable)) {
       throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'engine.run expects a task or flow made with defineTask or defineFlow');
     }
     if (this.resolver?.isEnabled !== undefined && !this.resolver.isEnabled(runnable.name)) {

@@ -100,9 +100,7 @@ export class Execution {
     this.runId = settings.runId;
     this.sync = settings.sync;
     this.state = new RunState<Error>(plan.shape, settings.failFast, this);
-    const times = plan.shape.initialCounts.slice();
-    for (let i = 0; i < n; i++) times[i] = 0;
-    this.times = times;
+    this.times = plan.shape.initialTimes.slice();
     this.contexts = settings.sync ? NO_CONTEXTS : new Array(n);
     this.flowName = isFlow(plan.runnable) ? plan.runnable.name : undefined;
     this.limit = settings.sync ? Infinity : settings.concurrency;
