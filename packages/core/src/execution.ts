@@ -102,7 +102,8 @@ export class Execution {
     this.state = new RunState<Error>(plan.shape, settings.failFast, this);
     this.times = plan.shape.initialTimes.slice();
     this.contexts = settings.sync ? NO_CONTEXTS : new Array(n);
-    this.flowName = isFlow(plan.runnable) ? plan.runnable.name : undefined;
+    // A planned runnable is a task or a flow (checked when it was planned).
+    this.flowName = plan.runnable.kind === 'flow' ? plan.runnable.name : undefined;
     this.limit = settings.sync ? Infinity : settings.concurrency;
     this.runStartedAt = this.clock = startedAt;
     this.tracer = parent !== undefined ? parent.tracer : engine.events.tracer;
