@@ -6,7 +6,7 @@ import { nestedFlowFailedMessage } from './dag/messages';
 import type { RunState } from './dag/run-state';
 import { STEP_STATUS_NAMES } from './dag/status';
 import { CascadenceError, ErrorCode } from './errors';
-import { isFlow, type Flow } from './flow';
+import type { Flow } from './flow';
 import type { MapRun } from './map-run';
 import type { RunResult, StepResult, StepStatus } from './result';
 import { SerialisableRunResult } from './run-result';

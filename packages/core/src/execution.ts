@@ -14,7 +14,7 @@ import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } fro
 import * as report from './execution-events';
 import type { ExecutionSettings } from './execution-settings';
 import { defaultOutput, nestedOutput, runResult } from './execution-result';
-import { isFlow, type Flow } from './flow';
+import type { Flow } from './flow';
 import { MapRun } from './map-run';
 import { mapItems, type MapPlan } from './map-spec';
 import type { RunResult, RunStatus } from './result';
