@@ -3,6 +3,7 @@
 // checks), that still makes what a run must: a UUIDv7 run id, one clock reading at the start and
 // one per step end (per-step startedAt/durationMs), a ctx and a prototype-less ctx.results per
 // step, a StepResult per step, the steps record and the result — beside the engine, in CPU time.
+// The last rows relax one promise each, to show what it costs (none of them is today's format).
 //
 //   node bench/runsync-floor.mjs
 import { Engine, defineFlow, newRunId, silentLogger } from '@cascadence/core';
@@ -18,30 +19,45 @@ class Ctx {
     this.results = results;
   }
 }
-function minimalRun(makeId) {
+/** Made with `new`: a fast-mode object whose prototype (frozen, itself prototype-less) is not null. */
+function ResultsWithBarePrototype() {}
+ResultsWithBarePrototype.prototype = Object.freeze(Object.create(null));
+const nullResults = () => Object.setPrototypeOf({}, null);
+const bareProtoResults = () => new ResultsWithBarePrototype();
+
+/**
+ * The floor, and what each promise of the format costs: `makeResults` (today: a prototype-less
+ * object), `stepClock` (a clock reading per step end, for per-step startedAt/durationMs) and
+ * `stepsRecord` (RunResult.steps built with the result, not when first read).
+ */
+function minimalRun(makeId, makeResults = nullResults, stepClock = true, stepsRecord = true) {
   const runId = makeId();
   const t0 = performance.now();
   let t = t0;
   const outputs = new Array(5);
-  const times = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const times = [0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   for (let i = 0; i < 5; i++) {
     times[i] = t;
-    const results = Object.setPrototypeOf({}, null);
+    const results = makeResults();
     for (const need of needs[i]) results[ids[need]] = outputs[need];
     outputs[i] = read(new Ctx(runId, i, results));
-    t = performance.now();
+    if (stepClock) t = performance.now();
     times[5 + i] = t;
   }
-  const steps = {};
-  for (let i = 0; i < 5; i++) {
-    steps[ids[i]] = {
-      status: 'succeeded',
-      output: outputs[i],
-      error: undefined,
-      attempts: 1,
-      startedAt: times[i],
-      durationMs: times[5 + i] - times[i],
-    };
+  if (!stepClock) t = performance.now();
+  let steps;
+  if (stepsRecord) {
+    steps = {};
+    for (let i = 0; i < 5; i++) {
+      steps[ids[i]] = {
+        status: 'succeeded',
+        output: outputs[i],
+        error: undefined,
+        attempts: 1,
+        startedAt: times[i],
+        durationMs: times[5 + i] - times[i],
+      };
+    }
   }
   return {
     runId,
@@ -61,6 +77,11 @@ const contenders = {
   'engine.runSync': () => engine.runSync(flow),
   'minimal driver': () => minimalRun(newRunId),
   'minimal driver, constant id': () => minimalRun(() => 'id'),
+  // What each part of the format costs (none of these is what RunResult / ctx.results are today):
+  'minimal driver, ctx.results with a bare prototype instead of none': () => minimalRun(newRunId, bareProtoResults),
+  'minimal driver, no per-step clock readings': () => minimalRun(newRunId, nullResults, false),
+  'minimal driver, no steps record (built when read)': () => minimalRun(newRunId, nullResults, true, false),
+  'minimal driver, all four relaxed (constant id)': () => minimalRun(() => 'id', bareProtoResults, false, false),
 };
 const cpuUs = () => {
   const { user, system } = process.cpuUsage();

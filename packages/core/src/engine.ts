@@ -177,7 +177,10 @@ export class Engine implements EventSource {
   }
 
   private start(runnable: Runnable, input: unknown, options: RunOptions, sync: boolean): Execution {
-    if (!isTask(runnable) && !isFlow(runnable)) {
+    // The runnable planned last was checked when it was planned (a service runs one flow over and
+    // over); before any plan, lastRunnable is undefined, and so may `runnable` be.
+    const planned = runnable === this.lastRunnable && runnable !== undefined;
+    if (!planned && !isTask(runnable) && !isFlow(runnable)) {
       throw new CascadenceError(ErrorCode.INVALID_DEFINITION, 'engine.run expects a task or flow made with defineTask or defineFlow');
     }
     if (this.resolver?.isEnabled !== undefined && !this.resolver.isEnabled(runnable.name)) {

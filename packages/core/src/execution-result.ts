@@ -6,7 +6,7 @@ import { nestedFlowFailedMessage } from './dag/messages';
 import type { RunState } from './dag/run-state';
 import { STEP_STATUS_NAMES } from './dag/status';
 import { CascadenceError, ErrorCode } from './errors';
-import { isFlow, type Flow } from './flow';
+import type { Flow } from './flow';
 import type { MapRun } from './map-run';
 import type { RunResult, StepResult, StepStatus } from './result';
 import { SerialisableRunResult } from './run-result';
@@ -64,6 +64,10 @@ function stepResults(run: FinishedRun): Record<string, StepResult> {
   const ids = run.plan.graph.ids;
   const { n, status, attempts, outputs, errors, skipReasons, skipMessages } = run.state;
   const times = run.times;
+  const maps = run.maps;
+  // Most runs have no failed, skipped or map step: those arrays are empty, not read per step.
+  const anyError = errors.length !== 0;
+  const anySkip = skipReasons.length !== 0;
   for (let i = 0; i < n; i++) {
     const tries = attempts[i] as number;
     const started = times[i] as number;
@@ -71,17 +75,21 @@ function stepResults(run: FinishedRun): Record<string, StepResult> {
     const step: StepResult = {
       status: STEP_STATUS_NAMES[status[i] as number] as StepStatus,
       output: outputs[i],
-      error: errors[i],
+      error: anyError ? errors[i] : undefined,
       attempts: tries,
       startedAt: tries > 0 ? timeOrigin + started : undefined,
       durationMs: tries > 0 && ended > 0 ? ended - started : undefined,
     };
-    const skipReason = skipReasons[i];
-    if (skipReason !== undefined) step.skipReason = skipReason;
-    const skipMessage = skipMessages[i];
-    if (skipMessage !== undefined) step.skipMessage = skipMessage;
-    const map = run.maps?.[i];
-    if (map !== undefined) lazyItems(step, map);
+    if (anySkip) {
+      const skipReason = skipReasons[i];
+      if (skipReason !== undefined) step.skipReason = skipReason;
+      const skipMessage = skipMessages[i];
+      if (skipMessage !== undefined) step.skipMessage = skipMessage;
+    }
+    if (maps !== undefined) {
+      const map = maps[i];
+      if (map !== undefined) lazyItems(step, map);
+    }
     steps[ids[i] as string] = step;
   }
   return steps;
@@ -103,7 +111,7 @@ function lazyItems(step: StepResult, map: MapRun): void {
 /** A lone task's output; for a flow, `output(results)` or else the outputs of its final steps. */
 export function defaultOutput(plan: RunnablePlan, state: RunState<Error>, input: unknown): unknown {
   const runnable = plan.runnable;
-  if (!isFlow(runnable)) return state.outputs[0];
+  if (runnable.kind !== 'flow') return state.outputs[0];
   const custom = runnable.output;
   const results = state.succeededOutputs(plan.graph.ids, custom !== undefined);
   return custom === undefined ? results : custom(results, input);

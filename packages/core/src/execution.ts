@@ -14,7 +14,7 @@ import { CancelledError, CascadenceError, ErrorCode, TimeoutError, toError } fro
 import * as report from './execution-events';
 import type { ExecutionSettings } from './execution-settings';
 import { defaultOutput, nestedOutput, runResult } from './execution-result';
-import { isFlow, type Flow } from './flow';
+import type { Flow } from './flow';
 import { MapRun } from './map-run';
 import { mapItems, type MapPlan } from './map-spec';
 import type { RunResult, RunStatus } from './result';
@@ -100,11 +100,10 @@ export class Execution {
     this.runId = settings.runId;
     this.sync = settings.sync;
     this.state = new RunState<Error>(plan.shape, settings.failFast, this);
-    const times = plan.shape.initialCounts.slice();
-    for (let i = 0; i < n; i++) times[i] = 0;
-    this.times = times;
+    this.times = plan.shape.initialTimes.slice();
     this.contexts = settings.sync ? NO_CONTEXTS : new Array(n);
-    this.flowName = isFlow(plan.runnable) ? plan.runnable.name : undefined;
+    // A planned runnable is a task or a flow (checked when it was planned).
+    this.flowName = plan.runnable.kind === 'flow' ? plan.runnable.name : undefined;
     this.limit = settings.sync ? Infinity : settings.concurrency;
     this.runStartedAt = this.clock = startedAt;
     this.tracer = parent !== undefined ? parent.tracer : engine.events.tracer;
@@ -141,25 +140,31 @@ export class Execution {
         this.abortRun(new CancelledError(this.what, signal.reason), 'cancelled', signal.reason);
         return;
       }
-      if (!this.sync) {
-        this.onAbort = () => this.abortRun(new CancelledError(this.what, signal.reason), 'cancelled', signal.reason);
-        signal.addEventListener('abort', this.onAbort, ONCE);
-      }
+      if (!this.sync) this.listen(signal);
     }
     // A flow's own timeoutMs bounds the whole run when it is run directly (as a step, the parent enforces it).
     if (this.parent === undefined && this.flowName !== undefined && !this.sync) {
       const ms = (runnable as Flow).timeoutMs;
-      if (ms !== undefined) {
-        this.deadline = setTimeout(() => {
-          const error = new TimeoutError(this.what, ms);
-          this.abortRun(error, 'failed', error);
-        }, ms);
-      }
+      if (ms !== undefined) this.setDeadline(ms);
     }
     const reuse = this.settings.reuse;
     if (reuse !== undefined) this.state.reuse(reuse.steps, reuse.outputs);
     this.state.seed();
     this.pump();
+  }
+
+  /** Aborting `signal` cancels the run. (Its own method: see runTraced.) */
+  private listen(signal: AbortSignal): void {
+    this.onAbort = () => this.abortRun(new CancelledError(this.what, signal.reason), 'cancelled', signal.reason);
+    signal.addEventListener('abort', this.onAbort, ONCE);
+  }
+
+  /** The flow's own timeoutMs, from the start of the run. */
+  private setDeadline(ms: number): void {
+    this.deadline = setTimeout(() => {
+      const error = new TimeoutError(this.what, ms);
+      this.abortRun(error, 'failed', error);
+    }, ms);
   }
 
   /** Starts ready steps while the concurrency limit allows; re-entrant calls return at once. */
@@ -204,10 +209,7 @@ export class Execution {
         value =
           plan.nested !== undefined ? this.runNested(plan.nested, input, ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, input);
       } else {
-        // The attempt's code runs inside its trace scope: what it calls sees the step as current context.
-        value = (this.tracer as RunTracer).within(ctx.traceScope, () =>
-          plan.nested !== undefined ? this.runNested(plan.nested, input, ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, input),
-        );
+        value = this.runTraced(plan, input, ctx);
       }
     } catch (error) {
       if (CascadenceError.isInstance(error, ErrorCode.ASYNC_IN_RUN_SYNC)) throw error;
@@ -224,27 +226,7 @@ export class Execution {
           { details: { flow: this.flowName, step: plan.id } },
         );
       }
-      if (plan.timeoutMs !== undefined) {
-        const ms = plan.timeoutMs;
-        ctx.timer = setTimeout(() => {
-          const error = new TimeoutError(this.stepWhere(plan.id), ms);
-          ctx.abort(error);
-          this.stepFailed(i, ctx, error);
-        }, ms);
-      }
-      // Leaf steps only: a nested flow's own steps are counted where they run.
-      const counted = plan.nested === undefined;
-      if (counted) this.engine.stepPromiseStarted();
-      value.then(
-        (output) => {
-          if (counted) this.engine.stepPromiseSettled();
-          this.stepSucceeded(i, ctx, output);
-        },
-        (error: unknown) => {
-          if (counted) this.engine.stepPromiseSettled();
-          this.stepFailed(i, ctx, error);
-        },
-      );
+      this.awaitStep(i, ctx, plan, value);
       return;
     }
     // A synchronous step cannot be interrupted; its timeout is judged after the fact.
@@ -253,6 +235,42 @@ export class Execution {
       return;
     }
     this.stepSucceeded(i, ctx, value);
+  }
+
+  /**
+   * The attempt's code run inside its trace scope: what it calls sees the step as current context.
+   * (Closures live in their own methods: one in `startStep` would make every step allocate the
+   * variables it captures, traced or not, sync or not.)
+   */
+  private runTraced(plan: StepPlan, input: unknown, ctx: StepContext): unknown {
+    return (this.tracer as RunTracer).within(ctx.traceScope, () =>
+      plan.nested !== undefined ? this.runNested(plan.nested, input, ctx) : (plan.run as NonNullable<StepPlan['run']>)(ctx, input),
+    );
+  }
+
+  /** A step's attempt returned a promise: its timeout, and how it ends when the promise settles. */
+  private awaitStep(i: number, ctx: StepContext, plan: StepPlan, value: PromiseLike<unknown>): void {
+    if (plan.timeoutMs !== undefined) {
+      const ms = plan.timeoutMs;
+      ctx.timer = setTimeout(() => {
+        const error = new TimeoutError(this.stepWhere(plan.id), ms);
+        ctx.abort(error);
+        this.stepFailed(i, ctx, error);
+      }, ms);
+    }
+    // Leaf steps only: a nested flow's own steps are counted where they run.
+    const counted = plan.nested === undefined;
+    if (counted) this.engine.stepPromiseStarted();
+    value.then(
+      (output) => {
+        if (counted) this.engine.stepPromiseSettled();
+        this.stepSucceeded(i, ctx, output);
+      },
+      (error: unknown) => {
+        if (counted) this.engine.stepPromiseSettled();
+        this.stepFailed(i, ctx, error);
+      },
+    );
   }
 
   /**

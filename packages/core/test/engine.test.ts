@@ -168,6 +168,23 @@ describe('Engine.run — ordering and data flow', () => {
     });
     expect((await engine().run(flow)).output).toBe(3);
   });
+
+  // The engine skips the shape check for the runnable it planned last: `undefined` (what it holds
+  // before its first plan) and look-alikes must still be refused, before and after.
+  it('refuses what is not a task or flow, before and after it has planned one', async () => {
+    const e = engine();
+    const refuses = async () => {
+      for (const bad of [undefined, null, {}, { kind: 'flow', name: 'x' }]) {
+        expect(() => e.runSync(bad as never)).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_DEFINITION }));
+        await expect(e.run(bad as never)).rejects.toMatchObject({ code: ErrorCode.INVALID_DEFINITION });
+      }
+    };
+    await refuses();
+    const task = defineTask({ name: 'planned', run: () => 1 });
+    expect(e.runSync(task).status).toBe('succeeded');
+    expect(e.runSync(task).status).toBe('succeeded');
+    await refuses();
+  });
 });
 
 describe('Engine.run — failure, skipping and trigger rules', () => {
