@@ -15,6 +15,7 @@ import {
   sanitizeLinesForTerminal,
   type ExecutionBackend,
   type Logger,
+  type PluginCapability,
   type PluginLoadResult,
   type Runnable,
   unknownName,
@@ -67,6 +68,11 @@ export interface LoadProjectOptions {
   configFile?: string;
   /** The task or flow the command is about to use: if its flow file is broken, its error is raised then, not also warned about. */
   using?: string;
+  /**
+   * What the command uses of plugins, when not everything (loadPlugins' `needs`): a plugin whose
+   * manifest provides none of it is not imported. `task list` (LIST_PLUGIN_NEEDS) needs tasks only.
+   */
+  pluginNeeds?: readonly PluginCapability[];
 }
 
 /**
@@ -117,6 +123,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     discover: pluginConfig.discover,
     production: pluginConfig.production,
     ...(pluginConfig.loadTimeoutMs !== undefined ? { loadTimeoutMs: pluginConfig.loadTimeoutMs } : {}),
+    ...(options.pluginNeeds !== undefined ? { needs: options.pluginNeeds } : {}),
     registry,
     onProblem: (problem) => warn(`warning: ${sanitizeForTerminal(problem.error.message)}`),
   });
