@@ -87,7 +87,8 @@ beforeAll(() => {
   // provides tasks (imported and listed). Each records its import in imported.log.
   const processors = new Project({
     'cascadence.config.mjs': `export default { plugins: { deny: ['denied'] } };\n`,
-    'flows/shout.yml': 'name: shout\ndescription: uses the processors\nsteps:\n  a:\n    uses: upper\n    with: { text: hi }\n  b:\n    uses: broken-proc\n    needs: [a]\n',
+    'flows/shout.yml':
+      'name: shout\ndescription: uses the processors\nsteps:\n  a:\n    uses: upper\n    with: { text: hi }\n  b:\n    uses: broken-proc\n    needs: [a]\n',
   });
   const plugins: Record<string, { provides: string[]; source: string; apiVersion?: number }> = {
     'cascadence-plugin-upper': {
@@ -129,8 +130,14 @@ beforeAll(() => {
     'package.json': JSON.stringify({ name: 'only', private: true, type: 'module', dependencies: { 'cascadence-plugin-upper': '1.0.0' } }),
     'flows/shout.yml': 'name: shout\nsteps:\n  a:\n    uses: upper\n    with: { text: hi }\n',
   });
-  processorsOnly.write('node_modules/cascadence-plugin-upper/package.json', readFileSync(join(processors.dir, 'node_modules/cascadence-plugin-upper/package.json'), 'utf8'));
-  processorsOnly.write('node_modules/cascadence-plugin-upper/index.js', readFileSync(join(processors.dir, 'node_modules/cascadence-plugin-upper/index.js'), 'utf8'));
+  processorsOnly.write(
+    'node_modules/cascadence-plugin-upper/package.json',
+    readFileSync(join(processors.dir, 'node_modules/cascadence-plugin-upper/package.json'), 'utf8'),
+  );
+  processorsOnly.write(
+    'node_modules/cascadence-plugin-upper/index.js',
+    readFileSync(join(processors.dir, 'node_modules/cascadence-plugin-upper/index.js'), 'utf8'),
+  );
   processorsOnly.linkCore();
   projects['processor plugins only'] = processorsOnly;
 
@@ -231,21 +238,24 @@ describe('task list does not import plugins that provide no tasks (issue 21)', (
     }
   };
 
-  it.each([[{}], [forced]])('%j: only the plugin with tasks is imported; problems found without importing are still warned about', (env) => {
-    const project = projects['processor plugins'] as Project;
-    imported(project);
-    const list = taskProcess(['list'], project.dir, env);
-    expect(list.code).toBe(0);
-    expect(imported(project)).toEqual(['cascadence-plugin-tasks']);
-    // A flow's `uses:` is resolved when it runs: the flow lists the same with its processors unloaded.
-    expect(list.stdout).toMatch(/^shout +flow +enabled +uses the processors$/m);
-    expect(list.stdout).toMatch(/^plugged +task +enabled +from a plugin with tasks$/m);
-    const warnings = list.stderr.trim().split('\n');
-    expect(warnings).toEqual([
-      expect.stringMatching(/^warning: plugin cascadence-plugin-procfuture .*declares plugin apiVersion 2/),
-      expect.stringMatching(/^warning: plugin cascadence-plugin-procmissing is not installed/),
-    ]);
-  });
+  it.each([[{}], [forced]])(
+    '%j: only the plugin with tasks is imported; problems found without importing are still warned about',
+    (env) => {
+      const project = projects['processor plugins'] as Project;
+      imported(project);
+      const list = taskProcess(['list'], project.dir, env);
+      expect(list.code).toBe(0);
+      expect(imported(project)).toEqual(['cascadence-plugin-tasks']);
+      // A flow's `uses:` is resolved when it runs: the flow lists the same with its processors unloaded.
+      expect(list.stdout).toMatch(/^shout +flow +enabled +uses the processors$/m);
+      expect(list.stdout).toMatch(/^plugged +task +enabled +from a plugin with tasks$/m);
+      const warnings = list.stderr.trim().split('\n');
+      expect(warnings).toEqual([
+        expect.stringMatching(/^warning: plugin cascadence-plugin-procfuture .*declares plugin apiVersion 2/),
+        expect.stringMatching(/^warning: plugin cascadence-plugin-procmissing is not installed/),
+      ]);
+    },
+  );
 
   it('a processor-only plugin that fails to import is reported by the commands that load it, not by task list', () => {
     const project = projects['processor plugins'] as Project;

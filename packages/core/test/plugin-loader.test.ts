@@ -358,14 +358,20 @@ describe('loadPlugins edge cases', () => {
       'cascadence-plugin-procs-denied': '1.0.0',
     });
     // Each plugin records its import, so the test sees what was imported, not only what registered.
-    const recorded = (name: string, source: string) => `globalThis.imported = [...(globalThis.imported ?? []), ${JSON.stringify(name)}];\n${source}`;
+    const recorded = (name: string, source: string) =>
+      `globalThis.imported = [...(globalThis.imported ?? []), ${JSON.stringify(name)}];\n${source}`;
     try {
       const procsOnly = `
         import { definePlugin, defineProcessor } from '@cascadence/core';
         export default definePlugin({ name: 'cascadence-plugin-procs', apiVersion: 1,
           processors: [defineProcessor({ name: 'proc', options: {}, run: () => 1 })] });
       `;
-      project.install({ name: 'cascadence-plugin-procs', type: 'module', manifest: manifest(['processor', 'backend']), source: recorded('procs', procsOnly) });
+      project.install({
+        name: 'cascadence-plugin-procs',
+        type: 'module',
+        manifest: manifest(['processor', 'backend']),
+        source: recorded('procs', procsOnly),
+      });
       project.install({
         name: 'cascadence-plugin-procs-broken',
         type: 'module',
@@ -391,7 +397,12 @@ describe('loadPlugins edge cases', () => {
         manifest: { apiVersion: 2, provides: ['processor'] },
         source: recorded('future', 'throw new Error("must not be imported");'),
       });
-      project.install({ name: 'cascadence-plugin-procs-denied', type: 'module', manifest: manifest(['processor']), source: recorded('denied', '') });
+      project.install({
+        name: 'cascadence-plugin-procs-denied',
+        type: 'module',
+        manifest: manifest(['processor']),
+        source: recorded('denied', ''),
+      });
       project.write('local-plugin.mjs', recorded('local', esmPlugin('local', 'local-task', 'local-proc')));
       // One process per call: a module imported once is not imported again.
       const load = (needs: string[] | undefined) =>
@@ -411,8 +422,12 @@ describe('loadPlugins edge cases', () => {
         loaded: ['./local-plugin.mjs', 'cascadence-plugin-both', 'cascadence-plugin-unsaid'],
         skipped: [
           'cascadence-plugin-procs-denied: denied by the config',
-          expect.stringMatching(/^cascadence-plugin-procs: its manifest provides processor, backend, and only task was needed; not imported$/),
-          expect.stringMatching(/^cascadence-plugin-procs-broken: its manifest provides processor, and only task was needed; not imported$/),
+          expect.stringMatching(
+            /^cascadence-plugin-procs: its manifest provides processor, backend, and only task was needed; not imported$/,
+          ),
+          expect.stringMatching(
+            /^cascadence-plugin-procs-broken: its manifest provides processor, and only task was needed; not imported$/,
+          ),
         ],
         // Found to be missing or unsupported without importing anything: reported as before.
         problems: [
