@@ -176,7 +176,7 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
             continue;
           }
           log.debug(`cascadence: loading plugin ${candidate.name} from ${located.path}`);
-          if (blockedWarningMs > 0) watchdog ??= startLoadWatchdog(blockedWarningMs);
+          if (blockedWarningMs > 0) watchdog ??= await startLoadWatchdog(blockedWarningMs);
           const at = located;
           plugin = await withDeadline(() => importPlugin(at), loadTimeoutMs, candidate.name, 'import', watchdog, located.path);
         }
