@@ -7,6 +7,7 @@ import { startLoadWatchdog, type LoadWatchdog } from './plugin-watchdog';
 import { silentLogger, type Logger } from './logger';
 import {
   isPlugin,
+  PLUGIN_CAPABILITIES,
   pluginShapeProblem,
   type Instrumentation,
   type Plugin,
@@ -126,6 +127,12 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
     throw new CascadenceError(
       ErrorCode.PLUGIN_LOAD,
       `option "loadTimeoutMs" must be a number of milliseconds >= 0 (0: no limit), got ${String(loadTimeoutMs)}`,
+    );
+  }
+  if (options.needs !== undefined && !(Array.isArray(options.needs) && options.needs.every((kind) => PLUGIN_CAPABILITIES.includes(kind)))) {
+    throw new CascadenceError(
+      ErrorCode.PLUGIN_LOAD,
+      `option "needs" must be a list of ${PLUGIN_CAPABILITIES.join(', ')}, got ${JSON.stringify(options.needs)}`,
     );
   }
   const blockedWarningMs = options.blockedWarningMs ?? 2_000;

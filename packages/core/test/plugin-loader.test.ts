@@ -445,6 +445,9 @@ describe('loadPlugins edge cases', () => {
         ],
         tasks: ['both-task', 'local-task', 'unsaid-task'],
       });
+      await expect(project.run(`return await core.loadPlugins({ projectDir, needs: ['tasks'] });`)).rejects.toThrow(
+        /option "needs" must be a list of processor, task, backend, scheduler, instrumentation, got \["tasks"\]/,
+      );
       expect(out.processors).toMatchObject({ imported: ['local', 'both', 'procs', 'procs-broken', 'unsaid'] });
     } finally {
       project.remove();
