@@ -2,7 +2,7 @@ import { CascadenceError, sanitizeLinesForTerminal } from '@cascadence/core';
 import { Command } from '@oclif/core/command';
 import * as Flags from '@oclif/core/flags';
 import { CliError, unknownFlagError } from './errors';
-import { commandProjectOptions, loadProject, type Project } from './project/project';
+import { commandProjectOptions, loadProject, type LoadProjectOptions, type Project } from './project/project';
 
 /** Shared by every `task` command: the `--cwd` flag, project loading and error conversion. */
 export abstract class BaseCommand extends Command {
@@ -31,11 +31,17 @@ export abstract class BaseCommand extends Command {
     return [...names].map((name) => `--${name}`);
   }
 
-  /** The project in `cwd`; `using`: the task or flow this command will use (see LoadProjectOptions). */
-  protected async project(cwd: string | undefined, using?: string): Promise<Project> {
+  /**
+   * The project in `cwd`; `using`: the task or flow this command will use, `pluginNeeds`: what it
+   * uses of plugins when not everything (see LoadProjectOptions).
+   */
+  protected async project(cwd: string | undefined, using?: string, pluginNeeds?: LoadProjectOptions['pluginNeeds']): Promise<Project> {
     const { flags } = await this.parse(this.constructor as typeof BaseCommand);
     const configFile = (flags as { config?: string }).config;
-    return loadProject(commandProjectOptions({ cwd, config: configFile }, (line) => process.stderr.write(`${line}\n`), using));
+    return loadProject({
+      ...commandProjectOptions({ cwd, config: configFile }, (line) => process.stderr.write(`${line}\n`), using),
+      ...(pluginNeeds !== undefined ? { pluginNeeds } : {}),
+    });
   }
 
   /**

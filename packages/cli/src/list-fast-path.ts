@@ -1,5 +1,5 @@
 import type { ListRequest } from './fast-path';
-import { listOutput } from './list-output';
+import { LIST_PLUGIN_NEEDS, listOutput } from './list-output';
 import { commandProjectOptions, loadProject } from './project/project';
 
 /**
@@ -12,7 +12,10 @@ export async function listWithoutOclif(request: ListRequest): Promise<number | u
   const warnings: string[] = [];
   let text: string;
   try {
-    const project = await loadProject(commandProjectOptions(request, (line) => warnings.push(line)));
+    const project = await loadProject({
+      ...commandProjectOptions(request, (line) => warnings.push(line)),
+      pluginNeeds: LIST_PLUGIN_NEEDS,
+    });
     text = listOutput(project, request.json);
   } catch {
     return undefined;

@@ -1,6 +1,14 @@
-import { sanitizeForTerminal, sanitizeLinesForTerminal } from '@cascadence/core';
+import { compareNames, sanitizeForTerminal, sanitizeLinesForTerminal, type PluginCapability } from '@cascadence/core';
 import { toJson } from './output';
 import type { Project } from './project/project';
+
+/**
+ * What `task list` uses of plugins: their tasks and flows (`kind: 'task' | 'flow'` are both the
+ * `task` capability). A plugin whose manifest provides only processors, backends, schedulers or
+ * instrumentation is not imported for it (the oclif command and the fast path alike): the listing
+ * does not depend on them — a flow's `uses:` is resolved when it runs, not when it is listed.
+ */
+export const LIST_PLUGIN_NEEDS: readonly PluginCapability[] = ['task'];
 
 /**
  * What `task list` prints on stdout, byte for byte: one row per task and flow, or `--json`. Used by
@@ -28,7 +36,7 @@ export function listOutput(project: Project, json: boolean): string {
       error: broken.error.message,
     });
   }
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  entries.sort((a, b) => compareNames(a.name, b.name));
   if (json) return `${toJson(entries)}\n`;
   // Names and descriptions come from flow files and plugins: escape control characters, so a
   // newline cannot forge a row and an escape sequence cannot reach the terminal.

@@ -13,11 +13,18 @@ import { bin, cliRoot, Project, sampleProject } from './cli-harness';
 const scratch = mkdtempSync(join(tmpdir(), 'cascadence-fast-path-'));
 const home = join(scratch, 'home');
 mkdirSync(home);
-// Counts the oclif modules the process loaded (oclif is CommonJS: they are in require.cache).
+// Counts the oclif modules the process loaded (oclif is CommonJS: they are in require.cache), and
+// the worker threads it started (the plugin loader's watchdog is one).
 const probe = join(scratch, 'probe.cjs');
 writeFileSync(
   probe,
-  `process.on('exit', () => { const n = Object.keys(require.cache).filter((k) => k.includes('@oclif')).length; require('fs').writeFileSync(process.env.PROBE_OUT, String(n)); });\n`,
+  [
+    `const threads = require('worker_threads'); const Original = threads.Worker; let workers = 0;`,
+    `threads.Worker = class extends Original { constructor(...args) { super(...args); workers++; } };`,
+    `require('module').syncBuiltinESMExports();`,
+    `process.on('exit', () => { const n = Object.keys(require.cache).filter((k) => k.includes('@oclif')).length; require('fs').writeFileSync(process.env.PROBE_OUT, n + ' ' + workers); });`,
+    '',
+  ].join('\n'),
 );
 let runs = 0;
 
@@ -27,6 +34,8 @@ interface Outcome {
   stderr: string;
   /** oclif modules loaded by the process. */
   oclif: number;
+  /** Worker threads the process started. */
+  workers: number;
 }
 
 /** `task <args>` in `cwd`, with a home of its own (no user plugins unless a test adds them). */
@@ -38,7 +47,8 @@ function taskProcess(args: string[], cwd: string, env: Record<string, string> = 
   }
   if (!('CASCADENCE_CLI_NO_FAST_PATH' in env)) delete childEnv.CASCADENCE_CLI_NO_FAST_PATH;
   const child = spawnSync(process.execPath, ['-r', probe, bin, ...args], { cwd, env: childEnv, encoding: 'utf8', timeout: 60_000 });
-  return { code: child.status, stdout: child.stdout, stderr: child.stderr, oclif: Number(readFileSync(out, 'utf8')) };
+  const [oclif, workers] = readFileSync(out, 'utf8').split(' ').map(Number) as [number, number];
+  return { code: child.status, stdout: child.stdout, stderr: child.stderr, oclif, workers };
 }
 
 const forced = { CASCADENCE_CLI_NO_FAST_PATH: '1' };
@@ -70,6 +80,66 @@ beforeAll(() => {
   full.write('node_modules/cascadence-plugin-bad/index.js', `throw new Error('bad plugin \\x1b[2J exploded');\n`);
   expect(taskProcess(['disable', 'add'], full.dir, forced).code).toBe(0);
   projects.full = full;
+
+  // Plugins `task list` need not import (their manifests provide no tasks: issue 21): one that works
+  // and one that throws when imported, both used by a flow; one with an unsupported manifest and one
+  // not installed (both found without importing: still warned about); one denied; and one that
+  // provides tasks (imported and listed). Each records its import in imported.log.
+  const processors = new Project({
+    'cascadence.config.mjs': `export default { plugins: { deny: ['denied'] } };\n`,
+    'flows/shout.yml':
+      'name: shout\ndescription: uses the processors\nsteps:\n  a:\n    uses: upper\n    with: { text: hi }\n  b:\n    uses: broken-proc\n    needs: [a]\n',
+  });
+  const plugins: Record<string, { provides: string[]; source: string; apiVersion?: number }> = {
+    'cascadence-plugin-upper': {
+      provides: ['processor'],
+      source: `export default definePlugin({ name: 'cascadence-plugin-upper', apiVersion: 1, processors: [defineProcessor({ name: 'upper', options: { text: { type: 'string', required: true } }, run: (_ctx, o) => o.text.toUpperCase() })] });`,
+    },
+    'cascadence-plugin-procbroken': { provides: ['processor', 'backend'], source: `throw new Error('processor plugin exploded');` },
+    'cascadence-plugin-procfuture': { provides: ['processor'], apiVersion: 2, source: `throw new Error('must not be imported');` },
+    'cascadence-plugin-denied': { provides: ['processor'], source: `throw new Error('must not be imported');` },
+    'cascadence-plugin-tasks': {
+      provides: ['task', 'processor'],
+      source: `export default definePlugin({ name: 'cascadence-plugin-tasks', apiVersion: 1, tasks: [defineTask({ name: 'plugged', description: 'from a plugin with tasks', run: () => 1 })] });`,
+    },
+  };
+  const dependencies: Record<string, string> = { 'cascadence-plugin-procmissing': '1.0.0' };
+  for (const [name, { provides, source, apiVersion }] of Object.entries(plugins)) {
+    dependencies[name] = '1.0.0';
+    processors.write(
+      `node_modules/${name}/package.json`,
+      JSON.stringify({ name, version: '1.0.0', type: 'module', main: 'index.js', cascadence: { apiVersion: apiVersion ?? 1, provides } }),
+    );
+    processors.write(
+      `node_modules/${name}/index.js`,
+      [
+        `import { appendFileSync } from 'node:fs';`,
+        `import { definePlugin, defineProcessor, defineTask } from '@cascadence/core';`,
+        `appendFileSync(new URL('../../imported.log', import.meta.url), ${JSON.stringify(`${name}\n`)});`,
+        source,
+        '',
+      ].join('\n'),
+    );
+  }
+  processors.write('package.json', JSON.stringify({ name: 'processors', private: true, type: 'module', dependencies }));
+  processors.linkCore();
+  projects['processor plugins'] = processors;
+
+  // Like the bench project: only processor plugins, so `task list` imports none.
+  const processorsOnly = new Project({
+    'package.json': JSON.stringify({ name: 'only', private: true, type: 'module', dependencies: { 'cascadence-plugin-upper': '1.0.0' } }),
+    'flows/shout.yml': 'name: shout\nsteps:\n  a:\n    uses: upper\n    with: { text: hi }\n',
+  });
+  processorsOnly.write(
+    'node_modules/cascadence-plugin-upper/package.json',
+    readFileSync(join(processors.dir, 'node_modules/cascadence-plugin-upper/package.json'), 'utf8'),
+  );
+  processorsOnly.write(
+    'node_modules/cascadence-plugin-upper/index.js',
+    readFileSync(join(processors.dir, 'node_modules/cascadence-plugin-upper/index.js'), 'utf8'),
+  );
+  processorsOnly.linkCore();
+  projects['processor plugins only'] = processorsOnly;
 
   const brokenConfig = new Project({ 'cascadence.config.mjs': 'export default { tasks: [ };\n' });
   projects['broken config'] = brokenConfig;
@@ -116,6 +186,7 @@ describe('task list: the fast path and oclif print the same', () => {
     for (const flags of FAST) cases.push([name, flags, true]);
     for (const flags of OCLIF) cases.push([name, flags, false]);
   }
+  for (const name of ['processor plugins', 'processor plugins only']) cases.push([name, [], true], [name, ['--json'], true]);
   for (const name of ['broken config', 'missing tasks file', 'task module that throws']) {
     cases.push([name, [], true], [name, ['--json'], true]);
   }
@@ -153,6 +224,64 @@ describe('task list: the fast path and oclif print the same', () => {
     expect(failed.stderr.match(/loading tasks/g)).toHaveLength(1);
     expect(failed.stderr).toMatch(/^error: tasks\.mjs \(listed in "tasks"\) failed to load: tasks \\e\[31m failed$/m);
     expect(taskProcess(['list'], projects['broken config']!.dir).code).toBe(1);
+  });
+});
+
+describe('task list does not import plugins that provide no tasks (issue 21)', () => {
+  const imported = (project: Project): string[] => {
+    try {
+      return readFileSync(join(project.dir, 'imported.log'), 'utf8').trim().split('\n');
+    } catch {
+      return [];
+    } finally {
+      rmSync(join(project.dir, 'imported.log'), { force: true });
+    }
+  };
+
+  it.each([[{}], [forced]])(
+    '%j: only the plugin with tasks is imported; problems found without importing are still warned about',
+    (env) => {
+      const project = projects['processor plugins'] as Project;
+      imported(project);
+      const list = taskProcess(['list'], project.dir, env);
+      expect(list.code).toBe(0);
+      expect(imported(project)).toEqual(['cascadence-plugin-tasks']);
+      // A flow's `uses:` is resolved when it runs: the flow lists the same with its processors unloaded.
+      expect(list.stdout).toMatch(/^shout +flow +enabled +uses the processors$/m);
+      expect(list.stdout).toMatch(/^plugged +task +enabled +from a plugin with tasks$/m);
+      const warnings = list.stderr.trim().split('\n');
+      expect(warnings).toEqual([
+        expect.stringMatching(/^warning: plugin cascadence-plugin-procfuture .*declares plugin apiVersion 2/),
+        expect.stringMatching(/^warning: plugin cascadence-plugin-procmissing is not installed/),
+      ]);
+    },
+  );
+
+  it('a processor-only plugin that fails to import is reported by the commands that load it, not by task list', () => {
+    const project = projects['processor plugins'] as Project;
+    imported(project);
+    expect(taskProcess(['list'], project.dir).stderr).not.toContain('exploded');
+    expect(imported(project)).toEqual(['cascadence-plugin-tasks']);
+    const run = taskProcess(['run', 'shout'], project.dir, forced);
+    expect(imported(project)).toEqual(['cascadence-plugin-procbroken', 'cascadence-plugin-tasks', 'cascadence-plugin-upper']);
+    expect(run.stderr).toMatch(/^warning: plugin cascadence-plugin-procbroken .*processor plugin exploded$/m);
+    expect(run.code).toBe(1);
+  });
+
+  it('with only such plugins, task list imports none and starts no watchdog thread; task run still loads them', () => {
+    const project = projects['processor plugins only'] as Project;
+    imported(project);
+    for (const env of [{}, forced]) {
+      const list = taskProcess(['list'], project.dir, env);
+      expect([list.code, list.stderr, list.workers]).toEqual([0, '', 0]);
+      expect(list.stdout).toMatch(/^shout +flow +enabled$/m);
+      expect(imported(project)).toEqual([]);
+    }
+    const run = taskProcess(['run', 'shout', '--json'], project.dir, forced);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).output).toEqual({ a: 'HI' });
+    expect(run.workers).toBe(1);
+    expect(imported(project)).toEqual(['cascadence-plugin-upper']);
   });
 });
 

@@ -120,6 +120,7 @@ export {
   type LogTagSource,
 } from './logger';
 export { closestNames, didYouMean, editDistance, unknownName } from './suggest';
+export { compareNames } from './name-order';
 export {
   definePlugin,
   isPlugin,

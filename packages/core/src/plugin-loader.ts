@@ -5,7 +5,16 @@ import { CascadenceError, ErrorCode, toError } from './errors';
 import { sanitizeForTerminal } from './terminal';
 import { startLoadWatchdog, type LoadWatchdog } from './plugin-watchdog';
 import { silentLogger, type Logger } from './logger';
-import { isPlugin, pluginShapeProblem, type Instrumentation, type Plugin, type PluginManifest, type SchedulerFactory } from './plugin';
+import {
+  isPlugin,
+  PLUGIN_CAPABILITIES,
+  pluginShapeProblem,
+  type Instrumentation,
+  type Plugin,
+  type PluginCapability,
+  type PluginManifest,
+  type SchedulerFactory,
+} from './plugin';
 import { normalizePluginName } from './plugin-name';
 import { Registry } from './registry';
 import { collectCandidates, locate, readProjectPackage, type Located } from './plugin-locate';
@@ -39,6 +48,16 @@ export interface LoadPluginsOptions {
    * watchdog off.
    */
   blockedWarningMs?: number;
+  /**
+   * What the caller will use of the plugins, when not everything: a plugin whose manifest lists
+   * what it provides (`provides`, non-empty) and none of these is still found and its manifest
+   * checked (a missing package, an untrusted link or a bad manifest is reported as before), but it
+   * is not imported — so nothing it would do when loaded (register, run `setup()`, fail, conflict)
+   * happens — and it is listed in `skipped`. Plugins without such a manifest (paths to files, plugin
+   * objects, an empty `provides`) load as before. Default: all, every plugin is imported.
+   * `task list` passes `['task']`: a processor- or backend-only plugin cannot change its output.
+   */
+  needs?: readonly PluginCapability[];
 }
 
 /** Default of `loadTimeoutMs`. */
@@ -110,6 +129,12 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
       `option "loadTimeoutMs" must be a number of milliseconds >= 0 (0: no limit), got ${String(loadTimeoutMs)}`,
     );
   }
+  if (options.needs !== undefined && !(Array.isArray(options.needs) && options.needs.every((kind) => PLUGIN_CAPABILITIES.includes(kind)))) {
+    throw new CascadenceError(
+      ErrorCode.PLUGIN_LOAD,
+      `option "needs" must be a list of ${PLUGIN_CAPABILITIES.join(', ')}, got ${JSON.stringify(options.needs)}`,
+    );
+  }
   const blockedWarningMs = options.blockedWarningMs ?? 2_000;
   let packageJson: Record<string, unknown> | undefined;
   try {
@@ -152,8 +177,13 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
             continue;
           }
           if (located.manifestProblem !== undefined) throw new CascadenceError(ErrorCode.PLUGIN_LOAD, located.manifestProblem);
+          const unneeded = options.needs === undefined ? undefined : unneededBecause(located.manifest, options.needs);
+          if (unneeded !== undefined) {
+            result.skipped.push({ plugin: candidate.name, path: located.path, reason: unneeded });
+            continue;
+          }
           log.debug(`cascadence: loading plugin ${candidate.name} from ${located.path}`);
-          if (blockedWarningMs > 0) watchdog ??= startLoadWatchdog(blockedWarningMs);
+          if (blockedWarningMs > 0) watchdog ??= await startLoadWatchdog(blockedWarningMs);
           const at = located;
           plugin = await withDeadline(() => importPlugin(at), loadTimeoutMs, candidate.name, 'import', watchdog, located.path);
         }
@@ -186,6 +216,13 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<PluginLo
     watchdog?.stop();
   }
   return result;
+}
+
+/** Why a plugin with this manifest cannot provide anything of `needs` (so need not be imported), or undefined. */
+function unneededBecause(manifest: PluginManifest | undefined, needs: readonly PluginCapability[]): string | undefined {
+  const provides = manifest?.provides ?? [];
+  if (provides.length === 0 || provides.some((capability) => needs.includes(capability))) return undefined;
+  return `its manifest provides ${provides.join(', ')}, and only ${needs.join(', ')} was needed; not imported`;
 }
 
 async function importPlugin(located: Located): Promise<Plugin> {

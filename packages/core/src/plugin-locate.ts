@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CascadenceError, ErrorCode } from './errors';
+import { compareNames } from './name-order';
 import { pathTrustProblem } from './path-trust';
 import { isPlugin, pluginShapeProblem, SUPPORTED_PLUGIN_API_VERSIONS, type Plugin, type PluginManifest } from './plugin';
 import { isPluginPackageName, isValidPackageName, looksLikePluginPackageName, normalizePluginName } from './plugin-name';
@@ -81,7 +82,7 @@ export function collectCandidates(
       );
     }
   }
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...byName.values()].sort((a, b) => compareNames(a.name, b.name));
 }
 
 export function readProjectPackage(projectDir: string): Record<string, unknown> | undefined {

@@ -2,6 +2,7 @@ import type { ExecutionBackend } from './backend';
 import type { Runnable, StepResolver } from './engine';
 import { CascadenceError, ErrorCode } from './errors';
 import type { Processor } from './processor';
+import { compareNames } from './name-order';
 import { closestNames, unknownName } from './suggest';
 
 export interface RegistryEntry {
@@ -111,7 +112,7 @@ export class Registry implements StepResolver {
         source,
         runnable: value,
       }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => compareNames(a.name, b.name));
   }
 
   isEnabled(name: string): boolean {
@@ -148,7 +149,7 @@ export class Registry implements StepResolver {
   processors(): Array<{ name: string; description: string | undefined; source: string }> {
     return [...this.processorMap.values()]
       .map(({ value, source }) => ({ name: value.name, description: value.description, source }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => compareNames(a.name, b.name));
   }
 
   getBackend(name: string): ExecutionBackend {

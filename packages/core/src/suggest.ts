@@ -1,3 +1,5 @@
+import { compareNames } from './name-order';
+
 /** Levenshtein distance, for "did you mean" suggestions on unknown names. */
 export function editDistance(a: string, b: string): number {
   if (a === b) return 0;
@@ -24,7 +26,7 @@ export function closestNames(name: string, known: Iterable<string>, limit = 3): 
       scored.push({ candidate, distance: prefix ? Math.min(distance, 1) : distance });
     }
   }
-  scored.sort((x, y) => x.distance - y.distance || x.candidate.localeCompare(y.candidate));
+  scored.sort((x, y) => x.distance - y.distance || compareNames(x.candidate, y.candidate));
   return scored.slice(0, limit).map((s) => s.candidate);
 }
 

@@ -347,6 +347,113 @@ describe('loadPlugins edge cases', () => {
     }
   });
 
+  it('needs: a plugin whose manifest provides none of it is checked but not imported; the rest load as before', async () => {
+    const project = new TempProject({
+      'cascadence-plugin-procs': '1.0.0',
+      'cascadence-plugin-procs-broken': '1.0.0',
+      'cascadence-plugin-both': '1.0.0',
+      'cascadence-plugin-unsaid': '1.0.0',
+      'cascadence-plugin-procs-future': '1.0.0',
+      'cascadence-plugin-procs-missing': '1.0.0',
+      'cascadence-plugin-procs-denied': '1.0.0',
+    });
+    // Each plugin records its import, so the test sees what was imported, not only what registered.
+    const recorded = (name: string, source: string) =>
+      `globalThis.imported = [...(globalThis.imported ?? []), ${JSON.stringify(name)}];\n${source}`;
+    try {
+      const procsOnly = `
+        import { definePlugin, defineProcessor } from '@cascadence/core';
+        export default definePlugin({ name: 'cascadence-plugin-procs', apiVersion: 1,
+          processors: [defineProcessor({ name: 'proc', options: {}, run: () => 1 })] });
+      `;
+      project.install({
+        name: 'cascadence-plugin-procs',
+        type: 'module',
+        manifest: manifest(['processor', 'backend']),
+        source: recorded('procs', procsOnly),
+      });
+      project.install({
+        name: 'cascadence-plugin-procs-broken',
+        type: 'module',
+        manifest: manifest(['processor'], { processors: ['broken-proc'] }),
+        source: recorded('procs-broken', 'throw new Error("kaboom");'),
+      });
+      project.install({
+        name: 'cascadence-plugin-both',
+        type: 'module',
+        manifest: manifest(['processor', 'task']),
+        source: recorded('both', esmPlugin('cascadence-plugin-both', 'both-task', 'both-proc')),
+      });
+      // An empty `provides` says nothing: imported.
+      project.install({
+        name: 'cascadence-plugin-unsaid',
+        type: 'module',
+        manifest: manifest([]),
+        source: recorded('unsaid', esmPlugin('cascadence-plugin-unsaid', 'unsaid-task', 'unsaid-proc')),
+      });
+      project.install({
+        name: 'cascadence-plugin-procs-future',
+        type: 'module',
+        manifest: { apiVersion: 2, provides: ['processor'] },
+        source: recorded('future', 'throw new Error("must not be imported");'),
+      });
+      project.install({
+        name: 'cascadence-plugin-procs-denied',
+        type: 'module',
+        manifest: manifest(['processor']),
+        source: recorded('denied', ''),
+      });
+      project.write('local-plugin.mjs', recorded('local', esmPlugin('local', 'local-task', 'local-proc')));
+      // One process per call: a module imported once is not imported again.
+      const load = (needs: string[] | undefined) =>
+        project.run<Record<string, unknown>>(`
+          const result = await core.loadPlugins({ projectDir, plugins: ['./local-plugin.mjs'], deny: ['procs-denied'], onProblem, ${needs ? `needs: ${JSON.stringify(needs)}` : ''} });
+          return {
+            imported: globalThis.imported ?? [],
+            loaded: result.loaded.map((p) => p.name),
+            skipped: result.skipped.map((s) => s.plugin + ': ' + s.reason),
+            problems: problems.map((p) => p.plugin + ': ' + p.message),
+            tasks: result.registry.list().map((e) => e.name),
+          };
+        `);
+      const out = { tasks: await load(['task']), all: await load(undefined), processors: await load(['processor']) };
+      expect(out.tasks).toEqual({
+        imported: ['local', 'both', 'unsaid'],
+        loaded: ['./local-plugin.mjs', 'cascadence-plugin-both', 'cascadence-plugin-unsaid'],
+        skipped: [
+          'cascadence-plugin-procs-denied: denied by the config',
+          expect.stringMatching(
+            /^cascadence-plugin-procs: its manifest provides processor, backend, and only task was needed; not imported$/,
+          ),
+          expect.stringMatching(
+            /^cascadence-plugin-procs-broken: its manifest provides processor, and only task was needed; not imported$/,
+          ),
+        ],
+        // Found to be missing or unsupported without importing anything: reported as before.
+        problems: [
+          expect.stringMatching(/^cascadence-plugin-procs-future: .*declares plugin apiVersion 2/),
+          expect.stringMatching(/^cascadence-plugin-procs-missing: .*is not installed/),
+        ],
+        tasks: ['both-task', 'local-task', 'unsaid-task'],
+      });
+      expect(out.all).toMatchObject({
+        imported: ['local', 'both', 'procs', 'procs-broken', 'unsaid'],
+        problems: [
+          expect.stringMatching(/^cascadence-plugin-procs-broken: .*kaboom/),
+          expect.stringMatching(/^cascadence-plugin-procs-future: /),
+          expect.stringMatching(/^cascadence-plugin-procs-missing: /),
+        ],
+        tasks: ['both-task', 'local-task', 'unsaid-task'],
+      });
+      await expect(project.run(`return await core.loadPlugins({ projectDir, needs: ['tasks'] });`)).rejects.toThrow(
+        /option "needs" must be a list of processor, task, backend, scheduler, instrumentation, got \["tasks"\]/,
+      );
+      expect(out.processors).toMatchObject({ imported: ['local', 'both', 'procs', 'procs-broken', 'unsaid'] });
+    } finally {
+      project.remove();
+    }
+  });
+
   it('a project without plugins loads nothing and reports nothing', async () => {
     const project = new TempProject({ lodash: '4' });
     try {

@@ -19,7 +19,7 @@ export interface InstalledCheck {
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-const sortKeys = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+const sortKeys = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b, 'en')));
 
 /** The name a user may write in `plugins: [...]`: cascadence-plugin-x → x, @a/cascadence-plugin-x → @a/x, @a/cascadence-plugin → @a. */
 export function pluginShorthand(name: string): string {

@@ -15,7 +15,7 @@ export {
 } from './project-options';
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-const sortKeys = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+const sortKeys = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b, 'en')));
 
 export function renderProject(options: ProjectOptions, versions: TemplateVersions): FileMap {
   const { parts } = options;

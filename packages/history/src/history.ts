@@ -1,4 +1,4 @@
-import { closestNames, shortRunId, silentLogger, SHORT_RUN_ID_LENGTH, type EventBus, type Logger } from '@cascadence/core';
+import { closestNames, compareNames, shortRunId, silentLogger, SHORT_RUN_ID_LENGTH, type EventBus, type Logger } from '@cascadence/core';
 import type { SqlDriver } from './driver';
 import { HistoryErrorCode, historyError } from './errors';
 import { effectiveStatus, HEARTBEAT_MS, thisProcess, type ProcessIdentity } from './owner';
@@ -186,7 +186,7 @@ export class History {
   /** The run's top-level steps in the order they started (never-started steps last). */
   async steps(runId: string): Promise<StepRecord[]> {
     const steps = stepRecords(runId, await this.reader.stepsDocument(runId));
-    return steps.sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity) || a.step.localeCompare(b.step));
+    return steps.sort((a, b) => (a.startedAt ?? Infinity) - (b.startedAt ?? Infinity) || compareNames(a.step, b.step));
   }
 
   /** Every attempt of every step, nested flows' steps included, in the order they started. */

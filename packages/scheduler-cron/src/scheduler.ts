@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   CascadenceError,
+  compareNames,
   consoleLogger,
   ErrorCode,
   EventBus,
@@ -276,7 +277,7 @@ export class CronScheduler implements EventSource, Scheduler<ScheduledJob> {
 
   /** The jobs this scheduler runs, by task name. */
   jobs(): ScheduledJob[] {
-    return [...this.table.jobs.values()].sort((a, b) => a.task.localeCompare(b.task)).map((job) => this.describe(job));
+    return [...this.table.jobs.values()].sort((a, b) => compareNames(a.task, b.task)).map((job) => this.describe(job));
   }
 
   /** One job, or undefined. */

@@ -1,6 +1,7 @@
 import {
   CascadenceError,
   closestNames,
+  compareNames,
   ErrorCode,
   isFlow,
   isTask,
@@ -232,7 +233,7 @@ export class TemporalScheduler implements Scheduler<TemporalScheduleJob> {
       tasks.push(summary.scheduleId.slice(this.prefix.length));
     }
     const jobs = await Promise.all(tasks.map((task) => this.job(task)));
-    return jobs.filter((job): job is TemporalScheduleJob => job !== undefined).sort((a, b) => a.task.localeCompare(b.task));
+    return jobs.filter((job): job is TemporalScheduleJob => job !== undefined).sort((a, b) => compareNames(a.task, b.task));
   }
 
   async pause(task: string, note = 'paused by Cascadence'): Promise<void> {

@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../base-command';
-import { listOutput } from '../list-output';
+import { LIST_PLUGIN_NEEDS, listOutput } from '../list-output';
 
 export default class List extends BaseCommand {
   static override summary = 'List the tasks and flows this project knows';
@@ -15,7 +15,7 @@ export default class List extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(List);
-    const project = await this.project(flags.cwd);
+    const project = await this.project(flags.cwd, undefined, LIST_PLUGIN_NEEDS);
     // The same text the fast path prints (fast-path.ts answers `task list` without loading oclif).
     process.stdout.write(listOutput(project, flags.json));
   }

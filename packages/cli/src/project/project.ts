@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { format } from 'node:util';
 import {
   CascadenceError,
   Engine,
@@ -15,6 +15,7 @@ import {
   sanitizeLinesForTerminal,
   type ExecutionBackend,
   type Logger,
+  type PluginCapability,
   type PluginLoadResult,
   type Runnable,
   unknownName,
@@ -67,6 +68,11 @@ export interface LoadProjectOptions {
   configFile?: string;
   /** The task or flow the command is about to use: if its flow file is broken, its error is raised then, not also warned about. */
   using?: string;
+  /**
+   * What the command uses of plugins, when not everything (loadPlugins' `needs`): a plugin whose
+   * manifest provides none of it is not imported. `task list` (LIST_PLUGIN_NEEDS) needs tasks only.
+   */
+  pluginNeeds?: readonly PluginCapability[];
 }
 
 /**
@@ -117,6 +123,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     discover: pluginConfig.discover,
     production: pluginConfig.production,
     ...(pluginConfig.loadTimeoutMs !== undefined ? { loadTimeoutMs: pluginConfig.loadTimeoutMs } : {}),
+    ...(options.pluginNeeds !== undefined ? { needs: options.pluginNeeds } : {}),
     registry,
     onProblem: (problem) => warn(`warning: ${sanitizeForTerminal(problem.error.message)}`),
   });
@@ -212,8 +219,15 @@ async function temporalBackend(config: CascadenceConfig, registry: Registry): Pr
   });
 }
 
+// node:util is required on the first log line, not imported: importing it as an ES module builds its
+// whole namespace, which loads worker_threads and more (about 1 ms of Node 22's 25 ms start, in
+// every command that loads the project), for the one function log lines use.
+const require = createRequire(import.meta.url);
+let format: typeof import('node:util').format | undefined;
+
 /** Log lines of tasks, the engine and the scheduler, on stderr with control characters escaped (newlines kept). */
 const toStderr = (message: unknown, args: unknown[]): void => {
+  format ??= (require('node:util') as typeof import('node:util')).format;
   const line = `${sanitizeLinesForTerminal(format(message, ...args))}\n`;
   statusLine.above(() => process.stderr.write(line));
 };
