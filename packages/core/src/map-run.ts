@@ -106,6 +106,11 @@ export class MapRun {
   private readonly retryQueue: number[] = [];
   private retryHead = 0;
   private retryTimers: Map<number, ReturnType<typeof setTimeout>> | undefined;
+  /**
+   * Attempts that timed out before their `ctx.signal` was read, by `item/attempt` (made at the
+   * first): a later read gets a signal already aborted with the timeout.
+   */
+  private timedOutUnread: Map<string, Error> | undefined;
   private pumping = false;
   private finished = false;
   /** Set when the map stops early (fail-fast, or its step was cancelled): why. */
@@ -275,7 +280,9 @@ export class MapRun {
     this.controlOf(k, attempt).timer = setTimeout(() => {
       const error = new TimeoutError(this.itemWhere(k), ms);
       const control = this.controls.get(k);
-      if (control?.attempt === attempt) control.controller?.abort(error);
+      const controller = control?.attempt === attempt ? control.controller : undefined;
+      if (controller !== undefined) controller.abort(error);
+      else (this.timedOutUnread ??= new Map()).set(`${k}/${attempt}`, error);
       this.itemFailed(k, attempt, error);
       this.pump();
     }, ms);
@@ -290,8 +297,14 @@ export class MapRun {
 
   /** The controller of `ctx.signal` of item k's attempt, made when first read (aborted at once if the map has stopped). */
   controllerOf(k: number, attempt: number): AbortController {
-    // Read after its attempt ended (settled, timed out, retried): its own controller, in no table.
-    if (this.stopReason === undefined && !this.isCurrent(k, attempt)) return new AbortController();
+    // Read after its attempt ended (settled, timed out, retried): its own controller, in no table,
+    // aborted if the attempt timed out.
+    if (this.stopReason === undefined && !this.isCurrent(k, attempt)) {
+      const controller = new AbortController();
+      const timeout = this.timedOutUnread?.get(`${k}/${attempt}`);
+      if (timeout !== undefined) controller.abort(timeout);
+      return controller;
+    }
     const control = this.controlOf(k, attempt);
     if (control.controller === undefined) {
       control.controller = new AbortController();

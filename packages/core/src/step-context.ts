@@ -9,6 +9,8 @@ export class StepContext implements TaskContext {
   done = false;
   timer: ReturnType<typeof setTimeout> | undefined;
   private controller: AbortController | undefined;
+  /** Aborted (timed out, cancelled) before `ctx.signal` was first read: the reason it is made with. */
+  private abortedBefore: { reason: Error } | undefined;
   private cachedResults: Record<string, unknown> | undefined;
   private cachedLog: Logger | undefined;
   /** The attempt's scope from the run's tracer; undefined when not traced. */
@@ -38,7 +40,8 @@ export class StepContext implements TaskContext {
     if (this.controller === undefined) {
       this.controller = new AbortController();
       const state = this.execution.state;
-      if (state.stopped && !state.runsWhenStopped(this.index)) this.controller.abort(state.stopReason);
+      if (this.abortedBefore !== undefined) this.controller.abort(this.abortedBefore.reason);
+      else if (state.stopped && !state.runsWhenStopped(this.index)) this.controller.abort(state.stopReason);
     }
     return this.controller.signal;
   }
@@ -70,7 +73,10 @@ export class StepContext implements TaskContext {
   }
 
   abort(reason: Error): void {
-    this.controller?.abort(reason);
+    // Not read yet: remembered, so a read after the attempt ended still sees it aborted. The
+    // first reason stays, as an AbortController keeps its first.
+    if (this.controller !== undefined) this.controller.abort(reason);
+    else this.abortedBefore ??= { reason };
   }
 
   finish(): void {
