@@ -4,13 +4,18 @@ import type { StepPlan } from './step-plan';
 import { StepSkipSignal } from './step-skip';
 import type { TaskContext } from './task';
 
+/**
+ * Contexts aborted (timed out, cancelled) before their `ctx.signal` was first read, with the reason
+ * it is then made with. A side table, not a field: a field would make every step's context bigger
+ * for what few ever need.
+ */
+const abortedUnread = new WeakMap<StepContext, Error>();
+
 /** `ctx` of one attempt of one step. Signal, logger and results are built only when read. */
 export class StepContext implements TaskContext {
   done = false;
   timer: ReturnType<typeof setTimeout> | undefined;
   private controller: AbortController | undefined;
-  /** Aborted (timed out, cancelled) before `ctx.signal` was first read: the reason it is made with. */
-  private abortedBefore: { reason: Error } | undefined;
   private cachedResults: Record<string, unknown> | undefined;
   private cachedLog: Logger | undefined;
   /** The attempt's scope from the run's tracer; undefined when not traced. */
@@ -40,7 +45,8 @@ export class StepContext implements TaskContext {
     if (this.controller === undefined) {
       this.controller = new AbortController();
       const state = this.execution.state;
-      if (this.abortedBefore !== undefined) this.controller.abort(this.abortedBefore.reason);
+      const early = abortedUnread.get(this);
+      if (early !== undefined) this.controller.abort(early);
       else if (state.stopped && !state.runsWhenStopped(this.index)) this.controller.abort(state.stopReason);
     }
     return this.controller.signal;
@@ -76,7 +82,7 @@ export class StepContext implements TaskContext {
     // Not read yet: remembered, so a read after the attempt ended still sees it aborted. The
     // first reason stays, as an AbortController keeps its first.
     if (this.controller !== undefined) this.controller.abort(reason);
-    else this.abortedBefore ??= { reason };
+    else if (!abortedUnread.has(this)) abortedUnread.set(this, reason);
   }
 
   finish(): void {
